@@ -1,0 +1,271 @@
+"""Analytic SRAM and Flash accounting under named conventions. Every figure is in bytes.
+
+SRAM holds activations (and temporary buffers); Flash holds weights and biases. Three conventions
+count the SRAM an op needs (see CONVENTIONS and the README's table):
+
+- ``exact``: what the arena executor measures. While an op runs, SRAM holds every tensor still to
+  be read (the network input until the stem has read it, a block's input until its residual add),
+  the op's output, and temporary buffers (the channel buffer of an in-place depthwise).
+- ``mcunet``: the mcunet repository's ``count_peak_activation_size``: a conv or linear op costs
+  input + output; a block's input is added only while its depthwise runs (if it has a shortcut);
+  adds and pooling are not counted. A depthwise run in place (the ``in-place`` schedule) costs
+  max(input, output), as MCUNetV2 Table 1 counts it.
+- ``tinyengine``: TinyEngine's measured figures (STM32F746): the mcunet rule with every depthwise
+  in place, whatever the schedule (the runtime always does it).
+
+The peak of a network is the largest per-op figure.
+"""
+
+from dataclasses import dataclass, field
+
+from .errors import UnknownNameError
+from .schedule import as_schedule
+from .units import BIAS_BYTES, KIB, bytes_per_element, check_dtype
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A named rule for counting activation SRAM; ``summary`` says what it counts."""
+
+    name: str
+    summary: str
+    live_set: bool  # True: count every live tensor (exact); False: the op's input + output rule
+    always_inplace: bool = False  # depthwise counted in place whatever the schedule
+
+
+CONVENTIONS = {c.name: c for c in [
+    Convention("exact", "every tensor alive while the op runs: inputs still to be read, residuals "
+               "until their add, the output, temporary buffers; what the arena measures", True),
+    Convention("mcunet", "input + output of each conv/linear; block input added during the "
+               "depthwise of a block with a shortcut; max(in, out) for an in-place depthwise", False),
+    Convention("tinyengine", "the mcunet rule with every depthwise in place (TinyEngine's measured "
+               "STM32F746 figures)", False, always_inplace=True),
+]}
+
+
+def get_convention(name):
+    """The Convention called ``name``; UnknownNameError lists the known ones otherwise."""
+    if isinstance(name, Convention):
+        return name
+    if name not in CONVENTIONS:
+        raise UnknownNameError(f"unknown convention {name!r}; use one of {', '.join(CONVENTIONS)}")
+    return CONVENTIONS[name]
+
+
+@dataclass
+class LayerMemory:
+    """SRAM of one op: ``sram_bytes`` and its ``breakdown`` (what is counted -> bytes)."""
+
+    name: str
+    op: str
+    input_shape: tuple
+    output_shape: tuple
+    sram_bytes: int
+    macs: int
+    breakdown: dict = field(default_factory=dict)
+
+
+@dataclass
+class MemoryProfile:
+    """The per-op SRAM of a network under a schedule and convention, its Flash, MACs and params."""
+
+    network: str
+    schedule: str
+    convention: str
+    dtype: str
+    layers: list
+    flash_bytes: int
+    macs: int
+    params: int
+    extra: dict = field(default_factory=dict)  # schedule-specific figures (e.g. patch overhead)
+
+    @property
+    def peak_layer(self):
+        """The LayerMemory with the largest SRAM (the first one if tied)."""
+        return max(self.layers, key=lambda layer: layer.sram_bytes)
+
+    @property
+    def peak_sram_bytes(self):
+        return self.peak_layer.sram_bytes
+
+    def table(self):
+        """A readable per-op table (KiB = 1024 bytes) with the peak marked."""
+        peak = self.peak_layer.name
+        lines = [f"{self.network}: schedule {self.schedule}, convention {self.convention}, "
+                 f"{self.dtype} activations ({bytes_per_element(self.dtype)} byte(s) each)",
+                 f"{'op':<22}{'kind':<8}{'input (C,H,W)':<17}{'output (C,H,W)':<17}"
+                 f"{'SRAM KiB':>10}{'MACs':>12}"]
+        for layer in self.layers:
+            mark = "  <- peak" if layer.name == peak else ""
+            lines.append(f"{layer.name:<22}{layer.op:<8}{_shape(layer.input_shape):<17}"
+                         f"{_shape(layer.output_shape):<17}{layer.sram_bytes / KIB:>10.1f}"
+                         f"{layer.macs:>12,}{mark}")
+        lines.append(f"peak SRAM {self.peak_sram_bytes:,} bytes = {self.peak_sram_bytes / KIB:.1f} KiB "
+                     f"at {peak}; Flash {self.flash_bytes:,} bytes = {self.flash_bytes / KIB:.1f} KiB "
+                     f"(weights {self.dtype}, biases {8 * BIAS_BYTES[self.dtype]}-bit); "
+                     f"MACs {self.macs / 1e6:.1f}M; params {self.params / 1e6:.2f}M")
+        return "\n".join(lines)
+
+    def to_json(self):
+        """A JSON-ready dict: peak_sram_bytes, flash_bytes, macs, params (ints), layers, ..."""
+        return {
+            "network": self.network, "schedule": self.schedule, "convention": self.convention,
+            "dtype": self.dtype, "peak_sram_bytes": int(self.peak_sram_bytes),
+            "peak_layer": self.peak_layer.name, "flash_bytes": int(self.flash_bytes),
+            "macs": int(self.macs), "params": int(self.params),
+            "layers": [{"name": l.name, "op": l.op, "input_shape": list(l.input_shape),
+                        "output_shape": list(l.output_shape), "sram_bytes": int(l.sram_bytes),
+                        "macs": int(l.macs), "breakdown": {k: int(v) for k, v in l.breakdown.items()}}
+                       for l in self.layers],
+            **self.extra,
+        }
+
+
+def _shape(shape):
+    return "x".join(str(d) for d in shape)
+
+
+def flash_bytes(network, dtype="int8"):
+    """Flash bytes of the weights (at ``dtype``) and biases (int32 for int8, float32 for float32)."""
+    dtype = check_dtype(dtype)
+    return sum(op.weight_count * bytes_per_element(dtype) + op.bias_count * BIAS_BYTES[dtype]
+               for op in network.ops)
+
+
+def _block_inputs(network):
+    """Map block index -> the tensor its residual add keeps alive (blocks with a shortcut only)."""
+    return {op.block: op.inputs[1] for op in network.ops if op.kind == "add"}
+
+
+def live_set_layers(network, ops_range, dtype, inplace, resident=None):
+    """Exact per-op SRAM for ops in ``ops_range`` run per layer (the arena executor's rule).
+
+    resident: extra bytes held during every op of the range (e.g. an assembled patch-stage output).
+    Returns a list of LayerMemory. Mirrors executor.run_layers: a tensor is live from its op until
+    its last reader; an in-place depthwise adds one (Ho, Wo) channel buffer instead of an output.
+    """
+    from .executor import can_run_inplace  # one definition of when in-place is allowed
+
+    nbytes = bytes_per_element(dtype)
+    last_use = network.last_use()
+    start = ops_range.start
+    sizes = {"input": network.input_shape[0] * network.input_shape[1] * network.input_shape[2]}
+    sizes.update({op.name: op.out_elements for op in network.ops})
+    produced = ["input"] + [op.name for op in network.ops[:start]]
+    layers = []
+    for i in ops_range:
+        op = network.ops[i]
+        live = {name: sizes[name] * nbytes for name in produced if last_use[name] >= i}
+        if inplace and can_run_inplace(network, i, last_use):
+            shared = live.pop(op.inputs[0])
+            live[f"{op.inputs[0]} -> {op.name} (in place)"] = shared
+            live[f"{op.name}/scratch"] = op.out_shape[1] * op.out_shape[2] * nbytes
+        else:
+            live[op.name] = op.out_elements * nbytes
+        if resident:
+            live.update(resident)
+        layers.append(LayerMemory(op.name, op.kind, op.in_shape, op.out_shape,
+                                  sum(live.values()), op.macs, live))
+        produced.append(op.name)
+    return layers
+
+
+def io_rule_layers(network, ops_range, dtype, inplace, resident=None):
+    """Per-op SRAM by the mcunet repository's input + output rule (see the module docstring)."""
+    nbytes = bytes_per_element(dtype)
+    block_inputs = _block_inputs(network)
+    layers = []
+    for i in ops_range:
+        op = network.ops[i]
+        counted = {}
+        if op.kind in ("conv", "pwconv", "linear") or (op.kind == "dwconv" and not inplace):
+            counted = {f"{op.name}/input": op.in_elements * nbytes,
+                       f"{op.name}/output": op.out_elements * nbytes}
+        elif op.kind == "dwconv":
+            counted = {f"{op.name}/input=output (in place)": max(op.in_elements, op.out_elements) * nbytes}
+        if op.kind == "dwconv" and op.block in block_inputs:
+            tensor = block_inputs[op.block]
+            counted[f"{tensor} (block input, for the shortcut)"] = network.shape_of(tensor)[0] * \
+                network.shape_of(tensor)[1] * network.shape_of(tensor)[2] * nbytes
+        if resident and counted:
+            counted.update(resident)
+        layers.append(LayerMemory(op.name, op.kind, op.in_shape, op.out_shape,
+                                  sum(counted.values()), op.macs, counted))
+    return layers
+
+
+def layer_memory(network, ops_range, convention, dtype, inplace, resident=None):
+    """Per-op SRAM of ops_range run per layer, by ``convention`` (a name or Convention)."""
+    convention = get_convention(convention)
+    inplace = inplace or convention.always_inplace
+    rule = live_set_layers if convention.live_set else io_rule_layers
+    return rule(network, ops_range, dtype, inplace, resident)
+
+
+def profile(network, schedule="per-layer", convention="exact", dtype="int8", **schedule_options):
+    """Per-op SRAM, peak, Flash, MACs and params of ``network`` (bytes; int8 by default).
+
+    schedule: 'per-layer', 'in-place' or 'patch' (with patches=, split=, stream_input=), or a
+    Schedule. Raises UnknownNameError for an unknown schedule, convention or dtype.
+    """
+    schedule = as_schedule(schedule, **schedule_options)
+    dtype = check_dtype(dtype)
+    convention = get_convention(convention)
+    extra = {}
+    if schedule.kind == "patch":
+        from .patch import patch_layer_memory  # the patch module builds on this one
+        layers, extra = patch_layer_memory(network, schedule, convention, dtype)
+    else:
+        layers = layer_memory(network, range(len(network.ops)), convention, dtype,
+                              schedule.inplace_depthwise)
+    return MemoryProfile(network.name, str(schedule), convention.name, dtype, layers,
+                         flash_bytes(network, dtype), network.macs, network.params, extra)
+
+
+@dataclass
+class FitReport:
+    """Whether a network fits a device; every figure in bytes. Margins are limit - need."""
+
+    device: str
+    sram_bytes: int
+    sram_limit: int
+    flash_bytes: int
+    flash_limit: int
+
+    @property
+    def sram_fits(self):
+        return self.sram_bytes <= self.sram_limit
+
+    @property
+    def flash_fits(self):
+        return self.flash_bytes <= self.flash_limit
+
+    @property
+    def fits(self):
+        return self.sram_fits and self.flash_fits
+
+    def __bool__(self):
+        return self.fits
+
+    def describe(self):
+        """One line per memory: e.g. 'SRAM: needs 325.0 KiB of 256.0 KiB: misses by 69.0 KiB'."""
+        def line(kind, need, limit):
+            verdict = (f"fits with {(limit - need) / KIB:.1f} KiB to spare" if need <= limit
+                       else f"misses by {(need - limit) / KIB:.1f} KiB")
+            return f"{kind}: needs {need / KIB:.1f} KiB of {limit / KIB:.1f} KiB: {verdict}"
+        return "\n".join([f"{self.device}: {'fits' if self.fits else 'does NOT fit'}",
+                          line("SRAM", self.sram_bytes, self.sram_limit),
+                          line("Flash", self.flash_bytes, self.flash_limit)])
+
+
+def fits(network, device, schedule="per-layer", convention="exact", dtype="int8", **schedule_options):
+    """Check SRAM (peak activations) and Flash (weights) of ``network`` against ``device``.
+
+    device: a name from the catalogue (devices.get_device) or a Device. Returns a FitReport.
+    """
+    from .devices import get_device
+
+    device = get_device(device)
+    prof = profile(network, schedule, convention, dtype, **schedule_options)
+    return FitReport(device.name, prof.peak_sram_bytes, device.sram_bytes, prof.flash_bytes,
+                     device.flash_bytes)

@@ -1,0 +1,255 @@
+"""Training in plain numpy: batched forward (through ``kernels``), backward, SGD/Adam, fine-tuning.
+
+Weights are a flat dict ``{"<op>.weight": array, "<op>.bias": array}`` (float32) with the shapes of
+``Op.weight_shape`` (conv (Cout, Cin, k, k), dwconv (C, k, k), pwconv/linear (Cout, Cin)).
+A batch has layout (N, C, H, W).
+
+The forward pass re-uses the batch-1 kernels of ``kernels.py`` by folding the batch into an axis
+the kernel treats independently (no second copy of the forward maths):
+depthwise folds N into channels (N*C, H, W), pointwise/linear fold N into the spatial axes
+(C, N*H, W), the full conv runs one image at a time. The backward pass is written here; the input
+gradient of a (depthwise) convolution is itself a convolution of the dilated, padded output
+gradient with the flipped kernel, so it calls the same kernels again.
+"""
+
+import time
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from . import kernels
+
+WEIGHT_OPS = ("conv", "dwconv", "pwconv", "linear")
+
+
+def init_weights(network, seed=0):
+    """He-normal weights and zero biases for every op with weights (float32)."""
+    rng = np.random.default_rng(seed)
+    weights = {}
+    for op in network:
+        if op.weight_shape is None:
+            continue
+        fan_in = op.weight_count // op.out_shape[0]
+        std = np.sqrt(2.0 / fan_in)
+        weights[f"{op.name}.weight"] = (rng.standard_normal(op.weight_shape) * std).astype(np.float32)
+        weights[f"{op.name}.bias"] = np.zeros(op.bias_count, np.float32)
+    return weights
+
+
+# ---------------------------------------------------------------- forward
+
+def op_forward(op, inputs, weights):
+    """Run one op on a batch. inputs: list of (N, C, H, W) arrays -> (N, C', H', W')."""
+    x = inputs[0]
+    n, c, h, w = x.shape
+    wt, b = weights.get(f"{op.name}.weight"), weights.get(f"{op.name}.bias")
+    if op.kind == "conv":
+        return np.stack([kernels.conv2d(xi, wt, b, op.stride, op.padding, op.act) for xi in x])
+    if op.kind == "dwconv":
+        y = kernels.depthwise_conv2d(x.reshape(n * c, h, w), np.tile(wt, (n, 1, 1)), np.tile(b, n),
+                                     op.stride, op.padding, op.act)  # (N*C, Ho, Wo)
+        return y.reshape(n, c, *y.shape[1:])
+    if op.kind == "pwconv":
+        xt = x.transpose(1, 0, 2, 3).reshape(c, n * h, w)  # (C, N*H, W)
+        y = kernels.pointwise_conv2d(xt, wt, b, op.act)  # (Cout, N*H, W)
+        return y.reshape(-1, n, h, w).transpose(1, 0, 2, 3)
+    if op.kind == "add":
+        return kernels.add(x.reshape(n * c, h, w), inputs[1].reshape(n * c, h, w),
+                           op.act).reshape(n, c, h, w)
+    if op.kind == "pool":
+        return kernels.global_avg_pool(x.reshape(n * c, h, w)).reshape(n, c, 1, 1)
+    if op.kind == "linear":
+        xt = x.reshape(n, c).T.reshape(c, n, 1)  # (Cin, N, 1)
+        y = kernels.pointwise_conv2d(xt, wt, b, op.act)  # (Cout, N, 1)
+        return y.reshape(-1, n).T.reshape(n, -1, 1, 1)
+    raise ValueError(f"op {op.name!r}: unknown kind {op.kind!r}")
+
+
+def forward(network, weights, x, keep=False):
+    """Logits (N, classes) of a batch x (N, C, H, W); with keep=True also every tensor by name."""
+    tensors = {"input": x.astype(np.float32, copy=False)}
+    for op in network:
+        tensors[op.name] = op_forward(op, [tensors[t] for t in op.inputs], weights)
+    logits = tensors[network.ops[-1].name].reshape(x.shape[0], -1)
+    return (logits, tensors) if keep else logits
+
+
+def predict(network, weights, x, batch_size=256):
+    """Predicted classes (N,) of a batch x (N, C, H, W)."""
+    out = [forward(network, weights, x[i:i + batch_size]).argmax(1)
+           for i in range(0, len(x), batch_size)]
+    return np.concatenate(out)
+
+
+def accuracy(network, weights, x, y):
+    """Share (0..1) of the images of x whose predicted class equals y."""
+    return float((predict(network, weights, x) == y).mean())
+
+
+# ---------------------------------------------------------------- backward
+
+def cross_entropy(logits, y):
+    """Mean softmax cross-entropy and its gradient. logits: (N, K); y: (N,) -> (loss, dlogits)."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    n = len(y)
+    loss = float(-np.log(p[np.arange(n), y] + 1e-12).mean())
+    p[np.arange(n), y] -= 1
+    return loss, (p / n).astype(np.float32)
+
+
+def _act_grad(dy, y, act):
+    """Gradient through a fused activation, from its output y."""
+    if act == "relu":
+        return dy * (y > 0)
+    if act == "relu6":
+        return dy * ((y > 0) & (y < 6))
+    return dy
+
+
+def _batch_windows(x, kernel, stride, padding):
+    """k x k windows of a padded batch: (N, C, H, W) -> (N, C, Ho, Wo, k, k) view."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    return sliding_window_view(x, (kernel, kernel), axis=(2, 3))[:, :, ::stride, ::stride]
+
+
+def _dilate_pad(dy, op):
+    """Output gradient spread for the transposed convolution: (N, C, Ho, Wo) -> (N, C, H', W').
+
+    Insert stride-1 zeros between rows/columns, pad k-1-p around, plus the rows/columns the forward
+    stride skipped at the bottom/right, so a valid k x k convolution gives back (H, W).
+    """
+    n, c, ho, wo = dy.shape
+    s, k, p = op.stride, op.kernel, op.padding
+    h, w = op.in_shape[1:]
+    d = np.zeros((n, c, (ho - 1) * s + 1, (wo - 1) * s + 1), dy.dtype)
+    d[:, :, ::s, ::s] = dy
+    extra_h, extra_w = (h + 2 * p - k) % s, (w + 2 * p - k) % s
+    return np.pad(d, ((0, 0), (0, 0), (k - 1 - p, k - 1 - p + extra_h), (k - 1 - p, k - 1 - p + extra_w)))
+
+
+def op_backward(op, inputs, y, dy, weights, need_dx=True):
+    """Gradients of one op: (dx list per input or None, {param name: grad})."""
+    dy = _act_grad(dy, y, op.act)
+    x = inputs[0]
+    n, c, h, w = x.shape
+    grads, wt = {}, weights.get(f"{op.name}.weight")
+    if op.kind in WEIGHT_OPS:
+        grads[f"{op.name}.bias"] = dy.sum(axis=(0, 2, 3))
+    if op.kind == "conv":
+        win = _batch_windows(x, op.kernel, op.stride, op.padding)  # (N, Cin, Ho, Wo, k, k)
+        grads[f"{op.name}.weight"] = np.einsum("nohw,nchwij->ocij", dy, win, optimize=True)
+        if not need_dx:
+            return None, grads
+        flipped = wt[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (Cin, Cout, k, k)
+        d = _dilate_pad(dy, op)
+        return [np.stack([kernels.conv2d(di, np.ascontiguousarray(flipped)) for di in d])], grads
+    if op.kind == "dwconv":
+        win = _batch_windows(x, op.kernel, op.stride, op.padding)  # (N, C, Ho, Wo, k, k)
+        grads[f"{op.name}.weight"] = np.einsum("nchw,nchwij->cij", dy, win, optimize=True)
+        if not need_dx:
+            return None, grads
+        d = _dilate_pad(dy, op)
+        flipped = np.tile(wt[:, ::-1, ::-1], (n, 1, 1))  # (N*C, k, k)
+        dx = kernels.depthwise_conv2d(d.reshape(n * c, *d.shape[2:]), flipped)
+        return [dx.reshape(n, c, h, w)], grads
+    if op.kind in ("pwconv", "linear"):
+        x2 = x.transpose(1, 0, 2, 3).reshape(c, -1)  # (Cin, N*H*W)
+        dy2 = dy.transpose(1, 0, 2, 3).reshape(dy.shape[1], -1)  # (Cout, N*H*W)
+        grads[f"{op.name}.weight"] = dy2 @ x2.T
+        if not need_dx:
+            return None, grads
+        dx = (wt.T @ dy2).reshape(c, n, h, w).transpose(1, 0, 2, 3)
+        return [dx], grads
+    if op.kind == "add":
+        return [dy, dy], grads
+    if op.kind == "pool":
+        return [np.broadcast_to(dy / (h * w), x.shape)], grads
+    raise ValueError(f"op {op.name!r}: unknown kind {op.kind!r}")
+
+
+def backward(network, weights, tensors, dlogits):
+    """Parameter gradients of a batch, given forward tensors (keep=True) and dL/dlogits (N, K)."""
+    grads = {}
+    dt = {network.ops[-1].name: dlogits.reshape(tensors[network.ops[-1].name].shape)}
+    for op in reversed(network.ops):
+        dy = dt.pop(op.name, None)
+        if dy is None:
+            continue
+        need_dx = any(t != "input" for t in op.inputs)
+        dxs, g = op_backward(op, [tensors[t] for t in op.inputs], tensors[op.name], dy, weights,
+                             need_dx)
+        grads.update(g)
+        for name, dx in zip(op.inputs, dxs or []):
+            if name != "input":
+                dt[name] = dt[name] + dx if name in dt else dx
+    return grads
+
+
+# ---------------------------------------------------------------- optimizers
+
+class SGD:
+    """Plain SGD with momentum; ``step`` updates the weights dict in place."""
+
+    def __init__(self, lr=0.05, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, {}
+
+    def step(self, weights, grads):
+        for k, g in grads.items():
+            v = self.v.get(k, 0.0) * self.momentum + g
+            self.v[k] = v
+            weights[k] -= (self.lr * v).astype(np.float32)
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015) with optional decoupled weight decay; updates in place."""
+
+    def __init__(self, lr=3e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        self.lr, self.b1, self.b2, self.eps, self.wd = lr, betas[0], betas[1], eps, weight_decay
+        self.m, self.v, self.t = {}, {}, 0
+
+    def step(self, weights, grads):
+        self.t += 1
+        for k, g in grads.items():
+            self.m[k] = self.b1 * self.m.get(k, 0.0) + (1 - self.b1) * g
+            self.v[k] = self.b2 * self.v.get(k, 0.0) + (1 - self.b2) * g * g
+            m_hat = self.m[k] / (1 - self.b1 ** self.t)
+            v_hat = self.v[k] / (1 - self.b2 ** self.t)
+            update = self.lr * (m_hat / (np.sqrt(v_hat) + self.eps) + self.wd * weights[k])
+            weights[k] -= update.astype(np.float32)
+
+
+def fit(network, weights, x, y, epochs=10, batch_size=64, optimizer=None, seed=0, masks=None,
+        x_val=None, y_val=None, verbose=False):
+    """Train ``weights`` (updated in place) with mini-batches; return a history list of dicts.
+
+    masks: optional {param name: 0/1 array}; masked weights are zeroed after every step, so a
+    pruned model keeps its sparsity while it is fine-tuned. Each history entry has 'epoch',
+    'loss', 'seconds' and, with x_val, 'val_accuracy'.
+    """
+    optimizer = optimizer or Adam()
+    rng = np.random.default_rng(seed)
+    masks = masks or {}
+    history = []
+    for epoch in range(epochs):
+        start, losses = time.perf_counter(), []
+        order = rng.permutation(len(x))
+        for i in range(0, len(x), batch_size):
+            idx = order[i:i + batch_size]
+            logits, tensors = forward(network, weights, x[idx], keep=True)
+            loss, dlogits = cross_entropy(logits, y[idx])
+            grads = backward(network, weights, tensors, dlogits)
+            optimizer.step(weights, grads)
+            for k, m in masks.items():
+                weights[k] *= m
+            losses.append(loss)
+        entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)),
+                 "seconds": time.perf_counter() - start}
+        if x_val is not None:
+            entry["val_accuracy"] = accuracy(network, weights, x_val, y_val)
+        history.append(entry)
+        if verbose:
+            print(", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                            for k, v in entry.items()))
+    return history

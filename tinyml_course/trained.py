@@ -1,0 +1,54 @@
+"""The course's small trained model: a MobileNet-style CNN for the 8x8 digits (upsampled to 16x16).
+
+Built with ``build_network`` from an ordinary MBConv spec, so the accounting and the arena executor
+run it as they run MobileNetV2. Its float32 weights ship with the package
+(``weights/digits_mbnet.npz``, a few tens of KiB) and are reproduced by ``scripts/train_digits.py``.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from .network import build_network
+
+DIGITS_SPEC = {
+    "name": "digits-mbnet", "resolution": 16, "input_channels": 1,
+    "stem": {"kernel": 3, "stride": 1, "out": 8},  # 16x16x8
+    "blocks": [
+        {"kernel": 3, "expand": 1, "out": 8, "stride": 1},  # 16x16x8, residual add
+        {"kernel": 3, "expand": 3, "out": 16, "stride": 2},  # 8x8x16 (mid 24)
+        {"kernel": 3, "expand": 3, "out": 16, "stride": 1},  # 8x8x16 (mid 48), residual add
+        {"kernel": 3, "expand": 3, "out": 24, "stride": 2},  # 4x4x24 (mid 48)
+    ],
+    "feature_mix": None, "classes": 10,
+}
+
+WEIGHTS_PATH = Path(__file__).parent / "weights" / "digits_mbnet.npz"
+
+# The recipe scripts/train_digits.py uses to make WEIGHTS_PATH (one place, read by the script).
+TRAIN_SEED = 0  # seed of the weight init and of the batch order
+TRAIN_EPOCHS = 30  # passes over the 1347 training images
+TRAIN_BATCH = 32  # images per step
+TRAIN_LR = 3e-3  # Adam learning rate
+
+
+def digits_network():
+    """The small model as a Network: input (1, 16, 16), 10 classes."""
+    return build_network(DIGITS_SPEC)
+
+
+def load_weights(path=WEIGHTS_PATH):
+    """The shipped float32 weights: {'<op>.weight': array, '<op>.bias': array}."""
+    with np.load(path) as data:
+        return {k: data[k].astype(np.float32) for k in data.files}
+
+
+def save_weights(weights, path=WEIGHTS_PATH):
+    """Write a weights dict to an .npz file (float32, compressed)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **{k: np.asarray(v, np.float32) for k, v in weights.items()})
+
+
+def load_trained():
+    """(network, weights) of the shipped trained model."""
+    return digits_network(), load_weights()

@@ -1,0 +1,1 @@
+"""ipywidgets dashboards: thin layers over tinyml_course.plots; no logic a test cannot reach."""
