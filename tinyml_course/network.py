@@ -260,7 +260,8 @@ def validate_spec(spec):
 def build_network(spec):
     """Build a Network from an MBConv spec dict (see the module docstring).
 
-    Raises SpecError when a field is missing or invalid, or when a feature map shrinks below 1x1.
+    Raises SpecError when a field is missing or invalid. (With odd kernels and padding k // 2 a
+    feature map never shrinks below 1 x 1.)
     """
     validate_spec(spec)
     res = spec["resolution"]
@@ -278,9 +279,6 @@ def build_network(spec):
                       conv_output_size(w, kernel, stride, padding))
         else:
             h2, w2 = (1, 1) if kind in ("pool", "linear") else (h, w)
-        if h2 < 1 or w2 < 1:
-            raise SpecError(f"op {name!r}: a {h}x{w} feature map is too small for kernel {kernel} "
-                            f"stride {stride} (resolution {res} too low)")
         shape = (out_channels, h2, w2)
         ops.append(Op(name, kind, tuple(inputs), in_shape, shape, kernel, stride, padding, act, block))
         return name

@@ -1,0 +1,79 @@
+"""The command line: readable and JSON output, and one-line errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tinyml_course.cli import main
+
+KIB = 1024
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_profile_json_has_the_documented_keys_and_the_published_peak(capsys):
+    status, out, _ = run(capsys, "profile", "mobilenetv2", "--schedule", "in-place",
+                         "--convention", "mcunet", "--json")
+    data = json.loads(out)
+    assert status == 0 and data["peak_sram_bytes"] == 1372 * KIB
+    assert all(isinstance(data[k], int) for k in ("peak_sram_bytes", "flash_bytes", "macs", "params"))
+    first = data["layers"][0]
+    assert {"name", "op", "input_shape", "output_shape", "sram_bytes", "macs"} <= first.keys()
+    assert first["input_shape"] == [3, 224, 224] and first["output_shape"] == [32, 112, 112]
+
+
+def test_profile_measure_agrees_with_exact_in_int8_and_float32(capsys):
+    for dtype in ("float32", "int8"):
+        status, out, _ = run(capsys, "profile", "mcunet-in1", "--resolution", "64", "--schedule",
+                             "in-place", "--dtype", dtype, "--measure", "--json")
+        data = json.loads(out)
+        assert status == 0 and data["measured_peak_sram_bytes"] == data["peak_sram_bytes"]
+
+
+def test_profile_table_marks_the_peak_and_device_fit(capsys):
+    status, out, _ = run(capsys, "profile", "mcunet-in2", "--convention", "tinyengine",
+                         "--device", "stm32f746")
+    assert status == 0
+    assert "<- peak" in out and "200.0 KiB" in out and "SRAM: needs 200.0 KiB of 320.0 KiB" in out
+
+
+def test_spec_file_and_devices(capsys, tmp_path):
+    spec = tmp_path / "net.json"
+    spec.write_text(json.dumps({"name": "mine", "resolution": 32, "input_channels": 3,
+                                "stem": {"kernel": 3, "stride": 2, "out": 8},
+                                "blocks": [{"kernel": 3, "expand": 1, "out": 8, "stride": 1}],
+                                "feature_mix": None, "classes": 10}))
+    status, out, _ = run(capsys, "profile", str(spec), "--json")
+    assert status == 0 and json.loads(out)["network"] == "mine"
+    status, out, _ = run(capsys, "devices", "--json")
+    assert status == 0 and {d["name"] for d in json.loads(out)} >= {"stm32f746", "arduino-nano-33-ble-sense"}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["profile", "resnet50"], "unknown model 'resnet50'"),
+    (["profile", "mcunet-in1", "--schedule", "fast"], "invalid choice: 'fast'"),
+    (["profile", "mcunet-in1", "--device", "esp32"], "unknown device 'esp32'"),
+    (["profile", "mcunet-in1", "--resolution", "-3"], "positive integer"),
+    (["profile", "mcunet-in1", "--width", "0.5"], "mobilenetv2 only"),
+    (["profile", "missing.json"], "no such spec file"),
+    (["profile", "{\"resolution\": 96}"], "missing required field"),
+    (["profile", "mcunet-in1", "--convention", "paper"], "invalid choice: 'paper'"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_bad_input_exits_2_with_one_line(capsys, argv, message):
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_console_script_is_installed_and_reports_errors_without_traceback():
+    script = subprocess.run([sys.executable, "-m", "tinyml_course.cli", "profile", "nope"],
+                            capture_output=True, text=True, timeout=60)
+    assert script.returncode == 2 and "Traceback" not in script.stderr
+    assert script.stderr.startswith("tinyml-course: error: unknown model")
