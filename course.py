@@ -108,9 +108,14 @@ def ensure_venv(extra):
     return python
 
 
-def hermetic_env(base_dir):
-    """Environment with all per-user Jupyter/IPython/matplotlib state under `base_dir`."""
+def hermetic_env(base_dir, python):
+    """Environment with all per-user Jupyter/IPython/matplotlib state under `base_dir`.
+
+    `python`'s folder goes first on PATH, as if its venv were activated (nbgrader runs the
+    `alembic` script by name).
+    """
     env = dict(os.environ)
+    env["PATH"] = os.path.dirname(python) + os.pathsep + env.get("PATH", "")
     for var, sub in HERMETIC_DIRS.items():
         path = os.path.join(base_dir, sub)
         os.makedirs(path, exist_ok=True)
@@ -134,7 +139,8 @@ def cmd_lab(python, args):
 
 def cmd_test(python, args):
     with tempfile.TemporaryDirectory(prefix="tinyml-course-test-") as tmp:
-        env = hermetic_env(tmp)
+        env = hermetic_env(tmp, python)
+        env["TINYML_COURSE_HERMETIC_DIR"] = tmp  # tests/harness/env.py keeps these dirs
         cmd = [python, "-m", "pytest", "-n", "auto"] + args
         try:
             return subprocess.call(cmd, cwd=ROOT, env=env)

@@ -1,0 +1,54 @@
+"""nbgrader configuration of the tinyml-course course directory (run nbgrader from this folder).
+
+Two changes from nbgrader 0.9's defaults, each proved by tests/harness/test_harness.py:
+
+- Autograde runs every cell under a time limit. On timeout nbgrader interrupts the kernel,
+  records a `CellTimeoutError` in that cell and goes on, so an infinite loop costs the student
+  the points of the cells it blocks and never hangs the run.
+- Feedback hides hidden tests. nbgrader 0.9 puts the hidden tests back into the autograded
+  notebook and its GenerateFeedback renders that notebook as is (jupyter/nbgrader#917, #1363:
+  "by design"). We run `ClearHiddenTests` on it, and `ScrubHiddenTracebacks` replaces the
+  traceback of a failed hidden-test cell with its last line, because IPython's traceback quotes
+  the failing source line, which may be hidden test code.
+"""
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
+from traitlets import Bool
+
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+c = get_config()  # noqa: F821  (injected by traitlets when it loads this file)
+
+c.CourseDirectory.course_id = "tinyml-course"
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+
+# --- autograde: per-cell time limit (seconds); the interrupt is nbgrader's default
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+# never keep a huge output (a print in a loop) in the gradebook or the feedback
+c.LimitOutput.max_lines = 200
+
+
+class ScrubHiddenTracebacks(Preprocessor):
+    """Reduce error outputs of cells with hidden tests to `Name: message`, with no code lines."""
+
+    enabled = Bool(True, help="nbconvert preprocessors are off unless enabled").tag(config=True)
+    begin_test_delimeter = "BEGIN HIDDEN TESTS"
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or self.begin_test_delimeter not in cell.source:
+            return cell, resources
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        return cell, resources
+
+
+# --- feedback: order matters. ScrubHiddenTracebacks must run before ClearHiddenTests, which
+# deletes the delimiters it keys on; GetGrades and the CSS header are nbgrader's own defaults.
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    ScrubHiddenTracebacks,
+    ClearHiddenTests,
+    CSSHTMLHeaderPreprocessor,
+]

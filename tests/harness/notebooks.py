@@ -1,0 +1,57 @@
+"""Run a notebook top to bottom in a fresh kernel of this interpreter."""
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+from .env import ensure_hermetic
+
+
+class NotebookExecutionError(AssertionError):
+    """A cell raised or timed out; the message names the notebook, the cell and its source."""
+
+
+def _first_error(nb):
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return index, cell, output
+    return None, None, None
+
+
+def execute_notebook(path, timeout=120, cwd=None):
+    """Execute the notebook at `path` in a fresh `python3` kernel and return it with outputs.
+
+    The kernel runs in sys.executable (see env.install_kernelspec); `cwd` defaults to the
+    notebook's folder; `timeout` is per cell, in seconds. The file on disk is not modified.
+    Raises NotebookExecutionError with the failing cell's index, source and error.
+    """
+    ensure_hermetic()
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=False,
+        record_timing=False,
+        resources={"metadata": {"path": str(cwd or path.parent)}},
+    )
+    try:
+        client.execute()
+    except CellTimeoutError as e:
+        index = next((i for i, c in enumerate(nb.cells)
+                      if c.cell_type == "code" and c.get("execution_count") is None
+                      and c.source.strip()), "?")
+        source = nb.cells[index].source if isinstance(index, int) else ""
+        raise NotebookExecutionError(
+            f"{path}: cell {index} ran past {timeout} s:\n{source}\n{e}") from None
+    except CellExecutionError as e:
+        index, cell, output = _first_error(nb)
+        if cell is None:
+            raise NotebookExecutionError(f"{path}: {e}") from None
+        raise NotebookExecutionError(
+            f"{path}: cell {index} failed:\n--- source ---\n{cell.source}\n--- error ---\n"
+            f"{output.get('ename')}: {output.get('evalue')}\n\n{e}") from None
+    return nb
