@@ -115,9 +115,7 @@ def sram_figure(profile, device=None, figsize=FIGSIZE):
 
 def update_sram_figure(fig, profile, device=None):
     """Redraw a figure made by ``sram_figure`` for another profile/device, in place; return it."""
-    a = getattr(fig, _ARTISTS, None)
-    if a is None:
-        raise ValueError("update_sram_figure needs a figure made by sram_figure")
+    a = sram_artists(fig)
     device = _device(device)
     ax, fax = a["ax"], a["fax"]
     layers = profile.layers
@@ -175,6 +173,14 @@ def update_sram_figure(fig, profile, device=None):
         verdict = f"misses by\n{(flash - flash_limit) / KIB:.0f} KiB"
     fax.set_xlabel(verdict, fontsize=8, color=FIT_COLOR if flash_fits else OVER_COLOR)
     return fig
+
+
+def sram_artists(fig):
+    """The artists ``update_sram_figure`` moves (dict: ax, fax, bars, limit_line, peak_mark, ...)."""
+    a = getattr(fig, _ARTISTS, None)
+    if a is None:
+        raise ValueError("not a figure made by sram_figure")
+    return a
 
 
 def figure_png(fig, dpi=None):

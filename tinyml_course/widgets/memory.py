@@ -117,7 +117,8 @@ def summary_html(state):
     net = prof.network
     lines = [f"<b>{html.escape(net)}</b> at {state.resolution}x{state.resolution}"
              + (f", width {state.width:g}" if state.width_enabled else "")
-             + f": {prof.macs / 1e6:.1f}M MACs, {prof.params / 1e6:.2f}M params; peak SRAM "
+             + f": {prof.macs / 1e6:.1f}M MACs, {prof.params / 1e6:.2f}M params",
+             f"schedule {prof.schedule}, convention {prof.convention}, {prof.dtype}: peak SRAM "
              f"<b>{prof.peak_sram_bytes / KIB:.1f} KiB</b> at <code>{prof.peak_layer.name}</code>"]
     lines += [html.escape(line) for line in report.describe().splitlines()]
     return "<br>".join(lines)

@@ -1,0 +1,125 @@
+"""The SRAM figures: bars are the profile's bytes, the limits are the device's, updates are in place."""
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+
+from tinyml_course.devices import get_device
+from tinyml_course.memory import profile
+from tinyml_course.plots.memory import (OVER_COLOR, comparison_figure, figure_png, group_ticks,
+                                        schedule_comparison_figure, sram_artists, sram_figure,
+                                        update_sram_figure)
+from tinyml_course.units import KIB
+from tinyml_course.zoo import get_network
+
+
+@pytest.fixture(scope="module")
+def mbv2():
+    return get_network("mobilenetv2", 96)
+
+
+@pytest.fixture(scope="module")
+def in2():
+    return get_network("mcunet-in2", 96)
+
+
+def bar_heights(fig):
+    """Heights (KiB) of the SRAM bars, from the drawn rectangles."""
+    return np.array([path.vertices[:, 1].max() for path in sram_artists(fig)["bars"].get_paths()])
+
+
+def test_bars_are_the_profile_in_kib(mbv2):
+    """Is there one bar per op, as tall as its SRAM bytes / 1024?"""
+    prof = profile(mbv2, "in-place", "exact")
+    fig = sram_figure(prof, "stm32f746")
+    assert isinstance(fig, Figure)
+    expected = np.array([layer.sram_bytes for layer in prof.layers]) / KIB
+    got = bar_heights(fig)
+    assert len(got) == len(prof.layers), f"{len(got)} bars, expected {len(prof.layers)}"
+    np.testing.assert_allclose(got, expected)
+
+
+def test_peak_marked_and_limits_drawn(mbv2):
+    """Is the peak marked at its op, and are the device's SRAM and Flash lines where they belong?"""
+    prof = profile(mbv2, "per-layer", "mcunet")
+    device = get_device("stm32f412")
+    a = sram_artists(sram_figure(prof, device))
+    x, y = a["peak_mark"].get_data()
+    assert (list(x), list(y)) == ([prof.layers.index(prof.peak_layer)], [prof.peak_sram_bytes / KIB])
+    assert prof.peak_layer.name in a["peak_text"].get_text()
+    assert list(a["limit_line"].get_ydata()) == [device.sram_bytes / KIB] * 2
+    assert list(a["flash_line"].get_ydata()) == [device.flash_bytes / KIB] * 2
+    assert a["flash_bar"].get_height() == pytest.approx(prof.flash_bytes / KIB)
+
+
+def test_bars_over_the_limit_have_red_edges(mbv2):
+    """Do exactly the ops above the device's SRAM get a red edge?"""
+    prof = profile(mbv2, "per-layer", "exact")
+    device = get_device("stm32f412")
+    bars = sram_artists(sram_figure(prof, device))["bars"]
+    red = np.all(np.isclose(bars.get_edgecolors(), to_rgba(OVER_COLOR)), axis=1)
+    over = np.array([layer.sram_bytes > device.sram_bytes for layer in prof.layers])
+    assert over.any() and not over.all()
+    np.testing.assert_array_equal(red, over)
+
+
+def test_flash_bar_red_when_it_misses():
+    """Is the Flash bar red for MobileNetV2-1.0 (3.4 MiB of weights) on a 1 MiB device?"""
+    prof = profile(get_network("mobilenetv2", 64), "in-place", "exact")
+    a = sram_artists(sram_figure(prof, "stm32f746"))
+    assert prof.flash_bytes > get_device("stm32f746").flash_bytes
+    assert np.allclose(a["flash_bar"].get_facecolor(), to_rgba(OVER_COLOR))
+
+
+def test_update_redraws_in_place(mbv2, in2):
+    """Does update_sram_figure reuse the figure, with the new network's bars and title?"""
+    fig = sram_figure(profile(mbv2, "in-place", "exact"), "stm32f746")
+    ax = sram_artists(fig)["ax"]
+    prof = profile(in2, "per-layer", "mcunet")
+    same = update_sram_figure(fig, prof, "stm32f412")
+    assert same is fig and sram_artists(fig)["ax"] is ax
+    np.testing.assert_allclose(bar_heights(fig), [l.sram_bytes / KIB for l in prof.layers])
+    assert "mcunet-in2" in ax.get_title(loc="left") and "mcunet" in ax.get_title(loc="left")
+    assert ax.get_ylim()[1] >= prof.peak_sram_bytes / KIB
+
+
+def test_no_device_hides_the_limits(mbv2):
+    """Without a device, are the limit lines hidden (and the figure still drawn)?"""
+    fig = sram_figure(profile(mbv2, "in-place", "exact"))
+    a = sram_artists(fig)
+    assert not a["limit_line"].get_visible() and not a["flash_line"].get_visible()
+    assert figure_png(fig).startswith(b"\x89PNG")
+
+
+def test_update_refuses_a_foreign_figure(mbv2):
+    """Is a figure not made by sram_figure refused with a clear error?"""
+    with pytest.raises(ValueError, match="sram_figure"):
+        update_sram_figure(Figure(), profile(mbv2))
+
+
+def test_group_ticks():
+    """Is there one tick per block plus the stem and the tail ops?"""
+    names = ["stem", "block0.dw", "block0.project", "block1.expand", "block1.dw", "pool",
+             "classifier"]
+    assert group_ticks(names) == ([0, 1, 3, 5, 6], ["stem", "b0", "b1", "pool", "fc"])
+
+
+def test_comparison_shows_each_profile_and_its_peak(mbv2):
+    """Does the comparison draw one curve and one peak bar per (schedule, convention)?"""
+    pairs = (("per-layer", "mcunet"), ("in-place", "mcunet"), ("in-place", "exact"))
+    fig = schedule_comparison_figure(mbv2, pairs, device="stm32f746")
+    ax, bax = fig.axes
+    curves = [line for line in ax.get_lines() if line.get_drawstyle().startswith("steps")]
+    assert len(curves) == len(pairs)
+    peaks = [profile(mbv2, s, c).peak_sram_bytes / KIB for s, c in pairs]
+    np.testing.assert_allclose([p.get_width() for p in bax.patches], peaks)
+    np.testing.assert_allclose(curves[0].get_ydata(),
+                               [l.sram_bytes / KIB for l in profile(mbv2, *pairs[0]).layers])
+
+
+def test_comparison_labels(mbv2):
+    """Are custom labels used in the legend?"""
+    fig = comparison_figure([profile(mbv2, "per-layer"), profile(mbv2, "in-place")],
+                            labels=["A", "B"])
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts[0].startswith("A: peak") and texts[1].startswith("B: peak")
