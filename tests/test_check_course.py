@@ -1,0 +1,108 @@
+"""tools/check_course.py: passes on the repository, catches each failure mode on a tiny fixture."""
+import copy
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+spec = importlib.util.spec_from_file_location("check_course", REPO / "tools" / "check_course.py")
+check_course = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check_course)
+
+
+def _cell(cell_type, source, **nbgrader):
+    cell = {"cell_type": cell_type, "metadata": {}, "source": source}
+    if cell_type == "code":
+        cell.update(outputs=[], execution_count=None)
+    if nbgrader:
+        cell["metadata"]["nbgrader"] = {"schema_version": 3, "task": False, **nbgrader}
+    return cell
+
+
+GOOD = {
+    "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+    "cells": [
+        _cell("markdown", "Intro", grade=False, grade_id="intro", locked=True, solution=False),
+        _cell("code", "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION",
+              grade=False, grade_id="f", locked=False, solution=True),
+        _cell("code", "assert f(1) == 1", grade=True, grade_id="test-f", locked=True,
+              solution=False, points=1),
+    ],
+}
+
+
+def _bad(mutate):
+    nb = copy.deepcopy(GOOD)
+    mutate(nb)
+    return nb
+
+
+def _meta(nb, index):
+    return nb["cells"][index]["metadata"]["nbgrader"]
+
+
+BAD = {  # failure mode -> (fixture, the gate that must catch it)
+    "unlocked-test": (_bad(lambda nb: _meta(nb, 2).update(locked=False)), "header_shapes"),
+    "test-without-points": (_bad(lambda nb: _meta(nb, 2).pop("points")), "header_shapes"),
+    "task-cell": (_bad(lambda nb: _meta(nb, 0).update(task=True)), "header_shapes"),
+    "snake-case-id": (_bad(lambda nb: _meta(nb, 1).update(grade_id="my_f")), "grade_ids"),
+    "duplicate-id": (_bad(lambda nb: _meta(nb, 2).update(grade_id="f")), "grade_ids"),
+    "no-solution-markers": (_bad(lambda nb: nb["cells"][1].update(source="def f(x):\n    return x")),
+                            "solution_markers"),
+    "missing-end-solution": (_bad(lambda nb: nb["cells"][1].update(
+        source="def f(x):\n    ### BEGIN SOLUTION\n    return x")), "solution_markers"),
+    "output-left": (_bad(lambda nb: nb["cells"][2].update(
+        outputs=[{"output_type": "stream", "name": "stdout", "text": "hi"}])), "stripped"),
+    "execution-count-left": (_bad(lambda nb: nb["cells"][2].update(execution_count=3)),
+                             "stripped"),
+}
+
+
+def _write(tmp_path, name, nb):
+    path = tmp_path / f"{name}.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def test_repository_passes():
+    """Does the repository itself pass every gate?"""
+    results = check_course.run_gates(REPO)
+    failing = {gate: offenders for gate, offenders in results.items() if offenders}
+    assert not failing, json.dumps(failing, indent=1)
+
+
+def test_good_fixture_passes(tmp_path):
+    """Does a well-formed exercise triplet pass every gate?"""
+    results = check_course.run_gates(tmp_path, [_write(tmp_path, "good", GOOD)])
+    assert not any(results.values()), results
+
+
+@pytest.mark.parametrize("mode", sorted(BAD))
+def test_each_failure_mode_is_caught(tmp_path, mode):
+    """Is each defect reported by its gate, naming the file?"""
+    nb, gate_name = BAD[mode]
+    results = check_course.run_gates(tmp_path, [_write(tmp_path, mode, nb)])
+    description = next(d for d, _, fn in check_course.GATES if fn.__name__ == gate_name)
+    assert results[description], f"{gate_name} missed {mode}: {results}"
+    assert all(mode in offender for offender in results[description])
+
+
+def test_command_line_exit_status(tmp_path):
+    """Does the script exit 1 and print the offender on a bad notebook, 0 on a good one?"""
+    script = REPO / "tools" / "check_course.py"
+    bad = _write(tmp_path, "duplicate-id", BAD["duplicate-id"][0])
+    proc = subprocess.run([sys.executable, str(script), "--root", str(tmp_path), str(bad)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "already used" in proc.stdout, proc.stdout + proc.stderr
+    (tmp_path / "broken.ipynb").write_text("{ not json")
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "broken.ipynb")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "not a readable JSON notebook" in proc.stdout
+    good = _write(tmp_path, "good", GOOD)
+    proc = subprocess.run([sys.executable, str(script), "--root", str(tmp_path), str(good)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Release gates for the course notebooks: run before tagging a release and in the test suite.
+
+    python tools/check_course.py                # the repository this file lives in
+    python tools/check_course.py --root DIR     # another checkout
+    python tools/check_course.py a.ipynb ...    # just these files (as assignment notebooks)
+
+Each gate is a small function, registered with `@gate("category: what must be true")`, that
+takes the notebooks in its scope and returns a list of offenders (strings naming the file, the
+cell and what is wrong); an empty list is a pass. Exit status 1 when any gate has an offender.
+Every new gate gets a dated comment naming the defect it was added to catch.
+
+Standard library only, so it runs before the course environment exists.
+"""
+import argparse
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+GATES = []  # (description, scope, function) in registration order
+
+# scope name -> globs, relative to the repository root
+SCOPES = {
+    "assignments": ["assignments/source/**/*.ipynb"],
+    "all": ["notebooks/**/*.ipynb", "assignments/source/**/*.ipynb"],
+}
+
+KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+
+# The nbgrader header shapes allowed (STYLE.md §9): name -> (cell types, required flag values).
+# `points` > 0 is required exactly for graded cells; `task` cells are not used in this course.
+HEADER_SHAPES = {
+    "exercise": ({"code"}, {"grade": False, "solution": True, "locked": False}),
+    "locked test": ({"code"}, {"grade": True, "solution": False, "locked": True}),
+    "given": ({"code", "markdown", "raw"}, {"grade": False, "solution": False, "locked": True}),
+}
+
+
+def gate(description, scope="assignments"):
+    """Register the decorated function `fn(notebooks) -> list[str]` as a release gate."""
+    def register(fn):
+        GATES.append((description, scope, fn))
+        return fn
+    return register
+
+
+def _cells(notebooks):
+    """Yield (name, index, cell, nbgrader metadata or None) over loaded notebooks."""
+    for name, nb in notebooks:
+        for index, cell in enumerate(nb.get("cells", [])):
+            yield name, index, cell, cell.get("metadata", {}).get("nbgrader")
+
+
+def _source(cell):
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+# 2026-11-25: a test cell without `locked` let students edit the test that grades them, and a
+# test cell without points silently graded nothing.
+@gate("nbgrader: every cell header has one of the allowed shapes (exercise, locked test, given)")
+def header_shapes(notebooks):
+    offenders = []
+    for name, index, cell, meta in _cells(notebooks):
+        if meta is None:
+            continue
+        flags = {k: bool(meta.get(k, False)) for k in ("grade", "solution", "locked")}
+        shape = next((s for s, (types, want) in HEADER_SHAPES.items()
+                      if cell.get("cell_type") in types and flags == want), None)
+        where = f"{name} cell {index} ({meta.get('grade_id', 'no grade_id')})"
+        if shape is None:
+            offenders.append(f"{where}: header {flags} on a {cell.get('cell_type')} cell "
+                             f"is none of {sorted(HEADER_SHAPES)}")
+        elif meta.get("task"):
+            offenders.append(f"{where}: task cells are not used in this course")
+        elif shape == "locked test" and not (isinstance(meta.get("points"), (int, float))
+                                             and meta["points"] > 0):
+            offenders.append(f"{where}: a locked test needs points > 0, got "
+                             f"{meta.get('points')!r}")
+        elif shape != "locked test" and meta.get("points"):
+            offenders.append(f"{where}: only locked tests carry points, got {meta['points']!r}")
+    return offenders
+
+
+# 2026-11-25: nbgrader keys grades by grade_id; a duplicate overwrites another cell's grade and
+# a renamed id orphans every stored grade (STYLE.md §9: kebab-case, unique, stable).
+@gate("nbgrader: grade_ids are kebab-case and unique per notebook")
+def grade_ids(notebooks):
+    offenders = []
+    for name, nb in notebooks:
+        seen = {}
+        for index, name_, cell, meta in _cells([(name, nb)]):
+            if meta is None:
+                continue
+            gid = meta.get("grade_id")
+            if not isinstance(gid, str) or not KEBAB.match(gid):
+                offenders.append(f"{name} cell {index}: grade_id {gid!r} is not kebab-case")
+            elif gid in seen:
+                offenders.append(f"{name} cell {index}: grade_id {gid!r} already used by "
+                                 f"cell {seen[gid]}")
+            else:
+                seen[gid] = index
+    return offenders
+
+
+# 2026-11-25: a solution cell without markers is replaced whole by nbgrader's stub, so the
+# student loses the TODO/APPROACH/EXAMPLE/HINT scaffold (STYLE.md §9).
+@gate("nbgrader: every solution code cell has one BEGIN SOLUTION ... END SOLUTION region")
+def solution_markers(notebooks):
+    offenders = []
+    for name, index, cell, meta in _cells(notebooks):
+        if not meta or not meta.get("solution") or cell.get("cell_type") != "code":
+            continue
+        lines = [line.strip() for line in _source(cell).splitlines()]
+        begins = [i for i, line in enumerate(lines) if BEGIN_SOLUTION in line]
+        ends = [i for i, line in enumerate(lines) if END_SOLUTION in line]
+        where = f"{name} cell {index} ({meta.get('grade_id')})"
+        if not begins or not ends:
+            offenders.append(f"{where}: missing {BEGIN_SOLUTION if not begins else END_SOLUTION}")
+        elif len(begins) != len(ends) or any(b > e for b, e in zip(begins, ends)) or any(
+                e > b for e, b in zip(ends, begins[1:])):
+            offenders.append(f"{where}: unbalanced or nested solution markers")
+    return offenders
+
+
+# 2026-11-25: committed outputs leak answers of solved runs and make every diff noisy
+# (DESIGN.md: outputs stripped in git).
+@gate("notebooks: no outputs and no execution counts in git", scope="all")
+def stripped(notebooks):
+    offenders = []
+    for name, index, cell, meta in _cells(notebooks):
+        if cell.get("cell_type") != "code":
+            continue
+        if cell.get("outputs"):
+            offenders.append(f"{name} cell {index}: has {len(cell['outputs'])} output(s)")
+        if cell.get("execution_count") is not None:
+            offenders.append(f"{name} cell {index}: execution_count "
+                             f"{cell['execution_count']}")
+    return offenders
+
+
+def find_notebooks(root, scope):
+    """Notebook paths of `scope` under `root`: git-tracked or new (not ignored) files when
+    `root` is a git checkout, else every matching file. Checkpoints are skipped."""
+    root = Path(root)
+    paths = set()
+    for pattern in SCOPES[scope]:
+        paths.update(p for p in root.glob(pattern) if ".ipynb_checkpoints" not in p.parts)
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--",
+             *SCOPES[scope]], cwd=root, capture_output=True, text=True, check=True).stdout
+        tracked = {root / p for p in listed.split("\0") if p}
+        paths &= tracked
+    except (OSError, subprocess.CalledProcessError):
+        pass  # not a git checkout: every file counts
+    return sorted(paths)
+
+
+def load(paths, root):
+    """[(display name, notebook dict)] and offenders for files that are not valid JSON."""
+    loaded, broken = [], []
+    for path in paths:
+        path = Path(path)
+        try:
+            name = str(path.resolve().relative_to(Path(root).resolve()))
+        except ValueError:
+            name = str(path)
+        try:
+            loaded.append((name, json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError) as e:
+            broken.append(f"{name}: not a readable JSON notebook ({e})")
+    return loaded, broken
+
+
+def run_gates(root=REPO, paths=None):
+    """{gate description: offenders} for the repository at `root` (or only `paths`)."""
+    results = {}
+    unreadable = []
+    for description, scope, fn in GATES:
+        files = paths if paths is not None else find_notebooks(root, scope)
+        notebooks, broken = load(files, root)
+        unreadable += [b for b in broken if b not in unreadable]
+        results[description] = fn(notebooks)
+    results["notebooks: every notebook is valid JSON"] = unreadable
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=REPO, help="repository root to check")
+    parser.add_argument("paths", nargs="*", type=Path,
+                        help="check only these notebooks (every gate applies to them)")
+    args = parser.parse_args(argv)
+    results = run_gates(args.root, args.paths or None)
+    failed = 0
+    for description, offenders in results.items():
+        print(f"{'FAIL' if offenders else 'ok  '} {description}")
+        for offender in offenders:
+            print(f"     - {offender}")
+        failed += bool(offenders)
+    print(f"{len(results) - failed}/{len(results)} gates pass")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
