@@ -127,6 +127,7 @@ def hermetic_env(base_dir, python):
 
 
 def cmd_lab(python, args):
+    os.makedirs(NOTEBOOK_DIR, exist_ok=True)
     cmd = [python, "-m", "jupyter", "lab", f"--notebook-dir={NOTEBOOK_DIR}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # jupyter refuses to run as root without it
