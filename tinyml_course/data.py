@@ -37,3 +37,17 @@ def load_digits(test_fraction=TEST_FRACTION, seed=SPLIT_SEED):
     x_train, x_test, y_train, y_test = train_test_split(
         images, labels, test_size=test_fraction, random_state=seed, stratify=labels)
     return upsample(x_train), y_train, upsample(x_test), y_test
+
+
+def random_shift(images, rng, max_shift=2):
+    """Shift each image by up to ``max_shift`` pixels in x and y (zeros fill in): augmentation.
+
+    images: (N, C, H, W) -> a new array of the same shape; rng: a numpy Generator.
+    """
+    n, _, h, w = images.shape
+    padded = np.pad(images, ((0, 0), (0, 0), (max_shift, max_shift), (max_shift, max_shift)))
+    dy, dx = rng.integers(0, 2 * max_shift + 1, size=(2, n))
+    out = np.empty_like(images)
+    for i in range(n):
+        out[i] = padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w]
+    return out

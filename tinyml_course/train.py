@@ -1,7 +1,8 @@
 """Training in plain numpy: batched forward (through ``kernels``), backward, SGD/Adam, fine-tuning.
 
-Weights are a flat dict ``{"<op>.weight": array, "<op>.bias": array}`` (float32) with the shapes of
-``Op.weight_shape`` (conv (Cout, Cin, k, k), dwconv (C, k, k), pwconv/linear (Cout, Cin)).
+Weights are the executor's dict ``{op name: (weight, bias)}`` (float32), weight with the shape of
+``Op.weight_shape`` (conv (Cout, Cin, k, k), dwconv (C, k, k), pwconv/linear (Cout, Cin)), bias (Cout,).
+Gradients have the same layout.
 A batch has layout (N, C, H, W).
 
 The forward pass re-uses the batch-1 kernels of ``kernels.py`` by folding the batch into an axis
@@ -31,8 +32,8 @@ def init_weights(network, seed=0):
             continue
         fan_in = op.weight_count // op.out_shape[0]
         std = np.sqrt(2.0 / fan_in)
-        weights[f"{op.name}.weight"] = (rng.standard_normal(op.weight_shape) * std).astype(np.float32)
-        weights[f"{op.name}.bias"] = np.zeros(op.bias_count, np.float32)
+        weights[op.name] = ((rng.standard_normal(op.weight_shape) * std).astype(np.float32),
+                            np.zeros(op.bias_count, np.float32))
     return weights
 
 
@@ -42,7 +43,7 @@ def op_forward(op, inputs, weights):
     """Run one op on a batch. inputs: list of (N, C, H, W) arrays -> (N, C', H', W')."""
     x = inputs[0]
     n, c, h, w = x.shape
-    wt, b = weights.get(f"{op.name}.weight"), weights.get(f"{op.name}.bias")
+    wt, b = weights.get(op.name, (None, None))
     if op.kind == "conv":
         return np.stack([kernels.conv2d(xi, wt, b, op.stride, op.padding, op.act) for xi in x])
     if op.kind == "dwconv":
@@ -67,7 +68,7 @@ def op_forward(op, inputs, weights):
 
 def forward(network, weights, x, keep=False):
     """Logits (N, classes) of a batch x (N, C, H, W); with keep=True also every tensor by name."""
-    tensors = {"input": x.astype(np.float32, copy=False)}
+    tensors = {"input": np.asarray(x)}  # float32 in training; float64 in gradient checks
     for op in network:
         tensors[op.name] = op_forward(op, [tensors[t] for t in op.inputs], weights)
     logits = tensors[network.ops[-1].name].reshape(x.shape[0], -1)
@@ -130,43 +131,49 @@ def _dilate_pad(dy, op):
 
 
 def op_backward(op, inputs, y, dy, weights, need_dx=True):
-    """Gradients of one op: (dx list per input or None, {param name: grad})."""
+    """Gradients of one op: (dx list per input or None, (dweight, dbias) or None)."""
     dy = _act_grad(dy, y, op.act)
     x = inputs[0]
     n, c, h, w = x.shape
-    grads, wt = {}, weights.get(f"{op.name}.weight")
     if op.kind in WEIGHT_OPS:
-        grads[f"{op.name}.bias"] = dy.sum(axis=(0, 2, 3))
+        wt = weights[op.name][0]
+        dx, dw = _weight_op_backward(op, x, dy, wt, need_dx)
+        return dx, (dw, dy.sum(axis=(0, 2, 3)))
+    if op.kind == "add":
+        return [dy, dy], None
+    if op.kind == "pool":
+        return [np.broadcast_to(dy / (h * w), x.shape)], None
+    raise ValueError(f"op {op.name!r}: unknown kind {op.kind!r}")
+
+
+def _weight_op_backward(op, x, dy, wt, need_dx):
+    """(dx list or None, dweight) of a conv, dwconv, pwconv or linear op (activation already undone)."""
+    n, c, h, w = x.shape
     if op.kind == "conv":
         win = _batch_windows(x, op.kernel, op.stride, op.padding)  # (N, Cin, Ho, Wo, k, k)
-        grads[f"{op.name}.weight"] = np.einsum("nohw,nchwij->ocij", dy, win, optimize=True)
+        dw = np.einsum("nohw,nchwij->ocij", dy, win, optimize=True)
         if not need_dx:
-            return None, grads
+            return None, dw
         flipped = wt[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (Cin, Cout, k, k)
         d = _dilate_pad(dy, op)
-        return [np.stack([kernels.conv2d(di, np.ascontiguousarray(flipped)) for di in d])], grads
+        return [np.stack([kernels.conv2d(di, np.ascontiguousarray(flipped)) for di in d])], dw
     if op.kind == "dwconv":
         win = _batch_windows(x, op.kernel, op.stride, op.padding)  # (N, C, Ho, Wo, k, k)
-        grads[f"{op.name}.weight"] = np.einsum("nchw,nchwij->cij", dy, win, optimize=True)
+        dw = np.einsum("nchw,nchwij->cij", dy, win, optimize=True)
         if not need_dx:
-            return None, grads
+            return None, dw
         d = _dilate_pad(dy, op)
         flipped = np.tile(wt[:, ::-1, ::-1], (n, 1, 1))  # (N*C, k, k)
         dx = kernels.depthwise_conv2d(d.reshape(n * c, *d.shape[2:]), flipped)
-        return [dx.reshape(n, c, h, w)], grads
-    if op.kind in ("pwconv", "linear"):
-        x2 = x.transpose(1, 0, 2, 3).reshape(c, -1)  # (Cin, N*H*W)
-        dy2 = dy.transpose(1, 0, 2, 3).reshape(dy.shape[1], -1)  # (Cout, N*H*W)
-        grads[f"{op.name}.weight"] = dy2 @ x2.T
-        if not need_dx:
-            return None, grads
-        dx = (wt.T @ dy2).reshape(c, n, h, w).transpose(1, 0, 2, 3)
-        return [dx], grads
-    if op.kind == "add":
-        return [dy, dy], grads
-    if op.kind == "pool":
-        return [np.broadcast_to(dy / (h * w), x.shape)], grads
-    raise ValueError(f"op {op.name!r}: unknown kind {op.kind!r}")
+        return [dx.reshape(n, c, h, w)], dw
+    # pwconv and linear: a matrix product over the folded batch and spatial axes
+    x2 = x.transpose(1, 0, 2, 3).reshape(c, -1)  # (Cin, N*H*W)
+    dy2 = dy.transpose(1, 0, 2, 3).reshape(dy.shape[1], -1)  # (Cout, N*H*W)
+    dw = dy2 @ x2.T
+    if not need_dx:
+        return None, dw
+    dx = (wt.T @ dy2).reshape(c, n, h, w).transpose(1, 0, 2, 3)
+    return [dx], dw
 
 
 def backward(network, weights, tensors, dlogits):
@@ -178,9 +185,10 @@ def backward(network, weights, tensors, dlogits):
         if dy is None:
             continue
         need_dx = any(t != "input" for t in op.inputs)
-        dxs, g = op_backward(op, [tensors[t] for t in op.inputs], tensors[op.name], dy, weights,
+        dxs, grad = op_backward(op, [tensors[t] for t in op.inputs], tensors[op.name], dy, weights,
                              need_dx)
-        grads.update(g)
+        if grad is not None:
+            grads[op.name] = grad
         for name, dx in zip(op.inputs, dxs or []):
             if name != "input":
                 dt[name] = dt[name] + dx if name in dt else dx
@@ -189,21 +197,27 @@ def backward(network, weights, tensors, dlogits):
 
 # ---------------------------------------------------------------- optimizers
 
+def _params(weights, grads):
+    """(key, parameter array, gradient) for every weight and bias that has a gradient."""
+    for name, pair in grads.items():
+        for i, g in enumerate(pair):
+            yield (name, i), weights[name][i], g
+
+
 class SGD:
-    """Plain SGD with momentum; ``step`` updates the weights dict in place."""
+    """Plain SGD with momentum; ``step`` updates the weight arrays in place."""
 
     def __init__(self, lr=0.05, momentum=0.9):
         self.lr, self.momentum, self.v = lr, momentum, {}
 
     def step(self, weights, grads):
-        for k, g in grads.items():
-            v = self.v.get(k, 0.0) * self.momentum + g
-            self.v[k] = v
-            weights[k] -= (self.lr * v).astype(np.float32)
+        for key, p, g in _params(weights, grads):
+            self.v[key] = self.v.get(key, 0.0) * self.momentum + g
+            p -= (self.lr * self.v[key]).astype(p.dtype)
 
 
 class Adam:
-    """Adam (Kingma & Ba, 2015) with optional decoupled weight decay; updates in place."""
+    """Adam (Kingma & Ba, 2015) with optional decoupled weight decay; updates arrays in place."""
 
     def __init__(self, lr=3e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         self.lr, self.b1, self.b2, self.eps, self.wd = lr, betas[0], betas[1], eps, weight_decay
@@ -211,38 +225,44 @@ class Adam:
 
     def step(self, weights, grads):
         self.t += 1
-        for k, g in grads.items():
-            self.m[k] = self.b1 * self.m.get(k, 0.0) + (1 - self.b1) * g
-            self.v[k] = self.b2 * self.v.get(k, 0.0) + (1 - self.b2) * g * g
-            m_hat = self.m[k] / (1 - self.b1 ** self.t)
-            v_hat = self.v[k] / (1 - self.b2 ** self.t)
-            update = self.lr * (m_hat / (np.sqrt(v_hat) + self.eps) + self.wd * weights[k])
-            weights[k] -= update.astype(np.float32)
+        for key, p, g in _params(weights, grads):
+            self.m[key] = self.b1 * self.m.get(key, 0.0) + (1 - self.b1) * g
+            self.v[key] = self.b2 * self.v.get(key, 0.0) + (1 - self.b2) * g * g
+            m_hat = self.m[key] / (1 - self.b1 ** self.t)
+            v_hat = self.v[key] / (1 - self.b2 ** self.t)
+            p -= (self.lr * (m_hat / (np.sqrt(v_hat) + self.eps) + self.wd * p)).astype(p.dtype)
 
 
 def fit(network, weights, x, y, epochs=10, batch_size=64, optimizer=None, seed=0, masks=None,
-        x_val=None, y_val=None, verbose=False):
+        augment=None, cosine=True, x_val=None, y_val=None, verbose=False):
     """Train ``weights`` (updated in place) with mini-batches; return a history list of dicts.
 
-    masks: optional {param name: 0/1 array}; masked weights are zeroed after every step, so a
-    pruned model keeps its sparsity while it is fine-tuned. Each history entry has 'epoch',
+    masks: optional {op name: 0/1 array of the weight's shape}; masked weights are zeroed after every step, so a
+    pruned model keeps its sparsity while it is fine-tuned. augment(batch, rng) -> batch is applied
+    to every training batch (e.g. ``data.random_shift``). cosine: decay the optimizer's learning
+    rate along a half cosine to 0 over the epochs. Each history entry has 'epoch',
     'loss', 'seconds' and, with x_val, 'val_accuracy'.
     """
     optimizer = optimizer or Adam()
     rng = np.random.default_rng(seed)
     masks = masks or {}
-    history = []
+    history, base_lr = [], optimizer.lr
+    steps_per_epoch = -(-len(x) // batch_size)
     for epoch in range(epochs):
         start, losses = time.perf_counter(), []
         order = rng.permutation(len(x))
-        for i in range(0, len(x), batch_size):
+        for step, i in enumerate(range(0, len(x), batch_size)):
+            if cosine:
+                progress = (epoch * steps_per_epoch + step) / (epochs * steps_per_epoch)
+                optimizer.lr = base_lr * 0.5 * (1 + np.cos(np.pi * progress))
             idx = order[i:i + batch_size]
-            logits, tensors = forward(network, weights, x[idx], keep=True)
+            batch = x[idx] if augment is None else augment(x[idx], rng)
+            logits, tensors = forward(network, weights, batch, keep=True)
             loss, dlogits = cross_entropy(logits, y[idx])
             grads = backward(network, weights, tensors, dlogits)
             optimizer.step(weights, grads)
-            for k, m in masks.items():
-                weights[k] *= m
+            for name, mask in masks.items():
+                weights[name][0][...] *= mask
             losses.append(loss)
         entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)),
                  "seconds": time.perf_counter() - start}
@@ -252,4 +272,5 @@ def fit(network, weights, x, y, epochs=10, batch_size=64, optimizer=None, seed=0
         if verbose:
             print(", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
                             for k, v in entry.items()))
+    optimizer.lr = base_lr
     return history

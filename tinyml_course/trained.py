@@ -29,7 +29,8 @@ WEIGHTS_PATH = Path(__file__).parent / "weights" / "digits_mbnet.npz"
 TRAIN_SEED = 0  # seed of the weight init and of the batch order
 TRAIN_EPOCHS = 30  # passes over the 1347 training images
 TRAIN_BATCH = 32  # images per step
-TRAIN_LR = 3e-3  # Adam learning rate
+TRAIN_LR = 3e-3  # Adam learning rate (cosine decay to 0)
+TRAIN_SHIFT = 1  # augmentation: random shifts of up to this many pixels (of 16)
 
 
 def digits_network():
@@ -38,15 +39,23 @@ def digits_network():
 
 
 def load_weights(path=WEIGHTS_PATH):
-    """The shipped float32 weights: {'<op>.weight': array, '<op>.bias': array}."""
+    """The shipped float32 weights: {op name: (weight, bias)}, the executor's layout.
+
+    The .npz file stores them under the keys '<op>.weight' and '<op>.bias'.
+    """
     with np.load(path) as data:
-        return {k: data[k].astype(np.float32) for k in data.files}
+        names = sorted({k.rsplit(".", 1)[0] for k in data.files})
+        return {name: (data[f"{name}.weight"].astype(np.float32),
+                       data[f"{name}.bias"].astype(np.float32)) for name in names}
 
 
 def save_weights(weights, path=WEIGHTS_PATH):
-    """Write a weights dict to an .npz file (float32, compressed)."""
+    """Write {op name: (weight, bias)} to an .npz file (float32, compressed)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **{k: np.asarray(v, np.float32) for k, v in weights.items()})
+    arrays = {}
+    for name, (w, b) in weights.items():
+        arrays[f"{name}.weight"], arrays[f"{name}.bias"] = np.asarray(w, np.float32), np.asarray(b, np.float32)
+    np.savez_compressed(path, **arrays)
 
 
 def load_trained():
