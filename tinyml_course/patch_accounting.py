@@ -1,0 +1,220 @@
+"""Analytic SRAM and MACs of a patch schedule (MCUNetV2). Every memory figure is in bytes.
+
+The patch stage runs n x n times; while patch (i, j) runs op k, SRAM holds (``exact``, the
+arena executor's rule):
+
+- the boundary tensors at full size (the assembled stage output), all stage long;
+- the whole input image, if it is held (``stream_input=False``); a streamed image holds only the
+  patch's input window, until the stem has read it;
+- the windows of this patch's tensors still to be read by a later stage op;
+- op k's output window (none when it writes its tile straight into the full-size tensor; one
+  (h, w) channel of scratch when it is a depthwise updating its input window in place).
+
+``mcunet`` and ``tinyengine`` apply their input + output rule to the windows (in place: max of the
+two for a depthwise; the block input window while a block with a shortcut runs its depthwise),
+plus the resident full-size tensors. After the split, every convention counts per layer, with the
+depthwise in place (memory.layer_memory). Windows vary from patch to patch (border patches are
+clipped), so each figure is an n x n array; a stage op's SRAM is its worst patch.
+
+MACs: a patch computes every stage op over that op's output window. ``naive`` counts the
+receptive fields as if the zero padding were real pixels (every patch computes its full window);
+``clipped`` counts the clipped windows (border patches compute less).
+"""
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .memory import LayerMemory, get_convention, layer_memory
+from .patch import patch_plan
+from .schedule import as_schedule
+from .units import bytes_per_element, check_dtype
+
+
+def _window_sizes(plan):
+    """tensor -> (elements, pixels): n x n arrays of C*h*w and h*w of its window per patch."""
+    out = {}
+    for t in plan.rows[0]:
+        h = np.array([r[t][1] - r[t][0] for r in plan.rows])  # (n,) rows per grid row
+        w = np.array([c[t][1] - c[t][0] for c in plan.cols])  # (n,) cols per grid column
+        pixels = np.outer(h, w)  # (n, n)
+        out[t] = (plan.network.shape_of(t)[0] * pixels, pixels)
+    return out
+
+
+def _numel(shape):
+    return int(np.prod(shape))
+
+
+def stage_items(plan, convention="exact", dtype="int8", stream_input=True):
+    """Per stage op, dict item -> bytes (an int, or an n x n array over the patches)."""
+    from .executor import can_run_inplace  # one definition of when in-place is allowed
+
+    net = plan.network
+    convention = get_convention(convention)
+    nb = bytes_per_element(dtype)
+    sizes = _window_sizes(plan)
+    resident = {f"{t} (full size)": _numel(net.shape_of(t)) * nb for t in plan.boundary}
+    if not stream_input:
+        resident["input (full image, held)"] = _numel(net.input_shape) * nb
+    last_use, stage_last = net.last_use(), plan.stage_last_use
+    block_inputs = {op.block: op.inputs[1] for op in net.ops if op.kind == "add"}
+    windows = ["input"] if stream_input else []  # tensors held as a window of this patch
+    result = []
+    for index, op in enumerate(plan.stage):
+        if convention.live_set:
+            items = dict(resident)
+            items.update({f"{t}[patch]": sizes[t][0] * nb for t in windows
+                          if stage_last.get(t, -1) >= index})
+            if op.name in plan.direct:
+                pass  # writes its tile into the full-size tensor
+            elif can_run_inplace(net, index, last_use):  # the patch schedule is in place
+                items[f"{op.name}/scratch"] = sizes[op.name][1] * nb
+            else:
+                items[f"{op.name}[patch]"] = sizes[op.name][0] * nb
+        else:
+            def window(t):
+                held = t == "input" and not stream_input  # counted in ``resident``
+                return 0 * sizes[t][0] if held else sizes[t][0] * nb
+
+            x, y = window(op.inputs[0]), 0 * sizes[op.name][0] if op.name in plan.direct \
+                else sizes[op.name][0] * nb
+            items = {}
+            if op.kind in ("conv", "pwconv"):
+                items = {f"{op.name}/input[patch]": x, f"{op.name}/output[patch]": y}
+            elif op.kind == "dwconv":  # every patch-schedule depthwise counts in place here
+                items = {f"{op.name}/input=output[patch] (in place)": np.maximum(x, y)}
+            if op.kind == "dwconv" and op.block in block_inputs:
+                t = block_inputs[op.block]
+                items[f"{t}[patch] (block input, for the shortcut)"] = window(t)
+            if items:
+                items.update(resident)
+        result.append(items)
+        if op.name not in plan.direct:
+            windows.append(op.name)
+    return result
+
+
+def _total(items, n):
+    total = np.zeros((n, n), dtype=np.int64)
+    for value in items.values():
+        total = total + value
+    return total
+
+
+@dataclass(frozen=True)
+class MacOverhead:
+    """MACs of a patch schedule against computing every op once (per-layer)."""
+
+    stage_macs: int  # the patch stage computed once
+    stage_macs_clipped: int  # n x n patches, border windows clipped
+    stage_macs_naive: int  # n x n patches, every patch its full (unclipped) window
+    network_macs: int  # the whole network computed once
+    network_macs_clipped: int
+    network_macs_naive: int
+
+    @property
+    def stage_overhead(self):
+        """Extra MACs of the patch stage with clipping, as a fraction (0.42 = +42%)."""
+        return self.stage_macs_clipped / self.stage_macs - 1
+
+    @property
+    def stage_overhead_naive(self):
+        return self.stage_macs_naive / self.stage_macs - 1
+
+    @property
+    def network_overhead(self):
+        return self.network_macs_clipped / self.network_macs - 1
+
+    @property
+    def network_overhead_naive(self):
+        return self.network_macs_naive / self.network_macs - 1
+
+    def to_json(self):
+        return {**asdict(self), "stage_overhead": self.stage_overhead,
+                "stage_overhead_naive": self.stage_overhead_naive,
+                "network_overhead": self.network_overhead,
+                "network_overhead_naive": self.network_overhead_naive}
+
+
+def _patch_macs(plan):
+    """MACs of the stage run patch by patch over ``plan``'s windows (per op, summed over patches)."""
+    sizes = _window_sizes(plan)
+    macs = []
+    for op in plan.stage:
+        per_pixel = op.macs // (op.out_shape[1] * op.out_shape[2])
+        macs.append(int(per_pixel * sizes[op.name][1].sum()))
+    return macs
+
+
+def mac_overhead(network, split, patches):
+    """MacOverhead of an n x n patch stage up to ``split`` (op or block name)."""
+    clipped = patch_plan(network, split, patches)
+    naive = patch_plan(network, split, patches, clip=False)
+    stage = sum(op.macs for op in clipped.stage)
+    rest = network.macs - stage
+    c, nv = sum(_patch_macs(clipped)), sum(_patch_macs(naive))
+    return MacOverhead(stage, c, nv, network.macs, rest + c, rest + nv)
+
+
+def stage_layers(plan, convention="exact", dtype="int8", stream_input=True):
+    """(LayerMemory per stage op at its worst patch, n x n totals per op) of a patch stage."""
+    n = plan.patches
+    items = stage_items(plan, convention, dtype, stream_input)
+    macs = _patch_macs(plan)
+    layers, totals = [], []
+    for op, op_items, op_macs in zip(plan.stage, items, macs):
+        total = _total(op_items, n)
+        i, j = np.unravel_index(int(np.argmax(total)), total.shape)  # the worst patch
+        xw, yw = plan.window(i, j, op.inputs[0]), plan.window(i, j, op.name)
+        breakdown = {k: int(np.broadcast_to(v, (n, n))[i, j]) for k, v in op_items.items()}
+        layers.append(LayerMemory(op.name, op.kind, (op.in_shape[0], xw.h, xw.w),
+                                  (op.out_shape[0], yw.h, yw.w), int(total[i, j]), op_macs,
+                                  breakdown))
+        totals.append(total)
+    return layers, totals
+
+
+def patch_layer_memory(network, schedule, convention, dtype):
+    """Per-op SRAM of a patch schedule: (layers, extra) for memory.profile.
+
+    layers: one LayerMemory per stage op (its worst patch; macs summed over the patches), then
+    one per op after the split. extra: {'patch': {...}}: grid, split, windows, peaks, overheads.
+    """
+    schedule = as_schedule(schedule)
+    dtype = check_dtype(dtype)
+    plan = patch_plan(network, schedule.split, schedule.patches)
+    stage, _ = stage_layers(plan, convention, dtype, schedule.stream_input)
+    rest = layer_memory(network, range(plan.split_index + 1, len(network.ops)), convention, dtype,
+                        schedule.inplace_depthwise)
+    receptive = patch_plan(network, schedule.split, schedule.patches, clip=False)
+    mid = schedule.patches // 2  # an interior patch (a border one for n <= 2)
+    rf = receptive.window(mid, mid, "input")
+    tile = max(((b - a) for a, b in plan.row_tiles)), max(((b - a) for a, b in plan.col_tiles))
+    windows = [plan.window(i, j, "input") for i, j in plan.patch_order()]
+    extra = {"patch": {
+        "patches": schedule.patches, "split": plan.split, "stream_input": schedule.stream_input,
+        "stage_ops": len(plan.stage), "stage_output_shape": list(network.shape_of(plan.split)),
+        "output_tile": list(tile), "input_window": [rf.h, rf.w],
+        "input_window_clipped_max": [max(w.h for w in windows), max(w.w for w in windows)],
+        "stage_peak_bytes": max(layer.sram_bytes for layer in stage),
+        "rest_peak_bytes": max((layer.sram_bytes for layer in rest), default=0),
+        "overhead": mac_overhead(network, schedule.split, schedule.patches).to_json(),
+    }}
+    return stage + rest, extra
+
+
+def patch_trace(network, schedule, dtype="float32"):
+    """The arena trace a patch-schedule run must produce: [(name, bytes)] in execution order.
+
+    Stage entries are 'op[i,j]' for patch (i, j), patches row-major; then one entry per op after
+    the split (exact convention, the executor's rule).
+    """
+    schedule = as_schedule(schedule)
+    plan = patch_plan(network, schedule.split, schedule.patches)
+    _, totals = stage_layers(plan, "exact", dtype, schedule.stream_input)
+    trace = [(f"{op.name}[{i},{j}]", int(total[i, j]))
+             for i, j in plan.patch_order() for op, total in zip(plan.stage, totals)]
+    rest = layer_memory(network, range(plan.split_index + 1, len(network.ops)), "exact", dtype,
+                        schedule.inplace_depthwise)
+    return trace + [(layer.name, layer.sram_bytes) for layer in rest]
