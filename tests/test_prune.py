@@ -1,0 +1,151 @@
+"""Pruning: exact sparsity, per-layer vs global thresholds, sparse Flash formats (hand-computed),
+channel pruning that really narrows the network (checked against zeroed weights, and its SRAM
+through the accounting and the arena), sensitivity scan, fine-tuning with masks."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinyml_course import memory, prune, train, trained
+from tinyml_course.data import load_digits
+from tinyml_course.errors import SpecError
+from tinyml_course.executor import execute, reference_forward
+
+
+@pytest.fixture(scope="module")
+def model():
+    return trained.load_trained()
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 300), sparsity=st.floats(0, 0.99), seed=st.integers(0, 1000))
+def test_magnitude_mask_hits_exact_sparsity(n, sparsity, seed):
+    """Does the mask zero exactly round(s*n) weights, all no larger in |w| than any kept one?"""
+    w = np.random.default_rng(seed).standard_normal(n)
+    mask = prune.magnitude_mask(w, sparsity)
+    assert int((mask == 0).sum()) == int(round(sparsity * n))
+    if 0 < (mask == 0).sum() < n:
+        assert np.abs(w[mask == 0]).max() <= np.abs(w[mask == 1]).min()
+
+
+def test_magnitude_mask_hand_example():
+    """Is [0.1, -3, 0.5, 2, -0.2, 1] at 50% sparsity masked as [0, 1, 0, 1, 0, 1]?"""
+    w = np.array([0.1, -3, 0.5, 2, -0.2, 1])
+    assert prune.magnitude_mask(w, 0.5).tolist() == [0, 1, 0, 1, 0, 1]
+
+
+def test_bad_sparsity_is_refused():
+    """Are sparsities outside [0, 1) refused with SpecError?"""
+    for bad in (-0.1, 1.0, "0.5", True):
+        with pytest.raises(SpecError):
+            prune.magnitude_mask(np.ones(4), bad)
+
+
+def test_per_layer_and_global_pruning(model):
+    """Per layer: every layer at the sparsity; global: exact total and one threshold for all layers."""
+    _, weights = model
+    per_layer, _ = prune.prune_per_layer(weights, 0.6)
+    for name, (w, _) in per_layer.items():
+        assert (w == 0).sum() == round(0.6 * w.size), name
+    pruned, masks = prune.prune_global(weights, 0.6)
+    total = sum(w.size for w, _ in weights.values())
+    assert sum(int((m == 0).sum()) for m in masks.values()) == round(0.6 * total)
+    removed = np.concatenate([np.abs(weights[n][0])[masks[n] == 0] for n in weights])
+    kept = np.concatenate([np.abs(weights[n][0])[masks[n] == 1] for n in weights])
+    assert removed.max() <= kept.min()
+    rates = [float((m == 0).mean()) for m in masks.values()]
+    assert max(rates) - min(rates) > 0.1  # layers differ under one global threshold
+    assert prune.sparsity_of(pruned) == pytest.approx(round(0.6 * total) / total)
+    assert weights["stem"][0].min() != 0  # input weights untouched
+
+
+def test_storage_formats_hand_computed():
+    """Are dense / bitmask / CSR bytes those counted by hand for a 3x4 matrix with 4 nonzeros?"""
+    w = np.array([[0, 1.5, 0, 0], [0, 0, 0, 0], [2, 0, 3, -1]], np.float32)
+    assert prune.weight_storage_bytes(w, "dense", 32) == 12 * 4
+    assert prune.weight_storage_bytes(w, "bitmask", 32) == 4 * 4 + 2  # 12 bits -> 2 bytes
+    assert prune.weight_storage_bytes(w, "csr", 32) == 4 * (4 + 1) + 4 * 2  # values+cols, 4 row ptrs
+    assert prune.weight_storage_bytes(w, "bitmask", 8) == 4 + 2
+    with pytest.raises(SpecError):
+        prune.weight_storage_bytes(w, "coo")
+
+
+def test_sparse_flash_shrinks_only_past_the_index_cost(model):
+    """Does the bitmask format cost more than dense at 0% sparsity and less at 80%?"""
+    network, weights = model
+    dense = prune.model_flash_bytes(weights, "dense")
+    assert dense == memory.flash_bytes(network, "float32")
+    assert prune.model_flash_bytes(weights, "bitmask") > dense
+    pruned, _ = prune.prune_global(weights, 0.8)
+    fmt, size = prune.best_format(pruned)
+    assert fmt != "dense" and size < 0.5 * dense
+
+
+def test_channel_importance_hand_values():
+    """Are the L1 and L2 channel norms those computed by hand?"""
+    w = np.array([[3.0, -4.0], [1.0, 1.0], [0.0, -2.0]])
+    np.testing.assert_allclose(prune.channel_importance(w, "l1"), [7, 2, 2])
+    np.testing.assert_allclose(prune.channel_importance(w, "l2"), [5, np.sqrt(2), 2])
+    assert prune.channels_to_keep(w, 0.34, "l2").tolist() == [0, 2]
+    assert prune.channels_to_keep(w, 0.34, "l1").tolist() == [0, 2]  # tie: lower index removed
+
+
+def test_channel_pruning_equals_zeroed_projection(model, rng):
+    """Does the narrowed network compute exactly what the original computes when the projection
+    ignores the removed channels (its columns zeroed)?"""
+    network, weights = model
+    small, small_w = prune.channel_prune(network, weights, 0.5, norm="l1")
+    zeroed = dict(weights)
+    for i in (1, 2, 3):
+        keep = prune.channels_to_keep(weights[f"block{i}.expand"][0], 0.5, "l1")
+        assert small.op(f"block{i}.dw").out_shape[0] == len(keep) == weights[f"block{i}.expand"][0].shape[0] // 2
+        w, b = weights[f"block{i}.project"]
+        removed = np.setdiff1d(np.arange(w.shape[1]), keep)
+        w = w.copy()
+        w[:, removed] = 0
+        zeroed[f"block{i}.project"] = (w, b)
+    assert small.params < network.params
+    x = rng.random((1, 16, 16)).astype(np.float32)
+    np.testing.assert_allclose(reference_forward(small, x, small_w), reference_forward(network, x, zeroed),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_channel_pruning_lowers_peak_sram_accounting_and_arena(model, rng):
+    """Is the int8 peak SRAM after 50% channel pruning the hand-counted 6144 bytes (was 8192), in
+    the accounting and in the arena alike? Fine-grained pruning leaves it at 8192."""
+    network, weights = model
+    # before: block1.expand holds its input 8x16x16 + its output 24x16x16 = 2048 + 6144 bytes
+    assert memory.profile(network, "per-layer", "exact", "int8").peak_sram_bytes == 8192
+    small, small_w = prune.channel_prune(network, weights, 0.5)
+    # after: block1.expand 2048 + 12x16x16 = 5120; now block0.project holds the residual (stem out),
+    # its input and its output, 3 x 8x16x16 = 6144
+    analytic = memory.profile(small, "per-layer", "exact", "int8")
+    assert analytic.peak_sram_bytes == 6144 and analytic.peak_layer.name == "block0.project"
+    x = rng.random((1, 16, 16)).astype(np.float32)
+    assert execute(small, x, small_w).peak_sram_bytes == 4 * 6144  # float32 arena: 4 bytes each
+    from tinyml_course.int8 import Int8Backend, convert
+    x_train = load_digits()[0][:200]
+    measured = execute(small, x, Int8Backend(convert(small, small_w, x_train))).peak_sram_bytes
+    assert measured == 6144
+    sparse, _ = prune.prune_global(weights, 0.8)
+    assert execute(network, x, sparse).peak_sram_bytes == 4 * 8192
+
+
+def test_sensitivity_scan_and_fine_tuning(model):
+    """Does the scan report one accuracy per sparsity, falling at 90% for the stem, and does
+    fine-tuning keep the masks while recovering accuracy lost to 50% global pruning?"""
+    network, weights = model
+    x_train, y_train, x_test, y_test = load_digits()
+    base = train.accuracy(network, weights, x_test, y_test)
+    scan = prune.sensitivity_scan(network, weights, x_test, y_test, (0.0, 0.9), layers=["stem", "classifier"])
+    assert [s for s, _ in scan["stem"]] == [0.0, 0.9]
+    assert scan["stem"][0][1] == base and scan["stem"][1][1] < base
+    pruned, masks = prune.prune_global(weights, 0.5)
+    before = train.accuracy(network, pruned, x_test, y_test)
+    tuned, history = prune.fine_tune(network, pruned, masks, x_train, y_train, epochs=1, lr=1e-3)
+    assert len(history) == 1
+    for name, mask in masks.items():
+        assert np.all(tuned[name][0][mask == 0] == 0), name
+    assert prune.sparsity_of(tuned) == prune.sparsity_of(pruned)
+    assert train.accuracy(network, tuned, x_test, y_test) > before
