@@ -3,7 +3,7 @@
 The takeaway key lives at ``instructor/takeaway_key.json`` in the course repository, outside
 the installed package, in this form::
 
-    {"questions": {"q1": {"correct": ["A", "B"], "explanation": "why ..."}, ...}}
+    {"questions": {"<question id>": {"correct": [<letters>], "explanation": "<why>"}, ...}}
 """
 
 from __future__ import annotations

@@ -1,0 +1,149 @@
+"""Where the takeaway key lives: one JSON file outside the package, embedded only in hidden tests.
+
+- instructor/takeaway_key.json is complete and valid for the package's questions;
+- the nbgrader source notebook is exactly what instructor/build_takeaway_quiz.py writes from
+  it, and the key embedded in its hidden tests equals the JSON;
+- nothing in tinyml_course/ holds the key (explanations, answer lines, the key file);
+- the lecture notebook runs top to bottom with the key and without it.
+"""
+import ast
+import importlib.util
+import json
+import os
+import re
+
+import nbformat
+import pytest
+
+from harness.notebooks import execute_notebook
+from tinyml_course.quiz import TAKEAWAY_QUESTIONS, load_key
+
+from conftest import REPO
+
+KEY_PATH = REPO / "instructor" / "takeaway_key.json"
+SOURCE_NB = REPO / "assignments" / "source" / "takeaway_quiz" / "takeaway_quiz.ipynb"
+LECTURE_NB = REPO / "notebooks" / "90_takeaway_quiz.ipynb"
+PACKAGE = REPO / "tinyml_course"
+
+
+def load_builder():
+    spec = importlib.util.spec_from_file_location(
+        "build_takeaway_quiz", REPO / "instructor" / "build_takeaway_quiz.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_key_covers_every_question():
+    """Does the key give a non-empty set of valid letters and an explanation for q1..q7?"""
+    key = load_key(KEY_PATH)
+    assert sorted(key) == sorted(q.id for q in TAKEAWAY_QUESTIONS)
+    for qid, entry in key.items():
+        assert entry.correct and len(entry.explanation) > 40, qid
+
+
+def test_source_notebook_is_built_from_the_key():
+    """Is the committed source notebook exactly the builder's output (rerun it if not)?"""
+    builder = load_builder()
+    expected = builder.build(load_key(KEY_PATH), builder.DEFAULT_POLICY)
+    committed = nbformat.read(SOURCE_NB, as_version=4)
+    got = [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in committed.cells]
+    want = [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in expected.cells]
+    assert got == want, "run: python instructor/build_takeaway_quiz.py"
+
+
+def _embedded_keys(nb):
+    """{question id: letters} from the grade_choice(...) calls in the hidden test regions."""
+    found = {}
+    for cell in nb.cells:
+        m = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
+        if not m:
+            continue
+        for node in ast.walk(ast.parse(m.group(1))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "grade_choice":
+                qid = ast.literal_eval(node.args[0])
+                found[qid] = set(ast.literal_eval(
+                    next(k.value for k in node.keywords if k.arg == "key")))
+    return found
+
+
+def test_embedded_key_equals_json():
+    """Does every hidden test grade against the JSON key, and only hidden tests hold it?"""
+    nb = nbformat.read(SOURCE_NB, as_version=4)
+    key = {qid: set(entry.correct) for qid, entry in load_key(KEY_PATH).items()}
+    assert _embedded_keys(nb) == key
+    for cell in nb.cells:
+        outside = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", cell.source,
+                         flags=re.S)
+        outside = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", outside, flags=re.S)
+        assert "key=" not in outside and "grade_" not in outside.replace("grade_bool,", "") \
+            .replace("grade_choice,", "").replace("grade_number)", ""), cell.source
+
+
+def test_grade_cells_points_match_helper_points():
+    """Does every grading call award at most its cell's points (nbgrader rejects more)?"""
+    nb = nbformat.read(SOURCE_NB, as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            assert f"points={meta['points']})" in cell.source or \
+                f"points={meta['points']}," in cell.source, cell.source
+
+
+def _package_files():
+    return [p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+
+
+def test_package_holds_no_key():
+    """Is the key (file, explanations, answer lines, the mapping) absent from tinyml_course/?"""
+    raw = json.loads(KEY_PATH.read_text())["questions"]
+    needles = []
+    for qid, entry in raw.items():
+        letters = "".join(entry["correct"])
+        needles += [entry["explanation"][:50], entry["explanation"][-50:],
+                    f'"{qid}": {{"correct": {json.dumps(entry["correct"])}', f"answer_{qid} = \"{letters}\""]
+    assert not [p for p in _package_files() if "key" in p.name.lower() and p.suffix != ".py"]
+    offenders = []
+    for path in _package_files():
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        offenders += [(str(path.relative_to(REPO)), n) for n in needles if n in text]
+    assert not offenders, offenders
+
+
+def test_package_data_rules_cannot_ship_the_key():
+    """Is the key outside the tinyml_course package tree that package-data globs reach?"""
+    assert PACKAGE not in KEY_PATH.resolve().parents
+
+
+@pytest.mark.slow
+def test_lecture_notebook_runs_with_key():
+    """Does the lecture notebook run top to bottom and load the key from the repository?"""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("TINYML_QUIZ_KEY", raising=False)
+        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+        nb = execute_notebook(LECTURE_NB, timeout=60)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "answer key loaded: 7 questions" in text, text
+
+
+@pytest.mark.slow
+def test_lecture_notebook_runs_without_key(tmp_path):
+    """Without a key file, does it say so clearly and still show the questions?"""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TINYML_QUIZ_KEY", str(tmp_path / "no-such-key.json"))
+        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+        nb = execute_notebook(LECTURE_NB, timeout=60, cwd=tmp_path)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "No answer key found" in text, text
+    shown = json.dumps([o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])])
+    assert "What are advantages of TinyML?" in shown and "Regularization" in shown
+
+
+def test_lecture_notebook_is_stripped_and_cells_name_their_step():
+    """No outputs or execution counts; does every code cell open with a lowercase comment?"""
+    nb = nbformat.read(LECTURE_NB, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None
+            first = cell.source.splitlines()[0]
+            assert re.match(r"# [a-z]", first), first
