@@ -142,25 +142,23 @@ def kmeans_flash_bytes(count, bits):
 
 
 def quantize_weights(weights, bits=8, method="linear", symmetric=True, per_channel=True):
-    """Weight-only quantization of a model: every '*.weight' replaced by its quantized values.
+    """Weight-only quantization of a model {op name: (weight, bias)}: each weight replaced by its
+    quantized values (float32 again, so the float kernels run it), biases kept float32.
 
-    Biases stay float32 (they are int32 in an int8 model). method: 'linear' or 'kmeans'.
-    Returns (new weights dict, Flash bytes of the quantized weights + float32/int32 biases).
+    method: 'linear' or 'kmeans'. Returns (new weights dict, Flash bytes: packed weights + scales
+    or codebooks + 32-bit biases).
     """
     if method not in ("linear", "kmeans"):
         raise SpecError(f"unknown quantization method {method!r}; use 'linear' or 'kmeans'")
     out, flash = {}, 0
-    for key, value in weights.items():
-        if not key.endswith(".weight"):
-            out[key] = value
-            flash += value.size * BYTES_PER_FLOAT32
-            continue
+    for name, (w, b) in weights.items():
+        flash += b.size * BYTES_PER_FLOAT32
         if method == "linear":
-            out[key] = fake_quantize(value, bits, symmetric, per_channel)
-            flash += linear_flash_bytes(value.size, bits, value.shape[0] if per_channel else 1,
-                                        symmetric)
+            qw = fake_quantize(w, bits, symmetric, per_channel)
+            flash += linear_flash_bytes(w.size, bits, w.shape[0] if per_channel else 1, symmetric)
         else:
-            codebook, idx = kmeans_quantize(value, bits)
-            out[key] = kmeans_reconstruct(codebook, idx)
-            flash += kmeans_flash_bytes(value.size, bits)
+            codebook, idx = kmeans_quantize(w, bits)
+            qw = kmeans_reconstruct(codebook, idx)
+            flash += kmeans_flash_bytes(w.size, bits)
+        out[name] = (qw, b)
     return out, flash

@@ -1,0 +1,156 @@
+"""One compression pipeline for the CLI, the lecture notebook and the benchmarks.
+
+``compress_model`` prunes and/or quantizes the trained digits model and measures, before and after:
+held-out accuracy, Flash (bytes, at the storage format that is chosen) and peak SRAM (bytes, through
+the ``exact`` accounting and through the arena executor). Before = the float32 model, float32
+activations. After = float32 activations, or int8 activations with ``quantize='int8'`` (integer-only
+inference) or with ``linear``/``kmeans`` weights (the runtime then stores int8 activations too).
+"""
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import memory, prune, train
+from . import quantize as Q
+from .devices import get_device
+from .errors import SpecError
+from .executor import execute
+
+PRUNE_METHODS = ("none", "per-layer", "global", "channel")
+QUANT_METHODS = ("none", "linear", "kmeans", "int8")
+FORMATS = prune.SPARSE_FORMATS + ("best",)
+DEFAULT_DEVICE = "arduino-nano-33-ble-sense"  # the lecture's board: 256 KB SRAM, 1 MB Flash
+BYTES_PER_SCALE = 4  # float32 per-channel scale of linear quantization
+
+
+@dataclass
+class Figures:
+    """Accuracy (0..1), Flash and peak SRAM (bytes) of one model."""
+
+    accuracy: float
+    flash_bytes: int
+    peak_sram_bytes: int  # analytic, convention 'exact', per-layer schedule
+    measured_peak_sram_bytes: int  # the arena executor's high-water mark
+    activation_dtype: str
+    params: int
+    macs: int
+
+
+def _figures(network, weights, accuracy, flash, dtype, x_probe, backend=None):
+    peak = memory.profile(network, "per-layer", "exact", dtype).peak_sram_bytes
+    run = execute(network, x_probe, backend or weights)
+    return Figures(float(accuracy), int(flash), int(peak), int(run.peak_sram_bytes), dtype,
+                   int(network.params), int(network.macs))
+
+
+def weights_flash_bytes(weights, value_bits, fmt="best", extra_per_layer=None):
+    """Flash of a model whose weights take ``value_bits`` each in sparse format ``fmt`` (or the best
+    one per model), biases 32-bit, plus ``extra_per_layer(name, weight)`` bytes (scales, codebooks)."""
+    extra = sum(extra_per_layer(name, w) for name, (w, _) in weights.items()) if extra_per_layer else 0
+    formats = prune.SPARSE_FORMATS if fmt == "best" else (fmt,)
+    return min(prune.model_flash_bytes(weights, f, value_bits) for f in formats) + extra
+
+
+def compress_model(network, weights, data, prune_method="none", sparsity=0.5, norm="l2",
+                   finetune_epochs=0, quantize="none", bits=8, fmt="best", device=DEFAULT_DEVICE):
+    """Compress ``(network, weights)`` and return a dict with 'before', 'after' (Figures as dicts),
+    'settings', 'device' and 'fits'. data: (x_train, y_train, x_test, y_test) from data.load_digits.
+
+    prune_method: none | per-layer | global (fine-grained, ``sparsity`` of the weights) | channel
+    (``sparsity`` = share of expanded channels removed, by ``norm`` l1/l2). quantize: none | linear
+    (``bits`` 2-8, symmetric per channel) | kmeans (``bits``) | int8 (integer-only inference).
+    """
+    if prune_method not in PRUNE_METHODS:
+        raise SpecError(f"unknown pruning {prune_method!r}; use one of {', '.join(PRUNE_METHODS)}")
+    if quantize not in QUANT_METHODS:
+        raise SpecError(f"unknown quantization {quantize!r}; use one of {', '.join(QUANT_METHODS)}")
+    if fmt not in FORMATS:
+        raise SpecError(f"unknown storage format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if quantize == "int8" and bits != 8:
+        raise SpecError("--quantize int8 runs 8-bit integer inference; use linear or kmeans for other bit widths")
+    Q.check_bits(bits)
+    device = get_device(device)
+    x_train, y_train, x_test, y_test = data
+    x_probe = x_test[0]
+    start = time.perf_counter()
+    before = _figures(network, weights, train.accuracy(network, weights, x_test, y_test),
+                      prune.model_flash_bytes(weights, "dense", 32), "float32", x_probe)
+
+    net, w, masks = network, weights, None
+    if prune_method == "channel":
+        net, w = prune.channel_prune(network, weights, sparsity, norm)
+    elif prune_method == "per-layer":
+        w, masks = prune.prune_per_layer(weights, sparsity)
+    elif prune_method == "global":
+        w, masks = prune.prune_global(weights, sparsity)
+    if prune_method != "none" and finetune_epochs:
+        w, _ = prune.fine_tune(net, w, masks or {}, x_train, y_train, epochs=finetune_epochs)
+
+    backend = None
+    if quantize == "none":
+        dtype = "float32"
+        acc = train.accuracy(net, w, x_test, y_test)
+        flash = weights_flash_bytes(w, 32, fmt)
+    elif quantize == "int8":
+        from .int8 import Int8Backend, accuracy_int8, convert
+
+        dtype = "int8"
+        model = convert(net, w, x_train)
+        backend = Int8Backend(model)
+        acc = accuracy_int8(model, x_test, y_test)
+        int_weights = {name: (q.weight, q.bias) for name, q in model.ops.items() if q.weight is not None}
+        flash = weights_flash_bytes(int_weights, 8, fmt)
+    else:
+        dtype = "int8"
+        qw, _ = Q.quantize_weights(w, bits, method=quantize)
+        if masks:  # quantization keeps pruned zeros at zero (symmetric: zero point 0)
+            qw = {name: (qw[name][0] * masks.get(name, 1), b) for name, (_, b) in qw.items()}
+        acc = train.accuracy(net, qw, x_test, y_test)
+        if quantize == "linear":
+            extra = lambda name, wt: wt.shape[0] * BYTES_PER_SCALE  # noqa: E731
+        else:
+            extra = lambda name, wt: 2 ** bits * Q.BYTES_PER_FLOAT32  # noqa: E731
+        flash = weights_flash_bytes(qw, bits, fmt, extra)
+        w = qw
+    after = _figures(net, w, acc, flash, dtype, x_probe, backend)
+    fits = {"sram": after.peak_sram_bytes <= device.sram_bytes,
+            "flash": after.flash_bytes <= device.flash_bytes}
+    return {
+        "model": network.name,
+        "settings": {"prune": prune_method, "sparsity": sparsity, "norm": norm,
+                     "finetune_epochs": finetune_epochs, "quantize": quantize, "bits": bits,
+                     "format": fmt, "weight_sparsity": prune.sparsity_of(w)},
+        "before": asdict(before), "after": asdict(after),
+        "device": {"name": device.name, "sram_bytes": device.sram_bytes, "flash_bytes": device.flash_bytes},
+        "fits": {**fits, "both": fits["sram"] and fits["flash"]},
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def report_lines(result):
+    """Readable lines of a compress_model result: a before/after table and the device line."""
+    b, a = result["before"], result["after"]
+    s = result["settings"]
+    lines = [f"{result['model']}: prune {s['prune']}"
+             + (f" {s['sparsity']:.2f}" if s["prune"] != "none" else "")
+             + f", quantize {s['quantize']}" + (f" {s['bits']}-bit" if s["quantize"] != "none" else "")
+             + f", storage {s['format']}",
+             f"{'':<26}{'before':>12}{'after':>12}{'ratio':>8}"]
+
+    def row(label, key, fmt):
+        ratio = b[key] / a[key] if a[key] else float("inf")
+        lines.append(f"{label:<26}{fmt(b[key]):>12}{fmt(a[key]):>12}{ratio:>7.2f}x")
+
+    lines.append(f"{'accuracy (held-out)':<26}{100 * b['accuracy']:>11.2f}%{100 * a['accuracy']:>11.2f}%")
+    row("Flash (bytes)", "flash_bytes", lambda v: f"{v:,}")
+    row("peak SRAM (bytes)", "peak_sram_bytes", lambda v: f"{v:,}")
+    row("peak SRAM measured", "measured_peak_sram_bytes", lambda v: f"{v:,}")
+    lines.append(f"{'activations':<26}{b['activation_dtype']:>12}{a['activation_dtype']:>12}")
+    lines.append(f"{'weight sparsity':<26}{'0.00':>12}{s['weight_sparsity']:>12.2f}")
+    d, f = result["device"], result["fits"]
+    lines.append(f"fits on {d['name']} ({d['sram_bytes'] // 1024} KiB SRAM, {d['flash_bytes'] // 1024} KiB "
+                 f"Flash)? {'yes' if f['both'] else 'no'} (SRAM {'ok' if f['sram'] else 'too big'}, "
+                 f"Flash {'ok' if f['flash'] else 'too big'})")
+    return lines
