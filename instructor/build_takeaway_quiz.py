@@ -133,6 +133,16 @@ COMPUTED = [
       ("c1_inplace", "(b) bytes, in place", "38800", "number", "bytes",
        'memory.profile(dw_net, schedule="in-place", convention="exact", dtype="int8")'
        '.peak_sram_bytes')]),
+    ("c2", "**c2.** Patch-based inference (MCUNetV2) runs the ops of `quiz_net` up to and "
+           "including block 0 (`stem`, `block0.*`) on a 2 x 2 grid of patches of block 0's "
+           "16 x 16 output, one patch at a time. Which rows of the 32 x 32 input image does the "
+           "bottom-right patch (grid row 1, column 1) read? Give the half-open range "
+           "[r0, r1), cut to the image (the zero padding is never stored): **(a)** r0; "
+           "**(b)** r1. The columns are the same, by symmetry.",
+     [("c2_r0", "(a) first input row read, r0", "13", "number", "",
+       'patch.input_window(quiz_net, "block0", 2, 1, 1, clip=True).r0'),
+      ("c2_r1", "(b) one past the last input row read, r1", "32", "number", "",
+       'patch.input_window(quiz_net, "block0", 2, 1, 1, clip=True).r1')]),
     ("c3", "**c3.** How many bytes of Flash do the weights and biases of `quiz_net` take? Every "
            "conv and linear op has int8 weights and one int32 bias per output channel.",
      [("c3", "bytes of Flash", "2024", "number", "bytes",
@@ -180,11 +190,11 @@ def build(key, policy=DEFAULT_POLICY):
             cells.append(answer(f"answer-{gid}", var, f"{suffix}: {hint}", solution))
             if kind == "number":
                 visible = f'check_number("{suffix}", {var}, unit="{unit}")'
-                hidden = (f"from tinyml_course import memory, get_network\n"
+                hidden = (f"from tinyml_course import get_network, memory, patch\n"
                           f'grade_number("{suffix}", {var}, {expected}, points={COMPUTED_POINTS})')
             else:
                 visible = f'check_bool("{suffix}", {var})'
-                hidden = (f"from tinyml_course import memory, get_network\n"
+                hidden = (f"from tinyml_course import get_network, memory, patch\n"
                           f'grade_bool("{suffix}", {var}, {expected}, points={COMPUTED_POINTS})')
             cells.append(check(f"check-{gid}",
                                f"# format check of {suffix} (it is graded later)\n{visible}",

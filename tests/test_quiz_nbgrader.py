@@ -20,7 +20,7 @@ from harness.notebooks import execute_notebook
 ASSIGNMENT = "takeaway_quiz"
 NOTEBOOK = "takeaway_quiz.ipynb"
 KEY_PATH = REPO / "instructor" / "takeaway_key.json"
-MAX_SCORE = 7 + 6  # seven takeaway questions and six computed answers, 1 point each
+MAX_SCORE = 7 + 8  # seven takeaway questions and eight computed answers, 1 point each
 
 
 def load_builder():
@@ -44,6 +44,8 @@ MIXED = {
     "answer-q7": ('answer_q7 = "A B"', {"partial": 1 / 3, "all-or-nothing": 0}),  # B chosen
     "answer-c1-standard": ("answer_c1_standard = 76800", {"partial": 1, "all-or-nothing": 1}),
     "answer-c1-inplace": ('answer_c1_inplace = "37.9 kB"', {"partial": 0, "all-or-nothing": 0}),
+    "answer-c2-r0": ("answer_c2_r0 = 13.0", {"partial": 1, "all-or-nothing": 1}),
+    "answer-c2-r1": ("answer_c2_r1 = 34", {"partial": 0, "all-or-nothing": 0}),  # unclipped
     "answer-c3": ("answer_c3 = 2000", {"partial": 0, "all-or-nothing": 0}),  # wrong
     "answer-c4": ('answer_c4 = "116,736"', {"partial": 1, "all-or-nothing": 1}),
     "answer-c5-per-layer": ('answer_c5_per_layer = "no"', {"partial": 1, "all-or-nothing": 1}),
@@ -102,7 +104,7 @@ def test_mixed_submission_exact_partial_score(graded):
     """Does a submission with wrong and malformed answers get exactly the expected score?"""
     policy, course, result = graded
     expected = sum(scores[policy] for _, scores in MIXED.values())
-    assert expected == pytest.approx(17 / 3 if policy == "partial" else 5)
+    assert expected == pytest.approx(20 / 3 if policy == "partial" else 6)
     got = result.scores["mixed"][NOTEBOOK]
     assert got == pytest.approx(expected, abs=1e-6), f"{policy}: {got} != {expected}\n{_log(result)}"
     # cell by cell, from the autograded notebook's gradebook entries
@@ -129,7 +131,7 @@ def _secrets(own_solutions=False):
     import json
     key = json.loads(KEY_PATH.read_text())["questions"]
     out = ["BEGIN HIDDEN TESTS", "grade_choice(", "grade_number(", "grade_bool(", "key=[",
-           "peak_sram_bytes", "flash_bytes(", "memory.fits("]
+           "peak_sram_bytes", "flash_bytes(", "memory.fits(", "input_window("]
     out += [entry["explanation"][:60] for entry in key.values()]
     if not own_solutions:
         out += ["BEGIN SOLUTION"]
@@ -165,4 +167,4 @@ def test_release_runs_top_to_bottom_without_error(graded, tmp_path):
         mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
         nb = execute_notebook(result.release_dir / NOTEBOOK, timeout=60, cwd=tmp_path)
     printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-    assert printed.count("unanswered") == 13, printed
+    assert printed.count("unanswered") == 15, printed
