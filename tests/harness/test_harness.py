@@ -16,11 +16,13 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from harness.nbgrader_pipeline import (ASSIGNMENTS, Course, run_pipeline, solved_submission,
                                        untouched_submission, with_solution)
 from harness.notebooks import NotebookExecutionError, execute_notebook
+from harness.shared import once
 
 HIDDEN_CODE = "square(-4) == 16"  # appears only in the hidden test region
 STUBBORN = ("def square(x):\n    while True:\n        try:\n            while True:\n"
             "                pass\n        except KeyboardInterrupt:\n            pass")
 CELL_TIMEOUT = 5  # seconds; the real config uses 30, the behaviour is the same
+pytestmark = pytest.mark.slow
 
 
 def _nbgrader_meta(grade_id, *, solution=False, grade=False, locked=False, points=None):
@@ -51,7 +53,11 @@ def square_assignment():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("harness")
+    """(Course, GradingResult) of the whole pipeline, run once per test run."""
+    return once(tmp_path_factory, "harness-square", _grade_square)
+
+
+def _grade_square(tmp):
     src = tmp / "assignments"
     (src / "source" / "sq").mkdir(parents=True)
     nbformat.write(square_assignment(), src / "source" / "sq" / "sq.ipynb")
