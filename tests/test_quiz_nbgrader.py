@@ -162,7 +162,7 @@ def test_release_runs_top_to_bottom_without_error(graded, tmp_path):
     if "NotImplementedError" in text:
         pytest.xfail("assignments/nbgrader_config.py keeps nbgrader's default code stub "
                      "(raise NotImplementedError()); add c.ClearSolutions.code_stub, see "
-                     "tinyml_course/quiz/README or the quiz report")
+                     "instructor/README.md")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
         nb = execute_notebook(result.release_dir / NOTEBOOK, timeout=60, cwd=tmp_path)
