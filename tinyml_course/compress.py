@@ -154,3 +154,35 @@ def report_lines(result):
                  f"Flash)? {'yes' if f['both'] else 'no'} (SRAM {'ok' if f['sram'] else 'too big'}, "
                  f"Flash {'ok' if f['flash'] else 'too big'})")
     return lines
+
+
+def quick_compress(network, weights, x_test, y_test, sparsity=0.0, bits=32, channel_ratio=0.0,
+                   device=DEFAULT_DEVICE):
+    """The lecture dashboard's figures, fast (< 1 s): channel pruning by ``channel_ratio`` (L2),
+    global magnitude pruning to ``sparsity``, then linear symmetric per-channel weights at ``bits``
+    (32 = float32 weights, float32 activations; 2-8 = int8 activations, the runtime's).
+
+    No fine-tuning, no arena run: accuracy (0..1) of the float kernels on the (fake-)quantized
+    weights, Flash (bytes, best sparse format), analytic peak SRAM (bytes, 'exact', per-layer).
+    Returns a dict with those, 'weights' (the compressed weights) and 'fits' for ``device``.
+    """
+    device = get_device(device)
+    net, w = network, weights
+    if channel_ratio:
+        net, w = prune.channel_prune(network, weights, channel_ratio, "l2")
+    masks = None
+    if sparsity:
+        w, masks = prune.prune_global(w, sparsity)
+    if bits == 32:
+        dtype, flash = "float32", weights_flash_bytes(w, 32)
+    else:
+        dtype = "int8"
+        w, _ = Q.quantize_weights(w, bits)
+        if masks:
+            w = {name: (qw * masks[name], b) for name, (qw, b) in w.items()}
+        flash = weights_flash_bytes(w, bits, "best", lambda name, wt: wt.shape[0] * BYTES_PER_SCALE)
+    peak = memory.profile(net, "per-layer", "exact", dtype).peak_sram_bytes
+    return {"accuracy": train.accuracy(net, w, x_test, y_test), "flash_bytes": int(flash),
+            "peak_sram_bytes": int(peak), "activation_dtype": dtype, "weights": w,
+            "network": net, "device": device.name,
+            "fits": peak <= device.sram_bytes and flash <= device.flash_bytes}
