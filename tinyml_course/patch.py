@@ -16,6 +16,7 @@ count, where every patch computes its full window).
 Grid: tile i of an n-grid over a size-H axis covers [i*H // n, (i+1)*H // n) (uneven grids work).
 """
 
+import weakref
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -43,15 +44,26 @@ class Window(NamedTuple):
         return self.c1 - self.c0
 
 
+_FACTS = weakref.WeakKeyDictionary()  # network -> (last_use, blocks): the search asks many times
+
+
+def _facts(network):
+    """(network.last_use(), network.blocks()), computed once per Network object."""
+    if network not in _FACTS:
+        _FACTS[network] = (network.last_use(), network.blocks())
+    return _FACTS[network]
+
+
 def resolve_split(network, split):
     """Index of the last op of the patch stage. ``split``: op name, or 'block{i}' (its last op)."""
     if isinstance(split, int) and not isinstance(split, bool):
         index = split
     elif isinstance(split, str) and split.startswith("block") and "." not in split:
-        ops = network.blocks().get(int(split[5:]) if split[5:].isdigit() else None)
+        blocks = _facts(network)[1]
+        ops = blocks.get(int(split[5:]) if split[5:].isdigit() else None)
         if not ops:
             raise SpecError(f"network {network.name!r} has no block {split!r} "
-                            f"(blocks are block0 .. block{len(network.blocks()) - 1})")
+                            f"(blocks are block0 .. block{len(blocks) - 1})")
         index = network.index(ops[-1].name)
     else:
         index = network.index(split)
@@ -66,7 +78,7 @@ def resolve_split(network, split):
 
 def boundary_tensors(network, split_index):
     """Stage tensors read after the split (the split op's output always): assembled at full size."""
-    last_use = network.last_use()
+    last_use = _facts(network)[0]
     names = [op.name for op in network.ops[:split_index + 1]
              if last_use[op.name] > split_index or op.name == network.ops[split_index].name]
     hw = {network.shape_of(t)[1:] for t in names}
@@ -89,7 +101,8 @@ def input_range(op, start, stop, in_size, clip=True):
     """Input rows [lo, hi) that output rows [start, stop) of ``op`` read (one axis).
 
     Convolutions: [start*s - p, (stop-1)*s - p + k); an add reads the same rows it writes.
-    clip: cut to [0, in_size) (the rest is zero padding, never stored).
+    clip: cut to [0, in_size) (the rest is zero padding, never stored). start/stop may be
+    numpy arrays (one entry per tile).
     """
     if op.kind == "add":
         lo, hi = start, stop
@@ -97,31 +110,30 @@ def input_range(op, start, stop, in_size, clip=True):
         lo = start * op.stride - op.padding
         hi = (stop - 1) * op.stride - op.padding + op.kernel
     if clip:
-        lo, hi = max(lo, 0), min(hi, in_size)
+        lo, hi = np.maximum(lo, 0), np.minimum(hi, in_size)
     return lo, hi
 
 
 def axis_windows(network, split_index, tiles, axis, clip=True):
-    """For each tile (start, stop) of the boundary tensors: dict tensor -> (lo, hi) on ``axis``.
+    """dict tensor -> (lo, hi), two int arrays with one entry per tile (start, stop) on ``axis``.
 
-    axis: 1 (rows, H) or 2 (columns, W). Walks the stage backwards; a tensor's range is the
-    hull of the ranges its readers need (and of the tile, for a boundary tensor).
+    axis: 1 (rows, H) or 2 (columns, W). Walks the stage backwards once for all tiles; a tensor's
+    range is the hull of the ranges its readers need (and of the tile, for a boundary tensor).
     """
     stage = network.ops[:split_index + 1]
-    boundary = boundary_tensors(network, split_index)
-    result = []
-    for a, b in tiles:
-        ranges = {t: (a, b) for t in boundary}
-        for op in reversed(stage):
-            if op.name not in ranges:
-                continue  # no one needs this op's output (cannot happen in MBConv networks)
-            lo, hi = ranges[op.name]
-            for t in op.inputs:
-                need = input_range(op, lo, hi, network.shape_of(t)[axis], clip)
-                old = ranges.get(t, need)
-                ranges[t] = (min(old[0], need[0]), max(old[1], need[1]))
-        result.append(ranges)
-    return tuple(result)
+    starts = np.array([a for a, _ in tiles])  # (n,)
+    stops = np.array([b for _, b in tiles])  # (n,)
+    ranges = {t: (starts, stops) for t in boundary_tensors(network, split_index)}
+    for op in reversed(stage):
+        if op.name not in ranges:
+            continue  # no one needs this op's output (cannot happen in MBConv networks)
+        lo, hi = ranges[op.name]
+        for t in op.inputs:
+            need = input_range(op, lo, hi, network.shape_of(t)[axis], clip)
+            if t in ranges:
+                need = np.minimum(ranges[t][0], need[0]), np.maximum(ranges[t][1], need[1])
+            ranges[t] = need
+    return ranges
 
 
 @dataclass(frozen=True)
@@ -135,9 +147,10 @@ class PatchPlan:
     direct: frozenset  # boundary tensors no stage op reads: written straight into the full tensor
     row_tiles: tuple  # (start, stop) per grid row, on the boundary tensors
     col_tiles: tuple
-    rows: tuple  # per grid row: dict tensor -> (lo, hi)
-    cols: tuple  # per grid column: dict tensor -> (lo, hi)
+    rows: dict  # tensor -> (lo, hi): int arrays, one entry per grid row
+    cols: dict  # tensor -> (lo, hi): int arrays, one entry per grid column
     clip: bool
+    last_use: dict  # network.last_use()
 
     @property
     def stage(self):
@@ -158,11 +171,12 @@ class PatchPlan:
 
     def window(self, i, j, tensor):
         """Window of ``tensor`` for the patch in grid row i, column j."""
-        return Window(*self.rows[i][tensor], *self.cols[j][tensor])
+        (r0, r1), (c0, c1) = self.rows[tensor], self.cols[tensor]
+        return Window(int(r0[i]), int(r1[i]), int(c0[j]), int(c1[j]))
 
     def windows(self, i, j):
         """dict tensor -> Window for the patch in grid row i, column j."""
-        return {t: self.window(i, j, t) for t in self.rows[i]}
+        return {t: self.window(i, j, t) for t in self.rows}
 
     def tile(self, i, j):
         """The patch's tile of the boundary tensors (the part of the stage output it writes)."""
@@ -180,9 +194,11 @@ def patch_plan(network, split, patches, clip=True):
     _, h, w = network.shape_of(boundary[0])
     row_tiles, col_tiles = grid_tiles(h, patches), grid_tiles(w, patches)
     read = {t for op in network.ops[:index + 1] for t in op.inputs}
+    rows = axis_windows(network, index, row_tiles, 1, clip)
+    square = h == w and network.input_shape[1] == network.input_shape[2]
+    cols = rows if square else axis_windows(network, index, col_tiles, 2, clip)
     return PatchPlan(network, index, patches, boundary, frozenset(boundary) - read,
-                     row_tiles, col_tiles, axis_windows(network, index, row_tiles, 1, clip),
-                     axis_windows(network, index, col_tiles, 2, clip), clip)
+                     row_tiles, col_tiles, rows, cols, clip, _facts(network)[0])
 
 
 def input_window(network, split, patches, i, j, clip=True):

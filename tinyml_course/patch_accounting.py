@@ -34,10 +34,10 @@ from .units import bytes_per_element, check_dtype
 def _window_sizes(plan):
     """tensor -> (elements, pixels): n x n arrays of C*h*w and h*w of its window per patch."""
     out = {}
-    for t in plan.rows[0]:
-        h = np.array([r[t][1] - r[t][0] for r in plan.rows])  # (n,) rows per grid row
-        w = np.array([c[t][1] - c[t][0] for c in plan.cols])  # (n,) cols per grid column
-        pixels = np.outer(h, w)  # (n, n)
+    for t, (lo, hi) in plan.rows.items():
+        h = hi - lo  # (n,) rows of the window per grid row
+        w = plan.cols[t][1] - plan.cols[t][0]  # (n,) columns per grid column
+        pixels = h[:, None] * w[None, :]  # (n, n)
         out[t] = (plan.network.shape_of(t)[0] * pixels, pixels)
     return out
 
@@ -57,7 +57,7 @@ def stage_items(plan, convention="exact", dtype="int8", stream_input=True):
     resident = {f"{t} (full size)": _numel(net.shape_of(t)) * nb for t in plan.boundary}
     if not stream_input:
         resident["input (full image, held)"] = _numel(net.input_shape) * nb
-    last_use, stage_last = net.last_use(), plan.stage_last_use
+    last_use, stage_last = plan.last_use, plan.stage_last_use
     block_inputs = {op.block: op.inputs[1] for op in net.ops if op.kind == "add"}
     windows = ["input"] if stream_input else []  # tensors held as a window of this patch
     result = []
@@ -139,11 +139,11 @@ class MacOverhead:
 
 def _patch_macs(plan):
     """MACs of the stage run patch by patch over ``plan``'s windows (per op, summed over patches)."""
-    sizes = _window_sizes(plan)
     macs = []
     for op in plan.stage:
         per_pixel = op.macs // (op.out_shape[1] * op.out_shape[2])
-        macs.append(int(per_pixel * sizes[op.name][1].sum()))
+        (r0, r1), (c0, c1) = plan.rows[op.name], plan.cols[op.name]
+        macs.append(per_pixel * int((r1 - r0).sum()) * int((c1 - c0).sum()))
     return macs
 
 
@@ -155,6 +155,12 @@ def mac_overhead(network, split, patches):
     rest = network.macs - stage
     c, nv = sum(_patch_macs(clipped)), sum(_patch_macs(naive))
     return MacOverhead(stage, c, nv, network.macs, rest + c, rest + nv)
+
+
+def stage_peak_bytes(plan, convention="exact", dtype="int8", stream_input=True):
+    """Peak SRAM (bytes) of the patch stage alone: its worst op at its worst patch."""
+    return max(int(_total(items, plan.patches).max())
+               for items in stage_items(plan, convention, dtype, stream_input))
 
 
 def stage_layers(plan, convention="exact", dtype="int8", stream_input=True):
