@@ -73,3 +73,14 @@ def test_reference_models_on_devices():
     assert not cand.flash_fits and cand.kind == "none" and cand.peak_sram_bytes > 0
     net = build_network(get_spec("mcunet-in2"))
     assert split_blocks(net) == ["block4", "block7", "block12"]  # last blocks at 1/4, 1/8, 1/16
+
+
+def test_search_command(capsys):
+    """Does `tinyml-course search` print JSON, and one error line for an unknown device?"""
+    from tinyml_course.cli import main
+
+    assert main(["search", "--device", "f412", "--candidates", "20", "--seed", "5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["device"] == "stm32f412" and out["candidates"] == 20 and out["seed"] == 5
+    assert main(["search", "--device", "nope"]) == 2
+    assert "unknown device" in capsys.readouterr().err
