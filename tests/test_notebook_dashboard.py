@@ -60,3 +60,11 @@ def test_dashboard_is_displayed(executed):
     last = [c for c in nb.cells if c.cell_type == "code"][-1]
     data = last.outputs[-1].get("data", {})
     assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_figures_render_as_images(executed):
+    """Do the two figure cells show PNG images (not a bare '<Figure ...>' text)?"""
+    nb, _ = executed
+    images = [c for c in nb.cells if c.cell_type == "code"
+              and any("image/png" in o.get("data", {}) for o in c.outputs)]
+    assert len(images) == 2, f"{len(images)} cells show an image, expected 2"
