@@ -22,6 +22,12 @@ c.CourseDirectory.course_id = "tinyml-course"
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 
+# --- student version: the stub left where a solution region was. nbgrader's default
+# `raise NotImplementedError()` stops a student's "Run all" at the first unanswered cell (quiz
+# answer cells read `answer_q1 = None` then the region); `...` is a valid statement there and as
+# a function body, and an untouched function then returns None, which its tests reject.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\n..."}
+
 # --- autograde: per-cell time limit (seconds); the interrupt is nbgrader's default
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True

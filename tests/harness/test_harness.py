@@ -93,6 +93,7 @@ def test_release_has_no_solution_and_no_hidden_test(graded):
     assert "return x * x" not in text
     assert HIDDEN_CODE not in text and "HIDDEN TESTS" not in text
     assert "square(3) == 9" in text  # the visible test stays
+    assert "YOUR CODE HERE" in text and "NotImplementedError" not in text  # our code_stub
 
 
 @pytest.mark.parametrize("student, expected", [
