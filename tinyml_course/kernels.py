@@ -1,7 +1,8 @@
 """Float numpy kernels for every op, layout (C, H, W), batch 1.
 
 Readable first, vectorised second: convolutions gather their k x k windows with
-``sliding_window_view`` (a view, no copy) and contract them with ``einsum``/``tensordot``.
+``sliding_window_view`` (a view, no copy): a full conv contracts them with the weights
+(``tensordot``, i.e. im2col x weights); a depthwise conv adds one shifted product per kernel tap.
 Every kernel can write into a caller's ``out`` array (a view into the SRAM arena); the numpy
 temporaries a kernel makes while computing are its working memory, which the arena does not model
 (as TinyEngine's published activation figures leave out its im2col scratch).
@@ -63,8 +64,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, act=None, out=None):
     if weight.ndim != 4 or weight.shape[1] != x.shape[0] or weight.shape[2] != weight.shape[3]:
         raise SpecError(f"conv2d weight must be (Cout, {x.shape[0]}, k, k), got {weight.shape}")
     win = _windows(x, weight.shape[2], stride, padding)  # (Cin, Ho, Wo, k, k)
-    y = np.einsum("chwij,ocij->ohw", win, weight, optimize=True).astype(x.dtype, copy=False)
-    return _finish(y, bias, act, out)
+    y = np.tensordot(weight, win, axes=([1, 2, 3], [0, 3, 4]))  # (Cout, Ho, Wo): im2col x weights
+    return _finish(y.astype(x.dtype, copy=False), bias, act, out)
 
 
 def depthwise_conv2d(x, weight, bias=None, stride=1, padding=0, act=None, out=None):
@@ -73,9 +74,13 @@ def depthwise_conv2d(x, weight, bias=None, stride=1, padding=0, act=None, out=No
     _check_conv_args(stride, padding)
     if weight.ndim != 3 or weight.shape[0] != x.shape[0] or weight.shape[1] != weight.shape[2]:
         raise SpecError(f"depthwise weight must be ({x.shape[0]}, k, k), got {weight.shape}")
-    win = _windows(x, weight.shape[1], stride, padding)  # (C, Ho, Wo, k, k)
-    y = np.einsum("chwij,cij->chw", win, weight, optimize=True).astype(x.dtype, copy=False)
-    return _finish(y, bias, act, out)
+    k = weight.shape[1]
+    win = _windows(x, k, stride, padding)  # (C, Ho, Wo, k, k)
+    y = np.zeros(win.shape[:3], dtype=np.result_type(x, weight))  # (C, Ho, Wo)
+    for i in range(k):  # one shifted multiply-add per kernel tap, all channels at once
+        for j in range(k):
+            y += win[:, :, :, i, j] * weight[:, i, j, np.newaxis, np.newaxis]
+    return _finish(y.astype(x.dtype, copy=False), bias, act, out)
 
 
 def pointwise_conv2d(x, weight, bias=None, act=None, out=None):
