@@ -142,7 +142,7 @@ def build_parser():
     p.add_argument("--width", type=_positive_float, help="width multiplier (mobilenetv2 only)")
     p.add_argument("--schedule", choices=SCHEDULE_KINDS, default="per-layer")
     p.add_argument("--patches", type=_positive_int, default=4, help="n for an n x n patch grid")
-    p.add_argument("--split", help="last op or block of the patch stage (e.g. block4)")
+    p.add_argument("--split", help="last op or block of the patch stage (e.g. block3: MobileNetV2 up to 28x28x32)")
     p.add_argument("--hold-input", action="store_true",
                    help="patch schedule: hold the whole input image in SRAM instead of streaming it")
     p.add_argument("--convention", choices=list(CONVENTIONS), default="exact")
