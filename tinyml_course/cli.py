@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 
+from .cli_args import positive_float, positive_int
 from .devices import DEVICES, get_device
 from .errors import SRAMOverflowError, TinyMLError
 from .executor import execute, random_weights
@@ -112,37 +113,18 @@ def cmd_devices(args):
     return 0
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
 def build_parser():
     parser = _Parser(prog="tinyml-course", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("profile", help="per-op SRAM, peak, Flash and MACs of a network")
     p.add_argument("model", help=f"zoo name ({', '.join(ZOO_NAMES)}) or path to a JSON spec")
-    p.add_argument("--resolution", type=_positive_int, help="input resolution in pixels")
-    p.add_argument("--width", type=_positive_float, help="width multiplier (mobilenetv2 only)")
+    p.add_argument("--resolution", type=positive_int, help="input resolution in pixels")
+    p.add_argument("--width", type=positive_float, help="width multiplier (mobilenetv2 only)")
     p.add_argument("--schedule", choices=SCHEDULE_KINDS, default="per-layer")
-    p.add_argument("--patches", type=_positive_int, default=4, help="n for an n x n patch grid")
-    p.add_argument("--split", help="last op or block of the patch stage (e.g. block3: MobileNetV2 up to 28x28x32)")
+    p.add_argument("--patches", type=positive_int, default=4, help="n for an n x n patch grid")
+    p.add_argument("--split", help="last op or block of the patch stage "
+                   "(e.g. block3: MobileNetV2 up to 28x28x32)")
     p.add_argument("--hold-input", action="store_true",
                    help="patch schedule: hold the whole input image in SRAM instead of streaming it")
     p.add_argument("--convention", choices=list(CONVENTIONS), default="exact")

@@ -10,22 +10,11 @@ TinyMLErrors or argparse errors, which cli.main turns into one line and exit sta
 import json
 import sys
 
+from .cli_args import positive_int
 from .devices import get_device
 from .memory import CONVENTIONS
 
 DEFAULT_CANDIDATES = 2000  # architectures sampled by default: a few seconds
-
-
-def _count(text):
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def add_search_parser(subparsers):
@@ -34,7 +23,7 @@ def add_search_parser(subparsers):
         "search", help="TinyNAS-style search: architectures x schedules that fit a device")
     p.add_argument("--device", required=True, help="device name (see 'tinyml-course devices')")
     p.add_argument("--seed", type=int, default=0, help="seed of the architecture sampler")
-    p.add_argument("--candidates", type=_count, default=DEFAULT_CANDIDATES,
+    p.add_argument("--candidates", type=positive_int, default=DEFAULT_CANDIDATES,
                    help="number of architectures to sample")
     p.add_argument("--max-macs", type=float, default=None,
                    help="budget on executed MACs, in millions (a latency proxy)")
