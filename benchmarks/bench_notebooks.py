@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""How long each lecture notebook takes to run top to bottom, beside an empty notebook's time.
+
+    python benchmarks/bench_notebooks.py [notebooks/10_sram_dashboard.ipynb ...]
+
+The empty notebook measures the kernel's start and stop alone, so "cells" is what the lecture
+itself costs. Each notebook runs in a fresh kernel of this interpreter, as the tests run it.
+Wall clock (time.perf_counter), one run each: run it on a quiet machine.
+"""
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from harness.notebooks import execute_notebook  # noqa: E402
+
+
+def timed(path):
+    start = time.perf_counter()
+    execute_notebook(path, timeout=300)
+    return time.perf_counter() - start
+
+
+def main(paths):
+    paths = [Path(p) for p in paths] or sorted((REPO / "notebooks").glob("*.ipynb"))
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = Path(tmp) / "empty.ipynb"
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("# nothing\n")]
+        nbformat.write(nb, empty)
+        baseline = timed(empty)
+    print(f"{'notebook':<34}{'total s':>9}{'cells s':>9}")
+    print(f"{'(empty: kernel start + stop)':<34}{baseline:>9.1f}{0:>9.1f}")
+    for path in paths:
+        seconds = timed(path)
+        print(f"{path.name:<34}{seconds:>9.1f}{seconds - baseline:>9.1f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
