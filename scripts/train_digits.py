@@ -28,8 +28,9 @@ def main():
     print(network)
     weights = train.init_weights(network, seed=args.seed)
     start = time.perf_counter()
+    optimizer = train.Adam(lr=trained.TRAIN_LR, weight_decay=trained.TRAIN_WEIGHT_DECAY)
     train.fit(network, weights, x_train, y_train, epochs=args.epochs, batch_size=trained.TRAIN_BATCH,
-              optimizer=train.Adam(lr=trained.TRAIN_LR), seed=args.seed,
+              optimizer=optimizer, seed=args.seed,
               augment=lambda batch, rng: random_shift(batch, rng, args.shift),
               x_val=x_test, y_val=y_test, verbose=True)
     print(f"trained in {time.perf_counter() - start:.1f} s")

@@ -245,6 +245,15 @@ def digits_int8():
     return network, weights, I.convert(network, weights, x_train), x_test, y_test
 
 
+def test_batched_int8_equals_image_by_image(digits_int8):
+    """Do the batched int8 logits equal, exactly, those of the per-image executor run?"""
+    _, _, model, x_test, _ = digits_int8
+    batch = I.run_int8_batch(model, x_test[:24])
+    single = np.stack([I.run_int8(model, x).reshape(-1) for x in x_test[:24]])
+    assert batch.dtype == np.int8 and np.array_equal(batch, single)
+    assert np.array_equal(I.predict_int8(model, x_test[:24], batch_size=5), single.argmax(1))
+
+
 def test_int8_model_accuracy_within_one_point(digits_int8):
     """Is integer-only int8 accuracy on the held-out set within 1 point of float32?"""
     from tinyml_course.train import accuracy

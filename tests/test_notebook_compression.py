@@ -45,7 +45,7 @@ def test_code_cells_open_with_a_step_comment(repo_root):
 def test_runs_top_to_bottom_and_shows_the_figures(executed):
     """Does it run in seconds and print int8 accuracy, the measured = analytic peak, the fit line?"""
     nb, seconds = executed
-    assert seconds < 90, f"the notebook took {seconds:.0f} s"
+    assert seconds < 30, f"the notebook took {seconds:.0f} s"  # ~9 s on an idle 2-core machine
     text = _text(nb)
     assert "equal: True" in text
     assert "fits on the Arduino Nano 33 BLE Sense (nRF52840)? yes" in text

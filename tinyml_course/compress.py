@@ -59,7 +59,8 @@ def compress_model(network, weights, data, prune_method="none", sparsity=0.5, no
     """Compress ``(network, weights)`` and return a dict with 'before', 'after' (Figures as dicts),
     'settings', 'device' and 'fits'. data: (x_train, y_train, x_test, y_test) from data.load_digits.
 
-    prune_method: none | per-layer | global (fine-grained, ``sparsity`` of the weights) | channel
+    prune_method: none | per-layer | global (fine-grained, ``sparsity`` of the 1x1 and linear
+    weights, ``prune.default_layers``) | channel
     (``sparsity`` = share of expanded channels removed, by ``norm`` l1/l2). quantize: none | linear
     (``bits`` 2-8, symmetric per channel) | kmeans (``bits``) | int8 (integer-only inference).
     """
@@ -180,7 +181,7 @@ def quick_compress(network, weights, x_test, y_test, sparsity=0.0, bits=32, chan
         dtype = "int8"
         w, _ = Q.quantize_weights(w, bits)
         if masks:
-            w = {name: (qw * masks[name], b) for name, (qw, b) in w.items()}
+            w = {name: (qw * masks.get(name, 1), b) for name, (qw, b) in w.items()}
         flash = weights_flash_bytes(w, bits, "best", lambda name, wt: wt.shape[0] * BYTES_PER_SCALE)
     peak = memory.profile(net, "per-layer", "exact", dtype).peak_sram_bytes
     return {"accuracy": train.accuracy(net, w, x_test, y_test), "flash_bytes": int(flash),

@@ -1,6 +1,6 @@
 """``tinyml-course compress``: prune and/or quantize the trained digits model, print the effect.
 
-    tinyml-course compress --prune global --sparsity 0.5 --finetune 1 --quantize int8
+    tinyml-course compress --prune global --sparsity 0.5 --finetune 3 --quantize int8
     tinyml-course compress --prune channel --sparsity 0.5 --json
 
 Prints held-out accuracy, Flash and peak SRAM (analytic and measured in the arena) before and
@@ -45,7 +45,7 @@ def add_compress_parser(subparsers):
     p.add_argument("--prune", choices=PRUNE_METHODS, default="none",
                    help="fine-grained per-layer or global magnitude pruning, or channel pruning")
     p.add_argument("--sparsity", type=_fraction, default=0.5,
-                   help="share of weights (per-layer/global) or of expanded channels (channel) removed")
+                   help="share of the 1x1 and linear weights (per-layer/global) or of expanded channels (channel) removed")
     p.add_argument("--norm", choices=("l1", "l2"), default="l2", help="channel importance norm")
     p.add_argument("--finetune", type=_epochs, default=0, metavar="EPOCHS",
                    help="fine-tune the pruned model this many epochs, masks kept")

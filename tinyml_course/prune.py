@@ -6,6 +6,15 @@ Weights are the executor's dict {op name: (weight, bias)} (float32); nothing is 
   requested sparsity exactly: round(sparsity * n) zeros (ties broken by position, lowest first).
   Per layer, every layer gets that sparsity; global, one threshold over all the pruned layers, so
   layers with many small weights lose more.
+* Which layers: by default only the matrices, the 1x1 (pointwise) convolutions and the classifier
+  (``default_layers``): they hold ~80% of this model's weights. The stem and the depthwise 3x3
+  kernels have few weights each (9 per channel) and every one matters -- the sensitivity scan
+  shows a 50% cut of ``block0.dw`` alone costs tens of points -- so, as practitioners do, they are
+  left dense; pass ``layers=list(weights)`` to prune them too. Sparsity is then the share of zeros
+  among the pruned layers' weights (``sparsity_of(w, layers)``); the whole model's is lower.
+* Magnitude only ranks weights that training has shaped: the shipped model is trained with weight
+  decay (``trained.TRAIN_WEIGHT_DECAY``), and a pruned model needs a few epochs of fine-tuning
+  with its masks kept (``fine_tune``: Adam, lr 1e-2 with cosine decay, 3 epochs).
 * Channel pruning removes whole intermediate channels of MBConv blocks (the expanded channels
   between the 1x1 expansion, the depthwise and the 1x1 projection). The importance of channel c is
   the L1 or L2 norm of the expansion's output filter c, ``||W_expand[c, :]||`` (Li et al., 2017,
@@ -56,12 +65,18 @@ def _apply(weights, masks):
             for name, (w, b) in weights.items()}
 
 
+def default_layers(weights):
+    """Names of the layers pruned by default: 2-D weights (Cout, Cin), i.e. 1x1 convs and linear."""
+    return [name for name, (w, _) in weights.items() if w.ndim == 2]
+
+
 def prune_per_layer(weights, sparsity, layers=None):
     """Magnitude-prune each layer to ``sparsity`` (a number, or {op name: number}).
 
-    layers: the op names to prune (default every weight). Returns (pruned weights, masks).
+    layers: the op names to prune (default ``default_layers``: 1x1 convs and linear; a dict
+    sparsity names its own layers). Returns (pruned weights, masks).
     """
-    layers = list(sparsity) if isinstance(sparsity, dict) else (layers or list(weights))
+    layers = list(sparsity) if isinstance(sparsity, dict) else (layers or default_layers(weights))
     masks = {name: magnitude_mask(weights[name][0],
                                   sparsity[name] if isinstance(sparsity, dict) else sparsity)
              for name in layers}
@@ -69,9 +84,9 @@ def prune_per_layer(weights, sparsity, layers=None):
 
 
 def prune_global(weights, sparsity, layers=None):
-    """Magnitude-prune with ONE threshold over all ``layers`` (default all): exactly
-    round(sparsity * total weights) zeros in total. Returns (pruned weights, masks)."""
-    layers = layers or list(weights)
+    """Magnitude-prune with ONE threshold over all ``layers`` (default ``default_layers``: 1x1 convs
+    and linear): exactly round(sparsity * their weights) zeros in total. Returns (pruned weights, masks)."""
+    layers = layers or default_layers(weights)
     flat = np.concatenate([weights[name][0].ravel() for name in layers])
     mask = magnitude_mask(flat, sparsity)
     masks, start = {}, 0
@@ -196,11 +211,17 @@ def sensitivity_scan(network, weights, x, y, sparsities=(0.25, 0.5, 0.75, 0.9), 
     return scan
 
 
-def fine_tune(network, weights, masks, x, y, epochs=2, lr=1e-2, seed=0, **fit_options):
+FINETUNE_EPOCHS = 3  # passes over the 1347 training images (about 5 s each on 2 cores)
+FINETUNE_LR = 1e-2  # Adam, cosine decay to 0
+
+
+def fine_tune(network, weights, masks, x, y, epochs=FINETUNE_EPOCHS, lr=FINETUNE_LR, seed=0,
+              **fit_options):
     """Train a pruned model a few epochs with its masks kept (pruned weights stay 0).
 
-    lr 1e-2 (Adam, cosine to 0): this small model has little redundancy, so a short, strong
-    fine-tuning recovers more (50% channels, 2 epochs: 84% held-out against 76% at 3e-3).
+    Measured on the shipped model (held-out, float 98.9%), 3 epochs at lr 1e-2: 50% / 70% / 80%
+    of the 1x1 and linear weights 98.0% / 96.7% / 93.8% (80% at lr 3e-3: 89.6%); 25% / 50% of
+    the expanded channels 98.0% / 96.7%. Without fine-tuning: 91.6%, 42.9%, 30.2%, 80.9%, 53.3%.
 
     Returns (fine-tuned weights, history); ``weights`` itself is left untouched.
     """

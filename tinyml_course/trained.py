@@ -29,7 +29,12 @@ WEIGHTS_PATH = Path(__file__).parent / "weights" / "digits_mbnet.npz"
 TRAIN_SEED = 0  # seed of the weight init and of the batch order
 TRAIN_EPOCHS = 30  # passes over the 1347 training images
 TRAIN_BATCH = 32  # images per step
-TRAIN_LR = 3e-3  # Adam learning rate (cosine decay to 0)
+TRAIN_LR = 1e-2  # Adam learning rate (cosine decay to 0)
+# Decoupled weight decay (AdamW): weights the task does not need shrink towards 0, so their
+# magnitude says what matters and magnitude pruning works (Han et al., 2015, train with L2).
+# Without it the trained weights stay ~95% correlated with their random init and 50% pruning
+# drops held-out accuracy to ~30%; 0.2 gives 98.9% float (0.5: 93.6%).
+TRAIN_WEIGHT_DECAY = 0.2
 TRAIN_SHIFT = 1  # augmentation: random shifts of up to this many pixels (of 16)
 
 
