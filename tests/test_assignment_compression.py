@@ -4,15 +4,11 @@ Students: `solved` (the reference solutions), `untouched` (the release as handed
 (quantization parameters that forget to widen the range to contain 0: pass the visible test, fail
 the hidden one; an int8 conv that pads with 0 instead of the input zero point: fails the visible test).
 """
-import os
-import re
-from html import unescape
-
-import nbformat
 import pytest
 
-from harness.nbgrader_pipeline import (Course, run_pipeline, solved_submission,
-                                       untouched_submission, with_solution)
+from harness.assignment_checks import (assert_feedback_hides, assert_release_clean,
+                                       assert_score, failed_cells, grade, source_points)
+from harness.nbgrader_pipeline import solved_submission, untouched_submission, with_solution
 
 ASSIGNMENT = "compression"
 NOTEBOOK = "compression.ipynb"
@@ -64,68 +60,36 @@ def wrong_submission(course, assignment):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, repo_root):
-    course = Course.from_assignments(tmp_path_factory.mktemp("compression"), names=[ASSIGNMENT])
-    students = {"solved": solved_submission, "untouched": untouched_submission,
-                "wrong": wrong_submission}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(repo_root),
-                                                              os.environ.get("PYTHONPATH")])))
-        result = run_pipeline(course, ASSIGNMENT, students)
-    return course, result
+def graded(tmp_path_factory):
+    return grade(tmp_path_factory, ASSIGNMENT, {"solved": solved_submission,
+                                                "untouched": untouched_submission,
+                                                "wrong": wrong_submission})
 
 
-def _log(result):
-    return "\n".join(s.output[-3000:] for s in result.log if s.args[0] == "autograde")
-
-
-def test_source_points_add_up(repo_root):
-    """Do the locked test cells carry the points the introduction promises?"""
-    nb = nbformat.read(repo_root / "assignments" / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    got = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
-           for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
-    assert got == POINTS, f"points {got}, expected {POINTS}"
+def test_source_points_add_up():
+    """Do the locked test cells carry the points the notebook's introduction promises?"""
+    assert source_points(ASSIGNMENT, NOTEBOOK) == POINTS
 
 
 def test_student_version_has_no_solution_and_no_hidden_test(graded):
     """Is the released notebook free of solutions and hidden tests, with the scaffolds kept?"""
-    course, result = graded
-    nb = nbformat.read(result.release_dir / NOTEBOOK, as_version=4)
-    text = "\n".join(cell.source for cell in nb.cells)
-    for snippet in SOLUTION_SNIPPETS + HIDDEN_SNIPPETS + ["BEGIN SOLUTION"]:
-        assert snippet not in text, f"the student version contains {snippet!r}"
-    for snippet in VISIBLE_SNIPPETS + ["TODO:", "APPROACH:", "EXAMPLE:", "HINT:",
-                                       "raise NotImplementedError"]:
-        assert snippet in text, f"the student version lacks {snippet!r}"
+    assert_release_clean(graded[1], NOTEBOOK, SOLUTION_SNIPPETS + HIDDEN_SNIPPETS, VISIBLE_SNIPPETS)
 
 
 @pytest.mark.parametrize("student, expected", [("solved", MAX_POINTS), ("untouched", 0.0),
                                                ("wrong", WRONG_POINTS)])
 def test_scores(graded, student, expected):
     """Does each submission get exactly its points, in the gradebook and in the exported CSV?"""
-    course, result = graded
-    assert result.max_scores == {NOTEBOOK: MAX_POINTS}
-    got = result.scores.get(student, {}).get(NOTEBOOK)
-    assert got == expected, f"{student}: {got} points, expected {expected}\n{_log(result)}"
-    assert result.csv_score(student) == expected
+    assert_score(graded[1], student, NOTEBOOK, expected, MAX_POINTS)
 
 
 def test_wrong_submission_loses_the_right_cells(graded):
-    """Does the wrong submission fail exactly the quantization-parameter and int8-conv cells?"""
-    course, result = graded
-    nb = nbformat.read(course.root / "autograded" / "wrong" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    failed = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
-              if c.metadata.get("nbgrader", {}).get("grade")
-              and any(o.output_type == "error" for o in c.get("outputs", []))}
-    assert failed == {"test-linear-qparams", "test-int8-conv"}, failed
+    """Does the wrong submission fail exactly the cells its mistakes break?"""
+    assert failed_cells(graded[0], "wrong", ASSIGNMENT, NOTEBOOK) == {"test-linear-qparams", "test-int8-conv"}
 
 
 @pytest.mark.parametrize("student", ["solved", "untouched", "wrong"])
 def test_feedback_hides_hidden_tests(graded, student):
     """Is the hidden test code absent from each student's feedback, the visible tests shown?"""
-    course, result = graded
-    html = course.feedback_html(student, ASSIGNMENT, NOTEBOOK)
-    text = unescape(re.sub(r"<[^>]+>", "", html))
-    for snippet in HIDDEN_SNIPPETS:
-        assert snippet not in text and snippet not in html, f"{student}'s feedback contains {snippet!r}"
-    assert "linear_qparams(-1.0, 3.0, 8)" in text
+    assert_feedback_hides(graded[0], student, ASSIGNMENT, NOTEBOOK, HIDDEN_SNIPPETS,
+                          VISIBLE_SNIPPETS[:1])

@@ -27,9 +27,9 @@ GOOD = {
     "nbformat": 4, "nbformat_minor": 5, "metadata": {},
     "cells": [
         _cell("markdown", "Intro", grade=False, grade_id="intro", locked=True, solution=False),
-        _cell("code", "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION",
+        _cell("code", "# the exercise\ndef f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION",
               grade=False, grade_id="f", locked=False, solution=True),
-        _cell("code", "assert f(1) == 1", grade=True, grade_id="test-f", locked=True,
+        _cell("code", "# its test\nassert f(1) == 1", grade=True, grade_id="test-f", locked=True,
               solution=False, points=1),
     ],
 }
@@ -59,6 +59,8 @@ BAD = {  # failure mode -> (fixture, the gate that must catch it)
         outputs=[{"output_type": "stream", "name": "stdout", "text": "hi"}])), "stripped"),
     "execution-count-left": (_bad(lambda nb: nb["cells"][2].update(execution_count=3)),
                              "stripped"),
+    "no-step-comment": (_bad(lambda nb: nb["cells"][2].update(source="assert f(1) == 1")),
+                        "step_comments"),
 }
 
 

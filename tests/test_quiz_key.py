@@ -9,7 +9,6 @@
 import ast
 import importlib.util
 import json
-import os
 import re
 
 import nbformat
@@ -120,7 +119,6 @@ def test_lecture_notebook_runs_with_key():
     """Does the lecture notebook run top to bottom and load the key from the repository?"""
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("TINYML_QUIZ_KEY", raising=False)
-        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
         nb = execute_notebook(LECTURE_NB, timeout=60)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "answer key loaded: 7 questions" in text, text
@@ -131,7 +129,6 @@ def test_lecture_notebook_runs_without_key(tmp_path):
     """Without a key file, does it say so clearly and still show the questions?"""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TINYML_QUIZ_KEY", str(tmp_path / "no-such-key.json"))
-        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
         nb = execute_notebook(LECTURE_NB, timeout=60, cwd=tmp_path)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "No answer key found" in text, text

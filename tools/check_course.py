@@ -25,6 +25,7 @@ GATES = []  # (description, scope, function) in registration order
 # scope name -> globs, relative to the repository root
 SCOPES = {
     "assignments": ["assignments/source/**/*.ipynb"],
+    "lectures": ["notebooks/**/*.ipynb"],
     "all": ["notebooks/**/*.ipynb", "assignments/source/**/*.ipynb"],
 }
 
@@ -140,6 +141,20 @@ def stripped(notebooks):
         if cell.get("execution_count") is not None:
             offenders.append(f"{name} cell {index}: execution_count "
                              f"{cell['execution_count']}")
+    return offenders
+
+
+# 2026-11-25: each lecture notebook test re-checked this by hand (STYLE.md 8: cells are steps,
+# each opens with a lowercase comment naming it).
+@gate("lectures: every code cell opens with a lowercase comment naming its step", scope="lectures")
+def step_comments(notebooks):
+    offenders = []
+    for name, index, cell, meta in _cells(notebooks):
+        if cell.get("cell_type") != "code":
+            continue
+        first = (_source(cell).splitlines() or [""])[0]
+        if not (first.startswith("# ") and first[2:3].islower()):
+            offenders.append(f"{name} cell {index}: starts {first!r}, not '# <step>'")
     return offenders
 
 

@@ -36,6 +36,11 @@ def ensure_hermetic():
     for var in HERMETIC_DIRS:
         Path(os.environ[var]).mkdir(parents=True, exist_ok=True)
     os.environ["MPLBACKEND"] = "Agg"
+    # notebook kernels and nbgrader's subprocesses import this checkout's package, installed or not
+    repo = str(Path(__file__).resolve().parents[2])
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if repo not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([repo] + paths)
     # console scripts of this venv first, as if activated: nbgrader's Gradebook runs `alembic`
     bindir = str(Path(sys.executable).parent)
     if os.environ.get("PATH", "").split(os.pathsep)[0] != bindir:

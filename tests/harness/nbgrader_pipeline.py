@@ -267,3 +267,24 @@ def run_pipeline(course, assignment, submissions, timeout=None):
         feedback_dir=course.feedback_dir(),
         log=course.log,
     )
+
+
+AUTOGRADE_CLASS = REPO / "tools" / "autograde_class.py"
+
+
+def autograde_class(course, assignment, *args, timeout=STEP_TIMEOUT):
+    """Run tools/autograde_class.py ASSIGNMENT ARGS in the course dir; return the Step.
+
+    Unlike `Course.nbgrader`, a non-zero exit is not an error here: the tool exits 1 when some
+    student could not be graded, and the tests check that.
+    """
+    cmd = [sys.executable, str(AUTOGRADE_CLASS), assignment, *map(str, args)]
+    try:
+        proc = subprocess.run(cmd, cwd=course.root, env=subprocess_env(), timeout=timeout,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    except subprocess.TimeoutExpired as e:
+        raise NbgraderError(f"autograde_class.py {assignment} ran past {timeout} s:\n"
+                            f"{(e.output or '')[-4000:]}") from None
+    step = Step(["autograde_class", assignment, *map(str, args)], proc.returncode, proc.stdout)
+    course.log.append(step)
+    return step

@@ -55,3 +55,25 @@ def execute_notebook(path, timeout=120, cwd=None):
             f"{path}: cell {index} failed:\n--- source ---\n{cell.source}\n--- error ---\n"
             f"{output.get('ename')}: {output.get('evalue')}\n\n{e}") from None
     return nb
+
+
+def stream_text(nb):
+    """Everything the notebook's code cells printed (stdout and stderr), as one string."""
+    return "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                     for o in c.get("outputs", []) if o.get("output_type") == "stream")
+
+
+def code_cells(nb):
+    """The notebook's code cells, in order."""
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def shows_widget(cell):
+    """Whether an executed cell displayed an ipywidget."""
+    return any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+               for o in cell.get("outputs", []))
+
+
+def images(cell):
+    """The PNG images an executed cell displayed."""
+    return [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
