@@ -10,6 +10,10 @@ Two changes from nbgrader 0.9's defaults, each proved by tests/harness/test_harn
   "by design"). We run `ClearHiddenTests` on it, and `ScrubHiddenTracebacks` replaces the
   traceback of a failed hidden-test cell with its last line, because IPython's traceback quotes
   the failing source line, which may be hidden test code.
+
+Grade a class with `python ../tools/autograde_class.py ASSIGNMENT` rather than `nbgrader
+autograde ASSIGNMENT`: one sandboxed nbgrader process per student, with wall-clock, memory and
+file-size limits, so a hostile submission costs only its author (README, "For TAs").
 """
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
 from traitlets import Bool
