@@ -7,7 +7,7 @@ One run of the tool, two students at a time, 5 s per cell, 30 s and 1 GiB per st
 | solved    | the reference answers                                       | 15               |
 | untouched | the release as handed out                                   | 0                |
 | wrong     | c3 wrong                                                    | 14               |
-| hog       | q1 allocates 64 GiB before answering (MemoryError there)    | 14, graded       |
+| hog       | q1 allocates 3 GiB before answering (MemoryError there)     | 14, graded       |
 | looping   | q2 is an infinite loop (per-cell timeout)                   | 14, graded       |
 | forker    | q3 leaves a daemonised grandchild running; right answers    | 15, daemon gone  |
 | killer    | c1 kills its parent, the nbgrader process                   | 0, crashed       |
@@ -40,9 +40,10 @@ TOOL_ARGS = ["--jobs", "2", "--cell-timeout", "5", "--timeout", "30", "--memory-
 
 KILLER = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
 EXITER = "import os\nos._exit(0)"
-HOG = "hog = bytearray(64 * 2**30)\nanswer_q1 = 'ABC'"
+HOG = "hog = bytearray(3 * 2**30)\nanswer_q1 = 'ABC'"  # fits the RAM, not the 1 GiB limit
 LOOPING = "while True:\n    pass\nanswer_q2 = 'AB'"
-FORKER = '''import os, time
+FORKER = '''import os, resource, time
+print("RLIMIT_AS", *resource.getrlimit(resource.RLIMIT_AS))
 print("SOURCE_NOTEBOOK_VISIBLE", os.path.exists("../../../source/takeaway_quiz/takeaway_quiz.ipynb"))
 r, w = os.pipe()
 child = os.fork()
@@ -178,10 +179,12 @@ def test_vandal_only_hurt_its_sandbox(graded):
     assert not (course.root.parent / "VANDAL.txt").exists()
 
 
-def test_forked_daemon_is_killed_and_solution_is_not_visible(graded):
+def test_forked_daemon_is_killed_limits_apply_solution_hidden(graded):
     course, step, seconds, rows = graded
     text = (course.root / "autograded" / "forker" / ASSIGNMENT / NOTEBOOK).read_text()
     assert "SOURCE_NOTEBOOK_VISIBLE False" in text
+    limit = 1024 * 2**20  # --memory-mb 1024 reached the kernel, soft and hard
+    assert f"RLIMIT_AS {limit} {limit}" in text
     pid = int(re.search(r"DAEMON_PID (\d+)", text).group(1))
     deadline = time.monotonic() + 10
     while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:

@@ -17,7 +17,8 @@ for each student S who has `submitted/S/hw1/`:
 2. runs `nbgrader autograde hw1 --student S` there in its own process, under a wall-clock limit
    (`--timeout`), with the grading kernel started through a kernelspec of the sandbox whose
    launcher sets resource limits before it execs the course's usual python3 kernel: address
-   space (`--memory-mb`: a memory hog gets MemoryError in its own cell), file size
+   space (`--memory-mb`: a memory hog gets MemoryError in its own cell; nbgrader's own
+   process gets 4 GiB more, so output without end crashes only that grader), file size
    (`--fsize-mb`), no core dumps, and, for a non-root grader, processes (`--nproc`);
 3. kills every process the grading left behind (the tool is a Linux "child subreaper": a
    kernel whose nbgrader was killed, or a daemonised fork, is re-parented to the tool, which
@@ -94,8 +95,8 @@ for name, value in limits.items():
     soft, hard = resource.getrlimit(which)
     if hard != resource.RLIM_INFINITY:
         value = min(value, hard)
-    try:
-        resource.setrlimit(which, (value, hard if hard != resource.RLIM_INFINITY else value))
+    try:  # hard = soft: student code cannot raise it again
+        resource.setrlimit(which, (value, value))
     except (ValueError, OSError):
         pass
 os.execvp(sys.argv[2], sys.argv[2:])
@@ -395,7 +396,7 @@ class Grader:
         self.started = time.monotonic()
         self.proc = subprocess.Popen(cmd, cwd=self.box, env=env, stdin=subprocess.DEVNULL,
                                      stdout=self.log_handle, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=t.limit_grader)
         return self
 
     def poll(self):
@@ -454,8 +455,20 @@ class ClassGrader:
         self.timeout, self.jobs, self.cell_timeout = timeout, max(1, jobs), cell_timeout
         self.course_db = self.course / "gradebook.db"
         self.limits = kernel_limits(memory_mb, fsize_mb, nproc)
+        # nbgrader itself holds every output of the kernel until the notebook is done: a cell
+        # that prints without end must crash that grader, not fill the machine's memory
+        self.grader_as = (int(memory_mb) + 4096) * 2**20 if memory_mb else None
         self.only = students
         self.logdir = self.course / "autograde_logs" / assignment
+
+    def limit_grader(self):
+        """preexec_fn of the nbgrader process: its own address-space limit (POSIX only)."""
+        if self.grader_as is None:
+            return
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        value = self.grader_as if hard == resource.RLIM_INFINITY else min(self.grader_as, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (value, value))
 
     def check(self):
         if not (self.course / "source" / self.assignment).is_dir():
