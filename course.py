@@ -142,7 +142,9 @@ def cmd_test(python, args):
     with tempfile.TemporaryDirectory(prefix="tinyml-course-test-") as tmp:
         env = hermetic_env(tmp, python)
         env["TINYML_COURSE_HERMETIC_DIR"] = tmp  # tests/harness/env.py keeps these dirs
-        cmd = [python, "-m", "pytest", "-n", "auto"] + args
+        # --dist loadfile: a module's tests share one worker, so each module-scoped nbgrader
+        # pipeline fixture runs once per test run instead of once per worker
+        cmd = [python, "-m", "pytest", "-n", "auto", "--dist", "loadfile"] + args
         try:
             return subprocess.call(cmd, cwd=ROOT, env=env)
         except KeyboardInterrupt:
