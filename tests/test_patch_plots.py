@@ -16,7 +16,7 @@ def test_figures_are_figures():
     fig = windows_figure(net, "block3", 4, focus=(1, 1))
     assert isinstance(fig, Figure) and "75x75" in fig.axes[0].get_title()
     fig = memory_figure(net, "block3", 4, device="f746")
-    assert "171.5 kB" in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    assert "171.5 KiB" in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
     small = get_network("mcunet-in1")
     assert isinstance(overhead_figure(small, "block4", grids=(1, 2, 3)), Figure)
     assert isinstance(redistribution_figure(compare(get_spec("mobilenetv2"), 3)), Figure)

@@ -189,8 +189,8 @@ class SearchResult:
     def summary(self):
         """A few readable lines: limits, counts by schedule, the best architecture."""
         j = self.to_json()
-        lines = [f"search on {self.device} (SRAM {self.sram_limit // 1024} kB, Flash "
-                 f"{self.flash_limit // 1024} kB), seed {self.seed}: {j['candidates']} "
+        lines = [f"search on {self.device} (SRAM {self.sram_limit // 1024} KiB, Flash "
+                 f"{self.flash_limit // 1024} KiB), seed {self.seed}: {j['candidates']} "
                  f"candidates in {self.seconds:.1f} s, {j['fitting']} fit "
                  f"({', '.join(f'{k} {v}' for k, v in j['by_schedule'].items())})",
                  f"objective: {self.objective}"]
@@ -198,8 +198,8 @@ class SearchResult:
             b = self.best
             lines.append(f"best: {b.name}, {b.depth} blocks, {b.macs / 1e6:.1f}M MACs "
                          f"({b.executed_macs / 1e6:.1f}M executed), {b.params / 1e6:.2f}M params, "
-                         f"peak SRAM {b.peak_sram_bytes / 1024:.1f} kB, Flash "
-                         f"{b.flash_bytes / 1024:.1f} kB, schedule {b.schedule}")
+                         f"peak SRAM {b.peak_sram_bytes / 1024:.1f} KiB, Flash "
+                         f"{b.flash_bytes / 1024:.1f} KiB, schedule {b.schedule}")
         else:
             lines.append("no candidate fits")
         return "\n".join(lines)

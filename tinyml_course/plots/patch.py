@@ -83,15 +83,15 @@ def memory_figure(network, split, patches, convention="mcunet", dtype="int8", de
                                 SCHEDULE_COLORS["patch"])):
         y = np.array([layer.sram_bytes for layer in prof.layers]) / KIB
         ax.step(x, y, where="mid", color=color,
-                label=f"{label}: peak {prof.peak_sram_bytes / KIB:.1f} kB")
+                label=f"{label}: peak {prof.peak_sram_bytes / KIB:.1f} KiB")
     split_index = network.index(after.extra["patch"]["split"])
     ax.axvspan(-0.5, split_index + 0.5, color=SCHEDULE_COLORS["patch"], alpha=0.08)
     if device is not None:
         device = get_device(device)
         ax.axhline(device.sram_bytes / KIB, color=LIMIT_COLOR, ls="--",
-                   label=f"{device.name} SRAM {device.sram_bytes // KIB} kB")
+                   label=f"{device.name} SRAM {device.sram_bytes // KIB} KiB")
     ax.set_xticks(x[::4], [op.name for op in network.ops][::4], rotation=60, fontsize=7)
-    ax.set_ylabel(f"SRAM, kB ({convention}, {dtype})")
+    ax.set_ylabel(f"SRAM, KiB ({convention}, {dtype})")
     ax.set_title(f"{network.name}: per-op SRAM before and after patch-based inference "
                  f"(shaded: the patch stage, worst patch per op)", fontsize=10)
     ax.legend(fontsize=8)
@@ -120,7 +120,7 @@ def overhead_figure(network, split, grids=range(1, 9), convention="mcunet", dtyp
     twin = ax.twinx()
     twin.plot(grids, np.array(peaks) / KIB, "^-", color=SCHEDULE_COLORS["in-place"],
               label=f"peak SRAM ({convention})")
-    twin.set_ylabel("peak SRAM, kB")
+    twin.set_ylabel("peak SRAM, KiB")
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     ax.legend(handles=handles, fontsize=8, loc="upper center")
     ax.set_title(f"{network.name}: overlap overhead and peak SRAM vs grid, split "
@@ -150,7 +150,7 @@ def redistribution_figure(costs, labels=("original", "redistributed"), figsize=(
     right.bar(x + width / 2, [c.stage_peak_bytes / KIB for c in costs], width,
               color=SCHEDULE_COLORS["patch"], label="patch stage peak")
     right.set_xticks(x, labels, fontsize=8)
-    right.set_ylabel("SRAM, kB")
+    right.set_ylabel("SRAM, KiB")
     right.legend(fontsize=8)
     fig.suptitle(f"network redistribution, {costs[0].patches}x{costs[0].patches} patches",
                  fontsize=10)
@@ -175,13 +175,13 @@ def search_figure(result, figsize=(8, 4.6)):
         ax.scatter(macs[flash], peak[flash], s=12, color=color, label=f"{kind} ({len(group)})")
         ax.scatter(macs[~flash], peak[~flash], s=12, facecolors="none", edgecolors=color)
     ax.axhline(result.sram_limit / KIB, color=LIMIT_COLOR, ls="--",
-               label=f"{result.device} SRAM {result.sram_limit // KIB} kB")
+               label=f"{result.device} SRAM {result.sram_limit // KIB} KiB")
     if result.best:
         ax.scatter([result.best.macs / 1e6], [result.best.peak_sram_bytes / KIB], marker="*",
                    s=250, color="gold", edgecolors="black", zorder=5,
                    label=f"best: {result.best.macs / 1e6:.0f}M MACs, {result.best.kind}")
     ax.set_xlabel("architecture MACs, M")
-    ax.set_ylabel("peak SRAM of its schedule, kB")
+    ax.set_ylabel("peak SRAM of its schedule, KiB")
     ax.set_yscale("log")
     ax.set_title(f"search: {len(result.candidates)} candidates, seed {result.seed} "
                  f"(hollow: weights miss the Flash)", fontsize=10)
