@@ -10,6 +10,9 @@ import ast
 import importlib.util
 import json
 import re
+import subprocess
+import sys
+import zipfile
 
 import nbformat
 import pytest
@@ -93,14 +96,19 @@ def _package_files():
     return [p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
 
 
-def test_package_holds_no_key():
-    """Is the key (file, explanations, answer lines, the mapping) absent from tinyml_course/?"""
-    raw = json.loads(KEY_PATH.read_text())["questions"]
+def _key_needles():
+    """Strings that would betray the key: explanation ends, the JSON mapping, answer lines."""
     needles = []
-    for qid, entry in raw.items():
+    for qid, entry in json.loads(KEY_PATH.read_text())["questions"].items():
         letters = "".join(entry["correct"])
         needles += [entry["explanation"][:50], entry["explanation"][-50:],
                     f'"{qid}": {{"correct": {json.dumps(entry["correct"])}', f"answer_{qid} = \"{letters}\""]
+    return needles
+
+
+def test_package_holds_no_key():
+    """Is the key (file, explanations, answer lines, the mapping) absent from tinyml_course/?"""
+    needles = _key_needles()
     assert not [p for p in _package_files() if "key" in p.name.lower() and p.suffix != ".py"]
     offenders = []
     for path in _package_files():
@@ -144,3 +152,18 @@ def test_lecture_notebook_is_stripped_and_cells_name_their_step():
             assert not cell.outputs and cell.execution_count is None
             first = cell.source.splitlines()[0]
             assert re.match(r"# [a-z]", first), first
+
+
+@pytest.mark.slow
+def test_built_wheel_holds_no_key_but_the_weights(tmp_path):
+    """Does the wheel a student installs lack every trace of the key, and carry the weights?"""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "--quiet", "-w", str(tmp_path), str(REPO)], check=True, timeout=300)
+    (wheel,) = tmp_path.glob("tinyml_course-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        texts = {name: archive.read(name).decode("utf-8", errors="replace") for name in names}
+    assert "tinyml_course/weights/digits_mbnet.npz" in names
+    assert not [n for n in names if n.startswith("instructor/") or "takeaway_key" in n]
+    leaks = [(name, n) for name, text in texts.items() for n in _key_needles() if n in text]
+    assert not leaks, leaks
