@@ -77,3 +77,26 @@ def test_console_script_is_installed_and_reports_errors_without_traceback():
                             capture_output=True, text=True, timeout=60)
     assert script.returncode == 2 and "Traceback" not in script.stderr
     assert script.stderr.startswith("tinyml-course: error: unknown model")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["profile", "mcunet-in2", "--patches", "4"], "need --schedule patch"),
+    (["profile", "mcunet-in2", "--schedule", "patch"], "needs --split"),
+    (["search", "--device", "nano33", "--max-macs", "-5"], "positive number"),
+])
+def test_options_that_do_not_apply_are_refused(capsys, argv, message):
+    status, _, err = run(capsys, *argv)
+    assert status == 2 and message in err and err.count("\n") == 1
+
+
+def test_a_json_spec_that_is_not_an_object_is_refused(capsys, tmp_path):
+    spec = tmp_path / "list.json"
+    spec.write_text("[1, 2]")
+    status, _, err = run(capsys, "profile", str(spec))
+    assert status == 2 and "must be a JSON object, got list" in err
+
+
+def test_piping_into_head_ends_quietly():
+    pipeline = subprocess.run(f"{sys.executable} -m tinyml_course.cli profile mobilenetv2 | head -2",
+                              shell=True, capture_output=True, text=True, timeout=60)
+    assert pipeline.stdout.count("\n") == 2 and "Traceback" not in pipeline.stderr

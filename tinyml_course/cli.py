@@ -8,6 +8,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import sys
 
 import numpy as np
@@ -16,13 +17,14 @@ from .cli_args import positive_float, positive_int
 from .devices import DEVICES, get_device
 from .errors import SRAMOverflowError, TinyMLError
 from .executor import execute, random_weights
-from .memory import CONVENTIONS, profile
+from .memory import CONVENTIONS, fit_report, profile
 from .network import build_network, load_spec
 from .schedule import SCHEDULE_KINDS, Schedule
 from .units import BYTES_PER_ELEMENT, KIB
 from .zoo import ZOO_NAMES, get_network
 
 MEASURE_SEED = 0  # seed of the random weights and input of --measure
+DEFAULT_PATCHES = 4  # --patches: a 4 x 4 grid, as in MCUNetV2 Table 1
 
 
 class UsageError(Exception):
@@ -40,7 +42,7 @@ def load_network(model, resolution=None, width=None):
         return get_network(model, resolution, width)
     if model.endswith(".json") or model.lstrip().startswith("{"):
         spec = dict(load_spec(model))
-        if isinstance(spec, dict) and resolution is not None:
+        if resolution is not None:
             spec["resolution"] = resolution
         if width is not None:
             raise UsageError("--width applies to zoo model 'mobilenetv2' only, not to a JSON spec")
@@ -67,8 +69,10 @@ def cmd_profile(args):
     network = load_network(args.model, args.resolution, args.width)
     if args.schedule == "patch":
         if args.split is None:
-            raise UsageError("--schedule patch needs --split NAME (an op or block, e.g. block4)")
-        schedule = Schedule("patch", args.patches, args.split, not args.hold_input)
+            raise UsageError("--schedule patch needs --split NAME (an op or block, e.g. block3)")
+        schedule = Schedule("patch", args.patches or DEFAULT_PATCHES, args.split, not args.hold_input)
+    elif args.patches is not None or args.split is not None or args.hold_input:
+        raise UsageError("--patches, --split and --hold-input need --schedule patch")
     else:
         schedule = Schedule(args.schedule)
     device = get_device(args.device) if args.device else None
@@ -76,10 +80,7 @@ def cmd_profile(args):
     result = prof.to_json()
     lines = [prof.table()]
     if device:
-        from .memory import FitReport
-
-        report = FitReport(device.name, prof.peak_sram_bytes, device.sram_bytes, prof.flash_bytes,
-                           device.flash_bytes)
+        report = fit_report(prof, device)
         result["device"] = {"name": device.name, "sram_bytes": device.sram_bytes,
                             "flash_bytes": device.flash_bytes, "fits": report.fits,
                             "sram_fits": report.sram_fits, "flash_fits": report.flash_fits}
@@ -122,7 +123,8 @@ def build_parser():
     p.add_argument("--resolution", type=positive_int, help="input resolution in pixels")
     p.add_argument("--width", type=positive_float, help="width multiplier (mobilenetv2 only)")
     p.add_argument("--schedule", choices=SCHEDULE_KINDS, default="per-layer")
-    p.add_argument("--patches", type=positive_int, default=4, help="n for an n x n patch grid")
+    p.add_argument("--patches", type=positive_int,
+                   help=f"n for an n x n patch grid (default {DEFAULT_PATCHES})")
     p.add_argument("--split", help="last op or block of the patch stage "
                    "(e.g. block3: MobileNetV2 up to 28x28x32)")
     p.add_argument("--hold-input", action="store_true",
@@ -154,6 +156,9 @@ def main(argv=None):
     except (UsageError, TinyMLError) as err:
         print(f"tinyml-course: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `tinyml-course profile ... | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -265,7 +265,11 @@ def fits(network, device, schedule="per-layer", convention="exact", dtype="int8"
     """
     from .devices import get_device
 
-    device = get_device(device)
-    prof = profile(network, schedule, convention, dtype, **schedule_options)
+    return fit_report(profile(network, schedule, convention, dtype, **schedule_options),
+                      get_device(device))
+
+
+def fit_report(prof, device):
+    """The FitReport of an already computed MemoryProfile against a Device."""
     return FitReport(device.name, prof.peak_sram_bytes, device.sram_bytes, prof.flash_bytes,
                      device.flash_bytes)

@@ -315,6 +315,9 @@ def load_spec(source):
             raise SpecError(f"no such spec file: {text}")
         text = path.read_text()
     try:
-        return json.loads(text)
+        spec = json.loads(text)
     except json.JSONDecodeError as err:
         raise SpecError(f"spec is not valid JSON: {err}") from None
+    if not isinstance(spec, dict):
+        raise SpecError(f"a network spec must be a JSON object, got {type(spec).__name__}")
+    return spec

@@ -10,7 +10,7 @@ TinyMLErrors or argparse errors, which cli.main turns into one line and exit sta
 import json
 import sys
 
-from .cli_args import positive_int
+from .cli_args import positive_float, positive_int
 from .devices import get_device
 from .memory import CONVENTIONS
 
@@ -25,7 +25,7 @@ def add_search_parser(subparsers):
     p.add_argument("--seed", type=int, default=0, help="seed of the architecture sampler")
     p.add_argument("--candidates", type=positive_int, default=DEFAULT_CANDIDATES,
                    help="number of architectures to sample")
-    p.add_argument("--max-macs", type=float, default=None,
+    p.add_argument("--max-macs", type=positive_float, default=None,
                    help="budget on executed MACs, in millions (a latency proxy)")
     p.add_argument("--convention", choices=list(CONVENTIONS), default="exact",
                    help="SRAM counting rule the fit is judged by")

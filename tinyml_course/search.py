@@ -191,7 +191,8 @@ class SearchResult:
         j = self.to_json()
         lines = [f"search on {self.device} (SRAM {self.sram_limit // 1024} KiB, Flash "
                  f"{self.flash_limit // 1024} KiB), seed {self.seed}: {j['candidates']} "
-                 f"candidates in {self.seconds:.1f} s, {j['fitting']} fit "
+                 f"candidate{'s' if j['candidates'] != 1 else ''} in {self.seconds:.1f} s, "
+                 f"{j['fitting']} fit "
                  f"({', '.join(f'{k} {v}' for k, v in j['by_schedule'].items())})",
                  f"objective: {self.objective}"]
         if self.best:
