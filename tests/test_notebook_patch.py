@@ -17,7 +17,7 @@ def executed():
 def test_quotes_the_published_figures_and_shows_the_widget(executed):
     """Does it print 1372 kB, 75x75, 171.5 kB, 129.5M vs 91.3M, equal: True, a search result?"""
     text = stream_text(executed)
-    for quoted in ("per-layer peak: 1372.0 KiB", "(75x75)", "patch-based peak: 171.5 KiB",
+    for quoted in ("per-layer peak (depthwise in place): 1372.0 KiB", "(75x75)", "patch-based peak: 171.5 KiB",
                    "91.3M MACs once, 129.5M naive (+42%)", "equal: True", "best:"):
         assert quoted in text, quoted
     assert shows_widget(code_cells(executed)[-1])

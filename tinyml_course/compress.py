@@ -140,7 +140,9 @@ def report_lines(result):
     lines = [f"{result['model']}: prune {s['prune']}"
              + (f" {s['sparsity']:.2f}" if s["prune"] != "none" else "")
              + f", quantize {s['quantize']}" + (f" {s['bits']}-bit" if s["quantize"] != "none" else "")
-             + f", storage {s['format']}",
+             + f", storage {s['format']}"
+             + (" (sparsity of the 1x1 and linear weights)" if s["prune"] in ("global", "per-layer")
+                else ""),
              f"{'':<26}{'before':>12}{'after':>12}{'ratio':>8}"]
 
     def row(label, key, fmt):
@@ -149,10 +151,11 @@ def report_lines(result):
 
     lines.append(f"{'accuracy (held-out)':<26}{100 * b['accuracy']:>11.2f}%{100 * a['accuracy']:>11.2f}%")
     row("Flash (bytes)", "flash_bytes", lambda v: f"{v:,}")
+    lines.append(f"{'':<26}(weights at their bit width + 32-bit biases, as TFLite int8)")
     row("peak SRAM (bytes)", "peak_sram_bytes", lambda v: f"{v:,}")
     row("peak SRAM measured", "measured_peak_sram_bytes", lambda v: f"{v:,}")
     lines.append(f"{'activations':<26}{b['activation_dtype']:>12}{a['activation_dtype']:>12}")
-    lines.append(f"{'weight sparsity':<26}{'0.00':>12}{s['weight_sparsity']:>12.2f}")
+    lines.append(f"{'sparsity, all weights':<26}{'0.00':>12}{s['weight_sparsity']:>12.2f}")
     d, f = result["device"], result["fits"]
     lines.append(f"fits on {d['name']} ({d['sram_bytes'] // 1024} KiB SRAM, {d['flash_bytes'] // 1024} KiB "
                  f"Flash)? {'yes' if f['both'] else 'no'} (SRAM {'ok' if f['sram'] else 'too big'}, "

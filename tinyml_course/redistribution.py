@@ -13,8 +13,8 @@ its capacity after the split, so the overlapping windows cost fewer extra MACs.
 
 On MobileNetV2-224 with 4x4 patches up to block3 (the 28x28x32 stage), ``compare`` gives: the
 whole-network overhead falls from 9.3% to 3.5% (clipped windows; 12.7% -> 4.7% naive), with
-297.0M MACs against 300.8M, the same 171.5 kB peak (still the first block after the split) and a
-stage peak of 129.6 kB instead of 158.5 kB (tests/test_redistribution.py).
+297.0M MACs against 300.8M, the same 171.5 KiB peak (still the first block after the split) and a
+stage peak of 129.6 KiB instead of 158.5 KiB (tests/test_redistribution.py).
 """
 
 import copy
