@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tinyml_course import compress, train, trained
+from tinyml_course import kernels, compress, train, trained
 from tinyml_course.data import load_digits
 from tinyml_course.errors import SpecError
 from tinyml_course.plots.compression import (PngRenderer, all_weights, bars_artists, compression_bars,
@@ -56,15 +56,18 @@ def test_quick_accuracy_is_train_accuracy(model):
         assert compress._quick_accuracy(n, wt, x, y) == train.accuracy(n, wt, x, y)
 
 
-def test_conv_batched_matches_op_forward(model):
-    """Is the side-by-side full conv exactly the per-image one, for stride 1 and 2?"""
+def test_conv_batched_matches_one_call_per_image(model):
+    """Is the side-by-side full conv of train.op_forward exactly the per-image kernel call, for
+    stride 1 and 2 and an odd width (the fallback)?"""
     network, weights, x, _ = model
     stem = network.ops[0]
     assert stem.kind == "conv"
-    for stride in (1, 2):
+    wt, b = weights[stem.name]
+    for stride, images in ((1, x[:7]), (2, x[:7]), (2, x[:3, :, :, :15])):
         op = type(stem)(**{**stem.__dict__, "stride": stride})
-        np.testing.assert_array_equal(compress._conv_batched(op, x[:7], weights),
-                                      train.op_forward(op, [x[:7]], weights))
+        per_image = np.stack([kernels.conv2d(xi, wt, b, stride, op.padding, op.act) for xi in images])
+        np.testing.assert_allclose(train.conv_batched(op, images, wt, b), per_image,
+                                   rtol=1e-6, atol=1e-6)
 
 
 def test_state_checks_and_rounds():

@@ -166,28 +166,6 @@ def report_lines(result):
 QUICK_BATCH = 32  # images per forward batch of quick_compress: depthwise temporaries stay in cache
 
 
-def _conv_batched(op, x, weights):
-    """A full conv ('conv' op) over a batch (N, C, H, W) in ONE ``kernels.conv2d`` call.
-
-    ``train.op_forward`` runs a full conv one image at a time (450 calls for the held-out digits);
-    here the zero-padded images sit side by side along W, the kernel runs unpadded over the wide
-    map and the columns whose window straddles two images are dropped. Same kernel, same sums.
-    Falls back to ``train.op_forward`` when the padded width is not a multiple of the stride.
-    """
-    n, c, h, w = x.shape
-    p, s, k = op.padding, op.stride, op.kernel
-    wide_w = w + 2 * p  # one padded image
-    if wide_w % s:
-        return train.op_forward(op, [x], weights)
-    wt, b = weights[op.name]
-    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-    wide = xp.transpose(1, 2, 0, 3).reshape(c, h + 2 * p, n * wide_w)  # (C, H', N*W')
-    y = kernels.conv2d(wide, wt, b, s, 0, op.act)  # (Cout, Ho, (N*W' - k) // s + 1)
-    step, wo = wide_w // s, (wide_w - k) // s + 1  # output columns per image, kept per image
-    y = np.pad(y, ((0, 0), (0, 0), (0, n * step - y.shape[2])))
-    return y.reshape(y.shape[0], y.shape[1], n, step)[..., :wo].transpose(2, 0, 1, 3)
-
-
 @lru_cache(maxsize=1)
 def _blas_controller():
     try:
@@ -206,7 +184,7 @@ def _one_blas_thread():
 
 def _quick_accuracy(network, weights, x, y, batch_size=QUICK_BATCH):
     """``train.accuracy`` with the same kernels, faster: batches of ``batch_size``, BLAS on one
-    thread and full convs batched by ``_conv_batched`` (the other ops: ``train.op_forward``)."""
+    thread."""
     with _one_blas_thread():
         return _count_hits(network, weights, x, y, batch_size) / len(x)
 
@@ -217,8 +195,7 @@ def _count_hits(network, weights, x, y, batch_size):
         tensors = {"input": x[i:i + batch_size]}
         for op in network:
             inputs = [tensors[t] for t in op.inputs]
-            tensors[op.name] = (_conv_batched(op, inputs[0], weights) if op.kind == "conv"
-                                else train.op_forward(op, inputs, weights))
+            tensors[op.name] = train.op_forward(op, inputs, weights)
         logits = tensors[network.ops[-1].name].reshape(len(tensors["input"]), -1)
         hits += int((logits.argmax(1) == y[i:i + batch_size]).sum())
     return hits
