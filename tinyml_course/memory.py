@@ -95,8 +95,14 @@ class MemoryProfile:
                  f"{self.dtype} activations ({bytes_per_element(self.dtype)} byte(s) each)",
                  f"{'op':<22}{'kind':<8}{'input (C,H,W)':<17}{'output (C,H,W)':<17}"
                  f"{'SRAM KiB':>10}{'MACs':>12}"]
-        for layer in self.layers:
-            mark = "  <- peak" if layer.name == peak else ""
+        headings, marks = {}, {}
+        if "patch" in self.extra:  # which patch the stage rows show, what their MACs count
+            from .patch_accounting import table_notes
+            headings, marks = table_notes(self.extra["patch"])
+        for index, layer in enumerate(self.layers):
+            mark = marks.get(index, "") + ("  <- peak" if layer.name == peak else "")
+            if index in headings:
+                lines.append(headings[index])
             lines.append(f"{layer.name:<22}{layer.op:<8}{_shape(layer.input_shape):<17}"
                          f"{_shape(layer.output_shape):<17}{layer.sram_bytes / KIB:>10.1f}"
                          f"{layer.macs:>12,}{mark}")

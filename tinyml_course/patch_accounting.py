@@ -16,6 +16,12 @@ plus the resident full-size tensors. After the split, every convention counts pe
 depthwise in place (memory.layer_memory). Windows vary from patch to patch (border patches are
 clipped), so each figure is an n x n array; a stage op's SRAM is its worst patch.
 
+In a profile, every stage row shows the windows of one patch, the same for all rows (the
+*shown patch*: the first one, row-major, where the stage reaches its peak SRAM), and its MACs
+summed over all n x n patches (what the schedule executes; the rows' MACs add up to
+``network_macs_clipped``). The profile's 'patch' dict names the shown patch and, per stage op, the
+MACs of the shown patch alone and the patch its SRAM figure comes from.
+
 MACs: a patch computes every stage op over that op's output window. ``naive`` counts the
 receptive fields as if the zero padding were real pixels (every patch computes its full window);
 ``clipped`` counts the clipped windows (border patches compute less).
@@ -137,14 +143,16 @@ class MacOverhead:
                 "network_overhead_naive": self.network_overhead_naive}
 
 
+def _patch_macs_grid(plan):
+    """Per stage op, an n x n array: the MACs patch (i, j) spends on that op (its output window)."""
+    sizes = _window_sizes(plan)
+    return [op.macs // (op.out_shape[1] * op.out_shape[2]) * sizes[op.name][1]
+            for op in plan.stage]
+
+
 def _patch_macs(plan):
     """MACs of the stage run patch by patch over ``plan``'s windows (per op, summed over patches)."""
-    macs = []
-    for op in plan.stage:
-        per_pixel = op.macs // (op.out_shape[1] * op.out_shape[2])
-        (r0, r1), (c0, c1) = plan.rows[op.name], plan.cols[op.name]
-        macs.append(per_pixel * int((r1 - r0).sum()) * int((c1 - c0).sum()))
-    return macs
+    return [int(grid.sum()) for grid in _patch_macs_grid(plan)]
 
 
 def mac_overhead(network, split, patches):
@@ -163,38 +171,56 @@ def stage_peak_bytes(plan, convention="exact", dtype="int8", stream_input=True):
                for items in stage_items(plan, convention, dtype, stream_input))
 
 
+def shown_patch(totals):
+    """(i, j) of the first patch (row-major) where some stage op reaches the stage's peak SRAM."""
+    peak = max(int(t.max()) for t in totals)
+    n = totals[0].shape[0]
+    return next((i, j) for i in range(n) for j in range(n) if any(t[i, j] == peak for t in totals))
+
+
 def stage_layers(plan, convention="exact", dtype="int8", stream_input=True):
-    """(LayerMemory per stage op at its worst patch, n x n totals per op) of a patch stage."""
+    """(layers, totals, shown, sram_patches) of a patch stage.
+
+    layers: a LayerMemory per stage op: the shapes of the windows of the ``shown`` patch (the same
+    patch for every op, see shown_patch), SRAM and breakdown at the op's worst patch
+    (``sram_patches``: the shown one when it is among the worst), macs summed over the patches.
+    totals: the n x n SRAM per op.
+    """
     n = plan.patches
     items = stage_items(plan, convention, dtype, stream_input)
+    totals = [_total(op_items, n) for op_items in items]
+    shown = shown_patch(totals)
     macs = _patch_macs(plan)
-    layers, totals = [], []
-    for op, op_items, op_macs in zip(plan.stage, items, macs):
-        total = _total(op_items, n)
-        i, j = np.unravel_index(int(np.argmax(total)), total.shape)  # the worst patch
-        xw, yw = plan.window(i, j, op.inputs[0]), plan.window(i, j, op.name)
-        breakdown = {k: int(np.broadcast_to(v, (n, n))[i, j]) for k, v in op_items.items()}
+    layers, sram_patches = [], []
+    for op, op_items, total, op_macs in zip(plan.stage, items, totals, macs):
+        worst = shown if total[shown] == total.max() else \
+            tuple(int(k) for k in np.unravel_index(int(np.argmax(total)), total.shape))
+        xw, yw = plan.window(*shown, op.inputs[0]), plan.window(*shown, op.name)
+        breakdown = {k: int(np.broadcast_to(v, (n, n))[worst]) for k, v in op_items.items()}
         layers.append(LayerMemory(op.name, op.kind, (op.in_shape[0], xw.h, xw.w),
-                                  (op.out_shape[0], yw.h, yw.w), int(total[i, j]), op_macs,
+                                  (op.out_shape[0], yw.h, yw.w), int(total[worst]), op_macs,
                                   breakdown))
-        totals.append(total)
-    return layers, totals
+        sram_patches.append(worst)
+    return layers, totals, shown, sram_patches
 
 
 def patch_layer_memory(network, schedule, convention, dtype):
     """Per-op SRAM of a patch schedule: (layers, extra) for memory.profile.
 
-    layers: one LayerMemory per stage op (its worst patch; macs summed over the patches), then
-    one per op after the split. extra: {'patch': {...}}: grid, split, windows, peaks, overheads.
+    layers: one LayerMemory per stage op (see stage_layers: the shown patch's window shapes, SRAM
+    at the op's worst patch, macs summed over the patches), then one per op after the split.
+    extra: {'patch': {...}}: grid, split, windows, peaks, overheads, the shown patch and, per stage
+    op, macs_all_patches (= the layer's macs), macs_shown_patch and sram_patch.
     """
     schedule = as_schedule(schedule)
     dtype = check_dtype(dtype)
     plan = patch_plan(network, schedule.split, schedule.patches)
-    stage, _ = stage_layers(plan, convention, dtype, schedule.stream_input)
+    stage, _, shown, sram_patches = stage_layers(plan, convention, dtype, schedule.stream_input)
     rest = layer_memory(network, range(plan.split_index + 1, len(network.ops)), convention, dtype,
                         schedule.inplace_depthwise)
     receptive = patch_plan(network, schedule.split, schedule.patches, clip=False)
-    mid = schedule.patches // 2  # an interior patch (a border one for n <= 2)
+    n = schedule.patches
+    mid = n // 2  # an interior patch (a border one for n <= 2)
     rf = receptive.window(mid, mid, "input")
     tile = max(((b - a) for a, b in plan.row_tiles)), max(((b - a) for a, b in plan.col_tiles))
     windows = [plan.window(i, j, "input") for i, j in plan.patch_order()]
@@ -206,6 +232,15 @@ def patch_layer_memory(network, schedule, convention, dtype):
         "stage_peak_bytes": max(layer.sram_bytes for layer in stage),
         "rest_peak_bytes": max((layer.sram_bytes for layer in rest), default=0),
         "overhead": mac_overhead(network, schedule.split, schedule.patches).to_json(),
+        "shown_patch": list(shown),
+        "shown_patch_is": "every stage row's input_shape/output_shape are the windows of this "
+                          "patch: the first (row-major) where the stage reaches its peak SRAM",
+        "stage_layer_macs": f"summed over all {n * n} patches (macs_all_patches); "
+                            "rows after the split: computed once",
+        "stage_layers": [{"name": op.name, "macs_all_patches": int(grid.sum()),
+                          "macs_shown_patch": int(grid[shown]), "sram_patch": list(where)}
+                         for op, grid, where in zip(plan.stage, _patch_macs_grid(plan),
+                                                    sram_patches)],
     }}
     return stage + rest, extra
 
@@ -218,9 +253,25 @@ def patch_trace(network, schedule, dtype="float32"):
     """
     schedule = as_schedule(schedule)
     plan = patch_plan(network, schedule.split, schedule.patches)
-    _, totals = stage_layers(plan, "exact", dtype, schedule.stream_input)
+    _, totals, _, _ = stage_layers(plan, "exact", dtype, schedule.stream_input)
     trace = [(f"{op.name}[{i},{j}]", int(total[i, j]))
              for i, j in plan.patch_order() for op, total in zip(plan.stage, totals)]
     rest = layer_memory(network, range(plan.split_index + 1, len(network.ops)), "exact", dtype,
                         schedule.inplace_depthwise)
     return trace + [(layer.name, layer.sram_bytes) for layer in rest]
+
+
+def table_notes(info):
+    """(headings, marks) for MemoryProfile.table of a patch profile; ``info``: its 'patch' dict.
+
+    headings: row index -> a line printed before that row; marks: row index -> text after it.
+    """
+    n, (i, j), k = info["patches"], info["shown_patch"], info["stage_ops"]
+    headings = {0: f"-- patch stage ({n}x{n} = {n * n} patches): shapes of patch ({i},{j}), where "
+                   f"the stage peaks;\n   SRAM: each op's worst patch; MACs: summed over all "
+                   f"{n * n} patches",
+                k: f"-- after {info['split']}: per layer, full-size tensors; MACs computed once"}
+    marks = {index: f"  (SRAM: patch ({a},{b}))"
+             for index, (a, b) in enumerate(row["sram_patch"] for row in info["stage_layers"])
+             if [a, b] != [i, j]}
+    return headings, marks
