@@ -5,7 +5,8 @@ import pytest
 
 from tinyml_course import build_network
 from tinyml_course.devices import get_device
-from tinyml_course.memory import profile
+from tinyml_course.memory import layer_memory, profile
+from tinyml_course.patch_accounting import mac_overhead
 from tinyml_course.schedule import Schedule
 from tinyml_course.search import evaluate, search, split_blocks
 from tinyml_course.zoo import get_spec
@@ -49,6 +50,9 @@ def test_kept_schedules_fit_and_are_the_cheapest(result):
         if cand.kind == "patch":
             assert profile(net, "in-place", "exact").peak_sram_bytes > device.sram_bytes
             assert cand.executed_macs > cand.macs  # the overlap costs compute
+            schedule = _schedule(cand.schedule)
+            overhead = mac_overhead(net, schedule.split, schedule.patches)
+            assert cand.executed_macs == overhead.network_macs_clipped
 
 
 def test_best_maximises_macs(result):
@@ -84,3 +88,149 @@ def test_search_command(capsys):
     assert out["device"] == "stm32f412" and out["candidates"] == 20 and out["seed"] == 5
     assert main(["search", "--device", "nope"]) == 2
     assert "unknown device" in capsys.readouterr().err
+
+
+# ---- evaluate() gives what trying every schedule in order gives (the straightforward way)
+
+
+def _reference_evaluate(spec, device, index=0, convention="exact", dtype="int8",
+                        grids=(2, 3, 4), split_strides=(4, 8, 16)):
+    """Every schedule tried in order, each from the library's own profiles: evaluate's contract."""
+    from tinyml_course.memory import flash_bytes, layer_memory
+    from tinyml_course.patch import patch_plan
+    from tinyml_course.patch_accounting import _patch_macs, stage_peak_bytes
+    from tinyml_course.search import Candidate
+
+    device = get_device(device)
+    net = build_network(spec)
+    flash = flash_bytes(net, dtype)
+    base = dict(index=index, name=spec.get("name", "custom"), width=spec.get("width", 1.0),
+                resolution=net.input_shape[1], depth=len(net.blocks()), macs=net.macs,
+                params=net.params, flash_bytes=flash, spec=spec)
+    ops = range(len(net.ops))
+    per_layer = [m.sram_bytes for m in layer_memory(net, ops, convention, dtype, False)]
+    inplace = [m.sram_bytes for m in layer_memory(net, ops, convention, dtype, True)]
+    tried = [(max(per_layer), net.macs, "per-layer", "per-layer"),
+             (max(inplace), net.macs, "in-place", "in-place")]
+    flash_fits = flash <= device.flash_bytes
+    if flash_fits and min(tried)[0] > device.sram_bytes:
+        options = []
+        for split in split_blocks(net, split_strides):
+            last = net.blocks()[int(split[5:])][-1]
+            for n in grids:
+                if n <= last.out_shape[1]:
+                    plan = patch_plan(net, split, n)
+                    executed = net.macs - sum(op.macs for op in plan.stage) + \
+                        sum(_patch_macs(plan))
+                    options.append((executed, n, plan))
+        for executed, n, plan in sorted(options, key=lambda o: (o[0], o[1])):
+            peak = max([stage_peak_bytes(plan, convention, dtype)]
+                       + inplace[plan.split_index + 1:])
+            tried.append((peak, executed, f"patch {n}x{n} up to {plan.split}", "patch"))
+            if peak <= device.sram_bytes:
+                break
+    fitting = [t for t in tried if t[0] <= device.sram_bytes] if flash_fits else []
+    if fitting:
+        peak, executed, schedule, kind = min(fitting, key=lambda t: t[1])
+    else:
+        peak, executed, schedule, kind = min(tried)
+        schedule, kind = None, "none"
+    return Candidate(**base, schedule=schedule, kind=kind, peak_sram_bytes=peak,
+                     executed_macs=executed, flash_fits=flash_fits)
+
+
+@pytest.mark.parametrize("device, convention, dtype, grids, split_strides", [
+    ("stm32f412", "exact", "int8", (2, 3, 4), (4, 8, 16)),
+    ("stm32h743", "exact", "int8", (2, 3, 4), (4, 8, 16)),
+    ("stm32f746", "mcunet", "int8", (2, 3, 4), (4, 8, 16)),
+    ("stm32f412", "tinyengine", "int8", (2, 3, 4), (4, 8, 16)),
+    ("stm32h743", "exact", "float32", (2, 3, 4), (4, 8, 16)),
+    ("stm32f412", "exact", "int8", (4, 2, 8, 3, 6), (2, 4, 8, 16, 32)),  # unsorted grids too
+])
+def test_evaluate_matches_trying_every_schedule(device, convention, dtype, grids, split_strides):
+    """Does the pruned, one-walk-per-split evaluate() pick what trying every schedule picks?"""
+    import numpy as np
+
+    from tinyml_course.search import sample_spec
+
+    rng = np.random.default_rng(sum(map(ord, device + convention + dtype)) + len(grids))
+    specs = [sample_spec(rng) for _ in range(40)]
+    specs += [get_spec(name) for name in ("mbv2-w0.35", "mcunet-in2", "mcunet-in4", "mobilenetv2")]
+    kinds = set()
+    for i, spec in enumerate(specs):
+        got = evaluate(spec, device, i, convention, dtype, grids, split_strides)
+        assert got == _reference_evaluate(spec, device, i, convention, dtype, grids,
+                                          split_strides), spec["name"]
+        kinds.add(got.kind)
+    assert "patch" in kinds
+
+
+def test_layer_peaks_are_layer_memory():
+    """Are the one-pass per-layer and in-place figures those of memory.layer_memory?"""
+    import numpy as np
+
+    from tinyml_course.memory import get_convention
+    from tinyml_course.search import _layer_peaks, sample_spec
+
+    rng = np.random.default_rng(0)
+    nets = [build_network(sample_spec(rng)) for _ in range(10)] + [_nonsquare_network()]
+    nets += [build_network(get_spec(name)) for name in ("mcunet-in1", "mcunet-in2", "mobilenetv2")]
+    for net in nets:
+        ops = range(len(net.ops))
+        for convention in ("exact", "mcunet", "tinyengine"):
+            for dtype in ("int8", "float32"):
+                want = [[m.sram_bytes for m in layer_memory(net, ops, convention, dtype, inplace)]
+                        for inplace in (False, True)]
+                assert list(_layer_peaks(net, get_convention(convention), dtype)) == want
+
+
+def _nonsquare_network():
+    """A small MBConv-like network on a 3 x 64 x 96 input (every spec network is square)."""
+    from tinyml_course.network import Network, Op, conv_output_size
+
+    ops, shape, last = [], (3, 64, 96), "input"
+
+    def add(name, kind, inputs, out, kernel=1, stride=1, block=None):
+        nonlocal shape, last
+        c, h, w = shape
+        if kind != "add":
+            h = conv_output_size(h, kernel, stride, kernel // 2)
+            w = conv_output_size(w, kernel, stride, kernel // 2)
+        ops.append(Op(name, kind, tuple(inputs), shape, (out, h, w), kernel, stride, kernel // 2,
+                      None, block))
+        shape, last = (out, h, w), name
+
+    add("stem", "conv", ["input"], 8, 3, 2)
+    for b, (out, stride, kernel) in enumerate([(8, 1, 3), (16, 2, 5), (16, 1, 3), (24, 2, 7),
+                                                (24, 1, 3), (32, 2, 3)]):
+        block_input, cin = last, shape[0]
+        add(f"block{b}.expand", "pwconv", [last], cin * 3, block=b)
+        add(f"block{b}.dw", "dwconv", [last], cin * 3, kernel, stride, block=b)
+        add(f"block{b}.project", "pwconv", [last], out, block=b)
+        if stride == 1 and cin == out:
+            add(f"block{b}.add", "add", [last, block_input], out, block=b)
+    return Network("nonsquare", (3, 64, 96), ops)
+
+
+def test_grid_plans_are_patch_plans():
+    """Are the plans and MACs of the one-walk-per-split path those of patch_plan / _patch_macs?"""
+    from tinyml_course.patch import patch_plan
+    from tinyml_course.patch_accounting import _patch_macs, stage_peak_bytes
+    from tinyml_course.search import _grid_plans
+
+    for net in (build_network(get_spec("mbv2-w0.35")), _nonsquare_network()):
+        for split in split_blocks(net, (2, 4, 8, 16)):
+            end = net.index(net.blocks()[int(split[5:])][-1].name)
+            grids = [n for n in (3, 2, 5, 4) if n <= min(net.ops[end].out_shape[1:])]
+            for n, (macs, make) in zip(grids, _grid_plans(net, end, grids, net.last_use())):
+                want, got = patch_plan(net, split, n), make()
+                assert macs == sum(_patch_macs(want))
+                for field in ("split_index", "patches", "boundary", "direct", "row_tiles",
+                              "col_tiles", "clip", "last_use"):
+                    assert getattr(got, field) == getattr(want, field), field
+                for axis in ("rows", "cols"):
+                    a, b = getattr(got, axis), getattr(want, axis)
+                    assert a.keys() == b.keys()
+                    assert all((a[t][k] == b[t][k]).all() for t in a for k in (0, 1))
+                for convention in ("exact", "mcunet"):
+                    assert stage_peak_bytes(got, convention) == stage_peak_bytes(want, convention)

@@ -14,6 +14,12 @@ patch); among patch schedules the one with the least overlap overhead that fits.
 Everything is analytic (memory.layer_memory, patch_accounting), int8, in bytes; an architecture's
 per-layer profiles are computed once and reused by every patch schedule (the part after the split
 of a patch schedule is the in-place per-layer profile). Seeded, reproducible; a tqdm bar on request.
+
+Speed (same results as trying every schedule, see tests/test_search.py): the per-layer and in-place
+peaks come from one running-total pass; one backward window walk per split serves every grid
+(the MACs of all n at once, each PatchPlan sliced out only when its stage peak is needed); a split
+whose rest of the network alone exceeds SRAM is never planned unless nothing fits and it could
+still hold the lowest peak tried.
 """
 
 import json
@@ -23,10 +29,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .devices import get_device
-from .memory import flash_bytes, layer_memory
+from .executor import can_run_inplace
+from .memory import get_convention, layer_memory
 from .network import build_network
-from .patch import patch_plan
-from .patch_accounting import _patch_macs, stage_peak_bytes
+from .patch import PatchPlan, axis_windows, boundary_tensors, grid_tiles, resolve_split
+from .patch_accounting import stage_peak_bytes
+from .units import BIAS_BYTES, bytes_per_element, check_dtype
 from .zoo import make_divisible
 
 # ---- the default search space (MobileNetV2 stages; MCUNet's width/resolution/kernel/expand/depth)
@@ -113,40 +121,78 @@ def split_blocks(network, strides=SPLIT_STRIDES):
     return [f"block{b}" for _, b in sorted(last.items())]
 
 
+def _totals(network, dtype):
+    """(MACs, params, Flash bytes) of ``network`` in one pass (memory.flash_bytes' rule)."""
+    weight_bytes, bias_bytes = bytes_per_element(dtype), BIAS_BYTES[dtype]
+    macs = params = flash = 0
+    for op in network.ops:
+        weights, biases = op.weight_count, op.bias_count
+        macs += op.macs
+        params += weights + biases
+        flash += weights * weight_bytes + biases * bias_bytes
+    return macs, params, flash
+
+
+def _layer_peaks(network, convention, dtype):
+    """(per-layer, in-place) per-op SRAM lists, as memory.layer_memory's sram_bytes, in one pass.
+
+    The live-set (``exact``) rule walks the ops once with a running total of the live tensors;
+    the input + output conventions go through memory.layer_memory.
+    """
+    if not convention.live_set:
+        ops = range(len(network.ops))
+        return ([m.sram_bytes for m in layer_memory(network, ops, convention, dtype, False)],
+                [m.sram_bytes for m in layer_memory(network, ops, convention, dtype, True)])
+    nb = bytes_per_element(dtype)
+    last_use = network.last_use()
+    c, h, w = network.input_shape
+    live = c * h * w * nb if last_use["input"] >= 0 else 0  # produced before op i, read at >= i
+    freed = {}  # op index -> bytes of the tensors whose last reader it is
+    if last_use["input"] >= 0:
+        freed[last_use["input"]] = live
+    per_layer, inplace = [], []
+    for i, op in enumerate(network.ops):
+        c, h, w = op.out_shape
+        out = c * h * w * nb
+        in_place = live + (h * w * nb  # one channel of scratch instead of the output
+                           if op.kind == "dwconv" and can_run_inplace(network, i, last_use)
+                           else out)
+        per_layer.append(in_place if convention.always_inplace else live + out)
+        inplace.append(in_place)
+        live -= freed.pop(i, 0)
+        end = last_use[op.name]
+        if end > i:
+            live += out
+            freed[end] = freed.get(end, 0) + out
+    return per_layer, inplace
+
+
 def evaluate(spec, device, index=0, convention="exact", dtype="int8", grids=GRIDS,
              split_strides=SPLIT_STRIDES):
-    """The Candidate of ``spec`` on ``device``: its cheapest fitting schedule (see module doc)."""
+    """The Candidate of ``spec`` on ``device``: its cheapest fitting schedule (see module doc).
+
+    Same result as trying every schedule in order, with less work: the per-layer and in-place
+    peaks come from one pass; a patch split whose rest of the network (after the split) alone
+    exceeds SRAM cannot fit, so its plans are only built when the candidate fits nothing and the
+    split could still hold the lowest peak tried (its peak is at least that rest's peak).
+    """
     device = get_device(device)
+    dtype = check_dtype(dtype)
+    convention = get_convention(convention)
     net = build_network(spec)
-    flash = flash_bytes(net, dtype)
+    macs, params, flash = _totals(net, dtype)
     base = dict(index=index, name=spec.get("name", "custom"), width=spec.get("width", 1.0),
-                resolution=net.input_shape[1], depth=len(net.blocks()), macs=net.macs,
-                params=net.params, flash_bytes=flash, spec=spec)
-    tried = []  # (peak, executed MACs, schedule, kind)
+                resolution=net.input_shape[1], depth=len(net.blocks()), macs=macs,
+                params=params, flash_bytes=flash, spec=spec)
+    sram = device.sram_bytes
     flash_fits = flash <= device.flash_bytes
-    ops = range(len(net.ops))
-    per_layer = layer_memory(net, ops, convention, dtype, inplace=False)
-    tried.append((max(m.sram_bytes for m in per_layer), net.macs, "per-layer", "per-layer"))
-    inplace = [m.sram_bytes for m in layer_memory(net, ops, convention, dtype, inplace=True)]
-    tried.append((max(inplace), net.macs, "in-place", "in-place"))
-    if flash_fits and min(tried)[0] > device.sram_bytes:  # try patch schedules, cheapest first
-        options = []
-        blocks, macs = net.blocks(), [op.macs for op in net.ops]
-        for split in split_blocks(net, split_strides):
-            last = blocks[int(split[5:])][-1]
-            for n in grids:
-                if n <= last.out_shape[1]:
-                    plan = patch_plan(net, split, n)
-                    executed = base["macs"] - sum(macs[:plan.split_index + 1]) + \
-                        sum(_patch_macs(plan))
-                    options.append((executed, n, plan))
-        for executed, n, plan in sorted(options, key=lambda o: (o[0], o[1])):
-            peak = max([stage_peak_bytes(plan, convention, dtype)]
-                       + inplace[plan.split_index + 1:])
-            tried.append((peak, executed, f"patch {n}x{n} up to {plan.split}", "patch"))
-            if peak <= device.sram_bytes:
-                break
-    fitting = [t for t in tried if t[0] <= device.sram_bytes] if flash_fits else []
+    per_layer, inplace = _layer_peaks(net, convention, dtype)
+    tried = [(max(per_layer), macs, "per-layer", "per-layer"),
+             (max(inplace), macs, "in-place", "in-place")]
+    if flash_fits and min(tried)[0] > sram:
+        tried += _patch_options(net, macs, inplace, sram, convention, dtype, grids, split_strides,
+                                min(tried))
+    fitting = [t for t in tried if t[0] <= sram] if flash_fits else []
     if fitting:
         peak, executed, schedule, kind = min(fitting, key=lambda t: t[1])  # stable: simplest first
     else:  # report the lowest peak tried, so a plot can place it
@@ -154,6 +200,99 @@ def evaluate(spec, device, index=0, convention="exact", dtype="int8", grids=GRID
         schedule, kind = None, "none"
     return Candidate(**base, schedule=schedule, kind=kind, peak_sram_bytes=peak,
                      executed_macs=executed, flash_fits=flash_fits)
+
+
+def _grid_plans(net, end, grids, last_use):
+    """[(stage MACs run as n x n patches, the n x n PatchPlan)] per n in ``grids``, lazily.
+
+    patch.patch_plan(net, end, n) and patch_accounting._patch_macs for every n from one backward
+    walk: patch.axis_windows treats each tile on its own, so the tiles of all grids go in together.
+    The MACs: per op, MACs per output pixel x (rows of its windows summed over the grid rows) x
+    (columns summed over the grid columns). Each plan is built (sliced) only when called.
+    """
+    if not grids:
+        return []
+    boundary = boundary_tensors(net, end)
+    _, h, w = net.shape_of(boundary[0])
+    stage = net.ops[:end + 1]
+    starts = np.cumsum([0] + list(grids))  # grid k's tiles: starts[k] .. starts[k + 1]
+    row_tiles = [grid_tiles(h, n) for n in grids]
+    rows = axis_windows(net, end, [t for tiles in row_tiles for t in tiles], 1)
+    square = h == w and net.input_shape[1] == net.input_shape[2]  # as patch_plan
+    col_tiles = row_tiles if square else [grid_tiles(w, n) for n in grids]
+    cols = rows if square else axis_windows(net, end, [t for ts in col_tiles for t in ts], 2)
+    per_pixel = np.array([op.macs // (op.out_shape[1] * op.out_shape[2]) for op in stage])
+    heights = np.add.reduceat([rows[op.name][1] - rows[op.name][0] for op in stage], starts[:-1],
+                              axis=1)  # (ops, grids): window rows summed over the grid rows
+    widths = heights if square else \
+        np.add.reduceat([cols[op.name][1] - cols[op.name][0] for op in stage], starts[:-1], axis=1)
+    macs = (per_pixel[:, None] * heights * widths).sum(axis=0)
+    direct = frozenset(boundary) - {t for op in stage for t in op.inputs}
+
+    def plan(k):
+        a, b = starts[k], starts[k + 1]
+        r = {t: (lo[a:b], hi[a:b]) for t, (lo, hi) in rows.items()}
+        c = r if square else {t: (lo[a:b], hi[a:b]) for t, (lo, hi) in cols.items()}
+        return PatchPlan(net, end, grids[k], boundary, direct, row_tiles[k], col_tiles[k], r, c,
+                         True, last_use)
+
+    return [(int(m), lambda k=k: plan(k)) for k, m in enumerate(macs)]
+
+
+def _patch_options(net, macs, inplace, sram, convention, dtype, grids, split_strides, lowest):
+    """Tried patch schedules (peak, executed MACs, schedule, kind): the cheapest that fits, or
+    every one that could have the lowest peak (``lowest``: the lowest tuple tried so far).
+
+    Patch schedules go cheapest first (executed MACs, then n, then split order); a split whose
+    rest peak (the in-place per-layer peak after the split) exceeds ``sram`` never fits.
+    """
+    op_macs = [op.macs for op in net.ops]
+    rest = inplace[1:] + [0]  # rest[i]: the in-place peak of ops[i + 1:]
+    for i in range(len(rest) - 2, -1, -1):
+        rest[i] = max(rest[i], rest[i + 1])
+    splits = []  # (split index, rest peak, [grids that fit the split]) in split_blocks order
+    for split in split_blocks(net, split_strides):
+        end = resolve_split(net, split)
+        size = net.ops[end].out_shape[1]
+        splits.append((end, rest[end], [n for n in grids if n <= size]))
+
+    last_use = net.last_use()
+    built = {}  # split index -> [(executed, n, split index, plan maker)]: one walk per split
+
+    def options(chosen):  # (executed, n, split index, plan maker) of the chosen splits' grids
+        out = []
+        for end, _, ns in chosen:
+            if end not in built:
+                rest_macs = macs - sum(op_macs[:end + 1])
+                built[end] = [(rest_macs + m, n, end, plan) for n, (m, plan)
+                              in zip(ns, _grid_plans(net, end, ns, last_use))]
+            out += built[end]
+        return out
+
+    peaks = {}  # (split index, n) -> the tried tuple
+
+    def tried(executed, n, end, plan):
+        if (end, n) not in peaks:
+            peak = max(stage_peak_bytes(plan(), convention, dtype), rest[end])
+            peaks[end, n] = (peak, executed, f"patch {n}x{n} up to {net.ops[end].name}",
+                             "patch")
+        return peaks[end, n]
+
+    for option in sorted(options([s for s in splits if s[1] <= sram]), key=lambda o: o[:2]):
+        t = tried(*option)
+        if t[0] <= sram:
+            return [t]  # the cheapest patch schedule that fits
+    # nothing fits: only a split whose rest peak is at most the lowest peak so far can hold the
+    # lowest peak tried (min() of the tuples); splits go lowest rest peak first
+    out = []
+    for split in sorted(splits, key=lambda s: s[1]):
+        if split[1] > lowest[0]:
+            break
+        for option in options([split]):
+            t = tried(*option)
+            out.append(t)
+            lowest = min(lowest, t)
+    return out
 
 
 @dataclass
