@@ -7,7 +7,6 @@
 - the lecture notebook runs top to bottom with the key and without it.
 """
 import ast
-import importlib.util
 import json
 import re
 import subprocess
@@ -17,23 +16,16 @@ import zipfile
 import nbformat
 import pytest
 
+from harness.instructor import KEY_PATH, load_builder
 from harness.notebooks import execute_notebook
 from tinyml_course.quiz import TAKEAWAY_QUESTIONS, load_key
 
 from conftest import REPO
 
-KEY_PATH = REPO / "instructor" / "takeaway_key.json"
 SOURCE_NB = REPO / "assignments" / "source" / "takeaway_quiz" / "takeaway_quiz.ipynb"
 LECTURE_NB = REPO / "notebooks" / "90_takeaway_quiz.ipynb"
 PACKAGE = REPO / "tinyml_course"
 
-
-def load_builder():
-    spec = importlib.util.spec_from_file_location(
-        "build_takeaway_quiz", REPO / "instructor" / "build_takeaway_quiz.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_key_covers_every_question():

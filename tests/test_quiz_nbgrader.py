@@ -6,7 +6,6 @@ solutions), untouched (the release as handed out), mixed (a few wrong, a few mal
 Scores are read from the gradebook and the exported CSV, never from nbgrader's exit status.
 """
 import html
-import importlib.util
 import re
 
 import nbformat
@@ -14,20 +13,13 @@ import pytest
 
 from harness.nbgrader_pipeline import (REPO, Course, run_pipeline, solved_submission,
                                        untouched_submission, with_solution)
+from harness.instructor import KEY_PATH, load_builder
 from harness.notebooks import execute_notebook
 
 ASSIGNMENT = "takeaway_quiz"
 NOTEBOOK = "takeaway_quiz.ipynb"
-KEY_PATH = REPO / "instructor" / "takeaway_key.json"
 MAX_SCORE = 7 + 8  # seven takeaway questions and eight computed answers, 1 point each
 
-
-def load_builder():
-    spec = importlib.util.spec_from_file_location(
-        "build_takeaway_quiz", REPO / "instructor" / "build_takeaway_quiz.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # answer cell grade_id -> what the mixed student wrote, and its expected score per policy.

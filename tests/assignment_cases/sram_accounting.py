@@ -1,14 +1,10 @@
-"""The sram_accounting homework through the whole nbgrader pipeline, in a temporary course copy.
+"""The sram_accounting homework as a pipeline test case (tests/test_assignment_pipelines.py).
 
 Students: `solved` (the reference solutions), `untouched` (the release as handed out), `wrong`
 (a live-set rule that forgets the residuals: fails a visible test; an in-place depthwise that
 only works at stride 1 without losing size: passes the visible test, fails the hidden ones).
 """
-import pytest
-
-from harness.assignment_checks import (assert_feedback_hides, assert_release_clean,
-                                       assert_score, failed_cells, grade, source_points)
-from harness.nbgrader_pipeline import solved_submission, untouched_submission, with_solution
+from harness.nbgrader_pipeline import solved_submission, with_solution
 
 ASSIGNMENT = "sram_accounting"
 NOTEBOOK = "sram_accounting.ipynb"
@@ -51,38 +47,5 @@ def wrong_submission(course, assignment):
     nb = with_solution(solved, "live-set-sram", WRONG_LIVE_SET)
     return {NOTEBOOK: with_solution(nb, "depthwise-inplace", WRONG_INPLACE)}
 
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade(tmp_path_factory, ASSIGNMENT, {"solved": solved_submission,
-                                                "untouched": untouched_submission,
-                                                "wrong": wrong_submission})
-
-
-def test_source_points_add_up():
-    """Do the locked test cells carry the points the notebook's introduction promises?"""
-    assert source_points(ASSIGNMENT, NOTEBOOK) == POINTS
-
-
-def test_student_version_has_no_solution_and_no_hidden_test(graded):
-    """Is the released notebook free of solutions and hidden tests, with the scaffolds kept?"""
-    assert_release_clean(graded[1], NOTEBOOK, SOLUTION_SNIPPETS + HIDDEN_SNIPPETS, VISIBLE_SNIPPETS)
-
-
-@pytest.mark.parametrize("student, expected", [("solved", MAX_POINTS), ("untouched", 0.0),
-                                               ("wrong", WRONG_POINTS)])
-def test_scores(graded, student, expected):
-    """Does each submission get exactly its points, in the gradebook and in the exported CSV?"""
-    assert_score(graded[1], student, NOTEBOOK, expected, MAX_POINTS)
-
-
-def test_wrong_submission_loses_the_right_cells(graded):
-    """Does the wrong submission fail exactly the cells its mistakes break?"""
-    assert failed_cells(graded[0], "wrong", ASSIGNMENT, NOTEBOOK) == {"test-live-set-sram", "test-depthwise-inplace"}
-
-
-@pytest.mark.parametrize("student", ["solved", "untouched", "wrong"])
-def test_feedback_hides_hidden_tests(graded, student):
-    """Is the hidden test code absent from each student's feedback, the visible tests shown?"""
-    assert_feedback_hides(graded[0], student, ASSIGNMENT, NOTEBOOK, HIDDEN_SNIPPETS,
-                          VISIBLE_SNIPPETS[:1])
+WRONG_STUDENT = "wrong"  # the name the partly wrong submission is graded under
+FAILED_CELLS = {"test-live-set-sram", "test-depthwise-inplace"}  # the graded cells its mistakes break
