@@ -143,10 +143,9 @@ def _block_inputs(network):
     return {op.block: op.inputs[1] for op in network.ops if op.kind == "add"}
 
 
-def live_set_layers(network, ops_range, dtype, inplace, resident=None):
+def live_set_layers(network, ops_range, dtype, inplace):
     """Exact per-op SRAM for ops in ``ops_range`` run per layer (the arena executor's rule).
 
-    resident: extra bytes held during every op of the range (e.g. an assembled patch-stage output).
     Returns a list of LayerMemory. Mirrors executor.run_layers: a tensor is live from its op until
     its last reader; an in-place depthwise adds one (Ho, Wo) channel buffer instead of an output.
     """
@@ -168,15 +167,13 @@ def live_set_layers(network, ops_range, dtype, inplace, resident=None):
             live[f"{op.name}/scratch"] = op.out_shape[1] * op.out_shape[2] * nbytes
         else:
             live[op.name] = op.out_elements * nbytes
-        if resident:
-            live.update(resident)
         layers.append(LayerMemory(op.name, op.kind, op.in_shape, op.out_shape,
                                   sum(live.values()), op.macs, live))
         produced.append(op.name)
     return layers
 
 
-def io_rule_layers(network, ops_range, dtype, inplace, resident=None):
+def io_rule_layers(network, ops_range, dtype, inplace):
     """Per-op SRAM by the mcunet repository's input + output rule (see the module docstring)."""
     nbytes = bytes_per_element(dtype)
     block_inputs = _block_inputs(network)
@@ -193,19 +190,17 @@ def io_rule_layers(network, ops_range, dtype, inplace, resident=None):
             tensor = block_inputs[op.block]
             counted[f"{tensor} (block input, for the shortcut)"] = network.shape_of(tensor)[0] * \
                 network.shape_of(tensor)[1] * network.shape_of(tensor)[2] * nbytes
-        if resident and counted:
-            counted.update(resident)
         layers.append(LayerMemory(op.name, op.kind, op.in_shape, op.out_shape,
                                   sum(counted.values()), op.macs, counted))
     return layers
 
 
-def layer_memory(network, ops_range, convention, dtype, inplace, resident=None):
+def layer_memory(network, ops_range, convention, dtype, inplace):
     """Per-op SRAM of ops_range run per layer, by ``convention`` (a name or Convention)."""
     convention = get_convention(convention)
     inplace = inplace or convention.always_inplace
     rule = live_set_layers if convention.live_set else io_rule_layers
-    return rule(network, ops_range, dtype, inplace, resident)
+    return rule(network, ops_range, dtype, inplace)
 
 
 def profile(network, schedule="per-layer", convention="exact", dtype="int8", **schedule_options):
@@ -219,7 +214,7 @@ def profile(network, schedule="per-layer", convention="exact", dtype="int8", **s
     convention = get_convention(convention)
     extra = {}
     if schedule.kind == "patch":
-        from .patch import patch_layer_memory  # the patch module builds on this one
+        from .patch_accounting import patch_layer_memory  # builds on this module
         layers, extra = patch_layer_memory(network, schedule, convention, dtype)
     else:
         layers = layer_memory(network, range(len(network.ops)), convention, dtype,

@@ -334,9 +334,3 @@ def execute_patch_based(network, x, backend, schedule, arena):
                schedule.inplace_depthwise)
     return backend.finish_output(tensors[network.ops[-1].name].array)
 
-
-def patch_layer_memory(network, schedule, convention, dtype):
-    """Per-op SRAM of a patch schedule: (layers, extra); see patch_accounting.patch_layer_memory."""
-    from .patch_accounting import patch_layer_memory as impl
-
-    return impl(network, schedule, convention, dtype)
