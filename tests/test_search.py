@@ -165,23 +165,24 @@ def test_evaluate_matches_trying_every_schedule(device, convention, dtype, grids
     assert "patch" in kinds
 
 
-def test_layer_peaks_are_layer_memory():
-    """Are the one-pass per-layer and in-place figures those of memory.layer_memory?"""
+def test_layer_sram_is_layer_memory():
+    """Are the one-walk per-layer and in-place figures (memory.layer_sram) those of layer_memory?"""
     import numpy as np
 
-    from tinyml_course.memory import get_convention
-    from tinyml_course.search import _layer_peaks, sample_spec
+    from tinyml_course.memory import layer_sram
+    from tinyml_course.search import sample_spec
 
     rng = np.random.default_rng(0)
     nets = [build_network(sample_spec(rng)) for _ in range(10)] + [_nonsquare_network()]
     nets += [build_network(get_spec(name)) for name in ("mcunet-in1", "mcunet-in2", "mobilenetv2")]
     for net in nets:
-        ops = range(len(net.ops))
-        for convention in ("exact", "mcunet", "tinyengine"):
-            for dtype in ("int8", "float32"):
-                want = [[m.sram_bytes for m in layer_memory(net, ops, convention, dtype, inplace)]
-                        for inplace in (False, True)]
-                assert list(_layer_peaks(net, get_convention(convention), dtype)) == want
+        for ops in (range(len(net.ops)), range(5, len(net.ops)), range(3, 9)):
+            for convention in ("exact", "mcunet", "tinyengine"):
+                for dtype in ("int8", "float32"):
+                    want = [[m.sram_bytes
+                             for m in layer_memory(net, ops, convention, dtype, inplace)]
+                            for inplace in (False, True)]
+                    assert list(layer_sram(net, ops, convention, dtype)) == want
 
 
 def _nonsquare_network():
@@ -212,18 +213,20 @@ def _nonsquare_network():
     return Network("nonsquare", (3, 64, 96), ops)
 
 
-def test_grid_plans_are_patch_plans():
-    """Are the plans and MACs of the one-walk-per-split path those of patch_plan / _patch_macs?"""
-    from tinyml_course.patch import patch_plan
-    from tinyml_course.patch_accounting import _patch_macs, stage_peak_bytes
-    from tinyml_course.search import _grid_plans
+def test_patch_plans_are_patch_plans():
+    """Are the plans and MACs of one walk for several grids (patch.patch_plans,
+    patch_accounting.grid_stage_macs) those of one patch_plan per grid / _patch_macs?"""
+    from tinyml_course.patch import patch_plan, patch_plans
+    from tinyml_course.patch_accounting import _patch_macs, grid_stage_macs, stage_peak_bytes
 
     for net in (build_network(get_spec("mbv2-w0.35")), _nonsquare_network()):
         for split in split_blocks(net, (2, 4, 8, 16)):
             end = net.index(net.blocks()[int(split[5:])][-1].name)
             grids = [n for n in (3, 2, 5, 4) if n <= min(net.ops[end].out_shape[1:])]
-            for n, (macs, make) in zip(grids, _grid_plans(net, end, grids, net.last_use())):
-                want, got = patch_plan(net, split, n), make()
+            plans = patch_plans(net, end, grids)
+            assert len(plans) == len(grids) and plans[-1] is plans[len(grids) - 1]
+            for n, macs, got in zip(grids, grid_stage_macs(plans), plans):
+                want = patch_plan(net, split, n)
                 assert macs == sum(_patch_macs(want))
                 for field in ("split_index", "patches", "boundary", "direct", "row_tiles",
                               "col_tiles", "clip", "last_use"):

@@ -19,6 +19,7 @@ The peak of a network is the largest per-op figure.
 from dataclasses import dataclass, field
 
 from .errors import UnknownNameError
+from .executor import can_run_inplace  # one definition of when in-place is allowed
 from .schedule import as_schedule
 from .units import BIAS_BYTES, KIB, bytes_per_element, check_dtype
 
@@ -131,11 +132,26 @@ def _shape(shape):
     return "x".join(str(d) for d in shape)
 
 
+def totals(network, dtype="int8"):
+    """(Flash bytes, MACs, params) of ``network`` in one pass (the search asks for thousands).
+
+    Flash: the weights at ``dtype`` and the biases (int32 for int8, float32 for float32). MACs and
+    params: Network.macs and Network.params (each op's macs; its weights + biases).
+    """
+    dtype = check_dtype(dtype)
+    weight_bytes, bias_bytes = bytes_per_element(dtype), BIAS_BYTES[dtype]
+    flash = macs = params = 0
+    for op in network.ops:
+        weights, biases = op.weight_count, op.bias_count
+        flash += weights * weight_bytes + biases * bias_bytes
+        macs += op.macs
+        params += weights + biases
+    return flash, macs, params
+
+
 def flash_bytes(network, dtype="int8"):
     """Flash bytes of the weights (at ``dtype``) and biases (int32 for int8, float32 for float32)."""
-    dtype = check_dtype(dtype)
-    return sum(op.weight_count * bytes_per_element(dtype) + op.bias_count * BIAS_BYTES[dtype]
-               for op in network.ops)
+    return totals(network, dtype)[0]
 
 
 def _block_inputs(network):
@@ -143,33 +159,81 @@ def _block_inputs(network):
     return {op.block: op.inputs[1] for op in network.ops if op.kind == "add"}
 
 
+def live_tensors(network, ops_range, last_use=None):
+    """Yield (i, live, held) for each op i in ``ops_range``: the one definition of what is live.
+
+    live maps every tensor held while op i runs, other than what op i writes, to its element
+    count: the tensors produced before op i (the network input included) that op i or a later op
+    still reads. held is their total. A tensor is live from its op until its last reader
+    (network.last_use()). ``live`` is one dict updated between ops: copy it to keep it.
+    """
+    last_use = network.last_use() if last_use is None else last_use
+    start = ops_range.start
+    c, h, w = network.input_shape
+    live = {"input": c * h * w} if last_use["input"] >= start else {}
+    live.update({op.name: op.out_elements for op in network.ops[:start]
+                 if last_use[op.name] >= start})
+    held = sum(live.values())
+    ops = network.ops
+    for i in ops_range:
+        yield i, live, held
+        op = ops[i]
+        for t in op.inputs:
+            if last_use[t] == i and t in live:  # op i was its last reader
+                held -= live.pop(t)
+        if last_use[op.name] > i:  # someone reads it later
+            c, h, w = op.out_shape
+            live[op.name] = c * h * w
+            held += c * h * w
+
+
+def _inplace_scratch(network, i, last_use):
+    """Elements of the one (Ho, Wo) channel buffer op i needs when run in place, or None when it
+    cannot be (only a depthwise whose input no later op reads can): then it writes its output."""
+    if can_run_inplace(network, i, last_use):
+        _, h, w = network.ops[i].out_shape
+        return h * w
+    return None
+
+
+def live_set_sram(network, ops_range, dtype):
+    """(per-layer, in-place) exact SRAM in bytes of each op in ``ops_range``: the sram_bytes of
+    live_set_layers(..., False) and (..., True) from one walk, without the breakdowns (the search
+    asks for thousands of networks; only a depthwise can run in place, so only a depthwise asks
+    _inplace_scratch)."""
+    nbytes = bytes_per_element(dtype)
+    last_use = network.last_use()
+    ops = network.ops
+    per_layer, in_place = [], []
+    for i, _, held in live_tensors(network, ops_range, last_use):
+        c, h, w = ops[i].out_shape
+        per_layer.append((held + c * h * w) * nbytes)
+        scratch = _inplace_scratch(network, i, last_use) if ops[i].kind == "dwconv" else None
+        in_place.append((held + (c * h * w if scratch is None else scratch)) * nbytes)
+    return per_layer, in_place
+
+
 def live_set_layers(network, ops_range, dtype, inplace):
     """Exact per-op SRAM for ops in ``ops_range`` run per layer (the arena executor's rule).
 
-    Returns a list of LayerMemory. Mirrors executor.run_layers: a tensor is live from its op until
-    its last reader; an in-place depthwise adds one (Ho, Wo) channel buffer instead of an output.
+    Returns a list of LayerMemory whose breakdown names every live tensor (live_tensors). Mirrors
+    executor.run_layers: a tensor is live from its op until its last reader; an in-place depthwise
+    adds one (Ho, Wo) channel buffer instead of an output.
     """
-    from .executor import can_run_inplace  # one definition of when in-place is allowed
-
     nbytes = bytes_per_element(dtype)
     last_use = network.last_use()
-    start = ops_range.start
-    sizes = {"input": network.input_shape[0] * network.input_shape[1] * network.input_shape[2]}
-    sizes.update({op.name: op.out_elements for op in network.ops})
-    produced = ["input"] + [op.name for op in network.ops[:start]]
     layers = []
-    for i in ops_range:
+    for i, tensors, _ in live_tensors(network, ops_range, last_use):
         op = network.ops[i]
-        live = {name: sizes[name] * nbytes for name in produced if last_use[name] >= i}
-        if inplace and can_run_inplace(network, i, last_use):
-            shared = live.pop(op.inputs[0])
-            live[f"{op.inputs[0]} -> {op.name} (in place)"] = shared
-            live[f"{op.name}/scratch"] = op.out_shape[1] * op.out_shape[2] * nbytes
+        live = {name: elements * nbytes for name, elements in tensors.items()}
+        scratch = _inplace_scratch(network, i, last_use) if inplace else None
+        if scratch is not None:
+            live[f"{op.inputs[0]} -> {op.name} (in place)"] = live.pop(op.inputs[0])
+            live[f"{op.name}/scratch"] = scratch * nbytes
         else:
             live[op.name] = op.out_elements * nbytes
         layers.append(LayerMemory(op.name, op.kind, op.in_shape, op.out_shape,
                                   sum(live.values()), op.macs, live))
-        produced.append(op.name)
     return layers
 
 
@@ -203,6 +267,19 @@ def layer_memory(network, ops_range, convention, dtype, inplace):
     return rule(network, ops_range, dtype, inplace)
 
 
+def layer_sram(network, ops_range, convention, dtype):
+    """(per-layer, in-place): the sram_bytes of layer_memory(..., False) and (..., True), as two
+    lists of ints; for the live-set rule from one walk without LayerMemory rows (live_set_sram)."""
+    convention = get_convention(convention)
+    if convention.live_set:
+        per_layer, in_place = live_set_sram(network, ops_range, dtype)
+    else:
+        per_layer, in_place = ([m.sram_bytes
+                                for m in io_rule_layers(network, ops_range, dtype, inplace)]
+                               for inplace in (False, True))
+    return (in_place if convention.always_inplace else per_layer), in_place
+
+
 def profile(network, schedule="per-layer", convention="exact", dtype="int8", **schedule_options):
     """Per-op SRAM, peak, Flash, MACs and params of ``network`` (bytes; int8 by default).
 
@@ -220,7 +297,7 @@ def profile(network, schedule="per-layer", convention="exact", dtype="int8", **s
         layers = layer_memory(network, range(len(network.ops)), convention, dtype,
                               schedule.inplace_depthwise)
     return MemoryProfile(network.name, str(schedule), convention.name, dtype, layers,
-                         flash_bytes(network, dtype), network.macs, network.params, extra)
+                         *totals(network, dtype), extra)
 
 
 @dataclass

@@ -17,6 +17,7 @@ Grid: tile i of an n-grid over a size-H axis covers [i*H // n, (i+1)*H // n) (un
 """
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -187,18 +188,57 @@ class PatchPlan:
         return [(i, j) for i in range(self.patches) for j in range(self.patches)]
 
 
+class PatchPlans(Sequence):
+    """The PatchPlan of each n x n grid in ``grids`` over ops[0 .. split], from one backward walk.
+
+    axis_windows treats each tile on its own, so the tiles of every grid go in together: ``rows``
+    and ``cols`` map tensor -> (lo, hi) over all grids' tiles side by side (grid k's are
+    ``starts[k]`` .. ``starts[k + 1]``). plans[k] slices grid k's PatchPlan out when first asked.
+    """
+
+    def __init__(self, network, split, grids, clip=True):
+        index = resolve_split(network, split)
+        self.network, self.split_index, self.grids, self.clip = network, index, tuple(grids), clip
+        self.boundary = boundary_tensors(network, index)
+        _, h, w = network.shape_of(self.boundary[0])
+        self.stage = network.ops[:index + 1]
+        self.starts = np.cumsum((0,) + self.grids)  # (len(grids) + 1,)
+        self.row_tiles = [grid_tiles(h, n) for n in self.grids]
+        self.rows = axis_windows(network, index, [t for ts in self.row_tiles for t in ts], 1, clip)
+        self.square = h == w and network.input_shape[1] == network.input_shape[2]
+        self.col_tiles = self.row_tiles if self.square else [grid_tiles(w, n) for n in self.grids]
+        self.cols = self.rows if self.square else \
+            axis_windows(network, index, [t for ts in self.col_tiles for t in ts], 2, clip)
+        read = {t for op in self.stage for t in op.inputs}
+        self.direct = frozenset(self.boundary) - read
+        self._plans = {}
+
+    def __len__(self):
+        return len(self.grids)
+
+    def __getitem__(self, k):
+        if not -len(self) <= k < len(self):
+            raise IndexError(f"grid {k} of {len(self)}")
+        k %= len(self)
+        if k not in self._plans:
+            a, b = self.starts[k], self.starts[k + 1]
+            rows = {t: (lo[a:b], hi[a:b]) for t, (lo, hi) in self.rows.items()}
+            cols = rows if self.square else \
+                {t: (lo[a:b], hi[a:b]) for t, (lo, hi) in self.cols.items()}
+            self._plans[k] = PatchPlan(self.network, self.split_index, self.grids[k], self.boundary,
+                                       self.direct, self.row_tiles[k], self.col_tiles[k], rows,
+                                       cols, self.clip, _facts(self.network)[0])
+        return self._plans[k]
+
+
+def patch_plans(network, split, grids, clip=True):
+    """PatchPlans: the PatchPlan of each n x n grid (n in ``grids``) over ops[0 .. split]."""
+    return PatchPlans(network, split, grids, clip)
+
+
 def patch_plan(network, split, patches, clip=True):
     """The PatchPlan of an n x n grid (n = ``patches``) over ops[0 .. split]."""
-    index = resolve_split(network, split)
-    boundary = boundary_tensors(network, index)
-    _, h, w = network.shape_of(boundary[0])
-    row_tiles, col_tiles = grid_tiles(h, patches), grid_tiles(w, patches)
-    read = {t for op in network.ops[:index + 1] for t in op.inputs}
-    rows = axis_windows(network, index, row_tiles, 1, clip)
-    square = h == w and network.input_shape[1] == network.input_shape[2]
-    cols = rows if square else axis_windows(network, index, col_tiles, 2, clip)
-    return PatchPlan(network, index, patches, boundary, frozenset(boundary) - read,
-                     row_tiles, col_tiles, rows, cols, clip, _facts(network)[0])
+    return patch_plans(network, split, (patches,), clip)[0]
 
 
 def input_window(network, split, patches, i, j, clip=True):

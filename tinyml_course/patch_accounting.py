@@ -143,11 +143,33 @@ class MacOverhead:
                 "network_overhead_naive": self.network_overhead_naive}
 
 
+def _macs_per_pixel(op):
+    """MACs of one output pixel (all channels) of a stage op: a patch spends it per window pixel."""
+    return op.macs // (op.out_shape[1] * op.out_shape[2])
+
+
 def _patch_macs_grid(plan):
     """Per stage op, an n x n array: the MACs patch (i, j) spends on that op (its output window)."""
     sizes = _window_sizes(plan)
-    return [op.macs // (op.out_shape[1] * op.out_shape[2]) * sizes[op.name][1]
-            for op in plan.stage]
+    return [_macs_per_pixel(op) * sizes[op.name][1] for op in plan.stage]
+
+
+def grid_stage_macs(plans):
+    """Stage MACs of each grid of a patch.PatchPlans: sum(_patch_macs(plans[k])) for every k at once.
+
+    Per op: MACs per output pixel x (rows of its windows summed over the grid rows) x (columns
+    summed over the grid columns), since patch (i, j)'s window is rows i x columns j.
+    """
+    if not len(plans):
+        return []
+    starts = plans.starts[:-1]
+    per_pixel = np.array([_macs_per_pixel(op) for op in plans.stage])
+    heights = np.add.reduceat([plans.rows[op.name][1] - plans.rows[op.name][0]
+                               for op in plans.stage], starts, axis=1)  # (ops, grids)
+    widths = heights if plans.square else \
+        np.add.reduceat([plans.cols[op.name][1] - plans.cols[op.name][0] for op in plans.stage],
+                        starts, axis=1)
+    return [int(m) for m in (per_pixel[:, None] * heights * widths).sum(axis=0)]
 
 
 def _patch_macs(plan):

@@ -11,15 +11,16 @@ budget ``max_macs`` on the MACs actually executed (patch overhead included; a la
 "Cheapest schedule": the fewest executed MACs, then the simplest (per-layer before in-place before
 patch); among patch schedules the one with the least overlap overhead that fits.
 
-Everything is analytic (memory.layer_memory, patch_accounting), int8, in bytes; an architecture's
+Everything is analytic (memory.layer_sram, patch_accounting), int8, in bytes; an architecture's
 per-layer profiles are computed once and reused by every patch schedule (the part after the split
 of a patch schedule is the in-place per-layer profile). Seeded, reproducible; a tqdm bar on request.
 
 Speed (same results as trying every schedule, see tests/test_search.py): the per-layer and in-place
-peaks come from one running-total pass; one backward window walk per split serves every grid
-(the MACs of all n at once, each PatchPlan sliced out only when its stage peak is needed); a split
-whose rest of the network alone exceeds SRAM is never planned unless nothing fits and it could
-still hold the lowest peak tried.
+peaks come from one live-set walk (memory.layer_sram); one backward window walk per split serves
+every grid (patch.patch_plans; patch_accounting.grid_stage_macs gives the MACs of all n at once,
+each PatchPlan is sliced out only when its stage peak is needed); a split whose rest of the
+network alone exceeds SRAM is never planned unless nothing fits and it could still hold the
+lowest peak tried.
 """
 
 import json
@@ -29,12 +30,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .devices import get_device
-from .executor import can_run_inplace
-from .memory import get_convention, layer_memory
+from .memory import get_convention, layer_sram, totals
 from .network import build_network
-from .patch import PatchPlan, axis_windows, boundary_tensors, grid_tiles, resolve_split
-from .patch_accounting import stage_peak_bytes
-from .units import BIAS_BYTES, bytes_per_element, check_dtype
+from .patch import patch_plans, resolve_split
+from .patch_accounting import grid_stage_macs, stage_peak_bytes
+from .units import check_dtype
 from .zoo import make_divisible
 
 # ---- the default search space (MobileNetV2 stages; MCUNet's width/resolution/kernel/expand/depth)
@@ -121,52 +121,6 @@ def split_blocks(network, strides=SPLIT_STRIDES):
     return [f"block{b}" for _, b in sorted(last.items())]
 
 
-def _totals(network, dtype):
-    """(MACs, params, Flash bytes) of ``network`` in one pass (memory.flash_bytes' rule)."""
-    weight_bytes, bias_bytes = bytes_per_element(dtype), BIAS_BYTES[dtype]
-    macs = params = flash = 0
-    for op in network.ops:
-        weights, biases = op.weight_count, op.bias_count
-        macs += op.macs
-        params += weights + biases
-        flash += weights * weight_bytes + biases * bias_bytes
-    return macs, params, flash
-
-
-def _layer_peaks(network, convention, dtype):
-    """(per-layer, in-place) per-op SRAM lists, as memory.layer_memory's sram_bytes, in one pass.
-
-    The live-set (``exact``) rule walks the ops once with a running total of the live tensors;
-    the input + output conventions go through memory.layer_memory.
-    """
-    if not convention.live_set:
-        ops = range(len(network.ops))
-        return ([m.sram_bytes for m in layer_memory(network, ops, convention, dtype, False)],
-                [m.sram_bytes for m in layer_memory(network, ops, convention, dtype, True)])
-    nb = bytes_per_element(dtype)
-    last_use = network.last_use()
-    c, h, w = network.input_shape
-    live = c * h * w * nb if last_use["input"] >= 0 else 0  # produced before op i, read at >= i
-    freed = {}  # op index -> bytes of the tensors whose last reader it is
-    if last_use["input"] >= 0:
-        freed[last_use["input"]] = live
-    per_layer, inplace = [], []
-    for i, op in enumerate(network.ops):
-        c, h, w = op.out_shape
-        out = c * h * w * nb
-        in_place = live + (h * w * nb  # one channel of scratch instead of the output
-                           if op.kind == "dwconv" and can_run_inplace(network, i, last_use)
-                           else out)
-        per_layer.append(in_place if convention.always_inplace else live + out)
-        inplace.append(in_place)
-        live -= freed.pop(i, 0)
-        end = last_use[op.name]
-        if end > i:
-            live += out
-            freed[end] = freed.get(end, 0) + out
-    return per_layer, inplace
-
-
 def evaluate(spec, device, index=0, convention="exact", dtype="int8", grids=GRIDS,
              split_strides=SPLIT_STRIDES):
     """The Candidate of ``spec`` on ``device``: its cheapest fitting schedule (see module doc).
@@ -180,13 +134,13 @@ def evaluate(spec, device, index=0, convention="exact", dtype="int8", grids=GRID
     dtype = check_dtype(dtype)
     convention = get_convention(convention)
     net = build_network(spec)
-    macs, params, flash = _totals(net, dtype)
+    flash, macs, params = totals(net, dtype)
     base = dict(index=index, name=spec.get("name", "custom"), width=spec.get("width", 1.0),
                 resolution=net.input_shape[1], depth=len(net.blocks()), macs=macs,
                 params=params, flash_bytes=flash, spec=spec)
     sram = device.sram_bytes
     flash_fits = flash <= device.flash_bytes
-    per_layer, inplace = _layer_peaks(net, convention, dtype)
+    per_layer, inplace = layer_sram(net, range(len(net.ops)), convention, dtype)
     tried = [(max(per_layer), macs, "per-layer", "per-layer"),
              (max(inplace), macs, "in-place", "in-place")]
     if flash_fits and min(tried)[0] > sram:
@@ -200,43 +154,6 @@ def evaluate(spec, device, index=0, convention="exact", dtype="int8", grids=GRID
         schedule, kind = None, "none"
     return Candidate(**base, schedule=schedule, kind=kind, peak_sram_bytes=peak,
                      executed_macs=executed, flash_fits=flash_fits)
-
-
-def _grid_plans(net, end, grids, last_use):
-    """[(stage MACs run as n x n patches, the n x n PatchPlan)] per n in ``grids``, lazily.
-
-    patch.patch_plan(net, end, n) and patch_accounting._patch_macs for every n from one backward
-    walk: patch.axis_windows treats each tile on its own, so the tiles of all grids go in together.
-    The MACs: per op, MACs per output pixel x (rows of its windows summed over the grid rows) x
-    (columns summed over the grid columns). Each plan is built (sliced) only when called.
-    """
-    if not grids:
-        return []
-    boundary = boundary_tensors(net, end)
-    _, h, w = net.shape_of(boundary[0])
-    stage = net.ops[:end + 1]
-    starts = np.cumsum([0] + list(grids))  # grid k's tiles: starts[k] .. starts[k + 1]
-    row_tiles = [grid_tiles(h, n) for n in grids]
-    rows = axis_windows(net, end, [t for tiles in row_tiles for t in tiles], 1)
-    square = h == w and net.input_shape[1] == net.input_shape[2]  # as patch_plan
-    col_tiles = row_tiles if square else [grid_tiles(w, n) for n in grids]
-    cols = rows if square else axis_windows(net, end, [t for ts in col_tiles for t in ts], 2)
-    per_pixel = np.array([op.macs // (op.out_shape[1] * op.out_shape[2]) for op in stage])
-    heights = np.add.reduceat([rows[op.name][1] - rows[op.name][0] for op in stage], starts[:-1],
-                              axis=1)  # (ops, grids): window rows summed over the grid rows
-    widths = heights if square else \
-        np.add.reduceat([cols[op.name][1] - cols[op.name][0] for op in stage], starts[:-1], axis=1)
-    macs = (per_pixel[:, None] * heights * widths).sum(axis=0)
-    direct = frozenset(boundary) - {t for op in stage for t in op.inputs}
-
-    def plan(k):
-        a, b = starts[k], starts[k + 1]
-        r = {t: (lo[a:b], hi[a:b]) for t, (lo, hi) in rows.items()}
-        c = r if square else {t: (lo[a:b], hi[a:b]) for t, (lo, hi) in cols.items()}
-        return PatchPlan(net, end, grids[k], boundary, direct, row_tiles[k], col_tiles[k], r, c,
-                         True, last_use)
-
-    return [(int(m), lambda k=k: plan(k)) for k, m in enumerate(macs)]
 
 
 def _patch_options(net, macs, inplace, sram, convention, dtype, grids, split_strides, lowest):
@@ -256,7 +173,6 @@ def _patch_options(net, macs, inplace, sram, convention, dtype, grids, split_str
         size = net.ops[end].out_shape[1]
         splits.append((end, rest[end], [n for n in grids if n <= size]))
 
-    last_use = net.last_use()
     built = {}  # split index -> [(executed, n, split index, plan maker)]: one walk per split
 
     def options(chosen):  # (executed, n, split index, plan maker) of the chosen splits' grids
@@ -264,8 +180,9 @@ def _patch_options(net, macs, inplace, sram, convention, dtype, grids, split_str
         for end, _, ns in chosen:
             if end not in built:
                 rest_macs = macs - sum(op_macs[:end + 1])
-                built[end] = [(rest_macs + m, n, end, plan) for n, (m, plan)
-                              in zip(ns, _grid_plans(net, end, ns, last_use))]
+                plans = patch_plans(net, end, ns) if ns else []
+                built[end] = [(rest_macs + m, n, end, lambda k=k, plans=plans: plans[k])
+                              for k, (n, m) in enumerate(zip(ns, grid_stage_macs(plans)))]
             out += built[end]
         return out
 
