@@ -42,19 +42,14 @@ KILLER = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
 EXITER = "import os\nos._exit(0)"
 HOG = "hog = bytearray(3 * 2**30)\nanswer_q1 = 'ABC'"  # fits the RAM, not the 1 GiB limit
 LOOPING = "while True:\n    pass\nanswer_q2 = 'AB'"
-FORKER = '''import os, resource, time
+# The daemon comes from a shell (fork + exec at once): forking the multi-threaded kernel and
+# running Python in the child can deadlock on a lock another thread held at fork time.
+FORKER = '''import os, resource, subprocess
 print("RLIMIT_AS", *resource.getrlimit(resource.RLIMIT_AS))
 print("SOURCE_NOTEBOOK_VISIBLE", os.path.exists("../../../source/takeaway_quiz/takeaway_quiz.ipynb"))
-r, w = os.pipe()
-child = os.fork()
-if child == 0:
-    os.setsid()
-    if os.fork() == 0:
-        os.write(w, str(os.getpid()).encode())
-        time.sleep(600)
-    os._exit(0)
-os.waitpid(child, 0)
-print("DAEMON_PID", os.read(r, 32).decode())
+shell = subprocess.run(["sh", "-c", "sleep 600 >/dev/null 2>&1 & echo $!"], capture_output=True,
+                       text=True, start_new_session=True)
+print("DAEMON_PID", shell.stdout.strip())
 answer_q3 = "BC"'''
 VANDAL = '''import os, shutil
 os.remove("../../../gradebook.db")
