@@ -63,6 +63,16 @@ class GradingResult:
         raise KeyError(student)
 
 
+def _run(cmd, cwd, timeout, label):
+    """Run ``cmd`` in ``cwd`` with the hermetic environment; both streams in ``.stdout``.
+    Raises NbgraderError (with the output's tail) when it runs past ``timeout`` seconds."""
+    try:
+        return subprocess.run(cmd, cwd=cwd, env=subprocess_env(), timeout=timeout,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    except subprocess.TimeoutExpired as e:
+        raise NbgraderError(f"{label} ran past {timeout} s:\n{(e.output or '')[-4000:]}") from None
+
+
 class Course:
     """One nbgrader course directory; each method is one nbgrader command."""
 
@@ -119,12 +129,7 @@ class Course:
         """Run `python -m nbgrader ARGS` in the course dir; return the Step (output = both streams)."""
         cmd = [sys.executable, "-m", "nbgrader", *map(str, args),
                f"--CourseDirectory.root={self.root}"]
-        try:
-            proc = subprocess.run(cmd, cwd=self.root, env=subprocess_env(), timeout=timeout,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        except subprocess.TimeoutExpired as e:
-            raise NbgraderError(f"nbgrader {' '.join(map(str, args))} ran past {timeout} s:\n"
-                                f"{(e.output or '')[-4000:]}") from None
+        proc = _run(cmd, self.root, timeout, f"nbgrader {' '.join(map(str, args))}")
         step = Step(list(args), proc.returncode, proc.stdout)
         self.log.append(step)
         if check and proc.returncode != 0:
@@ -279,12 +284,7 @@ def autograde_class(course, assignment, *args, timeout=STEP_TIMEOUT):
     student could not be graded, and the tests check that.
     """
     cmd = [sys.executable, str(AUTOGRADE_CLASS), assignment, *map(str, args)]
-    try:
-        proc = subprocess.run(cmd, cwd=course.root, env=subprocess_env(), timeout=timeout,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    except subprocess.TimeoutExpired as e:
-        raise NbgraderError(f"autograde_class.py {assignment} ran past {timeout} s:\n"
-                            f"{(e.output or '')[-4000:]}") from None
+    proc = _run(cmd, course.root, timeout, f"autograde_class.py {assignment}")
     step = Step(["autograde_class", assignment, *map(str, args)], proc.returncode, proc.stdout)
     course.log.append(step)
     return step
