@@ -25,6 +25,9 @@ c = get_config()  # noqa: F821  (injected by traitlets when it loads this file)
 c.CourseDirectory.course_id = "tinyml-course"
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
+# The percent .py beside each source notebook is its text source (tools/build_notebooks.py makes
+# the .ipynb from it) and holds the solutions: it must never reach release/ or a student.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
 
 # --- student version: the stub left where a solution region was. nbgrader's default
 # `raise NotImplementedError()` stops a student's "Run all" at the first unanswered cell (quiz

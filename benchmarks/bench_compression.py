@@ -9,26 +9,28 @@ numpy's int32 einsum has no BLAS path, so int8 is slower here than float: on an 
 other way round (SIMD int8 MACs, no FPU traffic). The figure to read is the memory, not the time.
 
 Then the compression dashboard's redraw (median seconds per slider move, per control): 'rebuild'
-redraws as the dashboard did before (quick_compress through train.accuracy, two new figures with
+redraws as the dashboard did before (quick_compress through batched.accuracy, two new figures with
 tight_layout, two full PNGs at 100 dpi); 'dashboard' is the widget's redraw on a first visit
 (quick_compress, artists updated in place, partial renders) and on a revisit (cached result).
 On the 2-core machine, busy: the old dashboard 0.95-1.0 s per move; rebuild 0.45-0.7 s,
 dashboard 0.08-0.11 s (0.2 s under heavier load), revisit 0.02 s.
 """
 
+from tinyml_course.compression import train
+from tinyml_course.runtime import batched
 import argparse
 import io
 import statistics
 import time
 
-import numpy as np
 
-from tinyml_course import compress, train, trained
-from tinyml_course.data import load_digits, random_shift
-from tinyml_course.executor import execute, reference_forward
-from tinyml_course.int8 import Int8Backend, convert
-from tinyml_course.plots.compression import compression_bars, weight_histogram
-from tinyml_course.widgets.compression import BITS, CompressionDashboard, CompressionLab
+from tinyml_course.compression import compress, trained
+from tinyml_course.compression.data import load_digits, random_shift
+from tinyml_course.runtime.executor import execute, reference_forward
+from tinyml_course.runtime.int8 import Int8Backend
+from tinyml_course.compression.int8_convert import convert
+from tinyml_course.ui.plots.compression import compression_bars, weight_histogram
+from tinyml_course.ui.widgets.compression import BITS, CompressionDashboard, CompressionLab
 
 CONTROLS = {"sparsity": [0.05 * i for i in range(1, 19)], "bits": [b for b in BITS if b != 32],
             "channel_ratio": [0.125 * i for i in range(1, 7)]}
@@ -46,7 +48,7 @@ def rebuild_redraw(lab, sparsity=0.0, bits=32, channel_ratio=0.0):
     """The dashboard's redraw before it was made fast: no cache, per-image stem conv, batches of
     256, new figures, tight_layout, two full PNGs. Returns seconds."""
     fast = compress._quick_accuracy
-    compress._quick_accuracy = train.accuracy  # the old accuracy: per-image stem, BLAS threads
+    compress._quick_accuracy = batched.accuracy  # the old accuracy: per-image stem, BLAS threads
     try:
         start = time.perf_counter()
         result = compress.quick_compress(lab.network, lab.weights, lab.x_test, lab.y_test, sparsity,
@@ -99,7 +101,7 @@ def main():
     for label, fn in rows:
         print(f"{label:<34}{per_call_ms(fn, args.repeats):>10.3f}")
     batch = x_test[:256]
-    ms = per_call_ms(lambda: train.forward(network, weights, batch), max(1, args.repeats // 10)) / len(batch)
+    ms = per_call_ms(lambda: batched.forward(network, weights, batch), max(1, args.repeats // 10)) / len(batch)
     print(f"{'float32 batched (256), training fwd':<34}{ms:>10.3f}")
 
     redraw_times(network, weights, x_test, y_test, args.moves)

@@ -27,10 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import numpy as np  # noqa: E402
 
-from tinyml_course import kernels, naive  # noqa: E402
-from tinyml_course.memory import CONVENTIONS, profile  # noqa: E402
-from tinyml_course.network import Op  # noqa: E402
-from tinyml_course.zoo import ZOO_NAMES, get_network  # noqa: E402
+from tinyml_course.runtime import kernels, naive  # noqa: E402
+from tinyml_course.memory.conventions import CONVENTIONS  # noqa: E402
+from tinyml_course.memory.accounting import profile
+from tinyml_course.model.network import Op  # noqa: E402
+from tinyml_course.model.zoo import ZOO_NAMES, get_network  # noqa: E402
 
 NAIVE_MACS = 150_000  # multiply-accumulates per naive run (~0.2-0.5 s of Python loops)
 LAYERS = ("stem", "block1.expand", "block1.dw", "block3.dw", "block13.expand", "block16.project",
@@ -132,8 +133,8 @@ def bench_accounting(repeats):
 
 
 def bench_dashboard(rounds):
-    from tinyml_course.plots.memory import figure_png, update_sram_figure
-    from tinyml_course.widgets.memory import SramDashboard, cached_network, cached_profile
+    from tinyml_course.ui.plots.memory import figure_png, update_sram_figure
+    from tinyml_course.ui.widgets.memory import SramDashboard, cached_network, cached_profile
 
     print("3. dashboard redraw (profile lookup + in-place figure update + PNG), per control change")
     d = SramDashboard()

@@ -23,10 +23,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 from tinyml_course import get_network  # noqa: E402
-from tinyml_course.executor import execute, random_weights  # noqa: E402
-from tinyml_course.patch import resolve_split  # noqa: E402
-from tinyml_course.patch_accounting import mac_overhead  # noqa: E402
-from tinyml_course.search import search  # noqa: E402
+from tinyml_course.runtime.executor import execute  # noqa: E402
+from tinyml_course.runtime.backend import random_weights
+from tinyml_course.memory.patch_plan import resolve_split  # noqa: E402
+from tinyml_course.memory.patch_accounting import mac_overhead  # noqa: E402
+from tinyml_course.nas.search import search  # noqa: E402
 
 CASES = [("mobilenetv2", 224, "block3", 4), ("mobilenetv2", 224, "block3", 2),
          ("mcunet-in2", 160, "block4", 3), ("mcunet-in1", 96, "block4", 4)]

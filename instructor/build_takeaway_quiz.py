@@ -1,4 +1,4 @@
-"""Write the nbgrader source notebook assignments/source/takeaway_quiz/takeaway_quiz.ipynb.
+"""Write the nbgrader source assignments/source/takeaway_quiz/takeaway_quiz.py (and its .ipynb).
 
 Instructor-only. The notebook embeds the takeaway key (correct letters only) in its hidden
 tests, read from instructor/takeaway_key.json, the one source of truth; tests/test_quiz_key.py
@@ -15,19 +15,23 @@ TA autogrades.
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
 KEY_PATH = REPO / "instructor" / "takeaway_key.json"
-NOTEBOOK_PATH = REPO / "assignments" / "source" / "takeaway_quiz" / "takeaway_quiz.ipynb"
+SOURCE_PATH = REPO / "assignments" / "source" / "takeaway_quiz" / "takeaway_quiz.py"
 DEFAULT_POLICY = "partial"
 TAKEAWAY_POINTS = 1  # per takeaway question
 COMPUTED_POINTS = 1  # per computed answer
 
 sys.path.insert(0, str(REPO))  # the public questions come from the package in this checkout
+sys.path.insert(0, str(REPO / "tools"))
+import build_notebooks  # noqa: E402
 from tinyml_course.quiz import TAKEAWAY_QUESTIONS, get_policy, load_key  # noqa: E402
 
 
@@ -101,7 +105,7 @@ every op's shapes); you may then check yourself with `tinyml_course`.
 
 COMPUTED_GIVEN = '''# the layer and the network of the computed questions (given; do not edit)
 from tinyml_course import build_network
-from tinyml_course.network import Network, Op
+from tinyml_course.model.network import Network, Op
 
 # one 3x3 depthwise convolution, stride 1, padding 1, on an int8 (C, H, W) = (96, 20, 20) input
 dw_layer = Op("dw", "dwconv", ("input",), in_shape=(96, 20, 20), out_shape=(96, 20, 20),
@@ -140,9 +144,9 @@ COMPUTED = [
            "[r0, r1), cut to the image (the zero padding is never stored): **(a)** r0; "
            "**(b)** r1. The columns are the same, by symmetry.",
      [("c2_r0", "(a) first input row read, r0", "13", "number", "",
-       'patch.input_window(quiz_net, "block0", 2, 1, 1, clip=True).r0'),
+       'patch_plan.input_window(quiz_net, "block0", 2, 1, 1, clip=True).r0'),
       ("c2_r1", "(b) one past the last input row read, r1", "32", "number", "",
-       'patch.input_window(quiz_net, "block0", 2, 1, 1, clip=True).r1')]),
+       'patch_plan.input_window(quiz_net, "block0", 2, 1, 1, clip=True).r1')]),
     ("c3", "**c3.** How many bytes of Flash do the weights and biases of `quiz_net` take? Every "
            "conv and linear op has int8 weights and one int32 bias per output channel.",
      [("c3", "bytes of Flash", "2024", "number", "bytes",
@@ -190,11 +194,13 @@ def build(key, policy=DEFAULT_POLICY):
             cells.append(answer(f"answer-{gid}", var, f"{suffix}: {hint}", solution))
             if kind == "number":
                 visible = f'check_number("{suffix}", {var}, unit="{unit}")'
-                hidden = (f"from tinyml_course import get_network, memory, patch\n"
+                hidden = (f"from tinyml_course import get_network, memory\n"
+                          f"from tinyml_course.memory import patch_plan\n"
                           f'grade_number("{suffix}", {var}, {expected}, points={COMPUTED_POINTS})')
             else:
                 visible = f'check_bool("{suffix}", {var})'
-                hidden = (f"from tinyml_course import get_network, memory, patch\n"
+                hidden = (f"from tinyml_course import get_network, memory\n"
+                          f"from tinyml_course.memory import patch_plan\n"
                           f'grade_bool("{suffix}", {var}, {expected}, points={COMPUTED_POINTS})')
             cells.append(check(f"check-{gid}",
                                f"# format check of {suffix} (it is graded later)\n{visible}",
@@ -213,11 +219,14 @@ def main(argv=None):
     parser.add_argument("--policy", default=DEFAULT_POLICY,
                         help='scoring of the multiple-choice questions: "partial" or "all-or-nothing"')
     parser.add_argument("--key", default=KEY_PATH, type=Path)
-    parser.add_argument("--out", default=NOTEBOOK_PATH, type=Path)
+    parser.add_argument("--out", default=SOURCE_PATH, type=Path, help="the percent source to write")
     args = parser.parse_args(argv)
     nb = build(load_key(args.key), args.policy)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, args.out)
+    text = jupytext.writes(nb, fmt="py:percent")
+    args.out.write_text(re.sub(r"#       jupytext_version: .*\n", "", text))  # no version churn
+    if args.out.resolve() == SOURCE_PATH:
+        build_notebooks.main([str(args.out)])  # the .ipynb beside it
     print(f"wrote {args.out} ({len(nb.cells)} cells, policy {get_policy(args.policy).name})")
 
 

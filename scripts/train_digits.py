@@ -6,13 +6,15 @@
 The recipe (seed, epochs, batch, learning rate) lives in tinyml_course/trained.py.
 """
 
+from tinyml_course.compression import train
+from tinyml_course.runtime import batched
 import argparse
 import time
 
 import numpy as np
 
-from tinyml_course import train, trained
-from tinyml_course.data import load_digits, random_shift
+from tinyml_course.compression import trained
+from tinyml_course.compression.data import load_digits, random_shift
 
 
 def main():
@@ -34,7 +36,7 @@ def main():
               augment=lambda batch, rng: random_shift(batch, rng, args.shift),
               x_val=x_test, y_val=y_test, verbose=True)
     print(f"trained in {time.perf_counter() - start:.1f} s")
-    acc = train.accuracy(network, weights, x_test, y_test)
+    acc = batched.accuracy(network, weights, x_test, y_test)
     print(f"held-out test accuracy (float32): {100 * acc:.2f}% on {len(y_test)} images")
     if args.save:
         trained.save_weights(weights)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tinyml_course import SpecError, SRAMOverflowError
-from tinyml_course.arena import Arena
+from tinyml_course.memory.arena import Arena
 
 
 def test_views_share_the_arena_bytes_and_peak_is_the_live_high_water_mark():

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tinyml_course.cli import main
+from tinyml_course.cli.main import main
 
 KIB = 1024
 

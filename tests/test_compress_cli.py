@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tinyml_course import cli
+from tinyml_course.cli import main as cli
 
 
 def test_compress_json_channel_pruning(capsys):

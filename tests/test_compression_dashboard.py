@@ -3,20 +3,20 @@ control changes the figures (updated in place, rendered like a full savefig).
 
 Redraw time is printed by benchmarks/bench_compression.py, not asserted here (it depends on the machine).
 """
+from tinyml_course.runtime import batched
 import io
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tinyml_course import kernels, compress, train, trained
-from tinyml_course.data import load_digits
+from tinyml_course.runtime import kernels
+from tinyml_course.compression import compress, trained
+from tinyml_course.compression.data import load_digits
 from tinyml_course.errors import SpecError
-from tinyml_course.plots.compression import (PngRenderer, all_weights, bars_artists, compression_bars,
-                                             histogram_artists, weight_histogram)
-from tinyml_course.plots.memory import figure_png
-from tinyml_course.widgets.compression import (CompressionDashboard, CompressionLab, CompressionState,
-                                               compression_dashboard, dashboard_figures)
+from tinyml_course.ui.plots.compression import PngRenderer, all_weights, bars_artists, compression_bars, histogram_artists, weight_histogram
+from tinyml_course.ui.plots.memory import figure_png
+from tinyml_course.ui.widgets.compression import CompressionDashboard, CompressionLab, CompressionState, compression_dashboard, dashboard_figures
 
 N_TEST = 120  # held-out digits used here: enough for accuracy to move, quick to run
 CHANGES = [("sparsity", 0.5), ("bits", 4), ("channel_ratio", 0.25)]
@@ -49,15 +49,15 @@ def pixels(png):
 
 
 def test_quick_accuracy_is_train_accuracy(model):
-    """Does the batched quick accuracy (convs side by side, batches of 32) equal train.accuracy?"""
+    """Does the batched quick accuracy (convs side by side, batches of 32) equal batched.accuracy?"""
     network, weights, x, y = model
     net, w = compress.prune.channel_prune(network, weights, 0.25)
     for n, wt in ((network, weights), (net, w)):
-        assert compress._quick_accuracy(n, wt, x, y) == train.accuracy(n, wt, x, y)
+        assert compress._quick_accuracy(n, wt, x, y) == batched.accuracy(n, wt, x, y)
 
 
 def test_conv_batched_matches_one_call_per_image(model):
-    """Is the side-by-side full conv of train.op_forward exactly the per-image kernel call, for
+    """Is the side-by-side full conv of batched.op_forward exactly the per-image kernel call, for
     stride 1 and 2 and an odd width (the fallback)?"""
     network, weights, x, _ = model
     stem = network.ops[0]
@@ -66,7 +66,7 @@ def test_conv_batched_matches_one_call_per_image(model):
     for stride, images in ((1, x[:7]), (2, x[:7]), (2, x[:3, :, :, :15])):
         op = type(stem)(**{**stem.__dict__, "stride": stride})
         per_image = np.stack([kernels.conv2d(xi, wt, b, stride, op.padding, op.act) for xi in images])
-        np.testing.assert_allclose(train.conv_batched(op, images, wt, b), per_image,
+        np.testing.assert_allclose(batched.conv_batched(op, images, wt, b), per_image,
                                    rtol=1e-6, atol=1e-6)
 
 

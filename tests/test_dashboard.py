@@ -6,12 +6,10 @@ import numpy as np
 import pytest
 
 from tinyml_course.errors import SpecError, UnknownNameError
-from tinyml_course.memory import profile
-from tinyml_course.plots.memory import sram_artists
-from tinyml_course.widgets.memory import (DashboardState, SramDashboard, cached_network,
-                                          dashboard_figure, default_resolution, sram_dashboard,
-                                          summary_html)
-from tinyml_course.zoo import ZOO_NAMES, get_network
+from tinyml_course.memory.accounting import profile
+from tinyml_course.ui.plots.memory import sram_artists
+from tinyml_course.ui.widgets.memory import DashboardState, SramDashboard, cached_network, dashboard_figure, default_resolution, sram_dashboard, summary_html
+from tinyml_course.model.zoo import ZOO_NAMES, get_network
 
 # a small, fast start; every change below is visible from here
 START = DashboardState(model="mobilenetv2", resolution=96, width=1.0, schedule="per-layer",

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from tinyml_course import SpecError, SRAMOverflowError, build_network, get_network
-from tinyml_course.executor import execute, random_weights, reference_forward
-from tinyml_course.memory import profile
-from tinyml_course.zoo import ZOO_NAMES
+from tinyml_course.runtime.executor import execute, reference_forward
+from tinyml_course.runtime.backend import random_weights
+from tinyml_course.memory.accounting import profile
+from tinyml_course.model.zoo import ZOO_NAMES
 
 
 def _inputs(net, rng):

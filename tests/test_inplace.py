@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from tinyml_course import SpecError
-from tinyml_course.arena import Arena
-from tinyml_course.inplace import depthwise_conv2d_inplace
-from tinyml_course.naive import naive_depthwise_conv2d
+from tinyml_course.memory.arena import Arena
+from tinyml_course.runtime.inplace import depthwise_conv2d_inplace
+from tinyml_course.runtime.naive import naive_depthwise_conv2d
 
 F32 = 4  # bytes per float32 element
 

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tinyml_course import SpecError, kernels
-from tinyml_course.naive import naive_conv2d, naive_depthwise_conv2d, naive_linear
+from tinyml_course import SpecError
+from tinyml_course.runtime import kernels
+from tinyml_course.runtime.naive import naive_conv2d, naive_depthwise_conv2d, naive_linear
 
 TOL = 1e-4  # float32 kernels vs float64 loops
 

@@ -3,8 +3,9 @@
 import pytest
 
 from tinyml_course import UnknownNameError, build_network, get_network
-from tinyml_course.executor import random_weights
-from tinyml_course.memory import fits, flash_bytes, profile
+from tinyml_course.runtime.backend import random_weights
+from tinyml_course.memory.accounting import fits, profile
+from tinyml_course.memory.conventions import flash_bytes
 
 KIB = 1024
 

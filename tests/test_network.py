@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from tinyml_course import SpecError, UnknownNameError, build_network, get_network
-from tinyml_course.executor import random_weights, reference_forward
-from tinyml_course.zoo import ZOO_NAMES, make_divisible, mobilenetv2_spec
+from tinyml_course.runtime.backend import random_weights
+from tinyml_course.runtime.executor import reference_forward
+from tinyml_course.model.zoo import ZOO_NAMES, make_divisible, mobilenetv2_spec
 
 # published-figures.md: mcunet repository model-zoo table (MACs and params, millions)
 PUBLISHED = {"mbv2-w0.35": (144, 23.5, 0.75), "proxyless-w0.3": (176, 38.3, 0.75),
@@ -35,7 +36,7 @@ def test_op_shapes_are_what_the_kernels_produce(rng):
     x = rng.standard_normal(net.input_shape).astype(np.float32)
     seen = {}
     for op in net.ops:  # run op by op with a plain forward and compare shapes
-        from tinyml_course.executor import FloatBackend
+        from tinyml_course.runtime.backend import FloatBackend
         inputs = [x if n == "input" else seen[n] for n in op.inputs]
         out = np.empty(op.out_shape, np.float32)
         FloatBackend(weights).run_op(op, inputs, out)

@@ -5,11 +5,12 @@ import pytest
 
 from tinyml_course import ZOO_NAMES, build_network, get_network
 from tinyml_course.errors import SpecError, UnknownNameError
-from tinyml_course.executor import execute, random_weights
-from tinyml_course.memory import profile
-from tinyml_course.patch import grid_tiles, input_window, patch_plan, resolve_split
-from tinyml_course.patch_accounting import patch_trace
-from tinyml_course.schedule import Schedule
+from tinyml_course.runtime.executor import execute
+from tinyml_course.runtime.backend import random_weights
+from tinyml_course.memory.accounting import profile
+from tinyml_course.memory.patch_plan import grid_tiles, input_window, patch_plan, resolve_split
+from tinyml_course.memory.patch_accounting import patch_trace
+from tinyml_course.memory.schedule import Schedule
 
 TOL = 1e-5  # float32: patch and per-layer outputs differ only by float reassociation
 
@@ -130,7 +131,8 @@ def test_zoo_patch_equals_per_layer(name):
 
 def test_patch_int8_equals_per_layer_int8():
     """Is int8 patch inference bit-exact with int8 per-layer inference (zero-point padding)?"""
-    from tinyml_course.int8 import Int8Backend, convert
+    from tinyml_course.runtime.int8 import Int8Backend
+    from tinyml_course.compression.int8_convert import convert
 
     net = get_network("mcunet-in1", resolution=48)
     rng = np.random.default_rng(2)

@@ -6,10 +6,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tinyml_course import build_network, get_network
-from tinyml_course.executor import execute, random_weights
-from tinyml_course.memory import profile
-from tinyml_course.patch_accounting import mac_overhead, patch_trace
-from tinyml_course.schedule import Schedule
+from tinyml_course.runtime.executor import execute
+from tinyml_course.runtime.backend import random_weights
+from tinyml_course.memory.accounting import profile
+from tinyml_course.memory.patch_accounting import mac_overhead, patch_trace
+from tinyml_course.memory.schedule import Schedule
 
 KIB = 1024
 

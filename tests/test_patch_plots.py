@@ -2,12 +2,11 @@
 from matplotlib.figure import Figure
 
 from tinyml_course import get_network
-from tinyml_course.plots.patch import (memory_figure, overhead_figure, redistribution_figure,
-                                       search_figure, windows_figure)
-from tinyml_course.redistribution import compare
-from tinyml_course.search import search
-from tinyml_course.widgets.patch import PatchState, patch_dashboard, patch_figures
-from tinyml_course.zoo import get_spec
+from tinyml_course.ui.plots.patch import memory_figure, overhead_figure, redistribution_figure, search_figure, windows_figure
+from tinyml_course.nas.redistribution import compare
+from tinyml_course.nas.search import search
+from tinyml_course.ui.widgets.patch import PatchState, patch_dashboard, patch_figures
+from tinyml_course.model.zoo import get_spec
 
 
 def test_figures_are_figures():

@@ -4,13 +4,11 @@ import pytest
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-from tinyml_course.devices import get_device
-from tinyml_course.memory import profile
-from tinyml_course.plots.memory import (OVER_COLOR, comparison_figure, figure_png, group_ticks,
-                                        schedule_comparison_figure, sram_artists, sram_figure,
-                                        update_sram_figure)
-from tinyml_course.units import KIB
-from tinyml_course.zoo import get_network
+from tinyml_course.model.devices import get_device
+from tinyml_course.memory.accounting import profile
+from tinyml_course.ui.plots.memory import OVER_COLOR, comparison_figure, figure_png, group_ticks, schedule_comparison_figure, sram_artists, sram_figure, update_sram_figure
+from tinyml_course.model.units import KIB
+from tinyml_course.model.zoo import get_network
 
 
 @pytest.fixture(scope="module")

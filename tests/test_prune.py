@@ -2,15 +2,17 @@
 channel pruning that really narrows the network (checked against zeroed weights, and its SRAM
 through the accounting and the arena), sensitivity scan, fine-tuning with masks."""
 
+from tinyml_course.runtime import batched
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinyml_course import memory, prune, train, trained
-from tinyml_course.data import load_digits
+from tinyml_course import memory
+from tinyml_course.compression import prune, trained
+from tinyml_course.compression.data import load_digits
 from tinyml_course.errors import SpecError
-from tinyml_course.executor import execute, reference_forward
+from tinyml_course.runtime.executor import execute, reference_forward
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +142,8 @@ def test_channel_pruning_lowers_peak_sram_accounting_and_arena(model, rng):
     assert analytic.peak_sram_bytes == 6144 and analytic.peak_layer.name == "block0.project"
     x = rng.random((1, 16, 16)).astype(np.float32)
     assert execute(small, x, small_w).peak_sram_bytes == 4 * 6144  # float32 arena: 4 bytes each
-    from tinyml_course.int8 import Int8Backend, convert
+    from tinyml_course.runtime.int8 import Int8Backend
+    from tinyml_course.compression.int8_convert import convert
     x_train = load_digits()[0][:200]
     measured = execute(small, x, Int8Backend(convert(small, small_w, x_train))).peak_sram_bytes
     assert measured == 6144
@@ -153,15 +156,15 @@ def test_sensitivity_scan_and_fine_tuning(model):
     fine-tuning keep the masks while recovering accuracy lost to 50% global pruning?"""
     network, weights = model
     x_train, y_train, x_test, y_test = load_digits()
-    base = train.accuracy(network, weights, x_test, y_test)
+    base = batched.accuracy(network, weights, x_test, y_test)
     scan = prune.sensitivity_scan(network, weights, x_test, y_test, (0.0, 0.9), layers=["stem", "classifier"])
     assert [s for s, _ in scan["stem"]] == [0.0, 0.9]
     assert scan["stem"][0][1] == base and scan["stem"][1][1] < base
     pruned, masks = prune.prune_global(weights, 0.5)
-    before = train.accuracy(network, pruned, x_test, y_test)
+    before = batched.accuracy(network, pruned, x_test, y_test)
     tuned, history = prune.fine_tune(network, pruned, masks, x_train, y_train, epochs=1, lr=1e-3)
     assert len(history) == 1
     for name, mask in masks.items():
         assert np.all(tuned[name][0][mask == 0] == 0), name
     assert prune.sparsity_of(tuned) == prune.sparsity_of(pruned)
-    assert train.accuracy(network, tuned, x_test, y_test) > before
+    assert batched.accuracy(network, tuned, x_test, y_test) > before

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinyml_course import quantize as Q
-from tinyml_course import trained
+from tinyml_course.compression import quantize as Q
+from tinyml_course.compression import trained
 from tinyml_course.errors import SpecError
 
 

@@ -5,10 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinyml_course.quiz import (TAKEAWAY_QUESTIONS, AnswerFormatError, KeyEntry, QuizState,
-                                QuizWidget, check_choice, get_policy, get_question, grade_bool,
-                                grade_choice, grade_number, parse_answer, parse_bool,
-                                parse_number, score)
+from tinyml_course.quiz import TAKEAWAY_QUESTIONS, AnswerFormatError, KeyEntry, QuizState, QuizWidget, check_choice, get_policy, get_question, grade_bool, grade_choice, grade_number, parse_answer, parse_bool, parse_number, score
 
 ABC = "ABC"
 

@@ -155,7 +155,7 @@ def test_built_wheel_holds_no_key_but_the_weights(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         texts = {name: archive.read(name).decode("utf-8", errors="replace") for name in names}
-    assert "tinyml_course/weights/digits_mbnet.npz" in names
+    assert "tinyml_course/compression/weights/digits_mbnet.npz" in names
     assert not [n for n in names if n.startswith("instructor/") or "takeaway_key" in n]
     leaks = [(name, n) for name, text in texts.items() for n in _key_needles() if n in text]
     assert not leaks, leaks

@@ -11,7 +11,7 @@ import re
 import nbformat
 import pytest
 
-from harness.nbgrader_pipeline import (REPO, Course, run_pipeline, solved_submission,
+from harness.nbgrader_pipeline import (Course, run_pipeline, solved_submission,
                                        untouched_submission, with_solution)
 from harness.instructor import KEY_PATH, load_builder
 from harness.notebooks import execute_notebook

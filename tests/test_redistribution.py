@@ -3,8 +3,8 @@ import pytest
 
 from tinyml_course import build_network
 from tinyml_course.errors import SpecError
-from tinyml_course.redistribution import compare, redistribute
-from tinyml_course.zoo import get_spec
+from tinyml_course.nas.redistribution import compare, redistribute
+from tinyml_course.model.zoo import get_spec
 
 KIB = 1024
 

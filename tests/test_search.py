@@ -4,12 +4,13 @@ import json
 import pytest
 
 from tinyml_course import build_network
-from tinyml_course.devices import get_device
-from tinyml_course.memory import layer_memory, profile
-from tinyml_course.patch_accounting import mac_overhead
-from tinyml_course.schedule import Schedule
-from tinyml_course.search import evaluate, search, split_blocks
-from tinyml_course.zoo import get_spec
+from tinyml_course.model.devices import get_device
+from tinyml_course.memory.conventions import layer_memory
+from tinyml_course.memory.accounting import profile
+from tinyml_course.memory.patch_accounting import mac_overhead
+from tinyml_course.memory.schedule import Schedule
+from tinyml_course.nas.search import evaluate, search, split_blocks
+from tinyml_course.model.zoo import get_spec
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def test_reference_models_on_devices():
 
 def test_search_command(capsys):
     """Does `tinyml-course search` print JSON, and one error line for an unknown device?"""
-    from tinyml_course.cli import main
+    from tinyml_course.cli.main import main
 
     assert main(["search", "--device", "f412", "--candidates", "20", "--seed", "5", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -96,10 +97,10 @@ def test_search_command(capsys):
 def _reference_evaluate(spec, device, index=0, convention="exact", dtype="int8",
                         grids=(2, 3, 4), split_strides=(4, 8, 16)):
     """Every schedule tried in order, each from the library's own profiles: evaluate's contract."""
-    from tinyml_course.memory import flash_bytes, layer_memory
-    from tinyml_course.patch import patch_plan
-    from tinyml_course.patch_accounting import _patch_macs, stage_peak_bytes
-    from tinyml_course.search import Candidate
+    from tinyml_course.memory.conventions import flash_bytes, layer_memory
+    from tinyml_course.memory.patch_plan import patch_plan
+    from tinyml_course.memory.patch_accounting import _patch_macs, stage_peak_bytes
+    from tinyml_course.nas.search import Candidate
 
     device = get_device(device)
     net = build_network(spec)
@@ -151,7 +152,7 @@ def test_evaluate_matches_trying_every_schedule(device, convention, dtype, grids
     """Does the pruned, one-walk-per-split evaluate() pick what trying every schedule picks?"""
     import numpy as np
 
-    from tinyml_course.search import sample_spec
+    from tinyml_course.nas.search import sample_spec
 
     rng = np.random.default_rng(sum(map(ord, device + convention + dtype)) + len(grids))
     specs = [sample_spec(rng) for _ in range(40)]
@@ -169,8 +170,8 @@ def test_layer_sram_is_layer_memory():
     """Are the one-walk per-layer and in-place figures (memory.layer_sram) those of layer_memory?"""
     import numpy as np
 
-    from tinyml_course.memory import layer_sram
-    from tinyml_course.search import sample_spec
+    from tinyml_course.memory.conventions import layer_sram
+    from tinyml_course.nas.search import sample_spec
 
     rng = np.random.default_rng(0)
     nets = [build_network(sample_spec(rng)) for _ in range(10)] + [_nonsquare_network()]
@@ -187,7 +188,7 @@ def test_layer_sram_is_layer_memory():
 
 def _nonsquare_network():
     """A small MBConv-like network on a 3 x 64 x 96 input (every spec network is square)."""
-    from tinyml_course.network import Network, Op, conv_output_size
+    from tinyml_course.model.network import Network, Op, conv_output_size
 
     ops, shape, last = [], (3, 64, 96), "input"
 
@@ -216,8 +217,8 @@ def _nonsquare_network():
 def test_patch_plans_are_patch_plans():
     """Are the plans and MACs of one walk for several grids (patch.patch_plans,
     patch_accounting.grid_stage_macs) those of one patch_plan per grid / _patch_macs?"""
-    from tinyml_course.patch import patch_plan, patch_plans
-    from tinyml_course.patch_accounting import _patch_macs, grid_stage_macs, stage_peak_bytes
+    from tinyml_course.memory.patch_plan import patch_plan, patch_plans
+    from tinyml_course.memory.patch_accounting import _patch_macs, grid_stage_macs, stage_peak_bytes
 
     for net in (build_network(get_spec("mbv2-w0.35")), _nonsquare_network()):
         for split in split_blocks(net, (2, 4, 8, 16)):

@@ -1,12 +1,14 @@
 """numpy training: gradients against finite differences, the batched forward against the executor,
 the digits split, fine-tuning with masks, and the shipped model's held-out accuracy."""
 
+from tinyml_course.compression import train
+from tinyml_course.runtime import batched
 import numpy as np
-import pytest
 
-from tinyml_course import build_network, train, trained
-from tinyml_course.data import load_digits, random_shift
-from tinyml_course.executor import reference_forward
+from tinyml_course import build_network
+from tinyml_course.compression import trained
+from tinyml_course.compression.data import load_digits, random_shift
+from tinyml_course.runtime.executor import reference_forward
 
 # A tiny net with every op kind the digits model uses: odd resolution and a stride-2 stem so the
 # transposed-convolution gradients meet the rows a stride skips; a residual block; pool; linear.
@@ -18,7 +20,7 @@ TINY_SPEC = {"name": "tiny", "resolution": 7, "input_channels": 2,
 
 
 def _loss(network, weights, x, y):
-    return train.cross_entropy(train.forward(network, weights, x), y)[0]
+    return train.cross_entropy(batched.forward(network, weights, x), y)[0]
 
 
 def test_gradients_match_finite_differences(rng):
@@ -28,7 +30,7 @@ def test_gradients_match_finite_differences(rng):
                for k, (w, b) in train.init_weights(network, seed=1).items()}
     x = rng.standard_normal((3, 2, 7, 7))
     y = np.array([0, 2, 1])
-    logits, tensors = train.forward(network, weights, x, keep=True)
+    logits, tensors = batched.forward(network, weights, x, keep=True)
     grads = train.backward(network, weights, tensors, train.cross_entropy(logits, y)[1])
     assert set(grads) == set(weights)
     eps = 1e-6
@@ -51,10 +53,10 @@ def test_batched_forward_equals_executor_per_image(rng):
     network = build_network(TINY_SPEC)
     weights = train.init_weights(network, seed=2)
     x = rng.standard_normal((4, 2, 7, 7)).astype(np.float32)
-    batched = train.forward(network, weights, x)
+    out = batched.forward(network, weights, x)
     for i in range(4):
         single = reference_forward(network, x[i], weights).reshape(-1)
-        np.testing.assert_allclose(batched[i], single, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(out[i], single, rtol=1e-5, atol=1e-5)
 
 
 def test_digits_split_is_fixed_and_stratified():
@@ -102,7 +104,7 @@ def test_shipped_weights_reach_95_percent():
     for op in network:
         if op.weight_shape is not None:
             assert weights[op.name][0].shape == op.weight_shape
-    assert train.accuracy(network, weights, x_test, y_test) >= 0.95
+    assert batched.accuracy(network, weights, x_test, y_test) >= 0.95
     assert trained.WEIGHTS_PATH.stat().st_size < 64 * 1024  # small enough to ship
 
 

@@ -6,8 +6,8 @@ Memory is always counted in bytes; 1 KiB = 1024 bytes, as the MCUNet papers do.
 """
 
 from .errors import SpecError, SRAMOverflowError, TinyMLError, UnknownNameError
-from .network import Network, Op, build_network, load_spec
-from .zoo import ZOO_NAMES, get_network
+from .model.network import Network, Op, build_network, load_spec
+from .model.zoo import ZOO_NAMES, get_network
 
 __all__ = [
     "Network", "Op", "build_network", "load_spec", "get_network", "ZOO_NAMES",

@@ -21,6 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 GATES = []  # (description, scope, function) in registration order
+CHECKED_ROOT = [REPO]  # the repository run_gates is checking (gates get notebooks, not the root)
 
 # scope name -> globs, relative to the repository root
 SCOPES = {
@@ -158,6 +159,27 @@ def step_comments(notebooks):
     return offenders
 
 
+# 2026-11-29: the .ipynb were edited by hand and nothing showed the change in review; they are
+# generated from percent .py sources now, and a stale one fails here.
+@gate("sources: every .ipynb is exactly what tools/build_notebooks.py generates from its .py", scope="all")
+def generated_from_source(notebooks):
+    try:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import build_notebooks
+    except ImportError as err:  # jupytext is in the lab and dev extras
+        return [f"cannot check the notebook sources without jupytext: {err}"]
+    offenders = []
+    for name, _ in notebooks:
+        if not name.startswith(("notebooks/", "assignments/source/")):  # not a course notebook
+            continue
+        source = (CHECKED_ROOT[0] / name).with_suffix(".py")
+        if not source.exists():
+            offenders.append(f"{name}: no percent source {source.name} beside it")
+        elif build_notebooks.out_of_date([source]):
+            offenders.append(f"{name}: differs from {source.name}; run tools/build_notebooks.py")
+    return offenders
+
+
 def find_notebooks(root, scope):
     """Notebook paths of `scope` under `root`: git-tracked or new (not ignored) files when
     `root` is a git checkout, else every matching file. Checkpoints are skipped."""
@@ -196,6 +218,7 @@ def run_gates(root=REPO, paths=None):
     """{gate description: offenders} for the repository at `root` (or only `paths`)."""
     results = {}
     unreadable = []
+    CHECKED_ROOT[0] = Path(root).resolve()
     for description, scope, fn in GATES:
         files = paths if paths is not None else find_notebooks(root, scope)
         notebooks, broken = load(files, root)

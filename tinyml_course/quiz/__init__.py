@@ -7,12 +7,35 @@ The widget (:class:`QuizWidget`, needs ipywidgets) is imported lazily, so gradin
 pull in ipywidgets.
 """
 
-from .answers import AnswerFormatError, format_letters, parse_answer, parse_bool, parse_number
-from .grading import check_bool, check_choice, check_number, grade_bool, grade_choice, grade_number
+from .answers import (
+    AnswerFormatError,
+    format_letters,
+    parse_answer,
+    parse_bool,
+    parse_number,
+)
+from .grading import (
+    check_bool,
+    check_choice,
+    check_number,
+    grade_bool,
+    grade_choice,
+    grade_number,
+)
 from .keys import KEY_ENV_VAR, KEY_RELPATH, KeyEntry, find_key_file, load_key, parse_key
 from .questions import TAKEAWAY_QUESTIONS, Question, get_question
-from .scoring import (ALL_OR_NOTHING, DEFAULT_POLICY, PARTIAL, POLICIES, Score, ScoringPolicy,
-                      get_policy, score, score_bool, score_number)
+from .scoring import (
+    ALL_OR_NOTHING,
+    DEFAULT_POLICY,
+    PARTIAL,
+    POLICIES,
+    Score,
+    ScoringPolicy,
+    get_policy,
+    score,
+    score_bool,
+    score_number,
+)
 from .state import CheckResult, OptionFeedback, QuizState
 
 __all__ = [

@@ -9,7 +9,13 @@ with the reason, and nothing a student writes makes them raise.
 
 from __future__ import annotations
 
-from .answers import AnswerFormatError, format_letters, parse_answer, parse_bool, parse_number
+from .answers import (
+    AnswerFormatError,
+    format_letters,
+    parse_answer,
+    parse_bool,
+    parse_number,
+)
 from .questions import TAKEAWAY_QUESTIONS, Question, get_question
 from .scoring import DEFAULT_POLICY, Score, get_policy, score, score_bool, score_number
 

@@ -27,7 +27,13 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from .answers import AnswerFormatError, format_letters, parse_answer, parse_bool, parse_number
+from .answers import (
+    AnswerFormatError,
+    format_letters,
+    parse_answer,
+    parse_bool,
+    parse_number,
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,153 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Patch-based inference, network redistribution and the memory-constrained search
+#
+# The second half of the lecture (MCUNetV2). Per-layer inference holds a whole feature map in SRAM:
+# the peak is about `2 W H C` bytes at the early, high-resolution layers. Patch-based inference runs
+# those layers on one spatial patch at a time, so only a patch's window is live: about `2 w h C`,
+# with `w h << W H`. The price: neighbouring patches overlap (each needs a halo), so some pixels are
+# computed more than once.
+#
+# Every number here comes from `tinyml_course` (int8 activations, 1 KiB = 1024 bytes, what the papers write as kB).
+
+# %%
+# imports and seeds
+import numpy as np
+from IPython.display import display
+
+from tinyml_course import get_network
+from tinyml_course.runtime.executor import execute
+from tinyml_course.runtime.backend import random_weights
+from tinyml_course.memory.accounting import profile
+from tinyml_course.memory.patch_plan import patch_plan
+from tinyml_course.memory.patch_accounting import mac_overhead
+from tinyml_course.ui.plots.patch import memory_figure, overhead_figure, redistribution_figure, search_figure, windows_figure
+from tinyml_course.nas.redistribution import compare
+from tinyml_course.nas.search import search
+from tinyml_course.ui.widgets.patch import patch_dashboard
+from tinyml_course.model.units import KIB
+from tinyml_course.model.zoo import get_spec
+
+SEED = 0  # weights, input image and search sampler
+
+# %% [markdown]
+# ## The problem: per-layer peak memory
+#
+# MobileNetV2-224 with the depthwise convolutions in place still needs 1372 KiB at block 2's (our `block1`)
+# expansion, far above a 320 KiB STM32F746.
+
+# %%
+# per-layer peak of mobilenetv2 (mcunet convention, depthwise in place)
+net = get_network("mobilenetv2")
+per_layer = profile(net, "in-place", "mcunet")
+print(f"per-layer peak (depthwise in place): {per_layer.peak_sram_bytes / KIB:.1f} KiB at {per_layer.peak_layer.name}")
+
+# %% [markdown]
+# ## Patch windows: receptive fields derived backwards
+#
+# We split the stage from the stem to `block3` (the 28x28x32 stage output, MCUNetV2's "first four
+# blocks"; our block names count from 0) into a 4x4 grid. Each patch writes a 7x7 tile of the stage
+# output. Walking backwards, a k x k convolution with stride s needs input rows
+# `[a*s - p, (b-1)*s - p + k)` for output rows `[a, b)`: the window grows to 75x75 at the input.
+# Border windows are clipped (the red dashed part is zero padding, never stored).
+
+# %%
+# patch windows: 4x4 patches up to block3
+plan = patch_plan(net, "block3", 4)
+for tensor in ("input", "stem", "block1.expand", "block3.project"):
+    w = plan.window(1, 1, tensor)
+    print(f"patch (1, 1) {tensor:>15}: rows {w.r0}..{w.r1}, cols {w.c0}..{w.c1} ({w.h}x{w.w})")
+display(windows_figure(net, "block3", 4, focus=(0, 1)))
+
+# %% [markdown]
+# ## Per-op memory before and after
+#
+# While the patch stage runs, SRAM holds the current patch's windows plus the assembled 28x28x32
+# stage output. The peak moves to the first per-layer block after the split: 171.5 KiB, the paper's
+# "172 kB" (the camera streams the input image, so it is not counted).
+
+# %%
+# per-op memory before and after
+patched = profile(net, "patch", "mcunet", patches=4, split="block3")
+print(f"patch-based peak: {patched.peak_sram_bytes / KIB:.1f} KiB at {patched.peak_layer.name}")
+print(f"input window {patched.extra['patch']['input_window']}, "
+      f"output tile {patched.extra['patch']['output_tile']}")
+display(memory_figure(net, "block3", 4, device="stm32f746"))
+
+# %% [markdown]
+# ## It really runs: patch by patch inside the SRAM arena
+#
+# The executor allocates every window in a simulated SRAM and measures the high-water mark. The output
+# equals per-layer inference, and the measured peak equals the analytic one (`exact` convention).
+
+# %%
+# patch execution inside the arena equals per-layer execution
+small = get_network("mcunet-in1")
+weights = random_weights(small, SEED)
+x = np.random.default_rng(SEED).standard_normal(small.input_shape).astype(np.float32)
+ref = execute(small, x, weights, "per-layer")
+run = execute(small, x, weights, "patch", patches=3, split="block4")
+analytic = profile(small, "patch", "exact", "float32", patches=3, split="block4")
+print(f"max |patch - per-layer| = {np.abs(run.output - ref.output).max():.2e}")
+print(f"measured peak {run.peak_sram_bytes:,} bytes, analytic {analytic.peak_sram_bytes:,} bytes, "
+      f"equal: {run.peak_sram_bytes == analytic.peak_sram_bytes}")
+
+# %% [markdown]
+# ## The price: overlapping windows
+#
+# Computing every patch's full window (naive), the stage costs 129.5M MACs instead of 91.3M (+42%);
+# clipping the windows at the border saves part of it. More patches: less memory, more overlap.
+
+# %%
+# overhead vs number of patches
+cost = mac_overhead(net, "block3", 4)
+print(f"patch stage: {cost.stage_macs / 1e6:.1f}M MACs once, {cost.stage_macs_naive / 1e6:.1f}M "
+      f"naive (+{cost.stage_overhead_naive:.0%}), {cost.stage_macs_clipped / 1e6:.1f}M clipped "
+      f"(+{cost.stage_overhead:.0%})")
+print(f"whole network: +{cost.network_overhead:.1%} clipped, "
+      f"+{cost.network_overhead_naive:.1%} naive")
+display(overhead_figure(net, "block3", grids=range(1, 9)))
+
+# %% [markdown]
+# ## Network redistribution
+#
+# Shrink the receptive field of the patch stage (kernels capped at 3x3, one block fewer before the
+# split) and move the capacity after the split (two more 28x28 blocks), where it runs per layer
+# without overlap: the whole-network overhead falls from about 10% to about 3%.
+
+# %%
+# network redistribution
+before, after = compare(get_spec("mobilenetv2"), 3)
+for label, c in (("original", before), ("redistributed", after)):
+    print(f"{label:>13}: {c.macs / 1e6:.1f}M MACs, overhead +{c.network_overhead:.1%} "
+          f"(naive +{c.network_overhead_naive:.1%}), peak {c.peak_sram_bytes / KIB:.1f} KiB, "
+          f"stage peak {c.stage_peak_bytes / KIB:.1f} KiB, receptive field {c.input_window[0]}")
+display(redistribution_figure([before, after]))
+
+# %% [markdown]
+# ## Co-design: search architectures x schedules
+#
+# For each sampled architecture, the cheapest schedule that fits the device (per-layer, then in-place,
+# then patch grids from the least overlap up); among those that fit, the one with the most MACs.
+
+# %%
+# memory-constrained search on the stm32f746
+result = search("stm32f746", candidates=600, seed=SEED)
+print(result.summary())
+display(search_figure(result))
+
+# %%
+# the patch dashboard: model, split, grid and the highlighted patch
+patch_dashboard()

@@ -1,0 +1,167 @@
+"""The ``tinyml-course`` command line: profile a network's memory, list devices, and more.
+
+Every expected error (bad model name, spec, option, device) exits with status 2 and one line on
+stderr; no traceback.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+from ..compression.int8_convert import convert
+from ..errors import SRAMOverflowError, TinyMLError
+from ..memory.accounting import fit_report, profile
+from ..memory.conventions import CONVENTIONS
+from ..memory.schedule import SCHEDULE_KINDS, Schedule
+from ..model.devices import DEVICES, get_device
+from ..model.network import build_network, load_spec
+from ..model.units import BYTES_PER_ELEMENT, KIB
+from ..model.zoo import ZOO_NAMES, get_network
+from ..runtime.backend import random_weights
+from ..runtime.executor import execute
+from ..runtime.int8 import Int8Backend
+from .args import positive_float, positive_int
+from .compress import add_compress_parser
+from .search import add_search_parser
+
+MEASURE_SEED = 0  # seed of the random weights and input of --measure
+DEFAULT_PATCHES = 4  # --patches: a 4 x 4 grid, as in MCUNetV2 Table 1
+
+
+class UsageError(Exception):
+    """A command-line usage error (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of usage + error
+        raise UsageError(message)
+
+
+def load_network(model, resolution=None, width=None):
+    """A zoo name or a path to a JSON spec (or a JSON string) -> Network."""
+    if model in ZOO_NAMES:
+        return get_network(model, resolution, width)
+    if model.endswith(".json") or model.lstrip().startswith("{"):
+        spec = dict(load_spec(model))
+        if resolution is not None:
+            spec["resolution"] = resolution
+        if width is not None:
+            raise UsageError("--width applies to zoo model 'mobilenetv2' only, not to a JSON spec")
+        return build_network(spec)
+    raise UsageError(f"unknown model {model!r}; use one of {', '.join(ZOO_NAMES)} or a path to a "
+                     f"JSON spec (*.json)")
+
+
+def measure(network, schedule, dtype, capacity=None):
+    """Run the network on random weights and input (seeded) in an arena; return its Execution."""
+    rng = np.random.default_rng(MEASURE_SEED)
+    weights = random_weights(network, rng)
+    x = rng.standard_normal(network.input_shape).astype(np.float32)
+    if dtype == "int8":
+
+        backend = Int8Backend(convert(network, weights, x[np.newaxis]))
+    else:
+        backend = weights
+    return execute(network, x, backend, schedule, capacity=capacity)
+
+
+def cmd_profile(args):
+    network = load_network(args.model, args.resolution, args.width)
+    if args.schedule == "patch":
+        if args.split is None:
+            raise UsageError("--schedule patch needs --split NAME (an op or block, e.g. block3)")
+        schedule = Schedule("patch", args.patches or DEFAULT_PATCHES, args.split, not args.hold_input)
+    elif args.patches is not None or args.split is not None or args.hold_input:
+        raise UsageError("--patches, --split and --hold-input need --schedule patch")
+    else:
+        schedule = Schedule(args.schedule)
+    device = get_device(args.device) if args.device else None
+    prof = profile(network, schedule, args.convention, args.dtype)
+    result = prof.to_json()
+    lines = [prof.table()]
+    if device:
+        report = fit_report(prof, device)
+        result["device"] = {"name": device.name, "sram_bytes": device.sram_bytes,
+                            "flash_bytes": device.flash_bytes, "fits": report.fits,
+                            "sram_fits": report.sram_fits, "flash_fits": report.flash_fits}
+        lines.append(report.describe())
+    if args.measure:
+        try:
+            run = measure(network, schedule, args.dtype, device.sram_bytes if device else None)
+        except SRAMOverflowError as err:
+            result["measured_peak_sram_bytes"] = None
+            result["measured_overflow"] = str(err)
+            lines.append(f"measured: {err}")
+        else:
+            result["measured_peak_sram_bytes"] = int(run.peak_sram_bytes)
+            agree = "agrees with" if run.peak_sram_bytes == prof.peak_sram_bytes else "differs from"
+            lines.append(f"measured peak SRAM in the arena: {run.peak_sram_bytes:,} bytes = "
+                         f"{run.peak_sram_bytes / KIB:.1f} KiB ({agree} the {args.convention} figure)")
+    print(json.dumps(result, indent=2) if args.json else "\n".join(lines))
+    return 0
+
+
+def cmd_devices(args):
+    if args.json:
+        print(json.dumps([{"name": d.name, "title": d.title, "core": d.core, "clock_mhz": d.clock_mhz,
+                           "sram_bytes": d.sram_bytes, "flash_bytes": d.flash_bytes, "note": d.note}
+                          for d in DEVICES.values()], indent=2))
+        return 0
+    print(f"{'name':<28}{'core':<12}{'MHz':>5}{'SRAM KiB':>10}{'Flash KiB':>11}  title")
+    for d in DEVICES.values():
+        print(f"{d.name:<28}{d.core:<12}{d.clock_mhz:>5}{d.sram_bytes // KIB:>10}"
+              f"{d.flash_bytes // KIB:>11}  {d.title}")
+    return 0
+
+
+def build_parser():
+    parser = _Parser(prog="tinyml-course", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("profile", help="per-op SRAM, peak, Flash and MACs of a network")
+    p.add_argument("model", help=f"zoo name ({', '.join(ZOO_NAMES)}) or path to a JSON spec")
+    p.add_argument("--resolution", type=positive_int, help="input resolution in pixels")
+    p.add_argument("--width", type=positive_float, help="width multiplier (mobilenetv2 only)")
+    p.add_argument("--schedule", choices=SCHEDULE_KINDS, default="per-layer")
+    p.add_argument("--patches", type=positive_int,
+                   help=f"n for an n x n patch grid (default {DEFAULT_PATCHES})")
+    p.add_argument("--split", help="last op or block of the patch stage "
+                   "(e.g. block3: MobileNetV2 up to 28x28x32)")
+    p.add_argument("--hold-input", action="store_true",
+                   help="patch schedule: hold the whole input image in SRAM instead of streaming it")
+    p.add_argument("--convention", choices=list(CONVENTIONS), default="exact")
+    p.add_argument("--dtype", choices=list(BYTES_PER_ELEMENT), default="int8")
+    p.add_argument("--device", help="check the fit against a device (see 'tinyml-course devices')")
+    p.add_argument("--measure", action="store_true",
+                   help="also run the network in the SRAM arena and report the measured peak")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_profile)
+
+    d = sub.add_parser("devices", help="list the device catalogue")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(run=cmd_devices)
+
+    add_search_parser(sub)
+    add_compress_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``tinyml-course`` console script; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.run(args)
+    except (UsageError, TinyMLError) as err:
+        print(f"tinyml-course: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `tinyml-course profile ... | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

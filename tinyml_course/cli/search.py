@@ -1,0 +1,57 @@
+"""The ``tinyml-course search`` subcommand (cli.build_parser adds it through add_search_parser).
+
+    tinyml-course search --device stm32f746 [--seed 0] [--candidates 2000] [--max-macs 100]
+                         [--convention exact] [--json] [--all]
+
+Prints the search summary (or one JSON object). Errors (unknown device, bad number) are
+TinyMLErrors or argparse errors, which cli.main turns into one line and exit status 2.
+"""
+
+import json
+import sys
+
+from ..memory.conventions import CONVENTIONS
+from ..model.devices import get_device
+from ..nas.search import search
+from .args import positive_float, positive_int
+
+DEFAULT_CANDIDATES = 2000  # architectures sampled by default: a few seconds
+
+
+def add_search_parser(subparsers):
+    """Add the ``search`` subcommand to an argparse ``subparsers`` object."""
+    p = subparsers.add_parser(
+        "search", help="TinyNAS-style search: architectures x schedules that fit a device")
+    p.add_argument("--device", required=True, help="device name (see 'tinyml-course devices')")
+    p.add_argument("--seed", type=int, default=0, help="seed of the architecture sampler")
+    p.add_argument("--candidates", type=positive_int, default=DEFAULT_CANDIDATES,
+                   help="number of architectures to sample")
+    p.add_argument("--max-macs", type=positive_float, default=None,
+                   help="budget on executed MACs, in millions (a latency proxy)")
+    p.add_argument("--convention", choices=list(CONVENTIONS), default="exact",
+                   help="SRAM counting rule the fit is judged by")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--all", action="store_true", help="with --json: include every candidate")
+    p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    p.set_defaults(run=run_search)
+    return p
+
+
+def run_search(args):
+    """Run the search for parsed ``args``; print the result; return the exit status (0)."""
+
+    device = get_device(args.device)  # UnknownNameError before any work
+    max_macs = None if args.max_macs is None else args.max_macs * 1e6
+    result = search(device, args.candidates, args.seed, convention=args.convention,
+                    max_macs=max_macs, progress=args.progress)
+    if args.json:
+        print(json.dumps(result.to_json(with_candidates=args.all)))
+    else:
+        print(result.summary())
+    sys.stdout.flush()
+    return 0
+
+
+def patch_json_extra(profile):
+    """Extra keys of a patch profile's JSON: already in ``profile.to_json()`` under 'patch'."""
+    return dict(profile.extra)

@@ -1,0 +1,233 @@
+"""Pruning: fine-grained (magnitude) and channel pruning, their sensitivity, fine-tuning, Flash cost.
+
+Weights are the executor's dict {op name: (weight, bias)} (float32); nothing is mutated in place.
+
+* Fine-grained magnitude pruning zeroes the weights of smallest |w|. ``magnitude_mask`` hits the
+  requested sparsity exactly: round(sparsity * n) zeros (ties broken by position, lowest first).
+  Per layer, every layer gets that sparsity; global, one threshold over all the pruned layers, so
+  layers with many small weights lose more.
+* Which layers: by default only the matrices, the 1x1 (pointwise) convolutions and the classifier
+  (``default_layers``): they hold ~80% of this model's weights. The stem and the depthwise 3x3
+  kernels have few weights each (9 per channel) and every one matters -- the sensitivity scan
+  shows a 50% cut of ``block0.dw`` alone costs tens of points -- so, as practitioners do, they are
+  left dense; pass ``layers=list(weights)`` to prune them too. Sparsity is then the share of zeros
+  among the pruned layers' weights (``sparsity_of(w, layers)``); the whole model's is lower.
+* Magnitude only ranks weights that training has shaped: the shipped model is trained with weight
+  decay (``trained.TRAIN_WEIGHT_DECAY``), and a pruned model needs a few epochs of fine-tuning
+  with its masks kept (``fine_tune``: Adam, lr 1e-2 with cosine decay, 3 epochs).
+* Channel pruning removes whole intermediate channels of MBConv blocks (the expanded channels
+  between the 1x1 expansion, the depthwise and the 1x1 projection). The importance of channel c is
+  the L1 or L2 norm of the expansion's output filter c, ``||W_expand[c, :]||`` (Li et al., 2017,
+  "Pruning Filters for Efficient ConvNets"). Removing it deletes row c of the expansion weight and
+  bias, channel c of the depthwise weight and bias, and column c of the projection weight: the
+  network really gets narrower, its activations too. Block outputs stay (residual adds tie them).
+* Zeros do not shrink activations: only channel pruning lowers peak SRAM.
+
+Sparse Flash formats (bytes; values at ``value_bits`` each):
+  dense   n * value_bits / 8
+  bitmask nnz * value_bits / 8 + ceil(n / 8)                 (1 bit per weight says zero or not)
+  csr     nnz * (value_bits / 8 + INDEX_BYTES) + (rows + 1) * POINTER_BYTES
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from ..errors import SpecError
+from ..runtime.batched import accuracy
+from .train import Adam, fit
+
+INDEX_BYTES = 1  # CSR column index: uint8 (every row of this package's weights has <= 256 columns)
+POINTER_BYTES = 2  # CSR row pointer: uint16
+BIAS_BITS = 32  # biases stay dense float32 / int32
+PRUNABLE = ("conv", "dwconv", "pwconv", "linear")
+SPARSE_FORMATS = ("dense", "bitmask", "csr")
+
+
+def check_sparsity(sparsity):
+    """Return ``sparsity`` if it is a number in [0, 1); raise SpecError otherwise."""
+    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)) or not 0 <= sparsity < 1:
+        raise SpecError(f"sparsity must be a number in [0, 1), got {sparsity!r}")
+    return float(sparsity)
+
+
+def magnitude_mask(w, sparsity):
+    """0/1 mask (float32, w's shape) keeping the largest |w|; exactly round(sparsity * w.size) zeros."""
+    sparsity = check_sparsity(sparsity)
+    n_zero = int(round(sparsity * w.size))
+    order = np.argsort(np.abs(w).ravel(), kind="stable")  # smallest first, ties by position
+    mask = np.ones(w.size, np.float32)
+    mask[order[:n_zero]] = 0
+    return mask.reshape(w.shape)
+
+
+def _apply(weights, masks):
+    return {name: ((w * masks[name]).astype(np.float32), b) if name in masks else (w, b)
+            for name, (w, b) in weights.items()}
+
+
+def default_layers(weights):
+    """Names of the layers pruned by default: 2-D weights (Cout, Cin), i.e. 1x1 convs and linear."""
+    return [name for name, (w, _) in weights.items() if w.ndim == 2]
+
+
+def prune_per_layer(weights, sparsity, layers=None):
+    """Magnitude-prune each layer to ``sparsity`` (a number, or {op name: number}).
+
+    layers: the op names to prune (default ``default_layers``: 1x1 convs and linear; a dict
+    sparsity names its own layers). Returns (pruned weights, masks).
+    """
+    layers = list(sparsity) if isinstance(sparsity, dict) else (layers or default_layers(weights))
+    masks = {name: magnitude_mask(weights[name][0],
+                                  sparsity[name] if isinstance(sparsity, dict) else sparsity)
+             for name in layers}
+    return _apply(weights, masks), masks
+
+
+def prune_global(weights, sparsity, layers=None):
+    """Magnitude-prune with ONE threshold over all ``layers`` (default ``default_layers``: 1x1 convs
+    and linear): exactly round(sparsity * their weights) zeros in total. Returns (pruned weights, masks)."""
+    layers = layers or default_layers(weights)
+    flat = np.concatenate([weights[name][0].ravel() for name in layers])
+    mask = magnitude_mask(flat, sparsity)
+    masks, start = {}, 0
+    for name in layers:
+        w = weights[name][0]
+        masks[name] = mask[start:start + w.size].reshape(w.shape)
+        start += w.size
+    return _apply(weights, masks), masks
+
+
+def sparsity_of(weights, layers=None):
+    """Share of zero weights (biases not counted) over ``layers`` (default all)."""
+    layers = layers or list(weights)
+    zeros = sum(int((weights[n][0] == 0).sum()) for n in layers)
+    return zeros / sum(weights[n][0].size for n in layers)
+
+
+# ---------------------------------------------------------------- Flash of sparse weights
+
+def weight_storage_bytes(w, fmt="dense", value_bits=32):
+    """Flash bytes of one weight tensor in format 'dense', 'bitmask' or 'csr' (see module doc)."""
+    n, nnz = w.size, int(np.count_nonzero(w))
+    if fmt == "dense":
+        return math.ceil(n * value_bits / 8)
+    if fmt == "bitmask":
+        return math.ceil(nnz * value_bits / 8) + math.ceil(n / 8)
+    if fmt == "csr":
+        rows = w.shape[0]
+        return math.ceil(nnz * value_bits / 8) + nnz * INDEX_BYTES + (rows + 1) * POINTER_BYTES
+    raise SpecError(f"unknown sparse format {fmt!r}; use one of {', '.join(SPARSE_FORMATS)}")
+
+
+def model_flash_bytes(weights, fmt="dense", value_bits=32):
+    """Flash bytes of a whole model: weights in ``fmt`` at ``value_bits``, biases dense 32-bit."""
+    return sum(weight_storage_bytes(w, fmt, value_bits) + b.size * BIAS_BITS // 8
+               for w, b in weights.values())
+
+
+def best_format(weights, value_bits=32):
+    """(format, bytes) of the smallest storage of the model among SPARSE_FORMATS."""
+    sizes = {fmt: model_flash_bytes(weights, fmt, value_bits) for fmt in SPARSE_FORMATS}
+    fmt = min(sizes, key=sizes.get)
+    return fmt, sizes[fmt]
+
+
+# ---------------------------------------------------------------- channel pruning
+
+def channel_importance(weight, norm="l2"):
+    """Importance of each output channel of ``weight`` (axis 0): its L1 or L2 norm, (Cout,) float64."""
+    flat = np.asarray(weight, np.float64).reshape(weight.shape[0], -1)  # (Cout, rest)
+    if norm == "l1":
+        return np.abs(flat).sum(axis=1)
+    if norm == "l2":
+        return np.sqrt((flat ** 2).sum(axis=1))
+    raise SpecError(f"unknown norm {norm!r}; use 'l1' or 'l2'")
+
+
+def channels_to_keep(weight, ratio, norm="l2"):
+    """Sorted indices of the channels kept when removing round(ratio * C) of least importance.
+
+    At least one channel is always kept. Ties: the lower index is removed first.
+    """
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio < 1:
+        raise SpecError(f"channel pruning ratio must be a number in [0, 1), got {ratio!r}")
+    c = weight.shape[0]
+    n_remove = min(int(round(ratio * c)), c - 1)
+    order = np.argsort(channel_importance(weight, norm), kind="stable")
+    return np.sort(order[n_remove:])
+
+
+def channel_prune(network, weights, ratio, norm="l2", blocks=None):
+    """Remove ``ratio`` of the expanded channels of every MBConv block with an expansion.
+
+    blocks: block indices to prune (default all that have an expansion). Returns
+    (new Network, new weights dict); the input network and weights are left untouched.
+    """
+    by_block = network.blocks()
+    new_ops, new_weights, keep_of = [], dict(weights), {}
+    for index, ops in by_block.items():
+        kinds = [op.name.rsplit(".", 1)[1] for op in ops]
+        if "expand" in kinds and (blocks is None or index in blocks):
+            expand = ops[kinds.index("expand")]
+            keep_of[index] = channels_to_keep(weights[expand.name][0], ratio, norm)
+    for op in network.ops:
+        keep = keep_of.get(op.block)
+        role = op.name.rsplit(".", 1)[-1]
+        if keep is None or role not in ("expand", "dw", "project"):
+            new_ops.append(op)
+            continue
+        w, b = weights[op.name]
+        c, h, wd = op.out_shape
+        if role == "expand":
+            new_ops.append(dataclasses.replace(op, out_shape=(len(keep), h, wd)))
+            new_weights[op.name] = (w[keep].copy(), b[keep].copy())
+        elif role == "dw":
+            new_ops.append(dataclasses.replace(op, in_shape=(len(keep),) + op.in_shape[1:],
+                                               out_shape=(len(keep), h, wd)))
+            new_weights[op.name] = (w[keep].copy(), b[keep].copy())
+        else:  # project: drop input columns
+            new_ops.append(dataclasses.replace(op, in_shape=(len(keep),) + op.in_shape[1:]))
+            new_weights[op.name] = (w[:, keep].copy(), b.copy())
+    name = f"{network.name}-cp{round(100 * ratio)}"
+    return network.with_ops(new_ops, name=name), new_weights
+
+
+# ---------------------------------------------------------------- sensitivity and fine-tuning
+
+def sensitivity_scan(network, weights, x, y, sparsities=(0.25, 0.5, 0.75, 0.9), layers=None):
+    """Accuracy when pruning ONE layer at a time: {op name: [(sparsity, accuracy), ...]}.
+
+    Layers: default every op with weights. x, y: evaluation images (N, C, H, W) and labels.
+    """
+
+    layers = layers or list(weights)
+    scan = {}
+    for name in layers:
+        scan[name] = []
+        for s in sparsities:
+            pruned, _ = prune_per_layer(weights, {name: s})
+            scan[name].append((s, accuracy(network, pruned, x, y)))
+    return scan
+
+
+FINETUNE_EPOCHS = 3  # passes over the 1347 training images (about 5 s each on 2 cores)
+FINETUNE_LR = 1e-2  # Adam, cosine decay to 0
+
+
+def fine_tune(network, weights, masks, x, y, epochs=FINETUNE_EPOCHS, lr=FINETUNE_LR, seed=0,
+              **fit_options):
+    """Train a pruned model a few epochs with its masks kept (pruned weights stay 0).
+
+    Measured on the shipped model (held-out, float 98.9%), 3 epochs at lr 1e-2: 50% / 70% / 80%
+    of the 1x1 and linear weights 98.0% / 96.7% / 93.8% (80% at lr 3e-3: 89.6%); 25% / 50% of
+    the expanded channels 98.0% / 96.7%. Without fine-tuning: 91.6%, 42.9%, 30.2%, 80.9%, 53.3%.
+
+    Returns (fine-tuned weights, history); ``weights`` itself is left untouched.
+    """
+
+    tuned = {name: (w.copy(), b.copy()) for name, (w, b) in weights.items()}
+    history = fit(network, tuned, x, y, epochs=epochs, optimizer=Adam(lr=lr), seed=seed,
+                  masks=masks, **fit_options)
+    return tuned, history

@@ -1,0 +1,219 @@
+"""Training in numpy: backward pass of every op kind, cross-entropy, Adam(W), and ``fit``.
+
+The forward pass is ``runtime.batched.forward``; this module adds the gradients (checked against
+finite differences in the tests), the optimizer and the training loop used by ``scripts/train_digits.py``
+and by pruning's fine-tuning.
+"""
+
+import time
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..runtime import kernels
+from ..runtime.batched import accuracy, forward
+
+WEIGHT_OPS = ("conv", "dwconv", "pwconv", "linear")
+
+
+def init_weights(network, seed=0):
+    """He-normal weights and zero biases for every op with weights (float32)."""
+    rng = np.random.default_rng(seed)
+    weights = {}
+    for op in network:
+        if op.weight_shape is None:
+            continue
+        fan_in = op.weight_count // op.out_shape[0]
+        std = np.sqrt(2.0 / fan_in)
+        weights[op.name] = ((rng.standard_normal(op.weight_shape) * std).astype(np.float32),
+                            np.zeros(op.bias_count, np.float32))
+    return weights
+
+
+# ---------------------------------------------------------------- forward
+
+def cross_entropy(logits, y):
+    """Mean softmax cross-entropy and its gradient. logits: (N, K); y: (N,) -> (loss, dlogits)."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    n = len(y)
+    loss = float(-np.log(p[np.arange(n), y] + 1e-12).mean())
+    p[np.arange(n), y] -= 1
+    return loss, (p / n).astype(np.float32)
+
+
+def _act_grad(dy, y, act):
+    """Gradient through a fused activation, from its output y."""
+    if act == "relu":
+        return dy * (y > 0)
+    if act == "relu6":
+        return dy * ((y > 0) & (y < 6))
+    return dy
+
+
+def _batch_windows(x, kernel, stride, padding):
+    """k x k windows of a padded batch: (N, C, H, W) -> (N, C, Ho, Wo, k, k) view."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    return sliding_window_view(x, (kernel, kernel), axis=(2, 3))[:, :, ::stride, ::stride]
+
+
+def _dilate_pad(dy, op):
+    """Output gradient spread for the transposed convolution: (N, C, Ho, Wo) -> (N, C, H', W').
+
+    Insert stride-1 zeros between rows/columns, pad k-1-p around, plus the rows/columns the forward
+    stride skipped at the bottom/right, so a valid k x k convolution gives back (H, W).
+    """
+    n, c, ho, wo = dy.shape
+    s, k, p = op.stride, op.kernel, op.padding
+    h, w = op.in_shape[1:]
+    d = np.zeros((n, c, (ho - 1) * s + 1, (wo - 1) * s + 1), dy.dtype)
+    d[:, :, ::s, ::s] = dy
+    extra_h, extra_w = (h + 2 * p - k) % s, (w + 2 * p - k) % s
+    return np.pad(d, ((0, 0), (0, 0), (k - 1 - p, k - 1 - p + extra_h), (k - 1 - p, k - 1 - p + extra_w)))
+
+
+def op_backward(op, inputs, y, dy, weights, need_dx=True):
+    """Gradients of one op: (dx list per input or None, (dweight, dbias) or None)."""
+    dy = _act_grad(dy, y, op.act)
+    x = inputs[0]
+    n, c, h, w = x.shape
+    if op.kind in WEIGHT_OPS:
+        wt = weights[op.name][0]
+        dx, dw = _weight_op_backward(op, x, dy, wt, need_dx)
+        return dx, (dw, dy.sum(axis=(0, 2, 3)))
+    if op.kind == "add":
+        return [dy, dy], None
+    if op.kind == "pool":
+        return [np.broadcast_to(dy / (h * w), x.shape)], None
+    raise ValueError(f"op {op.name!r}: unknown kind {op.kind!r}")
+
+
+def _weight_op_backward(op, x, dy, wt, need_dx):
+    """(dx list or None, dweight) of a conv, dwconv, pwconv or linear op (activation already undone)."""
+    n, c, h, w = x.shape
+    if op.kind == "conv":
+        win = _batch_windows(x, op.kernel, op.stride, op.padding)  # (N, Cin, Ho, Wo, k, k)
+        dw = np.einsum("nohw,nchwij->ocij", dy, win, optimize=True)
+        if not need_dx:
+            return None, dw
+        flipped = wt[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (Cin, Cout, k, k)
+        d = _dilate_pad(dy, op)
+        return [np.stack([kernels.conv2d(di, np.ascontiguousarray(flipped)) for di in d])], dw
+    if op.kind == "dwconv":
+        win = _batch_windows(x, op.kernel, op.stride, op.padding)  # (N, C, Ho, Wo, k, k)
+        dw = np.einsum("nchw,nchwij->cij", dy, win, optimize=True)
+        if not need_dx:
+            return None, dw
+        d = _dilate_pad(dy, op)
+        flipped = np.tile(wt[:, ::-1, ::-1], (n, 1, 1))  # (N*C, k, k)
+        dx = kernels.depthwise_conv2d(d.reshape(n * c, *d.shape[2:]), flipped)
+        return [dx.reshape(n, c, h, w)], dw
+    # pwconv and linear: a matrix product over the folded batch and spatial axes
+    x2 = x.transpose(1, 0, 2, 3).reshape(c, -1)  # (Cin, N*H*W)
+    dy2 = dy.transpose(1, 0, 2, 3).reshape(dy.shape[1], -1)  # (Cout, N*H*W)
+    dw = dy2 @ x2.T
+    if not need_dx:
+        return None, dw
+    dx = (wt.T @ dy2).reshape(c, n, h, w).transpose(1, 0, 2, 3)
+    return [dx], dw
+
+
+def backward(network, weights, tensors, dlogits):
+    """Parameter gradients of a batch, given forward tensors (keep=True) and dL/dlogits (N, K)."""
+    grads = {}
+    dt = {network.ops[-1].name: dlogits.reshape(tensors[network.ops[-1].name].shape)}
+    for op in reversed(network.ops):
+        dy = dt.pop(op.name, None)
+        if dy is None:
+            continue
+        need_dx = any(t != "input" for t in op.inputs)
+        dxs, grad = op_backward(op, [tensors[t] for t in op.inputs], tensors[op.name], dy, weights,
+                             need_dx)
+        if grad is not None:
+            grads[op.name] = grad
+        for name, dx in zip(op.inputs, dxs or []):
+            if name != "input":
+                dt[name] = dt[name] + dx if name in dt else dx
+    return grads
+
+
+# ---------------------------------------------------------------- optimizers
+
+def _params(weights, grads):
+    """(key, parameter array, gradient) for every weight and bias that has a gradient."""
+    for name, pair in grads.items():
+        for i, g in enumerate(pair):
+            yield (name, i), weights[name][i], g
+
+
+class SGD:
+    """Plain SGD with momentum; ``step`` updates the weight arrays in place."""
+
+    def __init__(self, lr=0.05, momentum=0.9):
+        self.lr, self.momentum, self.v = lr, momentum, {}
+
+    def step(self, weights, grads):
+        for key, p, g in _params(weights, grads):
+            self.v[key] = self.v.get(key, 0.0) * self.momentum + g
+            p -= (self.lr * self.v[key]).astype(p.dtype)
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015) with optional decoupled weight decay; updates arrays in place."""
+
+    def __init__(self, lr=3e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        self.lr, self.b1, self.b2, self.eps, self.wd = lr, betas[0], betas[1], eps, weight_decay
+        self.m, self.v, self.t = {}, {}, 0
+
+    def step(self, weights, grads):
+        self.t += 1
+        for key, p, g in _params(weights, grads):
+            self.m[key] = self.b1 * self.m.get(key, 0.0) + (1 - self.b1) * g
+            self.v[key] = self.b2 * self.v.get(key, 0.0) + (1 - self.b2) * g * g
+            m_hat = self.m[key] / (1 - self.b1 ** self.t)
+            v_hat = self.v[key] / (1 - self.b2 ** self.t)
+            p -= (self.lr * (m_hat / (np.sqrt(v_hat) + self.eps) + self.wd * p)).astype(p.dtype)
+
+
+def fit(network, weights, x, y, epochs=10, batch_size=64, optimizer=None, seed=0, masks=None,
+        augment=None, cosine=True, x_val=None, y_val=None, verbose=False):
+    """Train ``weights`` (updated in place) with mini-batches; return a history list of dicts.
+
+    masks: optional {op name: 0/1 array of the weight's shape}; masked weights are zeroed after every step, so a
+    pruned model keeps its sparsity while it is fine-tuned. augment(batch, rng) -> batch is applied
+    to every training batch (e.g. ``data.random_shift``). cosine: decay the optimizer's learning
+    rate along a half cosine to 0 over the epochs. Each history entry has 'epoch',
+    'loss', 'seconds' and, with x_val, 'val_accuracy'.
+    """
+    optimizer = optimizer or Adam()
+    rng = np.random.default_rng(seed)
+    masks = masks or {}
+    history, base_lr = [], optimizer.lr
+    steps_per_epoch = -(-len(x) // batch_size)
+    for epoch in range(epochs):
+        start, losses = time.perf_counter(), []
+        order = rng.permutation(len(x))
+        for step, i in enumerate(range(0, len(x), batch_size)):
+            if cosine:
+                progress = (epoch * steps_per_epoch + step) / (epochs * steps_per_epoch)
+                optimizer.lr = base_lr * 0.5 * (1 + np.cos(np.pi * progress))
+            idx = order[i:i + batch_size]
+            batch = x[idx] if augment is None else augment(x[idx], rng)
+            logits, tensors = forward(network, weights, batch, keep=True)
+            loss, dlogits = cross_entropy(logits, y[idx])
+            grads = backward(network, weights, tensors, dlogits)
+            optimizer.step(weights, grads)
+            for name, mask in masks.items():
+                weights[name][0][...] *= mask
+            losses.append(loss)
+        entry = {"epoch": epoch + 1, "loss": float(np.mean(losses)),
+                 "seconds": time.perf_counter() - start}
+        if x_val is not None:
+            entry["val_accuracy"] = accuracy(network, weights, x_val, y_val)
+        history.append(entry)
+        if verbose:
+            print(", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                            for k, v in entry.items()))
+    optimizer.lr = base_lr
+    return history

@@ -1,0 +1,150 @@
+"""Peak SRAM, Flash and fit of a whole network: ``profile``, ``fits``, ``fit_report``.
+
+``profile`` walks a network's ops under a schedule and a convention (``conventions.py`` says which
+tensors an op holds), and returns a ``MemoryProfile``: per-op SRAM, the peak (the largest per-op
+figure), Flash (weights and biases), MACs and parameters. Every figure is in bytes; KiB = 1024.
+"""
+
+from dataclasses import dataclass, field
+
+from ..model.devices import get_device
+from ..model.units import BIAS_BYTES, KIB, bytes_per_element, check_dtype
+from .conventions import get_convention, layer_memory, totals
+from .patch_accounting import patch_layer_memory, table_notes
+from .schedule import as_schedule
+
+
+@dataclass
+class MemoryProfile:
+    """The per-op SRAM of a network under a schedule and convention, its Flash, MACs and params."""
+
+    network: str
+    schedule: str
+    convention: str
+    dtype: str
+    layers: list
+    flash_bytes: int
+    macs: int
+    params: int
+    extra: dict = field(default_factory=dict)  # schedule-specific figures (e.g. patch overhead)
+
+    @property
+    def peak_layer(self):
+        """The LayerMemory with the largest SRAM (the first one if tied)."""
+        return max(self.layers, key=lambda layer: layer.sram_bytes)
+
+    @property
+    def peak_sram_bytes(self):
+        return self.peak_layer.sram_bytes
+
+    def table(self):
+        """A readable per-op table (KiB = 1024 bytes) with the peak marked."""
+        peak = self.peak_layer.name
+        lines = [f"{self.network}: schedule {self.schedule}, convention {self.convention}, "
+                 f"{self.dtype} activations ({bytes_per_element(self.dtype)} byte(s) each)",
+                 f"{'op':<22}{'kind':<8}{'input (C,H,W)':<17}{'output (C,H,W)':<17}"
+                 f"{'SRAM KiB':>10}{'MACs':>12}"]
+        headings, marks = {}, {}
+        if "patch" in self.extra:  # which patch the stage rows show, what their MACs count
+            headings, marks = table_notes(self.extra["patch"])
+        for index, layer in enumerate(self.layers):
+            mark = marks.get(index, "") + ("  <- peak" if layer.name == peak else "")
+            if index in headings:
+                lines.append(headings[index])
+            lines.append(f"{layer.name:<22}{layer.op:<8}{_shape(layer.input_shape):<17}"
+                         f"{_shape(layer.output_shape):<17}{layer.sram_bytes / KIB:>10.1f}"
+                         f"{layer.macs:>12,}{mark}")
+        lines.append(f"peak SRAM {self.peak_sram_bytes:,} bytes = {self.peak_sram_bytes / KIB:.1f} KiB "
+                     f"at {peak}; Flash {self.flash_bytes:,} bytes = {self.flash_bytes / KIB:.1f} KiB "
+                     f"(weights {self.dtype}, biases {8 * BIAS_BYTES[self.dtype]}-bit); "
+                     f"MACs {self.macs / 1e6:.1f}M; params {self.params / 1e6:.2f}M")
+        return "\n".join(lines)
+
+    def to_json(self):
+        """A JSON-ready dict: peak_sram_bytes, flash_bytes, macs, params (ints), layers, ..."""
+        return {
+            "network": self.network, "schedule": self.schedule, "convention": self.convention,
+            "dtype": self.dtype, "peak_sram_bytes": int(self.peak_sram_bytes),
+            "peak_layer": self.peak_layer.name, "flash_bytes": int(self.flash_bytes),
+            "macs": int(self.macs), "params": int(self.params),
+            "layers": [{"name": l.name, "op": l.op, "input_shape": list(l.input_shape),
+                        "output_shape": list(l.output_shape), "sram_bytes": int(l.sram_bytes),
+                        "macs": int(l.macs), "breakdown": {k: int(v) for k, v in l.breakdown.items()}}
+                       for l in self.layers],
+            **self.extra,
+        }
+
+
+def _shape(shape):
+    return "x".join(str(d) for d in shape)
+
+
+def profile(network, schedule="per-layer", convention="exact", dtype="int8", **schedule_options):
+    """Per-op SRAM, peak, Flash, MACs and params of ``network`` (bytes; int8 by default).
+
+    schedule: 'per-layer', 'in-place' or 'patch' (with patches=, split=, stream_input=), or a
+    Schedule. Raises UnknownNameError for an unknown schedule, convention or dtype.
+    """
+    schedule = as_schedule(schedule, **schedule_options)
+    dtype = check_dtype(dtype)
+    convention = get_convention(convention)
+    extra = {}
+    if schedule.kind == "patch":
+        layers, extra = patch_layer_memory(network, schedule, convention, dtype)
+    else:
+        layers = layer_memory(network, range(len(network.ops)), convention, dtype,
+                              schedule.inplace_depthwise)
+    return MemoryProfile(network.name, str(schedule), convention.name, dtype, layers,
+                         *totals(network, dtype), extra)
+
+
+@dataclass
+class FitReport:
+    """Whether a network fits a device; every figure in bytes. Margins are limit - need."""
+
+    device: str
+    sram_bytes: int
+    sram_limit: int
+    flash_bytes: int
+    flash_limit: int
+
+    @property
+    def sram_fits(self):
+        return self.sram_bytes <= self.sram_limit
+
+    @property
+    def flash_fits(self):
+        return self.flash_bytes <= self.flash_limit
+
+    @property
+    def fits(self):
+        return self.sram_fits and self.flash_fits
+
+    def __bool__(self):
+        return self.fits
+
+    def describe(self):
+        """One line per memory: e.g. 'SRAM: needs 325.0 KiB of 256.0 KiB: misses by 69.0 KiB'."""
+        def line(kind, need, limit):
+            verdict = (f"fits with {(limit - need) / KIB:.1f} KiB to spare" if need <= limit
+                       else f"misses by {(need - limit) / KIB:.1f} KiB")
+            return f"{kind}: needs {need / KIB:.1f} KiB of {limit / KIB:.1f} KiB: {verdict}"
+        return "\n".join([f"{self.device}: {'fits' if self.fits else 'does NOT fit'}",
+                          line("SRAM", self.sram_bytes, self.sram_limit),
+                          line("Flash", self.flash_bytes, self.flash_limit)])
+
+
+def fits(network, device, schedule="per-layer", convention="exact", dtype="int8", **schedule_options):
+    """Check SRAM (peak activations) and Flash (weights) of ``network`` against ``device``.
+
+    device: a name from the catalogue (devices.get_device) or a Device. Returns a FitReport.
+    """
+
+    return fit_report(profile(network, schedule, convention, dtype, **schedule_options),
+                      get_device(device))
+
+
+def fit_report(prof, device):
+    """The FitReport of an already computed MemoryProfile against a Device."""
+    return FitReport(device.name, prof.peak_sram_bytes, device.sram_bytes, prof.flash_bytes,
+                     device.flash_bytes)

@@ -1,0 +1,54 @@
+"""The device catalogue: the microcontrollers of the lecture and the MCUNet papers.
+
+From ``../shared/reference/devices.md``. SRAM and Flash are in bytes (1 KB = 1024 bytes,
+1 MB = 1024 KB, as the papers count).
+"""
+
+from dataclasses import dataclass
+
+from ..errors import UnknownNameError
+from .units import KIB, MIB
+
+
+@dataclass(frozen=True)
+class Device:
+    """One microcontroller: ``sram_bytes`` and ``flash_bytes`` usable by the model, in bytes."""
+
+    name: str
+    title: str
+    core: str
+    clock_mhz: int
+    sram_bytes: int
+    flash_bytes: int
+    note: str = ""
+
+
+DEVICES = {d.name: d for d in [
+    Device("arduino-nano-33-ble-sense", "Arduino Nano 33 BLE Sense (nRF52840)", "Cortex-M4F", 64,
+           256 * KIB, 1 * MIB),
+    Device("stm32f412", "STM32F412", "Cortex-M4F", 100, 256 * KIB, 1 * MIB),
+    Device("stm32f746", "STM32F746 (STM32F746G-DISCO, the MCUNet/TinyEngine reference board)",
+           "Cortex-M7", 216, 320 * KIB, 1 * MIB),
+    Device("stm32f765", "STM32F765", "Cortex-M7", 216, 512 * KIB, 1 * MIB,
+           "1 MB of Flash used in the paper (the chip has up to 2 MB)"),
+    Device("stm32h743", "STM32H743", "Cortex-M7", 480, 512 * KIB, 2 * MIB,
+           "512 KB of SRAM used by the papers (the chip has about 1 MB in several banks)"),
+]}
+
+ALIASES = {"nano33": "arduino-nano-33-ble-sense", "nano-33-ble-sense": "arduino-nano-33-ble-sense",
+           "arduino": "arduino-nano-33-ble-sense", "nrf52840": "arduino-nano-33-ble-sense",
+           "f412": "stm32f412", "f746": "stm32f746", "f765": "stm32f765", "h743": "stm32h743"}
+
+
+def get_device(name):
+    """The Device called ``name`` (case-insensitive; short aliases such as 'f746' work).
+
+    Raises UnknownNameError listing the catalogue otherwise. A Device passes through unchanged.
+    """
+    if isinstance(name, Device):
+        return name
+    key = str(name).strip().lower().replace("_", "-").replace(" ", "-")
+    key = ALIASES.get(key, key)
+    if key not in DEVICES:
+        raise UnknownNameError(f"unknown device {name!r}; known devices: {', '.join(DEVICES)}")
+    return DEVICES[key]

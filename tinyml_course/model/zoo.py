@@ -1,0 +1,106 @@
+"""The model zoo: MobileNetV2 at any width and resolution, and the MCUNet papers' reference networks.
+
+Configurations are those of ``../shared/reference/architectures.md``.
+"""
+
+from ..errors import SpecError, UnknownNameError
+from .network import build_network
+
+# MobileNetV2 inverted-residual settings: (expand t, out c, repeats n, first stride s)
+MOBILENETV2_SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                        (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+
+
+def make_divisible(value, divisor=8):
+    """Round a channel count to a multiple of ``divisor`` (never below it, never 10% below value).
+
+    The rule of the MobileNetV2 reference implementation.
+    """
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * value:
+        rounded += divisor
+    return rounded
+
+
+def mobilenetv2_spec(width=1.0, resolution=224, classes=1000):
+    """Spec of MobileNetV2 with width multiplier ``width`` at ``resolution`` (pixels, >= 32).
+
+    Every channel count, the feature-mix included, is scaled and rounded by make_divisible.
+    Resolutions that are not multiples of 16 are accepted; feature maps then round down
+    (size formula (H + 2p - k) // s + 1), as in PyTorch.
+    """
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 4:
+        raise SpecError(f"width multiplier must be a number in (0, 4], got {width!r}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 32:
+        raise SpecError(f"resolution must be an integer >= 32, got {resolution!r}")
+    blocks = []
+    for expand, out, repeats, stride in MOBILENETV2_SETTINGS:
+        for r in range(repeats):
+            blocks.append({"kernel": 3, "expand": expand, "out": make_divisible(out * width),
+                           "stride": stride if r == 0 else 1})
+    name = "mobilenetv2" if width == 1.0 else f"mobilenetv2-w{width:g}"
+    return {"name": name, "resolution": resolution, "input_channels": 3,
+            "stem": {"kernel": 3, "stride": 2, "out": make_divisible(32 * width)},
+            "blocks": blocks, "feature_mix": make_divisible(1280 * width), "classes": classes}
+
+
+def _mbconv_spec(name, resolution, stem_out, rows, feature_mix):
+    blocks = [{"kernel": k, "expand": e, "out": o, "stride": s} for k, e, o, s in rows]
+    return {"name": name, "resolution": resolution, "input_channels": 3,
+            "stem": {"kernel": 3, "stride": 2, "out": stem_out}, "blocks": blocks,
+            "feature_mix": feature_mix, "classes": 1000}
+
+
+# Rows: (kernel, expand, out, stride), copied from architectures.md.
+_REFERENCE = {
+    "proxyless-w0.3": (176, 16, 384, [
+        (3, 1, 8, 1), (5, 3, 16, 2), (3, 3, 16, 1), (7, 3, 16, 2), (3, 3, 16, 1), (5, 3, 16, 1),
+        (5, 3, 16, 1), (7, 6, 24, 2), (5, 3, 24, 1), (5, 3, 24, 1), (5, 3, 24, 1), (5, 6, 32, 1),
+        (5, 3, 32, 1), (5, 3, 32, 1), (5, 3, 32, 1), (7, 6, 64, 2), (7, 6, 64, 1), (7, 3, 64, 1),
+        (7, 3, 64, 1), (7, 6, 96, 1)]),
+    "mcunet-in1": (96, 16, None, [
+        (3, 1, 8, 1), (3, 4, 16, 2), (3, 3, 16, 1), (7, 3, 24, 2), (3, 5, 24, 1), (3, 5, 40, 2),
+        (7, 4, 40, 1), (5, 4, 48, 1), (3, 3, 48, 1), (3, 4, 48, 1), (7, 5, 96, 2), (5, 4, 96, 1),
+        (5, 4, 96, 1), (3, 6, 160, 1)]),
+    "mcunet-in2": (160, 16, None, [
+        (3, 1, 8, 1), (5, 3, 16, 2), (7, 6, 16, 1), (3, 5, 16, 1), (5, 5, 16, 1), (3, 5, 24, 2),
+        (7, 6, 24, 1), (5, 6, 24, 1), (7, 4, 40, 2), (5, 5, 40, 1), (3, 5, 48, 1), (5, 5, 48, 1),
+        (3, 4, 48, 1), (5, 6, 96, 2), (5, 4, 96, 1), (5, 3, 96, 1), (3, 4, 96, 1), (5, 5, 160, 1)]),
+    "mcunet-in4": (160, 32, None, [
+        (3, 1, 16, 1), (7, 3, 24, 2), (3, 5, 24, 1), (5, 4, 24, 1), (7, 5, 40, 2), (3, 4, 40, 1),
+        (7, 4, 40, 1), (7, 3, 80, 2), (3, 3, 80, 1), (7, 3, 80, 1), (3, 4, 96, 1), (5, 3, 96, 1),
+        (5, 3, 96, 1), (7, 4, 192, 2), (7, 3, 192, 1), (5, 3, 192, 1), (5, 4, 320, 1)]),
+}
+
+ZOO_NAMES = ("mobilenetv2", "mbv2-w0.35", "proxyless-w0.3", "mcunet-in1", "mcunet-in2", "mcunet-in4")
+
+
+def get_spec(name, resolution=None, width=None):
+    """Spec dict of zoo model ``name``, optionally at another resolution (pixels).
+
+    ``width`` applies to mobilenetv2 only (mbv2-w0.35 is mobilenetv2 at width 0.35, resolution 144).
+    Raises UnknownNameError for a name not in ZOO_NAMES, SpecError for a bad width/resolution.
+    """
+    if name == "mobilenetv2":
+        return mobilenetv2_spec(width if width is not None else 1.0, resolution or 224)
+    if name == "mbv2-w0.35":
+        if width is not None and width != 0.35:
+            raise SpecError("mbv2-w0.35 has width 0.35; use 'mobilenetv2' with --width for others")
+        spec = mobilenetv2_spec(0.35, resolution or 144)
+        spec["name"] = name
+        return spec
+    if name not in _REFERENCE:
+        raise UnknownNameError(f"unknown model {name!r}; the zoo has {', '.join(ZOO_NAMES)} "
+                               f"(or give a path to a JSON spec)")
+    if width is not None:
+        raise SpecError(f"--width applies to mobilenetv2 only, not to {name!r}")
+    default_res, stem_out, feature_mix, rows = _REFERENCE[name]
+    if resolution is not None and (isinstance(resolution, bool) or not isinstance(resolution, int)
+                                   or resolution < 32):
+        raise SpecError(f"resolution must be an integer >= 32, got {resolution!r}")
+    return _mbconv_spec(name, resolution or default_res, stem_out, rows, feature_mix)
+
+
+def get_network(name, resolution=None, width=None):
+    """Build zoo model ``name`` (see get_spec) as a Network."""
+    return build_network(get_spec(name, resolution, width))

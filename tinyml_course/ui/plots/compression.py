@@ -1,0 +1,190 @@
+"""Figures of the compression lecture: weight histograms and before/after bars (pure functions).
+
+Both functions take data and return a ``matplotlib.figure.Figure`` (built with ``Figure()``, not
+pyplot). Given ``fig=`` a figure they made before, they redraw it in place instead: the bars get
+new heights and labels, the histogram new counts over the bins fixed when it was built, the titles
+new text. Margins are fixed (no ``tight_layout``), so a dashboard's redraw is an artist update plus
+one Agg render.
+"""
+
+import io
+
+import numpy as np
+from matplotlib import ticker
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from ...model.units import KIB
+
+BARS_FIGSIZE = (8, 2.6)  # inches
+HIST_FIGSIZE = (8, 2.9)
+BEFORE_COLOR, AFTER_COLOR, LIMIT_COLOR = "tab:blue", "tab:orange", "red"
+_BARS = "_tinyml_compression_bars"  # attribute of a figure made by compression_bars
+_HIST = "_tinyml_weight_histogram"  # attribute of a figure made by weight_histogram
+
+
+def all_weights(weights):
+    """Every weight (not bias) of a {op name: (weight, bias)} dict as one flat float array."""
+    return np.concatenate([np.ravel(w) for w, _ in weights.values()])
+
+
+def _artists(fig, attribute, maker):
+    a = getattr(fig, attribute, None)
+    if a is None:
+        raise ValueError(f"not a figure made by {maker}")
+    return a
+
+
+def histogram_artists(fig):
+    """What ``weight_histogram`` updates: dict with axes, steps (StepPatch per panel), edges and
+    dynamic (the artists an update changes, with the spines drawn over them)."""
+    return _artists(fig, _HIST, "weight_histogram")
+
+
+def bars_artists(fig):
+    """What ``compression_bars`` updates: dict with axes, bars (before/after Rectangles per panel),
+    labels (their value texts), limits (the device lines, None on the accuracy panel) and
+    dynamic (the artists an update changes, with the spines drawn over them)."""
+    return _artists(fig, _BARS, "compression_bars")
+
+
+def _hist_title(name, values):
+    return f"{name}\n{np.unique(values).size} distinct values, {(values == 0).mean():.0%} zeros"
+
+
+def _counts(values, edges):
+    """Counts of ``values`` over ``edges``; values outside them count in the outer bins."""
+    return np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)[0]
+
+
+def weight_histogram(before, after, label_after="after", bins=121, fig=None):
+    """Histogram of all weights before and after compression (zeros of pruning show as one spike).
+
+    before/after: {op name: (weight, bias)}; bins: number of bin edges over the range of both.
+    With ``fig`` (one made here) only the 'after' panel is redrawn, over that figure's bins.
+    """
+    b = all_weights(after)
+    if fig is not None and getattr(fig, _HIST, None) is not None:
+        a = histogram_artists(fig)
+        a["steps"][1].set_data(values=_counts(b, a["edges"]))
+        a["axes"][1].set_title(_hist_title(label_after, b), fontsize=9)
+        return fig
+    w = all_weights(before)
+    edges = np.linspace(min(w.min(), b.min()), max(w.max(), b.max()), bins)
+    fig = Figure(figsize=HIST_FIGSIZE)
+    fig.subplots_adjust(left=0.08, right=0.99, bottom=0.16, top=0.8, wspace=0.06)
+    axes = fig.subplots(1, 2, sharex=True, sharey=True)
+    steps = []
+    for ax, values, title, color in ((axes[0], w, "float32 (trained)", BEFORE_COLOR),
+                                     (axes[1], b, label_after, AFTER_COLOR)):
+        steps.append(ax.stairs(_counts(values, edges), edges, fill=True, color=color, baseline=0))
+        ax.set_title(_hist_title(title, values), fontsize=9)
+        ax.set_xlabel("weight value", fontsize=9)
+        ax.set_yscale("log")
+        ax.tick_params(labelsize=8)
+    axes[0].set_xlim(edges[0], edges[-1])
+    top = 2 * max(w.size, b.size)  # fixed y range: every count fits, 1 is visible
+    axes[0].set_ylim(0.7, top)
+    # plain decade labels (1, 10, 100, ...), no minor ticks: no mathtext to lay out at each render
+    axes[0].yaxis.set_major_locator(ticker.FixedLocator(10.0 ** np.arange(int(np.log10(top)) + 1)))
+    axes[0].yaxis.set_major_formatter(ticker.StrMethodFormatter("{x:.0f}"))
+    axes[0].yaxis.set_minor_locator(ticker.NullLocator())
+    axes[0].set_ylabel("count (log)", fontsize=9)
+    dynamic = [steps[1], axes[1].title, *axes[1].spines.values()]
+    setattr(fig, _HIST, dict(axes=axes, steps=steps, edges=edges, dynamic=dynamic))
+    return fig
+
+
+def _bar_rows(before, after, device_sram_bytes, device_flash_bytes):
+    return [("accuracy (%)", 100 * before["accuracy"], 100 * after["accuracy"], None),
+            ("Flash (KiB)", before["flash_bytes"] / KIB, after["flash_bytes"] / KIB,
+             device_flash_bytes / KIB),
+            ("peak SRAM (KiB)", before["peak_sram_bytes"] / KIB, after["peak_sram_bytes"] / KIB,
+             device_sram_bytes / KIB)]
+
+
+def compression_bars(before, after, device_sram_bytes, device_flash_bytes, fig=None):
+    """Accuracy (%), Flash (KiB) and peak SRAM (KiB) before vs after, device limits as lines.
+
+    before/after: dicts with 'accuracy' (0..1), 'flash_bytes', 'peak_sram_bytes'. A device line
+    shows when it is in view (below 4x the larger bar). With ``fig`` (one made here) the bars,
+    labels, lines and y ranges are updated in place.
+    """
+    if fig is None or getattr(fig, _BARS, None) is None:
+        fig = Figure(figsize=BARS_FIGSIZE)
+        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.12, top=0.87, wspace=0.3)
+        axes = fig.subplots(1, 3)
+        bars, labels, limits = [], [], []
+        for i, ax in enumerate(axes):
+            pair = ax.bar(["before", "after"], [0, 0], color=[BEFORE_COLOR, AFTER_COLOR])
+            bars.append(list(pair))
+            labels.append([ax.annotate("", (x, 0), xytext=(0, 2), textcoords="offset points",
+                                       ha="center", va="bottom", fontsize=8) for x in (0, 1)])
+            limits.append(None if i == 0 else
+                          ax.axhline(0, color=LIMIT_COLOR, linestyle="--", linewidth=1))
+            ax.tick_params(labelsize=8)
+        axes[0].set_ylim(0, 112)
+        dynamic = [artist for i, ax in enumerate(axes) for artist in
+                   [*bars[i], *labels[i], *([limits[i]] if limits[i] else []), *ax.spines.values()]]
+        setattr(fig, _BARS, dict(axes=axes, bars=bars, labels=labels, limits=limits, dynamic=dynamic))
+    a = bars_artists(fig)
+    rows = _bar_rows(before, after, device_sram_bytes, device_flash_bytes)
+    for i, (title, b, v, limit) in enumerate(rows):
+        ax = a["axes"][i]
+        for x, (bar, label, value) in enumerate(zip(a["bars"][i], a["labels"][i], (b, v))):
+            bar.set_height(value)
+            label.xy = (x, value)
+            label.set_text(f"{value:.1f}")
+        ax.set_title(title, fontsize=9)
+        if a["limits"][i] is not None:
+            shown = limit < 4 * max(b, v)  # show the device line when it is in view
+            a["limits"][i].set_visible(shown)
+            a["limits"][i].set_ydata([limit, limit])
+            ax.set_ylim(0, 1.18 * max(b, v, limit if shown else 0))
+    return fig
+
+
+def _dynamic_artists(fig):
+    for attribute in (_BARS, _HIST):
+        if getattr(fig, attribute, None) is not None:
+            return getattr(fig, attribute)["dynamic"]
+    raise ValueError("not a figure made by compression_bars or weight_histogram")
+
+
+class PngRenderer:
+    """PNG bytes of a ``compression_bars`` or ``weight_histogram`` figure, fast across updates.
+
+    The static layer (axes, ticks, tick labels, fixed titles: most of the text, which is most of an
+    Agg render) is drawn once and kept; each ``png()`` restores it and draws only the artists an
+    update changes (in z-order, the spines over them). The static layer is drawn again whenever an
+    axis range moves. The renderer owns the figure: it marks those artists animated, so show the
+    figure through ``png()`` only (a plain ``savefig`` would leave them out).
+    """
+
+    def __init__(self, fig, dpi=None):
+        self.fig = fig
+        if dpi:
+            fig.set_dpi(dpi)
+        self.canvas = FigureCanvasAgg(fig)
+        self.dynamic = sorted(_dynamic_artists(fig), key=lambda artist: artist.get_zorder())
+        for artist in self.dynamic:
+            artist.set_animated(True)
+        self._background, self._ranges = None, None
+
+    def png(self):
+        """The figure as PNG bytes (RGBA, what ``savefig`` draws)."""
+        ranges = tuple((ax.get_xlim(), ax.get_ylim()) for ax in self.fig.axes)
+        if ranges != self._ranges:
+            self.canvas.draw()
+            self._background, self._ranges = self.canvas.copy_from_bbox(self.fig.bbox), ranges
+        else:
+            self.canvas.restore_region(self._background)
+        renderer = self.canvas.get_renderer()
+        for artist in self.dynamic:
+            artist.draw(renderer)
+        width, height = self.canvas.get_width_height(physical=True)
+        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buf = io.BytesIO()
+        image.save(buf, format="png", compress_level=1)  # speed over size
+        return buf.getvalue()

@@ -1,0 +1,239 @@
+"""Figures of SRAM and Flash: per-op SRAM bars with the device's limits, and schedule comparisons.
+
+Every function takes data (a MemoryProfile from ``tinyml_course.memory.profile``, a Device or a
+device name) and returns a ``matplotlib.figure.Figure``. Figures are built with ``Figure()``, not
+pyplot, so nothing is registered globally: a notebook shows them by displaying the object, a
+widget renders them to PNG. Axes are in KiB (1 KiB = 1024 bytes, the papers' "kB").
+
+``update_sram_figure(fig, profile, device)`` redraws an existing ``sram_figure`` in place (one
+PolyCollection for all bars, one line per limit): a dashboard calls it instead of building a new
+figure at every slider move.
+"""
+
+import io
+
+import numpy as np
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from ...memory.accounting import profile as memory_profile
+from ...model.devices import get_device
+from ...model.units import KIB
+
+KIND_COLORS = {  # bar colour per op kind
+    "conv": "#4c72b0", "dwconv": "#dd8452", "pwconv": "#55a868",
+    "add": "#c44e52", "pool": "#8172b3", "linear": "#937860",
+}
+KIND_LABELS = {"conv": "conv", "dwconv": "depthwise", "pwconv": "1x1 conv", "add": "residual add",
+               "pool": "pool", "linear": "linear"}
+OVER_COLOR = "#d62728"  # edges of bars above the SRAM limit, the Flash bar when it misses
+FIT_COLOR = "#2ca02c"  # the Flash bar when it fits
+LIMIT_COLOR = "#222222"  # the device's SRAM / Flash lines
+BAR_WIDTH = 0.8  # in op slots
+FIGSIZE = (11, 4.4)  # inches
+_ARTISTS = "_tinyml_sram_artists"  # attribute of a figure made by sram_figure
+
+# the (schedule, convention) pairs a comparison shows by default, as the papers count them
+DEFAULT_COMPARISON = (("per-layer", "mcunet"), ("in-place", "mcunet"), ("per-layer", "tinyengine"),
+                      ("per-layer", "exact"), ("in-place", "exact"))
+
+
+def _device(device):
+    return None if device is None else get_device(device)
+
+
+def group_ticks(names):
+    """Tick positions and labels: one tick at the first op of each block ('b3'), stem, tail ops.
+
+    names: op names in order ('stem', 'block3.expand', ..., 'classifier') -> (positions, labels).
+    """
+    positions, labels, last = [], [], None
+    for i, name in enumerate(names):
+        group = name.split(".")[0]
+        if group != last:
+            positions.append(i)
+            labels.append(group.replace("block", "b").replace("feature_mix", "mix")
+                          .replace("classifier", "fc"))
+            last = group
+    return positions, labels
+
+
+def _bar_verts(heights):
+    """Rectangles (4 corners each) of bars of ``heights`` at x = 0, 1, 2, ...: (N, 4, 2)."""
+    x = np.arange(len(heights), dtype=float)
+    left, right = x - BAR_WIDTH / 2, x + BAR_WIDTH / 2
+    zero = np.zeros_like(x)
+    h = np.asarray(heights, dtype=float)
+    return np.stack([np.stack([left, zero], 1), np.stack([left, h], 1),
+                     np.stack([right, h], 1), np.stack([right, zero], 1)], axis=1)
+
+
+def _fit_text(kind, need, limit):
+    if limit is None:
+        return f"{kind} {need / KIB:.1f} KiB"
+    if need <= limit:
+        return f"{kind} {need / KIB:.1f} of {limit / KIB:.0f} KiB: fits ({(limit - need) / KIB:.1f} KiB spare)"
+    return f"{kind} {need / KIB:.1f} of {limit / KIB:.0f} KiB: misses by {(need - limit) / KIB:.1f} KiB"
+
+
+def sram_figure(profile, device=None, figsize=FIGSIZE):
+    """Per-op SRAM bars of ``profile`` with the device's SRAM line and the peak marked; Flash beside.
+
+    profile: a MemoryProfile; device: a Device, a catalogue name or None (no limit lines).
+    Bars are coloured by op kind; bars above the SRAM limit get a red edge. Returns a Figure that
+    ``update_sram_figure`` can redraw in place.
+    """
+    fig = Figure(figsize=figsize, dpi=100)
+    fig.subplots_adjust(left=0.065, right=0.975, bottom=0.17, top=0.83, wspace=0.3)
+    ax, fax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [10, 1]})
+    bars = PolyCollection([], linewidths=0)
+    ax.add_collection(bars)
+    limit_line = ax.axhline(0, color=LIMIT_COLOR, lw=1.5, ls="--", zorder=3)
+    limit_text = ax.text(0.995, 0, "", transform=ax.get_yaxis_transform(), ha="right",
+                         va="bottom", fontsize=9, color=LIMIT_COLOR)
+    peak_mark, = ax.plot([], [], marker="v", color="black", ms=8, ls="none", zorder=4)
+    peak_text = ax.annotate("", xy=(0, 0), xytext=(8, 6), textcoords="offset points", fontsize=9,
+                            fontweight="bold", va="bottom")
+    ax.set_ylabel("SRAM while the op runs (KiB)")
+    ax.set_xlabel("ops in execution order (b = MBConv block)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(handles=[Patch(color=c, label=KIND_LABELS[k]) for k, c in KIND_COLORS.items()],
+              loc="upper center", bbox_to_anchor=(0.5, 1.13), ncol=6, fontsize=8, frameon=False)
+    flash_bar = fax.bar([0], [0], width=0.6, color=FIT_COLOR)[0]
+    flash_line = fax.axhline(0, color=LIMIT_COLOR, lw=1.5, ls="--")
+    flash_text = fax.text(0, 0, "", ha="center", va="bottom", fontsize=8)
+    fax.set_xlim(-0.6, 0.6)
+    fax.set_xticks([0], ["weights"])
+    fax.set_title("Flash (KiB)", fontsize=10)
+    fax.grid(axis="y", alpha=0.3)
+    setattr(fig, _ARTISTS, dict(ax=ax, fax=fax, bars=bars, limit_line=limit_line,
+                                limit_text=limit_text, peak_mark=peak_mark, peak_text=peak_text,
+                                flash_bar=flash_bar, flash_line=flash_line, flash_text=flash_text))
+    return update_sram_figure(fig, profile, device)
+
+
+def update_sram_figure(fig, profile, device=None):
+    """Redraw a figure made by ``sram_figure`` for another profile/device, in place; return it."""
+    a = sram_artists(fig)
+    device = _device(device)
+    ax, fax = a["ax"], a["fax"]
+    layers = profile.layers
+    kib = np.array([layer.sram_bytes for layer in layers], dtype=float) / KIB  # (N,)
+    sram_limit = device.sram_bytes if device else None
+    flash_limit = device.flash_bytes if device else None
+
+    a["bars"].set_verts(_bar_verts(kib))
+    a["bars"].set_facecolors([KIND_COLORS.get(layer.op, "gray") for layer in layers])
+    over = [sram_limit is not None and layer.sram_bytes > sram_limit for layer in layers]
+    a["bars"].set_edgecolors([OVER_COLOR if o else "none" for o in over])
+    a["bars"].set_linewidths([1.3 if o else 0 for o in over])
+
+    peak = profile.peak_layer
+    ipeak = layers.index(peak)
+    a["peak_mark"].set_data([ipeak], [peak.sram_bytes / KIB])
+    a["peak_text"].xy = (ipeak, peak.sram_bytes / KIB)
+    a["peak_text"].set_text(f"peak {peak.sram_bytes / KIB:.1f} KiB\n{peak.name}")
+    a["peak_text"].set_horizontalalignment("left" if ipeak < 0.7 * len(layers) else "right")
+    a["peak_text"].set_position((8, 6) if ipeak < 0.7 * len(layers) else (-8, 6))
+
+    a["limit_line"].set_visible(device is not None)
+    a["limit_text"].set_visible(device is not None)
+    top = peak.sram_bytes / KIB
+    if device is not None:
+        a["limit_line"].set_ydata([sram_limit / KIB] * 2)
+        a["limit_text"].set_y(sram_limit / KIB)
+        a["limit_text"].set_text(f"{device.name} SRAM {sram_limit / KIB:.0f} KiB")
+        top = max(top, sram_limit / KIB)
+    ax.set_xlim(-0.7, len(layers) - 0.3)
+    ax.set_ylim(0, top * 1.22)
+    positions, labels = group_ticks([layer.name for layer in layers])
+    ax.set_xticks(positions, labels, rotation=90, fontsize=7)
+    fits_text = _fit_text("SRAM", profile.peak_sram_bytes, sram_limit)
+    ax.set_title(f"{profile.network}: schedule {profile.schedule}, convention {profile.convention}, "
+                 f"{profile.dtype}  |  {fits_text}", fontsize=10, loc="left", pad=24)
+
+    flash = profile.flash_bytes
+    flash_fits = flash_limit is None or flash <= flash_limit
+    a["flash_bar"].set_height(flash / KIB)
+    a["flash_bar"].set_color(FIT_COLOR if flash_fits else OVER_COLOR)
+    a["flash_line"].set_visible(device is not None)
+    a["flash_text"].set_position((0, flash / KIB))
+    a["flash_text"].set_text(f"{flash / KIB:.0f}")
+    ftop = flash / KIB
+    if device is not None:
+        a["flash_line"].set_ydata([flash_limit / KIB] * 2)
+        ftop = max(ftop, flash_limit / KIB)
+    fax.set_ylim(0, ftop * 1.15)
+    if device is None:
+        verdict = ""
+    elif flash_fits:
+        verdict = f"fits\n{(flash_limit - flash) / KIB:.0f} KiB spare"
+    else:
+        verdict = f"misses by\n{(flash - flash_limit) / KIB:.0f} KiB"
+    fax.set_xlabel(verdict, fontsize=8, color=FIT_COLOR if flash_fits else OVER_COLOR)
+    return fig
+
+
+def sram_artists(fig):
+    """The artists ``update_sram_figure`` moves (dict: ax, fax, bars, limit_line, peak_mark, ...)."""
+    a = getattr(fig, _ARTISTS, None)
+    if a is None:
+        raise ValueError("not a figure made by sram_figure")
+    return a
+
+
+def figure_png(fig, dpi=None):
+    """PNG bytes of ``fig`` (what a dashboard's Image widget shows)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})  # speed over size
+    return buf.getvalue()
+
+
+def comparison_figure(profiles, labels=None, device=None, figsize=FIGSIZE):
+    """Per-op SRAM curves of several profiles (schedules or conventions) and their peaks.
+
+    profiles: MemoryProfiles (usually of one network); labels: one string each (default
+    'schedule / convention'); device: adds the SRAM limit. Left: a step curve per profile over the
+    ops; right: one horizontal bar per profile with its peak in KiB.
+    """
+    device = _device(device)
+    labels = labels or [f"{p.schedule} / {p.convention}" for p in profiles]
+    fig = Figure(figsize=figsize, dpi=100)
+    fig.subplots_adjust(left=0.06, right=0.97, bottom=0.17, top=0.9, wspace=0.55)
+    ax, bax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1.2]})
+    colors = [f"C{i}" for i in range(len(profiles))]
+    for prof, label, color in zip(profiles, labels, colors):
+        kib = [layer.sram_bytes / KIB for layer in prof.layers]
+        ax.step(range(len(kib)), kib, where="mid", color=color, lw=1.4,
+                label=f"{label}: peak {prof.peak_sram_bytes / KIB:.1f} KiB")
+    names = [layer.name for layer in profiles[0].layers]
+    positions, ticks = group_ticks(names)
+    ax.set_xticks(positions, ticks, rotation=90, fontsize=7)
+    ax.set_ylabel("SRAM while the op runs (KiB)")
+    ax.set_xlabel("ops in execution order")
+    ax.set_title(f"{profiles[0].network}, {profiles[0].dtype}: the same network, counted differently",
+                 fontsize=10, loc="left")
+    ax.grid(axis="y", alpha=0.3)
+    peaks = [p.peak_sram_bytes / KIB for p in profiles]
+    y = np.arange(len(profiles))
+    bax.barh(y, peaks, color=colors)
+    for yi, value in zip(y, peaks):
+        bax.text(value, yi, f" {value:.0f}", va="center", fontsize=8)
+    bax.set_yticks(y, labels, fontsize=8)
+    bax.invert_yaxis()
+    bax.set_xlabel("peak SRAM (KiB)")
+    bax.set_xlim(0, max(peaks + ([device.sram_bytes / KIB] if device else [])) * 1.25)
+    if device is not None:
+        for a in (ax,):
+            a.axhline(device.sram_bytes / KIB, color=LIMIT_COLOR, ls="--", lw=1.3,
+                      label=f"{device.name} SRAM {device.sram_bytes / KIB:.0f} KiB")
+        bax.axvline(device.sram_bytes / KIB, color=LIMIT_COLOR, ls="--", lw=1.3)
+    ax.legend(fontsize=8, loc="upper right")
+    return fig
+
+
+def schedule_comparison_figure(network, pairs=DEFAULT_COMPARISON, device=None, dtype="int8"):
+    """``comparison_figure`` of ``network`` under each (schedule, convention) pair of ``pairs``."""
+    profiles = [memory_profile(network, schedule, convention, dtype) for schedule, convention in pairs]
+    return comparison_figure(profiles, device=device)

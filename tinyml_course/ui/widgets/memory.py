@@ -1,0 +1,214 @@
+"""The SRAM dashboard: pick a model, resolution, width, schedule, convention and device; see SRAM.
+
+The logic is in :class:`DashboardState` (what is chosen; builds the network, profile and fit report)
+and :func:`dashboard_figure` (state -> Figure, updated in place when given the previous one). The
+widget only maps controls to ``state.with_changes(...)`` and shows the figure as a PNG, so tests
+drive everything without a browser. Networks and profiles are cached (functools.lru_cache), the
+sliders report on release (``continuous_update=False``), and the figure is redrawn in place: a
+redraw is one cached lookup plus one Agg render (about 0.1 s).
+"""
+
+import html
+import time
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import ipywidgets as widgets
+
+from ...errors import SpecError, UnknownNameError
+from ...memory.accounting import FitReport, profile
+from ...memory.conventions import CONVENTIONS
+from ...model.devices import DEVICES, get_device
+from ...model.units import KIB
+from ...model.zoo import ZOO_NAMES, get_network, get_spec
+from ..plots.memory import figure_png, sram_figure, update_sram_figure
+
+SCHEDULES = ("per-layer", "in-place")  # the dashboard's schedules (patch-based comes later)
+DTYPES = ("int8", "float32")  # activation/weight dtypes
+RESOLUTION_MIN, RESOLUTION_MAX, RESOLUTION_STEP = 48, 320, 16  # pixels, the slider's range
+WIDTHS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)  # MobileNetV2 width multipliers on the slider
+
+
+def default_resolution(model):
+    """The resolution (pixels) the zoo model is published at: 224 for mobilenetv2, 160 for in2, ..."""
+    return get_spec(model)["resolution"]
+
+
+@lru_cache(maxsize=64)
+def cached_network(model, resolution, width=None):
+    """get_network, cached: ``width`` only for mobilenetv2 (None otherwise)."""
+    return get_network(model, resolution, width)
+
+
+@lru_cache(maxsize=512)
+def cached_profile(model, resolution, width, schedule, convention, dtype):
+    """memory.profile of a zoo network, cached (arguments as in DashboardState)."""
+    return profile(cached_network(model, resolution, width), schedule, convention, dtype)
+
+
+@dataclass(frozen=True)
+class DashboardState:
+    """What the dashboard shows. ``width`` applies to mobilenetv2 only (see ``width_enabled``).
+
+    resolution: input pixels (H = W); device: a catalogue name; every name is checked on creation
+    (UnknownNameError / SpecError).
+    """
+
+    model: str = "mobilenetv2"
+    resolution: int = 224
+    width: float = 1.0
+    schedule: str = "in-place"
+    convention: str = "tinyengine"
+    device: str = "stm32f746"
+    dtype: str = "int8"
+
+    def __post_init__(self):
+        for field, value, allowed in [("model", self.model, ZOO_NAMES),
+                                      ("schedule", self.schedule, SCHEDULES),
+                                      ("convention", self.convention, tuple(CONVENTIONS)),
+                                      ("dtype", self.dtype, DTYPES)]:
+            if value not in allowed:
+                raise UnknownNameError(f"unknown {field} {value!r}; use one of {', '.join(allowed)}")
+        get_device(self.device)
+        if isinstance(self.resolution, bool) or not isinstance(self.resolution, int) \
+                or self.resolution < 32:
+            raise SpecError(f"resolution must be an integer >= 32, got {self.resolution!r}")
+
+    @property
+    def width_enabled(self):
+        """Whether the width multiplier means anything for this model (mobilenetv2 only)."""
+        return self.model == "mobilenetv2"
+
+    @property
+    def effective_width(self):
+        """The width passed to the zoo: ``width`` for mobilenetv2, None for the fixed models."""
+        return self.width if self.width_enabled else None
+
+    def with_changes(self, **changes):
+        """A new state with ``changes``; a new model without a resolution gets its default one."""
+        if "model" in changes and changes["model"] != self.model and "resolution" not in changes:
+            changes["resolution"] = default_resolution(changes["model"])
+        return replace(self, **changes)
+
+    def network(self):
+        return cached_network(self.model, self.resolution, self.effective_width)
+
+    def profile(self):
+        """The MemoryProfile shown (cached)."""
+        return cached_profile(self.model, self.resolution, self.effective_width, self.schedule,
+                              self.convention, self.dtype)
+
+    def fit(self):
+        """FitReport of the profile against the device (bytes)."""
+        prof, device = self.profile(), get_device(self.device)
+        return FitReport(device.name, prof.peak_sram_bytes, device.sram_bytes, prof.flash_bytes,
+                         device.flash_bytes)
+
+
+def dashboard_figure(state, fig=None):
+    """The figure of ``state``: a new ``sram_figure``, or ``fig`` (one made here) redrawn in place."""
+    if fig is None:
+        return sram_figure(state.profile(), state.device)
+    return update_sram_figure(fig, state.profile(), state.device)
+
+
+def summary_html(state):
+    """Two lines under the figure: the peak and where it is, and whether SRAM and Flash fit."""
+    prof, report = state.profile(), state.fit()
+    net = prof.network
+    lines = [f"<b>{html.escape(net)}</b> at {state.resolution}x{state.resolution}"
+             + (f", width {state.width:g}" if state.width_enabled else "")
+             + f": {prof.macs / 1e6:.1f}M MACs, {prof.params / 1e6:.2f}M params",
+             f"schedule {prof.schedule}, convention {prof.convention}, {prof.dtype}: peak SRAM "
+             f"<b>{prof.peak_sram_bytes / KIB:.1f} KiB</b> at <code>{prof.peak_layer.name}</code>"]
+    lines += [html.escape(line) for line in report.describe().splitlines()]
+    return "<br>".join(lines)
+
+
+class SramDashboard(widgets.VBox):
+    """The widget: controls on top, the figure (PNG) and a summary below.
+
+    ``controls`` maps a DashboardState field to its widget; setting a control's ``value`` (by
+    hand or in a test) updates ``state`` and redraws. ``last_redraw_s`` is the time of the last
+    redraw (profile lookup + figure update + PNG), in seconds.
+    """
+
+    def __init__(self, state=None, **kwargs):
+        self.state = state or DashboardState()
+        s = self.state
+        narrow = widgets.Layout(width="260px")
+        self.controls = {
+            "model": widgets.Dropdown(options=ZOO_NAMES, value=s.model, description="model",
+                                      layout=narrow),
+            "resolution": widgets.IntSlider(value=s.resolution, min=RESOLUTION_MIN,
+                                            max=max(RESOLUTION_MAX, s.resolution),
+                                            step=RESOLUTION_STEP, description="resolution",
+                                            continuous_update=False),
+            "width": widgets.SelectionSlider(options=WIDTHS, value=s.width, description="width",
+                                             continuous_update=False, disabled=not s.width_enabled),
+            "schedule": widgets.ToggleButtons(options=SCHEDULES, value=s.schedule,
+                                              description="schedule"),
+            "convention": widgets.ToggleButtons(options=tuple(CONVENTIONS), value=s.convention,
+                                                description="convention"),
+            "device": widgets.Dropdown(options=tuple(DEVICES), value=s.device, description="device",
+                                       layout=widgets.Layout(width="360px")),
+            "dtype": widgets.ToggleButtons(options=DTYPES, value=s.dtype, description="dtype"),
+        }
+        for style in ("schedule", "convention", "dtype"):
+            self.controls[style].style.button_width = "90px"
+        self._syncing = False
+        for name, control in self.controls.items():
+            control.observe(lambda change, name=name: self._on_change(name, change["new"]), "value")
+        self.figure = dashboard_figure(self.state)
+        self.image = widgets.Image(format="png", value=figure_png(self.figure))
+        self.summary = widgets.HTML(summary_html(self.state))
+        self.timing = widgets.HTML()
+        self.last_redraw_s = None
+        c = self.controls
+        rows = [widgets.HBox([c["model"], c["resolution"], c["width"]]),
+                widgets.HBox([c["schedule"], c["dtype"]]),
+                widgets.HBox([c["convention"], c["device"]]),
+                self.image, self.summary, self.timing]
+        super().__init__(rows, **kwargs)
+
+    def _on_change(self, name, value):
+        if not self._syncing:
+            self.set(**{name: value})
+
+    def set(self, **changes):
+        """Change the state (DashboardState field names), sync the controls and redraw."""
+        self.state = self.state.with_changes(**changes)
+        self._sync_controls()
+        self.redraw()
+
+    def _sync_controls(self):
+        self._syncing = True  # programmatic updates of the controls must not redraw again
+        try:
+            for name, control in self.controls.items():
+                value = getattr(self.state, name)
+                if name == "resolution" and value > control.max:
+                    control.max = value
+                if control.value != value:
+                    control.value = value
+            self.controls["width"].disabled = not self.state.width_enabled
+        finally:
+            self._syncing = False
+
+    def redraw(self):
+        """Update the figure, PNG and summary from ``state``; return the time it took (s)."""
+        start = time.perf_counter()
+        dashboard_figure(self.state, self.figure)
+        self.image.value = figure_png(self.figure)
+        self.summary.value = summary_html(self.state)
+        self.last_redraw_s = time.perf_counter() - start
+        self.timing.value = (f"<span style='color:gray;font-size:0.85em'>redrawn in "
+                             f"{1000 * self.last_redraw_s:.0f} ms</span>")
+        return self.last_redraw_s
+
+
+def sram_dashboard(**state):
+    """The dashboard, starting at DashboardState(**state) (e.g. model='mcunet-in2')."""
+    start = DashboardState(**state)
+    if "model" in state and "resolution" not in state:
+        start = replace(start, resolution=default_resolution(start.model))
+    return SramDashboard(start)
