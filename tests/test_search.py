@@ -5,8 +5,8 @@ import pytest
 
 from tinyml_course import build_network
 from tinyml_course.model.devices import get_device
-from tinyml_course.memory.conventions import layer_memory
 from tinyml_course.memory.accounting import profile
+from tinyml_course.memory.live_set import layer_memory
 from tinyml_course.memory.patch_accounting import mac_overhead
 from tinyml_course.memory.schedule import Schedule
 from tinyml_course.nas.search import evaluate, search, split_blocks
@@ -27,13 +27,6 @@ def test_same_seed_same_result(result):
     assert [c.spec for c in other.candidates] != [c.spec for c in result.candidates]
 
 
-def _schedule(text):
-    if text.startswith("patch"):
-        _, grid, _, _, split = text.split()
-        return Schedule("patch", int(grid.split("x")[0]), split)
-    return Schedule(text)
-
-
 def test_kept_schedules_fit_and_are_the_cheapest(result):
     """Does memory.profile confirm each kept schedule, and that simpler ones would not fit?"""
     device = get_device("stm32f412")
@@ -43,7 +36,8 @@ def test_kept_schedules_fit_and_are_the_cheapest(result):
         net = build_network(cand.spec)
         if not cand.fits:
             continue
-        prof = profile(net, _schedule(cand.schedule), "exact", "int8")
+        assert cand.schedule.kind == cand.kind
+        prof = profile(net, cand.schedule, "exact", "int8")
         assert prof.peak_sram_bytes == cand.peak_sram_bytes <= device.sram_bytes
         assert prof.flash_bytes == cand.flash_bytes <= device.flash_bytes
         if cand.kind != "per-layer":
@@ -51,7 +45,7 @@ def test_kept_schedules_fit_and_are_the_cheapest(result):
         if cand.kind == "patch":
             assert profile(net, "in-place", "exact").peak_sram_bytes > device.sram_bytes
             assert cand.executed_macs > cand.macs  # the overlap costs compute
-            schedule = _schedule(cand.schedule)
+            schedule = cand.schedule
             overhead = mac_overhead(net, schedule.split, schedule.patches)
             assert cand.executed_macs == overhead.network_macs_clipped
 
@@ -97,7 +91,7 @@ def test_search_command(capsys):
 def _reference_evaluate(spec, device, index=0, convention="exact", dtype="int8",
                         grids=(2, 3, 4), split_strides=(4, 8, 16)):
     """Every schedule tried in order, each from the library's own profiles: evaluate's contract."""
-    from tinyml_course.memory.conventions import flash_bytes, layer_memory
+    from tinyml_course.memory.accounting import flash_bytes
     from tinyml_course.memory.patch_plan import patch_plan
     from tinyml_course.memory.patch_accounting import _patch_macs, stage_peak_bytes
     from tinyml_course.nas.search import Candidate
@@ -111,10 +105,10 @@ def _reference_evaluate(spec, device, index=0, convention="exact", dtype="int8",
     ops = range(len(net.ops))
     per_layer = [m.sram_bytes for m in layer_memory(net, ops, convention, dtype, False)]
     inplace = [m.sram_bytes for m in layer_memory(net, ops, convention, dtype, True)]
-    tried = [(max(per_layer), net.macs, "per-layer", "per-layer"),
-             (max(inplace), net.macs, "in-place", "in-place")]
+    tried = [(max(per_layer), net.macs, Schedule("per-layer"), "per-layer"),
+             (max(inplace), net.macs, Schedule("in-place"), "in-place")]
     flash_fits = flash <= device.flash_bytes
-    if flash_fits and min(tried)[0] > device.sram_bytes:
+    if flash_fits and min(t[0] for t in tried) > device.sram_bytes:
         options = []
         for split in split_blocks(net, split_strides):
             last = net.blocks()[int(split[5:])][-1]
@@ -127,14 +121,14 @@ def _reference_evaluate(spec, device, index=0, convention="exact", dtype="int8",
         for executed, n, plan in sorted(options, key=lambda o: (o[0], o[1])):
             peak = max([stage_peak_bytes(plan, convention, dtype)]
                        + inplace[plan.split_index + 1:])
-            tried.append((peak, executed, f"patch {n}x{n} up to {plan.split}", "patch"))
+            tried.append((peak, executed, Schedule("patch", n, plan.split), "patch"))
             if peak <= device.sram_bytes:
                 break
     fitting = [t for t in tried if t[0] <= device.sram_bytes] if flash_fits else []
     if fitting:
         peak, executed, schedule, kind = min(fitting, key=lambda t: t[1])
     else:
-        peak, executed, schedule, kind = min(tried)
+        peak, executed, schedule, kind = min(tried, key=lambda t: (t[0], t[1], str(t[2])))
         schedule, kind = None, "none"
     return Candidate(**base, schedule=schedule, kind=kind, peak_sram_bytes=peak,
                      executed_macs=executed, flash_fits=flash_fits)
@@ -149,7 +143,8 @@ def _reference_evaluate(spec, device, index=0, convention="exact", dtype="int8",
     ("stm32f412", "exact", "int8", (4, 2, 8, 3, 6), (2, 4, 8, 16, 32)),  # unsorted grids too
 ])
 def test_evaluate_matches_trying_every_schedule(device, convention, dtype, grids, split_strides):
-    """Does the pruned, one-walk-per-split evaluate() pick what trying every schedule picks?"""
+    """Do the readable evaluate(fast=False) and the fast path (fast_search: pruned, one walk per
+    split) both pick what trying every schedule picks, on random networks?"""
     import numpy as np
 
     from tinyml_course.nas.search import sample_spec
@@ -159,10 +154,12 @@ def test_evaluate_matches_trying_every_schedule(device, convention, dtype, grids
     specs += [get_spec(name) for name in ("mbv2-w0.35", "mcunet-in2", "mcunet-in4", "mobilenetv2")]
     kinds = set()
     for i, spec in enumerate(specs):
-        got = evaluate(spec, device, i, convention, dtype, grids, split_strides)
-        assert got == _reference_evaluate(spec, device, i, convention, dtype, grids,
-                                          split_strides), spec["name"]
-        kinds.add(got.kind)
+        want = _reference_evaluate(spec, device, i, convention, dtype, grids, split_strides)
+        readable = evaluate(spec, device, i, convention, dtype, grids, split_strides, fast=False)
+        fast = evaluate(spec, device, i, convention, dtype, grids, split_strides, fast=True)
+        assert readable == want, spec["name"]
+        assert fast == want, spec["name"]  # the fast path equals the readable one
+        kinds.add(fast.kind)
     assert "patch" in kinds
 
 
@@ -170,7 +167,7 @@ def test_layer_sram_is_layer_memory():
     """Are the one-walk per-layer and in-place figures (memory.layer_sram) those of layer_memory?"""
     import numpy as np
 
-    from tinyml_course.memory.conventions import layer_sram
+    from tinyml_course.memory.live_set import layer_sram
     from tinyml_course.nas.search import sample_spec
 
     rng = np.random.default_rng(0)

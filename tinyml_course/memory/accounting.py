@@ -1,17 +1,41 @@
-"""Peak SRAM, Flash and fit of a whole network: ``profile``, ``fits``, ``fit_report``.
+"""Peak SRAM, Flash and fit of a whole network: ``profile``, ``fits``, ``fit_report``, ``totals``.
 
-``profile`` walks a network's ops under a schedule and a convention (``conventions.py`` says which
-tensors an op holds), and returns a ``MemoryProfile``: per-op SRAM, the peak (the largest per-op
-figure), Flash (weights and biases), MACs and parameters. Every figure is in bytes; KiB = 1024.
+``profile`` walks a network's ops under a schedule and a convention (``Convention.held`` in
+conventions.py says which tensors an op holds), and returns a ``MemoryProfile``: per-op SRAM, the
+peak (the largest per-op figure), Flash (weights and biases), MACs and parameters. Every figure is
+in bytes; KiB = 1024.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..model.devices import get_device
 from ..model.units import BIAS_BYTES, KIB, bytes_per_element, check_dtype
-from .conventions import get_convention, layer_memory, totals
-from .patch_accounting import patch_layer_memory, table_notes
-from .schedule import as_schedule
+from .conventions import get_convention
+from .live_set import layer_memory
+from .patch_summary import PatchSummary, patch_layer_memory
+from .schedule import Schedule, as_schedule
+
+
+def totals(network, dtype="int8"):
+    """(Flash bytes, MACs, params) of ``network`` in one pass (the search asks for thousands).
+
+    Flash: the weights at ``dtype`` and the biases (int32 for int8, float32 for float32). MACs and
+    params: Network.macs and Network.params (each op's macs; its weights + biases).
+    """
+    dtype = check_dtype(dtype)
+    weight_bytes, bias_bytes = bytes_per_element(dtype), BIAS_BYTES[dtype]
+    flash = macs = params = 0
+    for op in network.ops:
+        weights, biases = op.weight_count, op.bias_count
+        flash += weights * weight_bytes + biases * bias_bytes
+        macs += op.macs
+        params += weights + biases
+    return flash, macs, params
+
+
+def flash_bytes(network, dtype="int8"):
+    """Flash bytes of the weights (at ``dtype``) and biases (int32 for int8, float32 for float32)."""
+    return totals(network, dtype)[0]
 
 
 @dataclass
@@ -19,14 +43,20 @@ class MemoryProfile:
     """The per-op SRAM of a network under a schedule and convention, its Flash, MACs and params."""
 
     network: str
-    schedule: str
+    schedule: Schedule  # str(schedule): 'per-layer', 'in-place', 'patch 4x4 up to block3'
     convention: str
     dtype: str
-    layers: list
+    layers: list  # LayerMemory per op, in execution order
     flash_bytes: int
     macs: int
     params: int
-    extra: dict = field(default_factory=dict)  # schedule-specific figures (e.g. patch overhead)
+    patch: PatchSummary | None = None  # a patch schedule's stage figures (None otherwise)
+
+    @property
+    def extra(self):
+        """The schedule-specific JSON ({'patch': {...}} for a patch schedule, else {}); kept for
+        callers written before ``patch``: read ``patch`` instead."""
+        return {"patch": self.patch.to_json()} if self.patch else {}
 
     @property
     def peak_layer(self):
@@ -45,8 +75,8 @@ class MemoryProfile:
                  f"{'op':<22}{'kind':<8}{'input (C,H,W)':<17}{'output (C,H,W)':<17}"
                  f"{'SRAM KiB':>10}{'MACs':>12}"]
         headings, marks = {}, {}
-        if "patch" in self.extra:  # which patch the stage rows show, what their MACs count
-            headings, marks = table_notes(self.extra["patch"])
+        if self.patch:  # which patch the stage rows show, what their MACs count
+            headings, marks = self.patch.table_notes()
         for index, layer in enumerate(self.layers):
             mark = marks.get(index, "") + ("  <- peak" if layer.name == peak else "")
             if index in headings:
@@ -63,7 +93,7 @@ class MemoryProfile:
     def to_json(self):
         """A JSON-ready dict: peak_sram_bytes, flash_bytes, macs, params (ints), layers, ..."""
         return {
-            "network": self.network, "schedule": self.schedule, "convention": self.convention,
+            "network": self.network, "schedule": str(self.schedule), "convention": self.convention,
             "dtype": self.dtype, "peak_sram_bytes": int(self.peak_sram_bytes),
             "peak_layer": self.peak_layer.name, "flash_bytes": int(self.flash_bytes),
             "macs": int(self.macs), "params": int(self.params),
@@ -88,14 +118,14 @@ def profile(network, schedule="per-layer", convention="exact", dtype="int8", **s
     schedule = as_schedule(schedule, **schedule_options)
     dtype = check_dtype(dtype)
     convention = get_convention(convention)
-    extra = {}
+    patch = None
     if schedule.kind == "patch":
-        layers, extra = patch_layer_memory(network, schedule, convention, dtype)
+        layers, patch = patch_layer_memory(network, schedule, convention, dtype)
     else:
         layers = layer_memory(network, range(len(network.ops)), convention, dtype,
                               schedule.inplace_depthwise)
-    return MemoryProfile(network.name, str(schedule), convention.name, dtype, layers,
-                         *totals(network, dtype), extra)
+    return MemoryProfile(network.name, schedule, convention.name, dtype, layers,
+                         *totals(network, dtype), patch)
 
 
 @dataclass

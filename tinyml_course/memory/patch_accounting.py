@@ -31,9 +31,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..model.network import can_run_inplace
 from ..model.units import bytes_per_element, check_dtype
-from .conventions import LayerMemory, get_convention, layer_memory
+from .conventions import OpView, get_convention
+from .live_set import LayerMemory, layer_memory, live_tensors
 from .patch_plan import patch_plan
 from .schedule import as_schedule
 
@@ -53,52 +53,44 @@ def _numel(shape):
     return int(np.prod(shape))
 
 
-def stage_items(plan, convention="exact", dtype="int8", stream_input=True):
-    """Per stage op, dict item -> bytes (an int, or an n x n array over the patches)."""
+def patch_views(plan, stream_input=True):
+    """Yield the OpView of each stage op of ``plan``: sizes are n x n arrays (elements per patch).
 
+    The stage's live set is live_set.live_tensors over the stage's own last uses and the window
+    sizes; the boundary tensors (and a held input image) are ``resident`` at full size, so their
+    windows are not tracked when no stage op reads them (``plan.direct``). Every depthwise of a
+    patch stage runs in place when it may (the patch schedule is in place).
+    """
     net = plan.network
-    convention = get_convention(convention)
-    nb = bytes_per_element(dtype)
     sizes = _window_sizes(plan)
-    resident = {f"{t} (full size)": _numel(net.shape_of(t)) * nb for t in plan.boundary}
+    resident = {t: _numel(net.shape_of(t)) for t in plan.boundary}
     if not stream_input:
-        resident["input (full image, held)"] = _numel(net.input_shape) * nb
-    last_use, stage_last = plan.last_use, plan.stage_last_use
-    block_inputs = {op.block: op.inputs[1] for op in net.ops if op.kind == "add"}
-    windows = ["input"] if stream_input else []  # tensors held as a window of this patch
-    result = []
-    for index, op in enumerate(plan.stage):
-        if convention.live_set:
-            items = dict(resident)
-            items.update({f"{t}[patch]": sizes[t][0] * nb for t in windows
-                          if stage_last.get(t, -1) >= index})
-            if op.name in plan.direct:
-                pass  # writes its tile into the full-size tensor
-            elif can_run_inplace(net, index, last_use):  # the patch schedule is in place
-                items[f"{op.name}/scratch"] = sizes[op.name][1] * nb
-            else:
-                items[f"{op.name}[patch]"] = sizes[op.name][0] * nb
-        else:
-            def window(t):
-                held = t == "input" and not stream_input  # counted in ``resident``
-                return 0 * sizes[t][0] if held else sizes[t][0] * nb
+        resident["input"] = _numel(net.input_shape)
+    stage_last = plan.stage_last_use
+    last = {t: stage_last.get(t, -1) for t in ["input"] + [op.name for op in plan.stage]}
 
-            x, y = window(op.inputs[0]), 0 * sizes[op.name][0] if op.name in plan.direct \
-                else sizes[op.name][0] * nb
-            items = {}
-            if op.kind in ("conv", "pwconv"):
-                items = {f"{op.name}/input[patch]": x, f"{op.name}/output[patch]": y}
-            elif op.kind == "dwconv":  # every patch-schedule depthwise counts in place here
-                items = {f"{op.name}/input=output[patch] (in place)": np.maximum(x, y)}
-            if op.kind == "dwconv" and op.block in block_inputs:
-                t = block_inputs[op.block]
-                items[f"{t}[patch] (block input, for the shortcut)"] = window(t)
-            if items:
-                items.update(resident)
-        result.append(items)
-        if op.name not in plan.direct:
-            windows.append(op.name)
-    return result
+    held_full = set(plan.direct) | (set() if stream_input else {"input"})
+    windows = {t: elements for t, (elements, _) in sizes.items() if t not in held_full}
+
+    def own(t):  # what an op counts for its own input or output window (0: it is resident)
+        return windows.get(t, 0)
+
+    shortcuts = {op.block: op.inputs[1] for op in net.ops if op.kind == "add"}
+    for index, live in live_tensors(net, range(len(plan.stage)), last, windows):
+        op = plan.stage[index]
+        shortcut = shortcuts.get(op.block) if op.block is not None else None
+        yield OpView(op, live, resident, own(op.inputs[0]), own(op.name), sizes[op.name][1],
+                     shortcut, own(shortcut) if shortcut else 0, True,
+                     plan.last_use[op.inputs[0]] == index, op.name in plan.direct)
+
+
+def stage_held(plan, convention="exact", dtype="int8", stream_input=True):
+    """Per stage op, dict 'layer/tensor' -> bytes (an int, or an n x n array over the patches):
+    Convention.held of each patch_views view."""
+    convention = get_convention(convention)
+    nb = bytes_per_element(check_dtype(dtype))
+    return [{k: v * nb for k, v in convention.held(view).items()}
+            for view in patch_views(plan, stream_input)]
 
 
 def _total(items, n):
@@ -177,6 +169,12 @@ def _patch_macs(plan):
     return [int(grid.sum()) for grid in _patch_macs_grid(plan)]
 
 
+def executed_macs(plan):
+    """MACs the whole network executes with ``plan``'s patch stage: the stage patch by patch
+    (overlap included), every op after the split once."""
+    return plan.network.macs - sum(op.macs for op in plan.stage) + sum(_patch_macs(plan))
+
+
 def mac_overhead(network, split, patches):
     """MacOverhead of an n x n patch stage up to ``split`` (op or block name)."""
     clipped = patch_plan(network, split, patches)
@@ -190,7 +188,7 @@ def mac_overhead(network, split, patches):
 def stage_peak_bytes(plan, convention="exact", dtype="int8", stream_input=True):
     """Peak SRAM (bytes) of the patch stage alone: its worst op at its worst patch."""
     return max(int(_total(items, plan.patches).max())
-               for items in stage_items(plan, convention, dtype, stream_input))
+               for items in stage_held(plan, convention, dtype, stream_input))
 
 
 def shown_patch(totals):
@@ -209,7 +207,7 @@ def stage_layers(plan, convention="exact", dtype="int8", stream_input=True):
     totals: the n x n SRAM per op.
     """
     n = plan.patches
-    items = stage_items(plan, convention, dtype, stream_input)
+    items = stage_held(plan, convention, dtype, stream_input)
     totals = [_total(op_items, n) for op_items in items]
     shown = shown_patch(totals)
     macs = _patch_macs(plan)
@@ -226,47 +224,6 @@ def stage_layers(plan, convention="exact", dtype="int8", stream_input=True):
     return layers, totals, shown, sram_patches
 
 
-def patch_layer_memory(network, schedule, convention, dtype):
-    """Per-op SRAM of a patch schedule: (layers, extra) for memory.profile.
-
-    layers: one LayerMemory per stage op (see stage_layers: the shown patch's window shapes, SRAM
-    at the op's worst patch, macs summed over the patches), then one per op after the split.
-    extra: {'patch': {...}}: grid, split, windows, peaks, overheads, the shown patch and, per stage
-    op, macs_all_patches (= the layer's macs), macs_shown_patch and sram_patch.
-    """
-    schedule = as_schedule(schedule)
-    dtype = check_dtype(dtype)
-    plan = patch_plan(network, schedule.split, schedule.patches)
-    stage, _, shown, sram_patches = stage_layers(plan, convention, dtype, schedule.stream_input)
-    rest = layer_memory(network, range(plan.split_index + 1, len(network.ops)), convention, dtype,
-                        schedule.inplace_depthwise)
-    receptive = patch_plan(network, schedule.split, schedule.patches, clip=False)
-    n = schedule.patches
-    mid = n // 2  # an interior patch (a border one for n <= 2)
-    rf = receptive.window(mid, mid, "input")
-    tile = max(((b - a) for a, b in plan.row_tiles)), max(((b - a) for a, b in plan.col_tiles))
-    windows = [plan.window(i, j, "input") for i, j in plan.patch_order()]
-    extra = {"patch": {
-        "patches": schedule.patches, "split": plan.split, "stream_input": schedule.stream_input,
-        "stage_ops": len(plan.stage), "stage_output_shape": list(network.shape_of(plan.split)),
-        "output_tile": list(tile), "input_window": [rf.h, rf.w],
-        "input_window_clipped_max": [max(w.h for w in windows), max(w.w for w in windows)],
-        "stage_peak_bytes": max(layer.sram_bytes for layer in stage),
-        "rest_peak_bytes": max((layer.sram_bytes for layer in rest), default=0),
-        "overhead": mac_overhead(network, schedule.split, schedule.patches).to_json(),
-        "shown_patch": list(shown),
-        "shown_patch_is": "every stage row's input_shape/output_shape are the windows of this "
-                          "patch: the first (row-major) where the stage reaches its peak SRAM",
-        "stage_layer_macs": f"summed over all {n * n} patches (macs_all_patches); "
-                            "rows after the split: computed once",
-        "stage_layers": [{"name": op.name, "macs_all_patches": int(grid.sum()),
-                          "macs_shown_patch": int(grid[shown]), "sram_patch": list(where)}
-                         for op, grid, where in zip(plan.stage, _patch_macs_grid(plan),
-                                                    sram_patches)],
-    }}
-    return stage + rest, extra
-
-
 def patch_trace(network, schedule, dtype="float32"):
     """The arena trace a patch-schedule run must produce: [(name, bytes)] in execution order.
 
@@ -281,19 +238,3 @@ def patch_trace(network, schedule, dtype="float32"):
     rest = layer_memory(network, range(plan.split_index + 1, len(network.ops)), "exact", dtype,
                         schedule.inplace_depthwise)
     return trace + [(layer.name, layer.sram_bytes) for layer in rest]
-
-
-def table_notes(info):
-    """(headings, marks) for MemoryProfile.table of a patch profile; ``info``: its 'patch' dict.
-
-    headings: row index -> a line printed before that row; marks: row index -> text after it.
-    """
-    n, (i, j), k = info["patches"], info["shown_patch"], info["stage_ops"]
-    headings = {0: f"-- patch stage ({n}x{n} = {n * n} patches): shapes of patch ({i},{j}), where "
-                   f"the stage peaks;\n   SRAM: each op's worst patch; MACs: summed over all "
-                   f"{n * n} patches",
-                k: f"-- after {info['split']}: per layer, full-size tensors; MACs computed once"}
-    marks = {index: f"  (SRAM: patch ({a},{b}))"
-             for index, (a, b) in enumerate(row["sram_patch"] for row in info["stage_layers"])
-             if [a, b] != [i, j]}
-    return headings, marks

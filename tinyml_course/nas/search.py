@@ -11,31 +11,34 @@ budget ``max_macs`` on the MACs actually executed (patch overhead included; a la
 "Cheapest schedule": the fewest executed MACs, then the simplest (per-layer before in-place before
 patch); among patch schedules the one with the least overlap overhead that fits.
 
-Everything is analytic (memory.layer_sram, patch_accounting), int8, in bytes; an architecture's
-per-layer profiles are computed once and reused by every patch schedule (the part after the split
-of a patch schedule is the in-place per-layer profile). Seeded, reproducible; a tqdm bar on request.
+Everything is analytic (memory.live_set.layer_sram, memory.patch_accounting), int8, in bytes; an
+architecture's per-layer and in-place peaks come from one live-set walk and are reused by every
+patch schedule (the part after the split of a patch schedule is the in-place per-layer profile).
+Seeded, reproducible; a tqdm bar on request.
 
-Speed (same results as trying every schedule, see tests/test_search.py): the per-layer and in-place
-peaks come from one live-set walk (memory.layer_sram); one backward window walk per split serves
-every grid (patch.patch_plans; patch_accounting.grid_stage_macs gives the MACs of all n at once,
-each PatchPlan is sliced out only when its stage peak is needed); a split whose rest of the
-network alone exceeds SRAM is never planned unless nothing fits and it could still hold the
-lowest peak tried.
+``evaluate`` reads as the loop above (``patch_tried`` plans one grid at a time). The search runs the
+fast path, ``fast_search.fast_patch_tried`` (one window walk per split for every grid, splits that
+cannot fit skipped): it must give the same Candidates, and tests/test_search.py checks that it does.
 """
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from ..memory.conventions import get_convention, layer_sram, totals
-from ..memory.patch_accounting import grid_stage_macs, stage_peak_bytes
-from ..memory.patch_plan import patch_plans, resolve_split
+from ..memory.accounting import totals
+from ..memory.conventions import get_convention
+from ..memory.live_set import layer_sram
+from ..memory.patch_accounting import executed_macs, stage_peak_bytes
+from ..memory.patch_plan import patch_plan, resolve_split
+from ..memory.schedule import Schedule
 from ..model.devices import get_device
 from ..model.network import build_network
 from ..model.units import check_dtype
 from ..model.zoo import make_divisible
+from .fast_search import fast_patch_tried
+from .tried import Tried
 
 # ---- the default search space (MobileNetV2 stages; MCUNet's width/resolution/kernel/expand/depth)
 WIDTHS = (0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)  # channel multipliers
@@ -95,7 +98,7 @@ class Candidate:
     macs: int  # the architecture computed once
     params: int
     flash_bytes: int
-    schedule: str | None  # 'per-layer', 'in-place', 'patch 3x3 up to block5.project' or None
+    schedule: Schedule | None  # str(): 'per-layer', 'in-place', 'patch 3x3 up to block5.add'; None
     kind: str  # 'per-layer', 'in-place', 'patch' or 'none'
     peak_sram_bytes: int  # of that schedule; of the lowest-peak schedule tried when none fits
     executed_macs: int  # MACs the chosen schedule runs (patch overlap included)
@@ -107,7 +110,10 @@ class Candidate:
         return self.schedule is not None
 
     def to_json(self):
-        return {**asdict(self), "fits": self.fits}
+        """A JSON-ready dict; the schedule as its string (None when nothing fits)."""
+        out = {**asdict(self), "fits": self.fits}
+        out["schedule"] = None if self.schedule is None else str(self.schedule)
+        return out
 
 
 def split_blocks(network, strides=SPLIT_STRIDES):
@@ -122,13 +128,12 @@ def split_blocks(network, strides=SPLIT_STRIDES):
 
 
 def evaluate(spec, device, index=0, convention="exact", dtype="int8", grids=GRIDS,
-             split_strides=SPLIT_STRIDES):
+             split_strides=SPLIT_STRIDES, fast=True):
     """The Candidate of ``spec`` on ``device``: its cheapest fitting schedule (see module doc).
 
-    Same result as trying every schedule in order, with less work: the per-layer and in-place
-    peaks come from one pass; a patch split whose rest of the network (after the split) alone
-    exceeds SRAM cannot fit, so its plans are only built when the candidate fits nothing and the
-    split could still hold the lowest peak tried (its peak is at least that rest's peak).
+    Tries per-layer and in-place, then (when neither fits SRAM and the weights fit Flash) the
+    patch schedules cheapest first (patch_tried; fast=True: the same through the fast path,
+    fast_search.fast_patch_tried). Nothing fits: the Candidate reports the lowest peak tried.
     """
     device = get_device(device)
     dtype = check_dtype(dtype)
@@ -140,76 +145,56 @@ def evaluate(spec, device, index=0, convention="exact", dtype="int8", grids=GRID
                 params=params, flash_bytes=flash, spec=spec)
     sram = device.sram_bytes
     flash_fits = flash <= device.flash_bytes
-    per_layer, inplace = layer_sram(net, range(len(net.ops)), convention, dtype)
-    tried = [(max(per_layer), macs, "per-layer", "per-layer"),
-             (max(inplace), macs, "in-place", "in-place")]
-    if flash_fits and min(tried)[0] > sram:
-        tried += _patch_options(net, macs, inplace, sram, convention, dtype, grids, split_strides,
-                                min(tried))
-    fitting = [t for t in tried if t[0] <= sram] if flash_fits else []
-    if fitting:
-        peak, executed, schedule, kind = min(fitting, key=lambda t: t[1])  # stable: simplest first
+    per_layer, in_place = layer_sram(net, range(len(net.ops)), convention, dtype)
+    tried = [Tried(max(per_layer), macs, Schedule("per-layer")),
+             Tried(max(in_place), macs, Schedule("in-place"))]
+    if flash_fits and min(t.peak_sram_bytes for t in tried) > sram:
+        if fast:
+            tried += fast_patch_tried(net, in_place, sram, convention, dtype, grids,
+                                      split_blocks(net, split_strides), min(tried, key=Tried.order))
+        else:
+            tried += patch_tried(net, in_place, sram, convention, dtype, grids, split_strides)
+    fitting = [t for t in tried if t.peak_sram_bytes <= sram] if flash_fits else []
+    if fitting:  # the fewest executed MACs; min() is stable: the simplest schedule first
+        peak, executed, schedule = min(fitting, key=lambda t: t.executed_macs)
+        kind = schedule.kind
     else:  # report the lowest peak tried, so a plot can place it
-        peak, executed, schedule, kind = min(tried)
+        peak, executed, _ = min(tried, key=Tried.order)
         schedule, kind = None, "none"
     return Candidate(**base, schedule=schedule, kind=kind, peak_sram_bytes=peak,
                      executed_macs=executed, flash_fits=flash_fits)
 
 
-def _patch_options(net, macs, inplace, sram, convention, dtype, grids, split_strides, lowest):
-    """Tried patch schedules (peak, executed MACs, schedule, kind): the cheapest that fits, or
-    every one that could have the lowest peak (``lowest``: the lowest tuple tried so far).
-
-    Patch schedules go cheapest first (executed MACs, then n, then split order); a split whose
-    rest peak (the in-place per-layer peak after the split) exceeds ``sram`` never fits.
-    """
-    op_macs = [op.macs for op in net.ops]
-    rest = inplace[1:] + [0]  # rest[i]: the in-place peak of ops[i + 1:]
-    for i in range(len(rest) - 2, -1, -1):
-        rest[i] = max(rest[i], rest[i + 1])
-    splits = []  # (split index, rest peak, [grids that fit the split]) in split_blocks order
+def patch_schedules(net, grids=GRIDS, split_strides=SPLIT_STRIDES):
+    """The patch schedules the search may try on ``net``: every n in ``grids`` at every split of
+    split_blocks (up to the split block's last op), skipping grids finer than the split output."""
+    schedules = []
     for split in split_blocks(net, split_strides):
-        end = resolve_split(net, split)
-        size = net.ops[end].out_shape[1]
-        splits.append((end, rest[end], [n for n in grids if n <= size]))
+        last = net.ops[resolve_split(net, split)]
+        schedules += [Schedule("patch", n, last.name) for n in grids if n <= last.out_shape[1]]
+    return schedules
 
-    built = {}  # split index -> [(executed, n, split index, plan maker)]: one walk per split
 
-    def options(chosen):  # (executed, n, split index, plan maker) of the chosen splits' grids
-        out = []
-        for end, _, ns in chosen:
-            if end not in built:
-                rest_macs = macs - sum(op_macs[:end + 1])
-                plans = patch_plans(net, end, ns) if ns else []
-                built[end] = [(rest_macs + m, n, end, lambda k=k, plans=plans: plans[k])
-                              for k, (n, m) in enumerate(zip(ns, grid_stage_macs(plans)))]
-            out += built[end]
-        return out
+def patch_tried(net, in_place, sram, convention="exact", dtype="int8", grids=GRIDS,
+                split_strides=SPLIT_STRIDES):
+    """The patch schedules tried, cheapest first, up to the first that fits ``sram`` (bytes).
 
-    peaks = {}  # (split index, n) -> the tried tuple
-
-    def tried(executed, n, end, plan):
-        if (end, n) not in peaks:
-            peak = max(stage_peak_bytes(plan(), convention, dtype), rest[end])
-            peaks[end, n] = (peak, executed, f"patch {n}x{n} up to {net.ops[end].name}",
-                             "patch")
-        return peaks[end, n]
-
-    for option in sorted(options([s for s in splits if s[1] <= sram]), key=lambda o: o[:2]):
-        t = tried(*option)
-        if t[0] <= sram:
-            return [t]  # the cheapest patch schedule that fits
-    # nothing fits: only a split whose rest peak is at most the lowest peak so far can hold the
-    # lowest peak tried (min() of the tuples); splits go lowest rest peak first
-    out = []
-    for split in sorted(splits, key=lambda s: s[1]):
-        if split[1] > lowest[0]:
+    Cheapest: the fewest executed MACs (overlap included), then the smaller grid, then split
+    order. A patch schedule's peak is the larger of its stage's peak (worst op, worst patch) and
+    the in-place peak of the ops after the split (``in_place``: the in-place SRAM per op).
+    Returns a list of Tried (all of them when none fits).
+    """
+    plans = {s: patch_plan(net, s.split, s.patches) for s in patch_schedules(net, grids,
+                                                                              split_strides)}
+    tried = []
+    for schedule in sorted(plans, key=lambda s: (executed_macs(plans[s]), s.patches)):
+        plan = plans[schedule]
+        rest_peak = max(in_place[plan.split_index + 1:], default=0)
+        peak = max(stage_peak_bytes(plan, convention, dtype), rest_peak)
+        tried.append(Tried(peak, executed_macs(plan), schedule))
+        if peak <= sram:
             break
-        for option in options([split]):
-            t = tried(*option)
-            out.append(t)
-            lowest = min(lowest, t)
-    return out
+    return tried
 
 
 @dataclass
@@ -286,7 +271,7 @@ def search(device, candidates=2000, seed=0, space=SearchSpace(), convention="exa
             cache[key] = evaluate(spec, device, i, convention, dtype, space.grids,
                                   space.split_strides)
         cand = cache[key]
-        results.append(cand if cand.index == i else Candidate(**{**asdict(cand), "index": i}))
+        results.append(cand if cand.index == i else replace(cand, index=i))
     seconds = time.perf_counter() - start
     ok = [c for c in results if c.fits and (max_macs is None or c.executed_macs <= max_macs)]
     best = max(ok, key=lambda c: (c.macs, -c.executed_macs, -c.index)) if ok else None
