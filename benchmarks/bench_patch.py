@@ -27,6 +27,7 @@ from tinyml_course.runtime.executor import execute  # noqa: E402
 from tinyml_course.runtime.backend import random_weights
 from tinyml_course.memory.patch_plan import resolve_split  # noqa: E402
 from tinyml_course.memory.patch_accounting import mac_overhead  # noqa: E402
+from tinyml_course.memory.schedule import Schedule  # noqa: E402
 from tinyml_course.nas.search import search  # noqa: E402
 
 CASES = [("mobilenetv2", 224, "block3", 4), ("mobilenetv2", 224, "block3", 2),
@@ -55,7 +56,7 @@ def bench_case(model, resolution, split, n, repeat):
     t_layer = best_time(lambda: execute(net, x, weights, "per-layer"), repeat)
     t_inplace = best_time(lambda: execute(net, x, weights, "in-place"), repeat)
     t_patch = best_time(lambda: execute(net, x, weights, "patch", patches=n, split=split), repeat)
-    print(f"{model}-{resolution} {n}x{n} up to {split}")
+    print(f"{model}-{resolution} {Schedule('patch', n, split)}")
     print(f"  stage  : per-layer {t_stage_layer * 1e3:8.1f} ms, patch {t_stage_patch * 1e3:8.1f} ms,"
           f" time x{t_stage_patch / t_stage_layer:.2f} vs MACs x"
           f"{cost.stage_macs_clipped / cost.stage_macs:.2f}")

@@ -82,8 +82,8 @@ display(windows_figure(net, "block3", 4, focus=(0, 1)))
 # per-op memory before and after
 patched = profile(net, "patch", "mcunet", patches=4, split="block3")
 print(f"patch-based peak: {patched.peak_sram_bytes / KIB:.1f} KiB at {patched.peak_layer.name}")
-print(f"input window {patched.extra['patch']['input_window']}, "
-      f"output tile {patched.extra['patch']['output_tile']}")
+print(f"input window {list(patched.patch.input_window)}, "
+      f"output tile {list(patched.patch.output_tile)}")
 display(memory_figure(net, "block3", 4, device="stm32f746"))
 
 # %% [markdown]

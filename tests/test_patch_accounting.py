@@ -23,13 +23,21 @@ def test_mcunetv2_table1_peak():
     assert prof.peak_layer.name == "block4.expand"  # the first per-layer block after the stage
     # hand count of that op: 28x28 input of 32 channels + output of 192 channels, 1 byte each
     assert prof.peak_sram_bytes == 28 * 28 * (32 + 192)
-    info = prof.extra["patch"]
-    assert info["stage_output_shape"] == [32, 28, 28]
-    assert info["input_window"] == [75, 75] and info["output_tile"] == [7, 7]
+    info = prof.patch
+    assert (info.patches, info.split, info.stream_input) == (4, "block3.project", True)
+    assert info.stage_output_shape == (32, 28, 28)
+    assert info.input_window == (75, 75) and info.output_tile == (7, 7)
     # the stage itself: an interior patch's block1.expand holds 35x35x16 in, 35x35x96 out and the
     # assembled 28x28x32 stage output
-    assert info["stage_peak_bytes"] == 35 * 35 * (16 + 96) + 28 * 28 * 32
-    json.dumps(prof.to_json())  # the CLI prints it
+    assert info.stage_peak_bytes == 35 * 35 * (16 + 96) + 28 * 28 * 32
+    assert info.rest_peak_bytes == prof.peak_sram_bytes
+    expand = prof.layers[[layer.name for layer in prof.layers].index("block1.expand")]
+    assert expand.breakdown == {"block1.expand/input": 35 * 35 * 16,
+                                "block1.expand/output": 35 * 35 * 96,
+                                "block3.project/full": 28 * 28 * 32}
+    data = json.loads(json.dumps(prof.to_json()))  # the CLI prints it
+    assert data["patch"]["stage_peak_bytes"] == info.stage_peak_bytes
+    assert data["patch"]["input_window"] == [75, 75] and data["schedule"] == "patch 4x4 up to block3"
 
 
 def test_mcunetv2_stage_mac_overhead():
@@ -67,12 +75,15 @@ def test_stem_macs_by_hand():
     prof = profile(get_network("mobilenetv2"), "patch", "mcunet", patches=4, split="block3")
     stem = prof.layers[0]
     assert stem.macs == clipped  # the stage rows' MACs: all 16 patches
-    info = prof.extra["patch"]
-    assert info["shown_patch"] == [1, 1]  # an interior patch: where block1.expand peaks
+    info = prof.patch
+    assert info.shown_patch == (1, 1)  # an interior patch: where block1.expand peaks
     assert (stem.input_shape, stem.output_shape) == ((3, 75, 75), (32, 37, 37))
-    row = info["stage_layers"][0]
-    assert row == {"name": "stem", "macs_all_patches": clipped,
-                   "macs_shown_patch": per_pixel * 37 * 37, "sram_patch": [1, 1]}
+    row = info.stage_layers[0]
+    assert (row.name, row.macs_all_patches, row.macs_shown_patch, row.sram_patch) == \
+        ("stem", clipped, per_pixel * 37 * 37, (1, 1))
+    assert prof.to_json()["patch"]["stage_layers"][0] == {
+        "name": "stem", "macs_all_patches": clipped, "macs_shown_patch": per_pixel * 37 * 37,
+        "sram_patch": [1, 1]}
 
 
 def _brute_force_stage_macs(net, split, n, clip):
@@ -145,7 +156,7 @@ def test_stage_rows_show_one_patch():
     net = get_network("mobilenetv2")
     prof = profile(net, "patch", "mcunet", patches=4, split="block3")
     rows = {layer.name: layer for layer in prof.layers}
-    for op in net.ops[:prof.extra["patch"]["stage_ops"]]:
+    for op in net.ops[:prof.patch.stage_ops]:
         if op.inputs[0] != "input":
             assert rows[op.name].input_shape == rows[op.inputs[0]].output_shape, op.name
     assert rows["block2.project"].output_shape == rows["block2.add"].output_shape == (24, 15, 15)
@@ -167,8 +178,8 @@ def test_more_patches_cost_more_and_need_less():
     stage_peak, overhead = [], []
     for n in (1, 2, 4, 7):
         prof = profile(net, "patch", "mcunet", patches=n, split="block3")
-        stage_peak.append(prof.extra["patch"]["stage_peak_bytes"])
-        overhead.append(prof.extra["patch"]["overhead"]["stage_macs_clipped"])
+        stage_peak.append(prof.patch.stage_peak_bytes)
+        overhead.append(prof.patch.overhead.stage_macs_clipped)
     assert stage_peak == sorted(stage_peak, reverse=True)
     assert overhead == sorted(overhead)
 

@@ -51,7 +51,3 @@ def run_search(args):
     sys.stdout.flush()
     return 0
 
-
-def patch_json_extra(profile):
-    """Extra keys of a patch profile's JSON: already in ``profile.to_json()`` under 'patch'."""
-    return dict(profile.extra)

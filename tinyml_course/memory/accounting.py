@@ -53,12 +53,6 @@ class MemoryProfile:
     patch: PatchSummary | None = None  # a patch schedule's stage figures (None otherwise)
 
     @property
-    def extra(self):
-        """The schedule-specific JSON ({'patch': {...}} for a patch schedule, else {}); kept for
-        callers written before ``patch``: read ``patch`` instead."""
-        return {"patch": self.patch.to_json()} if self.patch else {}
-
-    @property
     def peak_layer(self):
         """The LayerMemory with the largest SRAM (the first one if tied)."""
         return max(self.layers, key=lambda layer: layer.sram_bytes)
@@ -91,7 +85,8 @@ class MemoryProfile:
         return "\n".join(lines)
 
     def to_json(self):
-        """A JSON-ready dict: peak_sram_bytes, flash_bytes, macs, params (ints), layers, ..."""
+        """A JSON-ready dict: peak_sram_bytes, flash_bytes, macs, params (ints), layers (with
+        their 'layer/tensor' breakdowns), and 'patch' (PatchSummary.to_json) for a patch schedule."""
         return {
             "network": self.network, "schedule": str(self.schedule), "convention": self.convention,
             "dtype": self.dtype, "peak_sram_bytes": int(self.peak_sram_bytes),
@@ -101,7 +96,7 @@ class MemoryProfile:
                         "output_shape": list(l.output_shape), "sram_bytes": int(l.sram_bytes),
                         "macs": int(l.macs), "breakdown": {k: int(v) for k, v in l.breakdown.items()}}
                        for l in self.layers],
-            **self.extra,
+            **({"patch": self.patch.to_json()} if self.patch else {}),
         }
 
 

@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass
 
 from ..errors import SpecError
 from ..memory.accounting import profile
-from ..memory.patch_accounting import mac_overhead
 from ..model.network import build_network
 
 MAX_ADDED_BLOCKS = 8  # the most blocks the default ``add`` search inserts after the split
@@ -93,12 +92,11 @@ class PatchCost:
 def patch_cost(network, split, patches=4, convention="mcunet", dtype="int8"):
     """The PatchCost of ``network`` with an n x n grid up to ``split`` (op or block name)."""
     prof = profile(network, "patch", convention, dtype, patches=patches, split=split)
-    info = prof.extra["patch"]
-    cost = mac_overhead(network, split, patches)
-    return PatchCost(network.name, info["split"], patches, network.macs, cost.stage_macs,
+    info, cost = prof.patch, prof.patch.overhead
+    return PatchCost(network.name, info.split, patches, network.macs, cost.stage_macs,
                      cost.network_overhead, cost.network_overhead_naive, cost.stage_overhead,
-                     cost.stage_overhead_naive, prof.peak_sram_bytes, info["stage_peak_bytes"],
-                     tuple(info["input_window"]))
+                     cost.stage_overhead_naive, prof.peak_sram_bytes, info.stage_peak_bytes,
+                     info.input_window)
 
 
 def compare(spec, split_block, patches=4, convention="mcunet", dtype="int8", **options):

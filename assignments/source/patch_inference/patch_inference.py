@@ -264,14 +264,14 @@ from tinyml_course.memory.patch_accounting import mac_overhead
 _last = network.ops[-1].name
 for _n in (1, 2, 4):
     _peak, _over = patch_stage_cost(network, _n)
-    _want = profile(network, "patch", "mcunet", "int8", patches=_n, split=_last).extra["patch"]["stage_peak_bytes"]
+    _want = profile(network, "patch", "mcunet", "int8", patches=_n, split=_last).patch.stage_peak_bytes
     assert _peak == _want, f"{_n}x{_n}: peak {_peak} bytes, expected {_want}"
     _want_over = mac_overhead(network, _last, _n).stage_overhead
     assert abs(_over - _want_over) < 1e-9, f"{_n}x{_n}: overhead {_over:.4f}, expected {_want_over:.4f}"
 ### BEGIN HIDDEN TESTS
 for _n in (3, 5, 8):
     _peak, _over = patch_stage_cost(network, _n)
-    _want = profile(network, "patch", "mcunet", "int8", patches=_n, split=_last).extra["patch"]["stage_peak_bytes"]
+    _want = profile(network, "patch", "mcunet", "int8", patches=_n, split=_last).patch.stage_peak_bytes
     assert _peak == _want, f"{_n}x{_n}: peak {_peak}"
     assert abs(_over - mac_overhead(network, _last, _n).stage_overhead) < 1e-9, f"{_n}x{_n}: overhead {_over}"
 ### END HIDDEN TESTS

@@ -5,6 +5,8 @@ Pure functions: data in, ``matplotlib.figure.Figure`` out (built with ``Figure()
 Memory axes are in KiB (1 KiB = 1024 bytes, the papers' "kB"); MACs in millions.
 """
 
+from dataclasses import replace
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -78,13 +80,13 @@ def memory_figure(network, split, patches, convention="mcunet", dtype="int8", de
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     x = np.arange(len(network.ops))
+    patch_label = str(replace(after.schedule, split=after.patch.split))  # the split op's name
     for prof, label, color in ((before, "per layer (in place)", SCHEDULE_COLORS["in-place"]),
-                               (after, f"patch {patches}x{patches} up to {after.extra['patch']['split']}",
-                                SCHEDULE_COLORS["patch"])):
+                               (after, patch_label, SCHEDULE_COLORS["patch"])):
         y = np.array([layer.sram_bytes for layer in prof.layers]) / KIB
         ax.step(x, y, where="mid", color=color,
                 label=f"{label}: peak {prof.peak_sram_bytes / KIB:.1f} KiB")
-    split_index = network.index(after.extra["patch"]["split"])
+    split_index = network.index(after.patch.split)
     ax.axvspan(-0.5, split_index + 0.5, color=SCHEDULE_COLORS["patch"], alpha=0.08)
     if device is not None:
         device = get_device(device)
