@@ -38,7 +38,7 @@ from tinyml_course.runtime.executor import execute
 from tinyml_course.runtime.backend import random_weights
 from tinyml_course.runtime.inplace import depthwise_conv2d_inplace, depthwise_inplace
 from tinyml_course.runtime.kernels import depthwise_conv2d
-from tinyml_course.memory.conventions import CONVENTIONS
+from tinyml_course.memory.conventions import CONVENTIONS, Convention
 from tinyml_course.memory.accounting import profile
 from tinyml_course.ui.plots.memory import schedule_comparison_figure, sram_figure
 from tinyml_course.model.units import KIB
@@ -83,6 +83,15 @@ for d in DEVICES.values():
 # the conventions, as the package defines them
 for convention in CONVENTIONS.values():
     print(f"{convention.name:<11} {convention.summary}")
+
+# %% [markdown]
+# Each convention's rule is one method, `Convention.held`: given what an op sees while it runs
+# (which tensors are still alive, the sizes of its input and output), it returns the tensors the
+# op holds, keyed `layer/tensor`. Every profile, patch schedule and search counts through it.
+
+# %%
+# the one rule: which tensors an op holds, per convention
+print(inspect.getsource(Convention.held))
 
 # %% [markdown]
 # ## 3. The published figures, computed live
