@@ -1,7 +1,9 @@
 """Patch figures and the patch dashboard, without a browser."""
-from matplotlib.figure import Figure
+import numpy as np
 
 from tinyml_course import get_network
+from tinyml_course.memory.patch_accounting import mac_overhead
+from tinyml_course.model.units import KIB
 from tinyml_course.ui.plots.patch import memory_figure, overhead_figure, redistribution_figure, search_figure, windows_figure
 from tinyml_course.nas.redistribution import compare
 from tinyml_course.nas.search import search
@@ -10,16 +12,28 @@ from tinyml_course.model.zoo import get_spec
 
 
 def test_figures_are_figures():
-    """Does every plot function return a Figure with the numbers the lecture quotes?"""
+    """Does every plot function draw the numbers the lecture quotes and the package computes?"""
     net = get_network("mobilenetv2")
     fig = windows_figure(net, "block3", 4, focus=(1, 1))
-    assert isinstance(fig, Figure) and "75x75" in fig.axes[0].get_title()
+    assert "75x75" in fig.axes[0].get_title()
     fig = memory_figure(net, "block3", 4, device="f746")
-    assert "171.5 KiB" in " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "patch 4x4 up to block3.project: peak 171.5 KiB" in legend
     small = get_network("mcunet-in1")
-    assert isinstance(overhead_figure(small, "block4", grids=(1, 2, 3)), Figure)
-    assert isinstance(redistribution_figure(compare(get_spec("mobilenetv2"), 3)), Figure)
-    assert isinstance(search_figure(search("f412", candidates=30, seed=0)), Figure)
+    lines = overhead_figure(small, "block4", grids=(1, 2, 3)).axes[0].get_lines()
+    clipped = [100 * mac_overhead(small, "block4", n).stage_overhead for n in (1, 2, 3)]
+    assert list(lines[1].get_xdata()) == [1, 2, 3]
+    np.testing.assert_allclose(lines[1].get_ydata(), clipped)
+    costs = compare(get_spec("mobilenetv2"), 3)
+    right = redistribution_figure(costs).axes[1]
+    heights = [bar.get_height() for bar in right.patches]
+    np.testing.assert_allclose(heights, [c.peak_sram_bytes / KIB for c in costs]
+                               + [c.stage_peak_bytes / KIB for c in costs])
+    result = search("f412", candidates=30, seed=0)
+    ax = search_figure(result).axes[0]
+    drawn = sum(len(c.get_offsets()) for c in ax.collections)
+    assert drawn == len(result.candidates) + 1  # every candidate, and the best as a star
+    assert ax.collections[-1].get_offsets()[0][0] == result.best.macs / 1e6
 
 
 def test_dashboard_follows_its_controls():
