@@ -100,6 +100,9 @@ def layer_sram(network, ops_range, convention, dtype):
     per_layer, in_place = [], []
     for view in layer_views(network, ops_range, False):
         per_layer.append(int(sum(convention.held(view).values())) * nbytes)
-        view.inplace = True  # the same op, its depthwise in place
-        in_place.append(int(sum(convention.held(view).values())) * nbytes)
+        if view.op.kind == "dwconv":  # the in-place schedule changes depthwise convs only
+            view.inplace = True
+            in_place.append(int(sum(convention.held(view).values())) * nbytes)
+        else:
+            in_place.append(per_layer[-1])
     return per_layer, in_place
