@@ -1,7 +1,8 @@
 """Analytic SRAM and MACs of a patch schedule (MCUNetV2). Every memory figure is in bytes.
 
-The patch stage runs n x n times; while patch (i, j) runs op k, SRAM holds (``exact``, the
-arena executor's rule):
+The rules are the conventions' own (``Convention.held``); this module only walks the stage's
+windows (``patch_views``: sizes are n x n arrays, one entry per patch). The patch stage runs
+n x n times; while patch (i, j) runs op k, SRAM holds (``exact``, the arena executor's rule):
 
 - the boundary tensors at full size (the assembled stage output), all stage long;
 - the whole input image, if it is held (``stream_input=False``); a streamed image holds only the
@@ -13,14 +14,14 @@ arena executor's rule):
 ``mcunet`` and ``tinyengine`` apply their input + output rule to the windows (in place: max of the
 two for a depthwise; the block input window while a block with a shortcut runs its depthwise),
 plus the resident full-size tensors. After the split, every convention counts per layer, with the
-depthwise in place (memory.layer_memory). Windows vary from patch to patch (border patches are
+depthwise in place (live_set.layer_memory). Windows vary from patch to patch (border patches are
 clipped), so each figure is an n x n array; a stage op's SRAM is its worst patch.
 
 In a profile, every stage row shows the windows of one patch, the same for all rows (the
 *shown patch*: the first one, row-major, where the stage reaches its peak SRAM), and its MACs
 summed over all n x n patches (what the schedule executes; the rows' MACs add up to
-``network_macs_clipped``). The profile's 'patch' dict names the shown patch and, per stage op, the
-MACs of the shown patch alone and the patch its SRAM figure comes from.
+``network_macs_clipped``). The profile's PatchSummary (patch_summary.py) names the shown patch
+and, per stage op, the MACs of the shown patch alone and the patch its SRAM figure comes from.
 
 MACs: a patch computes every stage op over that op's output window. ``naive`` counts the
 receptive fields as if the zero padding were real pixels (every patch computes its full window);
