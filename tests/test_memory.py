@@ -110,3 +110,42 @@ def test_table_and_json_carry_the_same_peak():
     data = prof.to_json()
     assert data["peak_sram_bytes"] == prof.peak_sram_bytes == max(l["sram_bytes"] for l in data["layers"])
     assert "<- peak" in prof.table() and f"{prof.peak_sram_bytes / KIB:.1f} KiB" in prof.table()
+
+
+# ---- Convention.held: the one rule, on views built by hand ---------------------------------
+def test_held_is_one_rule_for_numbers_and_patch_grids():
+    """Does Convention.held count a depthwise (block with a shortcut) by each rule, the same for
+    per-layer numbers and for an n x n patch grid of window sizes?"""
+    import numpy as np
+
+    from tinyml_course.memory.conventions import CONVENTIONS, OpView
+
+    dw = build_network(TINY).op("block0.dw")  # reads block0.expand (16 x 16 x 16), keeps stem
+    x, y, block_input, channel = 16 * S, 16 * S, 8 * S, S
+    grid = np.array([[3, 4], [5, 6]])  # any per-patch sizes: the rule is elementwise
+
+    def view(scale, inplace):
+        return OpView(dw, {"block0.expand": x * scale, "stem": block_input * scale}, {},
+                      x * scale, y * scale, channel * scale, "stem", block_input * scale,
+                      inplace, input_free=True)
+
+    for scale in (1, grid):
+        exact, mcunet, tinyengine = (CONVENTIONS[k] for k in ("exact", "mcunet", "tinyengine"))
+        got = exact.held(view(scale, False))
+        assert got.keys() == {"block0.dw/input", "stem/output", "block0.dw/output"}
+        assert np.array_equal(sum(got.values()), (x + block_input + y) * scale)
+        got = exact.held(view(scale, True))  # in place: one channel of scratch, no output
+        assert got.keys() == {"block0.dw/input", "stem/output", "block0.dw/scratch"}
+        assert np.array_equal(sum(got.values()), (x + block_input + channel) * scale)
+        got = mcunet.held(view(scale, False))
+        assert got.keys() == {"block0.dw/input", "block0.dw/output", "stem/output"}
+        assert np.array_equal(sum(got.values()), (x + y + block_input) * scale)
+        for rule, inplace in ((mcunet, True), (tinyengine, False)):  # max(in, out) + block input
+            got = rule.held(view(scale, inplace))
+            assert got.keys() == {"block0.dw/inplace", "stem/output"}
+            assert np.array_equal(sum(got.values()), (max(x, y) + block_input) * scale)
+    add = build_network(TINY).op("block0.add")
+    v = OpView(add, {"block0.project": 8 * S, "stem": 8 * S}, {}, 8 * S, 8 * S, S)
+    assert CONVENTIONS["mcunet"].held(v) == {}  # adds are not counted by the mcunet rule
+    assert CONVENTIONS["exact"].held(v) == {"block0.add/input": 8 * S, "stem/output": 8 * S,
+                                            "block0.add/output": 8 * S}

@@ -248,11 +248,12 @@ class SearchResult:
 
 
 def search(device, candidates=2000, seed=0, space=SearchSpace(), convention="exact",
-           dtype="int8", max_macs=None, progress=False):
+           dtype="int8", max_macs=None, progress=False, fast=True):
     """Sample ``candidates`` architectures, find each one's cheapest fitting schedule, pick the best.
 
     Best: the largest architecture MACs among those that fit SRAM and Flash (and whose executed
     MACs are <= ``max_macs``, when given). Identical specs are evaluated once (cached).
+    fast=False evaluates through the readable patch_tried (same result, slower).
     Returns a SearchResult; the same seed gives the same result.
     """
     device = get_device(device)
@@ -269,7 +270,7 @@ def search(device, candidates=2000, seed=0, space=SearchSpace(), convention="exa
         key = json.dumps(spec, sort_keys=True)
         if key not in cache:
             cache[key] = evaluate(spec, device, i, convention, dtype, space.grids,
-                                  space.split_strides)
+                                  space.split_strides, fast)
         cand = cache[key]
         results.append(cand if cand.index == i else replace(cand, index=i))
     seconds = time.perf_counter() - start
