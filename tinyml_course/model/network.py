@@ -4,23 +4,17 @@ Every activation tensor has the layout (C, H, W), batch 1. Each op produces one 
 the op; the network input is the tensor ``"input"``. Activations (ReLU6/ReLU) are fused into the
 op before them, as MCU runtimes do, so they cost no memory of their own.
 
-The spec format (``../shared/reference/architectures.md``)::
-
-    {"name": "...", "resolution": 96, "input_channels": 3,
-     "stem": {"kernel": 3, "stride": 2, "out": 16},
-     "blocks": [{"kernel": 3, "expand": 1, "out": 8, "stride": 1}, ...],
-     "feature_mix": null, "classes": 1000}
+The spec format and its checks are in ``spec.py``.
 
 Block rules: mid = round(in * expand); a 1x1 expansion (+ReLU6) only when expand != 1; a k x k
 depthwise with the block's stride and padding k // 2 (+ReLU6); a linear 1x1 projection; an identity
 shortcut (residual add) when stride == 1 and in == out.
 """
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import SpecError, UnknownNameError
+from .spec import load_spec, mid_channels, validate_spec  # noqa: F401  (load_spec: re-exported)
 
 OP_KINDS = ("conv", "dwconv", "pwconv", "add", "pool", "linear")
 ACTIVATIONS = (None, "relu", "relu6")
@@ -188,75 +182,6 @@ class Network:
 
 # ---------------------------------------------------------------- building from a spec
 
-_SPEC_KEYS = {"name", "resolution", "input_channels", "stem", "blocks", "feature_mix", "classes"}
-_BLOCK_KEYS = {"kernel", "expand", "out", "stride"}
-
-
-def _positive_int(value, where):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SpecError(f"{where} must be a positive integer, got {value!r}")
-    return value
-
-
-def _kernel(value, where):
-    _positive_int(value, where)
-    if value % 2 == 0:
-        raise SpecError(f"{where} must be odd (padding is kernel // 2), got {value}")
-    return value
-
-
-def _stride(value, where):
-    _positive_int(value, where)
-    if value not in (1, 2):
-        raise SpecError(f"{where} must be 1 or 2, got {value}")
-    return value
-
-
-def _expand(value, where):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise SpecError(f"{where} must be a positive number, got {value!r}")
-    return value
-
-
-def validate_spec(spec):
-    """Check an MBConv spec dict; return it unchanged or raise SpecError naming the bad field."""
-    if not isinstance(spec, dict):
-        raise SpecError(f"a network spec must be a JSON object, got {type(spec).__name__}")
-    missing = sorted({"resolution", "stem", "blocks"} - spec.keys())
-    if missing:
-        raise SpecError(f"spec is missing required field(s): {', '.join(missing)}")
-    _positive_int(spec["resolution"], "spec.resolution")
-    _positive_int(spec.get("input_channels", 3), "spec.input_channels")
-    stem = spec["stem"]
-    if not isinstance(stem, dict):
-        raise SpecError("spec.stem must be an object with kernel, stride, out")
-    for key in ("kernel", "stride", "out"):
-        if key not in stem:
-            raise SpecError(f"spec.stem is missing {key!r}")
-    _kernel(stem["kernel"], "spec.stem.kernel")
-    _stride(stem["stride"], "spec.stem.stride")
-    _positive_int(stem["out"], "spec.stem.out")
-    blocks = spec["blocks"]
-    if not isinstance(blocks, list):
-        raise SpecError("spec.blocks must be a list of block objects")
-    for i, block in enumerate(blocks):
-        where = f"spec.blocks[{i}]"
-        if not isinstance(block, dict):
-            raise SpecError(f"{where} must be an object with kernel, expand, out, stride")
-        missing = sorted(_BLOCK_KEYS - block.keys())
-        if missing:
-            raise SpecError(f"{where} is missing {', '.join(repr(m) for m in missing)}")
-        _kernel(block["kernel"], f"{where}.kernel")
-        _expand(block["expand"], f"{where}.expand")
-        _positive_int(block["out"], f"{where}.out")
-        _stride(block["stride"], f"{where}.stride")
-    if spec.get("feature_mix") is not None:
-        _positive_int(spec["feature_mix"], "spec.feature_mix")
-    if spec.get("classes") is not None:
-        _positive_int(spec["classes"], "spec.classes")
-    return spec
-
-
 def build_network(spec):
     """Build a Network from an MBConv spec dict (see the module docstring).
 
@@ -287,9 +212,7 @@ def build_network(spec):
     last = add("stem", "conv", ["input"], stem["out"], stem["kernel"], stem["stride"], "relu6")
     for i, block in enumerate(spec["blocks"]):
         block_input, in_channels = last, shape[0]
-        mid = round(in_channels * block["expand"])
-        if mid < 1:
-            raise SpecError(f"spec.blocks[{i}]: expand {block['expand']} gives {mid} channels")
+        mid = mid_channels(in_channels, block["expand"], f"spec.blocks[{i}]")
         if block["expand"] != 1:
             last = add(f"block{i}.expand", "pwconv", [last], mid, act="relu6", block=i)
         last = add(f"block{i}.dw", "dwconv", [last], mid, block["kernel"], block["stride"], "relu6", i)
@@ -302,25 +225,6 @@ def build_network(spec):
         last = add("pool", "pool", [last], shape[0])
         add("classifier", "linear", [last], spec["classes"])
     return Network(spec.get("name", "custom"), (channels, res, res), ops, spec=spec)
-
-
-def load_spec(source):
-    """Read a spec from a dict, a JSON string or a path to a JSON file; raise SpecError if unreadable."""
-    if isinstance(source, dict):
-        return source
-    text = str(source)
-    if not text.lstrip().startswith("{"):
-        path = Path(text)
-        if not path.is_file():
-            raise SpecError(f"no such spec file: {text}")
-        text = path.read_text()
-    try:
-        spec = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise SpecError(f"spec is not valid JSON: {err}") from None
-    if not isinstance(spec, dict):
-        raise SpecError(f"a network spec must be a JSON object, got {type(spec).__name__}")
-    return spec
 
 
 def can_run_inplace(network, index, last_use):
