@@ -22,7 +22,7 @@ from ..model.units import BYTES_PER_ELEMENT, KIB
 from ..model.zoo import ZOO_NAMES, get_network
 from ..runtime.backend import random_weights
 from ..runtime.executor import DEFAULT_ARENA_BYTES, execute
-from ..runtime.int8 import Int8Backend
+from ..runtime.int8_backend import Int8Backend
 from .args import positive_float, positive_int
 from .compress import add_compress_parser
 from .search import add_search_parser

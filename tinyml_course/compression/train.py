@@ -16,21 +16,7 @@ from ..runtime.batched import accuracy, forward
 WEIGHT_OPS = ("conv", "dwconv", "pwconv", "linear")
 
 
-def init_weights(network, seed=0):
-    """He-normal weights and zero biases for every op with weights (float32)."""
-    rng = np.random.default_rng(seed)
-    weights = {}
-    for op in network:
-        if op.weight_shape is None:
-            continue
-        fan_in = op.weight_count // op.out_shape[0]
-        std = np.sqrt(2.0 / fan_in)
-        weights[op.name] = ((rng.standard_normal(op.weight_shape) * std).astype(np.float32),
-                            np.zeros(op.bias_count, np.float32))
-    return weights
-
-
-# ---------------------------------------------------------------- forward
+# ---------------------------------------------------------------- loss
 
 def cross_entropy(logits, y):
     """Mean softmax cross-entropy and its gradient. logits: (N, K); y: (N,) -> (loss, dlogits)."""
