@@ -11,18 +11,51 @@ depthwise with the block's stride and padding k // 2 (+ReLU6); a linear 1x1 proj
 shortcut (residual add) when stride == 1 and in == out.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import SpecError, UnknownNameError
 from .spec import load_spec, mid_channels, validate_spec  # noqa: F401  (load_spec: re-exported)
 
-OP_KINDS = ("conv", "dwconv", "pwconv", "add", "pool", "linear")
 ACTIVATIONS = (None, "relu", "relu6")
 
 
 def conv_output_size(size, kernel, stride, padding):
     """Output height/width of a convolution: (size + 2*padding - kernel) // stride + 1."""
     return (size + 2 * padding - kernel) // stride + 1
+
+
+@dataclass(frozen=True)
+class OpKind:
+    """What an op kind is, in one place: its weight layout, its MACs and its output size.
+
+    weight_shape(cin, cout, k): the weight tensor's shape, None for ops without weights;
+    macs_per_output(cin, k): multiply-accumulates per output element (0: the papers count conv
+    and linear only); spatial: 'window' (a k x k sliding window with stride and padding),
+    'same' (elementwise, H x W kept) or 'global' (H x W -> 1 x 1).
+    """
+
+    weight_shape: Callable[[int, int, int], tuple | None]
+    macs_per_output: Callable[[int, int], int]
+    spatial: str
+
+    def out_hw(self, h, w, kernel, stride, padding):
+        """(Ho, Wo) of an input H x W."""
+        if self.spatial == "window":
+            return (conv_output_size(h, kernel, stride, padding),
+                    conv_output_size(w, kernel, stride, padding))
+        return (h, w) if self.spatial == "same" else (1, 1)
+
+
+OP_RULES = {
+    "conv": OpKind(lambda cin, cout, k: (cout, cin, k, k), lambda cin, k: cin * k * k, "window"),
+    "dwconv": OpKind(lambda cin, cout, k: (cout, k, k), lambda cin, k: k * k, "window"),
+    "pwconv": OpKind(lambda cin, cout, k: (cout, cin), lambda cin, k: cin, "window"),  # k = 1
+    "add": OpKind(lambda cin, cout, k: None, lambda cin, k: 0, "same"),
+    "pool": OpKind(lambda cin, cout, k: None, lambda cin, k: 0, "global"),  # global average
+    "linear": OpKind(lambda cin, cout, k: (cout, cin), lambda cin, k: cin, "global"),
+}
+OP_KINDS = tuple(OP_RULES)  # ("conv", "dwconv", "pwconv", "add", "pool", "linear")
 
 
 @dataclass(frozen=True)
@@ -45,19 +78,21 @@ class Op:
     block: int | None = None  # index of the MBConv block the op belongs to, None outside blocks
 
     @property
+    def rule(self):
+        """The OpKind of this op (its shape, MAC and parameter rules)."""
+        try:
+            return OP_RULES[self.kind]
+        except KeyError:
+            raise SpecError(f"op {self.name!r} has unknown kind {self.kind!r}; kinds are "
+                            f"{', '.join(OP_KINDS)}") from None
+
+    @property
     def weight_shape(self):
         """Shape of the weight tensor, or None for ops without weights.
 
         conv: (Cout, Cin, k, k); dwconv: (C, k, k); pwconv and linear: (Cout, Cin).
         """
-        cin, cout = self.in_shape[0], self.out_shape[0]
-        if self.kind == "conv":
-            return (cout, cin, self.kernel, self.kernel)
-        if self.kind == "dwconv":
-            return (cout, self.kernel, self.kernel)
-        if self.kind in ("pwconv", "linear"):
-            return (cout, cin)
-        return None
+        return self.rule.weight_shape(self.in_shape[0], self.out_shape[0], self.kernel)
 
     @property
     def weight_count(self):
@@ -83,14 +118,7 @@ class Op:
     @property
     def macs(self):
         """Multiply-accumulates of the op; 0 for add and pool (the papers count conv and linear only)."""
-        cout, hout, wout = self.out_shape
-        if self.kind == "conv":
-            return hout * wout * cout * self.in_shape[0] * self.kernel * self.kernel
-        if self.kind == "dwconv":
-            return hout * wout * cout * self.kernel * self.kernel
-        if self.kind in ("pwconv", "linear"):
-            return hout * wout * cout * self.in_shape[0]
-        return 0
+        return self.out_elements * self.rule.macs_per_output(self.in_shape[0], self.kernel)
 
     @property
     def in_elements(self):
@@ -198,13 +226,7 @@ def build_network(spec):
         nonlocal shape
         in_shape = shape
         padding = kernel // 2
-        c, h, w = in_shape
-        if kind in ("conv", "dwconv", "pwconv"):
-            h2, w2 = (conv_output_size(h, kernel, stride, padding),
-                      conv_output_size(w, kernel, stride, padding))
-        else:
-            h2, w2 = (1, 1) if kind in ("pool", "linear") else (h, w)
-        shape = (out_channels, h2, w2)
+        shape = (out_channels, *OP_RULES[kind].out_hw(*in_shape[1:], kernel, stride, padding))
         ops.append(Op(name, kind, tuple(inputs), in_shape, shape, kernel, stride, padding, act, block))
         return name
 

@@ -10,6 +10,8 @@ schedule) and ``finish_output(y)``. The int8 backend lives in ``int8_backend.py`
 ``random_weights`` is the package's one weight initialiser.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..errors import SpecError
@@ -97,6 +99,12 @@ class FloatBackend(Backend):
         w, b = self.weights[op.name]
         kernels.depthwise_conv2d(x_c[np.newaxis], w[c:c + 1], b[c:c + 1], op.stride, op.padding,
                                  op.act, out=out_c[np.newaxis])
+
+
+def run_op_unpadded(op, x, weights):
+    """Run ``op`` on x (C, H, W) with NO padding of its own: x already holds any padding rows and
+    columns (a patch at a map border). ``weights``: a weights dict or a backend. Returns the output."""
+    return as_backend(weights).run_op(replace(op, padding=0), [x])
 
 
 def as_backend(weights_or_backend):
