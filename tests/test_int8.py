@@ -89,7 +89,8 @@ def test_conv2d_int8_equals_naive_loop_exactly(rng, stride, padding, clamp):
     x = rng.integers(-128, 128, (3, 7, 7)).astype(np.int8)
     w = rng.integers(-127, 128, (4, 3, 3, 3)).astype(np.int8)
     bias = rng.integers(-3000, 3000, 4).astype(np.int32)
-    rq = Requant.from_real(rng.uniform(0.0002, 0.004, 4), int(rng.integers(-20, 20)), *(clamp or (-128, 127)))
+    y_zp = int(rng.integers(-20, 20))
+    rq = Requant.from_real(rng.uniform(0.0002, 0.004, 4), y_zp, *(clamp or (-128, 127)))
     x_zp = int(rng.integers(-30, 30))
     got = K.conv2d_int8(x, x_zp, w, bias, rq, stride, padding)
     np.testing.assert_array_equal(got, naive_conv2d_int8(x, x_zp, w, bias, rq, stride, padding))
@@ -146,7 +147,8 @@ def test_batched_int8_equals_image_by_image(digits_int8):
     batch = int8_backend.run_int8_batch(model, x_test[:24])
     single = np.stack([int8_backend.run_int8(model, x).reshape(-1) for x in x_test[:24]])
     assert batch.dtype == np.int8 and np.array_equal(batch, single)
-    assert np.array_equal(int8_backend.predict_int8(model, x_test[:24], batch_size=5), single.argmax(1))
+    predicted = int8_backend.predict_int8(model, x_test[:24], batch_size=5)
+    assert np.array_equal(predicted, single.argmax(1))
 
 
 def test_int8_model_accuracy_within_one_point(digits_int8):
@@ -165,7 +167,8 @@ def test_int8_model_tensors_and_flash(digits_int8):
     network, weights, model, _, _ = digits_int8
     for name, q in model.ops.items():
         if q.weight is not None:
-            assert (q.weight.dtype, q.bias.dtype, q.requant.m0.dtype) == (np.int8, np.int32, np.int32), name
+            dtypes = (q.weight.dtype, q.bias.dtype, q.requant.m0.dtype)
+            assert dtypes == (np.int8, np.int32, np.int32), name
             assert q.weight.min() >= -127  # symmetric narrow range
     float_bytes = sum(w.nbytes + b.nbytes for w, b in weights.values())
     assert model.flash_bytes == memory.flash_bytes(network, "int8")
@@ -182,7 +185,8 @@ def test_int8_model_in_arena_peak_equals_accounting(digits_int8, schedule):
     network, _, model, x_test, _ = digits_int8
     run = execute(network, x_test[0], int8_backend.Int8Backend(model), schedule=schedule)
     assert run.output.dtype == np.int8
-    np.testing.assert_array_equal(run.output, reference_forward(network, x_test[0], int8_backend.Int8Backend(model)))
+    reference = reference_forward(network, x_test[0], int8_backend.Int8Backend(model))
+    np.testing.assert_array_equal(run.output, reference)
     assert run.peak_sram_bytes == memory.profile(network, schedule, "exact", "int8").peak_sram_bytes
     float_peak = execute(network, x_test[0], digits_int8[1], schedule=schedule).peak_sram_bytes
     assert float_peak == 4 * run.peak_sram_bytes

@@ -81,7 +81,7 @@ def measure(network, schedule, dtype, capacity=None):
     if needed > MAX_MEASURE_BYTES:
         raise UsageError(f"--measure would allocate about {needed:,} bytes ({needed / 1024 ** 3:.3g} GiB) "
                          f"for {network.name!r}, more than its limit of {MAX_MEASURE_BYTES:,} bytes "
-                         f"(1 GiB); profile without --measure, or lower the resolution or channels")
+                         f"({MAX_MEASURE_BYTES / 1024 ** 3:g} GiB); profile without --measure, or lower the resolution or channels")
     rng = np.random.default_rng(MEASURE_SEED)
     weights = random_weights(network, rng)
     x = rng.standard_normal(network.input_shape).astype(np.float32)

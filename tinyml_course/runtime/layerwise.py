@@ -10,7 +10,6 @@ from ..model.network import can_run_inplace
 from .inplace import depthwise_inplace
 
 
-
 def check_input(network, x):
     """Raise SpecError unless x has the network's input shape (C, H, W)."""
     if np.shape(x) != network.input_shape:
