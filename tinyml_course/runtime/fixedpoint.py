@@ -112,11 +112,6 @@ class Requant:
         """The Requant of some output channels (``index``: a slice or index array)."""
         return Requant(self.m0[index], self.shift[index], self.y_zp, self.act_min, self.act_max)
 
-    def tiled(self, n):
-        """Per-channel constants repeated n times: for n images folded into the channel axis."""
-        return Requant(np.tile(self.m0, n), np.tile(self.shift, n), self.y_zp, self.act_min,
-                       self.act_max)
-
     def apply(self, acc):
         """int32 accumulators (C, ...) -> int8 (C, ...), channel c scaled by m0[c], shift[c]."""
         scaled = multiply_by_quantized_multiplier(acc, _per_channel(self.m0, acc.ndim),
