@@ -18,6 +18,7 @@ dashboard 0.08-0.11 s (0.2 s under heavier load), revisit 0.02 s.
 
 from tinyml_course.compression import train
 from tinyml_course.runtime import batched
+from tinyml_course.runtime.backend import random_weights
 import argparse
 import io
 import statistics
@@ -27,7 +28,7 @@ import time
 from tinyml_course.compression import compress, trained
 from tinyml_course.compression.data import load_digits, random_shift
 from tinyml_course.runtime.executor import execute, reference_forward
-from tinyml_course.runtime.int8 import Int8Backend
+from tinyml_course.runtime.int8_backend import Int8Backend
 from tinyml_course.compression.int8_convert import convert
 from tinyml_course.ui.plots.compression import compression_bars, weight_histogram
 from tinyml_course.ui.widgets.compression import BITS, CompressionDashboard, CompressionLab
@@ -106,7 +107,7 @@ def main():
 
     redraw_times(network, weights, x_test, y_test, args.moves)
 
-    w = train.init_weights(network, seed=0)
+    w = random_weights(network, 0, bias_std=0)
     history = train.fit(network, w, x_train, y_train, epochs=args.epochs, batch_size=trained.TRAIN_BATCH,
                         optimizer=train.Adam(lr=trained.TRAIN_LR),
                         augment=lambda b, rng: random_shift(b, rng, trained.TRAIN_SHIFT))

@@ -37,7 +37,7 @@ from tinyml_course.compression.compress import quick_compress
 from tinyml_course.compression.data import load_digits
 from tinyml_course.model.devices import get_device
 from tinyml_course.runtime.executor import execute
-from tinyml_course.runtime.int8 import Int8Backend, accuracy_int8
+from tinyml_course.runtime.int8_backend import Int8Backend, accuracy_int8
 from tinyml_course.compression.int8_convert import convert
 from tinyml_course.ui.plots.compression import weight_histogram
 from tinyml_course.ui.widgets.compression import compression_dashboard, fit_line
@@ -150,7 +150,7 @@ for label, net, pruned, tuned in rows:
 # %%
 # weight histogram before and after (50% pruned + 4-bit linear, 3-bit k-means)
 q4, flash4 = quantize.quantize_weights(fine_tuned, 4)
-q4 = {name: (w * masks[name], b) if name in masks else (w, b) for name, (w, b) in q4.items()}
+q4 = prune.apply_masks(q4, masks)  # quantization levels need not hold 0: zero the pruned again
 km3, flash_km3 = quantize.quantize_weights(weights, 3, method="kmeans")
 print(f"4-bit linear: accuracy {100 * batched.accuracy(network, q4, x_test, y_test):.1f}%; "
       f"3-bit k-means: accuracy {100 * batched.accuracy(network, km3, x_test, y_test):.1f}%, "

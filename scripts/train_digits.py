@@ -8,6 +8,7 @@ The recipe (seed, epochs, batch, learning rate) lives in tinyml_course/trained.p
 
 from tinyml_course.compression import train
 from tinyml_course.runtime import batched
+from tinyml_course.runtime.backend import random_weights
 import argparse
 import time
 
@@ -28,7 +29,7 @@ def main():
     x_train, y_train, x_test, y_test = load_digits()
     network = trained.digits_network()
     print(network)
-    weights = train.init_weights(network, seed=args.seed)
+    weights = random_weights(network, args.seed, bias_std=0)
     start = time.perf_counter()
     optimizer = train.Adam(lr=trained.TRAIN_LR, weight_decay=trained.TRAIN_WEIGHT_DECAY)
     train.fit(network, weights, x_train, y_train, epochs=args.epochs, batch_size=trained.TRAIN_BATCH,

@@ -100,3 +100,88 @@ def test_piping_into_head_ends_quietly():
     pipeline = subprocess.run(f"{sys.executable} -m tinyml_course.cli profile mobilenetv2 | head -2",
                               shell=True, capture_output=True, text=True, timeout=60)
     assert pipeline.stdout.count("\n") == 2 and "Traceback" not in pipeline.stderr
+
+
+# ---------------------------------------------------------------- bad input that used to escape
+
+TINY = {"resolution": 32, "stem": {"kernel": 3, "stride": 2, "out": 8}, "blocks": []}
+BLOCK = {"kernel": 3, "expand": 1, "out": 8, "stride": 1}
+
+
+def _spec_file(tmp_path, text):
+    path = tmp_path / "spec.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return str(path)
+
+
+def _one_line_error(capsys, *argv):
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == "", (status, out)
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("argv, needed", [
+    (["profile", "mobilenetv2", "--resolution", "100000", "--measure"], 10 ** 12),
+    (["profile", "mobilenetv2", "--resolution", "100000", "--measure", "--schedule", "patch",
+      "--split", "block3"], 10 ** 12),
+    (["profile", "mcunet-in1", "--resolution", "4000", "--measure", "--dtype", "float32"], 2 ** 30),
+])
+def test_measure_refuses_before_allocating_and_names_the_bytes(capsys, argv, needed):
+    """Is a --measure run that needs more than 1 GiB refused, naming its bytes, without allocating?"""
+    import re
+    import tracemalloc
+    tracemalloc.start()
+    err = _one_line_error(capsys, *argv)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 16 * 2 ** 20, f"allocated {peak} bytes before refusing"
+    got = int(re.search(r"about ([\d,]+) bytes", err).group(1).replace(",", ""))
+    # the input image alone is 3 x res^2 float32 values: the estimate is at least that
+    res = int(argv[3])
+    assert got >= max(needed, 3 * res * res * 4) and "1 GiB" in err
+
+
+@pytest.mark.parametrize("field, value", [("out", 1_000_000_000), ("kernel", 100_001)])
+def test_measure_refuses_huge_spec_fields(capsys, tmp_path, field, value):
+    spec = dict(TINY, stem=dict(TINY["stem"], **{field: value}))
+    err = _one_line_error(capsys, "profile", _spec_file(tmp_path, json.dumps(spec)), "--measure")
+    assert "--measure would allocate about" in err
+
+
+@pytest.mark.parametrize("expand, shown", [("Infinity", "inf"), ("1e300", "1e+300"),
+                                           ("NaN", "nan"), ("65", "65")])
+def test_non_finite_and_absurd_expand_is_refused_naming_the_field(capsys, tmp_path, expand, shown):
+    text = json.dumps(dict(TINY, blocks=[dict(BLOCK, expand=0)])).replace('"expand": 0',
+                                                                         f'"expand": {expand}')
+    err = _one_line_error(capsys, "profile", _spec_file(tmp_path, text))
+    assert "spec.blocks[0].expand" in err and f"got {shown}" in err
+
+
+def test_a_spec_file_that_is_not_utf8_is_refused(capsys, tmp_path):
+    path = _spec_file(tmp_path, b'{"name": "caf\xe9", "resolution": 32}')  # Latin-1
+    err = _one_line_error(capsys, "profile", path)
+    assert "is not UTF-8" in err and "byte 13" in err
+
+
+@pytest.mark.parametrize("spec, where, key", [
+    (dict(TINY, clases=10), "spec has", "'clases'"),
+    (dict(TINY, stem=dict(TINY["stem"], strides=2)), "spec.stem has", "'strides'"),
+    (dict(TINY, blocks=[BLOCK, dict(BLOCK, kernal=5)]), "spec.blocks[1] has", "'kernal'"),
+])
+def test_unknown_spec_keys_are_refused_naming_them_and_the_allowed_ones(capsys, tmp_path, spec,
+                                                                         where, key):
+    err = _one_line_error(capsys, "profile", _spec_file(tmp_path, json.dumps(spec)))
+    assert f"{where} unknown key(s) {key}; allowed:" in err
+    allowed = err.split("allowed: ")[1].strip().split(", ")
+    assert key.strip("'") not in allowed and len(allowed) >= 3
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--seed", "-1"], "argument --seed: expected a seed: an integer >= 0, got '-1'"),
+    (["--candidates", "99999999999999999999"], "an integer from 1 to 100000"),
+    (["--candidates", "100001"], "an integer from 1 to 100000"),
+])
+def test_search_refuses_a_negative_seed_and_unbounded_candidates(capsys, argv, message):
+    err = _one_line_error(capsys, "search", "--device", "nano33", *argv)
+    assert message in err

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from tinyml_course.runtime import kernels
+from tinyml_course.runtime.backend import FloatBackend
 from tinyml_course.compression import compress, trained
 from tinyml_course.compression.data import load_digits
 from tinyml_course.errors import SpecError
@@ -57,7 +58,7 @@ def test_quick_accuracy_is_train_accuracy(model):
 
 
 def test_conv_batched_matches_one_call_per_image(model):
-    """Is the side-by-side full conv of batched.op_forward exactly the per-image kernel call, for
+    """Is the side-by-side full conv of batched.forward exactly the per-image kernel call, for
     stride 1 and 2 and an odd width (the fallback)?"""
     network, weights, x, _ = model
     stem = network.ops[0]
@@ -66,8 +67,8 @@ def test_conv_batched_matches_one_call_per_image(model):
     for stride, images in ((1, x[:7]), (2, x[:7]), (2, x[:3, :, :, :15])):
         op = type(stem)(**{**stem.__dict__, "stride": stride})
         per_image = np.stack([kernels.conv2d(xi, wt, b, stride, op.padding, op.act) for xi in images])
-        np.testing.assert_allclose(batched.conv_batched(op, images, wt, b), per_image,
-                                   rtol=1e-6, atol=1e-6)
+        side_by_side = batched.side_by_side(FloatBackend({op.name: (wt, b)}), op, images)
+        np.testing.assert_allclose(side_by_side, per_image, rtol=1e-6, atol=1e-6)
 
 
 def test_state_checks_and_rounds():

@@ -86,6 +86,13 @@ def test_make_divisible_gives_the_published_w035_channels():
       "classes": 0}, "spec.classes"),
     ({"resolution": 96, "stem": {"kernel": 3, "stride": 2, "out": 8}, "blocks": "b"}, "a list"),
     ([1, 2], "JSON object"),
+    ({"resolution": 96, "stem": {"kernel": 3, "stride": 2, "out": 8}, "blocks": [], "clases": 10},
+     "'clases'; allowed: name, resolution"),
+    ({"resolution": 96, "stem": {"kernel": 3, "stride": 2, "out": 8},
+      "blocks": [{"kernel": 3, "expand": float("inf"), "out": 8, "stride": 1}]},
+     "spec.blocks[0].expand must be a finite number"),
+    ({"resolution": 2 ** 31, "stem": {"kernel": 3, "stride": 2, "out": 8}, "blocks": []},
+     "spec.resolution must be at most 2147483647"),
 ])
 def test_bad_specs_raise_a_spec_error_naming_the_field(bad, message):
     with pytest.raises(SpecError, match=message.replace("[", r"\[").replace("]", r"\]")):

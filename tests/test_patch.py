@@ -131,7 +131,7 @@ def test_zoo_patch_equals_per_layer(name):
 
 def test_patch_int8_equals_per_layer_int8():
     """Is int8 patch inference bit-exact with int8 per-layer inference (zero-point padding)?"""
-    from tinyml_course.runtime.int8 import Int8Backend
+    from tinyml_course.runtime.int8_backend import Int8Backend
     from tinyml_course.compression.int8_convert import convert
 
     net = get_network("mcunet-in1", resolution=48)

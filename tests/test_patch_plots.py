@@ -7,7 +7,7 @@ from tinyml_course.model.units import KIB
 from tinyml_course.ui.plots.patch import memory_figure, overhead_figure, redistribution_figure, search_figure, windows_figure
 from tinyml_course.nas.redistribution import compare
 from tinyml_course.nas.search import search
-from tinyml_course.ui.widgets.patch import PatchState, patch_dashboard, patch_figures
+from tinyml_course.ui.widgets.patch import PatchState, patch_dashboard, patch_figures, split_options
 from tinyml_course.model.zoo import get_spec
 
 
@@ -41,6 +41,30 @@ def test_dashboard_follows_its_controls():
     box = patch_dashboard(PatchState(model="mcunet-in1", split="block4", patches=3, focus=8))
     grid = box.children[1].children[0]
     grid.value = 2
-    assert box.state["state"].patches == 2 and box.state["state"].focus == 3
-    windows, memory = patch_figures(box.state["state"])
+    assert box.state.patches == 2 and box.state.focus == 3
+    assert box.controls["focus"].value == 3 and box.controls["focus"].max == 3
+    windows, memory = patch_figures(box.state)
     assert "(1, 1)" in windows.axes[0].get_title()
+
+
+def test_dashboard_shows_a_refused_choice_as_one_line_and_recovers():
+    """Is a grid with more patches than the stage output has pixels (the package's SpecError)
+    shown as one line with the figures hidden, and does a valid choice bring them back?"""
+    box = patch_dashboard(PatchState(model="mcunet-in1", split="block10", patches=3))
+    pngs = [image.value for image in box.images]
+    assert len(pngs) == 2 and all(pngs)
+    box.controls["patches"].value = 4  # block10's output is 3x3
+    assert box.summary.value.startswith("cannot show this choice: a 4x4 grid has more patches")
+    assert all(image.layout.display == "none" for image in box.images)
+    box.controls["patches"].value = 2
+    assert box.summary.value == "" and all(image.layout.display is None for image in box.images)
+    assert [image.value for image in box.images] != pngs  # 2x2 now, not 3x3
+
+
+def test_dashboard_model_change_resets_the_split_options():
+    """Does a new model get its own split options, starting at the first (as the dropdown does)?"""
+    box = patch_dashboard(PatchState(model="mcunet-in1", split="block10", patches=2))
+    box.controls["model"].value = "mobilenetv2"
+    assert box.state.model == "mobilenetv2" and box.state.split == "block0"
+    assert tuple(box.controls["split"].options) == tuple(split_options("mobilenetv2"))
+    assert box.controls["split"].value == "block0"

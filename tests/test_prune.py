@@ -142,7 +142,7 @@ def test_channel_pruning_lowers_peak_sram_accounting_and_arena(model, rng):
     assert analytic.peak_sram_bytes == 6144 and analytic.peak_layer.name == "block0.project"
     x = rng.random((1, 16, 16)).astype(np.float32)
     assert execute(small, x, small_w).peak_sram_bytes == 4 * 6144  # float32 arena: 4 bytes each
-    from tinyml_course.runtime.int8 import Int8Backend
+    from tinyml_course.runtime.int8_backend import Int8Backend
     from tinyml_course.compression.int8_convert import convert
     x_train = load_digits()[0][:200]
     measured = execute(small, x, Int8Backend(convert(small, small_w, x_train))).peak_sram_bytes

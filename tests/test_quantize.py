@@ -78,6 +78,30 @@ def test_kmeans_codebook():
     assert ((recon - w) ** 2).mean() < ((linear - w) ** 2).mean()
 
 
+def _kmeans_sse(w, bits):
+    codebook, idx = Q.kmeans_quantize(w, bits)
+    return float(((codebook[idx].astype(np.float64) - w) ** 2).sum()), idx
+
+
+@pytest.mark.parametrize("bits", [6, 8])
+def test_kmeans_uses_every_level_and_is_near_scikit_learn(bits):
+    """Does k-means fill all 2^bits levels (when there are enough distinct values) and get within
+    1.5x of scikit-learn's KMeans squared error, on every trained layer and on heavy-tailed data?"""
+    from sklearn.cluster import KMeans
+    layers = [w for w, _ in trained.load_weights().values()]
+    layers.append(np.random.default_rng(0).standard_t(3, 3000).astype(np.float32))  # heavy tails
+    for w in layers:
+        sse, idx = _kmeans_sse(w, bits)
+        distinct = np.unique(w).size
+        assert np.unique(idx).size == min(2 ** bits, distinct), (w.shape, bits)
+        if distinct > 2 ** bits:
+            reference = KMeans(2 ** bits, n_init=1, random_state=0).fit(
+                w.reshape(-1, 1).astype(np.float64)).inertia_
+            assert sse <= 1.5 * reference, f"{w.shape}: {sse:.3g} vs scikit-learn {reference:.3g}"
+        else:
+            assert sse < 1e-12, f"{distinct} distinct values fit in {2 ** bits} levels exactly"
+
+
 def test_flash_costs_hand_computed():
     """Are 100 weights at 4 bits 50 bytes + a 16-entry float32 codebook (64) / 3 scales (12)?"""
     assert Q.kmeans_flash_bytes(100, 4) == 50 + 64

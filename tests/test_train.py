@@ -3,6 +3,7 @@ the digits split, fine-tuning with masks, and the shipped model's held-out accur
 
 from tinyml_course.compression import train
 from tinyml_course.runtime import batched
+from tinyml_course.runtime.backend import random_weights
 import numpy as np
 
 from tinyml_course import build_network
@@ -27,7 +28,7 @@ def test_gradients_match_finite_differences(rng):
     """Does backward give dL/dw of every weight and bias within 1e-5 of central differences?"""
     network = build_network(TINY_SPEC)
     weights = {k: (w.astype(np.float64), (rng.standard_normal(b.shape) * 0.1))
-               for k, (w, b) in train.init_weights(network, seed=1).items()}
+               for k, (w, b) in random_weights(network, 1, bias_std=0).items()}
     x = rng.standard_normal((3, 2, 7, 7))
     y = np.array([0, 2, 1])
     logits, tensors = batched.forward(network, weights, x, keep=True)
@@ -51,7 +52,7 @@ def test_gradients_match_finite_differences(rng):
 def test_batched_forward_equals_executor_per_image(rng):
     """Does the batch-folded training forward give, image by image, the executor's float output?"""
     network = build_network(TINY_SPEC)
-    weights = train.init_weights(network, seed=2)
+    weights = random_weights(network, 2, bias_std=0)
     x = rng.standard_normal((4, 2, 7, 7)).astype(np.float32)
     out = batched.forward(network, weights, x)
     for i in range(4):
@@ -85,7 +86,7 @@ def test_fit_lowers_loss_and_keeps_masks(rng):
     x_train, y_train, _, _ = load_digits()
     x, y = x_train[:320], y_train[:320]
     network = trained.digits_network()
-    weights = train.init_weights(network, seed=0)
+    weights = random_weights(network, 0, bias_std=0)
     masks = {"block2.expand": (rng.random(weights["block2.expand"][0].shape) > 0.5).astype(np.float32)}
     weights["block2.expand"][0][...] *= masks["block2.expand"]
     before = _loss(network, weights, x, y)

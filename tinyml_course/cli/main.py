@@ -21,13 +21,14 @@ from ..model.network import build_network, load_spec
 from ..model.units import BYTES_PER_ELEMENT, KIB
 from ..model.zoo import ZOO_NAMES, get_network
 from ..runtime.backend import random_weights
-from ..runtime.executor import execute
-from ..runtime.int8 import Int8Backend
+from ..runtime.executor import DEFAULT_ARENA_BYTES, execute
+from ..runtime.int8_backend import Int8Backend
 from .args import positive_float, positive_int
 from .compress import add_compress_parser
 from .search import add_search_parser
 
 MEASURE_SEED = 0  # seed of the random weights and input of --measure
+MAX_MEASURE_BYTES = 1024 ** 3  # --measure refuses a run that would allocate more than 1 GiB
 DEFAULT_PATCHES = 4  # --patches: a 4 x 4 grid, as in MCUNetV2 Table 1
 
 
@@ -55,8 +56,32 @@ def load_network(model, resolution=None, width=None):
                      f"JSON spec (*.json)")
 
 
+def measure_bytes(network, dtype, capacity=None):
+    """About how many bytes ``measure`` allocates: an upper estimate, computed before allocating.
+
+    The float64 draws and float32 copies of the input and weights (12 bytes per element), the arena
+    (``capacity``, default 64 MiB), every float32 tensor of one forward pass (int8 calibration
+    keeps them all) and the largest kernel's working copy (padded input + im2col windows).
+    """
+    c, h, w = network.input_shape
+    tensors = sum(op.out_elements for op in network.ops)
+    work = max((op.in_shape[0] * (op.in_shape[1] + 2 * op.padding) * (op.in_shape[2] + 2 * op.padding)
+                + (op.macs // op.out_shape[0] if op.kind == "conv" else 0)) for op in network.ops)
+    total = 12 * (c * h * w + network.params) + 4 * (tensors + work)
+    return total + (capacity or DEFAULT_ARENA_BYTES) + (network.params if dtype == "int8" else 0)
+
+
 def measure(network, schedule, dtype, capacity=None):
-    """Run the network on random weights and input (seeded) in an arena; return its Execution."""
+    """Run the network on random weights and input (seeded) in an arena; return its Execution.
+
+    Raises UsageError, before allocating anything, when the run would need more than
+    MAX_MEASURE_BYTES (``measure_bytes``).
+    """
+    needed = measure_bytes(network, dtype, capacity)
+    if needed > MAX_MEASURE_BYTES:
+        raise UsageError(f"--measure would allocate about {needed:,} bytes ({needed / 1024 ** 3:.3g} GiB) "
+                         f"for {network.name!r}, more than its limit of {MAX_MEASURE_BYTES:,} bytes "
+                         f"({MAX_MEASURE_BYTES / 1024 ** 3:g} GiB); profile without --measure, or lower the resolution or channels")
     rng = np.random.default_rng(MEASURE_SEED)
     weights = random_weights(network, rng)
     x = rng.standard_normal(network.input_shape).astype(np.float32)

@@ -13,9 +13,10 @@ import sys
 from ..memory.conventions import CONVENTIONS
 from ..model.devices import get_device
 from ..nas.search import search
-from .args import positive_float, positive_int
+from .args import int_at_most, positive_float, seed_int
 
 DEFAULT_CANDIDATES = 2000  # architectures sampled by default: a few seconds
+MAX_CANDIDATES = 100_000  # the most --candidates accepts: 50x the default, minutes not days
 
 
 def add_search_parser(subparsers):
@@ -23,9 +24,10 @@ def add_search_parser(subparsers):
     p = subparsers.add_parser(
         "search", help="TinyNAS-style search: architectures x schedules that fit a device")
     p.add_argument("--device", required=True, help="device name (see 'tinyml-course devices')")
-    p.add_argument("--seed", type=int, default=0, help="seed of the architecture sampler")
-    p.add_argument("--candidates", type=positive_int, default=DEFAULT_CANDIDATES,
-                   help="number of architectures to sample")
+    p.add_argument("--seed", type=seed_int, default=0,
+                   help="seed of the architecture sampler (an integer >= 0)")
+    p.add_argument("--candidates", type=int_at_most(MAX_CANDIDATES), default=DEFAULT_CANDIDATES,
+                   help=f"number of architectures to sample (1 to {MAX_CANDIDATES})")
     p.add_argument("--max-macs", type=positive_float, default=None,
                    help="budget on executed MACs, in millions (a latency proxy)")
     p.add_argument("--convention", choices=list(CONVENTIONS), default="exact",

@@ -18,7 +18,7 @@ from ..memory import accounting
 from ..model.devices import get_device
 from ..runtime import batched
 from ..runtime.executor import execute
-from ..runtime.int8 import Int8Backend, accuracy_int8
+from ..runtime.int8_backend import Int8Backend, accuracy_int8
 from . import prune
 from . import quantize as Q
 from .int8_convert import convert
@@ -111,7 +111,7 @@ def compress_model(network, weights, data, prune_method="none", sparsity=0.5, no
         dtype = "float32"
         qw, _ = Q.quantize_weights(w, bits, method=quantize)
         if masks:  # quantization keeps pruned zeros at zero (symmetric: zero point 0)
-            qw = {name: (qw[name][0] * masks.get(name, 1), b) for name, (_, b) in qw.items()}
+            qw = prune.apply_masks(qw, masks)
         acc = batched.accuracy(net, qw, x_test, y_test)
         if quantize == "linear":
             extra = lambda name, wt: wt.shape[0] * BYTES_PER_SCALE  # noqa: E731
@@ -193,11 +193,7 @@ def _quick_accuracy(network, weights, x, y, batch_size=QUICK_BATCH):
 def _count_hits(network, weights, x, y, batch_size):
     hits = 0
     for i in range(0, len(x), batch_size):
-        tensors = {"input": x[i:i + batch_size]}
-        for op in network:
-            inputs = [tensors[t] for t in op.inputs]
-            tensors[op.name] = batched.op_forward(op, inputs, weights)
-        logits = tensors[network.ops[-1].name].reshape(len(tensors["input"]), -1)
+        logits = batched.forward(network, weights, x[i:i + batch_size])  # (N, classes)
         hits += int((logits.argmax(1) == y[i:i + batch_size]).sum())
     return hits
 
@@ -226,7 +222,7 @@ def quick_compress(network, weights, x_test, y_test, sparsity=0.0, bits=32, chan
         dtype = "int8"
         w, _ = Q.quantize_weights(w, bits)
         if masks:
-            w = {name: (qw * masks.get(name, 1), b) for name, (qw, b) in w.items()}
+            w = prune.apply_masks(w, masks)
         flash = weights_flash_bytes(w, bits, "best", lambda name, wt: wt.shape[0] * BYTES_PER_SCALE)
     peak = accounting.profile(net, "per-layer", "exact", dtype).peak_sram_bytes
     return {"accuracy": _quick_accuracy(net, w, x_test, y_test), "flash_bytes": int(flash),

@@ -2,28 +2,18 @@
 
 ``calibrate`` runs float batches to find each activation's range; ``convert`` turns ranges into
 scales and zero points, weights into per-channel symmetric int8, biases into int32, and real
-multipliers into Q31 mantissas and shifts (``runtime.int8.quantize_multiplier``). Floats appear only
-here, offline; the resulting ``QuantizedModel`` runs integer-only in ``runtime.int8``.
+multipliers into Q31 mantissas and shifts (``runtime.fixedpoint.Requant``). Floats appear only
+here, offline; the resulting ``QuantizedModel`` runs integer-only in ``runtime.int8_backend``.
 """
-
 
 import numpy as np
 
 from ..runtime.batched import forward
-from ..runtime.int8 import (
-    QuantizedModel,
-    QuantizedOp,
-    add_multipliers,
-    quantize_multiplier,
-)
+from ..runtime.fixedpoint import INT8_MAX, INT8_MIN, AddRequant, Requant
+from ..runtime.int8_backend import QuantizedModel, QuantizedOp
+from ..runtime.qscheme import QParams
 from . import quantize as Q
 
-INT8_MIN, INT8_MAX = -128, 127
-INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
-ADD_LEFT_SHIFT = 20  # TFLite's extra precision bits for int8 add
-
-
-# ---------------------------------------------------------------- fixed-point arithmetic (gemmlowp)
 
 def calibrate(network, weights, x_calib, batch_size=256):
     """Observed (min, max) of every tensor ('input' and each op's output) over the images x_calib."""
@@ -54,30 +44,25 @@ def convert(network, weights, x_calib):
     qparams = {}
     for name, (lo, hi) in ranges.items():
         scale, zp = Q.linear_qparams(lo, hi, 8, symmetric=False)
-        qparams[name] = (float(scale), int(zp))
+        qparams[name] = QParams(float(scale), int(zp))
     for op in network:  # average pooling keeps its input's quantization (TFLite requires it)
         if op.kind == "pool":
             qparams[op.name] = qparams[op.inputs[0]]
     model = QuantizedModel(network, qparams)
     for op in network:
-        y_scale, y_zp = qparams[op.name]
-        act_min, act_max = _act_range(op.act, y_scale, y_zp)
+        y = qparams[op.name]
+        act_range = _act_range(op.act, y.scale, y.zero_point)
         if op.kind == "add":
-            model.ops[op.name] = QuantizedOp(add=add_multipliers(
-                qparams[op.inputs[0]][0], qparams[op.inputs[1]][0], y_scale),
-                act_min=act_min, act_max=act_max)
+            a, b = (qparams[t] for t in op.inputs)
+            model.ops[op.name] = QuantizedOp(add=AddRequant.from_qparams(a, b, y, *act_range))
         elif op.weight_shape is not None:
             w, b = weights[op.name]
-            x_scale = qparams[op.inputs[0]][0]
+            x_scale = qparams[op.inputs[0]].scale
             w_scale, _ = Q.tensor_qparams(w, 8, symmetric=True, per_channel=True)
             wq = Q.quantize(w, w_scale, 0, 8, symmetric=True).astype(np.int8)
             bq = Q.round_half_away(np.asarray(b, np.float64) / (x_scale * w_scale)).astype(np.int32)
-            m0, shift = quantize_multiplier(x_scale * w_scale / y_scale)
-            model.ops[op.name] = QuantizedOp(wq, bq, w_scale.astype(np.float32), m0, shift,
-                                             act_min=act_min, act_max=act_max)
+            requant = Requant.from_real(x_scale * w_scale / y.scale, y.zero_point, *act_range)
+            model.ops[op.name] = QuantizedOp(wq, bq, w_scale.astype(np.float32), requant)
         else:
             model.ops[op.name] = QuantizedOp()
     return model
-
-
-# ---------------------------------------------------------------- the executor backend

@@ -62,7 +62,9 @@ def magnitude_mask(w, sparsity):
     return mask.reshape(w.shape)
 
 
-def _apply(weights, masks):
+def apply_masks(weights, masks):
+    """Zero the pruned weights again: {op name: (w * mask, b)} (float32) for the ops in ``masks``,
+    the others unchanged. After quantization (whose levels need not hold 0) or a training step."""
     return {name: ((w * masks[name]).astype(np.float32), b) if name in masks else (w, b)
             for name, (w, b) in weights.items()}
 
@@ -82,7 +84,7 @@ def prune_per_layer(weights, sparsity, layers=None):
     masks = {name: magnitude_mask(weights[name][0],
                                   sparsity[name] if isinstance(sparsity, dict) else sparsity)
              for name in layers}
-    return _apply(weights, masks), masks
+    return apply_masks(weights, masks), masks
 
 
 def prune_global(weights, sparsity, layers=None):
@@ -96,7 +98,7 @@ def prune_global(weights, sparsity, layers=None):
         w = weights[name][0]
         masks[name] = mask[start:start + w.size].reshape(w.shape)
         start += w.size
-    return _apply(weights, masks), masks
+    return apply_masks(weights, masks), masks
 
 
 def sparsity_of(weights, layers=None):

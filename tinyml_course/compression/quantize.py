@@ -36,24 +36,103 @@ def fake_quantize(w, bits=8, symmetric=True, per_channel=True):
 
 # ---------------------------------------------------------------- k-means (codebook) quantization
 
-def kmeans_quantize(w, bits=4, iterations=20):
-    """Cluster the values of ``w`` into 2^bits centroids (1-D Lloyd's algorithm).
+def _nearest(flat, codebook):
+    """Index of the nearest centroid of a sorted ``codebook`` for every value (ties: the lower)."""
+    return np.searchsorted((codebook[:-1] + codebook[1:]) / 2, flat, side="left")
 
-    Centroids start evenly spaced over [min, max] (deterministic, as Deep Compression's linear
-    init). Returns (codebook float32 (2^bits,), indices uint8 of w's shape).
-    """
-    bits = check_bits(bits)
-    flat = np.asarray(w, np.float64).ravel()
-    codebook = np.linspace(flat.min(), flat.max(), 2 ** bits)
-    for _ in range(iterations):
-        idx = np.abs(flat[:, None] - codebook[None, :]).argmin(axis=1)
+
+def _reseed(flat, idx, centroids, empty):
+    """Move the ``empty`` centroids onto the farthest member of the clusters of largest squared
+    error, one per cluster (a cluster whose error is 0 is never split). Mutates ``centroids``."""
+    err = (flat - centroids[idx]) ** 2
+    sse = np.bincount(idx, weights=err, minlength=centroids.size)  # (K,) squared error per cluster
+    worst = [c for c in np.argsort(-sse, kind="stable")[:empty.size] if sse[c] > 0]
+    by_cluster = np.lexsort((err, idx))  # points grouped by cluster, largest error last
+    last = np.searchsorted(idx[by_cluster], worst, side="right") - 1
+    centroids[empty[:len(worst)]] = flat[by_cluster[last]]
+
+
+def _lloyd(flat, codebook, iterations):
+    """Lloyd's updates of a sorted ``codebook`` (re-seeding empty clusters) until it stops moving,
+    after ``iterations`` updates or, while still re-seeding, at most ``codebook.size`` more.
+    Returns (codebook, whether a cluster was re-seeded)."""
+    step, empty, reseeded = 0, np.empty(0, np.int64), False
+    while step < iterations or (empty.size and step < iterations + codebook.size):
+        idx = _nearest(flat, codebook)
         sums = np.bincount(idx, weights=flat, minlength=codebook.size)
         counts = np.bincount(idx, minlength=codebook.size)
         moved = np.where(counts > 0, sums / np.maximum(counts, 1), codebook)
-        if np.allclose(moved, codebook):
+        empty = np.flatnonzero(counts == 0)
+        if empty.size:
+            _reseed(flat, idx, moved, empty)
+            reseeded = True
+        moved = np.sort(moved)
+        if np.array_equal(moved, codebook) or (not empty.size and np.allclose(moved, codebook)):
             break
-        codebook = moved
-    idx = np.abs(flat[:, None] - codebook[None, :]).argmin(axis=1)
+        codebook, step = moved, step + 1
+    return codebook, reseeded
+
+
+def _merge_and_split(values, codebook):
+    """One improving move of a 1-D clustering, or None: merge the two neighbouring clusters that
+    cost least to merge and split the cluster that gains most when cut in two, if the split gains
+    more than the merge costs (squared error). ``values`` sorted float64; ``codebook`` sorted."""
+    bounds = np.concatenate([[0], np.searchsorted(values, (codebook[:-1] + codebook[1:]) / 2,
+                                                  side="right"), [values.size]])  # (K+1,)
+    if np.any(np.diff(bounds) == 0):
+        return None  # an empty cluster: fewer distinct values than levels
+    s1 = np.concatenate([[0.0], np.cumsum(values)])
+    s2 = np.concatenate([[0.0], np.cumsum(values ** 2)])
+
+    def sse(a, b):  # squared error of values[a:b] around their mean (arrays of indices, a < b)
+        return s2[b] - s2[a] - (s1[b] - s1[a]) ** 2 / (b - a)
+
+    lo, hi = bounds[:-1], bounds[1:]
+    own = sse(lo, hi)  # (K,)
+    merge_cost = sse(lo[:-1], hi[1:]) - own[:-1] - own[1:]  # (K-1,) neighbours j, j+1
+    cut = np.arange(1, values.size)  # cut before values[cut]
+    cluster = np.searchsorted(bounds, cut, side="right") - 1
+    inside = cut > lo[cluster]
+    cut, cluster = cut[inside], cluster[inside]
+    if not cut.size:
+        return None
+    gains = own[cluster] - sse(lo[cluster], cut) - sse(cut, hi[cluster])
+    best = int(np.argmax(gains))
+    split, at = cluster[best], cut[best]
+    pairs = [j for j in np.argsort(merge_cost, kind="stable") if split not in (j, j + 1)]
+    if not pairs or gains[best] <= merge_cost[pairs[0]] * (1 + 1e-9) + 1e-300:
+        return None
+    j = pairs[0]
+    means = (s1[hi] - s1[lo]) / (hi - lo)
+    merged = (s1[hi[j + 1]] - s1[lo[j]]) / (hi[j + 1] - lo[j])
+    halves = [(s1[at] - s1[lo[split]]) / (at - lo[split]), (s1[hi[split]] - s1[at]) / (hi[split] - at)]
+    keep = np.delete(means, [j, j + 1, split])
+    return np.sort(np.concatenate([keep, [merged], halves]))
+
+
+def kmeans_quantize(w, bits=4, iterations=20):
+    """Cluster the values of ``w`` into 2^bits centroids (1-D k-means).
+
+    Centroids start evenly spaced over [min, max] (deterministic, as Deep Compression's linear
+    init) and move by Lloyd's algorithm. A centroid left without values is re-seeded on the value
+    farthest from its centroid in the cluster of largest squared error, so every level is used
+    when ``w`` has at least 2^bits distinct values. Re-seeded levels land where Lloyd's algorithm
+    alone would leave them in a poor local minimum (the linear init wastes levels in the sparse
+    tails), so after a re-seed a merge-and-split step (merge the cheapest pair of neighbouring
+    clusters, split the cluster that gains most) repeats while it lowers the squared error, at
+    most 2^bits times. A run that never re-seeds is plain Lloyd from the linear init. Returns (codebook float32 (2^bits,)
+    sorted, indices uint8 of w's shape).
+    """
+    bits = check_bits(bits)
+    flat = np.asarray(w, np.float64).ravel()
+    codebook, reseeded = _lloyd(flat, np.linspace(flat.min(), flat.max(), 2 ** bits), iterations)
+    values = np.sort(flat)
+    for _ in range(codebook.size if reseeded else 0):
+        better = _merge_and_split(values, codebook)
+        if better is None:
+            break
+        codebook, _ = _lloyd(flat, better, iterations)
+    idx = _nearest(flat, codebook)
     return codebook.astype(np.float32), idx.astype(np.uint8).reshape(np.shape(w))
 
 

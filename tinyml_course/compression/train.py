@@ -10,27 +10,11 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..errors import SpecError
 from ..runtime import kernels
 from ..runtime.batched import accuracy, forward
 
-WEIGHT_OPS = ("conv", "dwconv", "pwconv", "linear")
-
-
-def init_weights(network, seed=0):
-    """He-normal weights and zero biases for every op with weights (float32)."""
-    rng = np.random.default_rng(seed)
-    weights = {}
-    for op in network:
-        if op.weight_shape is None:
-            continue
-        fan_in = op.weight_count // op.out_shape[0]
-        std = np.sqrt(2.0 / fan_in)
-        weights[op.name] = ((rng.standard_normal(op.weight_shape) * std).astype(np.float32),
-                            np.zeros(op.bias_count, np.float32))
-    return weights
-
-
-# ---------------------------------------------------------------- forward
+# ---------------------------------------------------------------- loss
 
 def cross_entropy(logits, y):
     """Mean softmax cross-entropy and its gradient. logits: (N, K); y: (N,) -> (loss, dlogits)."""
@@ -73,50 +57,73 @@ def _dilate_pad(dy, op):
     return np.pad(d, ((0, 0), (0, 0), (k - 1 - p, k - 1 - p + extra_h), (k - 1 - p, k - 1 - p + extra_w)))
 
 
-def op_backward(op, inputs, y, dy, weights, need_dx=True):
-    """Gradients of one op: (dx list per input or None, (dweight, dbias) or None)."""
-    dy = _act_grad(dy, y, op.act)
-    x = inputs[0]
-    n, c, h, w = x.shape
-    if op.kind in WEIGHT_OPS:
-        wt = weights[op.name][0]
-        dx, dw = _weight_op_backward(op, x, dy, wt, need_dx)
-        return dx, (dw, dy.sum(axis=(0, 2, 3)))
-    if op.kind == "add":
-        return [dy, dy], None
-    if op.kind == "pool":
-        return [np.broadcast_to(dy / (h * w), x.shape)], None
-    raise ValueError(f"op {op.name!r}: unknown kind {op.kind!r}")
+def _conv_backward(op, x, dy, wt, need_dx):
+    """(dx or None, dweight) of a full conv: x (N, Cin, H, W), dy (N, Cout, Ho, Wo)."""
+    win = _batch_windows(x, op.kernel, op.stride, op.padding)  # (N, Cin, Ho, Wo, k, k)
+    dw = np.einsum("nohw,nchwij->ocij", dy, win, optimize=True)
+    if not need_dx:
+        return None, dw
+    flipped = wt[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (Cin, Cout, k, k)
+    d = _dilate_pad(dy, op)
+    return np.stack([kernels.conv2d(di, np.ascontiguousarray(flipped)) for di in d]), dw
 
 
-def _weight_op_backward(op, x, dy, wt, need_dx):
-    """(dx list or None, dweight) of a conv, dwconv, pwconv or linear op (activation already undone)."""
+def _dwconv_backward(op, x, dy, wt, need_dx):
+    """(dx or None, dweight) of a depthwise conv: x (N, C, H, W), dy (N, C, Ho, Wo)."""
     n, c, h, w = x.shape
-    if op.kind == "conv":
-        win = _batch_windows(x, op.kernel, op.stride, op.padding)  # (N, Cin, Ho, Wo, k, k)
-        dw = np.einsum("nohw,nchwij->ocij", dy, win, optimize=True)
-        if not need_dx:
-            return None, dw
-        flipped = wt[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (Cin, Cout, k, k)
-        d = _dilate_pad(dy, op)
-        return [np.stack([kernels.conv2d(di, np.ascontiguousarray(flipped)) for di in d])], dw
-    if op.kind == "dwconv":
-        win = _batch_windows(x, op.kernel, op.stride, op.padding)  # (N, C, Ho, Wo, k, k)
-        dw = np.einsum("nchw,nchwij->cij", dy, win, optimize=True)
-        if not need_dx:
-            return None, dw
-        d = _dilate_pad(dy, op)
-        flipped = np.tile(wt[:, ::-1, ::-1], (n, 1, 1))  # (N*C, k, k)
-        dx = kernels.depthwise_conv2d(d.reshape(n * c, *d.shape[2:]), flipped)
-        return [dx.reshape(n, c, h, w)], dw
-    # pwconv and linear: a matrix product over the folded batch and spatial axes
+    win = _batch_windows(x, op.kernel, op.stride, op.padding)  # (N, C, Ho, Wo, k, k)
+    dw = np.einsum("nchw,nchwij->cij", dy, win, optimize=True)
+    if not need_dx:
+        return None, dw
+    d = _dilate_pad(dy, op)
+    flipped = np.tile(wt[:, ::-1, ::-1], (n, 1, 1))  # (N*C, k, k)
+    dx = kernels.depthwise_conv2d(d.reshape(n * c, *d.shape[2:]), flipped)
+    return dx.reshape(n, c, h, w), dw
+
+
+def _matmul_backward(op, x, dy, wt, need_dx):
+    """(dx or None, dweight) of a 1x1 conv or the classifier: a matrix product over the folded
+    batch and spatial axes. x (N, Cin, H, W), dy (N, Cout, H, W)."""
+    n, c, h, w = x.shape
     x2 = x.transpose(1, 0, 2, 3).reshape(c, -1)  # (Cin, N*H*W)
     dy2 = dy.transpose(1, 0, 2, 3).reshape(dy.shape[1], -1)  # (Cout, N*H*W)
     dw = dy2 @ x2.T
     if not need_dx:
         return None, dw
-    dx = (wt.T @ dy2).reshape(c, n, h, w).transpose(1, 0, 2, 3)
-    return [dx], dw
+    return (wt.T @ dy2).reshape(c, n, h, w).transpose(1, 0, 2, 3), dw
+
+
+def _with_weights(rule):
+    """The backward of an op with weights and bias, from ``rule`` (op, x, dy, w, need_dx) -> (dx, dw)."""
+    def grads(op, inputs, dy, weights, need_dx):
+        dx, dw = rule(op, inputs[0], dy, weights[op.name][0], need_dx)
+        return (None if dx is None else [dx]), (dw, dy.sum(axis=(0, 2, 3)))
+    return grads
+
+
+def _add_backward(op, inputs, dy, weights, need_dx):
+    return [dy, dy], None
+
+
+def _pool_backward(op, inputs, dy, weights, need_dx):
+    x = inputs[0]  # (N, C, H, W); dy (N, C, 1, 1): the mean spreads it evenly
+    return [np.broadcast_to(dy / (x.shape[2] * x.shape[3]), x.shape)], None
+
+
+# the backward of each op kind: (op, inputs, dy, weights, need_dx) -> (dx list or None, grads or None)
+BACKWARD = {"conv": _with_weights(_conv_backward), "dwconv": _with_weights(_dwconv_backward),
+            "pwconv": _with_weights(_matmul_backward), "linear": _with_weights(_matmul_backward),
+            "add": _add_backward, "pool": _pool_backward}
+
+
+def op_backward(op, inputs, y, dy, weights, need_dx=True):
+    """Gradients of one op: (dx list per input or None, (dweight, dbias) or None).
+
+    dy is the gradient of the op's output y (N, C, H, W); the fused activation is undone first.
+    """
+    if op.kind not in BACKWARD:
+        raise SpecError(f"op {op.name!r} has unknown kind {op.kind!r}")
+    return BACKWARD[op.kind](op, inputs, _act_grad(dy, y, op.act), weights, need_dx)
 
 
 def backward(network, weights, tensors, dlogits):

@@ -4,31 +4,58 @@ Every activation tensor has the layout (C, H, W), batch 1. Each op produces one 
 the op; the network input is the tensor ``"input"``. Activations (ReLU6/ReLU) are fused into the
 op before them, as MCU runtimes do, so they cost no memory of their own.
 
-The spec format (``../shared/reference/architectures.md``)::
-
-    {"name": "...", "resolution": 96, "input_channels": 3,
-     "stem": {"kernel": 3, "stride": 2, "out": 16},
-     "blocks": [{"kernel": 3, "expand": 1, "out": 8, "stride": 1}, ...],
-     "feature_mix": null, "classes": 1000}
+The spec format and its checks are in ``spec.py``.
 
 Block rules: mid = round(in * expand); a 1x1 expansion (+ReLU6) only when expand != 1; a k x k
 depthwise with the block's stride and padding k // 2 (+ReLU6); a linear 1x1 projection; an identity
 shortcut (residual add) when stride == 1 and in == out.
 """
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import SpecError, UnknownNameError
+from .spec import load_spec, mid_channels, validate_spec  # noqa: F401  (load_spec: re-exported)
 
-OP_KINDS = ("conv", "dwconv", "pwconv", "add", "pool", "linear")
 ACTIVATIONS = (None, "relu", "relu6")
 
 
 def conv_output_size(size, kernel, stride, padding):
     """Output height/width of a convolution: (size + 2*padding - kernel) // stride + 1."""
     return (size + 2 * padding - kernel) // stride + 1
+
+
+@dataclass(frozen=True)
+class OpKind:
+    """What an op kind is, in one place: its weight layout, its MACs and its output size.
+
+    weight_shape(cin, cout, k): the weight tensor's shape, None for ops without weights;
+    macs_per_output(cin, k): multiply-accumulates per output element (0: the papers count conv
+    and linear only); spatial: 'window' (a k x k sliding window with stride and padding),
+    'same' (elementwise, H x W kept) or 'global' (H x W -> 1 x 1).
+    """
+
+    weight_shape: Callable[[int, int, int], tuple | None]
+    macs_per_output: Callable[[int, int], int]
+    spatial: str
+
+    def out_hw(self, h, w, kernel, stride, padding):
+        """(Ho, Wo) of an input H x W."""
+        if self.spatial == "window":
+            return (conv_output_size(h, kernel, stride, padding),
+                    conv_output_size(w, kernel, stride, padding))
+        return (h, w) if self.spatial == "same" else (1, 1)
+
+
+OP_RULES = {
+    "conv": OpKind(lambda cin, cout, k: (cout, cin, k, k), lambda cin, k: cin * k * k, "window"),
+    "dwconv": OpKind(lambda cin, cout, k: (cout, k, k), lambda cin, k: k * k, "window"),
+    "pwconv": OpKind(lambda cin, cout, k: (cout, cin), lambda cin, k: cin, "window"),  # k = 1
+    "add": OpKind(lambda cin, cout, k: None, lambda cin, k: 0, "same"),
+    "pool": OpKind(lambda cin, cout, k: None, lambda cin, k: 0, "global"),  # global average
+    "linear": OpKind(lambda cin, cout, k: (cout, cin), lambda cin, k: cin, "global"),
+}
+OP_KINDS = tuple(OP_RULES)  # ("conv", "dwconv", "pwconv", "add", "pool", "linear")
 
 
 @dataclass(frozen=True)
@@ -51,19 +78,21 @@ class Op:
     block: int | None = None  # index of the MBConv block the op belongs to, None outside blocks
 
     @property
+    def rule(self):
+        """The OpKind of this op (its shape, MAC and parameter rules)."""
+        try:
+            return OP_RULES[self.kind]
+        except KeyError:
+            raise SpecError(f"op {self.name!r} has unknown kind {self.kind!r}; kinds are "
+                            f"{', '.join(OP_KINDS)}") from None
+
+    @property
     def weight_shape(self):
         """Shape of the weight tensor, or None for ops without weights.
 
         conv: (Cout, Cin, k, k); dwconv: (C, k, k); pwconv and linear: (Cout, Cin).
         """
-        cin, cout = self.in_shape[0], self.out_shape[0]
-        if self.kind == "conv":
-            return (cout, cin, self.kernel, self.kernel)
-        if self.kind == "dwconv":
-            return (cout, self.kernel, self.kernel)
-        if self.kind in ("pwconv", "linear"):
-            return (cout, cin)
-        return None
+        return self.rule.weight_shape(self.in_shape[0], self.out_shape[0], self.kernel)
 
     @property
     def weight_count(self):
@@ -89,14 +118,7 @@ class Op:
     @property
     def macs(self):
         """Multiply-accumulates of the op; 0 for add and pool (the papers count conv and linear only)."""
-        cout, hout, wout = self.out_shape
-        if self.kind == "conv":
-            return hout * wout * cout * self.in_shape[0] * self.kernel * self.kernel
-        if self.kind == "dwconv":
-            return hout * wout * cout * self.kernel * self.kernel
-        if self.kind in ("pwconv", "linear"):
-            return hout * wout * cout * self.in_shape[0]
-        return 0
+        return self.out_elements * self.rule.macs_per_output(self.in_shape[0], self.kernel)
 
     @property
     def in_elements(self):
@@ -188,75 +210,6 @@ class Network:
 
 # ---------------------------------------------------------------- building from a spec
 
-_SPEC_KEYS = {"name", "resolution", "input_channels", "stem", "blocks", "feature_mix", "classes"}
-_BLOCK_KEYS = {"kernel", "expand", "out", "stride"}
-
-
-def _positive_int(value, where):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SpecError(f"{where} must be a positive integer, got {value!r}")
-    return value
-
-
-def _kernel(value, where):
-    _positive_int(value, where)
-    if value % 2 == 0:
-        raise SpecError(f"{where} must be odd (padding is kernel // 2), got {value}")
-    return value
-
-
-def _stride(value, where):
-    _positive_int(value, where)
-    if value not in (1, 2):
-        raise SpecError(f"{where} must be 1 or 2, got {value}")
-    return value
-
-
-def _expand(value, where):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise SpecError(f"{where} must be a positive number, got {value!r}")
-    return value
-
-
-def validate_spec(spec):
-    """Check an MBConv spec dict; return it unchanged or raise SpecError naming the bad field."""
-    if not isinstance(spec, dict):
-        raise SpecError(f"a network spec must be a JSON object, got {type(spec).__name__}")
-    missing = sorted({"resolution", "stem", "blocks"} - spec.keys())
-    if missing:
-        raise SpecError(f"spec is missing required field(s): {', '.join(missing)}")
-    _positive_int(spec["resolution"], "spec.resolution")
-    _positive_int(spec.get("input_channels", 3), "spec.input_channels")
-    stem = spec["stem"]
-    if not isinstance(stem, dict):
-        raise SpecError("spec.stem must be an object with kernel, stride, out")
-    for key in ("kernel", "stride", "out"):
-        if key not in stem:
-            raise SpecError(f"spec.stem is missing {key!r}")
-    _kernel(stem["kernel"], "spec.stem.kernel")
-    _stride(stem["stride"], "spec.stem.stride")
-    _positive_int(stem["out"], "spec.stem.out")
-    blocks = spec["blocks"]
-    if not isinstance(blocks, list):
-        raise SpecError("spec.blocks must be a list of block objects")
-    for i, block in enumerate(blocks):
-        where = f"spec.blocks[{i}]"
-        if not isinstance(block, dict):
-            raise SpecError(f"{where} must be an object with kernel, expand, out, stride")
-        missing = sorted(_BLOCK_KEYS - block.keys())
-        if missing:
-            raise SpecError(f"{where} is missing {', '.join(repr(m) for m in missing)}")
-        _kernel(block["kernel"], f"{where}.kernel")
-        _expand(block["expand"], f"{where}.expand")
-        _positive_int(block["out"], f"{where}.out")
-        _stride(block["stride"], f"{where}.stride")
-    if spec.get("feature_mix") is not None:
-        _positive_int(spec["feature_mix"], "spec.feature_mix")
-    if spec.get("classes") is not None:
-        _positive_int(spec["classes"], "spec.classes")
-    return spec
-
-
 def build_network(spec):
     """Build a Network from an MBConv spec dict (see the module docstring).
 
@@ -273,13 +226,7 @@ def build_network(spec):
         nonlocal shape
         in_shape = shape
         padding = kernel // 2
-        c, h, w = in_shape
-        if kind in ("conv", "dwconv", "pwconv"):
-            h2, w2 = (conv_output_size(h, kernel, stride, padding),
-                      conv_output_size(w, kernel, stride, padding))
-        else:
-            h2, w2 = (1, 1) if kind in ("pool", "linear") else (h, w)
-        shape = (out_channels, h2, w2)
+        shape = (out_channels, *OP_RULES[kind].out_hw(*in_shape[1:], kernel, stride, padding))
         ops.append(Op(name, kind, tuple(inputs), in_shape, shape, kernel, stride, padding, act, block))
         return name
 
@@ -287,9 +234,7 @@ def build_network(spec):
     last = add("stem", "conv", ["input"], stem["out"], stem["kernel"], stem["stride"], "relu6")
     for i, block in enumerate(spec["blocks"]):
         block_input, in_channels = last, shape[0]
-        mid = round(in_channels * block["expand"])
-        if mid < 1:
-            raise SpecError(f"spec.blocks[{i}]: expand {block['expand']} gives {mid} channels")
+        mid = mid_channels(in_channels, block["expand"], f"spec.blocks[{i}]")
         if block["expand"] != 1:
             last = add(f"block{i}.expand", "pwconv", [last], mid, act="relu6", block=i)
         last = add(f"block{i}.dw", "dwconv", [last], mid, block["kernel"], block["stride"], "relu6", i)
@@ -302,25 +247,6 @@ def build_network(spec):
         last = add("pool", "pool", [last], shape[0])
         add("classifier", "linear", [last], spec["classes"])
     return Network(spec.get("name", "custom"), (channels, res, res), ops, spec=spec)
-
-
-def load_spec(source):
-    """Read a spec from a dict, a JSON string or a path to a JSON file; raise SpecError if unreadable."""
-    if isinstance(source, dict):
-        return source
-    text = str(source)
-    if not text.lstrip().startswith("{"):
-        path = Path(text)
-        if not path.is_file():
-            raise SpecError(f"no such spec file: {text}")
-        text = path.read_text()
-    try:
-        spec = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise SpecError(f"spec is not valid JSON: {err}") from None
-    if not isinstance(spec, dict):
-        raise SpecError(f"a network spec must be a JSON object, got {type(spec).__name__}")
-    return spec
 
 
 def can_run_inplace(network, index, last_use):

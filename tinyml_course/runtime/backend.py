@@ -1,24 +1,32 @@
 """Backends do the arithmetic of one op; ``FloatBackend`` runs float32 with ``kernels.py``.
 
-Backend protocol: ``dtype`` ('float32' or 'int8'), ``prepare_input(x) -> array of dtype``,
-``run_op(op, inputs, out)`` (writes into ``out``), ``depthwise_channel(op, c, x_c, out_c)``
-(one output channel of a depthwise op, for the in-place schedule), ``finish_output(y)``. The int8
-backend lives in ``int8.py``. ``random_weights`` makes He-initialised float32 weights.
+A backend has one method per op kind (``conv``, ``dwconv``, ``pwconv``, ``add``, ``pool``,
+``linear``: the kinds of ``model.network.OP_KINDS``), each ``method(op, inputs, out)`` on (C, H, W)
+arrays, and ``Backend.run_op`` is its one dispatch. Around the ops: ``dtype`` ('float32' or
+'int8'), ``prepare_input(x)`` (one image -> array of dtype), ``prepare_batch(x)`` (N images, for
+``batched.forward``), ``pad_value(op)`` (what a padded pixel of op's input holds),
+``depthwise_channel(op, c, x_c, out_c)`` (one output channel of a depthwise op, for the in-place
+schedule) and ``finish_output(y)``. The int8 backend lives in ``int8_backend.py``.
+``random_weights`` is the package's one weight initialiser.
 """
 
+from dataclasses import replace
 
 import numpy as np
 
 from ..errors import SpecError
+from ..model.network import OP_KINDS
 from . import kernels
 
-DEFAULT_ARENA_BYTES = 64 * 1024 * 1024  # 64 MiB: large enough for any zoo network in float32
+BIAS_STD = 0.05  # random_weights: standard deviation of the random biases (0: zero biases)
 
 
-def random_weights(network, rng=None):
+def random_weights(network, rng=None, bias_std=BIAS_STD):
     """He-initialised float32 weights for every op: dict op name -> (weight, bias).
 
-    weight has ``op.weight_shape``; bias (Cout,) is small. ``rng``: a numpy Generator or a seed.
+    weight ``op.weight_shape`` ~ N(0, 2 / fan_in); bias (Cout,) ~ N(0, bias_std^2), or zeros when
+    ``bias_std`` is 0 (how training starts). ``rng``: a numpy Generator or a seed. Draws weight
+    then bias op by op, so a seed gives the same weights whatever ``bias_std``'s zero-ness.
     """
     rng = np.random.default_rng(rng)
     weights = {}
@@ -27,12 +35,27 @@ def random_weights(network, rng=None):
             continue
         fan_in = op.weight_count // op.out_shape[0]
         w = rng.standard_normal(op.weight_shape) * np.sqrt(2.0 / fan_in)
-        b = rng.standard_normal(op.out_shape[0]) * 0.05
+        b = rng.standard_normal(op.bias_count) * bias_std if bias_std else np.zeros(op.bias_count)
         weights[op.name] = (w.astype(np.float32), b.astype(np.float32))
     return weights
 
 
-class FloatBackend:
+class Backend:
+    """The dispatch every backend shares: ``run_op`` calls the method named after ``op.kind``."""
+
+    dtype = None
+
+    def run_op(self, op, inputs, out=None):
+        """Run ``op`` on ``inputs`` (list of (C, H, W) arrays), into ``out`` if given; return it."""
+        if op.kind not in OP_KINDS:
+            raise SpecError(f"op {op.name!r} has unknown kind {op.kind!r}; kinds are {OP_KINDS}")
+        return getattr(self, op.kind)(op, inputs, out)
+
+    def finish_output(self, y):
+        return np.array(y, dtype=self.dtype)
+
+
+class FloatBackend(Backend):
     """float32 arithmetic with the numpy kernels; ``weights`` maps op name -> (weight, bias)."""
 
     dtype = "float32"
@@ -43,30 +66,45 @@ class FloatBackend:
     def prepare_input(self, x):
         return np.asarray(x, dtype=np.float32)
 
-    def finish_output(self, y):
-        return np.array(y, dtype=np.float32)
+    def prepare_batch(self, x):
+        """A batch (N, C, H, W) as given (float32 in training, float64 in gradient checks)."""
+        return np.asarray(x)
 
-    def run_op(self, op, inputs, out):
-        x = inputs[0]
-        if op.kind == "add":
-            return kernels.add(inputs[0], inputs[1], op.act, out=out)
-        if op.kind == "pool":
-            return kernels.global_avg_pool(x, out=out)
+    def pad_value(self, op):
+        return 0
+
+    def conv(self, op, inputs, out):
         w, b = self.weights[op.name]
-        if op.kind == "conv":
-            return kernels.conv2d(x, w, b, op.stride, op.padding, op.act, out=out)
-        if op.kind == "dwconv":
-            return kernels.depthwise_conv2d(x, w, b, op.stride, op.padding, op.act, out=out)
-        if op.kind == "pwconv":
-            return kernels.pointwise_conv2d(x, w, b, op.act, out=out)
-        if op.kind == "linear":
-            return kernels.linear(x, w, b, op.act, out=out)
-        raise SpecError(f"op {op.name!r} has unknown kind {op.kind!r}")
+        return kernels.conv2d(inputs[0], w, b, op.stride, op.padding, op.act, out=out)
+
+    def dwconv(self, op, inputs, out):
+        w, b = self.weights[op.name]
+        return kernels.depthwise_conv2d(inputs[0], w, b, op.stride, op.padding, op.act, out=out)
+
+    def pwconv(self, op, inputs, out):
+        w, b = self.weights[op.name]
+        return kernels.pointwise_conv2d(inputs[0], w, b, op.act, out=out)
+
+    def linear(self, op, inputs, out):
+        w, b = self.weights[op.name]
+        return kernels.linear(inputs[0], w, b, op.act, out=out)
+
+    def add(self, op, inputs, out):
+        return kernels.add(inputs[0], inputs[1], op.act, out=out)
+
+    def pool(self, op, inputs, out):
+        return kernels.global_avg_pool(inputs[0], out=out)
 
     def depthwise_channel(self, op, c, x_c, out_c):
         w, b = self.weights[op.name]
         kernels.depthwise_conv2d(x_c[np.newaxis], w[c:c + 1], b[c:c + 1], op.stride, op.padding,
                                  op.act, out=out_c[np.newaxis])
+
+
+def run_op_unpadded(op, x, weights):
+    """Run ``op`` on x (C, H, W) with NO padding of its own: x already holds any padding rows and
+    columns (a patch at a map border). ``weights``: a weights dict or a backend. Returns the output."""
+    return as_backend(weights).run_op(replace(op, padding=0), [x])
 
 
 def as_backend(weights_or_backend):

@@ -1,72 +1,78 @@
-"""Batched float forward pass over (N, C, H, W): fast inference for training and evaluation.
+"""Batched forward pass over (N, C, H, W): fast inference for training and evaluation.
 
-Each op runs on a whole batch in one kernel call (the executor runs one image in the arena, for
-memory; this module does not count memory). ``forward`` returns logits (N, classes), and with
-``keep=True`` every tensor by name, which the backward pass (``compression.train``) needs.
+Each op runs on a whole batch in one call of a backend's per-image kernel (float32 or int8), the
+batch folded into an axis the kernel treats independently: full and depthwise convs see the
+padded images side by side along W, 1x1 convs and the classifier see them stacked along H, adds
+and pools see them as more channels. The executor runs one image in the arena, for memory; this
+module does not count memory. ``forward`` returns logits (N, classes), and with ``keep=True``
+every tensor by name, which the backward pass (``compression.train``) needs.
 """
 
+from dataclasses import replace
 
 import numpy as np
 
-from . import kernels
-
-WEIGHT_OPS = ("conv", "dwconv", "pwconv", "linear")
+from .backend import as_backend
 
 
-def conv_batched(op, x, wt, b):
-    """A full conv ('conv' op) over a batch (N, C, H, W) in ONE ``kernels.conv2d`` call.
+def side_by_side(backend, op, x):
+    """A conv or depthwise conv over a batch (N, C, H, W) in ONE backend call.
 
-    The zero-padded images sit side by side along W, the kernel runs unpadded over the wide map
-    and the columns whose window straddles two images are dropped: the same kernel and the same
-    sums as one call per image, without N Python-level calls. Falls back to one call per image
-    when the padded width is not a multiple of the stride.
+    The images, each padded with ``backend.pad_value(op)``, sit side by side along W; the kernel
+    runs unpadded over the wide map and the columns whose window straddles two images are
+    dropped: the same kernel and the same sums as one call per image, without N Python-level
+    calls. Falls back to one call per image when the padded width is not a multiple of the stride.
     """
     n, c, h, w = x.shape
     p, s, k = op.padding, op.stride, op.kernel
     wide_w = w + 2 * p  # one padded image
     if wide_w % s:
-        return np.stack([kernels.conv2d(xi, wt, b, s, p, op.act) for xi in x])
-    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        return np.stack([backend.run_op(op, [xi]) for xi in x])
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=backend.pad_value(op))
     wide = xp.transpose(1, 2, 0, 3).reshape(c, h + 2 * p, n * wide_w)  # (C, H', N*W')
-    y = kernels.conv2d(wide, wt, b, s, 0, op.act)  # (Cout, Ho, (N*W' - k) // s + 1)
+    y = backend.run_op(replace(op, padding=0), [wide])  # (Cout, Ho, (N*W' - k) // s + 1)
     step, wo = wide_w // s, (wide_w - k) // s + 1  # output columns per image, kept per image
     y = np.pad(y, ((0, 0), (0, 0), (0, n * step - y.shape[2])))
     return y.reshape(y.shape[0], y.shape[1], n, step)[..., :wo].transpose(2, 0, 1, 3)
 
 
-def op_forward(op, inputs, weights):
-    """Run one op on a batch. inputs: list of (N, C, H, W) arrays -> (N, C', H', W')."""
-    x = inputs[0]
+def _stacked(backend, op, x):
+    """A 1x1 conv or the classifier over a batch: (C, N*H, W) through the 1x1 kernel."""
     n, c, h, w = x.shape
-    wt, b = weights.get(op.name, (None, None))
-    if op.kind == "conv":
-        return conv_batched(op, x, wt, b)
-    if op.kind == "dwconv":
-        y = kernels.depthwise_conv2d(x.reshape(n * c, h, w), np.tile(wt, (n, 1, 1)), np.tile(b, n),
-                                     op.stride, op.padding, op.act)  # (N*C, Ho, Wo)
-        return y.reshape(n, c, *y.shape[1:])
-    if op.kind == "pwconv":
-        xt = x.transpose(1, 0, 2, 3).reshape(c, n * h, w)  # (C, N*H, W)
-        y = kernels.pointwise_conv2d(xt, wt, b, op.act)  # (Cout, N*H, W)
-        return y.reshape(-1, n, h, w).transpose(1, 0, 2, 3)
-    if op.kind == "add":
-        return kernels.add(x.reshape(n * c, h, w), inputs[1].reshape(n * c, h, w),
-                           op.act).reshape(n, c, h, w)
-    if op.kind == "pool":
-        return kernels.global_avg_pool(x.reshape(n * c, h, w)).reshape(n, c, 1, 1)
-    if op.kind == "linear":
-        xt = x.reshape(n, c).T.reshape(c, n, 1)  # (Cin, N, 1)
-        y = kernels.pointwise_conv2d(xt, wt, b, op.act)  # (Cout, N, 1)
-        return y.reshape(-1, n).T.reshape(n, -1, 1, 1)
-    raise ValueError(f"op {op.name!r}: unknown kind {op.kind!r}")
+    xt = x.transpose(1, 0, 2, 3).reshape(c, n * h, w)  # (C, N*H, W)
+    y = backend.run_op(replace(op, kind="pwconv"), [xt])  # (Cout, N*H, W)
+    return y.reshape(-1, n, h, w).transpose(1, 0, 2, 3)
+
+
+def _as_channels(backend, op, inputs):
+    """An add or a pool over a batch: the images as N*C channels (N*C, H, W)."""
+    n, c, h, w = inputs[0].shape
+    y = backend.run_op(op, [t.reshape(n * c, h, w) for t in inputs])  # (N*C, H', W')
+    return y.reshape(n, c, *y.shape[1:])
+
+
+# how each op kind folds the batch (the backend then dispatches on the kind)
+FOLD = {"conv": side_by_side, "dwconv": side_by_side, "pwconv": _stacked, "linear": _stacked,
+        "add": _as_channels, "pool": _as_channels}
+
+
+def op_forward(op, inputs, backend):
+    """Run one op on a batch. inputs: list of (N, C, H, W) arrays -> (N, C', H', W')."""
+    if op.kind in ("add", "pool"):
+        return FOLD[op.kind](backend, op, inputs)
+    return FOLD[op.kind](backend, op, inputs[0])
 
 
 def forward(network, weights, x, keep=False):
-    """Logits (N, classes) of a batch x (N, C, H, W); with keep=True also every tensor by name."""
-    tensors = {"input": np.asarray(x)}  # float32 in training; float64 in gradient checks
+    """Logits (N, classes) of a batch x (N, C, H, W); with keep=True also every tensor by name.
+
+    weights: dict op name -> (weight, bias) (float) or a backend (e.g. ``Int8Backend``).
+    """
+    backend = as_backend(weights)
+    tensors = {"input": backend.prepare_batch(x)}
     for op in network:
-        tensors[op.name] = op_forward(op, [tensors[t] for t in op.inputs], weights)
-    logits = tensors[network.ops[-1].name].reshape(x.shape[0], -1)
+        tensors[op.name] = op_forward(op, [tensors[t] for t in op.inputs], backend)
+    logits = tensors[network.ops[-1].name].reshape(len(tensors["input"]), -1)
     return (logits, tensors) if keep else logits
 
 
@@ -81,5 +87,3 @@ def accuracy(network, weights, x, y):
     """Share (0..1) of the images of x whose predicted class equals y."""
     return float((predict(network, weights, x) == y).mean())
 
-
-# ---------------------------------------------------------------- backward

@@ -1,6 +1,6 @@
 """Run a network on real tensors inside an SRAM arena and measure its peak memory.
 
-The executor does the memory, a backend (``backend.py``: float32; ``int8.py``: integer-only) does
+The executor does the memory, a backend (``backend.py``: float32; ``int8_backend.py``: integer-only) does
 the arithmetic of each op. ``execute`` runs a schedule (per-layer and in-place through
 ``layerwise``, patch-based through ``patch_exec``) and returns the output with the arena's
 high-water mark in bytes; ``reference_forward`` keeps every tensor, to check executions against.

@@ -9,8 +9,6 @@ from ..errors import SpecError
 from ..model.network import can_run_inplace
 from .inplace import depthwise_inplace
 
-DEFAULT_ARENA_BYTES = 64 * 1024 * 1024  # 64 MiB: large enough for any zoo network in float32
-
 
 def check_input(network, x):
     """Raise SpecError unless x has the network's input shape (C, H, W)."""

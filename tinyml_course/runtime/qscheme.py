@@ -15,11 +15,21 @@ Linear quantization maps a real value r to an integer q of ``bits`` bits (signed
 ``round`` is half away from zero (C's ``std::round``, what TFLite uses), not numpy's half-to-even.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..errors import SpecError
 
 MIN_BITS, MAX_BITS = 2, 8
+
+
+@dataclass(frozen=True)
+class QParams:
+    """How one tensor is quantized: real = (q - zero_point) * scale (per tensor)."""
+
+    scale: float
+    zero_point: int
 
 
 def check_bits(bits):

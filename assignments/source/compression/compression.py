@@ -23,15 +23,15 @@
 # 4. an **int8 convolution with requantization**, integers only (3 points).
 #
 # Replace every `# YOUR CODE HERE` (and the `...` under it) by your code. Layouts: weights (Cout, ...), activations
-# (C, H, W). Use numpy; do not import the package's solutions (`tinyml_course.prune`,
-# `tinyml_course.quantize`, `tinyml_course.int8`) in your answers.
+# (C, H, W). Use numpy; do not import the package's solutions (`tinyml_course.compression.prune`,
+# `tinyml_course.compression.quantize`, `tinyml_course.runtime.int8_kernels`) in your answers.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # the trained model and the helpers you may use
 import numpy as np
 
 from tinyml_course.compression import trained
-from tinyml_course.runtime.int8 import multiply_by_quantized_multiplier, quantize_multiplier
+from tinyml_course.runtime.fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
 
 network, weights = trained.load_trained()  # {op name: (weight, bias)}, float32
 W = weights["block2.expand"][0]  # (48, 16): a 1x1 expansion
@@ -257,7 +257,8 @@ def int8_conv2d(x, x_zp, w, bias, m0, shift, y_zp, stride=1, padding=0, act_min=
 
 # %% nbgrader={"grade": true, "grade_id": "test-int8-conv", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # test: int8 convolution
-from tinyml_course.runtime.int8 import conv2d_int8 as _oracle
+from tinyml_course.runtime.fixedpoint import Requant
+from tinyml_course.runtime.int8_kernels import conv2d_int8 as _oracle
 
 _x = np.arange(-8, 10, dtype=np.int8).reshape(2, 3, 3)
 _m0, _sh = quantize_multiplier(np.ones(2))
@@ -270,7 +271,7 @@ _w = _rng.integers(-127, 128, (4, 3, 3, 3)).astype(np.int8)
 _b = _rng.integers(-500, 500, 4).astype(np.int32)
 _m0, _sh = quantize_multiplier(_rng.uniform(0.0005, 0.003, 4))
 got = int8_conv2d(_x, -3, _w, _b, _m0, _sh, 5, 1, 1)
-assert np.array_equal(got, _oracle(_x, -3, _w, _b, _m0, _sh, 5, 1, 1)), "differs from the package"
+assert np.array_equal(got, _oracle(_x, -3, _w, _b, Requant(_m0, _sh, 5), 1, 1)), "differs from the package"
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(11)
 for _cin, _cout, _k, _stride, _pad in ((1, 8, 3, 2, 1), (5, 2, 5, 2, 2), (4, 6, 1, 1, 0), (2, 3, 3, 1, 0)):
@@ -281,7 +282,7 @@ for _cin, _cout, _k, _stride, _pad in ((1, 8, 3, 2, 1), (5, 2, 5, 2, 2), (4, 6, 
     _xz, _yz = int(_rng.integers(-100, 100)), int(_rng.integers(-100, 100))
     _lo, _hi = _yz, min(127, _yz + 60)  # a ReLU6 clamp
     _got = int8_conv2d(_x, _xz, _w, _b, _m0, _sh, _yz, _stride, _pad, _lo, _hi)
-    _want = _oracle(_x, _xz, _w, _b, _m0, _sh, _yz, _stride, _pad, _lo, _hi)
+    _want = _oracle(_x, _xz, _w, _b, Requant(_m0, _sh, _yz, _lo, _hi), _stride, _pad)
     assert _got.dtype == np.int8 and np.array_equal(_got, _want), (_cin, _cout, _k, _stride, _pad)
 ### END HIDDEN TESTS
 

@@ -26,30 +26,23 @@
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # the small network, its weights and the helpers you may use
+from functools import partial
+
 import numpy as np
 
 from tinyml_course import build_network
-from tinyml_course.runtime.backend import random_weights
+from tinyml_course.runtime import backend
 from tinyml_course.runtime.executor import reference_forward
-from tinyml_course.runtime.kernels import conv2d, depthwise_conv2d, pointwise_conv2d
 
 SPEC = {"name": "hw", "resolution": 32, "stem": {"kernel": 3, "stride": 2, "out": 8},
         "blocks": [{"kernel": 3, "expand": 2, "out": 12, "stride": 1},
                    {"kernel": 5, "expand": 2, "out": 16, "stride": 2}],
         "feature_mix": None, "classes": None}
 network = build_network(SPEC)  # a chain: every op reads the previous op's output
-WEIGHTS = random_weights(network, 0)  # {op name: (weight, bias)}, float32
+WEIGHTS = backend.random_weights(network, 0)  # {op name: (weight, bias)}, float32
 x = np.random.default_rng(1).standard_normal(network.input_shape).astype(np.float32)
-
-
-def run_op_unpadded(op, x, weights=WEIGHTS):
-    """Run ``op`` on x (C, H, W) with NO padding (x must already hold any padding rows/cols)."""
-    w, b = weights[op.name]
-    if op.kind == "conv":
-        return conv2d(x, w, b, op.stride, 0, op.act)
-    if op.kind == "dwconv":
-        return depthwise_conv2d(x, w, b, op.stride, 0, op.act)
-    return pointwise_conv2d(x, w, b, op.act)
+# run_op_unpadded(op, x): run op on x (C, H, W) with NO padding (x already holds any padding)
+run_op_unpadded = partial(backend.run_op_unpadded, weights=WEIGHTS)
 
 
 for op in network.ops:

@@ -4,8 +4,8 @@ The logic is in :class:`CompressionState` (the three slider values, checked and 
 can key a cache), :class:`CompressionLab` (the trained model, the held-out digits and the device;
 ``result(state)`` is ``compress.quick_compress``, cached per state with functools.lru_cache) and
 :func:`dashboard_figures` (state -> the bars and histogram Figures, updated in place when given the
-previous ones). The widget only maps controls to ``state.with_changes(...)`` and shows the figures
-as PNGs (``plots.compression.PngRenderer``: the axes, ticks and labels are drawn once, a redraw
+previous ones). The widget (a ``base.Dashboard``) only maps controls to ``state.with_changes(...)``
+and shows the figures as PNGs (``plots.compression.PngRenderer``: the axes, ticks and labels are drawn once, a redraw
 draws only the bars, lines, counts and titles that change), so tests drive everything without a
 browser. Sliders report on release (``continuous_update=False``); a redraw is one
 ``quick_compress`` (about 0.1 s; a cache hit on a revisit) plus two artist updates and two partial
@@ -13,7 +13,6 @@ Agg renders (about 0.02 s).
 """
 
 import html
-import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -24,6 +23,7 @@ from ...errors import SpecError
 from ...model.devices import get_device
 from ...model.units import KIB
 from ..plots.compression import PngRenderer, compression_bars, weight_histogram
+from .base import Dashboard
 
 SPARSITY_MAX, SPARSITY_STEP = 0.95, 0.05  # global sparsity slider (share of 1x1 + linear weights)
 BITS = (2, 3, 4, 5, 6, 7, 8, 32)  # weight bit widths; 32 = float32 weights and activations
@@ -112,7 +112,7 @@ def summary_html(lab, state):
     return f"<span style='color:{color}'>{html.escape(fit_line(result, lab.device.name))}</span>"
 
 
-class CompressionDashboard(widgets.VBox):
+class CompressionDashboard(Dashboard):
     """The widget: three sliders, the fit line, the bars and the histogram (PNGs).
 
     ``controls`` maps a CompressionState field to its widget; setting a control's ``value`` (by
@@ -120,9 +120,11 @@ class CompressionDashboard(widgets.VBox):
     """
 
     def __init__(self, lab, state=None, **kwargs):
-        self.lab, self.state = lab, state or CompressionState()
-        s = self.state
-        self.controls = {
+        self.lab, self.renderers = lab, []
+        super().__init__(state or CompressionState(), **kwargs)
+
+    def make_controls(self, s):
+        return {
             "sparsity": widgets.FloatSlider(s.sparsity, min=0.0, max=SPARSITY_MAX, step=SPARSITY_STEP,
                                             description="sparsity", continuous_update=False),
             "bits": widgets.SelectionSlider(options=BITS, value=s.bits, description="bits",
@@ -131,46 +133,21 @@ class CompressionDashboard(widgets.VBox):
                                                  step=RATIO_STEP, description="channels cut",
                                                  continuous_update=False),
         }
-        self._syncing = False
-        for name, control in self.controls.items():
-            control.observe(lambda change, name=name: self._on_change(name, change["new"]), "value")
-        self.figures = dashboard_figures(lab, s)
-        self.renderers = [PngRenderer(fig, PNG_DPI) for fig in self.figures]
-        self.images = [widgets.Image(format="png", value=r.png()) for r in self.renderers]
-        self.summary = widgets.HTML(summary_html(lab, s))
-        self.timing = widgets.HTML()
-        self.last_redraw_s = None
-        super().__init__([widgets.HBox(list(self.controls.values())), self.summary, *self.images,
-                          self.timing], **kwargs)
 
-    def _on_change(self, name, value):
-        if not self._syncing:
-            self.set(**{name: value})
+    def arrange(self):
+        return [widgets.HBox(list(self.controls.values())), self.summary, *self.images, self.timing]
 
-    def set(self, **changes):
-        """Change the state (CompressionState field names), sync the controls and redraw."""
-        self.state = self.state.with_changes(**changes)
-        self._syncing = True  # programmatic updates of the controls must not redraw again
-        try:
-            for name, control in self.controls.items():
-                value = getattr(self.state, name)
-                if control.value != value:
-                    control.value = value
-        finally:
-            self._syncing = False
-        self.redraw()
+    def draw(self, state, figures):
+        return dashboard_figures(self.lab, state, figures)
 
-    def redraw(self):
-        """Update the figures, PNGs and fit line from ``state``; return the time it took (s)."""
-        start = time.perf_counter()
-        dashboard_figures(self.lab, self.state, self.figures)
-        for image, renderer in zip(self.images, self.renderers):
-            image.value = renderer.png()
-        self.summary.value = summary_html(self.lab, self.state)
-        self.last_redraw_s = time.perf_counter() - start
-        self.timing.value = (f"<span style='color:gray;font-size:0.85em'>redrawn in "
-                             f"{1000 * self.last_redraw_s:.0f} ms</span>")
-        return self.last_redraw_s
+    def summary_html(self, state):
+        return summary_html(self.lab, state)
+
+    def png(self, index, figure):
+        """PngRenderer: the static layer is drawn once, a redraw draws what changes."""
+        if len(self.renderers) <= index:
+            self.renderers.append(PngRenderer(figure, PNG_DPI))
+        return self.renderers[index].png()
 
 
 def compression_dashboard(network, weights, x_test, y_test, device=DEFAULT_DEVICE):

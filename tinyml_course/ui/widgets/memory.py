@@ -2,14 +2,13 @@
 
 The logic is in :class:`DashboardState` (what is chosen; builds the network, profile and fit report)
 and :func:`dashboard_figure` (state -> Figure, updated in place when given the previous one). The
-widget only maps controls to ``state.with_changes(...)`` and shows the figure as a PNG, so tests
-drive everything without a browser. Networks and profiles are cached (functools.lru_cache), the
+widget (a ``base.Dashboard``) only maps controls to ``state.with_changes(...)`` and shows the
+figure as a PNG, so tests drive everything without a browser. Networks and profiles are cached (functools.lru_cache), the
 sliders report on release (``continuous_update=False``), and the figure is redrawn in place: a
 redraw is one cached lookup plus one Agg render (about 0.1 s).
 """
 
 import html
-import time
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -21,7 +20,8 @@ from ...memory.conventions import CONVENTIONS
 from ...model.devices import DEVICES, get_device
 from ...model.units import KIB
 from ...model.zoo import ZOO_NAMES, get_network, get_spec
-from ..plots.memory import figure_png, sram_figure, update_sram_figure
+from ..plots.memory import sram_figure, update_sram_figure
+from .base import Dashboard
 
 SCHEDULES = ("per-layer", "in-place")  # the dashboard's schedules (patch-based comes later)
 DTYPES = ("int8", "float32")  # activation/weight dtypes
@@ -125,7 +125,7 @@ def summary_html(state):
     return "<br>".join(lines)
 
 
-class SramDashboard(widgets.VBox):
+class SramDashboard(Dashboard):
     """The widget: controls on top, the figure (PNG) and a summary below.
 
     ``controls`` maps a DashboardState field to its widget; setting a control's ``value`` (by
@@ -133,11 +133,9 @@ class SramDashboard(widgets.VBox):
     redraw (profile lookup + figure update + PNG), in seconds.
     """
 
-    def __init__(self, state=None, **kwargs):
-        self.state = state or DashboardState()
-        s = self.state
+    def make_controls(self, s):
         narrow = widgets.Layout(width="260px")
-        self.controls = {
+        controls = {
             "model": widgets.Dropdown(options=ZOO_NAMES, value=s.model, description="model",
                                       layout=narrow),
             "resolution": widgets.IntSlider(value=s.resolution, min=RESOLUTION_MIN,
@@ -155,55 +153,36 @@ class SramDashboard(widgets.VBox):
             "dtype": widgets.ToggleButtons(options=DTYPES, value=s.dtype, description="dtype"),
         }
         for style in ("schedule", "convention", "dtype"):
-            self.controls[style].style.button_width = "90px"
-        self._syncing = False
-        for name, control in self.controls.items():
-            control.observe(lambda change, name=name: self._on_change(name, change["new"]), "value")
-        self.figure = dashboard_figure(self.state)
-        self.image = widgets.Image(format="png", value=figure_png(self.figure))
-        self.summary = widgets.HTML(summary_html(self.state))
-        self.timing = widgets.HTML()
-        self.last_redraw_s = None
+            controls[style].style.button_width = "90px"
+        return controls
+
+    def arrange(self):
         c = self.controls
-        rows = [widgets.HBox([c["model"], c["resolution"], c["width"]]),
+        return [widgets.HBox([c["model"], c["resolution"], c["width"]]),
                 widgets.HBox([c["schedule"], c["dtype"]]),
                 widgets.HBox([c["convention"], c["device"]]),
-                self.image, self.summary, self.timing]
-        super().__init__(rows, **kwargs)
+                *self.images, self.summary, self.timing]
 
-    def _on_change(self, name, value):
-        if not self._syncing:
-            self.set(**{name: value})
+    def sync_controls(self, state):
+        if state.resolution > self.controls["resolution"].max:
+            self.controls["resolution"].max = state.resolution
+        self.controls["width"].disabled = not state.width_enabled
 
-    def set(self, **changes):
-        """Change the state (DashboardState field names), sync the controls and redraw."""
-        self.state = self.state.with_changes(**changes)
-        self._sync_controls()
-        self.redraw()
+    def draw(self, state, figures):
+        return [dashboard_figure(state, figures[0] if figures else None)]
 
-    def _sync_controls(self):
-        self._syncing = True  # programmatic updates of the controls must not redraw again
-        try:
-            for name, control in self.controls.items():
-                value = getattr(self.state, name)
-                if name == "resolution" and value > control.max:
-                    control.max = value
-                if control.value != value:
-                    control.value = value
-            self.controls["width"].disabled = not self.state.width_enabled
-        finally:
-            self._syncing = False
+    def summary_html(self, state):
+        return summary_html(state)
 
-    def redraw(self):
-        """Update the figure, PNG and summary from ``state``; return the time it took (s)."""
-        start = time.perf_counter()
-        dashboard_figure(self.state, self.figure)
-        self.image.value = figure_png(self.figure)
-        self.summary.value = summary_html(self.state)
-        self.last_redraw_s = time.perf_counter() - start
-        self.timing.value = (f"<span style='color:gray;font-size:0.85em'>redrawn in "
-                             f"{1000 * self.last_redraw_s:.0f} ms</span>")
-        return self.last_redraw_s
+    @property
+    def figure(self):
+        """The SRAM figure shown."""
+        return self.figures[0]
+
+    @property
+    def image(self):
+        """Its PNG image widget."""
+        return self.images[0]
 
 
 def sram_dashboard(**state):

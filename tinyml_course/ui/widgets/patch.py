@@ -1,16 +1,18 @@
 """The patch dashboard: pick a model, a split, a grid and one patch; see its windows and the SRAM.
 
-Thin over ``tinyml_course.plots.patch``: every redraw is ``patch_figures(state)``, which tests call
-without a browser. Sliders report on release (``continuous_update=False``).
+Thin over ``tinyml_course.ui.plots.patch``: every redraw is ``patch_figures(state)``, which tests
+call without a browser; the widget is a ``base.Dashboard``. Sliders report on release
+(``continuous_update=False``). A grid with more patches than the stage output has pixels is
+refused by the package (SpecError) and shown as one line.
 """
 
 from dataclasses import dataclass, replace
 
 import ipywidgets as widgets
-from IPython.display import display
 
 from ...model.zoo import ZOO_NAMES, get_network
 from ..plots.patch import memory_figure, windows_figure
+from .base import Dashboard
 
 DEFAULT = ("mobilenetv2", "block3", 4)  # MCUNetV2 Table 1: 4x4 patches up to the 28x28x32 stage
 MAX_GRID = 8  # largest n on the slider
@@ -28,6 +30,10 @@ class PatchState:
     convention: str = "mcunet"
 
     def with_changes(self, **changes):
+        """A new state; a new model without a split starts at its first split option, and the
+        focused patch stays inside the grid."""
+        if changes.get("model", self.model) != self.model and "split" not in changes:
+            changes["split"] = split_options(changes["model"])[0]
         state = replace(self, **changes)
         return replace(state, focus=min(state.focus, state.patches ** 2 - 1))
 
@@ -46,36 +52,36 @@ def patch_figures(state):
             memory_figure(net, state.split, state.patches, state.convention, device=state.device))
 
 
+class PatchDashboard(Dashboard):
+    """The widget: dropdowns for model and split, sliders for n and the focused patch, and the
+    windows and memory figures (PNGs)."""
+
+    def make_controls(self, state):
+        return {
+            "model": widgets.Dropdown(options=ZOO_NAMES, value=state.model, description="model"),
+            "split": widgets.Dropdown(options=split_options(state.model), value=state.split,
+                                      description="split"),
+            "patches": widgets.IntSlider(value=state.patches, min=1, max=MAX_GRID,
+                                         description="n x n", continuous_update=False),
+            "focus": widgets.IntSlider(value=state.focus, min=0, max=state.patches ** 2 - 1,
+                                       description="patch", continuous_update=False),
+        }
+
+    def arrange(self):
+        c = self.controls
+        return [widgets.HBox([c["model"], c["split"]]), widgets.HBox([c["patches"], c["focus"]]),
+                *self.images, self.summary, self.timing]
+
+    def sync_controls(self, state):
+        options = tuple(split_options(state.model))
+        if tuple(self.controls["split"].options) != options:
+            self.controls["split"].options = options
+        self.controls["focus"].max = state.patches ** 2 - 1
+
+    def draw(self, state, figures):
+        return list(patch_figures(state))
+
+
 def patch_dashboard(state=PatchState()):
-    """The widget: dropdowns for model and split, sliders for n and the focused patch."""
-    model = widgets.Dropdown(options=ZOO_NAMES, value=state.model, description="model")
-    split = widgets.Dropdown(options=split_options(state.model), value=state.split,
-                             description="split")
-    grid = widgets.IntSlider(value=state.patches, min=1, max=MAX_GRID, description="n x n",
-                             continuous_update=False)
-    focus = widgets.IntSlider(value=state.focus, min=0, max=state.patches ** 2 - 1,
-                              description="patch", continuous_update=False)
-    out = widgets.Output()
-    current = {"state": state}
-
-    def redraw(change=None):
-        if change is not None and change["owner"] is model:
-            split.options = split_options(model.value)
-        new = current["state"].with_changes(model=model.value, split=split.value,
-                                            patches=grid.value, focus=focus.value)
-        focus.max = new.patches ** 2 - 1
-        current["state"] = new
-        out.clear_output(wait=True)
-        with out:
-            try:
-                for fig in patch_figures(new):
-                    display(fig)
-            except ValueError as err:  # e.g. more patches than the stage output has pixels
-                print(f"cannot show this choice: {err}")
-
-    for control in (model, split, grid, focus):
-        control.observe(redraw, names="value")
-    redraw()
-    box = widgets.VBox([widgets.HBox([model, split]), widgets.HBox([grid, focus]), out])
-    box.state = current  # for tests: the state the figures show
-    return box
+    """The patch dashboard starting at ``state``."""
+    return PatchDashboard(state)
