@@ -1,8 +1,11 @@
-"""C source of a deployed network: weights as ``const`` arrays in Flash, one static arena, and a
+"""C source of a deployed network: weights as ``const`` data in Flash, one static arena, and a
 ``_start`` that runs one inference as the Program's steps (``program.py``).
 
-``generate_c(model, program, image, kernels)`` returns the text of ``model.c``; the kernels it
-calls live in ``kernels_c/`` (``KERNEL_SOURCES``), which ``toolchain`` compiles beside it.
+``write_project(dir, model, program, image, kernels)`` writes ``model.c`` (structs, arena, steps),
+``weights.bin`` (every constant array, 4-byte aligned, little-endian) and ``weights.S`` (which
+``.incbin``s the blob into .rodata as ``tm_blob``: clang parses a megabyte of array initialisers
+slowly, an assembler copies bytes). The kernels live in ``kernels_c/`` (``KERNEL_SOURCES``), which
+``toolchain`` compiles beside them.
 kernels: 'reference' (plain loops) or 'optimized' (TinyEngine-style: 1x1 with SMLAD, 3x3 depthwise
 unrolled; full convs stay reference). The input image (int8, (C, H, W)) is a ``const`` array in
 Flash, standing in for the camera.
@@ -19,6 +22,7 @@ KERNEL_SOURCES = ("kernels_ref.c", "kernels_opt.c", "runtime.c")
 KERNEL_FLAVOURS = ("reference", "optimized")
 ARENA_SYMBOL = "tm_arena"  # the static arena (its ELF symbol size is the arena's bytes)
 CAMERA_SYMBOL = "tm_camera"  # the input image in Flash
+BLOB_SYMBOL = "tm_blob"  # every constant array of the model, in Flash
 LAYER_FUNCTION = "tm_layer"  # called with a label index at the start of every step group
 HALT_FUNCTION = "tm_halt"  # the end of the inference: an endless loop the emulator stops at
 
@@ -53,8 +57,24 @@ def _weight_sums(weight):
     return w.sum(axis=1).astype(np.int32)
 
 
-def _quant_defs(model, op, index):
-    """Definitions of op ``index``'s constants and its tm_quant / tm_addq struct; the struct name."""
+class _Blob:
+    """Constant arrays packed into one little-endian byte string, each 4-byte aligned."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def add(self, values, dtype):
+        """Append ``values`` as ``dtype``; return a C expression pointing at them."""
+        while len(self.data) % 4:
+            self.data.append(0)
+        offset = len(self.data)
+        self.data += np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
+        ctype = {"int8": "int8_t", "int32": "int32_t"}[np.dtype(dtype).name]
+        return f"(const {ctype} *)(tm_blob + {offset})"
+
+
+def _quant_defs(model, op, index, blob):
+    """Definition of op ``index``'s tm_quant / tm_addq struct (arrays into ``blob``); its name."""
     q = model.ops[op.name]
     y_zp = model.qparams[op.name][1]
     x_zp = model.qparams[op.inputs[0]][1]
@@ -66,16 +86,15 @@ def _quant_defs(model, op, index):
         return text, f"q{index}"
     if q.weight is None:
         return "", None
-    text = (c_array("int8_t", f"w{index}", q.weight) + c_array("int32_t", f"b{index}", q.bias)
-            + c_array("int32_t", f"m{index}", q.m0) + c_array("int32_t", f"s{index}", q.shift)
-            + c_array("int32_t", f"ws{index}", _weight_sums(q.weight))
-            + f"static const tm_quant q{index} = {{w{index}, b{index}, m{index}, s{index}, "
-              f"ws{index}, {x_zp}, {y_zp}, {q.act_min}, {q.act_max}}};\n")
+    arrays = [blob.add(q.weight, "int8"), blob.add(q.bias, "int32"), blob.add(q.m0, "int32"),
+              blob.add(q.shift, "int32"), blob.add(_weight_sums(q.weight), "int32")]
+    text = (f"static const tm_quant q{index} = {{{', '.join(arrays)}, "
+            f"{x_zp}, {y_zp}, {q.act_min}, {q.act_max}}};\n")
     return text, f"q{index}"
 
 
 def generate_c(model, program, image, kernels="optimized"):
-    """Text of model.c: constants, arena, and ``_start`` running ``program`` on ``image``.
+    """(text of model.c, bytes of weights.bin): structs, arena, ``_start`` running ``program``.
 
     model: a QuantizedModel (runtime.int8) of program.network; image: int8 (C, H, W).
     """
@@ -87,10 +106,11 @@ def generate_c(model, program, image, kernels="optimized"):
              f"/* {network.name}: schedule {program.schedule}, kernels {kernels} */\n",
              f"#define ARENA_BYTES {program.arena_bytes}\n",
              f"int8_t {ARENA_SYMBOL}[ARENA_BYTES] __attribute__((aligned(4)));\n",
+             f"extern const uint8_t {BLOB_SYMBOL}[];  /* weights.bin, in Flash (weights.S) */\n",
              c_array("int8_t", CAMERA_SYMBOL, image).replace("static const", "const", 1)]
-    quant = {}
+    quant, blob = {}, _Blob()
     for index, op in enumerate(network.ops):
-        text, name = _quant_defs(model, op, index)
+        text, name = _quant_defs(model, op, index, blob)
         parts.append(text)
         quant[index] = name
     geoms, body = {}, []
@@ -132,4 +152,17 @@ def generate_c(model, program, image, kernels="optimized"):
                  "void _start(void) {\n"
                  f"    int8_t *A = {ARENA_SYMBOL};\n" + "\n".join(body) + "\n"
                  f"    {HALT_FUNCTION}();\n}}\n")
-    return "".join(parts)
+    return "".join(parts), bytes(blob.data)
+
+
+def write_project(project_dir, model, program, image, kernels="optimized"):
+    """Write model.c, weights.bin and weights.S into ``project_dir``; return the sources to build."""
+    text, blob = generate_c(model, program, image, kernels)
+    project = Path(project_dir)
+    (project / "model.c").write_text(text)
+    (project / "weights.bin").write_bytes(blob)
+    (project / "weights.S").write_text(
+        f'    .section .rodata.{BLOB_SYMBOL}, "a"\n    .global {BLOB_SYMBOL}\n    .balign 4\n'
+        f'    .type {BLOB_SYMBOL}, %object\n{BLOB_SYMBOL}:\n    .incbin "weights.bin"\n'
+        f"    .size {BLOB_SYMBOL}, {len(blob)}\n")
+    return ("model.c", "weights.S")

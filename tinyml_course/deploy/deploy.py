@@ -24,7 +24,7 @@ from ..model.network import Network
 from ..runtime.backend import random_weights
 from ..runtime.int8 import Int8Backend, run_int8
 from . import emulator
-from .codegen import ARENA_SYMBOL, check_kernels, generate_c
+from .codegen import ARENA_SYMBOL, check_kernels, write_project
 from .cost import CLASSES, estimate_cycles
 from .elf import read_elf
 from .program import build_program
@@ -137,8 +137,8 @@ def deploy(model, image, device="stm32f746", schedule="per-layer", kernels="opti
     camera = Int8Backend(model).prepare_input(image)  # int8 (C, H, W)
     project = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="tinyml-deploy-"))
     project.mkdir(parents=True, exist_ok=True)
-    (project / "model.c").write_text(generate_c(model, program, camera, kernels))
-    info = read_elf(build(project, device))
+    sources = write_project(project, model, program, camera, kernels)
+    info = read_elf(build(project, device, sources))
     run = emulator.run(info, device, len(program.labels), budget, count)
     arena_address, arena_bytes = info.symbols[ARENA_SYMBOL]
     size = int(np.prod(program.output_shape))

@@ -22,7 +22,8 @@ FLASH_ORIGIN = 0x08000000  # STM32 Flash base
 RAM_ORIGIN = 0x20000000  # SRAM base (Cortex-M SRAM region)
 COMPILE_TIMEOUT_S = 300  # a generous limit on one compile-and-link
 CPU_OF_CORE = {"Cortex-M4F": "cortex_m4", "Cortex-M4": "cortex_m4", "Cortex-M7": "cortex_m7"}
-CFLAGS = ("-O2", "-ffreestanding", "-nostdlib", "-fno-builtin", "-ffunction-sections",
+CFLAGS = ("-O2", "-ffreestanding", "-nostdlib", "-fno-builtin", "-fno-exceptions",
+          "-fno-unwind-tables", "-fno-asynchronous-unwind-tables", "-ffunction-sections",
           "-fdata-sections", "-Wall", "-Wno-unused-function")
 _OVERFLOW = re.compile(r"section '([^']+)' will not fit in region '([^']+)': overflowed by (\d+) bytes")
 
@@ -67,7 +68,7 @@ SECTIONS
   .data : {{ *(.data*) }} > RAM AT > FLASH
   .bss (NOLOAD) : {{ *(.bss*) *(COMMON) }} > RAM
   _stack_top = ORIGIN(RAM) + LENGTH(RAM);
-  /DISCARD/ : {{ *(.ARM.exidx*) *(.comment) }}
+  /DISCARD/ : {{ *(.ARM.exidx*) *(.ARM.extab*) *(.comment) }}
 }}
 """
 
