@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import UnknownNameError
 
 KERNEL_DIR = Path(__file__).parent / "kernels_c"
-KERNEL_SOURCES = ("kernels_ref.c", "kernels_opt.c", "runtime.c")
+KERNEL_SOURCES = ("requant.c", "kernels_ref.c", "kernels_opt.c", "runtime.c")
 KERNEL_FLAVOURS = ("reference", "optimized")
 ARENA_SYMBOL = "tm_arena"  # the static arena (its ELF symbol size is the arena's bytes)
 CAMERA_SYMBOL = "tm_camera"  # the input image in Flash

@@ -60,10 +60,11 @@ class RunResult:
         return self.memory[start:start + nbytes]
 
 
-def run(elf, device, labels=1, budget=DEFAULT_BUDGET, count=True):
+def run(elf, device, labels=1, budget=DEFAULT_BUDGET, count=True, timeout_s=None):
     """Run ElfInfo ``elf`` (``elf.read_elf``) on ``device`` from ``_start`` to ``tm_halt``.
 
     labels: how many labels the program marks (``tm_layer(i)``, 0 <= i < labels).
+    timeout_s: wall-clock limit in seconds (None: none); it ends a run like the budget does.
     Raises EmulationError on a memory fault, an invalid instruction, an exhausted budget or a
     stack that ran into the static data.
     """
@@ -101,7 +102,7 @@ def run(elf, device, labels=1, budget=DEFAULT_BUDGET, count=True):
         uc.hook_add(UC_HOOK_CODE, on_mark, begin=mark, end=mark)
         uc.hook_add(UC_HOOK_BLOCK, on_block)
     try:
-        uc.emu_start(elf.entry | 1, halt, count=budget)
+        uc.emu_start(elf.entry | 1, halt, timeout=int((timeout_s or 0) * 1e6), count=budget)
     except UcError as err:
         pc = uc.reg_read(arm_const.UC_ARM_REG_PC)
         if fault:
@@ -112,8 +113,8 @@ def run(elf, device, labels=1, budget=DEFAULT_BUDGET, count=True):
         raise EmulationError(f"CPU fault at pc {pc:#010x}: {err}") from None
     pc = uc.reg_read(arm_const.UC_ARM_REG_PC)
     if pc != halt:
-        raise EmulationError(f"instruction budget of {budget:,} instructions exhausted "
-                             f"(an endless loop?) at pc {pc:#010x}")
+        raise EmulationError(f"instruction budget of {budget:,} instructions or time limit of "
+                             f"{timeout_s} s exhausted (an endless loop?) at pc {pc:#010x}")
     memory = bytes(uc.mem_read(RAM_ORIGIN, device.sram_bytes))
     painted = np.frombuffer(memory, np.uint8)[paint_from - RAM_ORIGIN:]
     changed = np.flatnonzero(painted != STACK_PAINT)

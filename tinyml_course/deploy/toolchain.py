@@ -78,15 +78,16 @@ def compiler_command():
     return [sys.executable, "-m", "ziglang", "cc"]
 
 
-def build(project_dir, device, sources=("model.c",), output="model.elf"):
-    """Compile ``sources`` (in project_dir) with the kernels and link them for ``device``.
+def build(project_dir, device, sources=("model.c",), output="model.elf",
+          kernel_sources=KERNEL_SOURCES):
+    """Compile ``sources`` (in project_dir) with ``kernel_sources`` and link them for ``device``.
 
     Copies the kernel sources into project_dir (a self-contained C project), writes link.ld, and
     returns the ELF's Path. Raises DoesNotFitError (linker region overflow) or BuildError.
     """
     device = get_device(device)
     project = Path(project_dir)
-    for name in KERNEL_SOURCES + ("tinyml.h",):
+    for name in tuple(kernel_sources) + ("tinyml.h",):
         shutil.copyfile(KERNEL_DIR / name, project / name)
     (project / "link.ld").write_text(linker_script(device))
     cache = project / ".zig-cache"  # keep zig's cache out of $HOME
@@ -94,7 +95,7 @@ def build(project_dir, device, sources=("model.c",), output="model.elf"):
     cmd = compiler_command() + ["-target", "thumb-freestanding-eabihf", f"-mcpu={cpu_of(device)}",
                                 *CFLAGS, "-I", str(project), "-T", str(project / "link.ld"),
                                 "-Wl,--gc-sections", "-o", str(project / output),
-                                *[str(project / s) for s in list(sources) + list(KERNEL_SOURCES)]]
+                                *[str(project / s) for s in list(sources) + list(kernel_sources)]]
     try:
         proc = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True,
                               timeout=COMPILE_TIMEOUT_S)
