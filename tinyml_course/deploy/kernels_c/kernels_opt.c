@@ -24,6 +24,19 @@ static int32_t SMLAD(int32_t a, int32_t b, int32_t acc) {
 }
 #endif
 
+/* tm_requant inlined, with the common right-shift-only case (shift <= 0) straight-line */
+static inline int8_t requant(int32_t acc, int32_t m0, int32_t shift, const tm_quant *q) {
+    if (shift > 0 || (acc == INT32_MIN && m0 == INT32_MIN)) return tm_requant(acc, m0, shift, q);
+    int64_t ab = (int64_t)acc * m0;
+    int64_t t = ab + (ab >= 0 ? (1 << 30) : (1 - (1 << 30)));
+    int32_t high = (int32_t)(t >= 0 ? (t >> 31) : -((-t) >> 31));
+    int right = -shift;
+    int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
+    int32_t v = (high >> right) + ((high & mask) > (mask >> 1) + (high < 0)) + q->y_zp;
+    v = v < q->act_min ? q->act_min : v;
+    return (int8_t)(v > q->act_max ? q->act_max : v);
+}
+
 static int32_t load32(const int8_t *p) {  /* unaligned 32-bit load (Cortex-M4/M7 allow it) */
     int32_t v;
     __builtin_memcpy(&v, p, 4);
@@ -61,14 +74,14 @@ void tm_pwconv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant 
                     acc0 += xv * w0[ci];
                     acc1 += xv * w1[ci];
                 }
-                yp[co * g->y_cstride] = tm_requant(acc0, q->m0[co], q->shift[co], q);
-                yp[(co + 1) * g->y_cstride] = tm_requant(acc1, q->m0[co + 1], q->shift[co + 1], q);
+                yp[co * g->y_cstride] = requant(acc0, q->m0[co], q->shift[co], q);
+                yp[(co + 1) * g->y_cstride] = requant(acc1, q->m0[co + 1], q->shift[co + 1], q);
             }
             for (; co < g->cout; co++) {  /* an odd last output channel */
                 const int8_t *w0 = q->weight + co * cin;
                 int32_t acc0 = q->bias[co] - q->x_zp * q->wsum[co];
                 for (int ci = 0; ci < cin; ci++) acc0 += xp[ci * plane] * w0[ci];
-                yp[co * g->y_cstride] = tm_requant(acc0, q->m0[co], q->shift[co], q);
+                yp[co * g->y_cstride] = requant(acc0, q->m0[co], q->shift[co], q);
             }
         }
     }
@@ -105,7 +118,7 @@ static void dw_channel_opt(const int8_t *xc, int8_t *yc, int32_t y_rs, int c, co
                     }
                 }
             }
-            yc[oy * y_rs + ox] = tm_requant(acc, q->m0[c], q->shift[c], q);
+            yc[oy * y_rs + ox] = requant(acc, q->m0[c], q->shift[c], q);
         }
     }
 }
