@@ -101,12 +101,13 @@ class Deployment:
         return out
 
 
-def int8_model(network=DIGITS, seed=RANDOM_SEED):
+def int8_model(network=DIGITS, seed=RANDOM_SEED, weights=None):
     """(QuantizedModel, float input image (C, H, W)) to deploy.
 
     network: 'digits' (the trained model, calibrated on digits training images; a held-out digit
-    as input) or a Network (He-initialised weights and input from ``seed``, calibrated on that
-    input, as ``tinyml-course profile --measure`` does).
+    as input) or a Network (float32 ``weights`` {op: (weight, bias)}, by default He-initialised
+    from ``seed``; a random input from ``seed``, which also calibrates, as ``tinyml-course profile
+    --measure`` does).
     """
     if isinstance(network, str) and network == DIGITS:
         net, weights = load_trained()
@@ -115,7 +116,8 @@ def int8_model(network=DIGITS, seed=RANDOM_SEED):
     if not isinstance(network, Network):
         raise SpecError(f"expected 'digits' or a Network, got {network!r}")
     rng = np.random.default_rng(seed)
-    weights = random_weights(network, rng)
+    generated = random_weights(network, rng)
+    weights = generated if weights is None else weights
     x = rng.standard_normal(network.input_shape).astype(np.float32)
     return convert(network, weights, x[np.newaxis]), x
 
