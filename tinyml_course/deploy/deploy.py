@@ -44,7 +44,7 @@ class Deployment:
     device: str
     schedule: str
     kernels: str
-    project_dir: str
+    project_dir: str | None  # where the C project and ELF were written (None: not kept)
     sections: dict  # section -> size in bytes (linker)
     flash_bytes: int  # .text + .rodata + .data (linker)
     static_sram_bytes: int  # .data + .bss (linker)
@@ -80,8 +80,9 @@ class Deployment:
 
     def lines(self):
         """A readable report (KiB = 1024 bytes)."""
+        where = f"C project and ELF in {self.project_dir}" if self.project_dir else "C project not kept"
         out = [f"{self.network} on {self.device} ({self.cpu}), schedule {self.schedule}, "
-               f"{self.kernels} kernels; C project and ELF in {self.project_dir}",
+               f"{self.kernels} kernels; {where}",
                f"Flash (linker: .text + .rodata + .data): {self.flash_bytes:,} bytes "
                f"= {self.flash_bytes / 1024:.1f} KiB (of which the test image {self.camera_bytes:,})",
                f"SRAM (linker .data + .bss {self.static_sram_bytes:,} + stack high-water mark "
@@ -126,8 +127,8 @@ def deploy(model, image, device="stm32f746", schedule="per-layer", kernels="opti
            out_dir=None, count=True, budget=emulator.DEFAULT_BUDGET, **schedule_options):
     """Generate, build, emulate and check one network; return a Deployment.
 
-    model: QuantizedModel; image: float (C, H, W). out_dir: where the C project and ELF go (a
-    new temporary directory when None). count: count instructions per layer (slower).
+    model: QuantizedModel; image: float (C, H, W). out_dir: where the C project and ELF go (when
+    None, a temporary directory, removed afterwards). count: count instructions per layer (slower).
     Raises DoesNotFitError (toolchain) when the model does not fit the device, EmulationError on
     a fault, UnknownNameError / SpecError for bad names and options.
     """
@@ -137,10 +138,11 @@ def deploy(model, image, device="stm32f746", schedule="per-layer", kernels="opti
     network = model.network
     program = build_program(network, schedule)
     camera = Int8Backend(model).prepare_input(image)  # int8 (C, H, W)
-    project = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="tinyml-deploy-"))
-    project.mkdir(parents=True, exist_ok=True)
-    sources = write_project(project, model, program, camera, kernels)
-    info = read_elf(build(project, device, sources))
+    with tempfile.TemporaryDirectory(prefix="tinyml-deploy-") as scratch:
+        project = Path(out_dir) if out_dir else Path(scratch)  # a scratch project is removed
+        project.mkdir(parents=True, exist_ok=True)
+        sources = write_project(project, model, program, camera, kernels)
+        info = read_elf(build(project, device, sources))
     run = emulator.run(info, device, len(program.labels), budget, count)
     arena_address, arena_bytes = info.symbols[ARENA_SYMBOL]
     size = int(np.prod(program.output_shape))
@@ -148,7 +150,7 @@ def deploy(model, image, device="stm32f746", schedule="per-layer", kernels="opti
     output = output.reshape(program.output_shape).copy()
     expected = np.asarray(run_int8(model, image), np.int8).reshape(program.output_shape)
     result = Deployment(
-        network.name, device.name, str(schedule), kernels, str(project),
+        network.name, device.name, str(schedule), kernels, str(out_dir) if out_dir else None,
         {name: int(s) for name, (_, s) in info.sections.items()}, info.flash_bytes,
         info.static_sram_bytes, run.stack_bytes, int(arena_bytes), program.arena_bytes,
         int(camera.size), bool(np.array_equal(output, expected)), output, expected,

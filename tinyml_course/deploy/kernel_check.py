@@ -116,15 +116,19 @@ def check_inplace_depthwise(source, case=None, device="stm32f746", function=STUD
     come back in ``error``. workdir: where the C project goes (a temporary directory if None).
     """
     case = case or depthwise_case()
-    project = Path(workdir or tempfile.mkdtemp(prefix="tinyml-kernel-"))
-    project.mkdir(parents=True, exist_ok=True)
-    main, out_shape = harness_c(case, function)
-    (project / "main.c").write_text(main)
-    (project / "kernel.c").write_text('#include "tinyml.h"\n' + source)
-    extra = ("kernels_ref.c",) if function == REFERENCE_FUNCTION else ()
+    with tempfile.TemporaryDirectory(prefix="tinyml-kernel-") as scratch:
+        project = Path(workdir) if workdir else Path(scratch)  # a scratch project is removed
+        project.mkdir(parents=True, exist_ok=True)
+        main, out_shape = harness_c(case, function)
+        (project / "main.c").write_text(main)
+        (project / "kernel.c").write_text('#include "tinyml.h"\n' + source)
+        extra = ("kernels_ref.c",) if function == REFERENCE_FUNCTION else ()
+        try:
+            info = read_elf(build(project, device, ("main.c", "kernel.c"), "kernel.elf",
+                                  HARNESS_SOURCES + extra))
+        except TinyMLError as err:
+            return KernelCheck(error=str(err).replace(str(project) + "/", ""))
     try:
-        info = read_elf(build(project, device, ("main.c", "kernel.c"), "kernel.elf",
-                              HARNESS_SOURCES + extra))
         run = emulator.run(info, device, labels=3, budget=budget, timeout_s=timeout_s)
     except TinyMLError as err:
         return KernelCheck(error=str(err))
