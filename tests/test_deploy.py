@@ -133,6 +133,15 @@ def test_cli_json_and_errors(capsys, tmp_path):
     assert data["arena_bytes"] == data["planned_arena_bytes"]
     assert (tmp_path / "model.c").exists() and (tmp_path / "model.elf").exists()
     assert {"name", "instructions"} <= data["layers"][1].keys()
+    spec = tmp_path / "tiny.json"  # a JSON spec network with generated weights
+    spec.write_text(json.dumps({"name": "tiny", "resolution": 12, "input_channels": 3,
+                                "stem": {"kernel": 3, "stride": 2, "out": 8},
+                                "blocks": [{"kernel": 3, "expand": 2, "out": 8, "stride": 1}],
+                                "feature_mix": None, "classes": 4}))
+    assert main(["deploy", str(spec), "--kernels", "reference", "--out", str(tmp_path / "spec"),
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["bit_exact"] is True and data["arena_bytes"] == data["planned_arena_bytes"]
     for argv, message in [(["deploy", "nope", "--out", str(tmp_path)], "unknown model"),
                           (["deploy", "digits", "--device", "esp32", "--out", str(tmp_path)],
                            "unknown device"),

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from ..errors import TinyMLError
@@ -90,17 +91,17 @@ def build(project_dir, device, sources=("model.c",), output="model.elf",
     for name in tuple(kernel_sources) + ("tinyml.h",):
         shutil.copyfile(KERNEL_DIR / name, project / name)
     (project / "link.ld").write_text(linker_script(device))
-    cache = project / ".zig-cache"  # keep zig's cache out of $HOME
-    env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(cache), ZIG_LOCAL_CACHE_DIR=str(cache))
     cmd = compiler_command() + ["-target", "thumb-freestanding-eabihf", f"-mcpu={cpu_of(device)}",
                                 *CFLAGS, "-I", str(project), "-T", str(project / "link.ld"),
                                 "-Wl,--gc-sections", "-o", str(project / output),
                                 *[str(project / s) for s in list(sources) + list(kernel_sources)]]
-    try:
-        proc = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True,
-                              timeout=COMPILE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise BuildError(f"compiling took longer than {COMPILE_TIMEOUT_S} s") from None
+    with tempfile.TemporaryDirectory(prefix="tinyml-zig-") as cache:  # zig's cache, not in $HOME
+        env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=cache, ZIG_LOCAL_CACHE_DIR=cache)
+        try:
+            proc = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True,
+                                  timeout=COMPILE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise BuildError(f"compiling took longer than {COMPILE_TIMEOUT_S} s") from None
     if proc.returncode != 0:
         match = _OVERFLOW.search(proc.stderr)
         if match:
