@@ -33,6 +33,7 @@ def test_reference_kernel_is_bit_exact_in_the_in_place_budget():
 @pytest.mark.parametrize("body,message", [
     ("{ for (;;) { } }", "instruction budget"),
     ("{ x[-0x100000] = 1; }", "memory fault: write to unmapped address"),
+    ("{ ((int8_t *)q->weight)[0] = 1; }", "memory fault: write to read-only Flash"),
     ("{ big[g->cin] = 1; x[0] = big[3]; }", "overflowed by"),
     ("{ tm_dwconv_inplace_ref(x, scratch, g, q); }", "undefined symbol"),
     ("{ this is not C }", "did not build"),

@@ -1,7 +1,7 @@
 """Run a linked Cortex-M program in the ``unicorn`` emulator (QEMU's ARM core, from PyPI).
 
-Only the device's Flash and SRAM are mapped, so a stray access outside them is a memory fault,
-reported as such. The stack is painted before the run and read back after it: the deepest changed
+Only the device's Flash (read-only) and SRAM are mapped, so a stray access outside them, or a
+store into Flash, is a memory fault, reported as such. The stack is painted before the run and read back after it: the deepest changed
 byte gives the stack's high-water mark. An instruction budget ends endless loops. With
 ``count=True`` a block hook counts executed instructions per label (``tm_layer`` calls mark the
 labels) and per instruction class (``cost.classify``), exactly.
@@ -18,9 +18,12 @@ from unicorn import (
     UC_HOOK_MEM_INVALID,
     UC_MEM_FETCH_UNMAPPED,
     UC_MEM_READ_UNMAPPED,
+    UC_MEM_WRITE_PROT,
     UC_MEM_WRITE_UNMAPPED,
     UC_MODE_MCLASS,
     UC_MODE_THUMB,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
     Uc,
     UcError,
 )
@@ -35,8 +38,10 @@ from .toolchain import FLASH_ORIGIN, RAM_ORIGIN, cpu_of
 DEFAULT_BUDGET = 2_000_000_000  # instructions: ends an endless loop (about a minute when counting)
 STACK_PAINT = 0xA5  # the byte the free SRAM is painted with before the run
 _CPU_MODEL = {"cortex_m4": arm_const.UC_CPU_ARM_CORTEX_M4, "cortex_m7": arm_const.UC_CPU_ARM_CORTEX_M7}
-_ACCESS = {UC_MEM_READ_UNMAPPED: "read from", UC_MEM_WRITE_UNMAPPED: "write to",
-           UC_MEM_FETCH_UNMAPPED: "instruction fetch from"}
+_ACCESS = {UC_MEM_READ_UNMAPPED: "read from unmapped address",
+           UC_MEM_WRITE_UNMAPPED: "write to unmapped address",
+           UC_MEM_FETCH_UNMAPPED: "instruction fetch from unmapped address",
+           UC_MEM_WRITE_PROT: "write to read-only Flash at"}
 
 
 class EmulationError(TinyMLError):
@@ -71,7 +76,7 @@ def run(elf, device, labels=1, budget=DEFAULT_BUDGET, count=True, timeout_s=None
     device = get_device(device)
     uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
     uc.ctl_set_cpu_model(_CPU_MODEL[cpu_of(device)])
-    uc.mem_map(FLASH_ORIGIN, device.flash_bytes)
+    uc.mem_map(FLASH_ORIGIN, device.flash_bytes, UC_PROT_READ | UC_PROT_EXEC)  # no stores to Flash
     uc.mem_map(RAM_ORIGIN, device.sram_bytes)
     for address, data in elf.segments:
         uc.mem_write(address, bytes(data))
@@ -107,9 +112,10 @@ def run(elf, device, labels=1, budget=DEFAULT_BUDGET, count=True, timeout_s=None
         pc = uc.reg_read(arm_const.UC_ARM_REG_PC)
         if fault:
             access, address, at = fault[0]
-            raise EmulationError(f"memory fault: {_ACCESS.get(access, 'access to')} unmapped address "
-                                 f"{address:#010x} at pc {at:#010x} (outside {device.name}'s Flash "
-                                 f"and SRAM)") from None
+            raise EmulationError(f"memory fault: {_ACCESS.get(access, 'invalid access to')} "
+                                 f"{address:#010x} at pc {at:#010x} ({device.name} maps Flash "
+                                 f"{FLASH_ORIGIN:#x}+{device.flash_bytes:#x} read-only and SRAM "
+                                 f"{RAM_ORIGIN:#x}+{device.sram_bytes:#x})") from None
         raise EmulationError(f"CPU fault at pc {pc:#010x}: {err}") from None
     pc = uc.reg_read(arm_const.UC_ARM_REG_PC)
     if pc != halt:
