@@ -7,7 +7,7 @@
 slowly, an assembler copies bytes). The kernels live in ``kernels_c/`` (``KERNEL_SOURCES``), which
 ``toolchain`` compiles beside them.
 kernels: 'reference' (plain loops) or 'optimized' (TinyEngine-style: 1x1 with SMLAD, 3x3 depthwise
-unrolled; full convs stay reference). The input image (int8, (C, H, W)) is a ``const`` array in
+and 3x3 full conv unrolled). The input image (int8, (C, H, W)) is a ``const`` array in
 Flash, standing in for the camera.
 """
 
@@ -30,7 +30,7 @@ HALT_FUNCTION = "tm_halt"  # the end of the inference: an endless loop the emula
 _KERNELS = {
     "reference": {"conv": "tm_conv_ref", "dwconv": "tm_dwconv_ref", "pwconv": "tm_pwconv_ref",
                   "linear": "tm_pwconv_ref", "inplace": "tm_dwconv_inplace_ref"},
-    "optimized": {"conv": "tm_conv_ref", "dwconv": "tm_dwconv_opt", "pwconv": "tm_pwconv_opt",
+    "optimized": {"conv": "tm_conv_opt", "dwconv": "tm_dwconv_opt", "pwconv": "tm_pwconv_opt",
                   "linear": "tm_pwconv_opt", "inplace": "tm_dwconv_inplace_opt"},
 }
 _GEOM_FIELDS = ("cin", "in_h", "in_w", "win_r0", "win_c0", "win_h", "win_w", "cout", "k", "stride",

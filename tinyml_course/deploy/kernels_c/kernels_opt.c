@@ -5,8 +5,8 @@
      with sum w per output channel computed offline (q->wsum, in Flash);
    - 1x1 pointwise: two output channels at a time share every input load, and four input channels
      go through two SMLAD dual 16-bit multiply-accumulates (Cortex-M DSP extension) per channel;
-   - 3x3 depthwise: interior pixels run an unrolled 9-tap loop with no padding checks; only the
-     border pixels take the reference path. */
+   - 3x3 depthwise and 3x3 full conv: interior pixels run an unrolled 9-tap loop with no padding
+     checks; only the border pixels take the reference path. */
 #include "tinyml.h"
 
 #if defined(__ARM_FEATURE_DSP)
@@ -82,6 +82,62 @@ void tm_pwconv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant 
                 int32_t acc0 = q->bias[co] - q->x_zp * q->wsum[co];
                 for (int ci = 0; ci < cin; ci++) acc0 += xp[ci * plane] * w0[ci];
                 yp[co * g->y_cstride] = requant(acc0, q->m0[co], q->shift[co], q);
+            }
+        }
+    }
+}
+
+/* the accumulator of output (co, oy, ox) of a full conv, plain loops (a border pixel) */
+static int32_t conv_acc_ref(const int8_t *x, int co, int oy, int ox, const tm_geom *g,
+                            const tm_quant *q) {
+    int k = g->k, plane = g->win_h * g->win_w;
+    int iy0 = (g->out_r0 + oy) * g->stride - g->pad, ix0 = (g->out_c0 + ox) * g->stride - g->pad;
+    int32_t acc = q->bias[co];
+    for (int ci = 0; ci < g->cin; ci++) {
+        for (int ky = 0; ky < k; ky++) {
+            int iy = iy0 + ky;
+            if (iy < 0 || iy >= g->in_h) continue;
+            for (int kx = 0; kx < k; kx++) {
+                int ix = ix0 + kx;
+                if (ix < 0 || ix >= g->in_w) continue;
+                int32_t xv = x[ci * plane + (iy - g->win_r0) * g->win_w + (ix - g->win_c0)];
+                acc += (xv - q->x_zp) * q->weight[((co * g->cin + ci) * k + ky) * k + kx];
+            }
+        }
+    }
+    return acc;
+}
+
+/* full conv, 3x3 specialised: interior pixels run 9 unrolled taps per input channel with the zero
+   point folded into the bias; border pixels and other kernel sizes use the plain loops */
+void tm_conv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q) {
+    if (g->k != 3) {
+        tm_conv_ref(x, y, g, q);
+        return;
+    }
+    int s = g->stride, ww = g->win_w, plane = g->win_h * ww, cin = g->cin;
+    for (int co = 0; co < g->cout; co++) {
+        const int8_t *wc = q->weight + co * cin * 9;
+        int32_t base = q->bias[co] - q->x_zp * q->wsum[co];
+        for (int oy = 0; oy < g->out_h; oy++) {
+            int iy0 = (g->out_r0 + oy) * s - g->pad;
+            int rows_inside = iy0 >= 0 && iy0 + 3 <= g->in_h;
+            for (int ox = 0; ox < g->out_w; ox++) {
+                int ix0 = (g->out_c0 + ox) * s - g->pad;
+                int32_t acc;
+                if (rows_inside && ix0 >= 0 && ix0 + 3 <= g->in_w) {
+                    const int8_t *p = x + (iy0 - g->win_r0) * ww + (ix0 - g->win_c0);
+                    acc = base;
+                    for (int ci = 0; ci < cin; ci++, p += plane) {
+                        const int8_t *w = wc + ci * 9;
+                        acc += p[0] * w[0] + p[1] * w[1] + p[2] * w[2]
+                             + p[ww] * w[3] + p[ww + 1] * w[4] + p[ww + 2] * w[5]
+                             + p[2 * ww] * w[6] + p[2 * ww + 1] * w[7] + p[2 * ww + 2] * w[8];
+                    }
+                } else {
+                    acc = conv_acc_ref(x, co, oy, ox, g, q);
+                }
+                y[co * g->y_cstride + oy * g->y_rstride + ox] = requant(acc, q->m0[co], q->shift[co], q);
             }
         }
     }

@@ -45,6 +45,7 @@ void tm_pwconv_ref(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant 
 /* in-place depthwise: x (C, win_h, win_w) becomes (C, out_h, out_w); scratch holds one channel */
 void tm_dwconv_inplace_ref(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q);
 /* TinyEngine-style specialised kernels (kernels_opt.c) */
+void tm_conv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
 void tm_pwconv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
 void tm_dwconv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
 void tm_dwconv_inplace_opt(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q);
