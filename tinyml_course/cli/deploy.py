@@ -17,20 +17,24 @@ from ..errors import SpecError
 from ..memory.schedule import SCHEDULE_KINDS, Schedule
 from ..model.network import build_network, load_spec
 from ..model.zoo import ZOO_NAMES, get_network
-from .args import positive_int
+from .args import positive_float, positive_int
 
 DEFAULT_DEVICE = "stm32f746"  # the MCUNet / TinyEngine reference board
 DEFAULT_PATCHES = 2  # --patches: a 2 x 2 grid (reduced resolutions have few rows to split)
 
 
-def deploy_network(model, resolution=None):
-    """'digits', a zoo name or a JSON spec (path or text) -> the Network or 'digits'."""
+def deploy_network(model, resolution=None, width=None):
+    """'digits', a zoo name or a JSON spec (path or text) -> the Network or 'digits'.
+
+    width: MobileNetV2's width multiplier (zoo model 'mobilenetv2' only)."""
     if model == DIGITS:
-        if resolution is not None:
-            raise SpecError("--resolution does not apply to the trained digits model (16x16)")
+        if resolution is not None or width is not None:
+            raise SpecError("--resolution and --width do not apply to the trained digits model (16x16)")
         return DIGITS
     if model in ZOO_NAMES:
-        return get_network(model, resolution)
+        return get_network(model, resolution, width)
+    if width is not None:
+        raise SpecError("--width applies to zoo model 'mobilenetv2' only")
     if model.endswith(".json") or model.lstrip().startswith("{"):
         spec = dict(load_spec(model))
         if resolution is not None:
@@ -49,6 +53,7 @@ def add_deploy_parser(subparsers):
     p.add_argument("model", help=f"digits, a zoo name ({', '.join(ZOO_NAMES)}) or a JSON spec")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="device (see 'tinyml-course devices')")
     p.add_argument("--resolution", type=positive_int, help="input resolution (zoo/spec models)")
+    p.add_argument("--width", type=positive_float, help="width multiplier (mobilenetv2 only)")
     p.add_argument("--schedule", choices=SCHEDULE_KINDS, default="per-layer")
     p.add_argument("--patches", type=positive_int, help=f"n x n patch grid (default {DEFAULT_PATCHES})")
     p.add_argument("--split", help="last op or block of the patch stage (e.g. block3)")
@@ -71,7 +76,7 @@ def run_deploy(args):
         raise SpecError("--patches and --split need --schedule patch")
     else:
         schedule = Schedule(args.schedule)
-    model, image = int8_model(deploy_network(args.model, args.resolution))
+    model, image = int8_model(deploy_network(args.model, args.resolution, args.width))
     result = deploy(model, image, args.device, schedule, args.kernels, args.out,
                     count=not args.no_count)
     print(json.dumps(result.to_json()) if args.json else "\n".join(result.lines()))
