@@ -8,12 +8,12 @@ shows hidden test code.
 """
 import pytest
 
-from assignment_cases import compression, patch_inference, sram_accounting
+from assignment_cases import compression, deploy_kernel, patch_inference, sram_accounting
 from harness.assignment_checks import (assert_feedback_hides, assert_release_clean,
                                        assert_score, failed_cells, grade, source_points)
 from harness.nbgrader_pipeline import solved_submission, untouched_submission
 
-CASES = [sram_accounting, patch_inference, compression]
+CASES = [sram_accounting, patch_inference, compression, deploy_kernel]
 STUDENTS = ["solved", "untouched", "partly-wrong"]
 
 
@@ -22,7 +22,8 @@ def graded(request, tmp_path_factory):
     case = request.param
     course, result = grade(tmp_path_factory, case.ASSIGNMENT,
                            {"solved": solved_submission, "untouched": untouched_submission,
-                            case.WRONG_STUDENT: case.wrong_submission})
+                            case.WRONG_STUDENT: case.wrong_submission,
+                            **getattr(case, "EXTRA_STUDENTS", {})})
     return case, course, result
 
 
@@ -65,3 +66,11 @@ def test_feedback_hides_hidden_tests(graded, student):
     case, course, _ = graded
     assert_feedback_hides(course, _student(case, student), case.ASSIGNMENT, case.NOTEBOOK,
                           case.HIDDEN_SNIPPETS, case.VISIBLE_SNIPPETS[:1])
+
+
+def test_hostile_submissions_score_zero_and_cost_no_one_else(graded):
+    """Does each hostile submission (EXTRA_STUDENTS) get 0 while the others keep their points?"""
+    case, _, result = graded
+    for student in getattr(case, "EXTRA_STUDENTS", {}):
+        assert_score(result, student, case.NOTEBOOK, 0.0, case.MAX_POINTS)
+    assert_score(result, "solved", case.NOTEBOOK, case.MAX_POINTS, case.MAX_POINTS)

@@ -25,6 +25,7 @@ from ..runtime.executor import DEFAULT_ARENA_BYTES, execute
 from ..runtime.int8_backend import Int8Backend
 from .args import positive_float, positive_int
 from .compress import add_compress_parser
+from .deploy import add_deploy_parser
 from .search import add_search_parser
 
 MEASURE_SEED = 0  # seed of the random weights and input of --measure
@@ -171,6 +172,7 @@ def build_parser():
 
     add_search_parser(sub)
     add_compress_parser(sub)
+    add_deploy_parser(sub)
     return parser
 
 

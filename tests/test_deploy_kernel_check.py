@@ -1,0 +1,94 @@
+"""One C kernel built, emulated and scored (the homework's grader), hostile C included; the
+emulator's stack measurement; the Thumb instruction classes of the cycle estimate."""
+
+import numpy as np
+import pytest
+
+from tinyml_course.deploy.cost import classify, decode_block, is_32bit
+from tinyml_course.deploy.kernel_check import (
+    check_inplace_depthwise,
+    depthwise_case,
+    reference_check,
+)
+from tinyml_course.runtime.int8 import depthwise_conv2d_int8
+
+SIGNATURE = "void student_dwconv_inplace(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q)"
+
+
+def test_reference_kernel_is_bit_exact_in_the_in_place_budget():
+    case = depthwise_case(channels=4, size=8)
+    check = reference_check(case)
+    c, h, w = case.x.shape
+    assert check.error is None and check.bit_exact
+    assert check.arena_bytes == c * h * w + h * w  # C*H*W + one output channel (stride 1)
+    # an independent oracle of the case's expected output: a plain loop over the numpy kernel
+    expected = np.stack([depthwise_conv2d_int8(case.x[i:i + 1], case.x_zp, case.weight[i:i + 1],
+                                               case.bias[i:i + 1], case.m0[i:i + 1],
+                                               case.shift[i:i + 1], case.y_zp, 1, 1, case.act_min,
+                                               case.act_max)[0] for i in range(c)])
+    assert np.array_equal(check.output, expected)
+    assert check.sram_bytes > check.arena_bytes and check.instructions > c * h * w * 9
+
+
+@pytest.mark.parametrize("body,message", [
+    ("{ for (;;) { } }", "instruction budget"),
+    ("{ x[-0x100000] = 1; }", "memory fault: write to unmapped address"),
+    ("{ ((int8_t *)q->weight)[0] = 1; }", "memory fault: write to read-only Flash"),
+    ("{ big[g->cin] = 1; x[0] = big[3]; }", "overflowed by"),
+    ("{ tm_dwconv_inplace_ref(x, scratch, g, q); }", "undefined symbol"),
+    ("{ this is not C }", "did not build"),
+])
+def test_hostile_c_costs_only_its_own_check(body, message, tmp_path):
+    source = f"static int8_t big[1 << 20];\n{SIGNATURE} {body}\n" if "big" in body else \
+        f"{SIGNATURE} {body}\n"
+    check = check_inplace_depthwise(source, depthwise_case(channels=2, size=8), budget=200_000,
+                                    timeout_s=10, workdir=tmp_path)
+    assert check.error and message in check.error, check.error
+    assert not check.bit_exact and len(check.error.splitlines()) == 1
+
+
+def test_a_wrong_kernel_runs_but_is_not_bit_exact(tmp_path):
+    check = check_inplace_depthwise(f"{SIGNATURE} {{ x[0] = 0; }}\n", depthwise_case(2, 8),
+                                    workdir=tmp_path)
+    assert check.error is None and not check.bit_exact and check.instructions < 50
+
+
+def test_stack_high_water_mark_sees_a_local_buffer(tmp_path):
+    # a kernel that fills a 1000-byte local array: the painted stack must show >= 1000 bytes more
+    body = ("{ volatile int8_t buf[1000]; for (int i = 0; i < 1000; i++) buf[i] = (int8_t)i; "
+            "x[0] = buf[999]; }")
+    small = check_inplace_depthwise(f"{SIGNATURE} {{ x[0] = 0; }}\n", depthwise_case(2, 8),
+                                    workdir=tmp_path / "a")
+    big = check_inplace_depthwise(f"{SIGNATURE} {body}\n", depthwise_case(2, 8), workdir=tmp_path / "b")
+    grown = big.sram_bytes - small.sram_bytes
+    assert 1000 <= grown < 1100, grown
+
+
+# encodings from the ARMv7-M Architecture Reference Manual
+@pytest.mark.parametrize("hw1,hw2,cls", [
+    (0x6808, 0, "load"),  # LDR r0, [r1]
+    (0x6008, 0, "store"),  # STR r0, [r1]
+    (0x5608, 0, "load"),  # LDRSB r0, [r1, r0]
+    (0xe7fe, 0, "branch"),  # B .
+    (0xd1fd, 0, "branch"),  # BNE
+    (0x4770, 0, "branch"),  # BX lr
+    (0x1840, 0, "alu"),  # ADDS r0, r0, r1
+    (0x4348, 0, "mul"),  # MULS r0, r1, r0
+    (0xfb21, 0x0002, "mul"),  # SMLAD r0, r1, r2, r0
+    (0xfb91, 0xf0f2, "div"),  # SDIV r0, r1, r2
+    (0xf891, 0x0000, "load"),  # LDRB.W r0, [r1]
+    (0xf881, 0x0000, "store"),  # STRB.W r0, [r1]
+    (0xfa2f, 0xf081, "alu"),  # SXTB16 r0, r1
+    (0xf000, 0xf800, "branch"),  # BL
+])
+def test_instruction_classes(hw1, hw2, cls):
+    assert classify(hw1, hw2)[0] == cls
+
+
+def test_push_pop_count_registers_and_blocks_decode_by_length():
+    assert classify(0xb510) == ("multi", 2)  # PUSH {r4, lr}
+    assert classify(0xe92d, 0x41f0) == ("multi", 6)  # PUSH.W {r4-r8, lr}
+    assert is_32bit(0xf891) and not is_32bit(0x6808)
+    # LDR r0,[r1]; SMLAD; B . -> three instructions from 8 bytes
+    code = bytes([0x08, 0x68, 0x21, 0xfb, 0x02, 0x00, 0xfe, 0xe7])
+    assert [c for c, _ in decode_block(code)] == ["load", "mul", "branch"]

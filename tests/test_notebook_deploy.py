@@ -1,0 +1,28 @@
+"""The lecture notebook 40_deploy runs top to bottom and shows what the lecture claims: bit-exact
+outputs, arena = planned peak, fewer instructions with optimised kernels, a link-time failure
+that pruning fixes, and its two figures as images."""
+import pytest
+
+from conftest import REPO
+from harness.notebooks import code_cells, execute_notebook, images, stream_text
+
+
+@pytest.fixture(scope="module")
+def executed():
+    return execute_notebook(REPO / "notebooks" / "40_deploy.ipynb")
+
+
+def test_prints_the_measured_claims(executed):
+    """Are outputs bit-exact, the arena the planned peak, and the link failure then success shown?"""
+    text = stream_text(executed)
+    assert "equal: True" in text and "bit-exact: False" not in text
+    assert "bit-exact: reference True, optimized True" in text
+    assert "before: does not fit stm32f746: linker region FLASH" in text
+    assert "after 60% channel pruning" in text and "fewer instructions" in text
+
+
+def test_figures_are_images(executed):
+    """Are the instruction bars and the memory map displayed as images?"""
+    bars = next(c for c in code_cells(executed) if "reference vs optimised" in c.source)
+    mmap = next(c for c in code_cells(executed) if "memory map of mcunet-in1" in c.source)
+    assert len(images(bars)) == 1 and len(images(mmap)) == 1

@@ -1,0 +1,168 @@
+"""C source of a deployed network: weights as ``const`` data in Flash, one static arena, and a
+``_start`` that runs one inference as the Program's steps (``program.py``).
+
+``write_project(dir, model, program, image, kernels)`` writes ``model.c`` (structs, arena, steps),
+``weights.bin`` (every constant array, 4-byte aligned, little-endian) and ``weights.S`` (which
+``.incbin``s the blob into .rodata as ``tm_blob``: clang parses a megabyte of array initialisers
+slowly, an assembler copies bytes). The kernels live in ``kernels_c/`` (``KERNEL_SOURCES``), which
+``toolchain`` compiles beside them.
+kernels: 'reference' (plain loops) or 'optimized' (TinyEngine-style: 1x1 with SMLAD, 3x3 depthwise
+and 3x3 full conv unrolled). The input image (int8, (C, H, W)) is a ``const`` array in
+Flash, standing in for the camera.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UnknownNameError
+
+KERNEL_DIR = Path(__file__).parent / "kernels_c"
+KERNEL_SOURCES = ("requant.c", "kernels_ref.c", "kernels_opt.c", "runtime.c")
+KERNEL_FLAVOURS = ("reference", "optimized")
+ARENA_SYMBOL = "tm_arena"  # the static arena (its ELF symbol size is the arena's bytes)
+CAMERA_SYMBOL = "tm_camera"  # the input image in Flash
+BLOB_SYMBOL = "tm_blob"  # every constant array of the model, in Flash
+LAYER_FUNCTION = "tm_layer"  # called with a label index at the start of every step group
+HALT_FUNCTION = "tm_halt"  # the end of the inference: an endless loop the emulator stops at
+
+# kernel function of (op kind, in place?) per flavour
+_KERNELS = {
+    "reference": {"conv": "tm_conv_ref", "dwconv": "tm_dwconv_ref", "pwconv": "tm_pwconv_ref",
+                  "linear": "tm_pwconv_ref", "inplace": "tm_dwconv_inplace_ref"},
+    "optimized": {"conv": "tm_conv_opt", "dwconv": "tm_dwconv_opt", "pwconv": "tm_pwconv_opt",
+                  "linear": "tm_pwconv_opt", "inplace": "tm_dwconv_inplace_opt"},
+}
+_GEOM_FIELDS = ("cin", "in_h", "in_w", "win_r0", "win_c0", "win_h", "win_w", "cout", "k", "stride",
+                "pad", "out_r0", "out_c0", "out_h", "out_w", "y_cstride", "y_rstride")
+
+
+def check_kernels(kernels):
+    """Raise UnknownNameError unless ``kernels`` is 'reference' or 'optimized'."""
+    if kernels not in KERNEL_FLAVOURS:
+        raise UnknownNameError(f"unknown kernels {kernels!r}; use one of {', '.join(KERNEL_FLAVOURS)}")
+
+
+def c_array(ctype, name, values, per_line=24):
+    """A ``static const`` C array definition of the integers ``values`` (flattened)."""
+    flat = [str(int(v)) for v in np.asarray(values).reshape(-1)]
+    rows = [", ".join(flat[i:i + per_line]) for i in range(0, len(flat), per_line)]
+    body = ",\n    ".join(rows)
+    return f"static const {ctype} {name}[{max(len(flat), 1)}] = {{\n    {body or '0'}\n}};\n"
+
+
+def _weight_sums(weight):
+    """Per output channel sum of the int8 weights, int32 (two's complement wrap as in C)."""
+    w = np.asarray(weight, np.int64).reshape(weight.shape[0], -1)
+    return w.sum(axis=1).astype(np.int32)
+
+
+class _Blob:
+    """Constant arrays packed into one little-endian byte string, each 4-byte aligned."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def add(self, values, dtype):
+        """Append ``values`` as ``dtype``; return a C expression pointing at them."""
+        while len(self.data) % 4:
+            self.data.append(0)
+        offset = len(self.data)
+        self.data += np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
+        ctype = {"int8": "int8_t", "int32": "int32_t"}[np.dtype(dtype).name]
+        return f"(const {ctype} *)(tm_blob + {offset})"
+
+
+def _quant_defs(model, op, index, blob):
+    """Definition of op ``index``'s tm_quant / tm_addq struct (arrays into ``blob``); its name."""
+    q = model.ops[op.name]
+    y_zp = model.qparams[op.name][1]
+    x_zp = model.qparams[op.inputs[0]][1]
+    if op.kind == "add":
+        (am, ash), (bm, bsh), (om, osh) = q.add
+        b_zp = model.qparams[op.inputs[1]][1]
+        values = [x_zp, am, ash, b_zp, bm, bsh, om, osh, y_zp, q.act_min, q.act_max]
+        text = f"static const tm_addq q{index} = {{{', '.join(str(int(v)) for v in values)}}};\n"
+        return text, f"q{index}"
+    if q.weight is None:
+        return "", None
+    arrays = [blob.add(q.weight, "int8"), blob.add(q.bias, "int32"), blob.add(q.m0, "int32"),
+              blob.add(q.shift, "int32"), blob.add(_weight_sums(q.weight), "int32")]
+    text = (f"static const tm_quant q{index} = {{{', '.join(arrays)}, "
+            f"{x_zp}, {y_zp}, {q.act_min}, {q.act_max}}};\n")
+    return text, f"q{index}"
+
+
+def generate_c(model, program, image, kernels="optimized"):
+    """(text of model.c, bytes of weights.bin): structs, arena, ``_start`` running ``program``.
+
+    model: a QuantizedModel (runtime.int8) of program.network; image: int8 (C, H, W).
+    """
+    check_kernels(kernels)
+    names = _KERNELS[kernels]
+    network = program.network
+    image = np.asarray(image, np.int8)
+    parts = ['/* generated by tinyml_course.deploy.codegen: do not edit */\n#include "tinyml.h"\n\n',
+             f"/* {network.name}: schedule {program.schedule}, kernels {kernels} */\n",
+             f"#define ARENA_BYTES {program.arena_bytes}\n",
+             f"int8_t {ARENA_SYMBOL}[ARENA_BYTES] __attribute__((aligned(4)));\n",
+             f"extern const uint8_t {BLOB_SYMBOL}[];  /* weights.bin, in Flash (weights.S) */\n",
+             c_array("int8_t", CAMERA_SYMBOL, image).replace("static const", "const", 1)]
+    quant, blob = {}, _Blob()
+    for index, op in enumerate(network.ops):
+        text, name = _quant_defs(model, op, index, blob)
+        parts.append(text)
+        quant[index] = name
+    geoms, body = {}, []
+    _, img_h, img_w = network.input_shape
+    for step in program.steps:
+        a = step.args
+        if step.kind == "mark":
+            body.append(f"    {LAYER_FUNCTION}({step.layer});")
+        elif step.kind == "camera":
+            w = a["win"]
+            body.append(f"    tm_copy({CAMERA_SYMBOL} + {w.r0 * img_w + w.c0}, {img_h * img_w}, {img_w}, "
+                        f"A + {a['dst']}, {w.h * w.w}, {w.w}, {image.shape[0]}, {w.h}, {w.w});")
+        elif step.kind == "move":
+            body.append(f"    memmove(A + {a['dst']}, A + {a['src']}, {a['nbytes']});")
+        elif step.kind == "copy":
+            body.append(f"    tm_copy(A + {a['src']}, {a['s_st'][0]}, {a['s_st'][1]}, A + {a['dst']}, "
+                        f"{a['d_st'][0]}, {a['d_st'][1]}, {a['c']}, {a['h']}, {a['w']});")
+        elif step.kind == "add":
+            body.append(f"    tm_add(A + {a['a']}, {a['a_st'][0]}, {a['a_st'][1]}, A + {a['b']}, "
+                        f"{a['b_st'][0]}, {a['b_st'][1]}, A + {a['y']}, {a['y_st'][0]}, "
+                        f"{a['y_st'][1]}, {a['c']}, {a['h']}, {a['w']}, &{quant[step.layer]});")
+        elif step.kind == "pool":
+            body.append(f"    tm_avgpool(A + {a['x']}, A + {a['y']}, {a['c']}, {a['h']}, {a['w']});")
+        else:  # kernel / inplace
+            key = tuple(a["geom"][f] for f in _GEOM_FIELDS)
+            if key not in geoms:
+                geoms[key] = f"g{len(geoms)}"
+            op = network.ops[step.layer]
+            if step.kind == "inplace":
+                body.append(f"    {names['inplace']}(A + {a['x']}, A + {a['scratch']}, "
+                            f"&{geoms[key]}, &{quant[step.layer]});")
+            else:
+                body.append(f"    {names[op.kind]}(A + {a['x']}, A + {a['y']}, &{geoms[key]}, "
+                            f"&{quant[step.layer]});")
+    for key, name in geoms.items():
+        parts.append(f"static const tm_geom {name} = {{{', '.join(str(int(v)) for v in key)}}};\n")
+    parts.append("\nvoid *memmove(void *dst, const void *src, unsigned int n);\n"
+                 f"__attribute__((noinline, noreturn)) void {HALT_FUNCTION}(void) {{ for (;;) {{ }} }}\n\n"
+                 "void _start(void) {\n"
+                 f"    int8_t *A = {ARENA_SYMBOL};\n" + "\n".join(body) + "\n"
+                 f"    {HALT_FUNCTION}();\n}}\n")
+    return "".join(parts), bytes(blob.data)
+
+
+def write_project(project_dir, model, program, image, kernels="optimized"):
+    """Write model.c, weights.bin and weights.S into ``project_dir``; return the sources to build."""
+    text, blob = generate_c(model, program, image, kernels)
+    project = Path(project_dir)
+    (project / "model.c").write_text(text)
+    (project / "weights.bin").write_bytes(blob)
+    (project / "weights.S").write_text(
+        f'    .section .rodata.{BLOB_SYMBOL}, "a"\n    .global {BLOB_SYMBOL}\n    .balign 4\n'
+        f'    .type {BLOB_SYMBOL}, %object\n{BLOB_SYMBOL}:\n    .incbin "weights.bin"\n'
+        f"    .size {BLOB_SYMBOL}, {len(blob)}\n")
+    return ("model.c", "weights.S")
