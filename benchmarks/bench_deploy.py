@@ -23,7 +23,7 @@ from tinyml_course.deploy.elf import read_elf
 from tinyml_course.deploy.program import build_program
 from tinyml_course.deploy.toolchain import build
 from tinyml_course.model.zoo import get_network
-from tinyml_course.runtime.int8 import Int8Backend
+from tinyml_course.runtime.int8_backend import Int8Backend
 
 
 def bench(name, device, schedule):

@@ -19,7 +19,7 @@ from tinyml_course.deploy.toolchain import DoesNotFitError
 from tinyml_course.model.devices import get_device
 from tinyml_course.model.zoo import ZOO_NAMES, get_network
 from tinyml_course.runtime.executor import execute
-from tinyml_course.runtime.int8 import Int8Backend
+from tinyml_course.runtime.int8_backend import Int8Backend
 
 SCHEDULES = [("per-layer", {}), ("in-place", {}), ("patch", {"split": "block2", "patches": 2})]
 ZOO_RESOLUTION = 32  # the smallest resolution every zoo network accepts

@@ -10,7 +10,8 @@ from tinyml_course.deploy.kernel_check import (
     depthwise_case,
     reference_check,
 )
-from tinyml_course.runtime.int8 import depthwise_conv2d_int8
+from tinyml_course.runtime.fixedpoint import Requant
+from tinyml_course.runtime.int8_kernels import depthwise_conv2d_int8
 
 SIGNATURE = "void student_dwconv_inplace(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q)"
 
@@ -23,9 +24,10 @@ def test_reference_kernel_is_bit_exact_in_the_in_place_budget():
     assert check.arena_bytes == c * h * w + h * w  # C*H*W + one output channel (stride 1)
     # an independent oracle of the case's expected output: a plain loop over the numpy kernel
     expected = np.stack([depthwise_conv2d_int8(case.x[i:i + 1], case.x_zp, case.weight[i:i + 1],
-                                               case.bias[i:i + 1], case.m0[i:i + 1],
-                                               case.shift[i:i + 1], case.y_zp, 1, 1, case.act_min,
-                                               case.act_max)[0] for i in range(c)])
+                                               case.bias[i:i + 1],
+                                               Requant(case.m0[i:i + 1], case.shift[i:i + 1],
+                                                       case.y_zp, case.act_min, case.act_max),
+                                               1, 1)[0] for i in range(c)])
     assert np.array_equal(check.output, expected)
     assert check.sram_bytes > check.arena_bytes and check.instructions > c * h * w * 9
 

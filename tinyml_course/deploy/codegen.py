@@ -76,27 +76,27 @@ class _Blob:
 def _quant_defs(model, op, index, blob):
     """Definition of op ``index``'s tm_quant / tm_addq struct (arrays into ``blob``); its name."""
     q = model.ops[op.name]
-    y_zp = model.qparams[op.name][1]
-    x_zp = model.qparams[op.inputs[0]][1]
     if op.kind == "add":
-        (am, ash), (bm, bsh), (om, osh) = q.add
-        b_zp = model.qparams[op.inputs[1]][1]
-        values = [x_zp, am, ash, b_zp, bm, bsh, om, osh, y_zp, q.act_min, q.act_max]
+        a = q.add
+        values = [a.a_zp, a.a_m0, a.a_shift, a.b_zp, a.b_m0, a.b_shift, a.out.m0, a.out.shift,
+                  a.out.y_zp, a.out.act_min, a.out.act_max]
         text = f"static const tm_addq q{index} = {{{', '.join(str(int(v)) for v in values)}}};\n"
         return text, f"q{index}"
     if q.weight is None:
         return "", None
-    arrays = [blob.add(q.weight, "int8"), blob.add(q.bias, "int32"), blob.add(q.m0, "int32"),
-              blob.add(q.shift, "int32"), blob.add(_weight_sums(q.weight), "int32")]
+    rq = q.requant
+    x_zp = model.qparams[op.inputs[0]].zero_point
+    arrays = [blob.add(q.weight, "int8"), blob.add(q.bias, "int32"), blob.add(rq.m0, "int32"),
+              blob.add(rq.shift, "int32"), blob.add(_weight_sums(q.weight), "int32")]
     text = (f"static const tm_quant q{index} = {{{', '.join(arrays)}, "
-            f"{x_zp}, {y_zp}, {q.act_min}, {q.act_max}}};\n")
+            f"{x_zp}, {rq.y_zp}, {rq.act_min}, {rq.act_max}}};\n")
     return text, f"q{index}"
 
 
 def generate_c(model, program, image, kernels="optimized"):
     """(text of model.c, bytes of weights.bin): structs, arena, ``_start`` running ``program``.
 
-    model: a QuantizedModel (runtime.int8) of program.network; image: int8 (C, H, W).
+    model: a QuantizedModel (runtime.int8_backend) of program.network; image: int8 (C, H, W).
     """
     check_kernels(kernels)
     names = _KERNELS[kernels]

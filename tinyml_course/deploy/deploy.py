@@ -3,7 +3,7 @@
 Generates the C (``codegen``) for a schedule (``program``), compiles and links it for the device
 (``toolchain``: a model that does not fit fails here), reads the ELF (``elf``), runs it in the
 emulator (``emulator``) and checks the output bit-exactly against the package's integer-only int8
-path (``runtime.int8.run_int8``). Returns a ``Deployment``: Flash and SRAM from the linker, the
+path (``runtime.int8_backend.run_int8``). Returns a ``Deployment``: Flash and SRAM from the linker, the
 stack's high-water mark from the run, the arena (ELF) beside the planner's analytic peak,
 instructions per layer (measured) and cycles / milliseconds (ESTIMATED from ``cost``).
 """
@@ -22,7 +22,7 @@ from ..memory.schedule import as_schedule
 from ..model.devices import get_device
 from ..model.network import Network
 from ..runtime.backend import random_weights
-from ..runtime.int8 import Int8Backend, run_int8
+from ..runtime.int8_backend import Int8Backend, run_int8
 from . import emulator
 from .codegen import ARENA_SYMBOL, check_kernels, write_project
 from .cost import CLASSES, estimate_cycles
@@ -52,7 +52,7 @@ class Deployment:
     arena_bytes: int  # size of the tm_arena symbol in the ELF
     planned_arena_bytes: int  # memory.profile(..., convention='exact', dtype='int8') peak
     camera_bytes: int  # the input image, kept in Flash in place of a camera
-    bit_exact: bool  # emulator output == runtime.int8.run_int8, byte for byte
+    bit_exact: bool  # emulator output == runtime.int8_backend.run_int8, byte for byte
     output: np.ndarray  # int8, the emulated output tensor
     expected: np.ndarray  # int8, the package's output
     instructions: int | None = None  # executed (count=True)

@@ -4,7 +4,7 @@
 ``void student_dwconv_inplace(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q)``,
 see ``kernels_c/tinyml.h``) with a generated harness and only ``requant.c`` and ``runtime.c`` (the
 package's own depthwise kernels are not linked), runs it in the emulator and compares the output
-with the package's numpy kernel (``runtime.int8.depthwise_conv2d_int8``), computed outside the C.
+with the package's numpy kernel (``runtime.int8_kernels.depthwise_conv2d_int8``), computed outside the C.
 Hostile C costs only its own check: an endless loop ends at the instruction budget or the time
 limit, a stray access is a memory fault, a huge array fails at link time, bad C fails to compile;
 each comes back as ``KernelCheck.error`` (one line), never as an exception.
@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import TinyMLError
-from ..runtime.int8 import depthwise_conv2d_int8, quantize_multiplier
+from ..runtime.fixedpoint import Requant, quantize_multiplier
+from ..runtime.int8_kernels import depthwise_conv2d_int8
 from . import emulator
 from .codegen import ARENA_SYMBOL, c_array
 from .elf import read_elf
@@ -49,8 +50,9 @@ class DepthwiseCase:
 
     @property
     def expected(self):
-        return depthwise_conv2d_int8(self.x, self.x_zp, self.weight, self.bias, self.m0, self.shift,
-                                     self.y_zp, self.stride, self.padding, self.act_min, self.act_max)
+        rq = Requant(self.m0, self.shift, self.y_zp, self.act_min, self.act_max)
+        return depthwise_conv2d_int8(self.x, self.x_zp, self.weight, self.bias, rq, self.stride,
+                                     self.padding)
 
 
 def depthwise_case(channels=8, size=16, kernel=3, stride=1, seed=0):

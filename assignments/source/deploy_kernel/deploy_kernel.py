@@ -92,7 +92,7 @@ print("yours:    ", check.describe())
 print("reference:", reference.describe())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "kernel-what", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# **What we're testing:** the emulated output against `runtime.int8.depthwise_conv2d_int8`, on the
+# **What we're testing:** the emulated output against `runtime.int8_kernels.depthwise_conv2d_int8`, on the
 # case above and (hidden) on other shapes, strides and kernel sizes; then the measured SRAM and
 # instruction count against the package's plain-loop kernel in the same harness.
 # **Why it matters:** on a board nothing tells you a byte is wrong; and an "in-place" kernel that
