@@ -67,7 +67,8 @@ def _clamp01(x):
 
 # ---------------------------------------------------------------- sram_accounting
 
-TEMPORARY_ALLOWANCE = 3072  # bytes outside the arena not counted: Python's own bookkeeping
+TEMPORARY_ALLOWANCE = 4096  # bytes outside the arena not counted: Python's own bookkeeping
+REPEATS = 2  # runs per case; the lowest measurement counts (a kernel's threads allocate too)
 STREAMING_SCALE = ("0 if the output is wrong, not at the input's address or anything stays "
                    "allocated; else per case 1 + 3 * q, q = log(H*W / extra) / log(H*W / "
                    "((k//2 + 1) * W)) clamped to [0, 1], extra = elements beyond C*H*W at the "
@@ -138,11 +139,14 @@ def streaming_points(extra, h, w, k):
 def score_streaming_depthwise(fn, cases=STREAMING_CASES, max_points=4.0):
     """ChallengeScore of a stride-1 'same' in-place depthwise conv ``fn(arena, buf, weight, bias)``.
 
-    cases: (C, H, W, k, seed) tuples. A wrong case scores 0 points, so the mean drops.
+    cases: (C, H, W, k, seed) tuples, each run REPEATS times: a wrong run makes the case wrong
+    (0 points, so the mean drops), else the lowest measurement counts.
     """
     runs, points = [], []
     for c, h, w, k, seed in cases:
-        run = measure_streaming_depthwise(fn, c, h, w, k, seed)
+        tries = [measure_streaming_depthwise(fn, c, h, w, k, seed) for _ in range(REPEATS)]
+        run = next((t for t in tries if not t["correct"]), None) or \
+            min(tries, key=lambda t: t["extra_elements"])
         runs.append(run)
         points.append(streaming_points(run["extra_elements"], h, w, k) if run["correct"] else 0.0)
     earned = max_points / 4.0 * sum(points) / len(points)
