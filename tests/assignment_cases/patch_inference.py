@@ -22,13 +22,6 @@ def op_input_rows(op, start, stop, in_size):
     return [max(lo, 0), min(hi, in_size)]  # a list where a tuple is natural
 '''
 LIST_PLAN = '''
-from tinyml_course import get_network, memory
-from tinyml_course.homework.challenges import PlanEvaluator
-
-CHALLENGE_NET = get_network("mobilenetv2", 144, 0.5)
-CHALLENGE_SRAM = 128 * 1024
-
-
 def choose_patch_plan(network, sram_bytes, evaluate):
     # the reference's strategy, written differently, answering with a list
     inplace = memory.profile(network, "in-place", "mcunet", "int8").layers

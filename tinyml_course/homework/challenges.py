@@ -277,40 +277,66 @@ def score_patch_chooser(fn, cases, evaluations=6, max_points=4.0):
 
 # ---------------------------------------------------------------- compression
 
-LOSS_FOR_FULL, LOSS_FOR_ONE_POINT = 0.01, 0.10  # held-out accuracy lost (0.01 = 1 point of %)
-COMPRESSION_SCALE = ("0 if the model breaks the Flash or SRAM budget or its weights hold more "
-                     "distinct values per output channel than 2^bits; else 1 + 3 * clamp((0.10 - "
-                     "loss) / 0.09), loss = float model's held-out accuracy - yours: full points "
-                     "for a loss of at most 1 percentage point, 1 point at 10 or more")
+LOSS_FOR_FULL, LOSS_FOR_ONE_POINT = 0.02, 0.12  # held-out accuracy lost (0.01 = 1 point of %)
+COMPRESSION_SCALE = ("0 if the model breaks the Flash or SRAM budget or a layer's values cannot "
+                     "be stored at its bits (a 2^bits codebook or a per-channel linear grid); else 1 + 3 * clamp((0.12 - "
+                     "loss) / 0.10), loss = float model's held-out accuracy - yours: full points "
+                     "for a loss of at most 2 percentage points, 1 point at 12 or more")
 
 
 def _bits_of(bits, name):
     return int(bits[name] if isinstance(bits, dict) else bits)
 
 
+def _linear_codes(row, value_bits):
+    """(min code, max code) of a channel's values on a uniform grid through 0 that ``value_bits``
+    bits can index, or None if they are not on one."""
+    levels = np.unique(row)
+    if len(levels) > 2 ** value_bits:
+        return None
+    if len(levels) < 2:
+        return (0, 0)
+    gap = float(np.min(np.diff(levels)))  # a multiple of the grid's step (levels may be unused)
+    for m in range(1, 2 ** value_bits):
+        codes = levels / (gap / m)
+        if np.max(np.abs(codes - np.round(codes))) <= 1e-3:
+            lo, hi = int(np.round(codes.min())), int(np.round(codes.max()))
+            return (lo, hi) if hi - lo < 2 ** value_bits else None
+    return None
+
+
+def layer_parameter_bytes(w, value_bits):
+    """Bytes of what decodes a quantized weight ``w`` at ``value_bits``, the cheaper valid one:
+    a codebook (at most 2^bits distinct values in the layer: 2^bits float32 entries) or linear
+    per output channel (values on a uniform grid through 0: a float32 scale per channel, plus an
+    int32 zero point when the codes leave [-2^(bits-1), 2^(bits-1) - 1]). None if neither holds."""
+    options = []
+    if len(np.unique(w)) <= 2 ** value_bits:
+        options.append(2 ** value_bits * SCALE_BYTES)
+    codes = [_linear_codes(row, value_bits) for row in np.asarray(w).reshape(w.shape[0], -1)]
+    if all(c is not None for c in codes):
+        lo, hi = -2 ** (value_bits - 1), 2 ** (value_bits - 1) - 1
+        zero_points = any(c[0] < lo or c[1] > hi for c in codes)
+        options.append(w.shape[0] * (SCALE_BYTES + (BIAS_BYTES if zero_points else 0)))
+    return min(options) if options else None
+
+
 def model_flash_bytes(weights, bits):
     """Flash (bytes) of {op: (weight, bias)} with weights at ``bits`` (int, or {op: bits}; 32 =
-    float32): per layer the best of the sparse formats, a float32 scale per output channel when
-    bits < 32, biases 4 bytes."""
+    float32): per layer the best of the sparse formats, plus layer_parameter_bytes when bits < 32,
+    plus 4-byte biases. Raises ValueError naming a layer whose values ``bits`` cannot encode."""
     total = 0
     for name, (w, b) in weights.items():
         value_bits = _bits_of(bits, name)
         total += min(prune.weight_storage_bytes(w, fmt, value_bits) for fmt in prune.SPARSE_FORMATS)
-        total += (w.shape[0] * SCALE_BYTES if value_bits < 32 else 0) + int(np.size(b)) * BIAS_BYTES
+        if value_bits < 32:
+            extra = layer_parameter_bytes(w, value_bits)
+            if extra is None:
+                raise ValueError(f"{name}: its values are neither at most 2^{value_bits} levels per "
+                                 f"layer nor a uniform {value_bits}-bit grid per channel")
+            total += extra
+        total += int(np.size(b)) * BIAS_BYTES
     return int(total)
-
-
-def _too_many_levels(weights, bits):
-    """(op name, channel, distinct values) of the first channel with more than 2^bits values."""
-    for name, (w, _) in weights.items():
-        value_bits = _bits_of(bits, name)
-        if value_bits >= 32:
-            continue
-        for ch, row in enumerate(np.asarray(w).reshape(w.shape[0], -1)):
-            levels = len(np.unique(row))
-            if levels > 2 ** value_bits:
-                return name, ch, levels
-    return None
 
 
 def score_compressed_model(network, weights, bits, flash_budget, sram_budget, float_accuracy,
@@ -328,24 +354,23 @@ def score_compressed_model(network, weights, bits, flash_budget, sram_budget, fl
     try:
         all_low = all(_bits_of(bits, name) < 32 for name in weights)
         dtype = "int8" if all_low else "float32"
-        flash = model_flash_bytes(weights, bits)
         sram = int(accounting.profile(network, "per-layer", "exact", dtype).peak_sram_bytes)
-        levels = _too_many_levels(weights, bits)
         acc = batched.accuracy(network, weights, x_test, y_test)
     except Exception as err:
         msg = ("not answered yet" if network is None or weights is None
                else f"the model could not be measured ({type(err).__name__}: {err})")
         return ChallengeScore("compress-to-budget", 0.0, max_points, measured, COMPRESSION_SCALE, msg)
     loss = float(float_accuracy) - acc
-    measured.update({"flash_bytes": flash, "peak_sram_bytes": sram, "activation_dtype": dtype,
-                     "accuracy": acc, "accuracy_loss": loss})
+    measured.update({"peak_sram_bytes": sram, "activation_dtype": dtype, "accuracy": acc,
+                     "accuracy_loss": loss})
+    try:
+        flash = model_flash_bytes(weights, bits)
+    except ValueError as err:
+        return ChallengeScore("compress-to-budget", 0.0, max_points, measured, COMPRESSION_SCALE,
+                              f"{err}: the bits claimed are not the bits stored.")
+    measured["flash_bytes"] = flash
     figures = (f"Flash {flash} of {flash_budget} bytes, SRAM {sram} of {sram_budget} bytes, "
                f"accuracy {100 * acc:.1f}% (float: {100 * float_accuracy:.1f}%)")
-    if levels:
-        name, ch, count = levels
-        return ChallengeScore("compress-to-budget", 0.0, max_points, measured, COMPRESSION_SCALE,
-                              f"{name} channel {ch} holds {count} distinct values, more than "
-                              f"2^{_bits_of(bits, name)}: the bits claimed are not the bits stored.")
     if flash > flash_budget or sram > sram_budget:
         return ChallengeScore("compress-to-budget", 0.0, max_points, measured, COMPRESSION_SCALE,
                               f"over budget: {figures}.")

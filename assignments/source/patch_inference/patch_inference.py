@@ -324,14 +324,15 @@ for _n in (3, 5, 8):
 # does not fit, no grid helps. Among the splits that can work, which one leaves the shortest
 # stage to recompute?
 
-# %% nbgrader={"grade": false, "grade_id": "choose-patch-plan", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "challenge-setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# the challenge's network, its budget and the evaluator (given)
 from tinyml_course import get_network, memory
 from tinyml_course.homework.challenges import PlanEvaluator
 
 CHALLENGE_NET = get_network("mobilenetv2", 144, 0.5)
 CHALLENGE_SRAM = 128 * 1024
 
-
+# %% nbgrader={"grade": false, "grade_id": "choose-patch-plan", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def choose_patch_plan(network, sram_bytes, evaluate):
     """Return (split block name, n) of a patch plan that fits ``sram_bytes`` with few extra MACs.
 
