@@ -5,6 +5,8 @@
   lists and numpy values compared by value).
 - :mod:`.challenges`: one scorer per open-ended challenge; each takes the student's artefact and
   returns a :class:`~.challenges.ChallengeScore` (plain data, ``to_json()``) on the published scale.
+- :mod:`.records`: the challenge records read back from autograded notebooks (grading report,
+  leaderboard).
 
 Stands aside the layers (like ``quiz``): it measures with model, memory, runtime and compression.
 """

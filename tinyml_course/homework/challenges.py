@@ -17,6 +17,7 @@ best known figure.
   scored by its held-out accuracy loss against the float model.
 """
 
+import json
 import math
 import tracemalloc
 from dataclasses import asdict, dataclass, field
@@ -33,6 +34,7 @@ from ..runtime import batched
 from ..runtime.kernels import depthwise_conv2d
 
 FLOAT32_BYTES = 4
+RECORD_PREFIX = "challenge-record: "  # a line of a graded cell's output: this prefix, then JSON
 SCALE_BYTES = 4  # a float32 scale per output channel of a quantized weight
 BIAS_BYTES = 4  # int32 / float32 biases
 
@@ -56,8 +58,11 @@ class ChallengeScore:
         return asdict(self)
 
     def report(self):
-        """Print the feedback sentence and return the points (what a hidden test cell ends with)."""
+        """Print the feedback sentence and the record line (RECORD_PREFIX + JSON, read back by
+        homework.records) and return the points: what a hidden test cell ends with, so that
+        nbgrader takes them as the cell's partial credit."""
         print(f"{self.challenge}: {self.points:.2f} of {self.max_points:g} points. {self.message}")
+        print(RECORD_PREFIX + json.dumps(self.to_json(), sort_keys=True))
         return float(self.points)
 
 

@@ -118,7 +118,8 @@ def expect_close(what, got, expected, tol, why=""):
     diff = np.abs(got - expected)
     worst = float(diff.max()) if diff.size else 0.0
     if not worst <= tol:  # also catches NaN
-        where = np.unravel_index(int(np.nanargmax(diff)), diff.shape) if diff.size else ()
+        worst_at = np.argmax(np.where(np.isnan(diff), np.inf, diff)) if diff.size else 0
+        where = np.unravel_index(int(worst_at), diff.shape) if diff.size else ()
         extra = f" ({why})" if why else ""
         raise AssertionError(
             f"{what}: expected values within {tol:g}, got a difference of {worst:.3g} at index "
