@@ -180,6 +180,28 @@ def test_plan_evaluator_allows_its_budget_only():
     assert evaluate.calls == [["block1", 2], ["block1", 3]]
 
 
+def test_measuring_around_evaluate_scores_zero():
+    """Does a chooser that measures plans with memory.profile(..., 'patch') instead of evaluate()
+    score 0, while one that uses evaluate() keeps its points?"""
+    from tinyml_course import memory
+
+    def around(network, sram_bytes, evaluate):
+        fits = [(memory.profile(network, "patch", "mcunet", patches=n, split="block1")
+                 .peak_sram_bytes, n) for n in (2, 3)]
+        return "block1", min(n for peak, n in fits if peak <= sram_bytes)
+
+    def honest(network, sram_bytes, evaluate):
+        for n in (2, 3, 4):
+            if evaluate("block1", n)[0] <= sram_bytes:
+                return "block1", n
+
+    cheat = ch.score_patch_chooser(around, [(NET, BUDGET)])
+    assert cheat.points == 0.0 and "outside evaluate()" in cheat.message
+    assert cheat.measured["cases"][0]["measurements_outside_evaluate"] >= 2
+    fair = ch.score_patch_chooser(honest, [(NET, BUDGET)])
+    assert fair.points > 0 and fair.measured["cases"][0]["measurements_outside_evaluate"] == 0
+
+
 # ---------------------------------------------------------------- compression
 
 def test_parameter_bytes_of_codebooks_and_grids():

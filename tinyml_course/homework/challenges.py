@@ -20,6 +20,7 @@ best known figure.
 import json
 import math
 import tracemalloc
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -27,6 +28,7 @@ import numpy as np
 from ..compression import data as digits_data
 from ..compression import prune
 from ..memory import accounting
+from ..memory import patch_accounting
 from ..memory.arena import Arena, Buffer
 from ..memory.patch_accounting import mac_overhead
 from ..memory.patch_plan import STAGE_KINDS, resolve_split
@@ -252,27 +254,61 @@ class PlanEvaluator:
         self.network, self.budget = network, budget
         self.convention, self.dtype = convention, dtype
         self.calls = []
+        self.measuring = False  # True while this evaluator itself measures a plan
 
     def __call__(self, split, n):
         if len(self.calls) >= self.budget:
             raise RuntimeError(f"the evaluation budget of {self.budget} plans is used up")
         self.calls.append([str(split), int(n)])
-        return _plan_figures(self.network, split, int(n), self.convention, self.dtype)
+        self.measuring = True
+        try:
+            return _plan_figures(self.network, split, int(n), self.convention, self.dtype)
+        finally:
+            self.measuring = False
+
+
+@contextmanager
+def _count_stage_measurements(evaluate):
+    """Count the patch-stage SRAM measurements (patch_accounting.stage_items, behind
+    memory.profile(..., "patch") and the search) made outside ``evaluate``; yields a list whose
+    length is that count."""
+    outside = []
+    original = patch_accounting.stage_items
+
+    def counted(*args, **kwargs):
+        if not evaluate.measuring:
+            outside.append(1)
+        return original(*args, **kwargs)
+
+    patch_accounting.stage_items = counted
+    try:
+        yield outside
+    finally:
+        patch_accounting.stage_items = original
 
 
 def score_patch_chooser(fn, cases, evaluations=6, max_points=4.0):
     """Mean ChallengeScore of a chooser ``fn(network, sram_bytes, evaluate) -> (split, n)`` over
     ``cases`` = [(network, sram_bytes)]; ``evaluate`` is a PlanEvaluator allowing ``evaluations``
-    measurements per case. Each case is scored by score_patch_choice."""
+    measurements per case. Each case is scored by score_patch_choice; a chooser that measures
+    patch stages any other way (memory.profile with the patch schedule, the search) scores 0
+    on that case."""
     scores = []
     for network, sram_bytes in cases:
         evaluate = PlanEvaluator(network, evaluations)
-        try:
-            choice = fn(network, sram_bytes, evaluate)
-        except Exception as err:
-            choice = f"an error ({type(err).__name__}: {err})"
+        with _count_stage_measurements(evaluate) as outside:
+            try:
+                choice = fn(network, sram_bytes, evaluate)
+            except Exception as err:
+                choice = f"an error ({type(err).__name__}: {err})"
         score = score_patch_choice(network, choice, sram_bytes, max_points=max_points)
         score.measured["evaluations"] = evaluate.calls
+        score.measured["measurements_outside_evaluate"] = len(outside)
+        if outside:
+            score.points = 0.0
+            score.message = (f"{network.name}: the chooser measured {len(outside)} patch stage(s) "
+                             f"outside evaluate() (memory.profile(..., 'patch') or the search): "
+                             f"only evaluate() may measure a patch plan.")
         scores.append(score)
     earned = sum(s.points for s in scores) / len(scores)
     return ChallengeScore("patch-plan", round(earned, 4), max_points,

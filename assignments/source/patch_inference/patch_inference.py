@@ -310,7 +310,8 @@ for _n in (3, 5, 8):
 # You may compute anything yourself, use your functions above and `memory.profile` with the
 # `"per-layer"` and `"in-place"` schedules; a patch plan's real figures come **only** from
 # `evaluate(split, n)`, which returns `(peak SRAM bytes, executed MACs)` (convention `mcunet`,
-# int8, the rest of the network in place) and allows **six** calls per network. There are 17
+# int8, the rest of the network in place) and allows **six** calls per network (a patch plan
+# measured any other way, e.g. `memory.profile(..., "patch")`, scores 0 on that network). There are 17
 # splits x 8 grids: you cannot try them all, so reason about where the peak is and how the
 # overhead grows.
 #
