@@ -212,7 +212,7 @@ for _ in range(200):
         _s, _z = linear_qparams(_lo, _hi, _bits, _sym)
         _es, _ez = _oracle(_lo, _hi, _bits, _sym)
         assert abs(_s - float(_es)) <= 1e-12 * abs(_es) and _z == int(_ez), (_lo, _hi, _bits, _sym)
-assert linear_qparams(2.0, 5.0, 4) == (5 / 15, -8)
+assert tuple(linear_qparams(2.0, 5.0, 4)) == (5 / 15, -8)
 assert linear_qparams(0.0, 0.0, 8)[0] == 1.0
 ### END HIDDEN TESTS
 
