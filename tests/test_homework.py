@@ -47,6 +47,26 @@ def test_require_answered_names_every_stub():
     require_answered(_answered)  # no error
 
 
+def _uses_a_stub(x):
+    """Answered, but relies on an unanswered exercise."""
+    return [_stub_pass(v) + 1 for v in x]
+
+
+def _uses_it_indirectly(x):
+    return _uses_a_stub(x) + [_answered(x[0])]
+
+
+def test_require_answered_names_the_stubs_an_answer_uses():
+    """Does an answer that calls an unanswered exercise (directly or through another answer, in
+    a nested expression) say which one is not answered yet, instead of a TypeError?"""
+    with pytest.raises(NotAnswered) as err:
+        require_answered(_uses_it_indirectly)
+    assert str(err.value).startswith("_uses_it_indirectly uses _stub_pass, which is not answered yet")
+    assert not is_stub(_uses_a_stub)
+    with pytest.raises(TypeError):  # what the student would have seen
+        _uses_it_indirectly([1])
+
+
 @pytest.mark.parametrize("got, expected", [
     ([3, 8], (3, 8)), ((np.int64(3), np.int32(8)), (3, 8)), (np.array([3, 8]), (3, 8)),
     ({"a": [1, 2]}, {"a": (1, 2)}), (np.float32(0.5), 0.5), ([[1, 2], (3,)], ((1, 2), [3])),

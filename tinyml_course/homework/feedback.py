@@ -42,12 +42,43 @@ def is_stub(fn):
     return code is not None and code.co_code in _STUB_CODES
 
 
+def _names_used(code):
+    """Global names a code object (and the functions and lambdas nested in it) refers to."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _names_used(const)
+    return names
+
+
+def stubs_used(fn, _seen=None):
+    """Names of the stub functions ``fn`` calls through its globals, directly or through other
+    functions of the same notebook: the unanswered exercises an answer relies on."""
+    seen = _seen if _seen is not None else {id(fn)}
+    code, namespace = getattr(fn, "__code__", None), getattr(fn, "__globals__", {})
+    found = []
+    for name in sorted(_names_used(code)) if code else []:
+        other = namespace.get(name)
+        if other is None or id(other) in seen or getattr(other, "__globals__", None) is not namespace:
+            continue
+        seen.add(id(other))
+        found += [name] if is_stub(other) else stubs_used(other, seen)
+    return found
+
+
 def require_answered(*functions):
-    """Raise NotAnswered naming every function of ``functions`` that is still a stub."""
+    """Raise NotAnswered naming every function of ``functions`` that is still a stub, or else
+    the stubs an answered one relies on (it would fail with a TypeError on their None)."""
     missing = [getattr(fn, "__name__", repr(fn)) for fn in functions if is_stub(fn)]
     if missing:
         names = ", ".join(missing)
         raise NotAnswered(f"{names} {NOT_ANSWERED}")
+    for fn in functions:
+        used = stubs_used(fn)
+        if used:
+            verb = "is" if len(used) == 1 else "are"
+            rest = NOT_ANSWERED[len("is "):]
+            raise NotAnswered(f"{fn.__name__} uses {', '.join(used)}, which {verb} {rest}")
 
 
 def _plain(value):
