@@ -10,7 +10,6 @@ from tinyml_course.homework import (NotAnswered, expect_close, expect_equal, is_
                                     require_answered, same)
 from tinyml_course.homework import challenges as ch
 from tinyml_course.homework.records import leaderboard, notebook_records
-from tinyml_course.memory.arena import Arena
 from tinyml_course.runtime.kernels import depthwise_conv2d
 
 
@@ -188,6 +187,8 @@ def test_patch_best_plan_scores_full_and_others_less():
     assert ch.score_patch_choice(NET, ("block0", 1), BUDGET, best=best).points == 0.0  # in place
     bad = ch.score_patch_choice(NET, ("block99", 2), BUDGET, best=best)
     assert bad.points == 0.0 and "not a valid plan" in bad.message
+    with pytest.raises(ValueError, match="no patch plan of .* fits 1024 bytes"):
+        ch.score_patch_choice(NET, (split, n), 1024)
 
 
 def test_plan_evaluator_allows_its_budget_only():

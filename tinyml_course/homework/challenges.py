@@ -30,7 +30,6 @@ from ..compression import prune
 from ..memory import accounting
 from ..memory import patch_accounting
 from ..memory.arena import Arena, Buffer
-from ..memory.patch_accounting import mac_overhead
 from ..memory.patch_plan import STAGE_KINDS, resolve_split
 from ..runtime import batched
 from ..runtime.kernels import depthwise_conv2d
@@ -193,7 +192,7 @@ def patch_splits(network):
 def _plan_figures(network, split, n, convention, dtype):
     peak = accounting.profile(network, "patch", convention, dtype, patches=n,
                               split=split).peak_sram_bytes
-    return int(peak), int(mac_overhead(network, split, n).network_macs_clipped)
+    return int(peak), int(patch_accounting.mac_overhead(network, split, n).network_macs_clipped)
 
 
 def best_patch_choice(network, sram_bytes, convention="mcunet", dtype="int8", grids=PATCH_GRIDS):
@@ -216,9 +215,13 @@ def score_patch_choice(network, choice, sram_bytes, convention="mcunet", dtype="
     """ChallengeScore of ``choice`` = (split, n) for ``network`` within ``sram_bytes``.
 
     best: a precomputed best_patch_choice(...) (it takes a second or two per network).
+    Raises ValueError when no plan at all fits (a badly chosen case).
     """
     scale = PATCH_SCALE.replace("; mean over the cases", "")
     best = best or best_patch_choice(network, sram_bytes, convention, dtype)
+    if best is None:  # the instructor's case, not the student's answer, is wrong
+        raise ValueError(f"no patch plan of {network.name} fits {sram_bytes} bytes: "
+                         "choose a larger budget for this challenge case")
     measured = {"network": network.name, "sram_budget_bytes": int(sram_bytes),
                 "best": None if best is None else {"split": best[0], "patches": best[1],
                                                    "peak_sram_bytes": best[2], "macs": best[3]}}
