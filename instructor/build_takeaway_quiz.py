@@ -10,7 +10,8 @@ this script:
     cd assignments && nbgrader generate_assignment takeaway_quiz --force
 
 The computed questions embed no expected value: their hidden tests call the package when the
-TA autogrades.
+TA autogrades. The takeaway questions' hidden tests also embed the key's explanations: after
+grading, each student's feedback explains every option (the release never holds them).
 """
 
 import argparse
@@ -184,7 +185,8 @@ def build(key, policy=DEFAULT_POLICY):
             f"# format check of {q.id}: how your answer was read (it is graded later)\n"
             f'check_choice("{q.id}", answer_{q.id})',
             f'grade_choice("{q.id}", answer_{q.id}, key={json.dumps(letters)}, '
-            f"points={TAKEAWAY_POINTS}, policy=POLICY)",
+            f"points={TAKEAWAY_POINTS}, policy=POLICY,\n"
+            f"             explanation={json.dumps(key[q.id].explanation)})",
             TAKEAWAY_POINTS))
     cells += [markdown("part-2", COMPUTED_INTRO), given("computed-setup", COMPUTED_GIVEN)]
     for qid, text, answers in COMPUTED:

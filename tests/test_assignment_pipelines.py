@@ -4,13 +4,16 @@ For each case in tests/assignment_cases/: the locked cells carry the promised po
 student version holds no solution and no hidden test; `solved` (the reference solutions) gets
 full marks, `untouched` (the release as handed out) zero, the partly wrong submission exactly its
 points (gradebook and exported CSV) and fails exactly the cells its mistakes break; no feedback
-shows hidden test code.
+shows hidden test code, and each feedback holds the sentences its case lists (expected vs got,
+"not answered yet", the challenge's score). Written answers (manually graded) earn nothing in
+autograde: a case's AUTO_POINTS is what the solved submission gets before a TA grades them.
 """
 import pytest
 
 from assignment_cases import compression, deploy_kernel, patch_inference, sram_accounting
-from harness.assignment_checks import (assert_feedback_hides, assert_release_clean,
-                                       assert_score, failed_cells, grade, source_points)
+from harness.assignment_checks import (assert_feedback_hides, assert_feedback_says,
+                                       assert_release_clean, assert_score, failed_cells, grade,
+                                       source_points)
 from harness.nbgrader_pipeline import solved_submission, untouched_submission
 
 CASES = [sram_accounting, patch_inference, compression, deploy_kernel]
@@ -48,7 +51,8 @@ def test_student_version_has_no_solution_and_no_hidden_test(graded):
 def test_scores(graded, student):
     """Does each submission get exactly its points, in the gradebook and in the exported CSV?"""
     case, _, result = graded
-    expected = {"solved": case.MAX_POINTS, "untouched": 0.0, "partly-wrong": case.WRONG_POINTS}
+    solved = getattr(case, "AUTO_POINTS", case.MAX_POINTS)  # written answers: graded by a TA
+    expected = {"solved": solved, "untouched": 0.0, "partly-wrong": case.WRONG_POINTS}
     assert_score(result, _student(case, student), case.NOTEBOOK, expected[student],
                  case.MAX_POINTS)
 
@@ -73,4 +77,17 @@ def test_hostile_submissions_score_zero_and_cost_no_one_else(graded):
     case, _, result = graded
     for student in getattr(case, "EXTRA_STUDENTS", {}):
         assert_score(result, student, case.NOTEBOOK, 0.0, case.MAX_POINTS)
-    assert_score(result, "solved", case.NOTEBOOK, case.MAX_POINTS, case.MAX_POINTS)
+    solved = getattr(case, "AUTO_POINTS", case.MAX_POINTS)
+    assert_score(result, "solved", case.NOTEBOOK, solved, case.MAX_POINTS)
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_feedback_teaches(graded, student):
+    """Does each student's feedback say what was expected and what was got, "not answered yet"
+    for an untouched exercise, and the challenge's score?"""
+    case, course, _ = graded
+    name = _student(case, student)
+    sentences = getattr(case, "FEEDBACK", {}).get(name, [])
+    if not sentences:
+        pytest.skip(f"{case.ASSIGNMENT} lists no feedback sentences for {name}")
+    assert_feedback_says(course, name, case.ASSIGNMENT, case.NOTEBOOK, sentences)

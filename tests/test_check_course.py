@@ -31,6 +31,8 @@ GOOD = {
               grade=False, grade_id="f", locked=False, solution=True),
         _cell("code", "# its test\nassert f(1) == 1", grade=True, grade_id="test-f", locked=True,
               solution=False, points=1),
+        _cell("markdown", "Why does f return x?", grade=True, grade_id="written-f", locked=False,
+              solution=True, points=2),  # a written answer, graded by a TA
     ],
 }
 
@@ -49,6 +51,10 @@ BAD = {  # failure mode -> (fixture, the gate that must catch it)
     "unlocked-test": (_bad(lambda nb: _meta(nb, 2).update(locked=False)), "header_shapes"),
     "test-without-points": (_bad(lambda nb: _meta(nb, 2).pop("points")), "header_shapes"),
     "task-cell": (_bad(lambda nb: _meta(nb, 0).update(task=True)), "header_shapes"),
+    "written-answer-without-points": (_bad(lambda nb: _meta(nb, 3).pop("points")), "header_shapes"),
+    "locked-written-answer": (_bad(lambda nb: _meta(nb, 3).update(locked=True)), "header_shapes"),
+    "written-answer-in-code": (_bad(lambda nb: nb["cells"][3].update(
+        cell_type="code", outputs=[], execution_count=None)), "header_shapes"),
     "snake-case-id": (_bad(lambda nb: _meta(nb, 1).update(grade_id="my_f")), "grade_ids"),
     "duplicate-id": (_bad(lambda nb: _meta(nb, 2).update(grade_id="f")), "grade_ids"),
     "no-solution-markers": (_bad(lambda nb: nb["cells"][1].update(source="def f(x):\n    return x")),

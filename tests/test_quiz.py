@@ -276,3 +276,22 @@ def test_nan_points_rejected():
     """Are nonsense points refused (a grading cell must never be worth NaN)?"""
     with pytest.raises(ValueError):
         score("A", "A", math.nan, "partial", ABC)
+
+
+def test_grade_choice_explains_every_option(capsys):
+    """With an explanation, does grading print each option's verdict and the reason, also for a
+    malformed answer (judged as nothing chosen), and still return the points?"""
+    q = TAKEAWAY_QUESTIONS[0]
+    letters = q.letters
+    earned = grade_choice(q.id, letters[0], key=[letters[0], letters[1]], points=1.0,
+                          policy="all-or-nothing", explanation="because.")
+    out = capsys.readouterr().out
+    assert earned == 0.0
+    assert f"({letters[0]}) right: correct and chosen. {q.options[letters[0]]}" in out
+    assert f"({letters[1]}) wrong: correct but missed. {q.options[letters[1]]}" in out
+    assert out.rstrip().endswith("Why: because.")
+    grade_choice(q.id, 42, key=[letters[0]], explanation="x")
+    out = capsys.readouterr().out
+    assert f"({letters[0]}) wrong: correct but missed." in out
+    grade_choice(q.id, letters[0], key=[letters[0]])
+    assert "Why:" not in capsys.readouterr().out  # no explanation given: none printed

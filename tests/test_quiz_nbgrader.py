@@ -107,17 +107,24 @@ def html_text(page):
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
-def _secrets(own_solutions=False):
+def _explanations():
+    import json
+    return [entry["explanation"] for entry in json.loads(KEY_PATH.read_text())["questions"].values()]
+
+
+def _secrets(own_solutions=False, release=False):
     """Strings that must not reach a student: hidden test code, the key, the solutions.
 
     own_solutions: the student submitted the instructor's solutions (the perfect student), so
-    their own feedback may show them.
+    their own feedback may show them. release: the notebook handed out, which must not hold the
+    explanations either (feedback, after the deadline, shows them).
     """
     import json
     key = json.loads(KEY_PATH.read_text())["questions"]
     out = ["BEGIN HIDDEN TESTS", "grade_choice(", "grade_number(", "grade_bool(", "key=[",
-           "peak_sram_bytes", "flash_bytes(", "memory.fits(", "input_window("]
-    out += [entry["explanation"][:60] for entry in key.values()]
+           "peak_sram_bytes", "flash_bytes(", "memory.fits(", "input_window(", "explanation="]
+    if release:
+        out += [text[:60] for text in _explanations()]
     if not own_solutions:
         out += ["BEGIN SOLUTION"]
         out += [f'answer_{qid} = "{"".join(entry["correct"])}"' for qid, entry in key.items()]
@@ -133,10 +140,30 @@ def test_release_and_feedback_hold_no_key(graded):
         texts[str(page.relative_to(result.feedback_dir))] = html_text(page.read_text())
     assert len(texts) == 1 + 3, sorted(texts)  # the release and three feedbacks
     for name, text in texts.items():
-        leaked = [s for s in _secrets(name.startswith("perfect/")) if s in text]
+        leaked = [s for s in _secrets(name.startswith("perfect/"), name == "release") if s in text]
         assert not leaked, f"{name} contains {leaked}"
         assert "check_choice(" in text and "POLICY" in text  # the visible parts stay
     assert f'POLICY = \\"{policy}\\"' in texts["release"], "the release shows the policy"
+
+
+@pytest.mark.slow
+def test_feedback_explains_every_option(graded):
+    """After grading, does each student's feedback explain every takeaway question, option by
+    option, whatever the student answered (even nothing)?"""
+    policy, course, result = graded
+    for student in ("mixed", "perfect", "untouched"):
+        text = html_text(course.feedback_html(student, ASSIGNMENT, NOTEBOOK))
+        for explanation in _explanations():
+            assert f"Why: {explanation}" in text, f"{student} lacks {explanation[:40]!r}"
+        assert text.count("right: correct and chosen") + text.count("wrong: correct but missed") \
+            == _correct_options(), student  # every correct option judged once
+    mixed = html_text(course.feedback_html("mixed", ASSIGNMENT, NOTEBOOK))
+    assert "(C) wrong: correct but missed." in mixed  # q1 answered "a, b"; its key is ABC
+
+
+def _correct_options():
+    import json
+    return sum(len(e["correct"]) for e in json.loads(KEY_PATH.read_text())["questions"].values())
 
 
 @pytest.mark.slow

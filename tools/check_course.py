@@ -35,11 +35,15 @@ BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 
 # The nbgrader header shapes allowed (STYLE.md §9): name -> (cell types, required flag values).
 # `points` > 0 is required exactly for graded cells; `task` cells are not used in this course.
+# 2026-11-29: written analysis questions (issue 10) are nbgrader's "manually graded answer": a
+# markdown cell the student edits, graded by a TA against instructor/homework_rubrics.md.
 HEADER_SHAPES = {
     "exercise": ({"code"}, {"grade": False, "solution": True, "locked": False}),
     "locked test": ({"code"}, {"grade": True, "solution": False, "locked": True}),
+    "written answer": ({"markdown"}, {"grade": True, "solution": True, "locked": False}),
     "given": ({"code", "markdown", "raw"}, {"grade": False, "solution": False, "locked": True}),
 }
+GRADED_SHAPES = ("locked test", "written answer")  # the shapes that carry points
 
 
 def gate(description, scope="assignments"):
@@ -64,7 +68,8 @@ def _source(cell):
 
 # 2026-11-25: a test cell without `locked` let students edit the test that grades them, and a
 # test cell without points silently graded nothing.
-@gate("nbgrader: every cell header has one of the allowed shapes (exercise, locked test, given)")
+@gate("nbgrader: every cell header has one of the allowed shapes (exercise, locked test, "
+      "written answer, given)")
 def header_shapes(notebooks):
     offenders = []
     for name, index, cell, meta in _cells(notebooks):
@@ -79,12 +84,13 @@ def header_shapes(notebooks):
                              f"is none of {sorted(HEADER_SHAPES)}")
         elif meta.get("task"):
             offenders.append(f"{where}: task cells are not used in this course")
-        elif shape == "locked test" and not (isinstance(meta.get("points"), (int, float))
+        elif shape in GRADED_SHAPES and not (isinstance(meta.get("points"), (int, float))
                                              and meta["points"] > 0):
-            offenders.append(f"{where}: a locked test needs points > 0, got "
+            offenders.append(f"{where}: a {shape} needs points > 0, got "
                              f"{meta.get('points')!r}")
-        elif shape != "locked test" and meta.get("points"):
-            offenders.append(f"{where}: only locked tests carry points, got {meta['points']!r}")
+        elif shape not in GRADED_SHAPES and meta.get("points"):
+            offenders.append(f"{where}: only locked tests and written answers carry points, "
+                             f"got {meta['points']!r}")
     return offenders
 
 

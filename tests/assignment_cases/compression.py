@@ -2,15 +2,24 @@
 
 Students: `solved` (the reference solutions), `untouched` (the release as handed out), `wrong`
 (quantization parameters that forget to widen the range to contain 0: pass the visible test, fail
-the hidden one; an int8 conv that pads with 0 instead of the input zero point: fails the visible test).
+the hidden one; an int8 conv that pads with 0 instead of the input zero point: fails the visible test;
+a challenge model that claims 4 bits but stores float32 weights: rejected, 0 points).
+The written answers are graded by a TA: the autograder gives them nothing (AUTO_POINTS).
 """
 from harness.nbgrader_pipeline import solved_submission, with_solution
 
 ASSIGNMENT = "compression"
 NOTEBOOK = "compression.ipynb"
-MAX_POINTS = 10.0
+MAX_POINTS = 18.0
 POINTS = {"test-magnitude-prune": 2, "test-channel-importance": 2, "test-linear-qparams": 3,
           "test-int8-conv": 3}
+POINTS.update({"test-compress-for-budget": 4, "written-flash": 2, "written-sram": 2})
+AUTO_POINTS = MAX_POINTS - POINTS["written-flash"] - POINTS["written-sram"]
+
+CLAIMED_BITS = '''
+def compress_for_budget(network, weights, digits):
+    return network, weights, 4  # claims 4 bits, stores float32: rejected
+'''
 
 WRONG_QPARAMS = '''
 def linear_qparams(r_min, r_max, bits=8, symmetric=False):
@@ -39,12 +48,14 @@ def int8_conv2d(x, x_zp, w, bias, m0, shift, y_zp, stride=1, padding=0, act_min=
     y = multiply_by_quantized_multiplier(acc, m0[:, None, None], shift[:, None, None]).astype(np.int64)
     return np.clip(y + y_zp, act_min, act_max).astype(np.int8)
 '''
-WRONG_POINTS = MAX_POINTS - POINTS["test-linear-qparams"] - POINTS["test-int8-conv"]
+WRONG_POINTS = (AUTO_POINTS - POINTS["test-linear-qparams"] - POINTS["test-int8-conv"]
+                - POINTS["test-compress-for-budget"])
 
 SOLUTION_SNIPPETS = ['order[:n_zero]] = 0', "np.sqrt((flat ** 2).sum(axis=1))",
-                     "x = qmin - r_min / scale", "acc[:, r, s] = (w32 * patch[None])"]
+                     "x = qmin - r_min / scale", "acc[:, r, s] = (w32 * patch[None])",
+                     "def kmeans_levels(", "Of the reference's 4058 bytes", "SRAM holds activations"]
 HIDDEN_SNIPPETS = ["HIDDEN TESTS", "default_rng(7)", "default_rng(11)", "_oracle(_lo, _hi, _bits, _sym)",
-                   '"block3.project", "classifier"']
+                   '"block3.project", "classifier"', "_score.report()"]
 VISIBLE_SNIPPETS = ["magnitude_prune(np.array([0.1, -3, 0.5, 2]), 0.5)", "linear_qparams(-1.0, 3.0, 8)",
                     "int8_conv2d(_x, -3, _w, _b, _m0, _sh, 5, 1, 1)"]
 
@@ -52,7 +63,16 @@ VISIBLE_SNIPPETS = ["magnitude_prune(np.array([0.1, -3, 0.5, 2]), 0.5)", "linear
 def wrong_submission(course, assignment):
     solved = solved_submission(course, assignment)[NOTEBOOK]
     nb = with_solution(solved, "linear-qparams", WRONG_QPARAMS)
+    nb = with_solution(nb, "compress-for-budget", CLAIMED_BITS)
     return {NOTEBOOK: with_solution(nb, "int8-conv", WRONG_CONV)}
 
 WRONG_STUDENT = "wrong"  # the name the partly wrong submission is graded under
-FAILED_CELLS = {"test-linear-qparams", "test-int8-conv"}  # the graded cells its mistakes break
+FAILED_CELLS = {"test-linear-qparams", "test-int8-conv", "test-compress-for-budget"}  # the graded cells its mistakes break
+
+# sentences each student's feedback must hold: expected vs got, not answered yet, the challenge
+FEEDBACK = {
+    "untouched": ["magnitude_prune is not answered yet", "compress_for_budget is not answered yet"],
+    "wrong": ["int8_conv2d on a random 3x3 conv (x_zp -3, y_zp 5, padding 1): expected values "
+              "within 0, got a difference of", "the bits claimed are not the bits stored"],
+    "solved": ["compress-to-budget: 4.00 of 4 points."],
+}

@@ -2,15 +2,19 @@
 
 Students: `solved` (the reference solutions), `untouched` (the release as handed out), `wrong`
 (a live-set rule that forgets the residuals: fails a visible test; an in-place depthwise that
-only works at stride 1 without losing size: passes the visible test, fails the hidden ones).
+only works at stride 1 without losing size: passes the visible test, fails the hidden ones; a
+challenge answered with exercise 5's whole-channel scratch: right, so 1 of its 4 points).
+The written answers are graded by a TA: the autograder gives them nothing (AUTO_POINTS).
 """
 from harness.nbgrader_pipeline import solved_submission, with_solution
 
 ASSIGNMENT = "sram_accounting"
 NOTEBOOK = "sram_accounting.ipynb"
-MAX_POINTS = 10.0
+MAX_POINTS = 18.0
 POINTS = {"test-tensor-bytes": 1, "test-io-rule-sram": 2, "test-live-set-sram": 3,
-          "test-peak-sram": 1, "test-depthwise-inplace": 3}
+          "test-peak-sram": 1, "test-depthwise-inplace": 3, "test-depthwise-streaming": 4,
+          "written-rules-differ": 2, "written-streaming": 2}
+AUTO_POINTS = MAX_POINTS - POINTS["written-rules-differ"] - POINTS["written-streaming"]
 
 WRONG_LIVE_SET = '''
 def live_set_sram(network, dtype="int8"):
@@ -31,13 +35,33 @@ def depthwise_inplace(arena, buf, weight, bias=None, stride=1, padding=0):
     arena.free(temp)
     return buf
 '''
-WRONG_POINTS = MAX_POINTS - POINTS["test-live-set-sram"] - POINTS["test-depthwise-inplace"]
+CHANNEL_SCRATCH_STREAMING = '''
+def depthwise_streaming(arena, buf, weight, bias=None):
+    # exercise 5's method: a whole channel of scratch (H*W extra elements), right but not streaming
+    c, h, w = buf.shape
+    k = weight.shape[-1]
+    temp = arena.alloc("scratch", (h, w), np.float32)
+    for ch in range(c):
+        acc = temp.array
+        acc[...] = 0 if bias is None else bias[ch]
+        for i in range(k):
+            for j in range(k):
+                di, dj = i - k // 2, j - k // 2
+                r0, r1, c0, c1 = max(0, -di), min(h, h - di), max(0, -dj), min(w, w - dj)
+                acc[r0:r1, c0:c1] += weight[ch, i, j] * buf.array[ch, r0 + di:r1 + di, c0 + dj:c1 + dj]
+        buf.array[ch] = acc
+    arena.free(temp)
+    return buf
+'''
+WRONG_POINTS = (AUTO_POINTS - POINTS["test-live-set-sram"] - POINTS["test-depthwise-inplace"]
+                - POINTS["test-depthwise-streaming"] + 1)  # the challenge's lowest passing score
 
 # code that only the solutions / the hidden tests contain
 SOLUTION_SNIPPETS = ["block_input = {op.block", "flat[ch * ho * wo", "produced.append(op.name)",
-                     "elements *= int(dim)", "key=lambda item: item[1]"]
+                     "elements *= int(dim)", "key=lambda item: item[1]",
+                     'ring = arena.alloc("rows"', "The ops that differ are", "Input row r is read"]
 HIDDEN_SNIPPETS = ["HIDDEN TESTS", "_check_inplace(6, 9, 11", "mcunet-in1", "default_rng(1)",
-                   "_check_live_set(get_network"]
+                   "_check_live_set(get_network", "score_streaming_depthwise(depthwise_streaming)"]
 VISIBLE_SNIPPETS = ["_check_inplace(8, 10, 10, 3, 1, 1", "_check_io_rule(net, \"int8\")",
                     "peak_sram({\"a\": 5"]
 
@@ -45,7 +69,16 @@ VISIBLE_SNIPPETS = ["_check_inplace(8, 10, 10, 3, 1, 1", "_check_io_rule(net, \"
 def wrong_submission(course, assignment):
     solved = solved_submission(course, assignment)[NOTEBOOK]  # right everywhere else
     nb = with_solution(solved, "live-set-sram", WRONG_LIVE_SET)
+    nb = with_solution(nb, "depthwise-streaming", CHANNEL_SCRATCH_STREAMING)
     return {NOTEBOOK: with_solution(nb, "depthwise-inplace", WRONG_INPLACE)}
 
 WRONG_STUDENT = "wrong"  # the name the partly wrong submission is graded under
 FAILED_CELLS = {"test-live-set-sram", "test-depthwise-inplace"}  # the graded cells its mistakes break
+
+# sentences each student's feedback must hold: expected vs got, not answered yet, the challenge
+FEEDBACK = {
+    "untouched": ["tensor_bytes is not answered yet", "depthwise_streaming is not answered yet"],
+    "wrong": ["live_set_sram(tiny-mbconv, 'int8')['block0.project'] (bytes): expected 6144, got 4096",
+              "streaming-depthwise: 1.00 of 4 points."],
+    "solved": ["streaming-depthwise: 4.00 of 4 points."],
+}

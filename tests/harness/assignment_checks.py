@@ -66,3 +66,11 @@ def assert_feedback_hides(course, student, assignment, notebook, hidden, shown):
             f"{student}'s feedback contains {snippet!r}"
     for snippet in shown:
         assert snippet in text, f"{student}'s feedback lacks the visible test {snippet!r}"
+
+
+def assert_feedback_says(course, student, assignment, notebook, sentences):
+    """The feedback HTML shows every one of ``sentences`` (as text, tags and entities removed)."""
+    html = course.feedback_html(student, assignment, notebook)
+    text = unescape(re.sub(r"<[^>]+>", "", html))
+    for sentence in sentences:
+        assert sentence in text, f"{student}'s feedback lacks {sentence!r}"

@@ -18,6 +18,7 @@ from .grading import (
     check_bool,
     check_choice,
     check_number,
+    explain_choice,
     grade_bool,
     grade_choice,
     grade_number,
@@ -43,7 +44,7 @@ __all__ = [
     "AnswerFormatError", "parse_answer", "parse_number", "parse_bool", "format_letters",
     "ScoringPolicy", "ALL_OR_NOTHING", "PARTIAL", "POLICIES", "DEFAULT_POLICY", "get_policy",
     "Score", "score", "score_number", "score_bool",
-    "check_choice", "grade_choice", "check_number", "grade_number", "check_bool", "grade_bool",
+    "check_choice", "grade_choice", "explain_choice", "check_number", "grade_number", "check_bool", "grade_bool",
     "KeyEntry", "load_key", "parse_key", "find_key_file", "KEY_RELPATH", "KEY_ENV_VAR",
     "QuizState", "CheckResult", "OptionFeedback", "QuizWidget",
 ]

@@ -18,6 +18,7 @@ from .answers import (
 )
 from .questions import TAKEAWAY_QUESTIONS, Question, get_question
 from .scoring import DEFAULT_POLICY, Score, get_policy, score, score_bool, score_number
+from .state import OptionFeedback
 
 
 def _question(question) -> Question:
@@ -66,15 +67,40 @@ def _safe(name: str, points: float, scorer) -> float:
     return _report(name, result)
 
 
-def grade_choice(question, answer, key, points: float = 1.0, policy=DEFAULT_POLICY) -> float:
+def explain_choice(question, answer, key, explanation: str = "") -> None:
+    """Print every option of ``question`` with its verdict for ``answer`` (right or wrong, chosen
+    or left out) and its text, then ``explanation``: the feedback read after the deadline.
+
+    An answer that cannot be read counts as no option chosen.
+    """
+    q = _question(question)
+    try:
+        chosen = parse_answer(answer, q)
+    except Exception:  # a malformed answer: judged as if nothing was chosen
+        chosen = frozenset()
+    correct = {str(letter).upper() for letter in key}
+    for letter in q.letters:
+        option = OptionFeedback(letter, q.options[letter], letter in chosen, letter in correct)
+        print(f"  ({letter}) {option.verdict}. {option.text}")
+    if explanation:
+        print(f"  Why: {explanation}")
+
+
+def grade_choice(question, answer, key, points: float = 1.0, policy=DEFAULT_POLICY,
+                 explanation: str | None = None) -> float:
     """Score a multiple-choice answer against ``key`` under ``policy``; print and return points.
 
-    The key and policy are checked first, so a mistake by the instructor still raises.
+    The key and policy are checked first, so a mistake by the instructor still raises. With an
+    ``explanation`` (the instructor's, from the key), each option is explained after the score
+    (explain_choice): graders call this in hidden tests, so students see it in their feedback.
     """
     q = _question(question)
     pol = get_policy(policy)
     score("".join(q.letters[:1]), key, points, pol, q)  # raises on a bad key or points
-    return _safe(q.id, points, lambda: score(answer, key, points, pol, q))
+    earned = _safe(q.id, points, lambda: score(answer, key, points, pol, q))
+    if explanation is not None:
+        explain_choice(q, answer, key, explanation)
+    return earned
 
 
 def grade_number(name: str, answer, expected, points: float = 1.0, rel_tol: float = 0.0,

@@ -20,17 +20,23 @@
 # 1. fine-grained **magnitude pruning** to an exact sparsity (2 points),
 # 2. the **importance** of channels for channel pruning (2 points),
 # 3. **linear quantization**: scale and zero point, asymmetric and symmetric (3 points),
-# 4. an **int8 convolution with requantization**, integers only (3 points).
+# 4. an **int8 convolution with requantization**, integers only (3 points),
+# 5. a **challenge**: compress the model into 4 KiB of Flash and 8 KiB of SRAM with the least
+#    accuracy loss (4 points, partial credit by measurement),
+# 6. **written analysis** of what your compression cost and saved (4 points, graded by a TA).
 #
 # Replace every `# YOUR CODE HERE` (and the `...` under it) by your code. Layouts: weights (Cout, ...), activations
 # (C, H, W). Use numpy; do not import the package's solutions (`tinyml_course.compression.prune`,
-# `tinyml_course.compression.quantize`, `tinyml_course.runtime.int8_kernels`) in your answers.
+# `tinyml_course.compression.quantize`, `tinyml_course.runtime.int8_kernels`) in your answers: an answer that only calls the
+# reference earns nothing. A failed test says what it expected and what it got; an exercise you
+# have not started says "not answered yet". Plan for 4 to 8 hours.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # the trained model and the helpers you may use
 import numpy as np
 
 from tinyml_course.compression import trained
+from tinyml_course.homework import expect_close, expect_equal, expect_true, require_answered
 from tinyml_course.runtime.fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
 
 network, weights = trained.load_trained()  # {op name: (weight, bias)}, float32
@@ -49,8 +55,8 @@ def magnitude_prune(w, sparsity):
     """Return (pruned copy of w, 0/1 float32 mask of w's shape).
 
     TODO: keep the largest |w|; zero exactly round(sparsity * w.size) weights.
-    APPROACH: order = np.argsort(np.abs(w).ravel(), kind="stable"); the first n_zero indices of
-        that order are the weights to remove; build the mask flat, then reshape to w.shape.
+    APPROACH: rank the weights by magnitude; ties must break by position, so think about which
+        sorting algorithms keep equal keys in their original order.
     EXAMPLE: magnitude_prune(np.array([0.1, -3, 0.5, 2]), 0.5) -> ([0, -3, 0, 2], [0, 1, 0, 1])
     HINT: round with Python's int(round(...)); do not modify w in place.
     """
@@ -73,13 +79,16 @@ def magnitude_prune(w, sparsity):
 # test: magnitude pruning
 from tinyml_course.compression.prune import magnitude_mask
 
+require_answered(magnitude_prune)
 pruned, mask = magnitude_prune(np.array([0.1, -3, 0.5, 2]), 0.5)
-assert mask.tolist() == [0, 1, 0, 1], f"mask {mask.tolist()}, expected [0, 1, 0, 1]"
-assert pruned.tolist() == [0, -3, 0, 2], f"pruned {pruned.tolist()}"
+expect_equal("magnitude_prune([0.1, -3, 0.5, 2], 0.5) mask", np.asarray(mask).tolist(), [0, 1, 0, 1])
+expect_equal("magnitude_prune([0.1, -3, 0.5, 2], 0.5) weights", np.asarray(pruned).tolist(),
+             [0, -3, 0, 2])
 before = W.copy()
 pruned, mask = magnitude_prune(W, 0.7)
-assert np.array_equal(W, before), "magnitude_prune modified its input"
-assert int((pruned == 0).sum()) == round(0.7 * W.size), f"{int((pruned == 0).sum())} zeros"
+expect_true(np.array_equal(W, before), "expected magnitude_prune to leave its input unchanged, "
+                                       "got a modified input")
+expect_equal("the zeros of magnitude_prune(W, 0.7)", int((pruned == 0).sum()), round(0.7 * W.size))
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(7)
 for _s in (0.0, 0.13, 0.5, 0.9):
@@ -103,7 +112,8 @@ def channel_importance(w, norm="l2"):
     """Return the importance of each output channel of w: float64 array (Cout,).
 
     TODO: compute the L1 or L2 norm of every w[c] (all axes but the first).
-    APPROACH: flatten to (Cout, -1), then sum |w| (l1) or sqrt of the sum of squares (l2) per row.
+    APPROACH: a channel is everything that shares the first index; a norm reduces it to one
+        number, whatever the number of the other axes.
     EXAMPLE: channel_importance(np.array([[3., -4.], [1., 1.]]), "l2") -> [5.0, 1.414...]
     HINT: raise ValueError for a norm other than 'l1' or 'l2'.
     """
@@ -126,11 +136,12 @@ def channel_importance(w, norm="l2"):
 # test: channel importance
 from tinyml_course.compression.prune import channel_importance as _oracle
 
+require_answered(channel_importance)
 got = channel_importance(np.array([[3.0, -4.0], [1.0, 1.0]]), "l1")
-assert np.allclose(got, [7, 2]), f"l1 gives {got}, expected [7, 2]"
+expect_close('channel_importance([[3, -4], [1, 1]], "l1")', got, [7, 2], 1e-9)
 got = channel_importance(np.array([[3.0, -4.0], [1.0, 1.0]]), "l2")
-assert np.allclose(got, [5, np.sqrt(2)]), f"l2 gives {got}, expected [5, 1.414]"
-assert channel_importance(W, "l2").shape == (48,)
+expect_close('channel_importance([[3, -4], [1, 1]], "l2")', got, [5, np.sqrt(2)], 1e-9)
+expect_equal('channel_importance(W, "l2").shape', np.shape(channel_importance(W, "l2")), (48,))
 ### BEGIN HIDDEN TESTS
 for _name in ("stem", "block1.dw", "block3.project", "classifier"):
     _w = weights[_name][0]
@@ -156,8 +167,8 @@ def linear_qparams(r_min, r_max, bits=8, symmetric=False):
     """Return (scale: float, zero_point: int) for the real range [r_min, r_max] at ``bits`` bits.
 
     TODO: implement the two formulas above.
-    APPROACH: r_min = min(r_min, 0), r_max = max(r_max, 0); compute qmax (and qmin); scale;
-        then the zero point (0 if symmetric), rounded half away from zero and clamped.
+    APPROACH: zero must be exactly representable (padding, ReLU), so the range you quantize
+        always contains it; the rest is the two formulas, in the order they depend on each other.
     EXAMPLE: linear_qparams(-1.0, 3.0, 8) -> (4/255 = 0.01568..., -64)
              linear_qparams(-0.5, 2.0, 8, symmetric=True) -> (2/127, 0)
     HINT: return Python types: float(scale), int(zero_point).
@@ -188,10 +199,10 @@ def linear_qparams(r_min, r_max, bits=8, symmetric=False):
 # test: scale and zero point
 from tinyml_course.compression.quantize import linear_qparams as _oracle
 
-scale, zp = linear_qparams(-1.0, 3.0, 8)
-assert abs(scale - 4 / 255) < 1e-12 and zp == -64, f"got ({scale}, {zp}), expected (4/255, -64)"
-scale, zp = linear_qparams(-0.5, 2.0, 8, symmetric=True)
-assert abs(scale - 2 / 127) < 1e-12 and zp == 0, f"got ({scale}, {zp}), expected (2/127, 0)"
+require_answered(linear_qparams)
+expect_equal("linear_qparams(-1.0, 3.0, 8)", linear_qparams(-1.0, 3.0, 8), (4 / 255, -64), tol=1e-12)
+expect_equal("linear_qparams(-0.5, 2.0, 8, symmetric=True)",
+             linear_qparams(-0.5, 2.0, 8, symmetric=True), (2 / 127, 0), tol=1e-12)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(3)
 for _ in range(200):
@@ -201,7 +212,7 @@ for _ in range(200):
         _s, _z = linear_qparams(_lo, _hi, _bits, _sym)
         _es, _ez = _oracle(_lo, _hi, _bits, _sym)
         assert abs(_s - float(_es)) <= 1e-12 * abs(_es) and _z == int(_ez), (_lo, _hi, _bits, _sym)
-assert linear_qparams(2.0, 5.0, 4) == (5 / 15, -8)
+assert tuple(linear_qparams(2.0, 5.0, 4)) == (5 / 15, -8)
 assert linear_qparams(0.0, 0.0, 8)[0] == 1.0
 ### END HIDDEN TESTS
 
@@ -224,10 +235,9 @@ def int8_conv2d(x, x_zp, w, bias, m0, shift, y_zp, stride=1, padding=0, act_min=
     """Return the int8 (Cout, Ho, Wo) output of an integer-only convolution.
 
     TODO: pad x with x_zp, accumulate (x - x_zp) * w in int32 plus the bias, requantize, clamp.
-    APPROACH: xp = np.pad(x, ((0, 0), (p, p), (p, p)), constant_values=x_zp).astype(np.int32) - x_zp;
-        Ho = (H + 2p - k) // stride + 1 (same for Wo); loop over output rows/columns (or use
-        windows) and sum xp[:, r:r+k, s:s+k] * w over (c, i, j) for every o; add bias;
-        y = multiply_by_quantized_multiplier(acc, m0[:, None, None], shift[:, None, None]) + y_zp.
+    APPROACH: subtract the zero point first, so that everything after is an ordinary integer
+        convolution; widen the integer type before you multiply; requantize per output channel
+        at the very end, then add the output zero point and clamp.
     EXAMPLE: a 1x1 kernel of ones, m0/shift of multiplier 1.0, x_zp = y_zp = 0 returns x itself.
     HINT: cast w to np.int32 before multiplying (int8 * int8 overflows); np.clip, then .astype(np.int8).
     """
@@ -260,18 +270,20 @@ def int8_conv2d(x, x_zp, w, bias, m0, shift, y_zp, stride=1, padding=0, act_min=
 from tinyml_course.runtime.fixedpoint import Requant
 from tinyml_course.runtime.int8_kernels import conv2d_int8 as _oracle
 
+require_answered(int8_conv2d)
 _x = np.arange(-8, 10, dtype=np.int8).reshape(2, 3, 3)
 _m0, _sh = quantize_multiplier(np.ones(2))
 y = int8_conv2d(_x, 0, np.eye(2, dtype=np.int8).reshape(2, 2, 1, 1), np.zeros(2, np.int32), _m0, _sh, 0)
-assert y.dtype == np.int8, f"output dtype {y.dtype}, expected int8"
-assert np.array_equal(y, _x), f"identity conv changed the input:\n{y}"
+expect_equal("the output dtype of int8_conv2d", None if y is None else str(y.dtype), "int8")
+expect_close("an identity 1x1 int8_conv2d", y, _x, 0, why="the identity must return its input")
 _rng = np.random.default_rng(0)
 _x = _rng.integers(-128, 128, (3, 6, 6)).astype(np.int8)
 _w = _rng.integers(-127, 128, (4, 3, 3, 3)).astype(np.int8)
 _b = _rng.integers(-500, 500, 4).astype(np.int32)
 _m0, _sh = quantize_multiplier(_rng.uniform(0.0005, 0.003, 4))
 got = int8_conv2d(_x, -3, _w, _b, _m0, _sh, 5, 1, 1)
-assert np.array_equal(got, _oracle(_x, -3, _w, _b, Requant(_m0, _sh, 5), 1, 1)), "differs from the package"
+expect_close("int8_conv2d on a random 3x3 conv (x_zp -3, y_zp 5, padding 1)", got,
+             _oracle(_x, -3, _w, _b, Requant(_m0, _sh, 5), 1, 1), 0, why="integer outputs agree exactly")
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(11)
 for _cin, _cout, _k, _stride, _pad in ((1, 8, 3, 2, 1), (5, 2, 5, 2, 2), (4, 6, 1, 1, 0), (2, 3, 3, 1, 0)):
@@ -286,7 +298,132 @@ for _cin, _cout, _k, _stride, _pad in ((1, 8, 3, 2, 1), (5, 2, 5, 2, 2), (4, 6, 
     assert _got.dtype == np.int8 and np.array_equal(_got, _want), (_cin, _cout, _k, _stride, _pad)
 ### END HIDDEN TESTS
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "challenge-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Exercise 5, challenge: fit the budget (4 points, graded by measurement)
+#
+# The float model takes 23,560 bytes of Flash and 32 KiB of SRAM. Make it fit a board with
+# **4 KiB of Flash** for the model and **8 KiB of SRAM** for activations, losing as little held-out
+# accuracy as you can. Write `compress_for_budget(network, weights, digits)` returning
+# `(network, weights, bits)`: the model to deploy (the same network, or a smaller one from
+# channel pruning) and the bits of its weights, an int for all layers or `{op name: bits}` (2 to 8;
+# 32 means float32 weights).
+#
+# **How it is measured.** Flash per layer: the weights at their bits in the cheapest of the dense,
+# bitmask and CSR formats (so zeros from pruning help), plus what decodes them, the cheaper valid
+# one of a codebook (at most 2^bits distinct values in the layer: 2^bits float32 entries) or a
+# linear grid per output channel (a float32 scale per channel, plus an int32 zero point if the
+# codes are not symmetric), plus 4 bytes per bias. A layer whose values fit neither is rejected:
+# the bits you claim must be the bits you store. SRAM: the exact live-set peak, int8 activations
+# when every layer is below 32 bits, else float32. Accuracy: the float kernels on your weights,
+# on the held-out digits. Train only on `digits[0]`, `digits[1]` (the training split).
+#
+# **Scale:** over budget or a layer that does not decode: 0. Within budget: 1 + 3·clamp((0.12 −
+# loss) / 0.10) points, loss = the float model's held-out accuracy − yours. So any model within
+# budget earns 1 point, a loss of 2 percentage points or less earns 4, 7 points of loss earn 2.5.
+# Your figures go on the class leaderboard.
+#
+# *Hint (the idea, not the code):* at this size the decoding data and the biases are a large share
+# of the Flash, and the layers are not equally sensitive. Measure before you spend bits.
+
+# %% nbgrader={"grade": false, "grade_id": "challenge-setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# the budget and the digits (given)
+from tinyml_course.compression.data import load_digits
+
+FLASH_BUDGET, SRAM_BUDGET = 4 * 1024, 8 * 1024
+DIGITS = load_digits()  # (x_train, y_train, x_test, y_test)
+
+# %% nbgrader={"grade": false, "grade_id": "compress-for-budget", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def compress_for_budget(network, weights, digits):
+    """Return (network, weights, bits) of a model within FLASH_BUDGET and SRAM_BUDGET bytes.
+
+    network, weights: the trained float model ({op name: (weight, bias)}, not modified);
+    digits: load_digits() output; bits: int or {op name: int} (2-8, or 32 for float32).
+    TODO: combine pruning, quantization and bit allocation to fit the budget, with the least loss.
+    APPROACH: first account for where the Flash goes per layer (weights, decoding data, biases);
+        then decide, layer by layer, what each byte saved costs in accuracy.
+    EXAMPLE: 4-bit weights everywhere with per-layer codebooks take about 4.9 KiB: not enough.
+    HINT: your magnitude_prune and linear_qparams are tools here; a 1-D k-means (Lloyd's
+        algorithm) gives the best 2^bits levels of a layer.
+    """
+    ### BEGIN SOLUTION
+    def kmeans_levels(w, bits, iterations=20):  # 1-D Lloyd, evenly spaced start
+        flat = w.astype(np.float64).ravel()
+        centers = np.linspace(flat.min(), flat.max(), 2 ** bits)
+        for _ in range(iterations):
+            idx = np.abs(flat[:, None] - centers[None, :]).argmin(axis=1)
+            sums = np.bincount(idx, weights=flat, minlength=centers.size)
+            counts = np.bincount(idx, minlength=centers.size)
+            centers = np.where(counts > 0, sums / np.maximum(counts, 1), centers)
+        idx = np.abs(flat[:, None] - centers[None, :]).argmin(axis=1)
+        return centers.astype(np.float32)[idx].reshape(w.shape)
+
+    largest = sorted(weights, key=lambda name: -weights[name][0].size)[:8]
+    bits = {name: 3 if name in largest else 4 for name in weights}  # big layers tolerate 3 bits
+    return network, {name: (kmeans_levels(w, bits[name]), b)
+                     for name, (w, b) in weights.items()}, bits
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "challenge-what", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **What we're testing:** visibly, that your model is within both budgets and decodes at its bits,
+# with its Flash, SRAM and accuracy printed. Hidden: the score on the scale above.
+# **Why it matters:** a model that does not fit is not deployed, whatever its accuracy.
+# **Expected:** within budget; the smaller the loss, the more points.
+
+# %% nbgrader={"grade": true, "grade_id": "test-compress-for-budget", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# test: the challenge, measured (partial credit on the published scale)
+from tinyml_course.homework.challenges import score_compressed_model
+from tinyml_course.runtime import batched
+
+require_answered(compress_for_budget)
+_float_acc = batched.accuracy(network, weights, *DIGITS[2:])
+_model = compress_for_budget(network, weights, DIGITS)
+expect_equal("len(compress_for_budget(...))", None if _model is None else len(_model), 3,
+             why="(network, weights, bits)")
+_score = score_compressed_model(*_model, FLASH_BUDGET, SRAM_BUDGET, _float_acc, DIGITS)
+print(_score.message)
+expect_true(_score.points > 0, f"expected a model within {FLASH_BUDGET} bytes of Flash and "
+                               f"{SRAM_BUDGET} of SRAM, got: {_score.message}")
+### BEGIN HIDDEN TESTS
+_score.report()
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "written-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Exercise 6: written analysis (4 points, graded by a TA)
+#
+# A paragraph each, with figures from your own model. The TA grades with a published rubric: the
+# mechanism, a figure that supports it, a conclusion a deployment engineer could act on.
+#
+# **6a (2 points).** Where did the Flash of your challenge model go (weights, decoding data,
+# biases, sparse indices), and which layers got fewer bits or more zeros? Justify the allocation
+# with a measurement of sensitivity, and explain why the decoding data and biases weigh more in a
+# 6k-parameter model than in MobileNetV2.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written-flash", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# Of the reference's 4058 bytes: 2162 of weights at 3-4 bits, 576 of codebooks (32 or 64 bytes a
+# layer) and 1320 of biases (4 bytes per output channel). The eight largest layers (the 1x1
+# expansions and projections and the classifier) got 3 bits: a sensitivity scan (one layer at a
+# time to 3 bits, held-out accuracy) shows they lose least per byte saved, while the depthwise
+# layers and the stem, with few weights per output, lose more per byte. Decoding data and biases
+# grow with the number of layers and channels, weights with channels squared: in a 6k-parameter
+# model they are almost half of the Flash, in MobileNetV2 (3.4M parameters) about one percent, so
+# there only the bits per weight matter.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "written-sram-q", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **6b (2 points).** Which techniques lower the peak SRAM and which only the Flash? Explain with the
+# exact live-set rule why fine-grained pruning leaves the SRAM unchanged while channel pruning and
+# int8 activations do not, and what it would take to fit 4 KiB of SRAM.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written-sram", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# SRAM holds activations: fine-grained pruning and weight quantization change the weights (Flash)
+# and leave every activation tensor's shape and dtype as it was, so the live set's peak is the same.
+# Int8 activations divide every activation by 4 (32 KiB to 8 KiB here); channel pruning removes
+# expanded channels, which shrinks the expansion outputs that dominate the peak. 4 KiB needs the
+# peak op's live set halved again: channel pruning of the block at the peak, a smaller input
+# resolution, in-place depthwise, or patch-based inference of the first blocks.
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "outro", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Done
 #
-# Run all cells, then **Validate**. The hidden tests check the same functions on more cases.
+# Run all cells, then **Validate**. The hidden tests check the same functions on more cases; the TA
+# grades the written answers.

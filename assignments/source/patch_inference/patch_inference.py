@@ -20,9 +20,16 @@
 #
 # 1. the **input window** of a patch, backwards through the layers (4 points),
 # 2. **patch-based execution** of the stage, assembled into the full output (3 points),
-# 3. its **peak SRAM and MAC overhead** (3 points).
+# 3. its **peak SRAM and MAC overhead** (3 points),
+# 4. a **challenge**: plan the patches of a real network for a 128 KiB budget with as few extra
+#    MACs as possible, measuring at most six plans (4 points, partial credit by measurement),
+# 5. **written analysis** of the MAC overhead and of redistribution (4 points, graded by a TA).
 #
-# Layout (C, H, W), batch 1; memory in bytes, int8 (1 byte per activation).
+# Layout (C, H, W), batch 1; memory in bytes, int8 (1 byte per activation). Do not call the
+# package's patch accounting (`tinyml_course.memory.patch_plan`, `patch_accounting`) or its search
+# (`tinyml_course.nas`) in your answers: an answer that only calls the reference earns nothing. A
+# failed test says what it expected and what it got; an exercise you have not started says "not
+# answered yet". Plan for 4 to 8 hours.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # the small network, its weights and the helpers you may use
@@ -31,6 +38,7 @@ from functools import partial
 import numpy as np
 
 from tinyml_course import build_network
+from tinyml_course.homework import expect_equal, expect_true, require_answered
 from tinyml_course.runtime import backend
 from tinyml_course.runtime.executor import reference_forward
 
@@ -65,7 +73,7 @@ def op_input_rows(op, start, stop, in_size):
     """Return the input rows (lo, hi) that output rows [start, stop) of ``op`` read, clipped.
 
     TODO: apply the formula above with op.kernel, op.stride, op.padding; clip to [0, in_size).
-    APPROACH: lo = start * s - p; hi = (stop - 1) * s - p + k; then max/min with 0 and in_size.
+    APPROACH: the formula above gives the unclipped window; padding rows are never stored.
     EXAMPLE: a 3x3 stride-2 conv (p = 1) on 16 rows: op_input_rows(op, 2, 4, 16) -> (3, 8);
         op_input_rows(op, 0, 2, 16) -> (0, 4) (row -1 is padding).
     HINT: return plain ints.
@@ -84,8 +92,8 @@ def stage_windows(network, start, stop):
     Tensor names: 'input' and every op name (an op's output). The network is a chain: op.inputs[0]
     is the tensor it reads; network.shape_of(name) is its (C, H, W).
     TODO: start from the last op's tile and go backwards through network.ops.
-    APPROACH: ranges = {last op name: (start, stop)}; for op in reversed(network.ops): the window
-        of op.inputs[0] is op_input_rows(op, *ranges[op.name], H of that input).
+    APPROACH: information flows backwards: the last op's tile is known, and each op tells you
+        what its input must hold for the output window it has to produce.
     EXAMPLE: stage_windows(network, 0, 2)["input"] -> (0, 12) for the network above.
     HINT: the same function gives columns (the maps are square).
     """
@@ -108,23 +116,29 @@ def stage_windows(network, start, stop):
 from tinyml_course.memory.patch_plan import patch_plan
 
 stem = network.op("stem")  # 3x3, stride 2, padding 1
-assert op_input_rows(stem, 2, 4, 32) == (3, 8), f"got {op_input_rows(stem, 2, 4, 32)}, expected (3, 8)"
-assert op_input_rows(stem, 0, 2, 32) == (0, 4), f"got {op_input_rows(stem, 0, 2, 32)}: clip row -1"
-assert op_input_rows(stem, 14, 16, 32) == (27, 32), f"got {op_input_rows(stem, 14, 16, 32)}"
+require_answered(op_input_rows)
+expect_equal("op_input_rows(stem, 2, 4, 32)", op_input_rows(stem, 2, 4, 32), (3, 8))
+expect_equal("op_input_rows(stem, 0, 2, 32)", op_input_rows(stem, 0, 2, 32), (0, 4),
+             why="row -1 is padding: clip it")
+expect_equal("op_input_rows(stem, 14, 16, 32)", op_input_rows(stem, 14, 16, 32), (27, 32),
+             why="row 32 is padding: clip it")
 pw = network.op("block0.expand")
-assert op_input_rows(pw, 3, 5, 16) == (3, 5), f"a 1x1 conv reads the rows it writes, got {op_input_rows(pw, 3, 5, 16)}"
+expect_equal("op_input_rows(block0.expand, 3, 5, 16)", op_input_rows(pw, 3, 5, 16), (3, 5),
+             why="a 1x1 conv reads the rows it writes")
+require_answered(stage_windows)
 got = stage_windows(network, 2, 4)
-assert got["input"] == (1, 20), f"input window {got['input']}, expected (1, 20)"
+expect_equal("stage_windows(network, 2, 4)['input']", None if got is None else got.get("input"),
+             (1, 20))
 _plan = patch_plan(network, network.ops[-1].name, 4)
 for _t, (_lo, _hi) in _plan.rows.items():
-    assert got[_t] == (_lo[1], _hi[1]), f"{_t}: {got[_t]}, expected {(int(_lo[1]), int(_hi[1]))}"
+    expect_equal(f"stage_windows(network, 2, 4)[{_t!r}]", got.get(_t), (int(_lo[1]), int(_hi[1])))
 ### BEGIN HIDDEN TESTS
 for _n in (1, 3, 5, 8):
     _plan = patch_plan(network, network.ops[-1].name, _n)
     for _i, (_a, _b) in enumerate(_plan.row_tiles):
         _got = stage_windows(network, _a, _b)
         for _t, (_lo, _hi) in _plan.rows.items():
-            assert _got[_t] == (_lo[_i], _hi[_i]), f"n={_n} tile {_i} {_t}: {_got[_t]}"
+            assert tuple(_got[_t]) == (_lo[_i], _hi[_i]), f"n={_n} tile {_i} {_t}: {_got[_t]}"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "forward-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -144,10 +158,10 @@ def patch_forward(network, x, n):
 
     TODO: for every patch, compute its windows (stage_windows, rows and columns), run the ops on
         the windows with explicit zero padding at the map borders, and assemble the output.
-    APPROACH: out = np.zeros(network.output_shape, np.float32); tiles = [(i*H//n, (i+1)*H//n)];
-        for each (rows, cols) pair of tiles: w = x[:, input rows, input cols]; for each op:
-        top = (stored input lo) - (a*s - p), bottom = ((b-1)*s - p + k) - (stored input hi),
-        same for left/right; w = run_op_unpadded(op, np.pad(w, ...)).
+    APPROACH: a patch is a small network run: its windows come from Exercise 1 (rows and columns
+        separately). The only subtle part is padding: compare the rows an op *wants* (the
+        unclipped formula) with the rows you *have* (the clipped window); the difference is
+        zeros, and only at the map's border.
     EXAMPLE: patch_forward(network, x, 1) equals reference_forward(network, x, WEIGHTS).
     HINT: a 1x1 conv needs no padding; print the window shapes of one patch first.
     """
@@ -180,12 +194,15 @@ def patch_forward(network, x, n):
 
 # %% nbgrader={"grade": true, "grade_id": "test-patch-forward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # test: patch-based execution equals per-layer execution
+require_answered(op_input_rows, stage_windows, patch_forward)
 _ref = reference_forward(network, x, WEIGHTS)
 for _n in (1, 2, 4):
     _got = patch_forward(network, x, _n)
-    assert _got.shape == _ref.shape, f"shape {_got.shape}, expected {_ref.shape}"
+    expect_equal(f"patch_forward(network, x, {_n}).shape", None if _got is None else _got.shape,
+                 _ref.shape)
     _err = float(np.abs(_got - _ref).max())
-    assert _err < 1e-5, f"{_n}x{_n} patches: max difference {_err:.2e}, expected < 1e-5"
+    expect_true(_err < 1e-5, f"{_n}x{_n} patches: expected the per-layer output (difference "
+                             f"< 1e-5), got a difference of {_err:.2e}")
 ### BEGIN HIDDEN TESTS
 for _n in (3, 5, 8):
     _xh = np.random.default_rng(_n).standard_normal(network.input_shape).astype(np.float32)
@@ -213,8 +230,8 @@ def patch_stage_cost(network, n):
     """Return (peak SRAM in bytes: int, MAC overhead: float) of an n x n patch stage (int8).
 
     TODO: walk every patch and op with the windows of Exercise 1; apply the rule above.
-    APPROACH: for each patch: window pixels of a tensor = (rows hi - lo) * (cols hi - lo), times
-        its channels network.shape_of(name)[0]; sum MACs per op as pixels * op.macs // (Ho * Wo).
+    APPROACH: the same walk as Exercise 2 without the arithmetic on values: only the window
+        sizes matter. Apply the three SRAM rules per op per patch, keep the largest.
     EXAMPLE: patch_stage_cost(network, 1) -> (peak of per-layer inference + full output, 0.0).
     HINT: network.ops[-1] is the last op; compare your numbers for n = 1 with a hand count.
     """
@@ -255,12 +272,16 @@ from tinyml_course.memory.accounting import profile
 from tinyml_course.memory.patch_accounting import mac_overhead
 
 _last = network.ops[-1].name
+require_answered(op_input_rows, stage_windows, patch_stage_cost)
 for _n in (1, 2, 4):
-    _peak, _over = patch_stage_cost(network, _n)
+    _cost = patch_stage_cost(network, _n)
+    expect_equal(f"len(patch_stage_cost(network, {_n}))", None if _cost is None else len(_cost), 2,
+                 why="a pair: (peak bytes, overhead)")
+    _peak, _over = _cost
     _want = profile(network, "patch", "mcunet", "int8", patches=_n, split=_last).patch.stage_peak_bytes
-    assert _peak == _want, f"{_n}x{_n}: peak {_peak} bytes, expected {_want}"
+    expect_equal(f"the peak of {_n}x{_n} patches (bytes)", _peak, _want)
     _want_over = mac_overhead(network, _last, _n).stage_overhead
-    assert abs(_over - _want_over) < 1e-9, f"{_n}x{_n}: overhead {_over:.4f}, expected {_want_over:.4f}"
+    expect_equal(f"the MAC overhead of {_n}x{_n} patches", _over, _want_over, tol=1e-9)
 ### BEGIN HIDDEN TESTS
 for _n in (3, 5, 8):
     _peak, _over = patch_stage_cost(network, _n)
@@ -268,3 +289,135 @@ for _n in (3, 5, 8):
     assert _peak == _want, f"{_n}x{_n}: peak {_peak}"
     assert abs(_over - mac_overhead(network, _last, _n).stage_overhead) < 1e-9, f"{_n}x{_n}: overhead {_over}"
 ### END HIDDEN TESTS
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "challenge-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Exercise 4, challenge: plan the patches (4 points, graded by measurement)
+#
+# A real network does not fit 128 KiB even in place, but a patch stage over its first blocks can
+# make it fit. Which split (the last block of the patch stage) and which n x n grid? Deeper splits
+# and finer grids lower the peak and cost extra MACs (the halos you counted in Exercise 3). Write
+# `choose_patch_plan(network, sram_bytes, evaluate)` that returns `(split, n)`: a block name such
+# as `"block3"` and a grid size n (1 to 8).
+#
+# You may compute anything yourself, use your functions above and `memory.profile` with the
+# `"per-layer"` and `"in-place"` schedules; a patch plan's real figures come **only** from
+# `evaluate(split, n)`, which returns `(peak SRAM bytes, executed MACs)` (convention `mcunet`,
+# int8, the rest of the network in place) and allows **six** calls per network (a patch plan
+# measured any other way, e.g. `memory.profile(..., "patch")`, scores 0 on that network). There are 17
+# splits x 8 grids: you cannot try them all, so reason about where the peak is and how the
+# overhead grows.
+#
+# **Scale (per network, then the mean):** a plan that is invalid or does not fit: 0. A plan that
+# fits: 1 + 3·clamp(1 − (your MACs / best MACs − 1) / 0.25) points, "best" being the cheapest plan
+# that fits over every block split and every grid up to 8x8 (exhaustive search). So any plan that
+# fits earns 1 point, the best earns 4, and 12.5% more MACs than the best earns 2.5. The hidden
+# tests use other networks and budgets. Your figures go on the class leaderboard.
+#
+# *Hint (the idea, not the code):* after the split the network runs in place; if that part alone
+# does not fit, no grid helps. Among the splits that can work, which one leaves the shortest
+# stage to recompute?
+
+# %% nbgrader={"grade": false, "grade_id": "challenge-setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# the challenge's network, its budget and the evaluator (given)
+from tinyml_course import get_network, memory
+from tinyml_course.homework.challenges import PlanEvaluator
+
+CHALLENGE_NET = get_network("mobilenetv2", 144, 0.5)
+CHALLENGE_SRAM = 128 * 1024
+
+# %% nbgrader={"grade": false, "grade_id": "choose-patch-plan", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def choose_patch_plan(network, sram_bytes, evaluate):
+    """Return (split block name, n) of a patch plan that fits ``sram_bytes`` with few extra MACs.
+
+    network: a zoo Network; sram_bytes: the budget (int8 activations, convention 'mcunet');
+    evaluate(split, n) -> (peak bytes, executed MACs), at most six calls (then RuntimeError).
+    TODO: choose the candidates worth measuring, measure them, return the cheapest that fits.
+    APPROACH: first rule out the splits that cannot fit whatever the grid, from facts you can
+        compute without evaluate; then spend the six measurements where the optimum must be.
+    EXAMPLE: choose_patch_plan(CHALLENGE_NET, CHALLENGE_SRAM, PlanEvaluator(CHALLENGE_NET, 6))
+        returns a (split, n) whose peak is at most 131072 bytes.
+    HINT: memory.profile(network, "in-place", "mcunet").layers gives each op's SRAM in place.
+    """
+    ### BEGIN SOLUTION
+    layers = memory.profile(network, "in-place", "mcunet", "int8").layers
+    names = [op.name for op in network.ops]
+    rest = [max((l.sram_bytes for l in layers[i + 1:]), default=0) for i in range(len(layers))]
+    splits = [f"block{b}" for b, ops in network.blocks().items()
+              if rest[names.index(ops[-1].name)] <= sram_bytes]  # the part after the split fits
+    found = []
+    for split in splits[:2]:  # the earliest splits recompute the shortest stage
+        for n in (2, 3, 4):  # the coarsest grid that fits has the smallest halos
+            try:
+                peak, macs = evaluate(split, n)
+            except RuntimeError:  # six measurements used
+                break
+            if peak <= sram_bytes:
+                found.append((macs, split, n))
+                break
+    best = min(found)
+    return best[1], best[2]
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "challenge-what", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **What we're testing:** visibly, that your plan for `CHALLENGE_NET` fits 128 KiB with at most
+# six evaluations, and its executed MACs. Hidden: the score on the scale above, on more networks.
+# **Why it matters:** MCUNetV2 chooses exactly this (with the network architecture) to fit a
+# board; every extra MAC is latency and energy.
+# **Expected:** a plan that fits; the fewer MACs, the more points.
+
+# %% nbgrader={"grade": true, "grade_id": "test-choose-patch-plan", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# test: the challenge, measured (partial credit on the published scale)
+from tinyml_course.homework.challenges import score_patch_chooser
+
+require_answered(choose_patch_plan)
+_evaluate = PlanEvaluator(CHALLENGE_NET, 6)
+_choice = choose_patch_plan(CHALLENGE_NET, CHALLENGE_SRAM, _evaluate)
+expect_equal("len(choose_patch_plan(...))", None if _choice is None else len(_choice), 2,
+             why="a pair (split, n)")
+_peak, _macs = PlanEvaluator(CHALLENGE_NET, 1)(*_choice)
+expect_true(_peak <= CHALLENGE_SRAM, f"{_choice}: expected a peak of at most {CHALLENGE_SRAM} "
+                                     f"bytes, got {_peak}")
+print(f"{_choice}: peak {_peak} bytes, {_macs:,} MACs executed "
+      f"(per layer: {CHALLENGE_NET.macs:,}); {len(_evaluate.calls)} evaluations")
+### BEGIN HIDDEN TESTS
+score_patch_chooser(choose_patch_plan, [(CHALLENGE_NET, CHALLENGE_SRAM),
+                                        (get_network("mcunet-in2"), 128 * 1024),
+                                        (get_network("mobilenetv2", 96, 0.35), 48 * 1024)]).report()
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "written-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Exercise 5: written analysis (4 points, graded by a TA)
+#
+# A paragraph each, with figures from your own functions. The TA grades with a published rubric:
+# the mechanism, a figure that supports it, a conclusion a deployment engineer could act on.
+#
+# **5a (2 points).** Why does patch-based inference cost extra MACs? Use your `patch_stage_cost`
+# on `network` for n = 1, 2, 4, 8 and explain how the overhead grows with n and with the depth of
+# the stage (the receptive field). MCUNetV2 answers with *receptive-field redistribution*: what does
+# it change in the network, and why does that buy the MACs back at little accuracy cost?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written-mac-overhead", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# Neighbouring patches need overlapping input windows (halos): a k x k conv needs k//2 extra rows
+# on each side of its output tile, and the halos add up backwards through the stage, stride by
+# stride. Every patch recomputes its halo, so the overhead grows with n (more borders) and with the
+# stage's receptive field (wider halos); with n = 1 it is 0, and it rises steeply at n = 8 where
+# the halo is comparable to the tile. Redistribution shrinks the receptive field of the patch
+# stage (smaller kernels, fewer blocks in the stage) and moves the lost capacity to the blocks
+# after the split, which run per layer on small maps: the halos, hence the recomputation, shrink,
+# while the network's total receptive field and accuracy stay about the same.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "written-plan-q", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **5b (2 points).** Explain the plan your `choose_patch_plan` found for `CHALLENGE_NET` (peak,
+# MACs, why this split and not one block earlier or later, why this grid). Would your strategy
+# still find a good plan if the input image were held whole in SRAM instead of streamed patch by
+# patch from the camera? What would you measure first?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written-plan", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# The earliest split whose rest (run in place) fits is the candidate: an earlier split leaves a
+# later layer over budget whatever the grid; a later split recomputes a deeper stage with wider
+# halos. The coarsest grid that fits at that split has the fewest halo rows. Holding the whole
+# input image adds a constant (3·H·W bytes) to every stage op's SRAM: the feasible splits and grids
+# shift to finer grids; I would first measure the stage peak at the earliest candidate split
+# with the image counted, then the next split.

@@ -25,8 +25,10 @@
 #   are *not* counted here.
 # - Replace every `# YOUR CODE HERE` (and the `...` under it) with your code. Do not call the package's own
 #   accounting (`tinyml_course.memory`) or in-place kernel (`tinyml_course.inplace`) in your answers:
-#   the tests use them as the oracle to check yours. Some tests are hidden; they try other networks
-#   and shapes. Press **Validate** before you submit.
+#   an answer that only calls the package's reference earns nothing. Some tests are hidden; they
+#   try other networks and shapes. Press **Validate** before you submit.
+# - A failed test tells you what it expected and what it got; an exercise you have not started
+#   says "not answered yet".
 #
 # | exercise | points |
 # |---|---|
@@ -35,12 +37,18 @@
 # | 3. SRAM per op, exact live-set rule | 3 |
 # | 4. the peak | 1 |
 # | 5. in-place depthwise convolution in an SRAM arena | 3 |
+# | 6. challenge: beat the paper (measured, partial credit) | 4 |
+# | 7. written analysis (graded by a TA) | 4 |
+#
+# Plan for 4 to 8 hours: exercises 1 to 5 take about half of it, the challenge and the written
+# analysis the rest.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # the network of this homework, and the package pieces you may use
 import numpy as np
 
 from tinyml_course import build_network, get_network
+from tinyml_course.homework import expect_equal, expect_true, require_answered
 from tinyml_course.memory.arena import Arena
 from tinyml_course.runtime.kernels import depthwise_conv2d
 
@@ -76,7 +84,8 @@ def tensor_bytes(shape, dtype="int8"):
     """Return the bytes a tensor of ``shape`` takes in SRAM at ``dtype`` ('int8' or 'float32').
 
     TODO: multiply the number of elements by the bytes per element.
-    APPROACH: elements = C * H * W (any number of dimensions); bytes = elements * BYTES_PER_ELEMENT[dtype].
+    APPROACH: a tensor is a box of elements; each element takes a fixed number of bytes for its
+        dtype. Your code should work for any number of dimensions.
     EXAMPLE: tensor_bytes((16, 112, 112), "int8") -> 200704; tensor_bytes((3, 4, 5), "float32") -> 240
     HINT: return a plain Python int (int(...)), not a numpy integer.
     """
@@ -97,10 +106,11 @@ def tensor_bytes(shape, dtype="int8"):
 # test: bytes of a tensor
 from tinyml_course.model.units import bytes_per_element
 
+require_answered(tensor_bytes)
 for shape, dtype, expected in [((16, 112, 112), "int8", 200704), ((3, 4, 5), "float32", 240),
                                ((1, 1, 1), "int8", 1)]:
     got = tensor_bytes(shape, dtype)
-    assert got == expected, f"tensor_bytes({shape}, {dtype!r}) = {got!r}, expected {expected}"
+    expect_equal(f"tensor_bytes({shape}, {dtype!r})", got, expected)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(1)
 for _ in range(20):
@@ -129,10 +139,9 @@ def io_rule_sram(network, dtype="int8"):
     """Return {op name: SRAM bytes while it runs} by the input + output rule, in op order.
 
     TODO: apply the three rules above to every op of ``network.ops``.
-    APPROACH: first find, for each block with an `add`, the block's input tensor: it is the
-        second name in the add's ``inputs`` (op.inputs[1]); its shape is
-        ``network.shape_of(name)``. Then loop over the ops: input + output bytes for conv-like ops,
-        plus the block input for the dwconv of such a block; 0 for add and pool.
+    APPROACH: the only non-local fact is "which tensor will the block's add read later": find
+        it once per block before you walk the ops (the add op itself tells you). Everything else
+        is one op at a time.
     EXAMPLE: for `net` above, the stem (3, 32, 32) -> (8, 16, 16) in int8 costs
         3*32*32 + 8*16*16 = 5120 bytes; block0.dw costs 2048 + 2048 + 2048 (its block's input)
         = 6144 bytes.
@@ -165,11 +174,13 @@ from tinyml_course.memory.accounting import profile
 
 def _check_io_rule(network, dtype):
     expected = {l.name: l.sram_bytes for l in profile(network, "per-layer", "mcunet", dtype).layers}
+    require_answered(io_rule_sram)
     got = io_rule_sram(network, dtype)
-    assert list(got) == list(expected), f"op names {list(got)}, expected {list(expected)}"
+    expect_equal(f"the op names of io_rule_sram({network.name}, {dtype!r})",
+                 None if got is None else list(got), list(expected), why="one entry per op, in op order")
     for name in expected:
-        assert got[name] == expected[name], \
-            f"{network.name} ({dtype}) op {name}: got {got[name]} bytes, expected {expected[name]}"
+        expect_equal(f"io_rule_sram({network.name}, {dtype!r})[{name!r}] (bytes)", got[name],
+                     expected[name])
 
 
 _check_io_rule(net, "int8")
@@ -195,9 +206,9 @@ def live_set_sram(network, dtype="int8"):
     """Return {op name: bytes live while it runs} by the exact live-set rule, in op order.
 
     TODO: for each op index i, sum the bytes of the tensors alive while op i runs.
-    APPROACH: last = network.last_use(). Keep a list of produced tensor names, starting with
-        ["input"]. At op i: live = [t for t in produced if last[t] >= i] + [op i's output];
-        sum their bytes (shape: network.shape_of(t)); then append op.name to produced.
+    APPROACH: a tensor is alive from the op that produces it to the last op that reads it.
+        Walk the ops in order and keep track of what has been produced; ``network.last_use()``
+        tells you when each one dies.
     EXAMPLE: for `net` above in int8 the stem holds its input (3*32*32 = 3072) and its output
         (8*16*16 = 2048): 5120 bytes; block0.project holds the stem's output (kept for the add),
         block0.dw's output and its own output: 3 * 2048 = 6144 bytes.
@@ -228,11 +239,13 @@ from tinyml_course.memory.accounting import profile
 
 def _check_live_set(network, dtype):
     expected = {l.name: l.sram_bytes for l in profile(network, "per-layer", "exact", dtype).layers}
+    require_answered(live_set_sram)
     got = live_set_sram(network, dtype)
-    assert list(got) == list(expected), f"op names {list(got)}, expected {list(expected)}"
+    expect_equal(f"the op names of live_set_sram({network.name}, {dtype!r})",
+                 None if got is None else list(got), list(expected), why="one entry per op, in op order")
     for name in expected:
-        assert got[name] == expected[name], \
-            f"{network.name} ({dtype}) op {name}: got {got[name]} bytes, expected {expected[name]}"
+        expect_equal(f"live_set_sram({network.name}, {dtype!r})[{name!r}] (bytes)", got[name],
+                     expected[name])
 
 
 _check_live_set(net, "int8")
@@ -253,9 +266,10 @@ def peak_sram(sram_by_op):
     """Return (op name, bytes) of the largest entry of ``sram_by_op``; the first one if tied.
 
     TODO: find the maximum of a dict {op name: bytes} and its key.
-    APPROACH: one pass over the items, keeping the best so far (replace it only when strictly larger).
+    APPROACH: a single pass is enough; think about what "first one if tied" means for when you
+        replace the best so far.
     EXAMPLE: peak_sram({"a": 5, "b": 9, "c": 9}) -> ("b", 9)
-    HINT: max(d.items(), key=...) returns the first maximum.
+    HINT: return a tuple; Python's built-ins already break ties the way you need.
     """
     ### BEGIN SOLUTION
     return max(sram_by_op.items(), key=lambda item: item[1])
@@ -271,8 +285,9 @@ def peak_sram(sram_by_op):
 # test: the peak and where it is
 from tinyml_course.memory.accounting import profile
 
+require_answered(peak_sram)
 got = peak_sram({"a": 5, "b": 9, "c": 9})
-assert tuple(got) == ("b", 9), f"peak_sram(...) = {got!r}, expected ('b', 9)"
+expect_equal('peak_sram({"a": 5, "b": 9, "c": 9})', got, ("b", 9), why="the first of two equal peaks")
 ### BEGIN HIDDEN TESTS
 for convention, schedule in [("mcunet", "per-layer"), ("tinyengine", "per-layer"),
                              ("exact", "in-place")]:
@@ -314,11 +329,10 @@ def depthwise_inplace(arena, buf, weight, bias=None, stride=1, padding=0):
     (Ho, Wo) buffer in the arena, and frees it.
 
     TODO: compute the output channel by channel through one temporary buffer.
-    APPROACH: temp = arena.alloc("scratch", (Ho, Wo), np.float32); x = buf.array (C, H, W);
-        flat = x.reshape(-1); for each channel c: compute output channel c into temp.array
-        (depthwise_conv2d on x[c:c+1] with weight[c:c+1], bias[c:c+1], out=temp.array[None]),
-        then flat[c*Ho*Wo:(c+1)*Ho*Wo] = temp.array.reshape(-1). Finally arena.free(temp) and
-        return arena.shrink(buf, (C, Ho, Wo)).
+    APPROACH: a depthwise output channel depends on one input channel only, so one channel of
+        scratch is enough: compute a channel there, then put it where it belongs in the input's
+        memory (see the layout above) before starting the next. depthwise_conv2d computes one
+        channel if you give it one-channel slices, and it can write into an ``out=`` array.
     EXAMPLE: C, H, W = 8, 10, 10, k = 3, stride 1, padding 1, float32: the arena's peak is
         (8*10*10 + 10*10) * 4 = 3600 bytes (a standard layer: 6400).
     HINT: never allocate a (C, Ho, Wo) output; x.reshape(-1) of a contiguous view is a view.
@@ -367,16 +381,20 @@ def _check_inplace(c, h, w, k, stride, padding, seed):
     buf = arena.alloc("x", (c, h, w), np.float32)
     buf.array[...] = x
     offset = buf.offset
+    require_answered(depthwise_inplace)
     out = depthwise_inplace(arena, buf, weight, bias, stride, padding)
     where = f"C,H,W={c},{h},{w} k={k} stride={stride} padding={padding}"
-    assert out.shape == expected.shape, f"{where}: output shape {out.shape}, expected {expected.shape}"
-    assert out.offset == offset, f"{where}: output at byte {out.offset}, expected the input's {offset}"
+    expect_equal(f"{where}: the output's shape", None if out is None else tuple(out.shape),
+                 expected.shape)
+    expect_equal(f"{where}: the output's byte offset", out.offset, offset,
+                 why="the output must live at the input's address")
     err = float(np.max(np.abs(out.array - expected)))
-    assert err < 1e-4, f"{where}: output differs from depthwise_conv2d by {err}"
-    assert arena.peak_bytes == ref_arena.peak_bytes, \
-        f"{where}: measured peak {arena.peak_bytes} bytes, expected {ref_arena.peak_bytes}"
-    assert arena.live_bytes == out.array.nbytes, \
-        f"{where}: {arena.live_bytes} bytes still live, expected {out.array.nbytes} (free the scratch)"
+    expect_true(err < 1e-4, f"{where}: expected the values of depthwise_conv2d, got values that "
+                            f"differ by up to {err:.3g}")
+    expect_equal(f"{where}: the measured peak (bytes)", arena.peak_bytes, ref_arena.peak_bytes,
+                 why="C*H*W + Ho*Wo elements: one channel of scratch")
+    expect_equal(f"{where}: bytes still live after the call", arena.live_bytes, out.array.nbytes,
+                 why="free the scratch")
 
 
 _check_inplace(8, 10, 10, 3, 1, 1, seed=0)  # peak (8*10*10 + 10*10) * 4 = 3600 bytes
@@ -387,9 +405,143 @@ _check_inplace(4, 15, 15, 7, 2, 3, seed=3)
 _check_inplace(3, 8, 8, 3, 1, 0, seed=4)
 ### END HIDDEN TESTS
 
+# %% [markdown] nbgrader={"grade": false, "grade_id": "challenge-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Exercise 6, challenge: beat the paper (4 points, graded by measurement)
+#
+# Exercise 5 holds C·H·W + H·W elements at stride 1: a whole channel of scratch. MCUNet's figure
+# stops there. But look at *which* input rows one output row of a k x k depthwise conv needs, and at
+# *when* an input row is needed for the last time. The less you hold at once, the better; about
+# C·H·W + (k//2 + 1)·W elements is reachable.
+#
+# Write `depthwise_streaming(arena, buf, weight, bias)`: stride 1, padding k//2 (the output has the
+# input's shape), float32, output at the input's address, every byte of scratch in the arena.
+#
+# **How it is measured.** Your function runs on hidden shapes (C, H, W between 2 and 80, k in 3, 5,
+# 7). The measured peak is the arena's high-water mark **plus** every numpy/Python temporary your
+# call allocates beyond 4 KiB (Python's `tracemalloc`): memory you hide outside the arena counts.
+# `extra` = measured peak / 4 bytes − C·H·W elements; each shape runs twice and the lower figure
+# counts.
+#
+# **Scale (per shape, then the mean):** a wrong output, an output elsewhere, or scratch left
+# allocated: 0. A right output: 1 + 3·q points with q = log(H·W / extra) / log(H·W / ((k//2+1)·W)),
+# clipped to [0, 1]. So exercise 5's method earns 1 point, (k//2+1)·W extra elements earn 4, and
+# halving your extra memory always earns the same step. Your measured figures go on the class
+# leaderboard in the grading report.
+#
+# *Hint (the idea, not the code):* think of a conveyor belt. An output row can be written back only
+# where nothing will be read again; how many finished rows must wait on the belt until that
+# happens?
+
+# %% nbgrader={"grade": false, "grade_id": "depthwise-streaming", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def depthwise_streaming(arena, buf, weight, bias=None):
+    """Depthwise conv, stride 1, padding k//2, IN PLACE over arena buffer ``buf``; return ``buf``.
+
+    buf: float32 Buffer (C, H, W) in ``arena``; weight: (C, k, k) float32, k odd; bias: (C,) or
+    None. On return buf holds depthwise_conv2d(x, weight, bias, 1, k // 2) at the same address,
+    and everything you allocated in the arena is freed.
+
+    TODO: use as little memory beyond C*H*W elements as you can (see the scale above).
+    APPROACH: work channel by channel and row by row; decide from the kernel size how long a
+        finished output row has to wait before its place in the input is free.
+    EXAMPLE: for C, H, W = 4, 64, 64 and k = 3, exercise 5 holds 4096 extra elements; streaming
+        rows reaches 128.
+    HINT: one output row is a sum of k*k shifted input rows times a scalar; numpy slicing of a
+        row gives the shift. Print arena.peak_bytes as you go.
+    """
+    ### BEGIN SOLUTION
+    c, h, w = buf.shape
+    k = weight.shape[-1]
+    p = k // 2
+    ring = arena.alloc("rows", (p + 1, w), np.float32)  # finished output rows waiting
+    x, rows = buf.array, ring.array
+    for ch in range(c):
+        plane = x[ch]
+        for r in range(h + p):
+            if r < h:  # output row r into ring slot r % (p + 1)
+                acc = rows[r % (p + 1)]
+                acc[...] = 0 if bias is None else bias[ch]
+                for i in range(k):
+                    src = r + i - p
+                    if not 0 <= src < h:
+                        continue  # a zero-padding row
+                    line = plane[src]
+                    for j in range(k):
+                        d = j - p  # acc[col] += weight * line[col + d]
+                        lo, hi = max(0, -d), min(w, w - d)
+                        acc[lo:hi] += weight[ch, i, j] * line[lo + d:hi + d]
+            done = r - p  # input row `done` is read by no later output row
+            if done >= 0:
+                plane[done] = rows[done % (p + 1)]
+    arena.free(ring)
+    return buf
+    ### END SOLUTION
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "challenge-what", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **What we're testing:** visibly, one small shape: right values at the input's address, nothing
+# left allocated, and your measured extra memory printed. Hidden: the score on the scale above.
+# **Why it matters:** the first layers of MobileNetV2 are depthwise; their extra memory is SRAM a
+# microcontroller does not have.
+# **Expected:** a right output; the lower `extra`, the more points.
+
+# %% nbgrader={"grade": true, "grade_id": "test-depthwise-streaming", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# test: the challenge, measured (partial credit on the published scale)
+from tinyml_course.homework.challenges import measure_streaming_depthwise, score_streaming_depthwise
+
+require_answered(depthwise_streaming)
+_run = measure_streaming_depthwise(depthwise_streaming, 3, 12, 10, 3, seed=5)
+expect_true(_run["correct"], f"C,H,W=3,12,10 k=3: expected a right in-place output, got one where "
+                             f"{_run['problem']}")
+print(f"C,H,W=3,12,10 k=3: {_run['extra_elements']:.0f} extra elements "
+      f"(exercise 5: {12 * 10}, target: {2 * 10})")
+### BEGIN HIDDEN TESTS
+score_streaming_depthwise(depthwise_streaming).report()
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "written-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Exercise 7: written analysis (4 points, graded by a TA)
+#
+# Answer in the cells below, a paragraph each, with numbers from your own code. The TA grades
+# with a published rubric: a correct mechanism, a figure that supports it, a conclusion a
+# deployment engineer could act on.
+#
+# **7a (2 points).** For MobileNetV2 at 224 (`get_network("mobilenetv2", 224)`), exercise 2's rule
+# and exercise 3's live set agree on the peak (1470 KiB at `block1.dw`) but not op by op. Which
+# ops differ, and which tensors does the input + output rule leave out there? Is the rule a safe
+# basis for deciding that a network fits a device? Describe a network (or a layer) where it would
+# under-count the peak, and what would happen on a device whose SRAM lies between the two figures.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written-rules-differ", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# The ops that differ are the ones inside residual blocks other than the depthwise (expand and
+# project also hold the block's input, kept for the add), the adds (the rule counts 0; they hold
+# two inputs and an output) and pool/classifier. The rule leaves out tensors alive across an op
+# that are neither its input nor its output. For MobileNetV2-224 the peak sits at a depthwise op,
+# where the rule does count the block input, so the peaks agree; that is luck, not a guarantee. A
+# network whose largest op is a residual block's expansion or projection (for example a wide
+# expansion at high resolution) is under-counted by the size of the block input. On a device
+# whose SRAM lies between the two figures, the paper's check says "fits" and the arena overruns
+# at run time; the deployment check must use the live set.
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "written-streaming-q", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# **7b (2 points).** Why can your streaming depthwise not go much below (k//2 + 1)·W extra
+# elements in this design, and what changes at stride 2? MobileNetV2-224's in-place peak is at
+# `block1.expand`, a pointwise layer: does making the depthwise layers stream lower the network's
+# peak? Argue with figures.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written-streaming", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# Input row r is read by output rows r - k//2 .. r + k//2; it can only be overwritten once output
+# row r + k//2 is computed, so k//2 finished rows wait plus the one being computed: (k//2 + 1)·W.
+# Going lower means keeping copies of input rows instead of output rows: the same count. At stride
+# 2 the output is smaller (Ho·Wo), output rows fall behind the input rows they free, and the
+# output can be packed at the start of the channel, so even less waits. It does not lower
+# MobileNetV2-224's peak: the peak is at block1.expand (a pointwise layer holding its input and its
+# 6x expanded output), so streaming depthwise only lowers ops that are not the peak; the peak
+# falls only when the pointwise stage is split (patches) or the network is changed.
+
 # %% [markdown] nbgrader={"grade": false, "grade_id": "summary", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Summary
 #
 # - Exercise 2's rule reproduces the published peaks; exercise 3's live set is what must really fit,
 #   and a run in an SRAM arena measures exactly that.
-# - An in-place depthwise layer needs one channel of extra memory instead of a whole output tensor.
+# - An in-place depthwise layer needs one channel of extra memory instead of a whole output tensor;
+#   streaming rows needs only a few rows.

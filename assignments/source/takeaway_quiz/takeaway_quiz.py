@@ -5,7 +5,6 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -67,7 +66,8 @@ answer_q1 = "ABC"
 # format check of q1: how your answer was read (it is graded later)
 check_choice("q1", answer_q1)
 ### BEGIN HIDDEN TESTS
-grade_choice("q1", answer_q1, key=["A", "B", "C"], points=1, policy=POLICY)
+grade_choice("q1", answer_q1, key=["A", "B", "C"], points=1, policy=POLICY,
+             explanation="All three: AI moves to the edge for privacy (data stays on the device), latency (no round trip to a server) and cost (a microcontroller costs a few dollars).")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q2", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -88,7 +88,8 @@ answer_q2 = "AB"
 # format check of q2: how your answer was read (it is graded later)
 check_choice("q2", answer_q2)
 ### BEGIN HIDDEN TESTS
-grade_choice("q2", answer_q2, key=["A", "B"], points=1, policy=POLICY)
+grade_choice("q2", answer_q2, key=["A", "B"], points=1, policy=POLICY,
+             explanation="Memory (a few hundred kB of SRAM cannot hold a typical DNN's activations) and compute (a slow CPU makes latency high) are the constraints; sparse activations are an opportunity to save work, not a challenge.")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q3", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -109,7 +110,8 @@ answer_q3 = "BC"
 # format check of q3: how your answer was read (it is graded later)
 check_choice("q3", answer_q3)
 ### BEGIN HIDDEN TESTS
-grade_choice("q3", answer_q3, key=["B", "C"], points=1, policy=POLICY)
+grade_choice("q3", answer_q3, key=["B", "C"], points=1, policy=POLICY,
+             explanation="Pruning removes weights and quantization stores each weight in fewer bits; data augmentation changes the training data, not the model.")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q4", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -130,7 +132,8 @@ answer_q4 = "AB"
 # format check of q4: how your answer was read (it is graded later)
 check_choice("q4", answer_q4)
 ### BEGIN HIDDEN TESTS
-grade_choice("q4", answer_q4, key=["A", "B"], points=1, policy=POLICY)
+grade_choice("q4", answer_q4, key=["A", "B"], points=1, policy=POLICY,
+             explanation="Activations are rewritten at every inference, and writing to SRAM is fast while writing to Flash is slow; SRAM is LESS dense than Flash, which is exactly why there is so little of it.")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q5", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -151,7 +154,8 @@ answer_q5 = "C"
 # format check of q5: how your answer was read (it is graded later)
 check_choice("q5", answer_q5)
 ### BEGIN HIDDEN TESTS
-grade_choice("q5", answer_q5, key=["C"], points=1, policy=POLICY)
+grade_choice("q5", answer_q5, key=["C"], points=1, policy=POLICY,
+             explanation="Splitting a convolution into depthwise and pointwise parts cuts parameters and MACs; it adds a layer rather than removing one, and it does not shrink (often grows) the peak activation.")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q6", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -172,7 +176,8 @@ answer_q6 = "AC"
 # format check of q6: how your answer was read (it is graded later)
 check_choice("q6", answer_q6)
 ### BEGIN HIDDEN TESTS
-grade_choice("q6", answer_q6, key=["A", "C"], points=1, policy=POLICY)
+grade_choice("q6", answer_q6, key=["A", "C"], points=1, policy=POLICY,
+             explanation="In-place depthwise convolution overwrites the input channel by channel, keeping only one channel's output in a temporary buffer; the lecture credits the speedup to optimized operator kernels, not to the smaller peak memory.")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q7", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -193,7 +198,8 @@ answer_q7 = "A"
 # format check of q7: how your answer was read (it is graded later)
 check_choice("q7", answer_q7)
 ### BEGIN HIDDEN TESTS
-grade_choice("q7", answer_q7, key=["A"], points=1, policy=POLICY)
+grade_choice("q7", answer_q7, key=["A"], points=1, policy=POLICY,
+             explanation="Patch-based inference keeps only a small patch of the large early activations in SRAM; the overlap between patches is the price paid (recomputation), not the saving.")
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part-2", "locked": true, "schema_version": 3, "solution": false, "task": false}

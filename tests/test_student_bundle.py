@@ -1,0 +1,114 @@
+"""tools/build_student.py: the student bundle holds the package, JupyterLab (as the wheel's `lab`
+extra), the lecture notebooks and the released homework, and nothing a student must not have."""
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+
+from conftest import REPO
+
+spec = importlib.util.spec_from_file_location("build_student", REPO / "tools" / "build_student.py")
+build_student = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(build_student)
+
+LECTURES = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+ASSIGNMENTS = sorted(p.name for p in (REPO / "assignments" / "source").iterdir() if p.is_dir())
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bundle") / "student"
+    folder, archive = build_student.build(out)
+    return folder, archive
+
+
+def _files(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def _wheel(folder):
+    (wheel,) = folder.glob("tinyml_course-*.whl")
+    return wheel
+
+
+@pytest.mark.slow
+def test_bundle_holds_exactly_the_student_files(bundle):
+    """Is the bundle exactly: student.py, README, the wheel, the lecture notebooks and one
+    released notebook per assignment? And the zip the same files?"""
+    folder, archive = bundle
+    expected = sorted(["README.md", "student.py", _wheel(folder).name]
+                      + [f"notebooks/{n}" for n in LECTURES]
+                      + [f"assignments/{a}/{a}.ipynb" for a in ASSIGNMENTS])
+    assert _files(folder) == expected
+    with zipfile.ZipFile(archive) as z:
+        assert sorted(n[len("student/"):] for n in z.namelist() if not n.endswith("/")) == expected
+
+
+@pytest.mark.slow
+def test_bundle_holds_no_solution_hidden_test_or_key(bundle):
+    """Does no file (nor any file inside the wheel) hold a solution or hidden-test region, an
+    instructor file or the quiz key's explanations?"""
+    folder, _ = bundle
+    key = json.loads((REPO / "instructor" / "takeaway_key.json").read_text())["questions"]
+    needles = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "INSTRUCTOR ONLY"]
+    needles += [entry["explanation"][:50] for entry in key.values()]
+    texts = {}
+    for name in _files(folder):
+        data = (folder / name).read_bytes()
+        if name.endswith(".whl"):
+            with zipfile.ZipFile(folder / name) as wheel:
+                for member in wheel.namelist():
+                    assert not member.startswith(("instructor/", "assignments/", "tests/")), member
+                    assert "takeaway_key" not in member and not member.endswith(".ipynb"), member
+                    texts[f"{name}!{member}"] = wheel.read(member).decode("utf-8", "replace")
+        else:
+            texts[name] = data.decode("utf-8", "replace")
+    leaks = [(name, n) for name, text in texts.items() for n in needles if n in text]
+    assert not leaks, leaks
+    # the released homework keeps its scaffold; the answers the solutions write are gone
+    nb = nbformat.read(folder / "assignments/sram_accounting/sram_accounting.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    assert "# YOUR CODE HERE" in text and "produced.append(op.name)" not in text
+
+
+@pytest.mark.slow
+def test_wheel_brings_jupyterlab_with_the_lab_extra(bundle):
+    """Does installing the wheel with [lab] (what student.py does) bring JupyterLab and nbgrader?"""
+    folder, _ = bundle
+    with zipfile.ZipFile(_wheel(folder)) as wheel:
+        (meta,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = wheel.read(meta).decode()
+    for requirement in ("jupyterlab", "nbgrader"):
+        assert any(line.startswith(f"Requires-Dist: {requirement}") and 'extra == "lab"' in line
+                   for line in metadata.splitlines()), requirement
+    assert '[lab]' in (folder / "student.py").read_text()
+
+
+def test_student_py_needs_its_wheel(tmp_path):
+    """Does student.py (standard library only) refuse in one line when the wheel is missing?"""
+    script = tmp_path / "student.py"
+    script.write_text(build_student.STUDENT_PY)
+    proc = subprocess.run([sys.executable, str(script), "--no-lab"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == ("student.py: expected one tinyml_course wheel beside this "
+                                   "file, found 0")
+    assert not (tmp_path / ".venv").exists()
+
+
+def test_audit_catches_instructor_content(tmp_path):
+    """Does the build's own audit name a solution region, a key file and a stray source?"""
+    (tmp_path / "a.ipynb").write_text('{"source": "### BEGIN SOLUTION"}')
+    (tmp_path / "takeaway_key.json").write_text("{}")
+    (tmp_path / "hw.py").write_text("x = 1")
+    shutil.copy(tmp_path / "hw.py", tmp_path / "student.py")
+    problems = build_student.audit(tmp_path)
+    assert any(p.startswith("a.ipynb: contains '### BEGIN SOLUTION'") for p in problems)
+    assert any(p.startswith("takeaway_key.json: a name containing") for p in problems)
+    assert "hw.py: a .py source outside the wheel" in problems
+    assert not any(p.startswith("student.py") for p in problems)

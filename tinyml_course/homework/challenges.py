@@ -1,0 +1,424 @@
+"""The open-ended challenges of the homework, graded by measurement on a published scale.
+
+Each ``score_*`` function takes the student's artefact (a function, a choice, a compressed model),
+measures it, and returns a :class:`ChallengeScore`: plain data (``to_json()``), one record per
+student per challenge, which a hidden test cell prints and returns as its partial credit and the
+grading report collects for the class leaderboard. The scales are published in the notebooks and
+in docs/homework.md; every scale gives 0 for a wrong answer, 1 point for a right one that does
+no better than the lecture's method, and the rest of ``max_points`` for how close it comes to the
+best known figure.
+
+- :func:`score_streaming_depthwise` (sram_accounting): in-place depthwise conv whose measured
+  extra memory (arena high-water mark + Python/numpy temporaries, beyond the C*H*W input) goes
+  from H*W elements (MCUNet-v1's channel buffer) down to (k//2 + 1)*W (streaming rows).
+- :func:`score_patch_choice` (patch_inference): a (split, grid) that fits an SRAM budget, scored
+  by its executed MACs against the cheapest plan found by exhaustive search (:func:`best_patch_choice`).
+- :func:`score_compressed_model` (compression): a digits model inside a Flash and SRAM budget,
+  scored by its held-out accuracy loss against the float model.
+"""
+
+import json
+import math
+import tracemalloc
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..compression import data as digits_data
+from ..compression import prune
+from ..memory import accounting
+from ..memory import patch_accounting
+from ..memory.arena import Arena, Buffer
+from ..memory.patch_plan import STAGE_KINDS, resolve_split
+from ..runtime import batched
+from ..runtime.kernels import depthwise_conv2d
+
+FLOAT32_BYTES = 4
+RECORD_PREFIX = "challenge-record: "  # a line of a graded cell's output: this prefix, then JSON
+SCALE_BYTES = 4  # a float32 scale per output channel of a quantized weight
+BIAS_BYTES = 4  # int32 / float32 biases
+
+
+@dataclass
+class ChallengeScore:
+    """One student's result on one challenge (plain data: JSON-able with ``to_json``).
+
+    points: earned on the published scale (0 .. max_points); measured: the figures behind it
+    (bytes, MACs, accuracy); message: one sentence for the student's feedback.
+    """
+
+    challenge: str
+    points: float
+    max_points: float
+    measured: dict = field(default_factory=dict)
+    scale: str = ""
+    message: str = ""
+
+    def to_json(self):
+        return asdict(self)
+
+    def report(self):
+        """Print the feedback sentence and the record line (RECORD_PREFIX + JSON, read back by
+        homework.records) and return the points: what a hidden test cell ends with, so that
+        nbgrader takes them as the cell's partial credit."""
+        print(f"{self.challenge}: {self.points:.2f} of {self.max_points:g} points. {self.message}")
+        print(RECORD_PREFIX + json.dumps(self.to_json(), sort_keys=True))
+        return float(self.points)
+
+
+def _clamp01(x):
+    return min(1.0, max(0.0, x))
+
+
+# ---------------------------------------------------------------- sram_accounting
+
+TEMPORARY_ALLOWANCE = 4096  # bytes outside the arena not counted: Python's own bookkeeping
+REPEATS = 2  # runs per case; the lowest measurement counts (a kernel's threads allocate too)
+STREAMING_SCALE = ("0 if the output is wrong, not at the input's address or anything stays "
+                   "allocated; else per case 1 + 3 * q, q = log(H*W / extra) / log(H*W / "
+                   "((k//2 + 1) * W)) clamped to [0, 1], extra = elements beyond C*H*W at the "
+                   "measured peak: the arena's high-water mark plus the numpy/Python temporaries "
+                   f"of the call beyond {TEMPORARY_ALLOWANCE} bytes (4 bytes an element); "
+                   "mean over the cases")
+STREAMING_CASES = ((4, 64, 64, 3, 0), (3, 48, 72, 5, 1), (2, 80, 56, 7, 2))  # (C, H, W, k, seed)
+
+
+def measure_streaming_depthwise(fn, c, h, w, k, seed=0):
+    """Run ``fn(arena, buf, weight, bias)`` (stride 1, padding k//2, float32) once and measure it.
+
+    Returns a dict: 'correct' (bool), 'problem' (why not, or ''), 'arena_peak_bytes',
+    'temporary_bytes' (tracemalloc's peak over the call: memory outside the arena) and
+    'extra_elements' ((arena peak + temporaries beyond TEMPORARY_ALLOWANCE) / 4 - C*H*W).
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((c, h, w)).astype(np.float32)
+    weight = rng.standard_normal((c, k, k)).astype(np.float32)
+    bias = rng.standard_normal(c).astype(np.float32)
+    expected = depthwise_conv2d(x, weight, bias, 1, k // 2)
+    arena = Arena(2 * x.nbytes + (1 << 16))
+    buf = arena.alloc("x", (c, h, w), np.float32)
+    buf.array[...] = x
+    offset = buf.offset
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    problem = ""
+    try:
+        out = fn(arena, buf, weight, bias)
+    except Exception as err:  # a student's error is a wrong answer, with its reason
+        out, problem = None, f"it raised {type(err).__name__}: {err}"
+    finally:
+        temporary = max(0, tracemalloc.get_traced_memory()[1] - base)
+        if not was_tracing:
+            tracemalloc.stop()
+    if not problem:
+        if out is None:
+            problem = "it returned None (not answered yet)"
+        elif not isinstance(out, Buffer):
+            problem = f"it returned a {type(out).__name__}, not the arena Buffer"
+        elif tuple(out.shape) != expected.shape:
+            problem = f"the output has shape {tuple(out.shape)}, expected {expected.shape}"
+        elif out.offset != offset:
+            problem = f"the output is at byte {out.offset}, not at the input's byte {offset}"
+        elif not np.allclose(out.array, expected, atol=1e-4):
+            err = float(np.max(np.abs(out.array - expected)))
+            problem = f"the output differs from depthwise_conv2d by up to {err:.3g}"
+        elif arena.live_bytes != expected.nbytes:
+            problem = f"{arena.live_bytes} bytes stay allocated, expected {expected.nbytes}"
+    extra = (arena.peak_bytes + max(0, temporary - TEMPORARY_ALLOWANCE)) / FLOAT32_BYTES - c * h * w
+    return {"shape": [c, h, w], "kernel": k, "correct": not problem, "problem": problem,
+            "arena_peak_bytes": int(arena.peak_bytes), "temporary_bytes": int(temporary),
+            "extra_elements": float(extra)}
+
+
+def streaming_points(extra, h, w, k):
+    """Points (1..4) of a correct run with ``extra`` elements beyond C*H*W (STREAMING_SCALE)."""
+    base, target = h * w, (k // 2 + 1) * w
+    if extra <= target:
+        return 4.0
+    return 1.0 + 3.0 * _clamp01(math.log(base / extra) / math.log(base / target))
+
+
+def score_streaming_depthwise(fn, cases=STREAMING_CASES, max_points=4.0):
+    """ChallengeScore of a stride-1 'same' in-place depthwise conv ``fn(arena, buf, weight, bias)``.
+
+    cases: (C, H, W, k, seed) tuples, each run REPEATS times: a wrong run makes the case wrong
+    (0 points, so the mean drops), else the lowest measurement counts.
+    """
+    runs, points = [], []
+    for c, h, w, k, seed in cases:
+        tries = [measure_streaming_depthwise(fn, c, h, w, k, seed) for _ in range(REPEATS)]
+        run = next((t for t in tries if not t["correct"]), None) or \
+            min(tries, key=lambda t: t["extra_elements"])
+        runs.append(run)
+        points.append(streaming_points(run["extra_elements"], h, w, k) if run["correct"] else 0.0)
+    earned = max_points / 4.0 * sum(points) / len(points)
+    wrong = [r for r in runs if not r["correct"]]
+    if wrong:
+        r = wrong[0]
+        message = (f"{len(wrong)} of {len(runs)} cases wrong; C,H,W={r['shape']} k={r['kernel']}: "
+                   f"{r['problem']}.")
+    else:
+        message = "extra elements beyond C*H*W per case: " + ", ".join(
+            f"{r['extra_elements']:.0f} (H*W = {r['shape'][1] * r['shape'][2]}, target "
+            f"{(r['kernel'] // 2 + 1) * r['shape'][2]})" for r in runs) + "."
+    return ChallengeScore("streaming-depthwise", round(earned, 4), max_points,
+                          {"cases": runs}, STREAMING_SCALE, message)
+
+
+# ---------------------------------------------------------------- patch_inference
+
+PATCH_SCALE = ("0 if the plan is invalid or its peak SRAM (memory.profile, schedule 'patch') "
+               "exceeds the budget; else 1 + 3 * clamp(1 - (your MACs / best MACs - 1) / 0.25), "
+               "best = the cheapest fitting (block split, n x n grid, n <= 8) by exhaustive search; "
+               "mean over the cases")
+PATCH_GRIDS = tuple(range(1, 9))
+
+
+def patch_splits(network):
+    """Block names whose ops (and all before them) may form a patch stage: 'block0', ..."""
+    splits = []
+    for b, ops in network.blocks().items():
+        end = resolve_split(network, f"block{b}")
+        if any(op.kind not in STAGE_KINDS for op in network.ops[:end + 1]):
+            break
+        splits.append(f"block{b}")
+    return splits
+
+
+def _plan_figures(network, split, n, convention, dtype):
+    peak = accounting.profile(network, "patch", convention, dtype, patches=n,
+                              split=split).peak_sram_bytes
+    return int(peak), int(patch_accounting.mac_overhead(network, split, n).network_macs_clipped)
+
+
+def best_patch_choice(network, sram_bytes, convention="mcunet", dtype="int8", grids=PATCH_GRIDS):
+    """(split, n, peak bytes, executed MACs) of the cheapest patch plan within ``sram_bytes``,
+    over every block split and n x n grid in ``grids``; None if none fits."""
+    best = None
+    for split in patch_splits(network):
+        size = network.shape_of(network.ops[resolve_split(network, split)].name)[1]
+        for n in grids:
+            if n > size:
+                break
+            peak, macs = _plan_figures(network, split, n, convention, dtype)
+            if peak <= sram_bytes and (best is None or macs < best[3]):
+                best = (split, n, peak, macs)
+    return best
+
+
+def score_patch_choice(network, choice, sram_bytes, convention="mcunet", dtype="int8",
+                       max_points=4.0, best=None):
+    """ChallengeScore of ``choice`` = (split, n) for ``network`` within ``sram_bytes``.
+
+    best: a precomputed best_patch_choice(...) (it takes a second or two per network).
+    Raises ValueError when no plan at all fits (a badly chosen case).
+    """
+    scale = PATCH_SCALE.replace("; mean over the cases", "")
+    best = best or best_patch_choice(network, sram_bytes, convention, dtype)
+    if best is None:  # the instructor's case, not the student's answer, is wrong
+        raise ValueError(f"no patch plan of {network.name} fits {sram_bytes} bytes: "
+                         "choose a larger budget for this challenge case")
+    measured = {"network": network.name, "sram_budget_bytes": int(sram_bytes),
+                "best": None if best is None else {"split": best[0], "patches": best[1],
+                                                   "peak_sram_bytes": best[2], "macs": best[3]}}
+    try:
+        split, n = choice
+        split = str(split)
+        n = int(n)
+        if n < 1:
+            raise ValueError(f"a grid needs n >= 1, got {n}")
+        peak, macs = _plan_figures(network, split, n, convention, dtype)
+    except Exception as err:
+        msg = "not answered yet" if choice is None else f"{choice!r} is not a valid plan ({err})"
+        return ChallengeScore("patch-plan", 0.0, max_points, measured, scale, msg)
+    measured.update({"split": split, "patches": n, "peak_sram_bytes": peak, "macs": macs})
+    if peak > sram_bytes:
+        return ChallengeScore("patch-plan", 0.0, max_points, measured, scale,
+                              f"{network.name}: {split} with {n}x{n} patches peaks at {peak} "
+                              f"bytes, over the {sram_bytes}-byte budget.")
+    excess = macs / best[3] - 1
+    earned = max_points / 4.0 * (1.0 + 3.0 * _clamp01(1.0 - excess / 0.25))
+    measured["excess_macs"] = excess
+    return ChallengeScore("patch-plan", round(earned, 4), max_points, measured, scale,
+                          f"{network.name}: {split} with {n}x{n} patches fits ({peak} bytes) "
+                          f"and executes {macs:,} MACs, {100 * excess:.1f}% more than the best "
+                          f"plan found.")
+
+
+class PlanEvaluator:
+    """``evaluate(split, n) -> (peak SRAM bytes, executed MACs)`` of one patch plan, at most
+    ``budget`` times (then it raises RuntimeError): what a chooser may measure."""
+
+    def __init__(self, network, budget, convention="mcunet", dtype="int8"):
+        self.network, self.budget = network, budget
+        self.convention, self.dtype = convention, dtype
+        self.calls = []
+        self.measuring = False  # True while this evaluator itself measures a plan
+
+    def __call__(self, split, n):
+        if len(self.calls) >= self.budget:
+            raise RuntimeError(f"the evaluation budget of {self.budget} plans is used up")
+        self.calls.append([str(split), int(n)])
+        self.measuring = True
+        try:
+            return _plan_figures(self.network, split, int(n), self.convention, self.dtype)
+        finally:
+            self.measuring = False
+
+
+@contextmanager
+def _count_stage_measurements(evaluate):
+    """Count the patch-stage SRAM measurements (patch_accounting.stage_held, behind
+    memory.profile(..., "patch") and the search) made outside ``evaluate``; yields a list whose
+    length is that count."""
+    outside = []
+    original = patch_accounting.stage_held
+
+    def counted(*args, **kwargs):
+        if not evaluate.measuring:
+            outside.append(1)
+        return original(*args, **kwargs)
+
+    patch_accounting.stage_held = counted
+    try:
+        yield outside
+    finally:
+        patch_accounting.stage_held = original
+
+
+def score_patch_chooser(fn, cases, evaluations=6, max_points=4.0):
+    """Mean ChallengeScore of a chooser ``fn(network, sram_bytes, evaluate) -> (split, n)`` over
+    ``cases`` = [(network, sram_bytes)]; ``evaluate`` is a PlanEvaluator allowing ``evaluations``
+    measurements per case. Each case is scored by score_patch_choice; a chooser that measures
+    patch stages any other way (memory.profile with the patch schedule, the search) scores 0
+    on that case."""
+    scores = []
+    for network, sram_bytes in cases:
+        evaluate = PlanEvaluator(network, evaluations)
+        with _count_stage_measurements(evaluate) as outside:
+            try:
+                choice = fn(network, sram_bytes, evaluate)
+            except Exception as err:
+                choice = f"an error ({type(err).__name__}: {err})"
+        score = score_patch_choice(network, choice, sram_bytes, max_points=max_points)
+        score.measured["evaluations"] = evaluate.calls
+        score.measured["measurements_outside_evaluate"] = len(outside)
+        if outside:
+            score.points = 0.0
+            score.message = (f"{network.name}: the chooser measured {len(outside)} patch stage(s) "
+                             f"outside evaluate() (memory.profile(..., 'patch') or the search): "
+                             f"only evaluate() may measure a patch plan.")
+        scores.append(score)
+    earned = sum(s.points for s in scores) / len(scores)
+    return ChallengeScore("patch-plan", round(earned, 4), max_points,
+                          {"cases": [s.measured for s in scores]}, PATCH_SCALE,
+                          " ".join(s.message for s in scores))
+
+
+# ---------------------------------------------------------------- compression
+
+LOSS_FOR_FULL, LOSS_FOR_ONE_POINT = 0.02, 0.12  # held-out accuracy lost (0.01 = 1 point of %)
+COMPRESSION_SCALE = ("0 if the model breaks the Flash or SRAM budget or a layer's values cannot "
+                     "be stored at its bits (a 2^bits codebook or a per-channel linear grid); else 1 + 3 * clamp((0.12 - "
+                     "loss) / 0.10), loss = float model's held-out accuracy - yours: full points "
+                     "for a loss of at most 2 percentage points, 1 point at 12 or more")
+
+
+def _bits_of(bits, name):
+    return int(bits[name] if isinstance(bits, dict) else bits)
+
+
+def _linear_codes(row, value_bits):
+    """(min code, max code) of a channel's values on a uniform grid through 0 that ``value_bits``
+    bits can index, or None if they are not on one."""
+    levels = np.unique(row)
+    if len(levels) > 2 ** value_bits:
+        return None
+    if len(levels) < 2:
+        return (0, 0)
+    gap = float(np.min(np.diff(levels)))  # a multiple of the grid's step (levels may be unused)
+    for m in range(1, 2 ** value_bits):
+        codes = levels / (gap / m)
+        if np.max(np.abs(codes - np.round(codes))) <= 1e-3:
+            lo, hi = int(np.round(codes.min())), int(np.round(codes.max()))
+            return (lo, hi) if hi - lo < 2 ** value_bits else None
+    return None
+
+
+def layer_parameter_bytes(w, value_bits):
+    """Bytes of what decodes a quantized weight ``w`` at ``value_bits``, the cheaper valid one:
+    a codebook (at most 2^bits distinct values in the layer: 2^bits float32 entries) or linear
+    per output channel (values on a uniform grid through 0: a float32 scale per channel, plus an
+    int32 zero point when the codes leave [-2^(bits-1), 2^(bits-1) - 1]). None if neither holds."""
+    options = []
+    if len(np.unique(w)) <= 2 ** value_bits:
+        options.append(2 ** value_bits * SCALE_BYTES)
+    codes = [_linear_codes(row, value_bits) for row in np.asarray(w).reshape(w.shape[0], -1)]
+    if all(c is not None for c in codes):
+        lo, hi = -2 ** (value_bits - 1), 2 ** (value_bits - 1) - 1
+        zero_points = any(c[0] < lo or c[1] > hi for c in codes)
+        options.append(w.shape[0] * (SCALE_BYTES + (BIAS_BYTES if zero_points else 0)))
+    return min(options) if options else None
+
+
+def model_flash_bytes(weights, bits):
+    """Flash (bytes) of {op: (weight, bias)} with weights at ``bits`` (int, or {op: bits}; 32 =
+    float32): per layer the best of the sparse formats, plus layer_parameter_bytes when bits < 32,
+    plus 4-byte biases. Raises ValueError naming a layer whose values ``bits`` cannot encode."""
+    total = 0
+    for name, (w, b) in weights.items():
+        value_bits = _bits_of(bits, name)
+        total += min(prune.weight_storage_bytes(w, fmt, value_bits) for fmt in prune.SPARSE_FORMATS)
+        if value_bits < 32:
+            extra = layer_parameter_bytes(w, value_bits)
+            if extra is None:
+                raise ValueError(f"{name}: its values are neither at most 2^{value_bits} levels per "
+                                 f"layer nor a uniform {value_bits}-bit grid per channel")
+            total += extra
+        total += int(np.size(b)) * BIAS_BYTES
+    return int(total)
+
+
+def score_compressed_model(network, weights, bits, flash_budget, sram_budget, float_accuracy,
+                           data=None, max_points=4.0):
+    """ChallengeScore of a compressed digits model within ``flash_budget``/``sram_budget`` bytes.
+
+    network, weights: the student's model ({op: (weight, bias)}, any architecture that maps the
+    digits input to 10 logits); bits: int or {op: bits} (2-8, or 32 = float32 weights); activations
+    are int8 when every layer has bits < 32, else float32 (as in the lecture's dashboard).
+    float_accuracy: the uncompressed model's held-out accuracy; data: load_digits() output.
+    """
+    x_test, y_test = (data or digits_data.load_digits())[2:]
+    measured = {"flash_budget_bytes": int(flash_budget), "sram_budget_bytes": int(sram_budget),
+                "float_accuracy": float(float_accuracy)}
+    try:
+        all_low = all(_bits_of(bits, name) < 32 for name in weights)
+        dtype = "int8" if all_low else "float32"
+        sram = int(accounting.profile(network, "per-layer", "exact", dtype).peak_sram_bytes)
+        acc = batched.accuracy(network, weights, x_test, y_test)
+    except Exception as err:
+        msg = ("not answered yet" if network is None or weights is None
+               else f"the model could not be measured ({type(err).__name__}: {err})")
+        return ChallengeScore("compress-to-budget", 0.0, max_points, measured, COMPRESSION_SCALE, msg)
+    loss = float(float_accuracy) - acc
+    measured.update({"peak_sram_bytes": sram, "activation_dtype": dtype, "accuracy": acc,
+                     "accuracy_loss": loss})
+    try:
+        flash = model_flash_bytes(weights, bits)
+    except ValueError as err:
+        return ChallengeScore("compress-to-budget", 0.0, max_points, measured, COMPRESSION_SCALE,
+                              f"{err}: the bits claimed are not the bits stored.")
+    measured["flash_bytes"] = flash
+    figures = (f"Flash {flash} of {flash_budget} bytes, SRAM {sram} of {sram_budget} bytes, "
+               f"accuracy {100 * acc:.1f}% (float: {100 * float_accuracy:.1f}%)")
+    if flash > flash_budget or sram > sram_budget:
+        return ChallengeScore("compress-to-budget", 0.0, max_points, measured, COMPRESSION_SCALE,
+                              f"over budget: {figures}.")
+    earned = max_points / 4.0 * (1.0 + 3.0 * _clamp01(
+        (LOSS_FOR_ONE_POINT - loss) / (LOSS_FOR_ONE_POINT - LOSS_FOR_FULL)))
+    return ChallengeScore("compress-to-budget", round(earned, 4), max_points, measured,
+                          COMPRESSION_SCALE, f"fits: {figures}.")
