@@ -81,13 +81,10 @@ def test_hostile_submissions_score_zero_and_cost_no_one_else(graded):
     assert_score(result, "solved", case.NOTEBOOK, solved, case.MAX_POINTS)
 
 
-@pytest.mark.parametrize("student", STUDENTS)
-def test_feedback_teaches(graded, student):
-    """Does each student's feedback say what was expected and what was got, "not answered yet"
-    for an untouched exercise, and the challenge's score?"""
+def test_feedback_teaches(graded):
+    """Does each listed student's feedback say what was expected and what was got, "not answered
+    yet" for an untouched exercise, and the challenge's score?"""
     case, course, _ = graded
-    name = _student(case, student)
-    sentences = getattr(case, "FEEDBACK", {}).get(name, [])
-    if not sentences:
-        pytest.skip(f"{case.ASSIGNMENT} lists no feedback sentences for {name}")
-    assert_feedback_says(course, name, case.ASSIGNMENT, case.NOTEBOOK, sentences)
+    assert case.FEEDBACK, f"{case.ASSIGNMENT}: the case lists no feedback sentences to check"
+    for name, sentences in case.FEEDBACK.items():
+        assert_feedback_says(course, name, case.ASSIGNMENT, case.NOTEBOOK, sentences)

@@ -61,5 +61,7 @@ def wrong_submission(course, assignment):
 
 WRONG_STUDENT = "wasteful"  # the name the partly wrong submission is graded under
 FAILED_CELLS = {"test-sram"}  # the graded cells its mistakes break
+# sentences each student's feedback must hold (tests/test_assignment_pipelines.py)
+FEEDBACK = {"wasteful": ["expected at most", "(in place: no second tensor)"]}
 EXTRA_STUDENTS = {"looper": _kernel(LOOPER_KERNEL), "smasher": _kernel(SMASHER_KERNEL),
                   "hoarder": _kernel(HOARDER_KERNEL)}  # hostile C: 0 points each
