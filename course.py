@@ -34,6 +34,8 @@ HERMETIC_DIRS = {
     "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
     "IPYTHONDIR": "ipython",
     "MPLCONFIGDIR": "matplotlib",
+    "HOME": "home",  # libraries that write under ~ (onnxruntime's ~/.cache/Microsoft)
+    "XDG_CACHE_HOME": "cache",
 }
 
 

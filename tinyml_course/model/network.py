@@ -22,7 +22,9 @@ from pathlib import Path
 
 from ..errors import SpecError, UnknownNameError
 
-OP_KINDS = ("conv", "dwconv", "pwconv", "add", "pool", "linear")
+OP_KINDS = ("conv", "dwconv", "pwconv", "add", "pool", "maxpool", "linear")
+# "maxpool" (k x k, stride s, padding p) only appears in the ResNet baseline (zoo.resnet18);
+# it has no weights and no MACs, and the runtimes do not execute it
 ACTIVATIONS = (None, "relu", "relu6")
 
 

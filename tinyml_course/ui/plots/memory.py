@@ -23,10 +23,10 @@ from ...model.units import KIB
 
 KIND_COLORS = {  # bar colour per op kind
     "conv": "#4c72b0", "dwconv": "#dd8452", "pwconv": "#55a868",
-    "add": "#c44e52", "pool": "#8172b3", "linear": "#937860",
+    "add": "#c44e52", "pool": "#8172b3", "maxpool": "#8172b3", "linear": "#937860",
 }
 KIND_LABELS = {"conv": "conv", "dwconv": "depthwise", "pwconv": "1x1 conv", "add": "residual add",
-               "pool": "pool", "linear": "linear"}
+               "pool": "pool", "maxpool": "max pool", "linear": "linear"}
 OVER_COLOR = "#d62728"  # edges of bars above the SRAM limit, the Flash bar when it misses
 FIT_COLOR = "#2ca02c"  # the Flash bar when it fits
 LIMIT_COLOR = "#222222"  # the device's SRAM / Flash lines
