@@ -24,6 +24,7 @@
 
 # %%
 # imports and seeds
+# %matplotlib inline
 import numpy as np
 from IPython.display import display
 
