@@ -19,9 +19,9 @@ EDGE_DEVICES_SOURCE = "lecture 12, 'The Market of Edge Device is Growing' (devic
 # "Today's AI is too Big" (lecture slide)
 BIG_AI = {
     "GPT-3": {"training": "355 GPU-years", "cost_usd": 4_600_000,
-              "what": "to train (one run)"},
+              "what": "training cost"},
     "AlphaGo": {"hardware": "1,920 CPUs and 280 GPUs", "cost_usd": 3_000,
-                "what": "of electricity per game"},
+                "what": "electricity bill per game"},
 }
 BIG_AI_SOURCE = "lecture 12, 'Today's AI is too Big'"
 
