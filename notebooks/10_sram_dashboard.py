@@ -11,7 +11,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 10 · Does it fit? Peak SRAM and Flash of a network on a microcontroller
 #
 # A microcontroller has two memories that matter for a neural network:
@@ -24,7 +24,13 @@
 # figures live from the `tinyml_course` package, check the analytic number against a run inside a
 # simulated SRAM, watch in-place depthwise convolution save memory, and end with a dashboard.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: before class, Run All so the dashboard is live in the slideshow. Start from
+# 15's Flash/SRAM table, then move the schedule buttons: per-layer -> in-place is MCUNet-v1's
+# in-place depthwise saving (takeaway question 6), and the convention buttons show why the papers'
+# numbers differ from what the arena measures.
+
+# %% slideshow={"slide_type": "skip"}
 # imports and the one seed of this notebook
 # %matplotlib inline
 import inspect
@@ -46,7 +52,7 @@ from tinyml_course.ui.widgets.memory import sram_dashboard
 
 rng = np.random.default_rng(0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Bytes and KiB
 #
 # Memory is counted in **bytes**, never in elements: the dtype decides. An int8 activation takes
@@ -56,14 +62,14 @@ rng = np.random.default_rng(0)
 #
 # The devices of the lecture:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the device catalogue: SRAM and Flash in KiB
 print(f"{'device':<28}{'core':<12}{'MHz':>5}{'SRAM KiB':>10}{'Flash KiB':>11}")
 for d in DEVICES.values():
     print(f"{d.name:<28}{d.core:<12}{d.clock_mhz:>5}{d.sram_bytes / KIB:>10.0f}"
           f"{d.flash_bytes / KIB:>11.0f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Three ways to count the same network
 #
 # A network runs op after op (the **per-layer** schedule). While an op runs, SRAM holds at least
@@ -79,19 +85,19 @@ for d in DEVICES.values():
 # And the **in-place** schedule lets a depthwise conv write its output over its input, channel by
 # channel, through one temporary channel buffer (MCUNet-v1).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the conventions, as the package defines them
 for convention in CONVENTIONS.values():
     print(f"{convention.name:<11} {convention.summary}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The published figures, computed live
 #
 # Every number below comes from `tinyml_course.memory.profile` at int8 (1 byte per activation).
 # The cell checks each against the paper and stops if one differs.
 # (Blocks are numbered from 0 here: the paper's "block 2" is our `block1`.)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # reproduce the published peak SRAM figures (KiB, int8)
 published = [  # (model, schedule, convention, published peak KiB, where it is published)
     ("mobilenetv2", "per-layer", "mcunet", 1470, "MCUNetV2 Tab. 1, depthwise not in place"),
@@ -111,7 +117,7 @@ for model, schedule, convention, paper_kib, source in published:
           f"{exact.peak_sram_bytes / KIB:>8.1f}  {prof.peak_layer.name:<15}{source}")
     assert ours_kib == paper_kib, f"{model}: got {ours_kib} KiB, the paper says {paper_kib} KiB"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # MobileNetV2's peak is early: at 112x112 the first blocks hold 16 + 96 channels, that is
 # 112 · 112 · (16 + 96) = 1,404,928 bytes = 1372 KiB, four times the F746's SRAM.
 # The `exact` column is the live set under the same schedule (TinyEngine always runs depthwise in
@@ -123,16 +129,16 @@ for model, schedule, convention, paper_kib, source in published:
 # One bar per op: the SRAM it needs while it runs. The dashed line is the device's SRAM; bars
 # above it have a red edge. Flash (the weights) is on the right against the device's Flash.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # per-op SRAM of MobileNetV2-224, in place, against the STM32F746
 mbv2 = get_network("mobilenetv2", 224)
 sram_figure(profile(mbv2, "in-place", "tinyengine", "int8"), "stm32f746")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the same network under each schedule and convention
 schedule_comparison_figure(mbv2, device="stm32f746")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Analytic vs measured
 #
 # The package's executor runs a network on real numpy tensors inside an **arena**: one fixed
@@ -140,7 +146,7 @@ schedule_comparison_figure(mbv2, device="stm32f746")
 # high-water mark. Under the `exact` convention the analytic peak and the measured one must agree
 # to the byte. We use mcunet-in2 at 64x64 in float32 (4 bytes per activation), random weights.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # run mcunet-in2 at 64x64 inside the SRAM arena and compare with the analytic count
 small = get_network("mcunet-in2", 64)
 weights = random_weights(small, rng)
@@ -153,18 +159,18 @@ for schedule in ("per-layer", "in-place"):
           f"{analytic.peak_sram_bytes:>9,} bytes; every op matches: {per_op_match}")
     assert run.peak_sram_bytes == analytic.peak_sram_bytes and per_op_match
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. In-place depthwise convolution, at work
 #
 # A depthwise conv computes output channel c from input channel c alone. So compute channel c
 # into one temporary (H, W) buffer, copy it over input channel c (no longer needed), and go on.
 # Peak: (C + 1)·H·W elements instead of 2·C·H·W. Here is the package's kernel:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the in-place kernel, as the package defines it
 print(inspect.getsource(depthwise_inplace))
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # one depthwise layer, stride 1, padding 1, measured in the arena: standard vs in place
 c, h, w, k = 32, 40, 40, 3
 nbytes = 4  # float32 bytes per element
@@ -188,7 +194,7 @@ print(f"in place: measured {arena.peak_bytes:,} bytes = (C+1)*H*W*4 = {(c + 1) *
 print("same output:", np.allclose(buf.array, standard, atol=1e-5))
 assert arena.peak_bytes == (c + 1) * h * w * nbytes
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # At stride 2 the output channel is smaller (Ho·Wo ≤ H·W), so it still fits over the consumed
 # input; the peak is C·H·W + Ho·Wo elements and the buffer's tail is released afterwards.
 #
@@ -197,11 +203,11 @@ assert arena.peak_bytes == (c + 1) * h * w * nbytes
 # Choose a model, resolution, width (MobileNetV2 only), schedule, convention, dtype and device.
 # Try: how low must MobileNetV2's resolution go to fit the F746 in place? What does float32 do?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the dashboard: move a control, the figure follows
 sram_dashboard()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Peak SRAM is set by the largest *live set* of activations, usually early, at high resolution.

@@ -14,8 +14,9 @@ check_course = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check_course)
 
 
-def _cell(cell_type, source, **nbgrader):
-    cell = {"cell_type": cell_type, "metadata": {}, "source": source}
+def _cell(cell_type, source, slide_type="-", **nbgrader):
+    cell = {"cell_type": cell_type, "metadata": {"slideshow": {"slide_type": slide_type}},
+            "source": source}
     if cell_type == "code":
         cell.update(outputs=[], execution_count=None)
     if nbgrader:
@@ -31,6 +32,7 @@ GOOD = {
               grade=False, grade_id="f", locked=False, solution=True),
         _cell("code", "# its test\nassert f(1) == 1", grade=True, grade_id="test-f", locked=True,
               solution=False, points=1),
+        _cell("markdown", "Speaker notes: f is the identity.", slide_type="notes"),
     ],
 }
 
@@ -61,6 +63,9 @@ BAD = {  # failure mode -> (fixture, the gate that must catch it)
                              "stripped"),
     "no-step-comment": (_bad(lambda nb: nb["cells"][2].update(source="assert f(1) == 1")),
                         "step_comments"),
+    "no-slide-type": (_bad(lambda nb: nb["cells"][1]["metadata"].pop("slideshow")),
+                      "slide_metadata"),
+    "no-speaker-notes": (_bad(lambda nb: nb["cells"].pop()), "slide_metadata"),
 }
 
 
