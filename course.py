@@ -132,8 +132,9 @@ COURSE_DIR = os.path.join(ROOT, "assignments")  # the nbgrader course (nbgrader_
 EXCHANGE_DIR = os.path.join(ROOT, ".nbgrader-exchange")  # Formgrader's release status (gitignored)
 
 
-def lab_command(python, args, env=None):
-    """(argv, env, cwd) of the lecture's JupyterLab server; `env` defaults to os.environ.
+def lab_command(python, args, env=None, root=ROOT):
+    """(argv, env, cwd) of the lecture's JupyterLab server; `env` defaults to os.environ, `root`
+    (the served folder, with notebooks/ in it) to this repository.
 
     The server's root is the repository and it opens on notebooks/; it runs in assignments/,
     where Formgrader reads nbgrader_config.py; lab-config/ (on JUPYTER_CONFIG_PATH) turns off
@@ -145,7 +146,7 @@ def lab_command(python, args, env=None):
     os.makedirs(env["TINYML_COURSE_EXCHANGE"], exist_ok=True)
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
         [LAB_CONFIG_DIR] + [p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p])
-    cmd = [python, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT}",
+    cmd = [python, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
            "--LabApp.default_url=/lab/tree/notebooks"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # jupyter refuses to run as root without it

@@ -1,0 +1,167 @@
+"""Every lecture notebook in JupyterLab in a real (headless) Chromium, as the instructor uses it.
+
+For each notebook: open it, Run All Cells, and fail on an error output, a figure shown as text
+(`<Figure size ...>`) or a code cell that never ran; then move one slider or dropdown of its
+interactive element and check that the rendered image changes (the pixels of the image, not the
+control's label), printing how long the new image took to appear. Then enter the RISE
+slideshow of a deck. One JupyterLab server and one browser serve the whole module.
+
+Needs Playwright (dev extra) and Debian's chromium; elsewhere the module is skipped with one
+line on how to enable it (harness.browser.HOW_TO_ENABLE). `.ci/run` installs chromium as root.
+"""
+import statistics
+import time
+
+import pytest
+
+from conftest import REPO
+from harness.browser import CHROMIUM_ARGS, LabServer, chromium_path, missing_requirement
+
+_reason = missing_requirement()
+if _reason:
+    pytest.skip(_reason, allow_module_level=True)
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.slow
+NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+# notebook -> how to move its interactive element: (kind, index of the control among its kind)
+INTERACTIVE = {
+    "05_edge_hardware.ipynb": ("select", 0),
+    "10_sram_dashboard.ipynb": ("slider", 0),
+    "20_patch_inference.ipynb": ("slider", 0),
+    "30_compression.ipynb": ("slider", 0),
+}
+RUN_TIMEOUT_MS = 60_000  # a whole notebook, on a shared 2-core machine
+IMAGE_TIMEOUT_MS = 20_000  # one redraw
+MOVES = 3  # slider moves timed per notebook
+
+# every code cell's prompt, the text of every output, and the outputs' images, read in the page
+READ_CELLS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell')).map(c => ({
+    prompt: (c.querySelector('.jp-InputPrompt') || {}).innerText || '',
+    source: (c.querySelector('.jp-InputArea-editor') || {}).innerText || '',
+    text: Array.from(c.querySelectorAll('.jp-OutputArea-output')).map(o => o.innerText).join('\\n'),
+    errors: c.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').length,
+    images: c.querySelectorAll('.jp-OutputArea-output img').length}))"""
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab") / "root"
+    root.mkdir()
+    with LabServer(root) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    with sync_playwright() as p:
+        # Playwright gives Chromium an empty throwaway profile (its --user-data-dir)
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_notebook(browser, lab, name):
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.goto(lab.url(f"lab/tree/notebooks/{name}?reset"))  # no tabs of earlier tests
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function("() => /\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget').innerText)",
+                           timeout=60_000)  # the kernel has started and is idle
+    return page
+
+
+def run_all(page):
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    try:
+        page.wait_for_function(
+            """() => { const p = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt'));
+                       return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.innerText)); }""",
+            timeout=RUN_TIMEOUT_MS)
+    except PlaywrightTimeout:
+        cells = page.evaluate(READ_CELLS)
+        raise AssertionError("not every cell ran: " + "; ".join(
+            f"{c['prompt']} {c['source'][:40]!r} -> {c['text'][-200:]!r}" for c in cells)) from None
+    page.wait_for_timeout(500)  # outputs that arrive after the execute reply (widget views)
+    return page.evaluate(READ_CELLS)
+
+
+def problems(cells):
+    """What an instructor would see as broken, one line per cell."""
+    found = []
+    for i, cell in enumerate(cells):
+        head = cell["source"].splitlines()[0] if cell["source"] else ""
+        if "Traceback" in cell["text"] or "Error" in cell["text"].split(":")[0]:
+            found.append(f"cell {i} ({head}): error output: {cell['text'][-400:]}")
+        if "<Figure size" in cell["text"]:
+            found.append(f"cell {i} ({head}): figure shown as text")
+    return found
+
+
+def image_bytes(page, locator):
+    """PNG screenshot bytes of the element (what the audience sees)."""
+    return locator.screenshot(animations="disabled")
+
+
+def move_control(page, kind, index):
+    """Move the index-th slider (one step right) or select (next option) of the last widget."""
+    area = page.locator(".jp-OutputArea-output .widget-vbox, .jp-OutputArea-output .widget-interact").last
+    if kind == "slider":
+        handle = area.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle").nth(index)
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+    else:
+        select = area.locator("select").nth(index)
+        options = select.locator("option").all_inner_texts()
+        current = select.evaluate("s => s.selectedIndex")
+        select.select_option(index=(current + 1) % len(options))
+    return area
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_clean_in_the_browser(browser, lab, name):
+    """Do all cells run, with no error, no figure as text, and every figure an image?"""
+    page = open_notebook(browser, lab, name)
+    try:
+        cells = run_all(page)
+        assert not problems(cells), "\n".join(problems(cells))
+        if name in INTERACTIVE:
+            check_interaction(page, name, *INTERACTIVE[name])
+    finally:
+        page.close()
+
+
+def check_interaction(page, name, kind, index):
+    """Does each move of the control change the rendered image? Prints the time to new image."""
+    area = page.locator(".jp-OutputArea-output .widget-vbox, .jp-OutputArea-output .widget-interact").last
+    times = []
+    for _ in range(MOVES):
+        image = area.locator("img").first
+        before = image_bytes(page, image)
+        page.evaluate("""(el) => { window.__newImage = null;
+            const start = performance.now();
+            new MutationObserver((m, obs) => { window.__newImage = performance.now() - start; obs.disconnect(); })
+              .observe(el, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']}); }""",
+                      area.element_handle())
+        move_control(page, kind, index)
+        page.wait_for_function("() => window.__newImage !== null", timeout=IMAGE_TIMEOUT_MS)
+        times.append(page.evaluate("() => window.__newImage"))
+        page.wait_for_timeout(300)  # let a second figure of the same redraw land
+        after = image_bytes(page, area.locator("img").first)
+        assert after != before, f"{name}: moving the {kind} did not change the image"
+    print(f"\n{name}: {kind} move -> new image: median {statistics.median(times):.0f} ms "
+          f"({', '.join(f'{t:.0f}' for t in times)} ms)")
+
+
+def test_slideshow_opens(browser, lab):
+    """Does the RISE slideshow of a deck open with its slides (reveal.js sections)?"""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.goto(lab.url("rise/notebooks/00_why_tinyml.ipynb"))
+        page.wait_for_selector(".reveal .slides section", timeout=60_000)
+        assert page.locator(".reveal .slides > section").count() >= 5
+        assert "TinyML" in page.locator(".reveal .slides").inner_text()
+    finally:
+        page.close()
