@@ -5,6 +5,8 @@ data: ``model.scale``, ``model.hardware``, the zoo and ``memory.profile``. Memor
 bytes on a log scale, labelled KB / MB / GB (1 KB = 1024 bytes, as the papers count).
 """
 
+from functools import lru_cache
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator
@@ -113,6 +115,12 @@ def memory_gap_figure(names=MEMORY_GAP):
     return fig
 
 
+@lru_cache(maxsize=64)
+def _fit_profile(model, convention):
+    """The int8 in-place profile of zoo ``model`` (cached: a device pick redraws in ~0.1 s)."""
+    return memory_profile(get_network(model), "in-place", convention)
+
+
 def fit_figure(device, models=FIT_MODELS, convention="tinyengine"):
     """Which zoo models fit ``device`` (a hardware name with memory and storage figures)?
 
@@ -123,7 +131,7 @@ def fit_figure(device, models=FIT_MODELS, convention="tinyengine"):
     hw = get_hardware(device)
     if hw.memory is None or hw.storage is None:
         raise ValueError(f"{device!r} has no published memory and storage figures to compare with")
-    profiles = [memory_profile(get_network(m), "in-place", convention) for m in models]
+    profiles = [_fit_profile(m, convention) for m in models]
     with projector():
         fig = Figure(figsize=WIDE)
         axes = fig.subplots(1, 2)

@@ -11,11 +11,14 @@ figure at every slider move.
 """
 
 import io
+from collections import OrderedDict
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from PIL import Image
 
 from ...memory.accounting import profile as memory_profile
 from ...model.devices import get_device
@@ -184,10 +187,44 @@ def sram_artists(fig):
 
 
 def figure_png(fig, dpi=None):
-    """PNG bytes of ``fig`` (what a dashboard's Image widget shows)."""
+    """PNG bytes of ``fig`` (what a dashboard's Image widget shows).
+
+    At the figure's own dpi it draws on the figure's Agg canvas (made once) and encodes the
+    pixels with zlib level 1: about a third faster than ``savefig``, which redraws with its own
+    bounding-box pass. Another ``dpi`` goes through ``savefig``.
+    """
+    if dpi is None or dpi == fig.dpi:
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        canvas.draw()
+        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw",
+                                 "RGBA", 0, 1)
+        buf = io.BytesIO()
+        image.save(buf, format="png", compress_level=1)  # speed over size
+        return buf.getvalue()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})  # speed over size
+    fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
     return buf.getvalue()
+
+
+class PngCache:
+    """The last ``size`` PNGs by key (e.g. a dashboard state): a control moved back to a value
+    it had shows its image without rendering again. ``get`` returns None when absent."""
+
+    def __init__(self, size=64):
+        self.size, self._items = size, OrderedDict()
+
+    def get(self, key):
+        png = self._items.get(key)
+        if png is not None:
+            self._items.move_to_end(key)
+        return png
+
+    def put(self, key, png):
+        self._items[key] = png
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return png
 
 
 def comparison_figure(profiles, labels=None, device=None, figsize=FIGSIZE):

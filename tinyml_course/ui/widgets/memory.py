@@ -21,7 +21,7 @@ from ...memory.conventions import CONVENTIONS
 from ...model.devices import DEVICES, get_device
 from ...model.units import KIB
 from ...model.zoo import ZOO_NAMES, get_network, get_spec
-from ..plots.memory import figure_png, sram_figure, update_sram_figure
+from ..plots.memory import PngCache, figure_png, sram_figure, update_sram_figure
 
 SCHEDULES = ("per-layer", "in-place")  # the dashboard's schedules (patch-based comes later)
 DTYPES = ("int8", "float32")  # activation/weight dtypes
@@ -160,6 +160,7 @@ class SramDashboard(widgets.VBox):
         for name, control in self.controls.items():
             control.observe(lambda change, name=name: self._on_change(name, change["new"]), "value")
         self.figure = dashboard_figure(self.state)
+        self._pngs = PngCache()  # a state seen before is not rendered again
         self.image = widgets.Image(format="png", value=figure_png(self.figure))
         self.summary = widgets.HTML(summary_html(self.state))
         self.timing = widgets.HTML()
@@ -197,8 +198,9 @@ class SramDashboard(widgets.VBox):
     def redraw(self):
         """Update the figure, PNG and summary from ``state``; return the time it took (s)."""
         start = time.perf_counter()
-        dashboard_figure(self.state, self.figure)
-        self.image.value = figure_png(self.figure)
+        dashboard_figure(self.state, self.figure)  # artists in place (about 1 ms)
+        png = self._pngs.get(self.state) or self._pngs.put(self.state, figure_png(self.figure))
+        self.image.value = png
         self.summary.value = summary_html(self.state)
         self.last_redraw_s = time.perf_counter() - start
         self.timing.value = (f"<span style='color:gray;font-size:0.85em'>redrawn in "
