@@ -38,8 +38,19 @@ FIGSIZE = (11, 4.4)  # inches
 _ARTISTS = "_tinyml_sram_artists"  # attribute of a figure made by sram_figure
 
 # the (schedule, convention) pairs a comparison shows by default, as the papers count them
-DEFAULT_COMPARISON = (("per-layer", "mcunet"), ("in-place", "mcunet"), ("per-layer", "tinyengine"),
+# (tinyengine runs every depthwise in place, so it is only ever paired with "in-place")
+DEFAULT_COMPARISON = (("per-layer", "mcunet"), ("in-place", "mcunet"), ("in-place", "tinyengine"),
                       ("per-layer", "exact"), ("in-place", "exact"))
+# curves drawn later get thinner, dashed lines, so one that coincides with an earlier one still
+# shows the earlier one under it (linewidth, dash pattern)
+CURVE_STYLES = ((4.5, "-"), (3.2, (0, (6, 2))), (2.2, (0, (2, 2))), (1.6, "-."), (1.1, "-"))
+
+
+def comparison_label(profile):
+    """'in-place / mcunet'; a tinyengine profile says its depthwise always runs in place."""
+    if profile.convention == "tinyengine":
+        return "tinyengine (depthwise always in place)"
+    return f"{profile.schedule} / {profile.convention}"
 
 
 def _device(device):
@@ -235,15 +246,20 @@ def comparison_figure(profiles, labels=None, device=None, figsize=FIGSIZE):
     ops; right: one horizontal bar per profile with its peak in KiB.
     """
     device = _device(device)
-    labels = labels or [f"{p.schedule} / {p.convention}" for p in profiles]
+    labels = labels or [comparison_label(p) for p in profiles]
     fig = Figure(figsize=figsize, dpi=100)
     fig.subplots_adjust(left=0.06, right=0.97, bottom=0.17, top=0.9, wspace=0.55)
     ax, bax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1.2]})
     colors = [f"C{i}" for i in range(len(profiles))]
-    for prof, label, color in zip(profiles, labels, colors):
+    drawn = []  # (label, per-op KiB) of the curves so far
+    for i, (prof, label, color) in enumerate(zip(profiles, labels, colors)):
         kib = [layer.sram_bytes / KIB for layer in prof.layers]
-        ax.step(range(len(kib)), kib, where="mid", color=color, lw=1.4,
-                label=f"{label}: peak {prof.peak_sram_bytes / KIB:.1f} KiB")
+        same = next((other for other, values in drawn if values == kib), None)
+        width, dashes = CURVE_STYLES[min(i, len(CURVE_STYLES) - 1)]
+        ax.step(range(len(kib)), kib, where="mid", color=color, lw=width, ls=dashes,
+                label=f"{label}: peak {prof.peak_sram_bytes / KIB:.1f} KiB"
+                      + (f" (same curve as {same})" if same else ""))
+        drawn.append((label, kib))
     names = [layer.name for layer in profiles[0].layers]
     positions, ticks = group_ticks(names)
     ax.set_xticks(positions, ticks, rotation=90, fontsize=7)

@@ -120,16 +120,18 @@ class CompressionDashboard(widgets.VBox):
     """
 
     def __init__(self, lab, state=None, **kwargs):
+        FULL_LABEL = {"description_width": "initial"}  # "channels cut" in full, not "channels …"
         self.lab, self.state = lab, state or CompressionState()
         s = self.state
         self.controls = {
             "sparsity": widgets.FloatSlider(s.sparsity, min=0.0, max=SPARSITY_MAX, step=SPARSITY_STEP,
-                                            description="sparsity", continuous_update=False),
+                                            description="sparsity", continuous_update=False,
+                                            style=FULL_LABEL),
             "bits": widgets.SelectionSlider(options=BITS, value=s.bits, description="bits",
-                                            continuous_update=False),
+                                            continuous_update=False, style=FULL_LABEL),
             "channel_ratio": widgets.FloatSlider(s.channel_ratio, min=0.0, max=RATIO_MAX,
                                                  step=RATIO_STEP, description="channels cut",
-                                                 continuous_update=False),
+                                                 continuous_update=False, style=FULL_LABEL),
         }
         self._syncing = False
         for name, control in self.controls.items():
