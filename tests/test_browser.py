@@ -12,10 +12,12 @@ line on how to enable it (harness.browser.HOW_TO_ENABLE). `.ci/run` installs chr
 import statistics
 import time
 
+import nbformat
 import pytest
 
 from conftest import REPO
 from harness.browser import CHROMIUM_ARGS, LabServer, chromium_path, missing_requirement
+from harness.nbgrader_pipeline import Course, solved_submission
 
 _reason = missing_requirement()
 if _reason:
@@ -178,5 +180,33 @@ def test_slideshow_opens(browser, lab):
         page.wait_for_selector(".reveal .slides section", timeout=60_000)
         assert page.locator(".reveal .slides > section").count() >= 5
         assert "TinyML" in page.locator(".reveal .slides").inner_text()
+    finally:
+        page.close()
+
+
+STUDENT_ASSIGNMENT = "sram_accounting"
+
+
+def test_student_validates_a_released_assignment(browser, lab, tmp_path):
+    """Does a student who opens the released assignment, solves it and presses Validate get
+    nbgrader's 'passes all the tests'?"""
+    course = Course.from_assignments(tmp_path, names=[STUDENT_ASSIGNMENT])
+    course.generate_assignment(STUDENT_ASSIGNMENT)
+    home = lab.root / "student"
+    home.mkdir(exist_ok=True)
+    for name, nb in solved_submission(course, STUDENT_ASSIGNMENT).items():
+        nbformat.write(nb, home / name)
+        notebook = name
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(lab.url(f"lab/tree/student/{notebook}?reset"))
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.get_by_role("button", name="Validate").first.click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.wait_for(timeout=RUN_TIMEOUT_MS)
+        page.wait_for_function(
+            "() => /passes all the tests|failed|error/i.test(document.querySelector('.jp-Dialog').innerText)",
+            timeout=RUN_TIMEOUT_MS)
+        assert "passes all the tests" in dialog.inner_text(), dialog.inner_text()
     finally:
         page.close()
