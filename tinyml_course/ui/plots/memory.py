@@ -105,21 +105,22 @@ def sram_figure(profile, device=None, figsize=FIGSIZE):
     ax.add_collection(bars)
     limit_line = ax.axhline(0, color=LIMIT_COLOR, lw=1.5, ls="--", zorder=3)
     limit_text = ax.text(0.995, 0, "", transform=ax.get_yaxis_transform(), ha="right",
-                         va="bottom", fontsize=9, color=LIMIT_COLOR)
+                         va="bottom", fontsize=11, color=LIMIT_COLOR)
     peak_mark, = ax.plot([], [], marker="v", color="black", ms=8, ls="none", zorder=4)
-    peak_text = ax.annotate("", xy=(0, 0), xytext=(8, 6), textcoords="offset points", fontsize=9,
+    peak_text = ax.annotate("", xy=(0, 0), xytext=(8, 6), textcoords="offset points", fontsize=11,
                             fontweight="bold", va="bottom")
     ax.set_ylabel("SRAM while the op runs (KiB)")
     ax.set_xlabel("ops in execution order (b = MBConv block)")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(handles=[Patch(color=c, label=KIND_LABELS[k]) for k, c in KIND_COLORS.items()],
-              loc="upper center", bbox_to_anchor=(0.5, 1.13), ncol=6, fontsize=8, frameon=False)
+    ax.legend(handles=[Patch(color=c, label=KIND_LABELS[k]) for k, c in KIND_COLORS.items()
+                       if k != "maxpool"],  # ResNet's max pool shares the pool colour
+              loc="upper center", bbox_to_anchor=(0.5, 1.13), ncol=6, fontsize=10, frameon=False)
     flash_bar = fax.bar([0], [0], width=0.6, color=FIT_COLOR)[0]
     flash_line = fax.axhline(0, color=LIMIT_COLOR, lw=1.5, ls="--")
-    flash_text = fax.text(0, 0, "", ha="center", va="bottom", fontsize=8)
+    flash_text = fax.text(0, 0, "", ha="center", va="bottom", fontsize=10)
     fax.set_xlim(-0.6, 0.6)
     fax.set_xticks([0], ["weights"])
-    fax.set_title("Flash (KiB)", fontsize=10)
+    fax.set_title("Flash (KiB)", fontsize=12)
     fax.grid(axis="y", alpha=0.3)
     setattr(fig, _ARTISTS, dict(ax=ax, fax=fax, bars=bars, limit_line=limit_line,
                                 limit_text=limit_text, peak_mark=peak_mark, peak_text=peak_text,
@@ -162,10 +163,10 @@ def update_sram_figure(fig, profile, device=None):
     ax.set_xlim(-0.7, len(layers) - 0.3)
     ax.set_ylim(0, top * 1.22)
     positions, labels = group_ticks([layer.name for layer in layers])
-    ax.set_xticks(positions, labels, rotation=90, fontsize=7)
+    ax.set_xticks(positions, labels, rotation=90, fontsize=9)
     fits_text = _fit_text("SRAM", profile.peak_sram_bytes, sram_limit)
     ax.set_title(f"{profile.network}: schedule {profile.schedule}, convention {profile.convention}, "
-                 f"{profile.dtype}  |  {fits_text}", fontsize=10, loc="left", pad=24)
+                 f"{profile.dtype}  |  {fits_text}", fontsize=12, loc="left", pad=24)
 
     flash = profile.flash_bytes
     flash_fits = flash_limit is None or flash <= flash_limit
@@ -185,7 +186,7 @@ def update_sram_figure(fig, profile, device=None):
         verdict = f"fits\n{(flash_limit - flash) / KIB:.0f} KiB spare"
     else:
         verdict = f"misses by\n{(flash - flash_limit) / KIB:.0f} KiB"
-    fax.set_xlabel(verdict, fontsize=8, color=FIT_COLOR if flash_fits else OVER_COLOR)
+    fax.set_xlabel(verdict, fontsize=10, color=FIT_COLOR if flash_fits else OVER_COLOR)
     return fig
 
 
