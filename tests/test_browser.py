@@ -28,16 +28,12 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 pytestmark = pytest.mark.slow
 NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
-# notebook -> how to move its interactive element: (kind, index of the control among its kind)
-INTERACTIVE = {
-    "05_edge_hardware.ipynb": ("select", 0),
-    "10_sram_dashboard.ipynb": ("slider", 0),
-    "20_patch_inference.ipynb": ("slider", 0),
-    "30_compression.ipynb": ("slider", 0),
-}
+# notebooks whose last widget (a dashboard, an interact) redraws an image when a control moves
+INTERACTIVE = ("05_edge_hardware.ipynb", "10_sram_dashboard.ipynb", "20_patch_inference.ipynb",
+               "30_compression.ipynb")
 RUN_TIMEOUT_MS = 60_000  # a whole notebook, on a shared 2-core machine
 IMAGE_TIMEOUT_MS = 20_000  # one redraw
-MOVES = 3  # slider moves timed per notebook
+WIDGET = ".jp-OutputArea-output .widget-vbox, .jp-OutputArea-output .widget-interact"
 
 # every code cell's prompt, the text of every output, and the outputs' images, read in the page
 READ_CELLS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell')).map(c => ({
@@ -122,19 +118,19 @@ def image_bytes(page, locator):
     return locator.screenshot(animations="disabled")
 
 
-def move_control(page, kind, index):
-    """Move the index-th slider (one step right) or select (next option) of the last widget."""
-    area = page.locator(".jp-OutputArea-output .widget-vbox, .jp-OutputArea-output .widget-interact").last
+def move_control(area, kind, index):
+    """Move the index-th enabled slider of ``area`` one step (right, or left at its maximum), or
+    its index-th dropdown to the next option."""
     if kind == "slider":
-        handle = area.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle").nth(index)
+        handle = area.locator(".widget-slider:not(.mod-disabled) .noUi-handle").nth(index)
+        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
         handle.focus()
-        page.keyboard.press("ArrowRight")
+        handle.press("ArrowLeft" if at_max else "ArrowRight")  # one step, inside the range
     else:
         select = area.locator("select").nth(index)
-        options = select.locator("option").all_inner_texts()
+        count = select.locator("option").count()
         current = select.evaluate("s => s.selectedIndex")
-        select.select_option(index=(current + 1) % len(options))
-    return area
+        select.select_option(index=(current + 1) % count)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -145,20 +141,23 @@ def test_notebook_runs_clean_in_the_browser(browser, lab, name):
         cells = run_all(page)
         assert not problems(cells), "\n".join(problems(cells))
         if name in INTERACTIVE:
-            check_interaction(page, name, *INTERACTIVE[name])
+            check_interaction(page, name)
     finally:
         page.close()
 
 
-def check_interaction(page, name, kind, index):
-    """Does each move of the control change the rendered image? Prints the time to new image."""
-    area = page.locator(".jp-OutputArea-output .widget-vbox, .jp-OutputArea-output .widget-interact").last
+def check_interaction(page, name):
+    """Does a move of each slider, then of each dropdown (last first), change the rendered image?
+    Prints the time from the move to the new image."""
+    area = page.locator(WIDGET).last
+    moves = [("slider", i) for i in range(area.locator(".widget-slider:not(.mod-disabled)").count())]
+    moves += [("select", i) for i in reversed(range(area.locator("select").count()))]
+    assert moves, f"{name}: no slider or dropdown in its last widget"
     times = []
-    for _ in range(MOVES):
-        image = area.locator("img").first
-        before = image_bytes(page, image)
+    for kind, index in moves:
+        before = image_bytes(page, area.locator("img").first)
         page.evaluate(WATCH_IMAGES, area.element_handle())
-        move_control(page, kind, index)
+        move_control(area, kind, index)
         page.wait_for_function("() => window.__newImage !== null", timeout=IMAGE_TIMEOUT_MS)
         times.append(page.evaluate("() => window.__newImage"))
         after = before
@@ -166,10 +165,10 @@ def check_interaction(page, name, kind, index):
         while after == before and time.monotonic() < deadline:  # the redraw may hold 2 figures
             page.wait_for_timeout(200)
             after = image_bytes(page, area.locator("img").first)
-        assert after != before, f"{name}: moving the {kind} did not change the image"
+        assert after != before, f"{name}: moving {kind} {index} did not change the image"
         wait_idle(page)  # the whole redraw (a second figure) is done before the next move
-    print(f"\n{name}: {kind} move -> new image: median {statistics.median(times):.0f} ms "
-          f"({', '.join(f'{t:.0f}' for t in times)} ms)")
+    print(f"\n{name}: {len(moves)} control moves -> new image: median "
+          f"{statistics.median(times):.0f} ms ({', '.join(f'{t:.0f}' for t in times)} ms)")
 
 
 def test_slideshow_opens(browser, lab):
