@@ -40,7 +40,6 @@ READ_CELLS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-Cod
     prompt: (c.querySelector('.jp-InputPrompt') || {}).innerText || '',
     source: (c.querySelector('.jp-InputArea-editor') || {}).innerText || '',
     text: Array.from(c.querySelectorAll('.jp-OutputArea-output')).map(o => o.innerText).join('\\n'),
-    errors: c.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').length,
     images: c.querySelectorAll('.jp-OutputArea-output img').length}))"""
 
 
@@ -61,9 +60,9 @@ def browser(lab):
         b.close()
 
 
-def open_notebook(browser, lab, name):
+def open_notebook(browser, lab, name, folder="notebooks"):
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
-    page.goto(lab.url(f"lab/tree/notebooks/{name}?reset"))  # no tabs of earlier tests
+    page.goto(lab.url(f"lab/tree/{folder}/{name}?reset"))  # no tabs of earlier tests
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     wait_idle(page)
     return page
@@ -169,6 +168,25 @@ def check_interaction(page, name):
         wait_idle(page)  # the whole redraw (a second figure) is done before the next move
     print(f"\n{name}: {len(moves)} control moves -> new image: median "
           f"{statistics.median(times):.0f} ms ({', '.join(f'{t:.0f}' for t in times)} ms)")
+
+
+def test_a_broken_notebook_is_caught(browser, lab):
+    """Are an exception and a figure shown as text (no inline backend) both reported?"""
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                           "display_name": "Python 3"}})
+    nb.cells = [nbformat.v4.new_code_cell("# a figure without an inline backend\n"
+                                          "from matplotlib.figure import Figure\n"
+                                          "fig = Figure()\nfig.add_subplot()\nfig"),
+                nbformat.v4.new_code_cell("# a failing step\nraise ValueError('boom-42')")]
+    (lab.root / "broken").mkdir(exist_ok=True)
+    nbformat.write(nb, lab.root / "broken" / "broken.ipynb")
+    page = open_notebook(browser, lab, "broken.ipynb", folder="broken")
+    try:
+        found = problems(run_all(page))
+        assert len(found) == 2, found
+        assert "figure shown as text" in found[0] and "boom-42" in found[1]
+    finally:
+        page.close()
 
 
 def test_slideshow_opens(browser, lab):
