@@ -121,7 +121,7 @@ def sram_figure(profile, device=None, figsize=FIGSIZE):
     fax.set_xlim(-0.6, 0.6)
     fax.set_xticks([0], ["weights"])
     fax.set_title("Flash (KiB)", fontsize=12)
-    fax.grid(axis="y", alpha=0.3)
+    fax.set_yticks([])  # the bar and the verdict carry the numbers (fewer texts: faster redraw)
     setattr(fig, _ARTISTS, dict(ax=ax, fax=fax, bars=bars, limit_line=limit_line,
                                 limit_text=limit_text, peak_mark=peak_mark, peak_text=peak_text,
                                 flash_bar=flash_bar, flash_line=flash_line, flash_text=flash_text))
@@ -183,9 +183,9 @@ def update_sram_figure(fig, profile, device=None):
     if device is None:
         verdict = ""
     elif flash_fits:
-        verdict = f"fits\n{(flash_limit - flash) / KIB:.0f} KiB spare"
+        verdict = f"fits {flash_limit / KIB:.0f}\n{(flash_limit - flash) / KIB:.0f} KiB spare"
     else:
-        verdict = f"misses by\n{(flash - flash_limit) / KIB:.0f} KiB"
+        verdict = f"misses {flash_limit / KIB:.0f}\nby {(flash - flash_limit) / KIB:.0f} KiB"
     fax.set_xlabel(verdict, fontsize=10, color=FIT_COLOR if flash_fits else OVER_COLOR)
     return fig
 
