@@ -185,3 +185,16 @@ def test_execute_notebook_rejects_a_figure_shown_as_text(tmp_path):
     nbformat.write(nb, tmp_path / "image.ipynb")
     out = execute_notebook(tmp_path / "image.ipynb", timeout=60)
     assert any("image/png" in o.get("data", {}) for o in out.cells[0].outputs)
+
+
+def test_home_is_a_throwaway_folder():
+    """Do libraries that write under ~ (onnxruntime's ~/.cache/Microsoft) write into this run's
+    throwaway folder instead of the user's home?"""
+    import os
+    from pathlib import Path
+
+    from harness.env import ensure_hermetic
+
+    base = ensure_hermetic()
+    assert Path.home() == base / "home" and Path(os.environ["XDG_CACHE_HOME"]) == base / "cache"
+    assert Path.home().is_dir()
