@@ -24,7 +24,6 @@ import tempfile
 MIN_PYTHON = (3, 11)  # keep in step with requires-python in pyproject.toml
 ROOT = os.path.dirname(os.path.abspath(__file__))
 VENV_DIR = os.path.join(ROOT, ".venv")
-NOTEBOOK_DIR = os.path.join(ROOT, "notebooks")
 # extra -> extras whose install also satisfies it (dev is a superset of lab)
 SATISFIED_BY = {"lab": ("lab", "dev"), "dev": ("dev",)}
 # the per-user Jupyter/IPython/matplotlib state that tests must never read or write
@@ -34,6 +33,8 @@ HERMETIC_DIRS = {
     "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
     "IPYTHONDIR": "ipython",
     "MPLCONFIGDIR": "matplotlib",
+    "HOME": "home",  # libraries that write under ~ (onnxruntime's ~/.cache/Microsoft)
+    "XDG_CACHE_HOME": "cache",
 }
 
 
@@ -126,16 +127,39 @@ def hermetic_env(base_dir, python):
     return env
 
 
-def cmd_lab(python, args):
-    os.makedirs(NOTEBOOK_DIR, exist_ok=True)
-    cmd = [python, "-m", "jupyter", "lab", f"--notebook-dir={NOTEBOOK_DIR}"]
+LAB_CONFIG_DIR = os.path.join(ROOT, "lab-config")  # turns off nbgrader's exchange panels
+COURSE_DIR = os.path.join(ROOT, "assignments")  # the nbgrader course (nbgrader_config.py)
+EXCHANGE_DIR = os.path.join(ROOT, ".nbgrader-exchange")  # Formgrader's release status (gitignored)
+
+
+def lab_command(python, args, env=None, root=ROOT):
+    """(argv, env, cwd) of the lecture's JupyterLab server; `env` defaults to os.environ, `root`
+    (the served folder, with notebooks/ in it) to this repository.
+
+    The server's root is the repository and it opens on notebooks/; it runs in assignments/,
+    where Formgrader reads nbgrader_config.py; lab-config/ (on JUPYTER_CONFIG_PATH) turns off
+    the Assignment List and Course List (students get notebooks without nbgrader's exchange)
+    and points Formgrader's exchange at TINYML_COURSE_EXCHANGE (default .nbgrader-exchange/).
+    """
+    env = dict(os.environ if env is None else env)
+    env.setdefault("TINYML_COURSE_EXCHANGE", EXCHANGE_DIR)
+    os.makedirs(env["TINYML_COURSE_EXCHANGE"], exist_ok=True)
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        [LAB_CONFIG_DIR] + [p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p])
+    cmd = [python, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
+           "--LabApp.default_url=/lab/tree/notebooks"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # jupyter refuses to run as root without it
-    cmd += args
+    return cmd + list(args), env, COURSE_DIR
+
+
+def cmd_lab(python, args):
+    cmd, env, cwd = lab_command(python, args)
     if os.name == "posix":
         sys.stdout.flush()
-        os.execv(python, cmd)  # the server replaces us: Ctrl-C and kill reach it directly
-    return subprocess.call(cmd)
+        os.chdir(cwd)
+        os.execve(python, cmd, env)  # the server replaces us: Ctrl-C and kill reach it directly
+    return subprocess.call(cmd, env=env, cwd=cwd)
 
 
 def cmd_test(python, args):

@@ -11,7 +11,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 10 · Does it fit? Peak SRAM and Flash of a network on a microcontroller
 #
 # A microcontroller has two memories that matter for a neural network:
@@ -24,11 +24,15 @@
 # figures live from the `tinyml_course` package, check the analytic number against a run inside a
 # simulated SRAM, watch in-place depthwise convolution save memory, and end with a dashboard.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: before class, Run All so the dashboard is live in the slideshow. Start from
+# 15's Flash/SRAM table, then move the schedule buttons: per-layer -> in-place is MCUNet-v1's
+# in-place depthwise saving (takeaway question 6), and the convention buttons show why the papers'
+# numbers differ from what the arena measures.
+
+# %% slideshow={"slide_type": "skip"}
 # imports and the one seed of this notebook
 # %matplotlib inline
-import inspect
-
 import numpy as np
 
 from tinyml_course import get_network
@@ -36,9 +40,9 @@ from tinyml_course.memory.arena import Arena
 from tinyml_course.model.devices import DEVICES
 from tinyml_course.runtime.executor import execute
 from tinyml_course.runtime.backend import random_weights
-from tinyml_course.runtime.inplace import depthwise_conv2d_inplace, depthwise_inplace
+from tinyml_course.runtime.inplace import depthwise_conv2d_inplace
 from tinyml_course.runtime.kernels import depthwise_conv2d
-from tinyml_course.memory.conventions import CONVENTIONS, Convention
+from tinyml_course.memory.conventions import CONVENTIONS
 from tinyml_course.memory.accounting import profile
 from tinyml_course.ui.plots.memory import schedule_comparison_figure, sram_figure
 from tinyml_course.model.units import KIB
@@ -46,7 +50,7 @@ from tinyml_course.ui.widgets.memory import sram_dashboard
 
 rng = np.random.default_rng(0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Bytes and KiB
 #
 # Memory is counted in **bytes**, never in elements: the dtype decides. An int8 activation takes
@@ -56,14 +60,14 @@ rng = np.random.default_rng(0)
 #
 # The devices of the lecture:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the device catalogue: SRAM and Flash in KiB
 print(f"{'device':<28}{'core':<12}{'MHz':>5}{'SRAM KiB':>10}{'Flash KiB':>11}")
 for d in DEVICES.values():
     print(f"{d.name:<28}{d.core:<12}{d.clock_mhz:>5}{d.sram_bytes / KIB:>10.0f}"
           f"{d.flash_bytes / KIB:>11.0f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Three ways to count the same network
 #
 # A network runs op after op (the **per-layer** schedule). While an op runs, SRAM holds at least
@@ -79,28 +83,32 @@ for d in DEVICES.values():
 # And the **in-place** schedule lets a depthwise conv write its output over its input, channel by
 # channel, through one temporary channel buffer (MCUNet-v1).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the conventions, as the package defines them
 for convention in CONVENTIONS.values():
     print(f"{convention.name:<11} {convention.summary}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Each convention's rule is one method, `Convention.held`: given what an op sees while it runs
 # (which tensors are still alive, the sizes of its input and output), it returns the tensors the
 # op holds, keyed `layer/tensor`. Every profile, patch schedule and search counts through it.
+# Below: what MobileNetV2's first depthwise (`block1.dw`) holds under each convention, in bytes.
 
-# %%
-# the one rule: which tensors an op holds, per convention
-print(inspect.getsource(Convention.held))
+# %% slideshow={"slide_type": "-"}
+# the one rule at work: the tensors block1.dw holds under each convention (int8 bytes)
+mbv2 = get_network("mobilenetv2")
+for name in CONVENTIONS:
+    held = next(layer for layer in profile(mbv2, "per-layer", name).layers if layer.name == "block1.dw")
+    print(f"{name:<11} {held.sram_bytes:>9,} B  {held.breakdown}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The published figures, computed live
 #
 # Every number below comes from `tinyml_course.memory.profile` at int8 (1 byte per activation).
 # The cell checks each against the paper and stops if one differs.
 # (Blocks are numbered from 0 here: the paper's "block 2" is our `block1`.)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # reproduce the published peak SRAM figures (KiB, int8)
 published = [  # (model, schedule, convention, published peak KiB, where it is published)
     ("mobilenetv2", "per-layer", "mcunet", 1470, "MCUNetV2 Tab. 1, depthwise not in place"),
@@ -120,7 +128,7 @@ for model, schedule, convention, paper_kib, source in published:
           f"{exact.peak_sram_bytes / KIB:>8.1f}  {prof.peak_layer.name:<15}{source}")
     assert ours_kib == paper_kib, f"{model}: got {ours_kib} KiB, the paper says {paper_kib} KiB"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # MobileNetV2's peak is early: at 112x112 the first blocks hold 16 + 96 channels, that is
 # 112 · 112 · (16 + 96) = 1,404,928 bytes = 1372 KiB, four times the F746's SRAM.
 # The `exact` column is the live set under the same schedule (TinyEngine always runs depthwise in
@@ -132,16 +140,16 @@ for model, schedule, convention, paper_kib, source in published:
 # One bar per op: the SRAM it needs while it runs. The dashed line is the device's SRAM; bars
 # above it have a red edge. Flash (the weights) is on the right against the device's Flash.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # per-op SRAM of MobileNetV2-224, in place, against the STM32F746
 mbv2 = get_network("mobilenetv2", 224)
 sram_figure(profile(mbv2, "in-place", "tinyengine", "int8"), "stm32f746")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the same network under each schedule and convention
 schedule_comparison_figure(mbv2, device="stm32f746")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Analytic vs measured
 #
 # The package's executor runs a network on real numpy tensors inside an **arena**: one fixed
@@ -149,7 +157,7 @@ schedule_comparison_figure(mbv2, device="stm32f746")
 # high-water mark. Under the `exact` convention the analytic peak and the measured one must agree
 # to the byte. We use mcunet-in2 at 64x64 in float32 (4 bytes per activation), random weights.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # run mcunet-in2 at 64x64 inside the SRAM arena and compare with the analytic count
 small = get_network("mcunet-in2", 64)
 weights = random_weights(small, rng)
@@ -162,18 +170,15 @@ for schedule in ("per-layer", "in-place"):
           f"{analytic.peak_sram_bytes:>9,} bytes; every op matches: {per_op_match}")
     assert run.peak_sram_bytes == analytic.peak_sram_bytes and per_op_match
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. In-place depthwise convolution, at work
 #
 # A depthwise conv computes output channel c from input channel c alone. So compute channel c
 # into one temporary (H, W) buffer, copy it over input channel c (no longer needed), and go on.
-# Peak: (C + 1)·H·W elements instead of 2·C·H·W. Here is the package's kernel:
+# Peak: (C + 1)·H·W elements instead of 2·C·H·W. (Writing this kernel is homework, so its
+# source is not shown here: below it is measured.)
 
-# %%
-# the in-place kernel, as the package defines it
-print(inspect.getsource(depthwise_inplace))
-
-# %%
+# %% slideshow={"slide_type": "-"}
 # one depthwise layer, stride 1, padding 1, measured in the arena: standard vs in place
 c, h, w, k = 32, 40, 40, 3
 nbytes = 4  # float32 bytes per element
@@ -197,7 +202,7 @@ print(f"in place: measured {arena.peak_bytes:,} bytes = (C+1)*H*W*4 = {(c + 1) *
 print("same output:", np.allclose(buf.array, standard, atol=1e-5))
 assert arena.peak_bytes == (c + 1) * h * w * nbytes
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # At stride 2 the output channel is smaller (Ho·Wo ≤ H·W), so it still fits over the consumed
 # input; the peak is C·H·W + Ho·Wo elements and the buffer's tail is released afterwards.
 #
@@ -206,11 +211,11 @@ assert arena.peak_bytes == (c + 1) * h * w * nbytes
 # Choose a model, resolution, width (MobileNetV2 only), schedule, convention, dtype and device.
 # Try: how low must MobileNetV2's resolution go to fit the F746 in place? What does float32 do?
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the dashboard: move a control, the figure follows
 sram_dashboard()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Peak SRAM is set by the largest *live set* of activations, usually early, at high resolution.

@@ -11,7 +11,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # Patch-based inference, network redistribution and the memory-constrained search
 #
 # The second half of the lecture (MCUNetV2). Per-layer inference holds a whole feature map in SRAM:
@@ -22,8 +22,14 @@
 #
 # Every number here comes from `tinyml_course` (int8 activations, 1 KiB = 1024 bytes, what the papers write as kB).
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: MCUNetV2 (takeaway question 7): only the small patches are in SRAM; the
+# overlap between patches is the cost, not the saving. In the dashboard, move n x n from 1 to 8 and
+# watch the peak fall while the repeated MACs grow; then show redistribution bringing them back.
+
+# %% slideshow={"slide_type": "skip"}
 # imports and seeds
+# %matplotlib inline
 import numpy as np
 from IPython.display import display
 
@@ -42,19 +48,19 @@ from tinyml_course.model.zoo import get_spec
 
 SEED = 0  # weights, input image and search sampler
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The problem: per-layer peak memory
 #
 # MobileNetV2-224 with the depthwise convolutions in place still needs 1372 KiB at block 2's (our `block1`)
 # expansion, far above a 320 KiB STM32F746.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # per-layer peak of mobilenetv2 (mcunet convention, depthwise in place)
 net = get_network("mobilenetv2")
 per_layer = profile(net, "in-place", "mcunet")
 print(f"per-layer peak (depthwise in place): {per_layer.peak_sram_bytes / KIB:.1f} KiB at {per_layer.peak_layer.name}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Patch windows: receptive fields derived backwards
 #
 # We split the stage from the stem to `block3` (the 28x28x32 stage output, MCUNetV2's "first four
@@ -63,7 +69,7 @@ print(f"per-layer peak (depthwise in place): {per_layer.peak_sram_bytes / KIB:.1
 # `[a*s - p, (b-1)*s - p + k)` for output rows `[a, b)`: the window grows to 75x75 at the input.
 # Border windows are clipped (the red dashed part is zero padding, never stored).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # patch windows: 4x4 patches up to block3
 plan = patch_plan(net, "block3", 4)
 for tensor in ("input", "stem", "block1.expand", "block3.project"):
@@ -71,14 +77,14 @@ for tensor in ("input", "stem", "block1.expand", "block3.project"):
     print(f"patch (1, 1) {tensor:>15}: rows {w.r0}..{w.r1}, cols {w.c0}..{w.c1} ({w.h}x{w.w})")
 display(windows_figure(net, "block3", 4, focus=(0, 1)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Per-op memory before and after
 #
 # While the patch stage runs, SRAM holds the current patch's windows plus the assembled 28x28x32
 # stage output. The peak moves to the first per-layer block after the split: 171.5 KiB, the paper's
 # "172 kB" (the camera streams the input image, so it is not counted).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # per-op memory before and after
 patched = profile(net, "patch", "mcunet", patches=4, split="block3")
 print(f"patch-based peak: {patched.peak_sram_bytes / KIB:.1f} KiB at {patched.peak_layer.name}")
@@ -86,13 +92,13 @@ print(f"input window {list(patched.patch.input_window)}, "
       f"output tile {list(patched.patch.output_tile)}")
 display(memory_figure(net, "block3", 4, device="stm32f746"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## It really runs: patch by patch inside the SRAM arena
 #
 # The executor allocates every window in a simulated SRAM and measures the high-water mark. The output
 # equals per-layer inference, and the measured peak equals the analytic one (`exact` convention).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # patch execution inside the arena equals per-layer execution
 small = get_network("mcunet-in1")
 weights = random_weights(small, SEED)
@@ -104,13 +110,13 @@ print(f"max |patch - per-layer| = {np.abs(run.output - ref.output).max():.2e}")
 print(f"measured peak {run.peak_sram_bytes:,} bytes, analytic {analytic.peak_sram_bytes:,} bytes, "
       f"equal: {run.peak_sram_bytes == analytic.peak_sram_bytes}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The price: overlapping windows
 #
 # Computing every patch's full window (naive), the stage costs 129.5M MACs instead of 91.3M (+42%);
 # clipping the windows at the border saves part of it. More patches: less memory, more overlap.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # overhead vs number of patches
 cost = mac_overhead(net, "block3", 4)
 print(f"patch stage: {cost.stage_macs / 1e6:.1f}M MACs once, {cost.stage_macs_naive / 1e6:.1f}M "
@@ -120,14 +126,14 @@ print(f"whole network: +{cost.network_overhead:.1%} clipped, "
       f"+{cost.network_overhead_naive:.1%} naive")
 display(overhead_figure(net, "block3", grids=range(1, 9)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Network redistribution
 #
 # Shrink the receptive field of the patch stage (kernels capped at 3x3, one block fewer before the
 # split) and move the capacity after the split (two more 28x28 blocks), where it runs per layer
 # without overlap: the whole-network overhead falls from about 10% to about 3%.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # network redistribution
 before, after = compare(get_spec("mobilenetv2"), 3)
 for label, c in (("original", before), ("redistributed", after)):
@@ -136,18 +142,18 @@ for label, c in (("original", before), ("redistributed", after)):
           f"stage peak {c.stage_peak_bytes / KIB:.1f} KiB, receptive field {c.input_window[0]}")
 display(redistribution_figure([before, after]))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Co-design: search architectures x schedules
 #
 # For each sampled architecture, the cheapest schedule that fits the device (per-layer, then in-place,
 # then patch grids from the least overlap up); among those that fit, the one with the most MACs.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # memory-constrained search on the stm32f746
 result = search("stm32f746", candidates=600, seed=SEED)
 print(result.summary())
 display(search_figure(result))
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the patch dashboard: model, split, grid and the highlighted patch
 patch_dashboard()

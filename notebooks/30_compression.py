@@ -11,7 +11,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # Compression: pruning and int8 quantization of a real trained model
 #
 # A small MobileNet-style CNN (depthwise-separable MBConv blocks, built by `build_network` like
@@ -25,7 +25,12 @@
 # The lecture's point: pruning and quantizing weights shrink Flash; only **channel pruning** and
 # **int8 activations** shrink SRAM.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: the 'large model size' challenge of 00: pruning and quantization shrink the
+# Flash (takeaway question 3; data augmentation does not). Ask the room what int8 costs in
+# accuracy before moving the bits slider.
+
+# %% slideshow={"slide_type": "skip"}
 # imports, seeds and inline figures
 # %matplotlib inline
 from tinyml_course.runtime import batched
@@ -46,7 +51,7 @@ SEED = 0  # fine-tuning batch order
 TUNE_EPOCHS, TUNE_LR = 1, 3e-3  # the notebook's short fine-tuning: one pass, about 1 s per model
 NANO = get_device("arduino-nano-33-ble-sense")  # 256 KiB SRAM, 1 MiB Flash
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # load the trained model and the held-out digits
 x_train, y_train, x_test, y_test = load_digits()
 network, weights = trained.load_trained()
@@ -54,7 +59,7 @@ print(network)
 base = quick_compress(network, weights, x_test, y_test)
 print("float32:", fit_line(base))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Integer-only int8 inference
 #
 # `convert` calibrates every activation's range on the training images, quantizes weights per channel
@@ -62,7 +67,7 @@ print("float32:", fit_line(base))
 # Inference then uses integers only, as TFLite Micro does on the MCU. The arena executor runs it with
 # 1 byte per activation; its measured peak must equal the `exact` accounting.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # convert to int8 and compare with float32
 model = convert(network, weights, x_train)
 acc_int8 = accuracy_int8(model, x_test, y_test)
@@ -74,7 +79,7 @@ print(f"Flash: float32 {memory.flash_bytes(network, 'float32'):,} B  int8 {model
 print(f"peak SRAM int8: measured {run.peak_sram_bytes:,} B, accounting {analytic:,} B, "
       f"equal: {run.peak_sram_bytes == analytic}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Which layers can we prune? A sensitivity scan
 #
 # Prune one layer at a time to a given sparsity, keep the others intact, and measure accuracy
@@ -87,7 +92,7 @@ print(f"peak SRAM int8: measured {run.peak_sram_bytes:,} B, accounting {analytic
 # Magnitude pruning also needs weights whose size means something: the shipped model was trained
 # with weight decay (`trained.TRAIN_WEIGHT_DECAY`), which shrinks the weights the task does not use.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # sensitivity scan per layer
 scan = prune.sensitivity_scan(network, weights, x_test[:100], y_test[:100], (0.5, 0.8))
 by_default = prune.default_layers(weights)
@@ -98,7 +103,7 @@ for name, points in scan.items():
           + f"  {'yes' if name in by_default else 'no'}")
 print(f"the default layers hold {share:.0%} of the weights")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Fine-grained vs channel pruning: Flash and SRAM
 #
 # Fine-grained pruning leaves zeros in place: the activations keep their shapes, so SRAM does not move,
@@ -106,7 +111,7 @@ print(f"the default layers hold {share:.0%} of the weights")
 # whole channels, so the tensors themselves get smaller. Both need fine-tuning with the masks kept;
 # here one pass over the training digits (about a second per model).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # prune 50% both ways, fine-tune one epoch, compare
 fine, masks = prune.prune_global(weights, 0.5)  # 50% of the 1x1 and linear weights
 fine_tuned, _ = prune.fine_tune(network, fine, masks, x_train, y_train, TUNE_EPOCHS, TUNE_LR, SEED)
@@ -123,7 +128,7 @@ for label, net, pruned, tuned in rows:
           f"{100 * batched.accuracy(net, tuned, x_test, y_test):>7.1f}%"
           f"{prune.model_flash_bytes(tuned, 'dense'):>12,}{best:>12,}{fmt:>9}{peak:>10,}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # With the package's default fine-tuning (`prune.fine_tune`: 3 epochs, Adam at lr 1e-2, cosine
 # decay; a few seconds each) the held-out accuracy of the shipped model (float32 98.9%) is:
 #
@@ -141,13 +146,13 @@ for label, net, pruned, tuned in rows:
 # Reproduce any row with the command line, e.g.
 # `tinyml-course compress --prune global --sparsity 0.7 --finetune 3 --quantize int8`.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The weights before and after
 #
 # Pruning puts a spike at 0; linear quantization leaves at most 2^bits distinct values per channel;
 # k-means shares 2^bits values across the whole layer.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # weight histogram before and after (50% pruned + 4-bit linear, 3-bit k-means)
 q4, flash4 = quantize.quantize_weights(fine_tuned, 4)
 q4 = prune.apply_masks(q4, masks)  # quantization levels need not hold 0: zero the pruned again
@@ -158,13 +163,13 @@ print(f"4-bit linear: accuracy {100 * batched.accuracy(network, q4, x_test, y_te
 display(weight_histogram(weights, q4, "50% pruned + 4-bit"))
 display(weight_histogram(weights, km3, "3-bit k-means"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The dashboard
 #
 # Move the sliders: global sparsity (fine-grained, of the 1x1 and linear weights, no fine-tuning), weight bit width (32 = float32;
 # 2-8 bits imply int8 activations, as the runtime stores them) and the share of expanded channels cut.
 # Watch which of the three bars each one moves, and the Arduino Nano 33 BLE Sense line.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the compression dashboard
 compression_dashboard(network, weights, x_test, y_test)

@@ -14,8 +14,9 @@ check_course = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check_course)
 
 
-def _cell(cell_type, source, **nbgrader):
-    cell = {"cell_type": cell_type, "metadata": {}, "source": source}
+def _cell(cell_type, source, slide_type="-", **nbgrader):
+    cell = {"cell_type": cell_type, "metadata": {"slideshow": {"slide_type": slide_type}},
+            "source": source}
     if cell_type == "code":
         cell.update(outputs=[], execution_count=None)
     if nbgrader:
@@ -33,6 +34,7 @@ GOOD = {
               solution=False, points=1),
         _cell("markdown", "Why does f return x?", grade=True, grade_id="written-f", locked=False,
               solution=True, points=2),  # a written answer, graded by a TA
+        _cell("markdown", "Speaker notes: f is the identity.", slide_type="notes"),
     ],
 }
 
@@ -67,6 +69,9 @@ BAD = {  # failure mode -> (fixture, the gate that must catch it)
                              "stripped"),
     "no-step-comment": (_bad(lambda nb: nb["cells"][2].update(source="assert f(1) == 1")),
                         "step_comments"),
+    "no-slide-type": (_bad(lambda nb: nb["cells"][1]["metadata"].pop("slideshow")),
+                      "slide_metadata"),
+    "no-speaker-notes": (_bad(lambda nb: nb["cells"].pop()), "slide_metadata"),
 }
 
 

@@ -121,3 +121,17 @@ def test_comparison_labels(mbv2):
                             labels=["A", "B"])
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert texts[0].startswith("A: peak") and texts[1].startswith("B: peak")
+
+
+def test_default_comparison_shows_coinciding_curves(mbv2):
+    """Is tinyengine never labelled per-layer, and does a curve equal to an earlier one say so
+    and get a thinner, dashed line so that the one under it stays visible?"""
+    fig = schedule_comparison_figure(mbv2)
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not any("per-layer / tinyengine" in t for t in texts)
+    same = [t for t in texts if "same curve as in-place / mcunet" in t]
+    assert len(same) == 1 and same[0].startswith("tinyengine (depthwise always in place)")
+    curves = [line for line in ax.get_lines() if line.get_drawstyle().startswith("steps")]
+    widths = [line.get_linewidth() for line in curves]
+    assert widths == sorted(widths, reverse=True) and len(set(widths)) == len(widths)

@@ -1,4 +1,5 @@
-"""The quick start: README's two commands, .ci/run, and `course.py lab` really serving notebooks/."""
+"""The quick start: README's two commands, .ci/run, and `course.py lab` really serving notebooks/
+with a working Formgrader and no broken nbgrader exchange panels."""
 import json
 import os
 import re
@@ -74,12 +75,14 @@ def _get(url, token):
 
 @pytest.mark.slow
 def test_lab_serves_the_notebooks(tmp_path):
-    """Does `course.py lab` start JupyterLab (as root, too) on notebooks/ and list its files?"""
+    """Does `course.py lab` start JupyterLab (as root, too) on the repository, list notebooks/,
+    answer Formgrader's API with the course's assignments, and leave out the Assignment List?"""
     port, token = _free_port(), "tinyml-course-test-token"
     cmd = [sys.executable, str(REPO / "course.py"), "lab", "--no-setup", "--no-browser",
            f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}"]
     log = open(tmp_path / "lab.log", "w+")
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=subprocess_env(), stdout=log,
+    env = subprocess_env(TINYML_COURSE_EXCHANGE=tmp_path / "exchange")
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -93,14 +96,23 @@ def test_lab_serves_the_notebooks(tmp_path):
                 time.sleep(0.5)
         log.seek(0)
         assert status is not None, f"server not up (exit {proc.poll()}):\n{log.read()[-3000:]}"
-        listing = _get(f"{base}/api/contents", token)
+        listing = _get(f"{base}/api/contents/notebooks", token)
         served = {item["name"] for item in listing["content"]}
         expected = {p.name for p in (REPO / "notebooks").iterdir() if not p.name.startswith(".")}
         assert served == expected
+        assignments = {a["name"] for a in _get(f"{base}/formgrader/api/assignments", token)}
+        assert assignments == {p.name for p in (REPO / "assignments" / "source").iterdir()
+                               if p.is_dir()}
+        with pytest.raises(urllib.error.HTTPError, match="404"):  # the Assignment List's API
+            _get(f"{base}/assignments", token)
         lab = urllib.request.urlopen(
             urllib.request.Request(f"{base}/lab", headers={"Authorization": f"token {token}"}),
             timeout=10)
         assert lab.status == 200
+        config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                           lab.read().decode(), re.S)
+        disabled = json.loads(config.group(1))["disabledExtensions"]
+        assert {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list"} <= set(disabled)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)  # the server and anything it started

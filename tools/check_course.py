@@ -165,6 +165,27 @@ def step_comments(notebooks):
     return offenders
 
 
+# 2026-11-29 (issue 9): lectures are taught as RISE slideshows; a cell without slide metadata
+# lands on whatever slide came before, and a deck without notes leaves the instructor guessing.
+SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+
+
+@gate("slides: every lecture cell has a slide_type, and every deck has speaker notes", scope="lectures")
+def slide_metadata(notebooks):
+    offenders = []
+    with_notes = set()
+    for name, index, cell, _ in _cells(notebooks):
+        kind = cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
+        if kind not in SLIDE_TYPES:
+            offenders.append(f"{name} cell {index}: slide_type {kind!r}, not one of "
+                             f"{sorted(SLIDE_TYPES)}")
+        if kind == "notes":
+            with_notes.add(name)
+    offenders += [f"{name}: no speaker notes (a markdown cell with slide_type 'notes')"
+                  for name, _ in notebooks if name not in with_notes]
+    return offenders
+
+
 # 2026-11-29: the .ipynb were edited by hand and nothing showed the change in review; they are
 # generated from percent .py sources now, and a stale one fails here.
 @gate("sources: every .ipynb is exactly what tools/build_notebooks.py generates from its .py", scope="all")

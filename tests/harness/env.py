@@ -14,6 +14,8 @@ HERMETIC_DIRS = {
     "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
     "IPYTHONDIR": "ipython",
     "MPLCONFIGDIR": "matplotlib",
+    "HOME": "home",  # libraries that write under ~ (onnxruntime's ~/.cache/Microsoft)
+    "XDG_CACHE_HOME": "cache",
 }
 MARKER = "TINYML_COURSE_HERMETIC_DIR"  # set once the dirs above point into a throwaway folder
 
@@ -30,10 +32,9 @@ def ensure_hermetic():
         base = Path(tempfile.mkdtemp(prefix="tinyml-course-pytest-"))
         atexit.register(shutil.rmtree, base, ignore_errors=True)
         os.environ[MARKER] = str(base)
-        for var, sub in HERMETIC_DIRS.items():
-            os.environ[var] = str(base / sub)
         os.environ.pop("JUPYTER_PATH", None)  # no kernelspecs from outside this venv
-    for var in HERMETIC_DIRS:
+    for var, sub in HERMETIC_DIRS.items():  # the same paths course.py chose, when it made base
+        os.environ[var] = str(base / sub)
         Path(os.environ[var]).mkdir(parents=True, exist_ok=True)
     os.environ["MPLBACKEND"] = "Agg"
     # notebook kernels and nbgrader's subprocesses import this checkout's package, installed or not

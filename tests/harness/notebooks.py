@@ -1,4 +1,5 @@
 """Run a notebook top to bottom in a fresh kernel of this interpreter."""
+import re
 from pathlib import Path
 
 import nbformat
@@ -20,12 +21,48 @@ def _first_error(nb):
     return None, None, None
 
 
+FIGURE_TEXT = re.compile(r"<(?:matplotlib\.figure\.)?Figure size [^>]*>")
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def _figures_as_text(outputs):
+    """The text/plain reprs of figures among `outputs` that came without an image/png."""
+    bad = []
+    for output in outputs:
+        data = output.get("data", {})
+        text = data.get("text/plain", "")
+        if isinstance(text, list):
+            text = "".join(text)
+        if output.get("output_type") == "stream":
+            text = output.get("text", "")
+        if FIGURE_TEXT.search(text or "") and "image/png" not in data:
+            bad.append(FIGURE_TEXT.search(text).group(0))
+    return bad
+
+
+def figures_shown_as_text(nb):
+    """Where an executed notebook shows a figure as text (`<Figure size 640x480 with 1 Axes>`)
+    instead of an image: a list of 'cell N: <Figure ...>' strings, empty when every figure is a PNG.
+
+    Looks at the cells' outputs and at what ipywidgets Output widgets captured (the widget state
+    nbclient stores in the notebook metadata).
+    """
+    found = [f"cell {i}: {text}" for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+             for text in _figures_as_text(cell.get("outputs", []))]
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for model_id, model in state.items():
+        outputs = model.get("state", {}).get("outputs", [])
+        found += [f"widget {model_id}: {text}" for text in _figures_as_text(outputs)]
+    return found
+
+
 def execute_notebook(path, timeout=120, cwd=None):
     """Execute the notebook at `path` in a fresh `python3` kernel and return it with outputs.
 
     The kernel runs in sys.executable (see env.install_kernelspec); `cwd` defaults to the
     notebook's folder; `timeout` is per cell, in seconds. The file on disk is not modified.
-    Raises NotebookExecutionError with the failing cell's index, source and error.
+    Raises NotebookExecutionError with the failing cell's index, source and error, or when a
+    figure shows as text instead of an image (figures_shown_as_text).
     """
     ensure_hermetic()
     path = Path(path)
@@ -54,6 +91,11 @@ def execute_notebook(path, timeout=120, cwd=None):
         raise NotebookExecutionError(
             f"{path}: cell {index} failed:\n--- source ---\n{cell.source}\n--- error ---\n"
             f"{output.get('ename')}: {output.get('evalue')}\n\n{e}") from None
+    as_text = figures_shown_as_text(nb)
+    if as_text:
+        raise NotebookExecutionError(
+            f"{path}: figures shown as text, not as images (no inline backend?): "
+            + "; ".join(as_text))
     return nb
 
 

@@ -170,3 +170,31 @@ def test_execute_notebook_runs_this_interpreter(tmp_path):
     nbformat.write(nb, tmp_path / "bad.ipynb")
     with pytest.raises(NotebookExecutionError, match="(?s)cell 1.*raise ValueError.*boom-42"):
         execute_notebook(tmp_path / "bad.ipynb", timeout=60)
+
+
+def test_execute_notebook_rejects_a_figure_shown_as_text(tmp_path):
+    """Does a pyplot-free figure without an inline backend fail, and pass with `%matplotlib inline`?"""
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "x",
+                                               "language": "python"}})
+    show = "from matplotlib.figure import Figure\nfig = Figure(figsize=(2, 1))\nfig.add_subplot()\nfig"
+    nb.cells = [new_code_cell(show)]
+    nbformat.write(nb, tmp_path / "text.ipynb")
+    with pytest.raises(NotebookExecutionError, match=r"cell 0: <Figure size 200x100 with 1 Axes>"):
+        execute_notebook(tmp_path / "text.ipynb", timeout=60)
+    nb.cells = [new_code_cell("%matplotlib inline\n" + show)]
+    nbformat.write(nb, tmp_path / "image.ipynb")
+    out = execute_notebook(tmp_path / "image.ipynb", timeout=60)
+    assert any("image/png" in o.get("data", {}) for o in out.cells[0].outputs)
+
+
+def test_home_is_a_throwaway_folder():
+    """Do libraries that write under ~ (onnxruntime's ~/.cache/Microsoft) write into this run's
+    throwaway folder instead of the user's home?"""
+    import os
+    from pathlib import Path
+
+    from harness.env import ensure_hermetic
+
+    base = ensure_hermetic()
+    assert Path.home() == base / "home" and Path(os.environ["XDG_CACHE_HOME"]) == base / "cache"
+    assert Path.home().is_dir()

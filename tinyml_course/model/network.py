@@ -53,9 +53,12 @@ OP_RULES = {
     "pwconv": OpKind(lambda cin, cout, k: (cout, cin), lambda cin, k: cin, "window"),  # k = 1
     "add": OpKind(lambda cin, cout, k: None, lambda cin, k: 0, "same"),
     "pool": OpKind(lambda cin, cout, k: None, lambda cin, k: 0, "global"),  # global average
+    # k x k max pooling: only in the ResNet baseline (zoo.resnet18); no weights, no MACs, and the
+    # runtimes do not execute it (the baseline is for accounting)
+    "maxpool": OpKind(lambda cin, cout, k: None, lambda cin, k: 0, "window"),
     "linear": OpKind(lambda cin, cout, k: (cout, cin), lambda cin, k: cin, "global"),
 }
-OP_KINDS = tuple(OP_RULES)  # ("conv", "dwconv", "pwconv", "add", "pool", "linear")
+OP_KINDS = tuple(OP_RULES)  # ("conv", "dwconv", "pwconv", "add", "pool", "maxpool", "linear")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Configurations are those of ``../shared/reference/architectures.md``.
 """
 
 from ..errors import SpecError, UnknownNameError
-from .network import build_network
+from .network import Network, Op, build_network, conv_output_size
 
 # MobileNetV2 inverted-residual settings: (expand t, out c, repeats n, first stride s)
 MOBILENETV2_SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
@@ -102,5 +102,64 @@ def get_spec(name, resolution=None, width=None):
 
 
 def get_network(name, resolution=None, width=None):
-    """Build zoo model ``name`` (see get_spec) as a Network."""
+    """Build zoo model ``name`` (see get_spec) as a Network; 'resnet18' is the ResNet baseline
+    (resnet18_network, no width)."""
+    if name == "resnet18":
+        if width is not None:
+            raise SpecError("width applies to mobilenetv2 only, not to 'resnet18'")
+        return resnet18_network(resolution or 224)
     return build_network(get_spec(name, resolution, width))
+
+
+# ---------------------------------------------------------------- the ResNet baseline
+
+# ResNet-18 (He et al., CVPR 2016, Table 1): four stages of two basic blocks (two 3x3 convs),
+# (channels, first stride) per stage, after a 7x7/2 stem conv and a 3x3/2 max pool.
+RESNET18_STAGES = [(64, 1), (128, 2), (256, 2), (512, 2)]
+BASELINE_NAMES = ("resnet18",)  # not MBConv networks: accounting only (the runtimes skip maxpool)
+
+
+def resnet18_network(resolution=224, classes=1000):
+    """ResNet-18 as a Network (layout (C, H, W), batch 1), for parameters/MACs/peak activation.
+
+    Batch norm is folded into each conv's bias, ReLU fused into the conv (and into the add), as
+    MCU runtimes do. A stage's first block whose stride or width changes gets a 1x1 conv with
+    that stride on its shortcut. Raises SpecError for a resolution that is not an int >= 32.
+    """
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 32:
+        raise SpecError(f"resolution must be an integer >= 32, got {resolution!r}")
+    ops = []
+
+    def add(name, kind, inputs, in_shape, cout, kernel=1, stride=1, act=None, block=None):
+        c, h, w = in_shape
+        padding = kernel // 2
+        if kind in ("conv", "maxpool"):
+            h, w = (conv_output_size(h, kernel, stride, padding),
+                    conv_output_size(w, kernel, stride, padding))
+        elif kind in ("pool", "linear"):
+            h, w = 1, 1
+        ops.append(Op(name, kind, tuple(inputs), in_shape, (cout, h, w), kernel, stride, padding,
+                      act, block))
+        return ops[-1]
+
+    stem = add("stem", "conv", ["input"], (3, resolution, resolution), 64, 7, 2, "relu")
+    last = add("maxpool", "maxpool", [stem.name], stem.out_shape, 64, 3, 2)
+    block = 0
+    for channels, first_stride in RESNET18_STAGES:
+        for repeat in range(2):
+            stride = first_stride if repeat == 0 else 1
+            block_input = last
+            conv1 = add(f"block{block}.conv1", "conv", [last.name], last.out_shape, channels, 3,
+                        stride, "relu", block)
+            conv2 = add(f"block{block}.conv2", "conv", [conv1.name], conv1.out_shape, channels, 3,
+                        1, None, block)
+            shortcut = block_input
+            if stride != 1 or block_input.out_shape[0] != channels:
+                shortcut = add(f"block{block}.shortcut", "conv", [block_input.name],
+                               block_input.out_shape, channels, 1, stride, None, block)
+            last = add(f"block{block}.add", "add", [conv2.name, shortcut.name], conv2.out_shape,
+                       channels, act="relu", block=block)
+            block += 1
+    last = add("pool", "pool", [last.name], last.out_shape, last.out_shape[0])
+    add("classifier", "linear", [last.name], last.out_shape, classes)
+    return Network("resnet18", (3, resolution, resolution), ops)

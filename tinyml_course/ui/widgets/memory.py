@@ -20,7 +20,7 @@ from ...memory.conventions import CONVENTIONS
 from ...model.devices import DEVICES, get_device
 from ...model.units import KIB
 from ...model.zoo import ZOO_NAMES, get_network, get_spec
-from ..plots.memory import sram_figure, update_sram_figure
+from ..plots.memory import PngCache, figure_png, sram_figure, update_sram_figure
 from .base import Dashboard
 
 SCHEDULES = ("per-layer", "in-place")  # the dashboard's schedules (patch-based comes later)
@@ -183,6 +183,12 @@ class SramDashboard(Dashboard):
     def image(self):
         """Its PNG image widget."""
         return self.images[0]
+
+    def png(self, index, figure):
+        """The PNG of the figure, rendered once per state: a control moved back is instant."""
+        if not hasattr(self, "_pngs"):
+            self._pngs = PngCache()
+        return self._pngs.get(self.state) or self._pngs.put(self.state, figure_png(figure))
 
 
 def sram_dashboard(**state):

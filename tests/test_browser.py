@@ -1,0 +1,229 @@
+"""Every lecture notebook in JupyterLab in a real (headless) Chromium, as the instructor uses it.
+
+For each notebook: open it, Run All Cells, and fail on an error output, a figure shown as text
+(`<Figure size ...>`) or a code cell that never ran; then move one slider or dropdown of its
+interactive element and check that the rendered image changes (the pixels of the image, not the
+control's label), printing how long the new image took to appear. Then enter the RISE
+slideshow of a deck. One JupyterLab server and one browser serve the whole module.
+
+Needs Playwright (dev extra) and Debian's chromium; elsewhere the module is skipped with one
+line on how to enable it (harness.browser.HOW_TO_ENABLE). `.ci/run` installs chromium as root.
+"""
+import statistics
+import time
+
+import nbformat
+import pytest
+
+from conftest import REPO
+from harness.browser import CHROMIUM_ARGS, LabServer, chromium_path, missing_requirement
+from harness.nbgrader_pipeline import Course, solved_submission
+
+_reason = missing_requirement()
+if _reason:
+    pytest.skip(_reason, allow_module_level=True)
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.slow
+NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+# notebooks whose last widget (a dashboard, an interact) redraws an image when a control moves
+INTERACTIVE = ("05_edge_hardware.ipynb", "10_sram_dashboard.ipynb", "20_patch_inference.ipynb",
+               "30_compression.ipynb")
+RUN_TIMEOUT_MS = 60_000  # a whole notebook, on a shared 2-core machine
+IMAGE_TIMEOUT_MS = 20_000  # one redraw
+WIDGET = ".jp-OutputArea-output .widget-vbox, .jp-OutputArea-output .widget-interact"
+
+# every code cell's prompt, the text of every output, and the outputs' images, read in the page
+READ_CELLS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell')).map(c => ({
+    prompt: (c.querySelector('.jp-InputPrompt') || {}).innerText || '',
+    source: (c.querySelector('.jp-InputArea-editor') || {}).innerText || '',
+    text: Array.from(c.querySelectorAll('.jp-OutputArea-output')).map(o => o.innerText).join('\\n'),
+    images: c.querySelectorAll('.jp-OutputArea-output img').length}))"""
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab") / "root"
+    root.mkdir()
+    with LabServer(root) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    with sync_playwright() as p:
+        # Playwright gives Chromium an empty throwaway profile (its --user-data-dir)
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_notebook(browser, lab, name, folder="notebooks"):
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.goto(lab.url(f"lab/tree/{folder}/{name}?reset"))  # no tabs of earlier tests
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    wait_idle(page)
+    return page
+
+
+def wait_idle(page, timeout=60_000):
+    """Wait until the status bar says the notebook's kernel is idle."""
+    page.wait_for_function("() => /\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget').innerText)",
+                           timeout=timeout)
+
+
+def run_all(page):
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    try:
+        page.wait_for_function(
+            """() => { const p = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt'));
+                       return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.innerText)); }""",
+            timeout=RUN_TIMEOUT_MS)
+    except PlaywrightTimeout:
+        cells = page.evaluate(READ_CELLS)
+        raise AssertionError("not every cell ran: " + "; ".join(
+            f"{c['prompt']} {c['source'][:40]!r} -> {c['text'][-200:]!r}" for c in cells)) from None
+    page.wait_for_timeout(500)  # outputs that arrive after the execute reply (widget views)
+    return page.evaluate(READ_CELLS)
+
+
+def problems(cells):
+    """What an instructor would see as broken, one line per cell."""
+    found = []
+    for i, cell in enumerate(cells):
+        head = cell["source"].splitlines()[0] if cell["source"] else ""
+        if "Traceback" in cell["text"] or "Error" in cell["text"].split(":")[0]:
+            found.append(f"cell {i} ({head}): error output: {cell['text'][-400:]}")
+        if "<Figure size" in cell["text"]:
+            found.append(f"cell {i} ({head}): figure shown as text")
+    return found
+
+
+# record (in window.__newImage) the ms from now until an image in `el` is added or its src changes
+WATCH_IMAGES = """(el) => { window.__newImage = null; const start = performance.now();
+    const hasImg = n => n.nodeType === 1 && (n.tagName === 'IMG' || n.querySelector('img') !== null);
+    new MutationObserver((ms, obs) => {
+        if (ms.some(m => (m.type === 'attributes' && m.target.tagName === 'IMG')
+                         || Array.from(m.addedNodes).some(hasImg))) {
+            window.__newImage = performance.now() - start; obs.disconnect(); } })
+      .observe(el, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']}); }"""
+
+
+def image_bytes(page, locator):
+    """PNG screenshot bytes of the element (what the audience sees)."""
+    return locator.screenshot(animations="disabled")
+
+
+def move_control(area, kind, index):
+    """Move the index-th enabled slider of ``area`` one step (right, or left at its maximum), or
+    its index-th dropdown to the next option."""
+    if kind == "slider":
+        handle = area.locator(".widget-slider:not(.mod-disabled) .noUi-handle").nth(index)
+        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        handle.focus()
+        handle.press("ArrowLeft" if at_max else "ArrowRight")  # one step, inside the range
+    else:
+        select = area.locator("select").nth(index)
+        count = select.locator("option").count()
+        current = select.evaluate("s => s.selectedIndex")
+        select.select_option(index=(current + 1) % count)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs_clean_in_the_browser(browser, lab, name):
+    """Do all cells run, with no error, no figure as text, and every figure an image?"""
+    page = open_notebook(browser, lab, name)
+    try:
+        cells = run_all(page)
+        assert not problems(cells), "\n".join(problems(cells))
+        if name in INTERACTIVE:
+            check_interaction(page, name)
+    finally:
+        page.close()
+
+
+def check_interaction(page, name):
+    """Does a move of each slider, then of each dropdown (last first), change the rendered image?
+    Prints the time from the move to the new image."""
+    area = page.locator(WIDGET).last
+    moves = [("slider", i) for i in range(area.locator(".widget-slider:not(.mod-disabled)").count())]
+    moves += [("select", i) for i in reversed(range(area.locator("select").count()))]
+    assert moves, f"{name}: no slider or dropdown in its last widget"
+    times = []
+    for kind, index in moves:
+        before = image_bytes(page, area.locator("img").first)
+        page.evaluate(WATCH_IMAGES, area.element_handle())
+        move_control(area, kind, index)
+        page.wait_for_function("() => window.__newImage !== null", timeout=IMAGE_TIMEOUT_MS)
+        times.append(page.evaluate("() => window.__newImage"))
+        after = before
+        deadline = time.monotonic() + IMAGE_TIMEOUT_MS / 1000
+        while after == before and time.monotonic() < deadline:  # the redraw may hold 2 figures
+            page.wait_for_timeout(200)
+            after = image_bytes(page, area.locator("img").first)
+        assert after != before, f"{name}: moving {kind} {index} did not change the image"
+        wait_idle(page)  # the whole redraw (a second figure) is done before the next move
+    print(f"\n{name}: {len(moves)} control moves -> new image: median "
+          f"{statistics.median(times):.0f} ms ({', '.join(f'{t:.0f}' for t in times)} ms)")
+
+
+def test_a_broken_notebook_is_caught(browser, lab):
+    """Are an exception and a figure shown as text (no inline backend) both reported?"""
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                           "display_name": "Python 3"}})
+    nb.cells = [nbformat.v4.new_code_cell("# a figure without an inline backend\n"
+                                          "from matplotlib.figure import Figure\n"
+                                          "fig = Figure()\nfig.add_subplot()\nfig"),
+                nbformat.v4.new_code_cell("# a failing step\nraise ValueError('boom-42')")]
+    (lab.root / "broken").mkdir(exist_ok=True)
+    nbformat.write(nb, lab.root / "broken" / "broken.ipynb")
+    page = open_notebook(browser, lab, "broken.ipynb", folder="broken")
+    try:
+        found = problems(run_all(page))
+        assert len(found) == 2, found
+        assert "figure shown as text" in found[0] and "boom-42" in found[1]
+    finally:
+        page.close()
+
+
+def test_slideshow_opens(browser, lab):
+    """Does the RISE slideshow of a deck open with its slides (reveal.js sections)?"""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.goto(lab.url("rise/notebooks/00_why_tinyml.ipynb"))
+        page.wait_for_selector(".reveal .slides section", timeout=60_000)
+        assert page.locator(".reveal .slides > section").count() >= 5
+        assert "TinyML" in page.locator(".reveal .slides").inner_text()
+    finally:
+        page.close()
+
+
+STUDENT_ASSIGNMENT = "sram_accounting"
+
+
+def test_student_validates_a_released_assignment(browser, lab, tmp_path):
+    """Does a student who opens the released assignment, solves it and presses Validate get
+    nbgrader's 'passes all the tests'?"""
+    course = Course.from_assignments(tmp_path, names=[STUDENT_ASSIGNMENT])
+    course.generate_assignment(STUDENT_ASSIGNMENT)
+    home = lab.root / "student"
+    home.mkdir(exist_ok=True)
+    for name, nb in solved_submission(course, STUDENT_ASSIGNMENT).items():
+        nbformat.write(nb, home / name)
+        notebook = name
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(lab.url(f"lab/tree/student/{notebook}?reset"))
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.get_by_role("button", name="Validate").first.click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.wait_for(timeout=RUN_TIMEOUT_MS)
+        page.wait_for_function(
+            "() => /passes all the tests|failed|error/i.test(document.querySelector('.jp-Dialog').innerText)",
+            timeout=RUN_TIMEOUT_MS)
+        assert "passes all the tests" in dialog.inner_text(), dialog.inner_text()
+    finally:
+        page.close()

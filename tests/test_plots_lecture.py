@@ -1,0 +1,39 @@
+"""The first-half and results figures: what each draws, read back from the artists."""
+import pytest
+from matplotlib.colors import to_hex
+
+from tinyml_course import memory
+from tinyml_course.model.zoo import get_network
+from tinyml_course.ui.plots.edge import (FIT_COLOR, MISS_COLOR, edge_devices_figure, fit_figure,
+                                         memory_gap_figure, model_growth_figure)
+from tinyml_course.ui.plots.results import (accuracy_vs_latency_figure, accuracy_vs_memory_figure,
+                                            library_figure, params_vs_peak_figure)
+
+
+def test_fit_figure_colours_each_model_by_its_own_fit():
+    """On the STM32F746 (320 KiB SRAM), is each SRAM bar green exactly when the model's
+    tinyengine peak is at most 320 KiB, and is the bar as long as that peak?"""
+    fig = fit_figure("stm32f746", models=("mcunet-in2", "mobilenetv2"))
+    sram_ax = fig.axes[0]
+    bars = sram_ax.patches
+    for bar, name in zip(bars, ("mcunet-in2", "mobilenetv2")):
+        peak = memory.profile(get_network(name), "in-place", "tinyengine").peak_sram_bytes
+        assert bar.get_width() == peak
+        assert to_hex(bar.get_facecolor()) == (FIT_COLOR if peak <= 320 * 1024 else MISS_COLOR)
+    with pytest.raises(ValueError, match="no published memory"):
+        fit_figure("coral-edge-tpu")
+
+
+def test_params_vs_peak_bars_are_the_profiles():
+    fig = params_vs_peak_figure(("resnet18", "mobilenetv2"))
+    peaks = [bar.get_height() for bar in fig.axes[1].patches]
+    assert peaks == [(3 * 224 * 224 + 64 * 112 * 112) / 1024, 1470.0]
+
+
+def test_every_figure_is_projector_sized():
+    """At least 1000 px wide (at 100 dpi) with fonts of 12 pt or more on the tick labels."""
+    for fig in (edge_devices_figure(), model_growth_figure(), memory_gap_figure(),
+                accuracy_vs_memory_figure(), accuracy_vs_latency_figure(), library_figure()):
+        assert fig.get_size_inches()[0] * fig.dpi >= 1000
+        ax = fig.axes[0]
+        assert ax.xaxis.get_label().get_fontsize() >= 12 or not ax.get_xlabel()
