@@ -49,7 +49,7 @@ WEIGHTS_PATH = Path(__file__).parent / "weights" / "supernet.npz"
 # The recipe of the shipped weights (scripts/train_supernet.py reads it): sandwich steps, images
 # per step, Adam learning rate (cosine decay to 0), random subnets per step besides the largest
 # (at a random resolution) and the smallest, seed.
-RECIPE = {"steps": 450, "batch": 32, "lr": 3e-3, "random": 2, "seed": 0}
+RECIPE = {"steps": 320, "batch": 32, "lr": 3e-3, "random": 2, "seed": 0}
 
 
 def channels(base, width):
