@@ -63,10 +63,13 @@ def estimated_latency_ms(network, device, executed_macs=None):
 
 def schedule_space(arch):
     """The schedules tried for ``arch``, simplest first: per-layer, in-place, then patch n x n up to
-    each sensible split (the last block at output stride 4, 8, 16)."""
+    each sensible split (the last block at output stride 4, 8, 16; grids no finer than the split's
+    output)."""
+    net = arch.network()
     out = [Schedule("per-layer"), Schedule("in-place")]
-    for split in split_blocks(arch.network()):
-        out += [Schedule("patch", n, split) for n in PATCH_GRIDS]
+    for split in split_blocks(net):
+        size = net.blocks()[int(split[len("block"):])][-1].out_shape[1]  # the split's output side
+        out += [Schedule("patch", n, split) for n in PATCH_GRIDS if n <= size]
     return out
 
 
