@@ -32,7 +32,7 @@ from ..model.network import build_network
 from ..runtime.batched import op_forward
 from . import task
 
-RESOLUTIONS = (48, 64, 80, 96)  # input pixels
+RESOLUTIONS = (32, 48, 64, 80)  # input pixels
 WIDTHS = (0.5, 0.75, 1.0)  # channel multipliers
 KERNELS = (3, 5, 7)  # depthwise kernel per block
 EXPANDS = (3, 4, 6)  # expansion ratio per block
@@ -49,7 +49,7 @@ WEIGHTS_PATH = Path(__file__).parent / "weights" / "supernet.npz"
 # The recipe of the shipped weights (scripts/train_supernet.py reads it): sandwich steps, images
 # per step, Adam learning rate (cosine decay to 0), random subnets per step besides the largest
 # (at a random resolution) and the smallest, seed.
-RECIPE = {"steps": 320, "batch": 32, "lr": 3e-3, "random": 2, "seed": 0}
+RECIPE = {"steps": 300, "batch": 32, "lr": 6e-3, "random": 1, "seed": 0}
 
 
 def channels(base, width):

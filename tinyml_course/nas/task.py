@@ -21,10 +21,10 @@ from ..errors import SpecError
 
 CLASSES = ("disk", "ring", "square", "frame", "plus", "cross", "triangle", "chevron")
 CANVAS = 128  # pixels of the drawing grid; every resolution is an area average of it
-OBJECT_SIZE = (0.05, 0.11)  # object half-size range, as a fraction of the image side
+OBJECT_SIZE = (0.1, 0.18)  # object half-size range, as a fraction of the image side
 STROKE = 0.22  # stroke width of rings, frames, plus/cross bars, as a fraction of the half-size
-CLUTTER_LINES = (2, 5)  # thin distractor lines per image (range, inclusive)
-CLUTTER_BLOBS = (2, 5)  # small distractor blobs per image
+CLUTTER_LINES = (1, 3)  # thin distractor lines per image (range, inclusive)
+CLUTTER_BLOBS = (1, 3)  # small distractor blobs per image
 NOISE = 0.06  # standard deviation of the pixel noise added at the output resolution
 TRAIN_SEED, VAL_SEED, CALIB_SEED = 0, 1, 2  # seeds of the fixed splits (disjoint streams)
 
