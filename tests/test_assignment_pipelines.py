@@ -8,12 +8,12 @@ shows hidden test code.
 """
 import pytest
 
-from assignment_cases import compression, patch_inference, sram_accounting
+from assignment_cases import compression, patch_inference, sram_accounting, tinynas
 from harness.assignment_checks import (assert_feedback_hides, assert_release_clean,
                                        assert_score, failed_cells, grade, source_points)
 from harness.nbgrader_pipeline import solved_submission, untouched_submission
 
-CASES = [sram_accounting, patch_inference, compression]
+CASES = [sram_accounting, patch_inference, compression, tinynas]
 STUDENTS = ["solved", "untouched", "partly-wrong"]
 
 
