@@ -33,7 +33,7 @@
 # - **`get_valid_acc(arch)`** takes a subnet out of a Once-for-All-style **weight-sharing supernet**
 #   (elastic resolution, width, depth, kernel and expansion; trained in numpy with the sandwich rule
 #   by `scripts/train_supernet.py`, shipped in `nas/weights/`), recalibrates its batch norm and
-#   measures held-out accuracy on 500 scenes;
+#   measures held-out accuracy on 400 scenes;
 # - **`can_fit_memory`** is `memory.fits(net, device, schedule=..., dtype="int8")`: per-layer,
 #   in-place and patch-based schedules, int8 activations, bytes.
 #
@@ -80,7 +80,7 @@ display(plots.samples_figure(views, labels, task.CLASSES))
 # ## get_valid_acc: a subnet with inherited weights, in about a second
 #
 # `Supernet.subnet(arch)` slices the shared weights (first channels, centre of the 7x7 kernels,
-# first blocks of each stage), recalibrates batch norm on 256 calibration scenes and folds it into
+# first blocks of each stage), recalibrates batch norm on 128 calibration scenes and folds it into
 # the convolutions: the result is an ordinary `Network` that the memory accounting, the executor
 # and the int8 converter run like any other. Here two subnets are measured live and compared
 # with the shipped cache.
@@ -88,7 +88,7 @@ display(plots.samples_figure(views, labels, task.CLASSES))
 # %%
 # measure two subnets live and compare with the cache
 supernet = evaluate.shipped_supernet()
-for arch in (sn.smallest(), tn.baseline_arch(64, 0.75)):
+for arch in study.LIVE:
     start = time.perf_counter()
     live = evaluate.measure_accuracy(arch, supernet)
     seconds = time.perf_counter() - start
@@ -102,7 +102,7 @@ for arch in (sn.smallest(), tn.baseline_arch(64, 0.75)):
 #
 # Left: the largest subnet and the MobileNetV2-style baseline (kernel 3, expand 6, full depth) at
 # every input resolution. Right: one dimension varied around a middle subnet (64 px, width 0.75,
-# depth 2, kernel 5, expand 4). One accuracy on 500 scenes has a standard error of about 2 points.
+# depth 2, kernel 5, expand 4). One accuracy on 400 scenes has a standard error of about 2 points.
 
 # %%
 # accuracy vs resolution, and one dimension at a time
@@ -119,7 +119,7 @@ for dim, points in sweeps.items():
 # %% [markdown]
 # ## The slide's loop, line for line
 #
-# `tn.codesign_loop` is the slide (read its source below). The arch space is 40 random subnets;
+# `tn.codesign_loop` is the slide (read its source below). The arch space is 24 random subnets;
 # the schedule space of an arch is per-layer, in-place, then patch n x n at the sensible splits.
 # The same loop with per-layer only (a library without memory-aware scheduling) admits fewer
 # models: on the smaller device it must settle for a less accurate one.
@@ -142,7 +142,7 @@ for device in (NANO, SMALL):
 # %% [markdown]
 # ## Evolution: the same result with fewer evaluations
 #
-# Accuracy evaluations are the expensive part. The evolutionary search keeps the 4 most accurate
+# Accuracy evaluations are the expensive part. The evolutionary search keeps the 3 most accurate
 # fitting archs of each generation and breeds the next (mutation, crossover; children that do not
 # fit are redrawn without being evaluated).
 

@@ -29,6 +29,7 @@ def main():
             cache.save()
         return acc
 
+    print("live checks", [get_acc(a) for a in study.LIVE], flush=True)
     print("resolution curves", [study.resolution_curve(get_acc, w) for w in (1.0, 0.5)], flush=True)
     print("sweeps", study.dimension_sweeps(get_acc), flush=True)
     for device in study.DEVICES:

@@ -1,10 +1,10 @@
 """``get_valid_acc(arch)``: the held-out accuracy of a subnet with inherited supernet weights.
 
 The subnet takes its weights from the shipped supernet (``Supernet.subnet``: channel slices and
-centre kernel crops), its batch norm is recalibrated on the task's 'calib' images (256 scenes that
-are neither training nor validation scenes) and folded into the convolutions, and its float32
-accuracy is measured on the 'val' split (500 scenes) at the subnet's resolution. A few seconds for
-the largest subnet, well under one for small ones, on one core.
+centre kernel crops), its batch norm is recalibrated on CALIB_IMAGES 'calib' scenes (neither
+training nor validation scenes) and folded into the convolutions, and its float32 accuracy is
+measured on VAL_IMAGES 'val' scenes at the subnet's resolution. About a second for small subnets
+and up to ten for the largest on a free core (several times more on a busy shared machine).
 
 Measured accuracies are memoised in an ``AccuracyCache``; the one shipped next to the weights
 (``weights/accuracy_cache.json``, written by ``scripts/measure_supernet.py`` with these very
@@ -22,8 +22,8 @@ from . import supernet as sn
 from . import task
 
 CACHE_PATH = Path(__file__).parent / "weights" / "accuracy_cache.json"
-CALIB_IMAGES = 256  # batch-norm recalibration images
-VAL_IMAGES = 500  # held-out images accuracies are reported on
+CALIB_IMAGES = 128  # batch-norm recalibration images (of the 256 calib scenes)
+VAL_IMAGES = 400  # held-out images accuracies are reported on (of the 500 val scenes)
 
 
 class AccuracyCache:

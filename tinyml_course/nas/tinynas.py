@@ -282,7 +282,7 @@ def evolution(device, population=12, generations=6, parents=4, mutate_prob=0.2, 
 
 # ---------------------------------------------------------------- the whole co-design, one call
 
-EVOLUTION = {"population": 12, "generations": 6, "parents": 4, "mutate_prob": 0.2}
+EVOLUTION = {"population": 10, "generations": 4, "parents": 3, "mutate_prob": 0.25}
 
 
 def codesign(device, seed=0, top=3, cache=None, get_acc=None):
