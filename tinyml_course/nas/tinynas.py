@@ -290,19 +290,22 @@ def codesign(device, seed=0, top=3, cache=None, get_acc=None):
 
     get_acc: the accuracy function (default: ``get_valid_acc`` with ``cache``, the shipped cache
     when None). Returns a JSON-ready dict: device, objective, best (a model), top (models),
-    baselines (every width x resolution baseline, fitting or not), best_baseline, evaluations,
-    seconds. Models: see ``Model.to_json`` (accuracy 0..1 on the held-out split, bytes).
+    baselines (every width x resolution baseline, fitting or not), best_baseline,
+    best_within_baseline_sram (the most accurate searched model whose peak SRAM is at most the best
+    baseline's), evaluations, seconds. Models: see ``Model.to_json`` (accuracy 0..1 on the held-out split, bytes).
     """
     device = get_device(device)
     cache = cache if cache is not None else shipped_cache()
     get_acc = get_acc or (lambda arch: get_valid_acc(arch, cache=cache))
     start = time.perf_counter()
     result = evolution(device, seed=seed, get_acc=get_acc, **EVOLUTION)
-    scored = sorted({a.name: a for a in result.archs}.values(),
-                    key=lambda a: (-get_acc(a), a.name))[:top]
-    best = [describe(a, device, get_acc=get_acc) for a in scored]
+    models = sorted((describe(a, device, get_acc=get_acc) for a in result.archs),
+                    key=lambda m: (-m.accuracy, m.peak_sram_bytes, m.arch.name))
+    best = [m for m in models if m.fits][:top]
     base = baselines(device, get_acc=get_acc)
     best_base = best_fitting(base)
+    within = best_fitting([m for m in models
+                           if best_base and m.peak_sram_bytes <= best_base.peak_sram_bytes])
     return {"device": device.name, "sram_limit": device.sram_bytes,
             "flash_limit": device.flash_bytes,
             "objective": "max held-out accuracy (supernet, inherited weights) s.t. int8 peak SRAM "
@@ -311,6 +314,7 @@ def codesign(device, seed=0, top=3, cache=None, get_acc=None):
             "best": best[0].to_json() if best else None, "top": [m.to_json() for m in best],
             "baselines": [m.to_json() for m in base],
             "best_baseline": best_base.to_json() if best_base else None,
+            "best_within_baseline_sram": within.to_json() if within else None,
             "evaluations": result.evaluations, "seconds": round(time.perf_counter() - start, 2)}
 
 
@@ -326,4 +330,7 @@ def codesign_summary(report):
     lines += ["  " + line(m) for m in report["top"]]
     b = report["best_baseline"]
     lines.append("best scaled MobileNetV2-style baseline: " + (line(b) if b else "none fits"))
+    w = report["best_within_baseline_sram"]
+    if w:
+        lines.append("best searched at <= the baseline's SRAM: " + line(w))
     return "\n".join(lines)
