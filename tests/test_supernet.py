@@ -102,3 +102,23 @@ def test_shipped_supernet_learned_the_task_and_the_cache_agrees():
         assert cache.values[small.name] == pytest.approx(acc, abs=1e-9)
     large = cache.values.get(sn.largest().name)
     assert large is None or large > acc
+
+
+def test_the_model_at_stake_fits_the_nrf52832_only_pruned_and_quantized():
+    """Is the largest 48 px subnet out of the nRF52832's budget in float32, still 3.5 KiB over in
+    SRAM when only quantized to int8, and inside once 25% of its expanded channels go too?"""
+    from tinyml_course import memory
+    from tinyml_course.compression import prune
+    from tinyml_course.nas import stakes
+
+    net = stakes.STAKES_ARCH.network()
+    ones = {op.name: (np.zeros(op.out_shape[0]), np.ones(op.out_shape[0]))
+            for op in net if op.kind in ("conv", "dwconv", "pwconv")}
+    weights = sn.fold(net, stakes.STAKES_ARCH, sn.init_supernet(0), ones)
+    device = stakes.STAKES_DEVICE
+    assert not memory.fits(net, device, dtype="float32").fits
+    int8 = memory.fits(net, device, dtype="int8")
+    assert int8.flash_fits and int8.sram_bytes - int8.sram_limit == 3584  # 3.5 KiB over
+    pruned, _ = prune.channel_prune(net, weights, 0.25)
+    assert not memory.fits(pruned, device, dtype="float32").fits
+    assert memory.fits(pruned, device, dtype="int8").fits
