@@ -6,8 +6,9 @@ inherited, recalibrated and folded weights, on the nRF52832 (64 KiB SRAM, 512 Ki
 * float32: peak SRAM 270 KiB and Flash 1.1 MiB - far off;
 * int8 (quantized only): Flash fits, but the per-layer peak SRAM (67.5 KiB) still misses by 3.5 KiB;
 * 25% of the expanded channels pruned + int8: fits (50.6 KiB SRAM, 225 KiB Flash; pruned but
-  float32 it does not: 202.5 KiB), and fine-tuning on the task's training scenes recovers accuracy (measured by ``compression.compress.compress_model``, the pipeline of the
-  compression lecture, with this model's data instead of the digits).
+  float32 it does not: 202.5 KiB), and fine-tuning on the task's training scenes recovers
+  accuracy (measured by ``compression.compress.compress_model``, the pipeline of the compression
+  lecture, with this model's data instead of the digits).
 """
 
 from ..compression.compress import compress_model
