@@ -90,18 +90,16 @@ def test_folded_subnet_equals_its_batch_norm_forward(rng):
     np.testing.assert_allclose(folded, logits_train, rtol=1e-3, atol=1e-3)
 
 
-@pytest.mark.skipif(not sn.WEIGHTS_PATH.is_file(), reason="supernet weights not shipped")
 def test_shipped_supernet_learned_the_task_and_the_cache_agrees():
-    """Is a small subnet with inherited weights well above chance (1/8), does the largest beat the
-    smallest, and does the shipped cache hold what is measured now?"""
+    """Is the smallest subnet with inherited weights well above chance (1/8: 0.2 is 4.5 standard
+    errors above it on 400 images), does the largest beat it, and does the shipped cache hold
+    exactly what is measured now?"""
     small = sn.smallest()
     acc = evaluate.measure_accuracy(small)
-    assert acc > 0.3
+    assert acc > 0.2
     cache = evaluate.shipped_cache()
-    if small.name in cache.values:
-        assert cache.values[small.name] == pytest.approx(acc, abs=1e-9)
-    large = cache.values.get(sn.largest().name)
-    assert large is None or large > acc
+    assert cache.values[small.name] == pytest.approx(acc, abs=1e-9)
+    assert cache.values[sn.largest().name] > acc
 
 
 def test_the_model_at_stake_fits_the_nrf52832_only_pruned_and_quantized():
