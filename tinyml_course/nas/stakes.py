@@ -31,7 +31,7 @@ def stakes_model():
     return net, weights, (x_train, y_train, x_val, y_val)
 
 
-def compress_at_stake(prune_method="channel", sparsity=0.25, quantize="int8", finetune_epochs=1):
+def compress_at_stake(prune_method="channel", sparsity=0.25, quantize="int8", finetune_epochs=4):
     """``compress_model`` of the model at stake for STAKES_DEVICE: before/after figures and 'fits'."""
     net, weights, data = stakes_model()
     return compress_model(net, weights, data, prune_method=prune_method, sparsity=sparsity,
