@@ -197,3 +197,28 @@ for device in (NANO, SMALL):
         {"random subnets (the loop)": loop_models,
          "baselines (fitting)": [m for m in report["baselines"] if m["fits"]],
          "searched (evolution)": report["top"]}, device.sram_bytes, device.name))
+
+# %% [markdown]
+# ## Compression with stakes
+#
+# The searched models fit by construction. Here is one that does not: the largest 48 px subnet
+# (kernel 7, expand 6, depth 3) with its inherited weights, on the nRF52832. Quantizing alone
+# leaves it 3.5 KiB over in SRAM; pruning alone leaves it float32. Only both make it fit.
+# `nas.stakes.compress_at_stake()` runs the compression lecture's pipeline on it (prune, fine-tune
+# on training scenes, int8, measured accuracy; about 2 minutes, so not run here): float32 44.4%,
+# int8 43.2%, 25% of the channels pruned 10.8%, pruned + fine-tuned 4 epochs + int8 30.8%
+# (docs/tinynas.md).
+
+# %%
+# check the model at stake against the nRF52832: float32, int8, pruned, pruned + int8
+from tinyml_course import memory
+from tinyml_course.compression import prune
+from tinyml_course.nas import stakes
+
+net, weights, _ = stakes.stakes_model()
+pruned_net, _ = prune.channel_prune(net, weights, 0.25)
+for label, model in (("dense", net), ("25% channels pruned", pruned_net)):
+    for dtype in ("float32", "int8"):
+        report = memory.fits(model, stakes.STAKES_DEVICE, dtype=dtype)
+        print(f"{label:<21}{dtype:<8} SRAM {report.sram_bytes / 1024:6.1f} KiB  Flash "
+              f"{report.flash_bytes / 1024:7.1f} KiB  fits: {'yes' if report.fits else 'no'}")
