@@ -222,3 +222,16 @@ for label, model in (("dense", net), ("25% channels pruned", pruned_net)):
         report = memory.fits(model, stakes.STAKES_DEVICE, dtype=dtype)
         print(f"{label:<21}{dtype:<8} SRAM {report.sram_bytes / 1024:6.1f} KiB  Flash "
               f"{report.flash_bytes / 1024:7.1f} KiB  fits: {'yes' if report.fits else 'no'}")
+
+# %% [markdown]
+# The compression lecture's dashboard runs on this model too (no fine-tuning there, so accuracy
+# only shows what pruning costs before it is recovered): start at float32 ("no"), move the bits
+# to 8 (still "no", 3.5 KiB over), then cut 25% of the channels ("yes"). Each redraw measures
+# accuracy on 200 held-out scenes, about a second.
+
+# %%
+# the compression dashboard on the model at stake, against the nRF52832
+from tinyml_course.ui.widgets.compression import compression_dashboard
+
+x_val, y_val = task.load_split("val", stakes.STAKES_ARCH.resolution)
+compression_dashboard(net, weights, x_val[:200], y_val[:200], device=stakes.STAKES_DEVICE)
