@@ -190,7 +190,7 @@ def space_optimisation(device, samples=100, seed=0, schedules=schedule_space):
             macs = []
             for _ in range(samples):
                 arch = sn.random_arch(rng, (r,), (w,))
-                if any(can_fit_memory(arch, s, device) for s in schedules(arch)):
+                if _fits_any(arch, device, schedules):
                     macs.append(arch.network().macs)
             out[w, r] = np.sort(np.array(macs, dtype=np.int64))
     eligible = {k: v for k, v in out.items() if len(v) >= samples / 4}
@@ -211,6 +211,7 @@ class EvolutionResult:
 
 
 def _fits_any(arch, device, schedules):
+    """Whether ``arch`` fits ``device`` under some schedule of ``schedules(arch)``."""
     return any(can_fit_memory(arch, s, device) for s in schedules(arch))
 
 
