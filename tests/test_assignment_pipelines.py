@@ -10,13 +10,13 @@ autograde: a case's AUTO_POINTS is what the solved submission gets before a TA g
 """
 import pytest
 
-from assignment_cases import compression, deploy_kernel, patch_inference, sram_accounting
+from assignment_cases import compression, deploy_kernel, patch_inference, sram_accounting, tinynas
 from harness.assignment_checks import (assert_feedback_hides, assert_feedback_says,
                                        assert_release_clean, assert_score, failed_cells, grade,
                                        source_points)
 from harness.nbgrader_pipeline import solved_submission, untouched_submission
 
-CASES = [sram_accounting, patch_inference, compression, deploy_kernel]
+CASES = [sram_accounting, patch_inference, compression, deploy_kernel, tinynas]
 STUDENTS = ["solved", "untouched", "partly-wrong"]
 
 

@@ -2,6 +2,15 @@
 
     tinyml-course search --device stm32f746 [--seed 0] [--candidates 2000] [--max-macs 100]
                          [--convention exact] [--json] [--all]
+    tinyml-course search --device nano33 --objective accuracy [--seed 0] [--top 3] [--json]
+
+``--objective macs`` (the default): the MACs-maximising search over ImageNet-sized MBConv specs
+(nas/search.py). ``--objective accuracy``: the evolutionary TinyNAS on the trained supernet
+(nas/tinynas.py, accuracies on the synthetic task's held-out split; the shipped accuracy cache makes
+it take seconds); prints the best models with accuracy, peak SRAM, Flash and an ESTIMATED latency,
+and the best width/resolution-scaled MobileNetV2-style baseline. With --json one object: device,
+best, top, baselines (each model: arch, schedule, resolution, accuracy, peak_sram_bytes,
+flash_bytes, macs, fits, latency_ms_estimate).
 
 Prints the search summary (or one JSON object). Errors (unknown device, bad number) are
 TinyMLErrors or argparse errors, which cli.main turns into one line and exit status 2.
@@ -13,7 +22,8 @@ import sys
 from ..memory.conventions import CONVENTIONS
 from ..model.devices import get_device
 from ..nas.search import search
-from .args import int_at_most, positive_float, seed_int
+from ..nas.tinynas import codesign, codesign_summary
+from .args import int_at_most, positive_float, positive_int, seed_int
 
 DEFAULT_CANDIDATES = 2000  # architectures sampled by default: a few seconds
 MAX_CANDIDATES = 100_000  # the most --candidates accepts: 50x the default, minutes not days
@@ -35,6 +45,11 @@ def add_search_parser(subparsers):
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--all", action="store_true", help="with --json: include every candidate")
     p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    p.add_argument("--objective", choices=("macs", "accuracy"), default="macs",
+                   help="macs: largest fitting MACs (ImageNet-sized space); accuracy: most "
+                        "accurate fitting subnet of the trained supernet")
+    p.add_argument("--top", type=positive_int, default=3,
+                   help="with --objective accuracy: how many best models to print")
     p.set_defaults(run=run_search)
     return p
 
@@ -43,6 +58,11 @@ def run_search(args):
     """Run the search for parsed ``args``; print the result; return the exit status (0)."""
 
     device = get_device(args.device)  # UnknownNameError before any work
+    if args.objective == "accuracy":
+        report = codesign(device, seed=args.seed, top=args.top)
+        print(json.dumps(report) if args.json else codesign_summary(report))
+        sys.stdout.flush()
+        return 0
     max_macs = None if args.max_macs is None else args.max_macs * 1e6
     result = search(device, args.candidates, args.seed, convention=args.convention,
                     max_macs=max_macs, progress=args.progress)

@@ -68,11 +68,33 @@ def _conv_backward(op, x, dy, wt, need_dx):
     return np.stack([kernels.conv2d(di, np.ascontiguousarray(flipped)) for di in d]), dw
 
 
+_DW_GRAD_BLOCK = 32768  # elements of dy per channel block of _depthwise_weight_grad (cache-sized)
+
+
+def _depthwise_weight_grad(x, dy, kernel, stride, padding):
+    """dL/dweight (C, k, k) of a depthwise conv from x (N, C, H, W) and dy (N, C, Ho, Wo).
+
+    dw[c, i, j] = sum over n, h, w of dy[n, c, h, w] * x_padded[n, c, s*h + i, s*w + j]: one
+    multiply-reduce per tap over a cache-sized block of channels (no k*k-times-larger im2col copy).
+    """
+    n, c, ho, wo = dy.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    dw = np.empty((c, kernel, kernel), np.result_type(x, dy))
+    block = max(1, _DW_GRAD_BLOCK // (n * ho * wo))
+    span_h, span_w = stride * (ho - 1) + 1, stride * (wo - 1) + 1
+    for c0 in range(0, c, block):
+        xb, db = xp[:, c0:c0 + block], dy[:, c0:c0 + block]
+        for i in range(kernel):
+            for j in range(kernel):
+                window = xb[:, :, i:i + span_h:stride, j:j + span_w:stride]
+                dw[c0:c0 + block, i, j] = np.einsum("nchw,nchw->c", db, window)
+    return dw
+
+
 def _dwconv_backward(op, x, dy, wt, need_dx):
     """(dx or None, dweight) of a depthwise conv: x (N, C, H, W), dy (N, C, Ho, Wo)."""
     n, c, h, w = x.shape
-    win = _batch_windows(x, op.kernel, op.stride, op.padding)  # (N, C, Ho, Wo, k, k)
-    dw = np.einsum("nchw,nchwij->cij", dy, win, optimize=True)
+    dw = _depthwise_weight_grad(x, dy, op.kernel, op.stride, op.padding)
     if not need_dx:
         return None, dw
     d = _dilate_pad(dy, op)

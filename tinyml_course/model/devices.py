@@ -33,6 +33,10 @@ DEVICES = {d.name: d for d in [
            "1 MB of Flash used in the paper (the chip has up to 2 MB)"),
     Device("stm32h743", "STM32H743", "Cortex-M7", 480, 512 * KIB, 2 * MIB,
            "512 KB of SRAM used by the papers (the chip has about 1 MB in several banks)"),
+    Device("nrf52832", "nRF52832 (Nordic; the Nano 33 BLE Sense's smaller sibling chip)",
+           "Cortex-M4F", 64, 64 * KIB, 512 * KIB,
+           "a smaller device than the lecture's, for the TinyNAS notebook (Nordic's product "
+           "specification: 64 KB RAM, 512 KB Flash)"),
 ]}
 
 ALIASES = {"nano33": "arduino-nano-33-ble-sense", "nano-33-ble-sense": "arduino-nano-33-ble-sense",

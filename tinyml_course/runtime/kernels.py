@@ -69,18 +69,44 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, act=None, out=None):
 
 
 def depthwise_conv2d(x, weight, bias=None, stride=1, padding=0, act=None, out=None):
-    """Depthwise convolution. x: (C, H, W); weight: (C, k, k); bias: (C,) -> (C, Ho, Wo)."""
+    """Depthwise convolution. x: (C, H, W); weight: (C, k, k); bias: (C,) -> (C, Ho, Wo).
+
+    One shifted multiply-add per kernel tap, all channels of a block at once. Speed: the channels
+    go in blocks of about ``_DW_BLOCK`` output elements, so a block's output and its one product
+    buffer stay in the CPU cache across the k * k taps (a whole-map pass per tap is bound by
+    memory bandwidth), and no temporary is allocated per tap. Same sums in the same order as the
+    per-tap loop over ``_windows`` (``naive.py`` is the reference).
+    """
     _check_chw(x)
     _check_conv_args(stride, padding)
     if weight.ndim != 3 or weight.shape[0] != x.shape[0] or weight.shape[1] != weight.shape[2]:
         raise SpecError(f"depthwise weight must be ({x.shape[0]}, k, k), got {weight.shape}")
     k = weight.shape[1]
-    win = _windows(x, k, stride, padding)  # (C, Ho, Wo, k, k)
-    y = np.zeros(win.shape[:3], dtype=np.result_type(x, weight))  # (C, Ho, Wo)
-    for i in range(k):  # one shifted multiply-add per kernel tap, all channels at once
-        for j in range(k):
-            y += win[:, :, :, i, j] * weight[:, i, j, np.newaxis, np.newaxis]
+    c, h, w = x.shape
+    if h + 2 * padding < k or w + 2 * padding < k:
+        raise SpecError(f"a {h + 2 * padding}x{w + 2 * padding} (padded) map is smaller than kernel {k}")
+    if padding:
+        x = np.pad(x, ((0, 0), (padding, padding), (padding, padding)))
+    ho, wo = (x.shape[1] - k) // stride + 1, (x.shape[2] - k) // stride + 1
+    y = np.empty((c, ho, wo), dtype=np.result_type(x, weight))
+    block = max(1, _DW_BLOCK // (ho * wo))  # channels per cache-sized block
+    product = np.empty((min(block, c), ho, wo), y.dtype)
+    taps = weight.reshape(c, k * k, 1, 1)
+    for c0 in range(0, c, block):
+        yb, xb, tb = y[c0:c0 + block], x[c0:c0 + block], taps[c0:c0 + block]
+        pb = product[:len(yb)]
+        for tap in range(k * k):
+            i, j = divmod(tap, k)
+            window = xb[:, i:i + stride * (ho - 1) + 1:stride, j:j + stride * (wo - 1) + 1:stride]
+            if tap == 0:
+                np.multiply(window, tb[:, 0], out=yb)
+            else:
+                np.multiply(window, tb[:, tap], out=pb)
+                yb += pb
     return _finish(y.astype(x.dtype, copy=False), bias, act, out)
+
+
+_DW_BLOCK = 32768  # output elements per channel block of depthwise_conv2d (64 KiB of float32)
 
 
 def pointwise_conv2d(x, weight, bias=None, act=None, out=None):

@@ -1,0 +1,237 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # TinyNAS: the co-design loop, for real
+#
+# The lecture's central slide is MCUNet's system-algorithm co-design loop:
+#
+# ```
+# for arch in arch_space:                    # TinyNAS: sample a DNN architecture
+#     for schedule in schedule_space:        # TinyEngine: find a good schedule
+#         if can_fit_memory(arch, schedule):
+#             acc = get_valid_acc(arch)      # evaluate accuracy
+#             best_acc = max(best_acc, acc)
+#             break
+# ```
+#
+# Here every line of it is real, offline, on a laptop CPU:
+#
+# - **the task** (`nas/task.py`) is SYNTHETIC: "which of 8 small shapes is in this cluttered
+#   picture" (disk/ring, square/frame, plus/cross, triangle/chevron differ only in thin details),
+#   rendered deterministically at any resolution;
+# - **`get_valid_acc(arch)`** takes a subnet out of a Once-for-All-style **weight-sharing supernet**
+#   (elastic resolution, width, depth, kernel and expansion; trained in numpy with the sandwich rule
+#   by `scripts/train_supernet.py`, shipped in `nas/weights/`), recalibrates its batch norm and
+#   measures held-out accuracy on 400 scenes;
+# - **`can_fit_memory`** is `memory.fits(net, device, schedule=..., dtype="int8")`: per-layer,
+#   in-place and patch-based schedules, int8 activations, bytes.
+#
+# Measuring an accuracy takes about a second (more for the largest subnets), so the accuracies
+# this notebook shows were measured once with the shipped weights by `scripts/measure_supernet.py`
+# and stored in `nas/weights/accuracy_cache.json`; the next cell re-measures a few live to show
+# they are the supernet's.
+
+# %%
+# imports, devices and inline figures
+# %matplotlib inline
+import time
+
+import numpy as np
+from IPython.display import display
+
+from tinyml_course.model.devices import get_device
+from tinyml_course.nas import evaluate, study, supernet as sn, task, tinynas as tn
+from tinyml_course.ui.plots import nas as plots
+
+NANO = get_device("arduino-nano-33-ble-sense")  # 256 KiB SRAM, 1 MiB Flash
+SMALL = get_device("nrf52832")  # 64 KiB SRAM, 512 KiB Flash: a smaller device
+cache = evaluate.shipped_cache()
+
+
+def get_acc(arch):
+    """The slide's get_valid_acc, answered from the shipped cache when it holds the arch."""
+    return evaluate.get_valid_acc(arch, cache=cache)
+
+
+# %% [markdown]
+# ## The task: small shapes, where resolution matters
+#
+# The same scenes at 80, 48 and 32 pixels: at 32 a ring starts to look like a disk and a frame
+# like a square.
+
+# %%
+# show the same validation scenes at three resolutions
+labels = task.load_split("val", 80, n=6)[1]
+views = {r: task.load_split("val", r, n=6)[0] for r in (80, 48, 32)}
+display(plots.samples_figure(views, labels, task.CLASSES))
+
+# %% [markdown]
+# ## get_valid_acc: a subnet with inherited weights, in about a second
+#
+# `Supernet.subnet(arch)` slices the shared weights (first channels, centre of the 7x7 kernels,
+# first blocks of each stage), recalibrates batch norm on 128 calibration scenes and folds it into
+# the convolutions: the result is an ordinary `Network` that the memory accounting, the executor
+# and the int8 converter run like any other. Here two subnets are measured live and compared
+# with the shipped cache.
+
+# %%
+# measure two subnets live and compare with the cache
+supernet = evaluate.shipped_supernet()
+for arch in study.LIVE:
+    start = time.perf_counter()
+    live = evaluate.measure_accuracy(arch, supernet)
+    seconds = time.perf_counter() - start
+    cached = cache.values.get(arch.name)
+    print(f"{arch.name[:40]:<42} live {100 * live:.1f}%  cache "
+          f"{'-' if cached is None else f'{100 * cached:.1f}%'}  ({seconds:.1f} s, "
+          f"{arch.network().macs / 1e6:.1f}M MACs)")
+
+# %% [markdown]
+# ## Accuracy depends on resolution, width, depth and kernel
+#
+# Left: the largest subnet and the MobileNetV2-style baseline (kernel 3, expand 6, full depth) at
+# every input resolution. Right: one dimension varied around a middle subnet (64 px, width 0.75,
+# depth 2, kernel 5, expand 4). One accuracy on 400 scenes has a standard error of about 2 points.
+
+# %%
+# accuracy vs resolution, and one dimension at a time
+full = study.resolution_curve(get_acc, 1.0)
+half = study.resolution_curve(get_acc, 0.5)
+curves = {"largest subnet, width 1": [(r, a) for r, a, _ in full],
+          "MobileNetV2-style, width 1": [(r, b) for r, _, b in full],
+          "largest subnet, width 0.5": [(r, a) for r, a, _ in half]}
+sweeps = study.dimension_sweeps(get_acc)
+display(plots.resolution_figure(curves, sweeps))
+for dim, points in sweeps.items():
+    print(f"{dim:<7}" + "  ".join(f"{v:g}: {100 * a:.1f}%" for v, a in points))
+
+# %% [markdown]
+# ## The slide's loop, line for line
+#
+# `tn.codesign_loop` is the slide (read its source below). The arch space is 24 random subnets;
+# the schedule space of an arch is per-layer, in-place, then patch n x n at the sensible splits.
+# The same loop with per-layer only (a library without memory-aware scheduling) admits fewer
+# models: on the smaller device it must settle for a less accurate one.
+
+# %%
+# print the loop's source, then run it on both devices with and without TinyEngine's schedules
+import inspect
+
+print(inspect.getsource(tn.codesign_loop).split('"""')[-1])
+loops = {}
+for device in (NANO, SMALL):
+    start = time.perf_counter()
+    loops[device.name] = study.loops(device, get_acc)
+    seconds = time.perf_counter() - start
+    for label, (best_acc, arch, schedule, evaluated) in loops[device.name].items():
+        print(f"{device.name:<27}{label:<16} fitting {len(evaluated):>2}/{study.LOOP_ARCHS}  best "
+              f"{100 * best_acc:.1f}%  schedule {schedule}  {arch.name[:40] if arch else '-'}")
+    print(f"  ({seconds:.1f} s for both loops)")
+
+# %% [markdown]
+# ## Evolution: the same result with fewer evaluations
+#
+# Accuracy evaluations are the expensive part. The evolutionary search keeps the 3 most accurate
+# fitting archs of each generation and breeds the next (mutation, crossover; children that do not
+# fit are redrawn without being evaluated).
+
+# %%
+# run the evolution on the smaller device and compare its progress with the loop's
+evo = tn.evolution(SMALL, seed=0, get_acc=get_acc, **tn.EVOLUTION)
+loop_hist = np.maximum.accumulate([acc for _, _, acc in loops[SMALL.name]["all schedules"][3]])
+display(plots.evolution_figure(loop_hist, evo.history))
+loop_best = loop_hist[-1]
+reach = next((i + 1 for i, a in enumerate(evo.history) if a >= loop_best), None)
+print(f"loop: best {100 * loop_best:.1f}% after {len(loop_hist)} evaluations; evolution: best "
+      f"{100 * evo.best_acc:.1f}% after {evo.evaluations}, reached the loop's best after {reach}")
+
+# %% [markdown]
+# ## Search-space optimisation
+#
+# MCUNet first picks the search space (width multiplier x resolution) whose models that fit the
+# device have the most FLOPs: more computation that still fits tends to mean more accuracy. Each
+# curve is the distribution of the MACs of 40 random subnets of one space that fit the smaller
+# device under some schedule.
+
+# %%
+# the MACs distribution of fitting models for every (width, resolution) space
+spaces, chosen = tn.space_optimisation(SMALL, samples=40, seed=0)
+display(plots.space_figure(spaces, chosen, SMALL.name))
+print(f"chosen space: width {chosen[0]:g}, resolution {chosen[1]} "
+      f"(mean fitting MACs {spaces[chosen].mean() / 1e6:.1f}M)")
+
+# %% [markdown]
+# ## The result slides, in miniature
+#
+# For each device: the searched models (evolution's best three) against the MobileNetV2-style
+# baselines scaled by width and resolution (every block kernel 3, expand 6, full depth), all under
+# the same budget and the same schedules. Latency is an ESTIMATE (assumed cycles per MAC per op
+# kind on the device's clock), not a measurement.
+
+# %%
+# searched models vs scaled baselines on the Nano 33 and the smaller device
+reports = {}
+for device in (NANO, SMALL):
+    report = tn.codesign(device, seed=0, cache=cache, get_acc=get_acc)
+    reports[device.name] = report
+    print(tn.codesign_summary(report))
+    best, base = report["best_within_baseline_sram"], report["best_baseline"]
+    print(f"-> searched {100 * best['accuracy']:.1f}% at {best['peak_sram_bytes'] / 1024:.1f} KiB vs "
+          f"baseline {100 * base['accuracy']:.1f}% at {base['peak_sram_bytes'] / 1024:.1f} KiB: "
+          f"{100 * (best['accuracy'] - base['accuracy']):+.1f} points, SRAM "
+          f"{'equal or lower' if best['peak_sram_bytes'] <= base['peak_sram_bytes'] else 'higher'}\n")
+    loop_models = [tn.describe(a, device, accuracy=acc).to_json()
+                   for a, _, acc in loops[device.name]["all schedules"][3]]
+    display(plots.results_figure(
+        {"random subnets (the loop)": loop_models,
+         "baselines (fitting)": [m for m in report["baselines"] if m["fits"]],
+         "searched (evolution)": report["top"]}, device.sram_bytes, device.name))
+
+# %% [markdown]
+# ## Compression with stakes
+#
+# The searched models fit by construction. Here is one that does not: the largest 48 px subnet
+# (kernel 7, expand 6, depth 3) with its inherited weights, on the nRF52832. Quantizing alone
+# leaves it 3.5 KiB over in SRAM; pruning alone leaves it float32. Only both make it fit.
+# `nas.stakes.compress_at_stake()` runs the compression lecture's pipeline on it (prune, fine-tune
+# on training scenes, int8, measured accuracy; about 2 minutes, so not run here): float32 44.4%,
+# int8 43.2%, 25% of the channels pruned 10.8%, pruned + fine-tuned 4 epochs + int8 30.8%
+# (docs/tinynas.md).
+
+# %%
+# check the model at stake against the nRF52832: float32, int8, pruned, pruned + int8
+from tinyml_course import memory
+from tinyml_course.compression import prune
+from tinyml_course.nas import stakes
+
+net, weights, _ = stakes.stakes_model()
+pruned_net, _ = prune.channel_prune(net, weights, 0.25)
+for label, model in (("dense", net), ("25% channels pruned", pruned_net)):
+    for dtype in ("float32", "int8"):
+        report = memory.fits(model, stakes.STAKES_DEVICE, dtype=dtype)
+        print(f"{label:<21}{dtype:<8} SRAM {report.sram_bytes / 1024:6.1f} KiB  Flash "
+              f"{report.flash_bytes / 1024:7.1f} KiB  fits: {'yes' if report.fits else 'no'}")
+
+# %% [markdown]
+# The compression lecture's dashboard runs on this model too (no fine-tuning there, so accuracy
+# only shows what pruning costs before it is recovered): start at float32 ("no"), move the bits
+# to 8 (still "no", 3.5 KiB over), then cut 25% of the channels ("yes"). Each redraw measures
+# accuracy on 200 held-out scenes, about a second.
+
+# %%
+# the compression dashboard on the model at stake, against the nRF52832
+from tinyml_course.ui.widgets.compression import compression_dashboard
+
+x_val, y_val = task.load_split("val", stakes.STAKES_ARCH.resolution)
+compression_dashboard(net, weights, x_val[:200], y_val[:200], device=stakes.STAKES_DEVICE)

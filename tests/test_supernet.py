@@ -1,0 +1,122 @@
+"""The synthetic task and the weight-sharing supernet: area downsampling against block means,
+deterministic scenes, supernet gradients against finite differences, BN folding against the
+batch-norm forward, and the shipped weights' held-out accuracy."""
+
+import numpy as np
+import pytest
+
+from tinyml_course.compression.train import cross_entropy
+from tinyml_course.errors import SpecError
+from tinyml_course.nas import evaluate, supernet as sn, task
+from tinyml_course.runtime import batched
+
+
+def test_area_matrix_averages_blocks_like_a_reshape_mean(rng):
+    """Does A @ img @ A.T equal the mean over 4 x 4 blocks when R divides the canvas by 4?"""
+    img = rng.random((task.CANVAS, task.CANVAS)).astype(np.float32)
+    a = task.area_matrix(task.CANVAS // 4)
+    blocks = img.reshape(task.CANVAS // 4, 4, task.CANVAS // 4, 4).mean(axis=(1, 3))
+    np.testing.assert_allclose(a @ img @ a.T, blocks, rtol=1e-5)
+    np.testing.assert_allclose(task.area_matrix(96).sum(axis=1), 1, rtol=1e-6)
+    with pytest.raises(SpecError, match="resolution"):
+        task.area_matrix(task.CANVAS + 1)
+
+
+def test_scenes_are_deterministic_and_cover_every_class():
+    """Does a seed give the same scenes, another seed other ones, and every class appear?"""
+    a, la = task.render_canvases(64, seed=5)
+    b, lb = task.render_canvases(64, seed=5)
+    c, _ = task.render_canvases(64, seed=6)
+    assert np.array_equal(a, b) and np.array_equal(la, lb) and not np.array_equal(a, c)
+    assert set(la.tolist()) == set(range(len(task.CLASSES)))
+    x, y = task.load_split("val", 48, n=16)
+    assert x.shape == (16, 1, 48, 48) and x.dtype == np.float32 and y.shape == (16,)
+    with pytest.raises(SpecError, match="unknown split"):
+        task.load_split("test", 48)
+
+
+def test_arch_rejects_values_outside_the_space():
+    """Is a resolution, kernel or list length outside the space a SpecError naming it?"""
+    good = sn.smallest()
+    with pytest.raises(SpecError, match="resolution"):
+        sn.Arch(50, good.width, good.depths, good.kernels, good.expands)
+    with pytest.raises(SpecError, match="kernel"):
+        sn.Arch(48, 0.5, good.depths, (4,) * sn.SLOTS, good.expands)
+    with pytest.raises(SpecError, match="depths must have 3"):
+        sn.Arch(48, 0.5, (1, 1), good.kernels, good.expands)
+    assert sn.Arch.from_json(sn.largest().to_json()) == sn.largest()
+
+
+def test_supernet_gradients_match_finite_differences(rng):
+    """Does backward_train (conv + BN + ReLU6, sliced and cropped weights) give dL/dw of shared
+    weights within 1e-6 of central differences, and leave unused slices at zero?"""
+    shared = {k: tuple(a.astype(np.float64) + (rng.standard_normal(a.shape) * 0.1 if i else 0)
+                       for i, a in enumerate(v)) for k, v in sn.init_supernet(1).items()}
+    arch = sn.Arch(48, 0.5, (2, 1, 1), (5, 3, 3, 7, 3, 3, 3, 3, 3), (3, 4, 6, 3, 3, 3, 6, 3, 3))
+    net = arch.network()
+    x, y = rng.standard_normal((3, 1, 48, 48)), np.array([0, 3, 7])
+
+    def loss():
+        return cross_entropy(sn.forward_train(net, arch, shared, x)[0], y)[0]
+
+    logits, cache = sn.forward_train(net, arch, shared, x)
+    grads = sn.backward_train(net, shared, cache, cross_entropy(logits, y)[1], {})
+    checks = [("stem", 0, (3, 0, 1, 2)), ("stem", 1, (5,)), ("s0.0.dw", 0, (7, 2, 3)),
+              ("s0.0.expand", 2, (11,)), ("s0.1.project", 0, (4, 9)), ("s2.0.dw", 0, (1, 3, 3)),
+              ("classifier", 0, (2, 5))]
+    for key, i, idx in checks:
+        p = shared[key][i]
+        old = p[idx]
+        p[idx] = old + 1e-7
+        up = loss()
+        p[idx] = old - 1e-7
+        down = loss()
+        p[idx] = old
+        assert abs((up - down) / 2e-7 - grads[key][i][idx]) < 1e-6, key
+    # a k=5 subnet of a 7x7 shared kernel: the outer ring gets no gradient
+    assert np.all(grads["s0.0.dw"][0][:, 0, :] == 0) and np.any(grads["s0.0.dw"][0][:, 1, 1:6])
+
+
+def test_folded_subnet_equals_its_batch_norm_forward(rng):
+    """Does the folded plain Network (batched.forward) give the logits of conv -> BN(calibrated
+    statistics) -> ReLU6, computed by calibrate's own pass on the same images?"""
+    shared = sn.init_supernet(3)
+    arch = sn.Arch(64, 0.75, (1, 2, 1), (7,) * sn.SLOTS, (4,) * sn.SLOTS)
+    net = arch.network()
+    x = rng.standard_normal((6, 1, 64, 64)).astype(np.float32)
+    stats = sn.calibrate(net, arch, shared, x)
+    logits_train, _ = sn.forward_train(net, arch, shared, x)  # batch statistics of this very x
+    folded = batched.forward(net, sn.fold(net, arch, shared, stats), x)
+    np.testing.assert_allclose(folded, logits_train, rtol=1e-3, atol=1e-3)
+
+
+def test_shipped_supernet_learned_the_task_and_the_cache_agrees():
+    """Is the smallest subnet with inherited weights well above chance (1/8: 0.2 is 4.5 standard
+    errors above it on 400 images), does the largest beat it, and does the shipped cache hold
+    exactly what is measured now?"""
+    small = sn.smallest()
+    acc = evaluate.measure_accuracy(small)
+    assert acc > 0.2
+    cache = evaluate.shipped_cache()
+    assert cache.values[small.name] == pytest.approx(acc, abs=1e-9)
+    assert cache.values[sn.largest().name] > acc
+
+
+def test_the_model_at_stake_fits_the_nrf52832_only_pruned_and_quantized():
+    """Is the largest 48 px subnet out of the nRF52832's budget in float32, still 3.5 KiB over in
+    SRAM when only quantized to int8, and inside once 25% of its expanded channels go too?"""
+    from tinyml_course import memory
+    from tinyml_course.compression import prune
+    from tinyml_course.nas import stakes
+
+    net = stakes.STAKES_ARCH.network()
+    ones = {op.name: (np.zeros(op.out_shape[0]), np.ones(op.out_shape[0]))
+            for op in net if op.kind in ("conv", "dwconv", "pwconv")}
+    weights = sn.fold(net, stakes.STAKES_ARCH, sn.init_supernet(0), ones)
+    device = stakes.STAKES_DEVICE
+    assert not memory.fits(net, device, dtype="float32").fits
+    int8 = memory.fits(net, device, dtype="int8")
+    assert int8.flash_fits and int8.sram_bytes - int8.sram_limit == 3584  # 3.5 KiB over
+    pruned, _ = prune.channel_prune(net, weights, 0.25)
+    assert not memory.fits(pruned, device, dtype="float32").fits
+    assert memory.fits(pruned, device, dtype="int8").fits

@@ -1,0 +1,105 @@
+"""TinyNAS on the supernet's space: the slide's loop against a brute force over every schedule,
+the evolution's constraints and reproducibility, space optimisation, baselines, the latency
+estimate by hand, and the CLI's accuracy objective. Accuracy is replaced by a known function of
+the arch where the search logic is tested (the shipped supernet is tested in test_supernet.py)."""
+
+import json
+
+import pytest
+
+from tinyml_course import memory
+from tinyml_course.cli.main import main
+from tinyml_course.memory.schedule import Schedule
+from tinyml_course.model.devices import get_device
+from tinyml_course.nas import evaluate, supernet as sn, tinynas as tn
+
+SMALL = "nrf52832"  # 64 KiB SRAM: many archs do not fit per-layer
+
+
+def fake_acc(arch):
+    """A stand-in accuracy: grows with MACs, with a kernel bonus so ties are rare."""
+    return arch.network().macs / 1e8 + sum(arch.kernels) * 1e-4
+
+
+def test_loop_matches_a_brute_force_over_every_schedule():
+    """Does the slide's loop pick the most accurate arch that fits under SOME schedule (checked
+    with memory.profile on every per-layer/in-place/patch schedule), with its first fitting one?"""
+    archs = tn.random_archs(25, seed=4)
+    best_acc, best_arch, best_schedule, evaluated = tn.codesign_loop(archs, SMALL, get_acc=fake_acc)
+    device = get_device(SMALL)
+    fitting = []
+    for arch in archs:
+        net = arch.network()
+        ok = [s for s in tn.schedule_space(arch)
+              if memory.profile(net, schedule=s, dtype="int8").peak_sram_bytes <= device.sram_bytes
+              and memory.profile(net, dtype="int8").flash_bytes <= device.flash_bytes]
+        if ok:
+            fitting.append((fake_acc(arch), arch, ok[0]))
+    assert len(evaluated) == len(fitting) < len(archs)
+    acc, arch, schedule = max(fitting, key=lambda t: t[0])
+    assert (best_acc, best_arch, best_schedule) == (acc, arch, schedule)
+    per_layer = tn.codesign_loop(archs, SMALL, schedules=tn.only(["per-layer"]), get_acc=fake_acc)
+    assert per_layer[0] < best_acc  # memory-aware scheduling admits a more accurate model
+    assert all(s.kind == "per-layer" for _, s, _ in per_layer[3])
+
+
+def test_evolution_is_reproducible_and_keeps_to_the_budget():
+    """Does the same seed give the same best, does every evaluated arch fit, and does the best
+    beat the best of the random initial population?"""
+    a = tn.evolution(SMALL, population=8, generations=3, parents=3, seed=1, get_acc=fake_acc)
+    b = tn.evolution(SMALL, population=8, generations=3, parents=3, seed=1, get_acc=fake_acc)
+    assert a.best_arch == b.best_arch and a.evaluations == b.evaluations
+    assert all(any(tn.can_fit_memory(x, s, SMALL) for s in tn.schedule_space(x)) for x in a.archs)
+    assert a.best_acc == max(fake_acc(x) for x in a.archs) >= a.history[7]
+    assert a.history == sorted(a.history)
+
+
+def test_describe_and_baselines_use_the_first_fitting_schedule():
+    """Is a described model's peak the memory.profile peak of its schedule, and is the best
+    baseline the most accurate fitting MobileNetV2-style model?"""
+    arch = sn.largest(48)
+    model = tn.describe(arch, SMALL, get_acc=fake_acc)
+    assert model.fits and str(model.schedule) == "in-place"  # per-layer needs 67.5 KiB > 64 KiB
+    net = arch.network()
+    assert model.peak_sram_bytes == memory.profile(net, "in-place").peak_sram_bytes <= 64 * 1024
+    assert memory.profile(net, "per-layer").peak_sram_bytes > 64 * 1024
+    assert not tn.describe(sn.largest(80), SMALL, get_acc=fake_acc).fits
+    base = tn.baselines(SMALL, get_acc=fake_acc)
+    assert len(base) == len(sn.WIDTHS) * len(sn.RESOLUTIONS)
+    best = tn.best_fitting(base)
+    assert best.accuracy == max(m.accuracy for m in base if m.fits)
+    assert all(k == 3 for k in best.arch.kernels) and all(e == 6 for e in best.arch.expands)
+
+
+def test_space_optimisation_picks_the_space_with_the_largest_fitting_macs():
+    spaces, best = tn.space_optimisation(SMALL, samples=6, seed=0)
+    assert set(spaces) == {(w, r) for w in sn.WIDTHS for r in sn.RESOLUTIONS}
+    eligible = {k: v for k, v in spaces.items() if len(v) >= 6 / 4}
+    assert best == max(eligible, key=lambda k: eligible[k].mean())
+
+
+def test_latency_estimate_by_hand():
+    """Is the estimate sum(MACs x cycles/MAC + elements for add/pool) / clock, in ms?"""
+    net = sn.smallest().network()
+    cycles = 0
+    for op in net:
+        cycles += {"conv": 1.5 * op.macs, "dwconv": 3.0 * op.macs, "pwconv": op.macs,
+                   "linear": op.macs, "add": op.out_elements, "pool": op.out_elements}[op.kind]
+    assert tn.estimated_latency_ms(net, "nano33") == pytest.approx(cycles / 64e3)
+
+
+def test_cli_accuracy_objective_json_and_errors(capsys, monkeypatch):
+    """Does --objective accuracy --json print one object with device, best and baselines, each
+    model with the documented keys; and is a bad objective one line with exit status 2?"""
+    monkeypatch.setattr(tn, "get_valid_acc", lambda arch, cache=None: fake_acc(arch))
+    status = main(["search", "--device", SMALL, "--objective", "accuracy", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == 0 and data["device"] == SMALL
+    keys = {"arch", "schedule", "resolution", "accuracy", "peak_sram_bytes", "flash_bytes", "macs",
+            "fits"}
+    for model in [data["best"]] + data["baselines"]:
+        assert keys <= model.keys()
+    assert data["best"]["fits"] and data["best"]["peak_sram_bytes"] <= 64 * 1024
+    assert main(["search", "--device", SMALL, "--objective", "speed"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "invalid choice: 'speed'" in err[0]

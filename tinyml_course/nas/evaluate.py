@@ -1,0 +1,92 @@
+"""``get_valid_acc(arch)``: the held-out accuracy of a subnet with inherited supernet weights.
+
+The subnet takes its weights from the shipped supernet (``Supernet.subnet``: channel slices and
+centre kernel crops), its batch norm is recalibrated on CALIB_IMAGES 'calib' scenes (neither
+training nor validation scenes) and folded into the convolutions, and its float32 accuracy is
+measured on VAL_IMAGES 'val' scenes at the subnet's resolution. About a second for small subnets
+and up to ten for the largest on a free core (several times more on a busy shared machine).
+
+Measured accuracies are memoised in an ``AccuracyCache``; the one shipped next to the weights
+(``weights/accuracy_cache.json``, written by ``scripts/measure_supernet.py`` with these very
+functions) lets the notebook replay searches in seconds. Delete it, or pass ``cache=None``, to
+measure everything again; ``check_cache`` re-measures a few entries to show they agree.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..runtime.batched import accuracy
+from . import supernet as sn
+from . import task
+
+CACHE_PATH = Path(__file__).parent / "weights" / "accuracy_cache.json"
+CALIB_IMAGES = 128  # batch-norm recalibration images (of the 256 calib scenes)
+VAL_IMAGES = 400  # held-out images accuracies are reported on (of the 500 val scenes)
+
+
+class AccuracyCache:
+    """Measured accuracies by arch name (0..1), optionally backed by a JSON file."""
+
+    def __init__(self, path=None):
+        self.path = Path(path) if path else None
+        self.values = {}
+        if self.path and self.path.is_file():
+            self.values = json.loads(self.path.read_text())
+        self.hits = self.misses = 0
+
+    def save(self, path=None):
+        path = Path(path or self.path)
+        path.write_text(json.dumps(dict(sorted(self.values.items())), indent=0) + "\n")
+
+
+_SUPERNET = {}
+
+
+def shipped_supernet():
+    """The shipped trained Supernet, loaded once per process."""
+    if "net" not in _SUPERNET:
+        _SUPERNET["net"] = sn.Supernet.load()
+    return _SUPERNET["net"]
+
+
+def measure_accuracy(arch, supernet=None):
+    """Held-out accuracy (0..1) of ``arch`` measured now: recalibrate BN, fold, run the val split."""
+    supernet = supernet or shipped_supernet()
+    calib = task.load_split("calib", arch.resolution, CALIB_IMAGES)[0]
+    net, weights = supernet.subnet(arch, calib)
+    x, y = task.load_split("val", arch.resolution, VAL_IMAGES)
+    return accuracy(net, weights, x, y)
+
+
+def get_valid_acc(arch, supernet=None, cache=None):
+    """The slide's ``get_valid_acc(arch)``: held-out accuracy (0..1) with inherited weights.
+
+    cache: an AccuracyCache consulted first and filled on a miss (None: always measure).
+    """
+    if cache is not None and arch.name in cache.values:
+        cache.hits += 1
+        return cache.values[arch.name]
+    acc = measure_accuracy(arch, supernet)
+    if cache is not None:
+        cache.misses += 1
+        cache.values[arch.name] = acc
+    return acc
+
+
+def shipped_cache():
+    """The AccuracyCache shipped with the weights (empty if the file is missing)."""
+    return AccuracyCache(CACHE_PATH)
+
+
+def check_cache(cache, archs, supernet=None):
+    """Re-measure ``archs`` that the cache holds: [(name, cached, measured)], to show they agree."""
+    return [(a.name, cache.values[a.name], measure_accuracy(a, supernet))
+            for a in archs if a.name in cache.values]
+
+
+def accuracy_spread(values):
+    """Standard error of an accuracy measured on VAL_IMAGES images: sqrt(p (1 - p) / n)."""
+    p = np.asarray(values, float)
+    return np.sqrt(p * (1 - p) / VAL_IMAGES)

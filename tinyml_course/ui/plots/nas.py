@@ -1,0 +1,113 @@
+"""Figures of the TinyNAS notebook (pure functions: data in, ``matplotlib.figure.Figure`` out).
+
+Accuracies are 0..1 (shown in %), memory in bytes (shown in KiB = 1024 bytes), MACs in millions.
+"""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ...model.units import KIB
+
+
+def samples_figure(images_by_resolution, labels, class_names, count=6):
+    """A grid of the same scenes at several resolutions: {resolution: (N, 1, R, R)} -> Figure."""
+    rows = list(images_by_resolution)
+    fig = Figure(figsize=(1.6 * count, 1.7 * len(rows)))
+    axes = fig.subplots(len(rows), count, squeeze=False)
+    for r, res in enumerate(rows):
+        for i in range(count):
+            ax = axes[r][i]
+            ax.imshow(images_by_resolution[res][i, 0], cmap="gray")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(class_names[labels[i]], fontsize=9)
+            if i == 0:
+                ax.set_ylabel(f"{res}x{res}")
+    return fig
+
+
+def resolution_figure(curves, sweeps):
+    """Left: accuracy vs resolution ({label: [(R, acc)]}); right: one-dimension sweeps
+    ({dimension: [(value, acc)]}, each on its own index axis)."""
+    fig = Figure(figsize=(11, 3.6))
+    left, right = fig.subplots(1, 2)
+    for label, points in curves.items():
+        r, acc = zip(*points)
+        left.plot(r, 100 * np.array(acc), "o-", label=label)
+    left.set_xlabel("input resolution (pixels)")
+    left.set_ylabel("held-out accuracy (%)")
+    left.set_title("accuracy vs input resolution")
+    left.legend(fontsize=8)
+    left.grid(alpha=0.3)
+    for dim, points in sweeps.items():
+        values, acc = zip(*points)
+        right.plot(range(len(values)), 100 * np.array(acc), "o-",
+                   label=f"{dim}: {', '.join(f'{v:g}' for v in values)}")
+    right.set_xticks([0, 1, 2], ["small", "middle", "large"])
+    right.set_ylabel("held-out accuracy (%)")
+    right.set_title("one dimension at a time (others fixed)")
+    right.legend(fontsize=8)
+    right.grid(alpha=0.3)
+    fig.subplots_adjust(wspace=0.3, bottom=0.15)
+    return fig
+
+
+def space_figure(spaces, chosen, device_name):
+    """CDF of the MACs of fitting random archs per (width, resolution) space; chosen in bold."""
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
+    for (w, r), macs in sorted(spaces.items()):
+        if not len(macs):
+            continue
+        bold = (w, r) == chosen
+        ax.plot(np.asarray(macs) / 1e6, np.linspace(0, 1, len(macs)), lw=3 if bold else 1,
+                label=f"w{w:g} r{r} ({len(macs)} fit)" + (" <- chosen" if bold else ""))
+    ax.set_xlabel("MACs of the fitting models (millions)")
+    ax.set_ylabel("cumulative share")
+    ax.set_title(f"search-space optimisation on {device_name}")
+    ax.legend(fontsize=6, ncol=2)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def results_figure(groups, sram_limit, device_name):
+    """Accuracy vs peak SRAM and vs ESTIMATED latency of model groups.
+
+    groups: {label: [model json dicts (accuracy, peak_sram_bytes, latency_ms_estimate, fits)]}.
+    """
+    fig = Figure(figsize=(11, 3.8))
+    left, right = fig.subplots(1, 2)
+    markers = iter(["o", "s", "*", "^", "D"])
+    for label, models in groups.items():
+        marker = next(markers)
+        size = 120 if marker == "*" else 25
+        acc = [100 * m["accuracy"] for m in models]
+        left.scatter([m["peak_sram_bytes"] / KIB for m in models], acc, s=size, marker=marker,
+                     label=label, alpha=0.8)
+        right.scatter([m["latency_ms_estimate"] for m in models], acc, s=size, marker=marker,
+                      label=label, alpha=0.8)
+    left.axvline(sram_limit / KIB, color="red", ls="--", label=f"{device_name} SRAM")
+    left.set_xlabel("peak SRAM, int8, chosen schedule (KiB)")
+    right.set_xlabel("latency ESTIMATE (ms, assumed cycles/MAC)")
+    for ax in (left, right):
+        ax.set_ylabel("held-out accuracy (%)")
+        ax.grid(alpha=0.3)
+    left.legend(fontsize=7)
+    fig.suptitle(f"{device_name}: searched models vs scaled MobileNetV2-style baselines")
+    fig.subplots_adjust(wspace=0.25, bottom=0.15)
+    return fig
+
+
+def evolution_figure(loop_history, evolution_history):
+    """Best accuracy so far vs accuracy evaluations: the slide's random loop vs evolution."""
+    fig = Figure(figsize=(6, 3.4))
+    ax = fig.subplots()
+    ax.plot(range(1, len(loop_history) + 1), 100 * np.array(loop_history), label="slide's loop (random)")
+    ax.plot(range(1, len(evolution_history) + 1), 100 * np.array(evolution_history),
+            label="evolution")
+    ax.set_xlabel("accuracy evaluations")
+    ax.set_ylabel("best accuracy so far (%)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig
