@@ -63,6 +63,7 @@ class Check:
     similar_to: list = None        # "module:qualname" to compare the source with (default: reference)
     scoring: str = "all"           # "all" | "fraction"
     property: str = ""             # what the check establishes, for the feedback
+    challenge: str = None          # a leaderboard name: the points earned go to the report
 
 
 @dataclass
@@ -75,6 +76,8 @@ class Verdict:
     integrity: str = ""            # the sentence, when the reference was used
     similarity: float = None
     flagged: bool = False
+    challenge: str = None
+    points: float = None           # filled in by the grader: fraction x the cell's points
 
 
 # --- comparing -----------------------------------------------------------------------------

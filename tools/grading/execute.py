@@ -141,6 +141,9 @@ class SandboxedExecute(NbGraderPreprocessor):
                 v = checks_mod.Verdict(chk.grade_id, 0.0,
                                        f"{chk.function} could not be checked: {run.problem}",
                                        0, len(chk.cases))
+            v.challenge = chk.challenge
+            v.points = round(v.fraction * float(
+                present[chk.grade_id].metadata["nbgrader"].get("points", 0)), 6)
             self.write_verdict(present[chk.grade_id], v)
             record["checks"][chk.grade_id] = asdict(v)
         record["similarity_threshold"] = threshold

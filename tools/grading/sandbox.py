@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .processes import rmtree_hard
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 RUNNER = HERE / "runner.py"
@@ -215,7 +217,7 @@ def run_student(request, files_dir=None, course_root=None, limits=None, mode="au
             run.problem = problem or _death(proc)
         return run
     finally:
-        _rmtree(root)
+        rmtree_hard(root)
 
 
 def _read_answer(rfd, proc, timeout, start):
@@ -262,13 +264,3 @@ def _kill_group(proc):
     except OSError:
         pass
     proc.wait()
-
-
-def _rmtree(path):
-    def onerror(func, p, _exc):
-        try:
-            os.chmod(os.path.dirname(p), 0o700)
-            func(p)
-        except OSError:
-            pass
-    shutil.rmtree(path, onerror=onerror)
