@@ -257,12 +257,15 @@ def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD
     targets = check.similar_to if check.similar_to is not None else check.reference
     if solution_source and targets:
         body = function_source(solution_source, check.function)
-        scores = []
+        scores, sources = [], []
         for target in targets:
             try:
-                scores.append(similarity(body, reference_source(target)))
+                sources.append(reference_source(target))
             except Exception:
-                pass
+                continue
+            scores.append(similarity(body, sources[-1]))
+        if len(sources) > 1:  # the whole cell against all of them: a copy of helpers and caller
+            scores.append(similarity(solution_source, "\n".join(sources)))
         sim = round(max(scores), 3) if scores else None
     flagged = sim is not None and sim >= threshold
     total = len(check.cases)

@@ -173,7 +173,7 @@ class Blocked:
                 self.swapped.append((name, fn, fn.__code__))
 
     def codes(self):
-        return {id(code): name for name, _, code in self.swapped}
+        return {id(code): (name, fn) for name, fn, code in self.swapped}
 
     def __enter__(self):
         for name, fn, _ in self.swapped:
@@ -230,9 +230,12 @@ class Runner:
                     "used": []}
         blocked = Blocked(call.get("block", []))
         ref_codes = blocked.codes()
-        # a function of the student's whose code object IS the reference's (a copied __code__)
-        used = {ref_codes[id(v.__code__)] for v in ns.values()
-                if isinstance(v, types.FunctionType) and id(v.__code__) in ref_codes}
+        # a new function of the student's built on the reference's code object (a copied
+        # __code__: the tripwire would not see it); the reference itself in the namespace is
+        # not a use until it is called
+        used = {ref_codes[id(v.__code__)][0] for v in ns.values()
+                if isinstance(v, types.FunctionType) and id(v.__code__) in ref_codes
+                and v is not ref_codes[id(v.__code__)][1]}
         sys.__dict__[USED] = set()
         timeout = float(call.get("timeout") or 0)
         answer = {}
