@@ -24,8 +24,8 @@ from pathlib import Path
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
 from traitlets import Bool
 
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
-                                   GetGrades, IgnorePattern, LimitOutput, SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades,
+                                   IgnorePattern, LimitOutput, SaveAutoGrades)
 
 
 def _grading_tools():
@@ -40,6 +40,7 @@ def _grading_tools():
 if str(_grading_tools()) not in sys.path:
     sys.path.insert(0, str(_grading_tools()))
 from grading.execute import SandboxedExecute  # noqa: E402
+from grading.feedback import ClearHiddenTestsInTests  # noqa: E402
 
 c = get_config()  # noqa: F821  (injected by traitlets when it loads this file)
 
@@ -88,9 +89,11 @@ class ScrubHiddenTracebacks(Preprocessor):
 
 # --- feedback: order matters. ScrubHiddenTracebacks must run before ClearHiddenTests, which
 # deletes the delimiters it keys on; GetGrades and the CSS header are nbgrader's own defaults.
+# ClearHiddenTestsInTests is nbgrader's ClearHiddenTests restricted to test cells: a marker
+# typed in a student's solution no longer makes their feedback fail.
 c.GenerateFeedback.preprocessors = [
     GetGrades,
     ScrubHiddenTracebacks,
-    ClearHiddenTests,
+    ClearHiddenTestsInTests,
     CSSHTMLHeaderPreprocessor,
 ]

@@ -29,6 +29,7 @@ from pathlib import Path
 from . import gradebook, processes, report, sandbox
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
+SANDBOX_UID_BASE = 64000  # worker i runs student code as uid 64000 + i (a root grader)
 DEFAULTS = {"timeout": 600, "memory_mb": 4096, "fsize_mb": 256, "nproc": 256}
 
 
@@ -62,17 +63,19 @@ def precheck(folder):
 def classify(error, log, record):
     """(status, detail) of a student the worker could not grade, or whose run failed."""
     text = f"{error}\n{log}"
-    for rec in record.values():
-        problem = rec.get("problem") or ""
-        if problem:
-            status = "timeout" if "ran past" in problem else "kernel died"
-            return status, problem
+    problems = [ln.split("NotebookNotRun: ", 1)[1].strip() for ln in text.splitlines()
+                if "NotebookNotRun: " in ln]
+    if problems:
+        status = "timeout" if ("ran past" in problems[0] or "time limit" in problems[0]) \
+            else "kernel died"
+        return status, problems[0]
     if any(m in text for m in ("NotJSONError", "does not appear to be JSON",
                                "NotebookValidationError", "ValidationError", "Notebook JSON")):
         return "invalid notebook", "the submitted file is not a valid notebook"
-    if "duplicate" in text.lower() or "Duplicate" in text:
-        line = next((ln for ln in text.splitlines() if "uplicate" in ln), "")
-        return "invalid notebook", f"a graded cell appears twice ({line.strip()[:120]})"
+    if "exists multiple times" in text:  # nbgrader then blames "an old metadata format"
+        line = next(ln for ln in text.splitlines() if "exists multiple times" in ln)
+        cell = line.split("'")[1] if line.count("'") >= 2 else "?"
+        return "invalid notebook", f"the graded cell {cell!r} appears more than once"
     if error:
         return "error", error.strip().splitlines()[-1][:200]
     return None
@@ -87,6 +90,7 @@ class Worker:
         self.errlog = open(tool.workroot / f"worker{index}.err", "a")
         cmd = [sys.executable, str(WORKER), str(tool.course), tool.assignment, str(self.db)]
         cmd += [f"--set={s}" for s in tool.overrides]
+        cmd.append(f"--set=SandboxedExecute.uid={SANDBOX_UID_BASE + index % 1000}")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.errlog, text=True, cwd=tool.course,
                                      env=tool.env, start_new_session=True)
@@ -203,13 +207,14 @@ class ClassGrader:
                     if msg is None and not late:
                         continue
                     busy.remove(w)
+                    if msg is None or msg == "died":
+                        w.stop()  # before its student is recorded: nothing writes after
                     out = self.finish(w, msg, late)
                     outcomes.append(out)
                     report_line(format_line(out))
                     if msg is None or msg == "died":  # a fresh worker replaces this one
-                        w.stop()
                         workers.remove(w)
-                        w = Worker(self, len(workers) + len(outcomes) + 1)
+                        w = Worker(self, w.index)
                         workers.append(w)
                     idle.append(w)
         finally:

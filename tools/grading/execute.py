@@ -18,7 +18,7 @@ Hidden test code never exists in the notebook, so no trick in the student's kern
 caller inspection, redefined helpers, patched packages, input or AST transformers) can show it
 or change a grade. Graded cells without a hidden check keep the outcome of running them in the
 sandbox (the other assignments until they are converted). The run's facts (sandboxed or not,
-the problem if the notebook could not be run, each check's verdict, similarity and integrity)
+each check's verdict, similarity and integrity)
 go into the notebook's metadata under "tinyml_grading" for the grading report (report.py).
 """
 import json
@@ -34,6 +34,11 @@ from . import checks as checks_mod
 from . import sandbox
 
 META = "tinyml_grading"
+
+
+class NotebookNotRun(RuntimeError):
+    """The sandboxed run ended without an answer (killed, crashed, out of time): nbgrader then
+    records the student as failed, with this message in its log, like a dead kernel."""
 STREAM_NAMES = {"stdout", "stderr"}
 
 
@@ -74,6 +79,8 @@ class SandboxedExecute(NbGraderPreprocessor):
     memory_mb = Integer(4096, help="address space of the runner, MiB (0: none)").tag(config=True)
     fsize_mb = Integer(256, help="largest file the runner may write, MiB").tag(config=True)
     nproc = Integer(256, help="processes/threads of the sandbox user").tag(config=True)
+    uid = Integer(sandbox.NOBODY, help="user a root grader runs student code as (the tool "
+                  "gives each worker its own, so the process limit is per worker)").tag(config=True)
     sandbox = Unicode("auto", help="auto | required | off").tag(config=True)
     checks_file = Unicode("hidden_checks.py", help="in source/<assignment>/").tag(config=True)
     similarity_threshold = Float(checks_mod.SIMILARITY_THRESHOLD).tag(config=True)
@@ -108,28 +115,26 @@ class SandboxedExecute(NbGraderPreprocessor):
         request = {"cells": cells, "cell_timeout": self.timeout, "helpers": helpers,
                    "calls": calls, "max_output_chars": self.max_output_chars}
         limits = sandbox.Limits(memory_mb=self.memory_mb, fsize_mb=self.fsize_mb,
-                                nproc=self.nproc, timeout=self.run_timeout,
+                                nproc=self.nproc, uid=self.uid, timeout=self.run_timeout,
                                 cell_timeout=self.timeout)
         files = Path(cd.format_path(cd.submitted_directory, student, assignment))
         run = sandbox.run_student(request, files_dir=files, course_root=cd.root,
                                   limits=limits, mode=self.sandbox)
         for note in run.notes:
             self.log.warning(note)
-        answer = run.answer or {}
+        if run.answer is None:
+            raise NotebookNotRun(run.problem)
+        answer = run.answer
         by_index = {a.get("index"): a for a in answer.get("cells", []) if isinstance(a, dict)}
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             got = by_index.get(i)
             outputs = [o for o in map(_clean_output, (got or {}).get("outputs", [])) if o]
-            if got is None and run.problem:
-                outputs = [{"output_type": "error", "ename": "NotebookNotRun",
-                            "evalue": run.problem,
-                            "traceback": [f"NotebookNotRun: {run.problem}"]}]
             cell.outputs = [from_dict(o) for o in outputs]
             count = (got or {}).get("execution_count")
             cell.execution_count = count if isinstance(count, int) else None
-        record = {"sandboxed": run.sandboxed, "notes": run.notes, "problem": run.problem,
+        record = {"sandboxed": run.sandboxed, "notes": run.notes,
                   "seconds": round(run.seconds, 2), "checks": {}}
         calls_answer = answer.get("calls", {}) if isinstance(answer.get("calls"), dict) else {}
         solutions = {_grade_id(c): c.source for c in nb.cells
@@ -137,10 +142,6 @@ class SandboxedExecute(NbGraderPreprocessor):
         for chk in active:
             answers = {k: calls_answer.get(f"{chk.grade_id}#{k}") for k in range(len(chk.cases))}
             v = checks_mod.verdict(chk, answers, solutions.get(chk.solution), threshold)
-            if run.answer is None:
-                v = checks_mod.Verdict(chk.grade_id, 0.0,
-                                       f"{chk.function} could not be checked: {run.problem}",
-                                       0, len(chk.cases))
             v.challenge = chk.challenge
             v.points = round(v.fraction * float(
                 present[chk.grade_id].metadata["nbgrader"].get("points", 0)), 6)

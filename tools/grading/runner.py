@@ -27,6 +27,7 @@ import importlib
 import os
 import signal
 import sys
+import threading
 import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -34,14 +35,35 @@ import wire  # noqa: E402
 
 USED = "_tinyml_grading_used"
 TRUNCATED = "\n... output truncated by the grader ...\n"
+IGNORED_TIMEOUT = 124  # exit status when a cell or call swallowed its time limit
 
 
-class CellTimeout(Exception):
+class Watchdog:
+    """Ends the runner (exit 124) when a cell or call outlives twice its limit: code that
+    catches the CellTimeoutError in a loop cannot hold the grader."""
+
+    def __init__(self, seconds):
+        self.timer = threading.Timer(2 * seconds + 1, os._exit, (IGNORED_TIMEOUT,)) \
+            if seconds else None
+
+    def __enter__(self):
+        if self.timer:
+            self.timer.daemon = True
+            self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.timer:
+            self.timer.cancel()
+        return False
+
+
+class CellTimeoutError(Exception):
     """A cell or call ran past its time limit."""
 
 
 def _alarm(signum, frame):
-    raise CellTimeout("ran past the grader's time limit")
+    raise CellTimeoutError("ran past the grader's time limit")
 
 
 class Outputs:
@@ -186,6 +208,51 @@ class Blocked:
         return False
 
 
+PROTECT = ("tinyml_course", "numpy")  # module namespaces restored before the calls
+PROTECT_CLASSES = ("tinyml_course",)  # ... and the classes defined there (Arena, Buffer, ...)
+
+
+def _protected(name, prefixes):
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def snapshot():
+    """The package's (and numpy's) module namespaces and classes, as imported, before any
+    student code: a student who monkeypatches them (Arena.peak_bytes, np.allclose, ...) is
+    undone by restore() before the grader measures anything."""
+    saved = []
+    for name, mod in list(sys.modules.items()):
+        if mod is None or not _protected(name, PROTECT):
+            continue
+        classes = []
+        if _protected(name, PROTECT_CLASSES):
+            classes = [(c, dict(vars(c))) for c in list(vars(mod).values())
+                       if isinstance(c, type) and getattr(c, "__module__", "") == name]
+        saved.append((name, mod, dict(vars(mod)), classes))
+    return saved
+
+
+def restore(saved):
+    for name, mod, space, classes in saved:
+        sys.modules[name] = mod
+        current = vars(mod)  # names added since are kept: modules fill themselves lazily
+        for key, value in space.items():
+            if current.get(key, None) is not value:
+                current[key] = value
+        for cls, attrs in classes:
+            for key in [k for k in list(vars(cls)) if k not in attrs]:
+                try:
+                    delattr(cls, key)
+                except (AttributeError, TypeError):
+                    pass
+            for key, value in attrs.items():
+                if vars(cls).get(key, None) is not value:
+                    try:
+                        setattr(cls, key, value)
+                    except (AttributeError, TypeError):
+                        pass
+
+
 class Runner:
     def __init__(self, request):
         self.request = request
@@ -201,7 +268,8 @@ class Runner:
                 signal.setitimer(signal.ITIMER_REAL, timeout)
             try:
                 shell.execution_count = count
-                shell.run_cell(cell["source"], store_history=False, silent=False)
+                with Watchdog(timeout):
+                    shell.run_cell(cell["source"], store_history=False, silent=False)
             except BaseException as exc:  # SystemExit, a timeout between IPython's handlers
                 self.out.add({"output_type": "error", "ename": type(exc).__name__,
                               "evalue": str(exc)[:2000], "traceback": []})
@@ -211,14 +279,23 @@ class Runner:
                             "execution_count": count})
         return answers
 
-    def run_calls(self, shell):
-        ns = dict(shell.user_ns)
-        self.out = Outputs(0)  # prints of the calls go nowhere
-        helper_error = None
+    def run_helpers(self):
+        """The grader's helpers, before any student code (inputs built, package imported)."""
+        self.helpers, self.helper_error = {}, None
+        self.out = Outputs(0)
         try:
-            exec(compile(self.request.get("helpers", ""), "<grader helpers>", "exec"), ns)
+            exec(compile(self.request.get("helpers", ""), "<grader helpers>", "exec"),
+                 self.helpers)
         except BaseException as exc:
-            helper_error = f"{type(exc).__name__}: {exc}"
+            self.helper_error = f"{type(exc).__name__}: {exc}"
+        self.saved = snapshot()
+
+    def run_calls(self, shell):
+        restore(self.saved)
+        ns = dict(shell.user_ns)
+        ns.update({k: v for k, v in self.helpers.items() if k != "__builtins__"})
+        self.out = Outputs(0)  # prints of the calls go nowhere
+        helper_error = self.helper_error
         answers = {}
         for call in self.request.get("calls", []):
             answers[call["id"]] = self.call(call, ns, helper_error)
@@ -243,7 +320,8 @@ class Runner:
             if timeout:
                 signal.setitimer(signal.ITIMER_REAL, timeout)
             try:
-                value = eval(compile(call["expr"], "<grader call>", "eval"), ns)
+                with Watchdog(timeout):
+                    value = eval(compile(call["expr"], "<grader call>", "eval"), ns)
                 answer = {"ok": True, "value": wire.plain(value)}
             except BaseException as exc:
                 answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
@@ -273,6 +351,7 @@ def main():
     signal.signal(signal.SIGALRM, _alarm)
     os.chdir(request.get("cwd") or os.getcwd())
     shell = make_shell(runner)
+    runner.run_helpers()
     cells = runner.run_cells(shell)
     calls = runner.run_calls(shell)
     result.write(wire.dumps({"cells": cells, "calls": calls}))

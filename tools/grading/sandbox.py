@@ -44,6 +44,7 @@ class Limits:
     memory_mb: int = 4096       # address space of the runner
     fsize_mb: int = 256         # largest file it may write
     nproc: int = 256            # processes/threads (per user: see module doc)
+    uid: int = NOBODY           # the unprivileged user a root grader runs student code as
     timeout: float = 300.0      # wall clock of the whole run, seconds
     cell_timeout: float = 30.0  # one cell or one call
 
@@ -181,12 +182,12 @@ def run_student(request, files_dir=None, course_root=None, limits=None, mode="au
             work.mkdir()
         if drop_root:
             for path in [root, work, *work.rglob("*")]:
-                os.lchown(path, NOBODY, NOBODY)
+                os.lchown(path, limits.uid, limits.uid)
         request = dict(request, cwd=INSIDE if ok else str(work))
         rfd, wfd = os.pipe()
         cmd = [sys.executable, str(RUNNER), "--result-fd", str(wfd)]
         if drop_root:
-            cmd += ["--drop-to", str(NOBODY)]
+            cmd += ["--drop-to", str(limits.uid)]
         if ok:
             cmd = bwrap_argv(work, course_root, as_root=drop_root) + cmd
             run.sandboxed = True
@@ -246,6 +247,8 @@ def _read_answer(rfd, proc, timeout, start):
 
 def _death(proc):
     rc = proc.poll()
+    if rc == 124:
+        return "a cell ignored the grader's time limit (it caught the interrupt and went on)"
     if rc is not None and rc < 0:
         try:
             return f"the student's code was killed by {signal.Signals(-rc).name}"
