@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""How long tools/autograde_class.py takes per student, and what 300 students would take.
+"""Throughput of grading a class: plain `nbgrader autograde` (serial) against
+tools/autograde_class.py with --jobs 1 and --jobs 2, on the same class, side by side.
 
-    python benchmarks/bench_grading.py [-n 30] [--assignment takeaway_quiz] [--jobs 1,2]
-                                       [--repeat 1]
+    python benchmarks/bench_grading.py [-n 16] [--assignment sram_accounting] [--jobs 1,2]
+                                       [--repeat 1] [--class-size 300]
 
 Fabricates N submissions of ASSIGNMENT in a throwaway course (a third each: the reference
-solution, the release untouched, the solution with its first answer cell left as released),
-then times `autograde_class.py ASSIGNMENT --jobs J` end to end for each J. With --repeat R it
-grades the class R times per J and checks that every run gives every student the same score
-(and solved = max, untouched = 0): the evidence that parallel grading is reliable.
-Wall clock, one machine: run it on a quiet one; the numbers scale with its cores.
+solutions, the release untouched, the solutions with their first answer cell left as released),
+times `nbgrader autograde ASSIGNMENT` once and the tool once per --jobs value (R times with
+--repeat), checks every run gives every student the same score (solved = max, untouched = 0),
+and prints students per minute and each run's throughput relative to plain nbgrader (the
+targets: --jobs 1 >= 1.0x, --jobs 2 >= 1.8x on 2 cores). Both commands sandbox every student
+(nbgrader_config.py's SandboxedExecute). Wall clock: run it on a quiet machine.
 """
 import argparse
 import os
@@ -43,44 +45,58 @@ def fabricate(course, assignment, n):
     return students
 
 
+def scores_of(course, assignment):
+    return {s: sum(v.values()) for s, v in course.scores(assignment).items()}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("-n", type=int, default=30, help="students (default 30)")
-    p.add_argument("--assignment", default="takeaway_quiz")
+    p.add_argument("-n", type=int, default=16, help="students (default 16)")
+    p.add_argument("--assignment", default="sram_accounting")
     p.add_argument("--jobs", default="1,2", help="comma-separated --jobs values (default 1,2)")
-    p.add_argument("--repeat", type=int, default=1, help="runs per --jobs value (default 1)")
+    p.add_argument("--repeat", type=int, default=1, help="tool runs per --jobs value")
     p.add_argument("--class-size", type=int, default=300, help="extrapolate to (default 300)")
     args = p.parse_args(argv)
     ensure_hermetic()
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO),
-                                                            os.environ.get("PYTHONPATH")]))
     jobs = [int(j) for j in args.jobs.split(",")]
     print(f"{os.cpu_count()} CPUs; {args.n} students of {args.assignment}")
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         course = Course.from_assignments(tmp, names=[args.assignment])
         students = fabricate(course, args.assignment, args.n)
         max_score = sum(course.max_scores(args.assignment).values())
-        print(f"{'jobs':>4} {'run':>3} {'total s':>8} {'s/student':>9} "
+        print(f"{'command':<22} {'total s':>8} {'s/student':>9} {'ratio':>6}  "
               f"{args.class_size} students")
-        runs = {}
+        runs = []
+
+        def row(label, seconds, base):
+            per = seconds / args.n
+            ratio = base / seconds if base else 1.0
+            print(f"{label:<22} {seconds:>8.1f} {per:>9.2f} {ratio:>5.2f}x  "
+                  f"{per * args.class_size / 60:>5.1f} min", flush=True)
+            return ratio
+
+        start = time.perf_counter()
+        step = course.autograde(args.assignment)
+        plain = time.perf_counter() - start
+        runs.append(scores_of(course, args.assignment))
+        row("nbgrader autograde", plain, None)
+        ratios = {}
         for j in jobs:
-            for r in range(args.repeat):
+            for _ in range(args.repeat):
                 start = time.perf_counter()
                 step = autograde_class(course, args.assignment, "--jobs", j, timeout=None)
                 seconds = time.perf_counter() - start
                 if step.returncode != 0:
                     print(step.output[-3000:])
                     raise SystemExit(f"autograde_class.py exited {step.returncode}")
-                scores = {s: sum(v.values()) for s, v in course.scores(args.assignment).items()}
-                runs[len(runs)] = scores
-                per = seconds / args.n
-                est = per * args.class_size
-                print(f"{j:>4} {len(runs):>3} {seconds:>8.1f} {per:>9.2f} "
-                      f"{est / 60:>6.1f} min", flush=True)
-        first = next(iter(runs.values()))
-        same = all(v == first for v in runs.values())
+                runs.append(scores_of(course, args.assignment))
+                ratios.setdefault(j, []).append(row(f"autograde_class -j {j}", seconds, plain))
+        first = runs[0]
+        same = all(r == first for r in runs)
         right = all(first[s] == max_score for s, k in students.items() if k == "solved") and \
             all(first[s] == 0 for s, k in students.items() if k == "untouched")
+        for j, rs in ratios.items():
+            print(f"throughput --jobs {j} / plain nbgrader: {min(rs):.2f}x (worst of {len(rs)})")
         print(f"scores identical across all {len(runs)} runs: {same}; "
               f"solved = {max_score:g}, untouched = 0: {right}")
         return 0 if same and right else 1
