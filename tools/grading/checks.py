@@ -64,6 +64,8 @@ class Check:
     scoring: str = "all"           # "all" | "fraction"
     property: str = ""             # what the check establishes, for the feedback
     challenge: str = None          # a leaderboard name: the points earned go to the report
+    grade: object = None           # (got, expected) -> (fraction, message): own partial credit
+                                   #   for a one-case check (e.g. a quiz answer and its policy)
 
 
 @dataclass
@@ -274,6 +276,8 @@ def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD
         sentence = (f"No credit: {check.function} uses the package's reference {name} for this "
                     f"exercise, which you are asked to write yourself.")
         return Verdict(check.grade_id, 0.0, sentence, 0, total, sentence, sim, flagged)
+    if check.grade is not None:
+        return _graded(check, answers.get(0), sim, flagged)
     reasons = [_case_reason(check, case, answers.get(i)) for i, case in enumerate(check.cases)]
     passed = sum(r is None for r in reasons)
     failed = [(case, r) for case, r in zip(check.cases, reasons) if r is not None]
@@ -290,6 +294,22 @@ def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD
     fraction = passed / total if check.scoring == "fraction" and total else 0.0
     return Verdict(check.grade_id, fraction if math.isfinite(fraction) else 0.0, message,
                    passed, total, "", sim, flagged)
+
+
+def _graded(check, answer, sim, flagged):
+    """Verdict of a check with its own `grade` function (one case)."""
+    case = check.cases[0]
+    reason = _case_reason(check, case, answer)
+    if reason == NOT_ANSWERED or (answer is None or not answer.get("ok")):
+        return Verdict(check.grade_id, 0.0, f"{check.function}: {reason}.", 0, 1, "", sim, flagged)
+    try:
+        fraction, message = check.grade(wire.restore(answer.get("value")), case.expected_value())
+        fraction = min(1.0, max(0.0, float(fraction)))
+    except Exception as exc:
+        fraction, message = 0.0, f"could not read the answer ({type(exc).__name__})"
+    if not math.isfinite(fraction):
+        fraction = 0.0
+    return Verdict(check.grade_id, fraction, message, int(fraction >= 1.0), 1, "", sim, flagged)
 
 
 def load(path):

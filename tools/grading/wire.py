@@ -1,6 +1,7 @@
 """Plain data across the sandbox wall: JSON only, numpy arrays as tagged lists, never pickle.
 
-`plain(value)` turns what a student's function returned into JSON-safe data (tuples become lists,
+`plain(value)` turns what a student's function returned into JSON-safe data (tuples and sets
+become lists,
 numpy scalars Python numbers, arrays {"__ndarray__": nested list, "dtype", "shape"}); anything
 else becomes {"__unsupported__": type name}, which no expected value equals. `restore(data)`
 turns tagged arrays back into numpy arrays on the grader's side. Unpickling is code execution,
@@ -26,6 +27,8 @@ def plain(value, depth=0):
         return float(value) if math.isfinite(value) else repr(float(value))
     if isinstance(value, (list, tuple)):
         return [plain(v, depth + 1) for v in value]
+    if isinstance(value, (set, frozenset)):  # e.g. a quiz answer {"A", "C"}: sorted list
+        return sorted((plain(v, depth + 1) for v in value), key=repr)
     if isinstance(value, dict):
         if all(isinstance(k, str) for k in value):
             return {str(k): plain(v, depth + 1) for k, v in value.items()}

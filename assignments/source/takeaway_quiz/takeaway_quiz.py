@@ -5,7 +5,6 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -66,9 +65,6 @@ answer_q1 = "ABC"
 # %% nbgrader={"grade": true, "grade_id": "check-q1", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q1: how your answer was read (it is graded later)
 check_choice("q1", answer_q1)
-### BEGIN HIDDEN TESTS
-grade_choice("q1", answer_q1, key=["A", "B", "C"], points=1, policy=POLICY)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q2", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **q2.** What are challenges of TinyML on MCUs?
@@ -87,9 +83,6 @@ answer_q2 = "AB"
 # %% nbgrader={"grade": true, "grade_id": "check-q2", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q2: how your answer was read (it is graded later)
 check_choice("q2", answer_q2)
-### BEGIN HIDDEN TESTS
-grade_choice("q2", answer_q2, key=["A", "B"], points=1, policy=POLICY)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q3", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **q3.** What are possible ways to reduce model size?
@@ -108,9 +101,6 @@ answer_q3 = "BC"
 # %% nbgrader={"grade": true, "grade_id": "check-q3", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q3: how your answer was read (it is graded later)
 check_choice("q3", answer_q3)
-### BEGIN HIDDEN TESTS
-grade_choice("q3", answer_q3, key=["B", "C"], points=1, policy=POLICY)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q4", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **q4.** Why does TinyML put input/output activations on SRAM memory?
@@ -129,9 +119,6 @@ answer_q4 = "AB"
 # %% nbgrader={"grade": true, "grade_id": "check-q4", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q4: how your answer was read (it is graded later)
 check_choice("q4", answer_q4)
-### BEGIN HIDDEN TESTS
-grade_choice("q4", answer_q4, key=["A", "B"], points=1, policy=POLICY)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q5", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **q5.** What are advantages of depth-wise separable convolution?
@@ -150,9 +137,6 @@ answer_q5 = "C"
 # %% nbgrader={"grade": true, "grade_id": "check-q5", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q5: how your answer was read (it is graded later)
 check_choice("q5", answer_q5)
-### BEGIN HIDDEN TESTS
-grade_choice("q5", answer_q5, key=["C"], points=1, policy=POLICY)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q6", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **q6.** Which are correct descriptions of MCUNet-v1?
@@ -171,9 +155,6 @@ answer_q6 = "AC"
 # %% nbgrader={"grade": true, "grade_id": "check-q6", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q6: how your answer was read (it is graded later)
 check_choice("q6", answer_q6)
-### BEGIN HIDDEN TESTS
-grade_choice("q6", answer_q6, key=["A", "C"], points=1, policy=POLICY)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q7", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **q7.** How does MCUNet-v2 save peak SRAM memory usage?
@@ -192,9 +173,6 @@ answer_q7 = "A"
 # %% nbgrader={"grade": true, "grade_id": "check-q7", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q7: how your answer was read (it is graded later)
 check_choice("q7", answer_q7)
-### BEGIN HIDDEN TESTS
-grade_choice("q7", answer_q7, key=["A"], points=1, policy=POLICY)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part-2", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part 2: computed questions
@@ -239,11 +217,6 @@ answer_c1_standard = 76800
 # %% nbgrader={"grade": true, "grade_id": "check-c1-standard", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c1_standard (it is graded later)
 check_number("c1_standard", answer_c1_standard, unit="bytes")
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_number("c1_standard", answer_c1_standard, memory.profile(dw_net, schedule="per-layer", convention="exact", dtype="int8").peak_sram_bytes, points=1)
-### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "answer-c1-inplace", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # c1_inplace: (b) bytes, in place
@@ -255,11 +228,6 @@ answer_c1_inplace = 38800
 # %% nbgrader={"grade": true, "grade_id": "check-c1-inplace", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c1_inplace (it is graded later)
 check_number("c1_inplace", answer_c1_inplace, unit="bytes")
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_number("c1_inplace", answer_c1_inplace, memory.profile(dw_net, schedule="in-place", convention="exact", dtype="int8").peak_sram_bytes, points=1)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-c2", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **c2.** Patch-based inference (MCUNetV2) runs the ops of `quiz_net` up to and including block 0 (`stem`, `block0.*`) on a 2 x 2 grid of patches of block 0's 16 x 16 output, one patch at a time. Which rows of the 32 x 32 input image does the bottom-right patch (grid row 1, column 1) read? Give the half-open range [r0, r1), cut to the image (the zero padding is never stored): **(a)** r0; **(b)** r1. The columns are the same, by symmetry.
@@ -274,11 +242,6 @@ answer_c2_r0 = 13
 # %% nbgrader={"grade": true, "grade_id": "check-c2-r0", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c2_r0 (it is graded later)
 check_number("c2_r0", answer_c2_r0, unit="")
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_number("c2_r0", answer_c2_r0, patch_plan.input_window(quiz_net, "block0", 2, 1, 1, clip=True).r0, points=1)
-### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "answer-c2-r1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # c2_r1: (b) one past the last input row read, r1
@@ -290,11 +253,6 @@ answer_c2_r1 = 32
 # %% nbgrader={"grade": true, "grade_id": "check-c2-r1", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c2_r1 (it is graded later)
 check_number("c2_r1", answer_c2_r1, unit="")
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_number("c2_r1", answer_c2_r1, patch_plan.input_window(quiz_net, "block0", 2, 1, 1, clip=True).r1, points=1)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-c3", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **c3.** How many bytes of Flash do the weights and biases of `quiz_net` take? Every conv and linear op has int8 weights and one int32 bias per output channel.
@@ -309,11 +267,6 @@ answer_c3 = 2024
 # %% nbgrader={"grade": true, "grade_id": "check-c3", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c3 (it is graded later)
 check_number("c3", answer_c3, unit="bytes")
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_number("c3", answer_c3, memory.flash_bytes(quiz_net, dtype="int8"), points=1)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-c4", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **c4.** How many multiply-accumulates (MACs) does block 1 of `quiz_net` (the ops named `block1.*`) take for one inference?
@@ -328,11 +281,6 @@ answer_c4 = 116736
 # %% nbgrader={"grade": true, "grade_id": "check-c4", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c4 (it is graded later)
 check_number("c4", answer_c4, unit="MACs")
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_number("c4", answer_c4, sum(op.macs for op in quiz_net.blocks()[1]), points=1)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-c5", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **c5.** Does the zoo network `mcunet-in2` (int8, `exact` convention) fit the Arduino Nano 33 BLE Sense (256 KB SRAM, 1 MB Flash) **(a)** run per layer; **(b)** with in-place depthwise convolution?
@@ -347,11 +295,6 @@ answer_c5_per_layer = False
 # %% nbgrader={"grade": true, "grade_id": "check-c5-per-layer", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c5_per_layer (it is graded later)
 check_bool("c5_per_layer", answer_c5_per_layer)
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_bool("c5_per_layer", answer_c5_per_layer, bool(memory.fits(get_network("mcunet-in2"), "arduino-nano-33-ble-sense", schedule="per-layer", convention="exact", dtype="int8")), points=1)
-### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "answer-c5-inplace", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # c5_inplace: (b) True or False
@@ -363,8 +306,3 @@ answer_c5_inplace = True
 # %% nbgrader={"grade": true, "grade_id": "check-c5-inplace", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c5_inplace (it is graded later)
 check_bool("c5_inplace", answer_c5_inplace)
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_bool("c5_inplace", answer_c5_inplace, bool(memory.fits(get_network("mcunet-in2"), "arduino-nano-33-ble-sense", schedule="in-place", convention="exact", dtype="int8")), points=1)
-### END HIDDEN TESTS
