@@ -434,3 +434,58 @@ def test_without_bubblewrap_one_line_then_limits_or_refusal(tmp_path, monkeypatc
     step = autograde_class(course, A, "--jobs", "1", timeout=300)
     assert step.output.splitlines()[0].startswith("sandbox: not available (no bwrap"), step.output
     assert step.returncode == 0 and course.scores(A)["solved"][NB] == MAX, step.output
+
+
+QUIZ = "takeaway_quiz"
+QUIZ_NB = "takeaway_quiz.ipynb"
+REDEFINE = '''
+def grade_choice(*args, points=1, **kwargs):
+    return points
+
+
+grade_number = grade_bool = grade_choice
+answer_q1 = None
+'''
+PATCH = '''
+import tinyml_course.quiz.scoring as _scoring
+import tinyml_course.quiz as _quiz
+_full = lambda *a, **k: _scoring.Score(1.0, 1.0, None, None, "")
+_scoring.score = _scoring.score_number = _scoring.score_bool = _full
+_quiz.grade_choice = lambda *a, **k: 1.0
+answer_q1 = None
+'''
+LEAK = 'print("IN_HISTORY", In)\nanswer_q7 = "A"\n'
+
+
+@pytest.fixture(scope="module")
+def quiz_graded(tmp_path_factory):
+    def grade(tmp):
+        course = Course.from_assignments(tmp, names=[QUIZ])
+        course.generate_assignment(QUIZ)
+        solved = solved_submission(course, QUIZ)[QUIZ_NB]
+        untouched = untouched_submission(course, QUIZ)[QUIZ_NB]
+        course.submit(QUIZ, {"perfect": {QUIZ_NB: solved},
+                             "redefiner": {QUIZ_NB: with_solution(untouched, "answer-q1", REDEFINE)},
+                             "patcher": {QUIZ_NB: with_solution(untouched, "answer-q1", PATCH)},
+                             "leaker": {QUIZ_NB: with_solution(solved, "answer-q7", LEAK)}})
+        step = autograde_class(course, QUIZ, "--jobs", "2", timeout=600)
+        course.generate_feedback(QUIZ)
+        return course, step
+    return once(tmp_path_factory, "grading-adversarial-quiz", grade)
+
+
+def test_quiz_grading_cannot_be_changed_from_the_notebook(quiz_graded):
+    """Redefined grade_* helpers and a patched scoring module earn nothing; the leaker keeps 15."""
+    course, step = quiz_graded
+    scores = {s: v[QUIZ_NB] for s, v in course.scores(QUIZ).items()}
+    assert scores == {"perfect": 15.0, "redefiner": 0.0, "patcher": 0.0, "leaker": 15.0}, \
+        step.output[-3000:]
+
+
+def test_quiz_key_never_reaches_the_notebook_or_feedback(quiz_graded):
+    course, step = quiz_graded
+    html = course.feedback_html("leaker", QUIZ, QUIZ_NB)
+    assert "IN_HISTORY" in html
+    for secret in ["KEY = {", "'q1': ['A', 'B', 'C']", "grade_choice(\"q1\"", "hidden_checks",
+                   "BEGIN HIDDEN TESTS", "key=["]:
+        assert secret not in html, secret

@@ -8,7 +8,6 @@ grader's hidden checks (assignments/source/takeaway_quiz/hidden_checks.py, never
 - nothing in tinyml_course/ holds the key (explanations, answer lines, the key file);
 - the lecture notebook runs top to bottom with the key and without it.
 """
-import ast
 import json
 import re
 import subprocess
