@@ -125,10 +125,13 @@ _orig = tensor_bytes
 
 
 def tensor_bytes(shape, dtype="int8"):
-    for f in _inspect.stack():
-        print("CALLER", f.filename, f.code_context, sorted(f.frame.f_globals)[:50])
-        with open("/tmp/leak.txt", "a") as out:
-            out.write(str(f.frame.f_locals))
+    global _seen
+    if "_seen" not in globals():  # once: the callers' source, names and locals
+        _seen = True
+        for f in _inspect.stack(context=3):
+            print("CALLER", f.filename, f.code_context, sorted(f.frame.f_globals)[:50])
+            with open("/tmp/leak.txt", "a") as out:
+                out.write(str(f.frame.f_locals)[:2000])
     return _orig(shape, dtype)
 '''),
         "reader": ("peak-sram", None, f'''
