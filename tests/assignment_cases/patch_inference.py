@@ -37,8 +37,8 @@ WRONG_POINTS = MAX_POINTS - POINTS["test-patch-forward"]
 SOLUTION_SNIPPETS = ["lo = start * op.stride - op.padding", "ranges[op.inputs[0]] = op_input_rows",
                      "out[:, r0:r1, c0:c1] = t", "y_bytes = 0 if op is network.ops[-1]"]
 HIDDEN_SNIPPETS = ["HIDDEN TESTS", "for _n in (1, 3, 5, 8):", "for _n in (3, 5, 8):",
-                   "default_rng(_n)"]
-VISIBLE_SNIPPETS = ['op_input_rows(stem, 2, 4, 32) == (3, 8)', 'got["input"] == (1, 20)',
+                   "default_rng(_n)", "_grader_forward", "_GRADER_NET", "hidden_checks"]
+VISIBLE_SNIPPETS = ['op_input_rows(stem, 2, 4, 32) == (3, 8)', 'tuple(got["input"]) == (1, 20)',
                     "for _n in (1, 2, 4):"]
 
 

@@ -133,6 +133,20 @@ def close(rtol=1e-5, atol=1e-5):
     return compare
 
 
+def contains(got, expected):
+    """Every key of the expected dict present in the answer and `equal` there (any order, extra
+    keys allowed)."""
+    if not isinstance(got, dict):
+        return f"got {_short(got)}, expected a dict"
+    for key, value in expected.items():
+        if key not in got:
+            return f"no {key!r} in the result"
+        reason = equal(got[key], value)
+        if reason:
+            return f"[{key!r}]: {reason}"
+    return None
+
+
 def fields(**compares):
     """Compare dicts field by field, each with its own compare (default `equal`)."""
     def compare(got, expected):
