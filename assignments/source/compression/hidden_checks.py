@@ -14,6 +14,9 @@ from tinyml_course.runtime.int8 import conv2d_int8, quantize_multiplier
 from tinyml_course.runtime.qscheme import linear_qparams
 
 _, WEIGHTS = trained.load_trained()
+# these functions are a few lines long: an honest answer is close to the package's by necessity
+# (the reference solutions score 0.90 on magnitude_prune), so only near-verbatim copies are flagged
+SIMILARITY_THRESHOLD = 0.95
 SPARSITIES = (0.0, 0.13, 0.5, 0.9)
 LAYERS = ("stem", "block1.dw", "block3.project", "classifier")
 CONVS = ((1, 8, 3, 2, 1), (5, 2, 5, 2, 2), (4, 6, 1, 1, 0), (2, 3, 3, 1, 0))
@@ -176,6 +179,7 @@ CHECKS = [
           property="the L1 / L2 norm of every output channel",
           reference=["tinyml_course.compression.prune:channel_importance",
                      "tinyml_course.compression.prune:channels_to_keep"],
+          similar_to=[],  # two lines: similarity would say nothing
           cases=[Case(f"trained {name} weight, {norm}",
                       f"channel_importance(_GRADER_W[{name!r}][0], {norm!r})",
                       (lambda name=name, norm=norm: channel_importance(WEIGHTS[name][0], norm)),
