@@ -1,15 +1,17 @@
 """nbgrader configuration of the tinyml-course course directory (run nbgrader from this folder).
 
-Two changes from nbgrader 0.9's defaults, each proved by tests/harness/test_harness.py:
+Changes from nbgrader 0.9's defaults, each proved by tests/harness/test_harness.py and
+tests/test_grading_*.py:
 
-- Autograde runs every cell under a time limit. On timeout nbgrader interrupts the kernel,
-  records a `CellTimeoutError` in that cell and goes on, so an infinite loop costs the student
-  the points of the cells it blocks and never hangs the run.
-- Feedback hides hidden tests. nbgrader 0.9 puts the hidden tests back into the autograded
+- Autograde runs student code sandboxed (below), every cell under a time limit: on timeout the
+  cell gets a `CellTimeoutError` and the run goes on, so an infinite loop costs the student the
+  points of the cells it blocks and never hangs the run.
+- Feedback hides hidden tests (the converted assignments have none in the notebook at all). nbgrader 0.9 puts the hidden tests back into the autograded
   notebook and its GenerateFeedback renders that notebook as is (jupyter/nbgrader#917, #1363:
   "by design"). We run `ClearHiddenTests` on it, and `ScrubHiddenTracebacks` replaces the
   traceback of a failed hidden-test cell with its last line, because IPython's traceback quotes
-  the failing source line, which may be hidden test code.
+  the failing source line, which may be hidden test code. A hidden-test marker typed in a
+  student's solution no longer makes that student's feedback fail (ClearHiddenTestsInTests).
 
 Autograde never runs student code in nbgrader's process tree: `SandboxedExecute` (tools/grading)
 replaces nbgrader's Execute. It runs each notebook in a bubblewrap sandbox, calls the student's
@@ -21,6 +23,7 @@ grading report): docs/grading.md.
 """
 import sys
 from pathlib import Path
+
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
 from traitlets import Bool
 
