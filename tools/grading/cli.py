@@ -82,11 +82,11 @@ def classify(error, log, record):
 
 
 class Worker:
-    def __init__(self, tool, index):
-        self.tool, self.index = tool, index
+    def __init__(self, tool, index, events):
+        self.tool, self.index, self.events = tool, index, events
         self.db = tool.workroot / f"worker{index}.db"
         gradebook.copy_db(tool.course_db, self.db)
-        self.lines = queue.Queue()
+        self.answer = None
         self.errlog = open(tool.workroot / f"worker{index}.err", "a")
         cmd = [sys.executable, str(WORKER), str(tool.course), tool.assignment, str(self.db)]
         cmd += [f"--set={s}" for s in tool.overrides]
@@ -97,31 +97,31 @@ class Worker:
         threading.Thread(target=self._read, daemon=True).start()
         self.student, self.started = None, None
 
-    def _read(self):
+    def _read(self):  # a thread: every line wakes the tool at once (no polling delay)
         for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
+            self.events.put((self, line))
+        self.events.put((self, None))
 
     def submit(self, student):
-        self.student, self.started = student, time.monotonic()
+        self.student, self.started, self.answer = student, time.monotonic(), None
         self.proc.stdin.write(student + "\n")
         self.proc.stdin.flush()
 
+    def accept(self, line):
+        """Take one line of the worker's output (None: it ended)."""
+        if line is None:
+            self.answer = self.answer or "died"
+            return
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return
+        if msg.get("student") == self.student and self.student is not None:
+            self.answer = msg
+
     def result(self):
         """The worker's answer for the current student, "died", or None while it works."""
-        while True:
-            try:
-                line = self.lines.get_nowait()
-            except queue.Empty:
-                return None
-            if line is None:
-                return "died"
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                continue
-            if msg.get("student") == self.student:
-                return msg
+        return self.answer
 
     def stop(self):
         processes.kill_tree(self.proc.pid)
@@ -179,12 +179,14 @@ class ClassGrader:
         self.env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
         processes.become_subreaper()
         todo, outcomes, workers = list(students), [], []
-        idle = []
+        idle, events = [], queue.Queue()
+        from nbgrader.api import Gradebook
         try:
             while todo and len(workers) < self.jobs:
-                w = Worker(self, len(workers))
+                w = Worker(self, len(workers), events)
                 workers.append(w)
                 idle.append(w)
+            self.gb = Gradebook(f"sqlite:///{self.course_db}", self.course_id)
             busy = []
             while todo or busy:
                 while todo and idle:
@@ -199,7 +201,11 @@ class ClassGrader:
                     w = idle.pop(0)
                     w.submit(student)
                     busy.append(w)
-                time.sleep(0.05)
+                try:
+                    who, line = events.get(timeout=0.25)
+                    who.accept(line)
+                except queue.Empty:
+                    pass
                 processes.sweep_orphans({w.proc.pid for w in workers})
                 for w in list(busy):
                     msg = w.result()
@@ -214,12 +220,15 @@ class ClassGrader:
                     report_line(format_line(out))
                     if msg is None or msg == "died":  # a fresh worker replaces this one
                         workers.remove(w)
-                        w = Worker(self, w.index)
+                        w = Worker(self, w.index, events)
                         workers.append(w)
                     idle.append(w)
         finally:
             for w in workers:
                 w.stop()
+            if getattr(self, "gb", None) is not None:
+                self.gb.close()
+                self.gb = None
             processes.sweep_orphans(set())
             processes.rmtree_hard(self.workroot)
         self.report = report.build(self.course, self.assignment, outcomes)
@@ -231,10 +240,10 @@ class ClassGrader:
         auto = self.course / "autograded" / student / self.assignment
         if auto.exists() or auto.is_symlink():
             processes.rmtree_hard(auto)
-        gradebook.record_zero(self.course_db, self.assignment, student, self.course_id,
+        gradebook.record_zero(self.gb, self.assignment, student, self.course_id,
                               gradebook.read_timestamp(submitted))
         out = Outcome(student, status, detail, seconds, log=log or self.logdir / f"{student}.log")
-        out.score, out.max_score = gradebook.score_of(self.course_db, self.assignment, student,
+        out.score, out.max_score = gradebook.score_of(self.gb, self.assignment, student,
                                                       self.course_id)
         return out
 
@@ -254,12 +263,12 @@ class ClassGrader:
         failure = classify(msg.get("error", "") if not msg.get("ok") else "", log, record)
         if failure:
             return self.fail(student, *failure, seconds, logfile)
-        reason = gradebook.merge_student(w.db, self.course_db, self.assignment, student,
+        reason = gradebook.merge_student(w.db, self.gb, self.assignment, student,
                                          self.course_id)
         if reason:
             return self.fail(student, "error", reason, seconds, logfile)
         out = Outcome(student, seconds=seconds, log=logfile)
-        out.score, out.max_score = gradebook.score_of(self.course_db, self.assignment, student,
+        out.score, out.max_score = gradebook.score_of(self.gb, self.assignment, student,
                                                       self.course_id)
         entry, _ = report.student_entry(record)
         notes = []

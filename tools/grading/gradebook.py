@@ -4,7 +4,20 @@ Each worker grades into its own copy of gradebook.db (sqlite files must not have
 after each student the tool copies exactly that student's rows into the course's gradebook.
 """
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
+
+
+@contextmanager
+def opened(db, course_id):
+    """A Gradebook for `db`: a path is opened (and closed after), an open Gradebook is used as
+    it is (the tool keeps the course's open for the whole run: one engine, not one a student)."""
+    if not isinstance(db, (str, Path)):
+        yield db
+        return
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{db}", course_id) as gb:
+        yield gb
 
 
 def copy_db(src, dst):
@@ -27,8 +40,7 @@ def merge_student(box_db, course_db, assignment, student, course_id, timestamp=N
     when nbgrader never created one there. Returns None on success, else the reason."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(f"sqlite:///{box_db}", course_id) as sgb, \
-            Gradebook(f"sqlite:///{course_db}", course_id) as gb:
+    with Gradebook(f"sqlite:///{box_db}", course_id) as sgb, opened(course_db, course_id) as gb:
         try:
             ssub = sgb.find_submission(assignment, student)
         except MissingEntry:
@@ -53,9 +65,7 @@ def merge_student(box_db, course_db, assignment, student, course_id, timestamp=N
 
 def record_zero(course_db, assignment, student, course_id, timestamp=None):
     """S's submission with 0 on every autograded cell, as nbgrader does for a missing notebook."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course_db}", course_id) as gb:
+    with opened(course_db, course_id) as gb:
         gb.update_or_create_student(student)
         kwargs = {"timestamp": timestamp} if timestamp else {}
         sub = gb.update_or_create_submission(assignment, student, **kwargs)
@@ -69,9 +79,9 @@ def record_zero(course_db, assignment, student, course_id, timestamp=None):
 
 
 def score_of(course_db, assignment, student, course_id):
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    with Gradebook(f"sqlite:///{course_db}", course_id) as gb:
+    with opened(course_db, course_id) as gb:
         try:
             sub = gb.find_submission(assignment, student)
         except MissingEntry:
