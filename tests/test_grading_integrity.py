@@ -152,6 +152,20 @@ def _feedback_text(course, student):
     return html, unescape(re.sub(r"<[^>]+>", "", html))
 
 
+def _flagged(course):
+    from nbgrader.api import Gradebook
+    with Gradebook(course.db_url) as gb:
+        return {s for s in EXPECTED if gb.find_submission_notebook(NB[:-6], A, s).flagged}
+
+
+def _unflag(course):
+    from nbgrader.api import Gradebook
+    with Gradebook(course.db_url) as gb:
+        for s in EXPECTED:
+            gb.find_submission_notebook(NB[:-6], A, s).flagged = False
+        gb.db.commit()
+
+
 def _run(tmp):
     course = Course.from_assignments(tmp, names=[A])
     course.generate_assignment(A)
@@ -166,7 +180,8 @@ def _run(tmp):
     course.generate_feedback(A)
     report = json.loads((course.root / "reports" / f"{A}.json").read_text())
     results["tool"] = (tool, course.scores(A), report,
-                       {s: _feedback_text(course, s) for s in EXPECTED})
+                       {s: _feedback_text(course, s) for s in EXPECTED}, None, _flagged(course))
+    _unflag(course)  # the plain run must flag on its own
     plain = course.autograde(A)
     course.generate_feedback(A)
     rep = subprocess.run([sys.executable, str(REPO / "tools" / "grading" / "report.py"), A,
@@ -174,7 +189,7 @@ def _run(tmp):
                          timeout=120)
     report = json.loads((course.root / "reports" / f"{A}.json").read_text())
     results["nbgrader"] = (plain, course.scores(A), report,
-                           {s: _feedback_text(course, s) for s in EXPECTED}, rep)
+                           {s: _feedback_text(course, s) for s in EXPECTED}, rep, _flagged(course))
     return course, results
 
 
@@ -217,6 +232,13 @@ def test_feedback_says_why_in_one_sentence(graded, command):
                          rf"this exercise, which you are asked to write yourself\.", text), text[-3000:]
     html, text = results[command][3]["untouched"]
     assert "live_set_sram: not answered yet." in text
+
+
+@pytest.mark.parametrize("command", ["tool", "nbgrader"])
+def test_copy_is_flagged_in_the_gradebook(graded, command):
+    """Is the copied submission flagged where Formgrader shows it, and no honest one?"""
+    course, results = graded
+    assert results[command][5] == {"copied"}
 
 
 def test_tool_names_the_cases(graded):

@@ -149,7 +149,21 @@ class SandboxedExecute(NbGraderPreprocessor):
             record["checks"][chk.grade_id] = asdict(v)
         record["similarity_threshold"] = threshold
         nb.metadata[META] = record
+        if any(v["flagged"] for v in record["checks"].values()):
+            self.flag(info)
         return nb, resources
+
+    def flag(self, info):
+        """Flag the submitted notebook in the gradebook, as a TA would in Formgrader: a solution
+        looks copied from the package's source (the report says which and how similar)."""
+        from nbgrader.api import Gradebook
+        try:
+            with Gradebook(info["db_url"]) as gb:
+                gb.find_submission_notebook(info["notebook"], info["assignment"],
+                                            info["student"]).flagged = True
+                gb.db.commit()
+        except Exception as exc:  # a flag must never cost a grade
+            self.log.warning("could not flag %s in the gradebook: %s", info.get("student"), exc)
 
     def write_verdict(self, cell, v):
         """The cell's outputs: its own printed lines, then the verdict nbgrader will grade."""
