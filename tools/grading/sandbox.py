@@ -91,7 +91,26 @@ def available():
     return True, ""
 
 
+def _user_tasks(uid):
+    """Processes and threads the user `uid` runs now (Linux /proc; 0 where unknown)."""
+    tasks = 0
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        try:
+            if os.stat("/proc/" + pid).st_uid == uid:
+                tasks += len(os.listdir("/proc/%s/task" % pid))
+        except (OSError, ValueError):
+            pass
+    return tasks
+
+
 def _limit(limits):
+    # RLIMIT_NPROC counts every process of the user: a root grader's runner becomes its own
+    # uid (the limit is then the sandbox's own); a non-root grader's runner shares the TA's uid,
+    # so the limit is what the TA runs now plus `nproc`
+    nproc = limits.nproc
+    if nproc and os.geteuid() != 0:
+        nproc += _user_tasks(os.geteuid())
+
     def preexec():
         import resource
         os.setsid()
@@ -100,8 +119,8 @@ def _limit(limits):
             wanted["RLIMIT_AS"] = int(limits.memory_mb) * 2**20
         if limits.fsize_mb:
             wanted["RLIMIT_FSIZE"] = int(limits.fsize_mb) * 2**20
-        if limits.nproc:
-            wanted["RLIMIT_NPROC"] = int(limits.nproc)
+        if nproc:
+            wanted["RLIMIT_NPROC"] = int(nproc)
         for name, value in wanted.items():
             which = getattr(resource, name, None)
             if which is None:
