@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""How long tools/autograde_class.py takes per student, and what 300 students would take.
+"""Throughput of grading a class: plain `nbgrader autograde` (serial) against
+tools/autograde_class.py with --jobs 1 and --jobs 2, on the same class, side by side.
 
-    python benchmarks/bench_grading.py [-n 30] [--assignment takeaway_quiz] [--jobs 1,2]
-                                       [--repeat 1]
+    python benchmarks/bench_grading.py [-n 16] [--assignment sram_accounting] [--jobs 1,2]
+                                       [--repeat 1] [--class-size 300]
 
-Fabricates N submissions of ASSIGNMENT in a throwaway course (a third each: the reference
-solution, the release untouched, the solution with its first answer cell left as released),
-then times `autograde_class.py ASSIGNMENT --jobs J` end to end for each J. With --repeat R it
-grades the class R times per J and checks that every run gives every student the same score
-(and solved = max, untouched = 0): the evidence that parallel grading is reliable.
-Wall clock, one machine: run it on a quiet one; the numbers scale with its cores.
+Fabricates two classes of ASSIGNMENT in throwaway courses, N/2 and N students (a third each: the
+reference solutions, the release untouched, the solutions with their first answer cell left as
+released), and grades each with `nbgrader autograde ASSIGNMENT` and with the tool for each
+--jobs value (R times with --repeat). It prints each run's wall clock, and the throughput of
+each command: the extra students of the large class over the extra seconds they took, which
+leaves out what a command pays once (starting Python, importing nbgrader, the first notebook),
+as a 300-student class does; then each tool run's throughput relative to plain nbgrader (the
+targets: --jobs 1 >= 1.0x, --jobs 2 >= 1.8x on 2 cores). Every run must give every student the
+same score (solved = max, untouched = 0). Both commands sandbox every student (the course's
+SandboxedExecute). Wall clock: run it on a quiet machine.
 """
 import argparse
 import os
@@ -43,45 +48,66 @@ def fabricate(course, assignment, n):
     return students
 
 
+def scores_of(course, assignment):
+    return {s: sum(v.values()) for s, v in course.scores(assignment).items()}
+
+
+def grade(course, assignment, command):
+    """Seconds to grade the course with `command` ("nbgrader" or a --jobs value)."""
+    start = time.perf_counter()
+    if command == "nbgrader":
+        course.autograde(assignment)
+    else:
+        step = autograde_class(course, assignment, "--jobs", command, timeout=None)
+        if step.returncode != 0:
+            print(step.output[-3000:])
+            raise SystemExit(f"autograde_class.py exited {step.returncode}")
+    return time.perf_counter() - start
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("-n", type=int, default=30, help="students (default 30)")
-    p.add_argument("--assignment", default="takeaway_quiz")
+    p.add_argument("-n", type=int, default=16, help="students of the large class (default 16)")
+    p.add_argument("--assignment", default="sram_accounting")
     p.add_argument("--jobs", default="1,2", help="comma-separated --jobs values (default 1,2)")
-    p.add_argument("--repeat", type=int, default=1, help="runs per --jobs value (default 1)")
+    p.add_argument("--repeat", type=int, default=1, help="runs per command (default 1)")
     p.add_argument("--class-size", type=int, default=300, help="extrapolate to (default 300)")
     args = p.parse_args(argv)
     ensure_hermetic()
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO),
-                                                            os.environ.get("PYTHONPATH")]))
-    jobs = [int(j) for j in args.jobs.split(",")]
-    print(f"{os.cpu_count()} CPUs; {args.n} students of {args.assignment}")
+    commands = ["nbgrader"] + args.jobs.split(",")
+    sizes = [args.n // 2, args.n]
+    print(f"{os.cpu_count()} CPUs; classes of {sizes[0]} and {sizes[1]} students of "
+          f"{args.assignment}")
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
-        course = Course.from_assignments(tmp, names=[args.assignment])
-        students = fabricate(course, args.assignment, args.n)
-        max_score = sum(course.max_scores(args.assignment).values())
-        print(f"{'jobs':>4} {'run':>3} {'total s':>8} {'s/student':>9} "
-              f"{args.class_size} students")
-        runs = {}
-        for j in jobs:
-            for r in range(args.repeat):
-                start = time.perf_counter()
-                step = autograde_class(course, args.assignment, "--jobs", j, timeout=None)
-                seconds = time.perf_counter() - start
-                if step.returncode != 0:
-                    print(step.output[-3000:])
-                    raise SystemExit(f"autograde_class.py exited {step.returncode}")
-                scores = {s: sum(v.values()) for s, v in course.scores(args.assignment).items()}
-                runs[len(runs)] = scores
-                per = seconds / args.n
-                est = per * args.class_size
-                print(f"{j:>4} {len(runs):>3} {seconds:>8.1f} {per:>9.2f} "
-                      f"{est / 60:>6.1f} min", flush=True)
-        first = next(iter(runs.values()))
-        same = all(v == first for v in runs.values())
-        right = all(first[s] == max_score for s, k in students.items() if k == "solved") and \
-            all(first[s] == 0 for s, k in students.items() if k == "untouched")
-        print(f"scores identical across all {len(runs)} runs: {same}; "
+        courses, kinds, runs = {}, {}, []
+        for n in sizes:
+            courses[n] = Course.from_assignments(Path(tmp) / f"n{n}", names=[args.assignment])
+            kinds[n] = fabricate(courses[n], args.assignment, n)
+        max_score = sum(courses[sizes[1]].max_scores(args.assignment).values())
+        print(f"{'command':<22} {'students':>8} {'wall s':>7}")
+        seconds = {}
+        for command in commands:
+            label = "nbgrader autograde" if command == "nbgrader" else f"autograde_class -j {command}"
+            for _ in range(args.repeat):
+                for n in sizes:
+                    t = grade(courses[n], args.assignment, command)
+                    seconds.setdefault((command, n), []).append(t)
+                    runs.append((n, scores_of(courses[n], args.assignment)))
+                    print(f"{label:<22} {n:>8} {t:>7.1f}", flush=True)
+        rate = {c: (sizes[1] - sizes[0]) / max(1e-9, min(seconds[(c, sizes[1])]) -
+                                               min(seconds[(c, sizes[0])])) for c in commands}
+        print(f"\n{'command':<22} {'students/s':>10} {'vs plain':>8}  {args.class_size} students")
+        for c in commands:
+            label = "nbgrader autograde" if c == "nbgrader" else f"autograde_class -j {c}"
+            print(f"{label:<22} {rate[c]:>10.2f} {rate[c] / rate['nbgrader']:>7.2f}x  "
+                  f"{args.class_size / rate[c] / 60:>5.1f} min")
+        for c in commands[1:]:
+            print(f"throughput --jobs {c} / plain nbgrader: {rate[c] / rate['nbgrader']:.2f}x")
+        same = all(r == next(r2 for n2, r2 in runs if n2 == n) for n, r in runs)
+        right = all(r[s] == max_score for n, r in runs for s, k in kinds[n].items()
+                    if k == "solved") and \
+            all(r[s] == 0 for n, r in runs for s, k in kinds[n].items() if k == "untouched")
+        print(f"scores identical across all {len(runs)} runs of each class: {same}; "
               f"solved = {max_score:g}, untouched = 0: {right}")
         return 0 if same and right else 1
 

@@ -1,17 +1,20 @@
-"""Write the nbgrader source assignments/source/takeaway_quiz/takeaway_quiz.py (and its .ipynb).
+"""Write the nbgrader source assignments/source/takeaway_quiz/takeaway_quiz.py (and its .ipynb)
+and its hidden checks, assignments/source/takeaway_quiz/hidden_checks.py.
 
-Instructor-only. The notebook embeds the takeaway key (correct letters only) in its hidden
-tests, read from instructor/takeaway_key.json, the one source of truth; tests/test_quiz_key.py
-checks that the committed notebook equals what this script writes. After editing the key or
-this script:
+Instructor-only. The notebook holds no key and no hidden test: its check cells only say how an
+answer was read. The key (correct letters only), read from instructor/takeaway_key.json, the one
+source of truth, goes into hidden_checks.py, which the grader (tools/grading, docs/grading.md)
+uses outside the student's sandbox; the scoring policy is the `POLICY` of the notebook's setup
+cell. tests/test_quiz_key.py checks that the committed files equal what this script writes.
+After editing the key or this script:
 
     python instructor/build_takeaway_quiz.py                 # rewrite the source notebook
     python instructor/build_takeaway_quiz.py --policy all-or-nothing
     cd assignments && nbgrader generate_assignment takeaway_quiz --force
 
-The computed questions embed no expected value: their hidden tests call the package when the
-TA autogrades. The takeaway questions' hidden tests also embed the key's explanations: after
-grading, each student's feedback explains every option (the release never holds them).
+The computed questions embed no expected value: their checks call the package when the TA
+autogrades. After grading, each student's
+feedback explains the key of every takeaway question (the release never holds it).
 """
 
 import argparse
@@ -26,6 +29,7 @@ import nbformat
 REPO = Path(__file__).resolve().parents[1]
 KEY_PATH = REPO / "instructor" / "takeaway_key.json"
 SOURCE_PATH = REPO / "assignments" / "source" / "takeaway_quiz" / "takeaway_quiz.py"
+CHECKS_NAME = "hidden_checks.py"
 DEFAULT_POLICY = "partial"
 TAKEAWAY_POINTS = 1  # per takeaway question
 COMPUTED_POINTS = 1  # per computed answer
@@ -58,9 +62,8 @@ def answer(grade_id, var, hint, solution):
     return nbformat.v4.new_code_cell(source, metadata=_meta(grade_id, solution=True, locked=False))
 
 
-def check(grade_id, visible, hidden, points):
-    source = (f"{visible}\n### BEGIN HIDDEN TESTS\n{hidden}\n### END HIDDEN TESTS")
-    return nbformat.v4.new_code_cell(source, metadata=_meta(grade_id, grade=True, points=points))
+def check(grade_id, visible, points):
+    return nbformat.v4.new_code_cell(visible, metadata=_meta(grade_id, grade=True, points=points))
 
 
 INTRO = """# Takeaway quiz: TinyML basics and MCUNet
@@ -184,9 +187,6 @@ def build(key, policy=DEFAULT_POLICY):
             f"check-{q.id}",
             f"# format check of {q.id}: how your answer was read (it is graded later)\n"
             f'check_choice("{q.id}", answer_{q.id})',
-            f'grade_choice("{q.id}", answer_{q.id}, key={json.dumps(letters)}, '
-            f"points={TAKEAWAY_POINTS}, policy=POLICY,\n"
-            f"             explanation={json.dumps(key[q.id].explanation)})",
             TAKEAWAY_POINTS))
     cells += [markdown("part-2", COMPUTED_INTRO), given("computed-setup", COMPUTED_GIVEN)]
     for qid, text, answers in COMPUTED:
@@ -196,17 +196,11 @@ def build(key, policy=DEFAULT_POLICY):
             cells.append(answer(f"answer-{gid}", var, f"{suffix}: {hint}", solution))
             if kind == "number":
                 visible = f'check_number("{suffix}", {var}, unit="{unit}")'
-                hidden = (f"from tinyml_course import get_network, memory\n"
-                          f"from tinyml_course.memory import patch_plan\n"
-                          f'grade_number("{suffix}", {var}, {expected}, points={COMPUTED_POINTS})')
             else:
                 visible = f'check_bool("{suffix}", {var})'
-                hidden = (f"from tinyml_course import get_network, memory\n"
-                          f"from tinyml_course.memory import patch_plan\n"
-                          f'grade_bool("{suffix}", {var}, {expected}, points={COMPUTED_POINTS})')
             cells.append(check(f"check-{gid}",
                                f"# format check of {suffix} (it is graded later)\n{visible}",
-                               hidden, COMPUTED_POINTS))
+                               COMPUTED_POINTS))
     for cell in cells:  # stable ids, so rebuilding an unchanged notebook changes nothing
         cell.id = cell.metadata["nbgrader"]["grade_id"]
     nb = nbformat.v4.new_notebook(cells=cells)
@@ -214,6 +208,75 @@ def build(key, policy=DEFAULT_POLICY):
                                   "name": "python3"},
                    "language_info": {"name": "python"}}
     return nb
+
+
+CHECKS_HEAD = '''"""Hidden checks of takeaway_quiz: WRITTEN BY instructor/build_takeaway_quiz.py FROM THE KEY.
+
+Never released (the course ignores *.py) and hidden inside the grading sandbox. Each check reads
+one answer variable in the sandbox and scores it here, outside, with the package's quiz scoring
+under the POLICY of the source notebook's setup cell (docs/grading.md).
+"""
+import re
+from pathlib import Path
+
+from grading.checks import Case, Check
+
+from tinyml_course import build_network, get_network, memory
+from tinyml_course.memory import patch_plan
+from tinyml_course.model.network import Network, Op
+from tinyml_course.quiz import TAKEAWAY_QUESTIONS, get_question
+from tinyml_course.quiz.scoring import score, score_bool, score_number
+
+_SOURCE = Path(__file__).with_name("takeaway_quiz.ipynb")
+POLICY = re.search(r'POLICY = \\\\?"([a-z-]+)\\\\?"', _SOURCE.read_text()).group(1)
+
+
+def _fraction(result):
+    return result.earned / result.possible if result.possible else 0.0, result.message
+
+
+def _choice(qid):
+    question = get_question(qid, TAKEAWAY_QUESTIONS)
+
+    def grade(got, key):
+        fraction, message = _fraction(score(got, key, 1.0, POLICY, question))
+        return fraction, f"{message} The key: {EXPLANATIONS[qid]}"
+    return grade
+
+
+def _number(got, expected):
+    return _fraction(score_number(got, expected, 1.0))
+
+
+def _bool(got, expected):
+    return _fraction(score_bool(got, expected, 1.0))
+
+'''
+
+
+def checks_source(key):
+    """The text of hidden_checks.py for ``key``: the key, and what each computed answer is."""
+    given = COMPUTED_GIVEN.split("\nfor op in quiz_net:")[0].split("\n", 1)[1]  # no printing
+    lines = [CHECKS_HEAD, "# the layer and the network of the computed questions (as the notebook)",
+             given, "", "KEY = {"]
+    lines += [f"    {q.id!r}: {sorted(key[q.id].correct)!r}," for q in TAKEAWAY_QUESTIONS]
+    lines += ["}", "", "EXPLANATIONS = {  # why each option is right or wrong: shown after grading"]
+    lines += [f"    {q.id!r}: {key[q.id].explanation!r}," for q in TAKEAWAY_QUESTIONS]
+    lines += ["}", "", "CHECKS = ["]
+    for q in TAKEAWAY_QUESTIONS:
+        lines.append(f"    Check('check-{q.id}', 'answer_{q.id}', solution='answer-{q.id}', "
+                     f"grade=_choice({q.id!r}),")
+        lines.append(f"          cases=[Case({q.id!r}, 'answer_{q.id}', KEY[{q.id!r}])]),")
+    for _qid, _text, answers in COMPUTED:
+        for suffix, _hint, _solution, kind, _unit, expected in answers:
+            gid = suffix.replace("_", "-")
+            grade = "_number" if kind == "number" else "_bool"
+            lines.append(f"    Check('check-{gid}', 'answer_{suffix}', solution='answer-{gid}', "
+                         f"grade={grade},")
+            lines.append(f"          cases=[Case({suffix!r}, 'answer_{suffix}',")
+            lines.append(f"                      lambda: {expected})]),")
+    lines.append("]")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
@@ -227,6 +290,7 @@ def main(argv=None):
     args.out.parent.mkdir(parents=True, exist_ok=True)
     text = jupytext.writes(nb, fmt="py:percent")
     args.out.write_text(re.sub(r"#       jupytext_version: .*\n", "", text))  # no version churn
+    (args.out.parent / CHECKS_NAME).write_text(checks_source(load_key(args.key)))
     if args.out.resolve() == SOURCE_PATH:
         build_notebooks.main([str(args.out)])  # the .ipynb beside it
     print(f"wrote {args.out} ({len(nb.cells)} cells, policy {get_policy(args.policy).name})")

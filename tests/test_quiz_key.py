@@ -1,12 +1,13 @@
-"""Where the takeaway key lives: one JSON file outside the package, embedded only in hidden tests.
+"""Where the takeaway key lives: one JSON file outside the package, copied only into the
+grader's hidden checks (assignments/source/takeaway_quiz/hidden_checks.py, never released).
 
 - instructor/takeaway_key.json is complete and valid for the package's questions;
-- the nbgrader source notebook is exactly what instructor/build_takeaway_quiz.py writes from
-  it, and the key embedded in its hidden tests equals the JSON;
+- the nbgrader source notebook and its hidden checks are exactly what
+  instructor/build_takeaway_quiz.py writes from it, the checks' key equals the JSON, and the
+  notebook holds no key and no hidden test;
 - nothing in tinyml_course/ holds the key (explanations, answer lines, the key file);
 - the lecture notebook runs top to bottom with the key and without it.
 """
-import ast
 import json
 import re
 import subprocess
@@ -23,6 +24,7 @@ from tinyml_course.quiz import TAKEAWAY_QUESTIONS, load_key
 from conftest import REPO
 
 SOURCE_NB = REPO / "assignments" / "source" / "takeaway_quiz" / "takeaway_quiz.ipynb"
+CHECKS = SOURCE_NB.with_name("hidden_checks.py")
 LECTURE_NB = REPO / "notebooks" / "90_takeaway_quiz.ipynb"
 PACKAGE = REPO / "tinyml_course"
 
@@ -44,44 +46,36 @@ def test_source_notebook_is_built_from_the_key():
     got = [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in committed.cells]
     want = [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in expected.cells]
     assert got == want, "run: python instructor/build_takeaway_quiz.py"
+    assert CHECKS.read_text() == builder.checks_source(load_key(KEY_PATH)), \
+        "run: python instructor/build_takeaway_quiz.py"
 
 
-def _embedded_keys(nb):
-    """{question id: letters} from the grade_choice(...) calls in the hidden test regions."""
-    found = {}
-    for cell in nb.cells:
-        m = re.search(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S)
-        if not m:
-            continue
-        for node in ast.walk(ast.parse(m.group(1))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "grade_choice":
-                qid = ast.literal_eval(node.args[0])
-                found[qid] = set(ast.literal_eval(
-                    next(k.value for k in node.keywords if k.arg == "key")))
-    return found
+def _checks_module():
+    sys.path.insert(0, str(REPO / "tools"))
+    from grading.checks import load
+    return load(CHECKS)
 
 
-def test_embedded_key_equals_json():
-    """Does every hidden test grade against the JSON key, and only hidden tests hold it?"""
-    nb = nbformat.read(SOURCE_NB, as_version=4)
+def test_checks_key_equals_json_and_notebook_holds_none():
+    """Does every quiz check score against the JSON key, and no notebook cell hold it?"""
+    module = _checks_module()
     key = {qid: set(entry.correct) for qid, entry in load_key(KEY_PATH).items()}
-    assert _embedded_keys(nb) == key
-    for cell in nb.cells:
-        outside = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", cell.source,
-                         flags=re.S)
-        outside = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", outside, flags=re.S)
-        assert "key=" not in outside and "grade_" not in outside.replace("grade_bool,", "") \
-            .replace("grade_choice,", "").replace("grade_number)", ""), cell.source
-
-
-def test_grade_cells_points_match_helper_points():
-    """Does every grading call award at most its cell's points (nbgrader rejects more)?"""
+    assert {qid: set(letters) for qid, letters in module.KEY.items()} == key
     nb = nbformat.read(SOURCE_NB, as_version=4)
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            assert f"points={meta['points']})" in cell.source or \
-                f"points={meta['points']}," in cell.source, cell.source
+        outside = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "", cell.source, flags=re.S)
+        assert "HIDDEN TESTS" not in outside and "key=" not in outside, cell.source
+        assert "grade_" not in outside.replace("grade_bool,", "").replace(
+            "grade_choice,", "").replace("grade_number)", ""), cell.source
+
+
+def test_every_graded_cell_has_a_check():
+    """Is every graded cell of the quiz decided by a hidden check (1 point, never more)?"""
+    checked = {c.grade_id for c in _checks_module().CHECKS}
+    nb = nbformat.read(SOURCE_NB, as_version=4)
+    graded = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"]
+              for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    assert set(graded) == checked and set(graded.values()) == {1}
 
 
 def _package_files():

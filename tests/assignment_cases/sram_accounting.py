@@ -61,8 +61,9 @@ SOLUTION_SNIPPETS = ["block_input = {op.block", "flat[ch * ho * wo", "produced.a
                      "elements *= int(dim)", "key=lambda item: item[1]",
                      'ring = arena.alloc("rows"', "The ops that differ are", "Input row r is read"]
 HIDDEN_SNIPPETS = ["HIDDEN TESTS", "_check_inplace(6, 9, 11", "mcunet-in1", "default_rng(1)",
-                   "_check_live_set(get_network", "score_streaming_depthwise(depthwise_streaming)"]
-VISIBLE_SNIPPETS = ["_check_inplace(8, 10, 10, 3, 1, 1", "_check_io_rule(net, \"int8\")",
+                   "_check_live_set(get_network", "score_streaming_depthwise(depthwise_streaming)",
+                   "_grader_inplace", "_GRADER_NETS", "hidden_checks"]
+VISIBLE_SNIPPETS = ["_check_inplace(8, 10, 10, 3, 1, 1", "_compare(io_rule_sram(net, \"int8\")",
                     "peak_sram({\"a\": 5"]
 
 

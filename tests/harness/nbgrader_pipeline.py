@@ -167,6 +167,7 @@ class Course:
         args = ["autograde", assignment, "--force"]
         if timeout is not None:
             args.append(f"--Execute.timeout={int(timeout)}")
+            args.append(f"--SandboxedExecute.timeout={int(timeout)}")  # tools/grading
         if student is not None:
             args.append(f"--student={student}")
         return self.nbgrader(*args, check=False)  # a failed student makes the exit non-zero

@@ -15,7 +15,7 @@
 # # Homework: pruning and quantization
 #
 # In the lecture you shrank a trained digits CNN with the `tinyml_course` package. Here you implement
-# the four core pieces yourself; the package is the oracle the tests compare you with.
+# the four core pieces yourself.
 #
 # 1. fine-grained **magnitude pruning** to an exact sparsity (2 points),
 # 2. the **importance** of channels for channel pruning (2 points),
@@ -26,10 +26,12 @@
 # 6. **written analysis** of what your compression cost and saved (4 points, graded by a TA).
 #
 # Replace every `# YOUR CODE HERE` (and the `...` under it) by your code. Layouts: weights (Cout, ...), activations
-# (C, H, W). Use numpy; do not import the package's solutions (`tinyml_course.compression.prune`,
-# `tinyml_course.compression.quantize`, `tinyml_course.runtime.int8_kernels`) in your answers: an answer that only calls the
-# reference earns nothing. A failed test says what it expected and what it got; an exercise you
-# have not started says "not answered yet". Plan for 4 to 8 hours.
+# (C, H, W). Use numpy; do not call or import the package's solutions
+# (`tinyml_course.compression.prune`, `...quantize`, `tinyml_course.runtime.qscheme`, `...int8`
+# kernels) in your answers: an exercise answered with the package's reference earns no credit.
+# The visible tests compare with literal values; the grader also runs hidden checks, outside
+# your notebook. A failed test says what it expected and what it got; an exercise you have not
+# started says "not answered yet". Plan for 4 to 8 hours.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # the trained model and the helpers you may use
@@ -76,9 +78,7 @@ def magnitude_prune(w, sparsity):
 # **Expected:** `magnitude_prune(np.array([0.1, -3, 0.5, 2]), 0.5)[1] == [0, 1, 0, 1]`.
 
 # %% nbgrader={"grade": true, "grade_id": "test-magnitude-prune", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# test: magnitude pruning
-from tinyml_course.compression.prune import magnitude_mask
-
+# test: magnitude pruning (the grader also tries ties and other sparsities)
 require_answered(magnitude_prune)
 pruned, mask = magnitude_prune(np.array([0.1, -3, 0.5, 2]), 0.5)
 expect_equal("magnitude_prune([0.1, -3, 0.5, 2], 0.5) mask", np.asarray(mask).tolist(), [0, 1, 0, 1])
@@ -89,16 +89,6 @@ pruned, mask = magnitude_prune(W, 0.7)
 expect_true(np.array_equal(W, before), "expected magnitude_prune to leave its input unchanged, "
                                        "got a modified input")
 expect_equal("the zeros of magnitude_prune(W, 0.7)", int((pruned == 0).sum()), round(0.7 * W.size))
-### BEGIN HIDDEN TESTS
-_rng = np.random.default_rng(7)
-for _s in (0.0, 0.13, 0.5, 0.9):
-    _w = _rng.standard_normal((6, 5, 3, 3)).astype(np.float32)
-    _w[0, 0, 0, :2] = 0.25  # a tie
-    _w[0, 0, 1, :2] = -0.25
-    _p, _m = magnitude_prune(_w, _s)
-    assert np.array_equal(_m, magnitude_mask(_w, _s)), f"mask differs from the package at {_s}"
-    assert np.array_equal(_p, _w * magnitude_mask(_w, _s))
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "importance-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 2: channel importance
@@ -133,21 +123,13 @@ def channel_importance(w, norm="l2"):
 # **Expected:** `channel_importance([[3, -4], [1, 1]], "l1") == [7, 2]`.
 
 # %% nbgrader={"grade": true, "grade_id": "test-channel-importance", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# test: channel importance
-from tinyml_course.compression.prune import channel_importance as _oracle
-
+# test: channel importance (the grader also tries four trained layers, both norms)
 require_answered(channel_importance)
 got = channel_importance(np.array([[3.0, -4.0], [1.0, 1.0]]), "l1")
 expect_close('channel_importance([[3, -4], [1, 1]], "l1")', got, [7, 2], 1e-9)
 got = channel_importance(np.array([[3.0, -4.0], [1.0, 1.0]]), "l2")
 expect_close('channel_importance([[3, -4], [1, 1]], "l2")', got, [5, np.sqrt(2)], 1e-9)
 expect_equal('channel_importance(W, "l2").shape', np.shape(channel_importance(W, "l2")), (48,))
-### BEGIN HIDDEN TESTS
-for _name in ("stem", "block1.dw", "block3.project", "classifier"):
-    _w = weights[_name][0]
-    for _norm in ("l1", "l2"):
-        assert np.allclose(channel_importance(_w, _norm), _oracle(_w, _norm)), (_name, _norm)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "linear-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 3: linear quantization, scale and zero point
@@ -196,25 +178,11 @@ def linear_qparams(r_min, r_max, bits=8, symmetric=False):
 # **Expected:** `linear_qparams(-1.0, 3.0, 8) == (4 / 255, -64)`.
 
 # %% nbgrader={"grade": true, "grade_id": "test-linear-qparams", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# test: scale and zero point
-from tinyml_course.compression.quantize import linear_qparams as _oracle
-
+# test: scale and zero point (the grader also tries random ranges at 2 to 8 bits)
 require_answered(linear_qparams)
 expect_equal("linear_qparams(-1.0, 3.0, 8)", linear_qparams(-1.0, 3.0, 8), (4 / 255, -64), tol=1e-12)
 expect_equal("linear_qparams(-0.5, 2.0, 8, symmetric=True)",
              linear_qparams(-0.5, 2.0, 8, symmetric=True), (2 / 127, 0), tol=1e-12)
-### BEGIN HIDDEN TESTS
-_rng = np.random.default_rng(3)
-for _ in range(200):
-    _lo, _hi = sorted(_rng.normal(0, 3, 2))
-    _bits = int(_rng.integers(2, 9))
-    for _sym in (False, True):
-        _s, _z = linear_qparams(_lo, _hi, _bits, _sym)
-        _es, _ez = _oracle(_lo, _hi, _bits, _sym)
-        assert abs(_s - float(_es)) <= 1e-12 * abs(_es) and _z == int(_ez), (_lo, _hi, _bits, _sym)
-assert tuple(linear_qparams(2.0, 5.0, 4)) == (5 / 15, -8)
-assert linear_qparams(0.0, 0.0, 8)[0] == 1.0
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "conv-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 4: an int8 convolution with requantization (integers only)
@@ -260,16 +228,13 @@ def int8_conv2d(x, x_zp, w, bias, m0, shift, y_zp, stride=1, padding=0, act_min=
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "conv-what", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# **What we're testing:** the identity example, then random convolutions (strides, padding, zero
-# points, ReLU6 clamps) against the package's `conv2d_int8`, bit for bit; the output dtype is int8.
+# **What we're testing:** the identity example, then a random convolution with padding and zero
+# points, bit for bit (the values of the package's `conv2d_int8`); the output dtype is int8.
 # **Why it matters:** this is the loop an MCU runs for every layer of the int8 model.
 # **Expected:** equal to the package's output everywhere.
 
 # %% nbgrader={"grade": true, "grade_id": "test-int8-conv", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# test: int8 convolution
-from tinyml_course.runtime.fixedpoint import Requant
-from tinyml_course.runtime.int8_kernels import conv2d_int8 as _oracle
-
+# test: int8 convolution (the grader also tries strides, kernels 1 to 5 and ReLU6 clamps)
 require_answered(int8_conv2d)
 _x = np.arange(-8, 10, dtype=np.int8).reshape(2, 3, 3)
 _m0, _sh = quantize_multiplier(np.ones(2))
@@ -277,26 +242,15 @@ y = int8_conv2d(_x, 0, np.eye(2, dtype=np.int8).reshape(2, 2, 1, 1), np.zeros(2,
 expect_equal("the output dtype of int8_conv2d", None if y is None else str(y.dtype), "int8")
 expect_close("an identity 1x1 int8_conv2d", y, _x, 0, why="the identity must return its input")
 _rng = np.random.default_rng(0)
-_x = _rng.integers(-128, 128, (3, 6, 6)).astype(np.int8)
-_w = _rng.integers(-127, 128, (4, 3, 3, 3)).astype(np.int8)
-_b = _rng.integers(-500, 500, 4).astype(np.int32)
-_m0, _sh = quantize_multiplier(_rng.uniform(0.0005, 0.003, 4))
+_x = _rng.integers(-128, 128, (3, 4, 4)).astype(np.int8)
+_w = _rng.integers(-127, 128, (2, 3, 3, 3)).astype(np.int8)
+_b = _rng.integers(-500, 500, 2).astype(np.int32)
+_m0, _sh = quantize_multiplier(_rng.uniform(0.0005, 0.003, 2))
 got = int8_conv2d(_x, -3, _w, _b, _m0, _sh, 5, 1, 1)
-expect_close("int8_conv2d on a random 3x3 conv (x_zp -3, y_zp 5, padding 1)", got,
-             _oracle(_x, -3, _w, _b, Requant(_m0, _sh, 5), 1, 1), 0, why="integer outputs agree exactly")
-### BEGIN HIDDEN TESTS
-_rng = np.random.default_rng(11)
-for _cin, _cout, _k, _stride, _pad in ((1, 8, 3, 2, 1), (5, 2, 5, 2, 2), (4, 6, 1, 1, 0), (2, 3, 3, 1, 0)):
-    _x = _rng.integers(-128, 128, (_cin, 7, 7)).astype(np.int8)
-    _w = _rng.integers(-127, 128, (_cout, _cin, _k, _k)).astype(np.int8)
-    _b = _rng.integers(-2000, 2000, _cout).astype(np.int32)
-    _m0, _sh = quantize_multiplier(_rng.uniform(0.0002, 0.01, _cout))
-    _xz, _yz = int(_rng.integers(-100, 100)), int(_rng.integers(-100, 100))
-    _lo, _hi = _yz, min(127, _yz + 60)  # a ReLU6 clamp
-    _got = int8_conv2d(_x, _xz, _w, _b, _m0, _sh, _yz, _stride, _pad, _lo, _hi)
-    _want = _oracle(_x, _xz, _w, _b, Requant(_m0, _sh, _yz, _lo, _hi), _stride, _pad)
-    assert _got.dtype == np.int8 and np.array_equal(_got, _want), (_cin, _cout, _k, _stride, _pad)
-### END HIDDEN TESTS
+_want = np.array([[[-29, -3, 2, -76], [-61, -25, 20, 61], [12, 42, 127, -17], [16, 82, -4, -53]],
+                  [[8, 15, 11, 13], [-8, 26, -10, -3], [5, 7, 29, 5], [23, -1, 16, -9]]])
+expect_equal("int8_conv2d on a random 3x3 conv (x_zp -3, y_zp 5, padding 1)", got, _want,
+             why="integer outputs agree exactly")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "challenge-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 5, challenge: fit the budget (4 points, graded by measurement)

@@ -16,7 +16,10 @@
 #
 # In the lecture, MobileNetV2's first blocks ran on a 4x4 grid of patches and its peak SRAM fell from
 # 1372 kB to 172 kB, at the price of recomputing the overlapping halos. Here you implement the pieces
-# yourself on a small network; the `tinyml_course` package is the oracle the tests compare you with.
+# yourself on a small network. Do not call or import the package's patch planning
+# (`tinyml_course.memory.patch_plan`), patch execution or patch accounting in your answers: an
+# exercise answered with the package's reference earns no credit. The visible tests compare with
+# literal values; the grader also runs hidden checks, outside your notebook, on more grids.
 #
 # 1. the **input window** of a patch, backwards through the layers (4 points),
 # 2. **patch-based execution** of the stage, assembled into the full output (3 points),
@@ -107,14 +110,12 @@ def stage_windows(network, start, stop):
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "window-what", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# **What we're testing:** single ops by hand, then every tensor's window against the package.
+# **What we're testing:** single ops by hand, then every tensor's window of one tile.
 # **Why it matters:** the window is what a patch holds in SRAM; one row too few is a wrong output.
 # **Expected:** `stage_windows(network, 2, 4)["input"] == (1, 20)` (a 2-row tile of the 8x8 output).
 
 # %% nbgrader={"grade": true, "grade_id": "test-windows", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-# test: input windows
-from tinyml_course.memory.patch_plan import patch_plan
-
+# test: input windows (the grader also tries every tile of 1x1, 3x3, 5x5 and 8x8 grids)
 stem = network.op("stem")  # 3x3, stride 2, padding 1
 require_answered(op_input_rows)
 expect_equal("op_input_rows(stem, 2, 4, 32)", op_input_rows(stem, 2, 4, 32), (3, 8))
@@ -129,17 +130,11 @@ require_answered(stage_windows)
 got = stage_windows(network, 2, 4)
 expect_equal("stage_windows(network, 2, 4)['input']", None if got is None else got.get("input"),
              (1, 20))
-_plan = patch_plan(network, network.ops[-1].name, 4)
-for _t, (_lo, _hi) in _plan.rows.items():
-    expect_equal(f"stage_windows(network, 2, 4)[{_t!r}]", got.get(_t), (int(_lo[1]), int(_hi[1])))
-### BEGIN HIDDEN TESTS
-for _n in (1, 3, 5, 8):
-    _plan = patch_plan(network, network.ops[-1].name, _n)
-    for _i, (_a, _b) in enumerate(_plan.row_tiles):
-        _got = stage_windows(network, _a, _b)
-        for _t, (_lo, _hi) in _plan.rows.items():
-            assert tuple(_got[_t]) == (_lo[_i], _hi[_i]), f"n={_n} tile {_i} {_t}: {_got[_t]}"
-### END HIDDEN TESTS
+_expected = {"input": (1, 20), "stem": (1, 10), "block0.expand": (1, 10), "block0.dw": (2, 9),
+             "block0.project": (2, 9), "block1.expand": (2, 9), "block1.dw": (2, 4),
+             "block1.project": (2, 4)}
+for _t, _want in _expected.items():
+    expect_equal(f"stage_windows(network, 2, 4)[{_t!r}]", got.get(_t), _want)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "forward-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 2: patch-based execution
@@ -193,7 +188,7 @@ def patch_forward(network, x, n):
 # **Expected:** `np.abs(patch_forward(network, x, 4) - reference_forward(network, x, WEIGHTS)).max() < 1e-5`.
 
 # %% nbgrader={"grade": true, "grade_id": "test-patch-forward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# test: patch-based execution equals per-layer execution
+# test: patch-based execution equals per-layer execution (the grader also tries 3x3, 5x5, 8x8)
 require_answered(op_input_rows, stage_windows, patch_forward)
 _ref = reference_forward(network, x, WEIGHTS)
 for _n in (1, 2, 4):
@@ -203,12 +198,6 @@ for _n in (1, 2, 4):
     _err = float(np.abs(_got - _ref).max())
     expect_true(_err < 1e-5, f"{_n}x{_n} patches: expected the per-layer output (difference "
                              f"< 1e-5), got a difference of {_err:.2e}")
-### BEGIN HIDDEN TESTS
-for _n in (3, 5, 8):
-    _xh = np.random.default_rng(_n).standard_normal(network.input_shape).astype(np.float32)
-    _err = float(np.abs(patch_forward(network, _xh, _n) - reference_forward(network, _xh, WEIGHTS)).max())
-    assert _err < 1e-5, f"{_n}x{_n} patches: max difference {_err:.2e}"
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "cost-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 3: peak SRAM and MAC overhead
@@ -261,34 +250,22 @@ def patch_stage_cost(network, n):
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "cost-what", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# **What we're testing:** the peak and the overhead against the package's accounting
-# (`memory.profile(..., "patch", "mcunet")` and `patch_accounting.mac_overhead`).
+# **What we're testing:** the peak and the overhead (the values of the package's accounting,
+# `memory.profile(..., "patch", "mcunet")` and `patch_accounting.mac_overhead`).
 # **Why it matters:** more patches save memory and cost compute: this is the trade-off you tune.
 # **Expected:** one patch costs no extra MACs; four by four patches cost more MACs than two by two.
 
 # %% nbgrader={"grade": true, "grade_id": "test-patch-stage-cost", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# test: peak SRAM and MAC overhead of the patch stage
-from tinyml_course.memory.accounting import profile
-from tinyml_course.memory.patch_accounting import mac_overhead
-
-_last = network.ops[-1].name
+# test: peak SRAM and MAC overhead of the patch stage (the grader also tries 3x3, 5x5, 8x8)
 require_answered(op_input_rows, stage_windows, patch_stage_cost)
-for _n in (1, 2, 4):
+for _n, _want, _want_over in [(1, 10240, 0.0), (2, 4624, 0.4155941103789127),
+                              (4, 2968, 1.521236614497529)]:
     _cost = patch_stage_cost(network, _n)
     expect_equal(f"len(patch_stage_cost(network, {_n}))", None if _cost is None else len(_cost), 2,
                  why="a pair: (peak bytes, overhead)")
     _peak, _over = _cost
-    _want = profile(network, "patch", "mcunet", "int8", patches=_n, split=_last).patch.stage_peak_bytes
     expect_equal(f"the peak of {_n}x{_n} patches (bytes)", _peak, _want)
-    _want_over = mac_overhead(network, _last, _n).stage_overhead
     expect_equal(f"the MAC overhead of {_n}x{_n} patches", _over, _want_over, tol=1e-9)
-### BEGIN HIDDEN TESTS
-for _n in (3, 5, 8):
-    _peak, _over = patch_stage_cost(network, _n)
-    _want = profile(network, "patch", "mcunet", "int8", patches=_n, split=_last).patch.stage_peak_bytes
-    assert _peak == _want, f"{_n}x{_n}: peak {_peak}"
-    assert abs(_over - mac_overhead(network, _last, _n).stage_overhead) < 1e-9, f"{_n}x{_n}: overhead {_over}"
-### END HIDDEN TESTS
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "challenge-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}

@@ -65,10 +65,6 @@ answer_q1 = "ABC"
 # %% nbgrader={"grade": true, "grade_id": "check-q1", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q1: how your answer was read (it is graded later)
 check_choice("q1", answer_q1)
-### BEGIN HIDDEN TESTS
-grade_choice("q1", answer_q1, key=["A", "B", "C"], points=1, policy=POLICY,
-             explanation="All three: AI moves to the edge for privacy (data stays on the device), latency (no round trip to a server) and cost (a microcontroller costs a few dollars).")
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q2", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **q2.** What are challenges of TinyML on MCUs?
@@ -87,10 +83,6 @@ answer_q2 = "AB"
 # %% nbgrader={"grade": true, "grade_id": "check-q2", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q2: how your answer was read (it is graded later)
 check_choice("q2", answer_q2)
-### BEGIN HIDDEN TESTS
-grade_choice("q2", answer_q2, key=["A", "B"], points=1, policy=POLICY,
-             explanation="Memory (a few hundred kB of SRAM cannot hold a typical DNN's activations) and compute (a slow CPU makes latency high) are the constraints; sparse activations are an opportunity to save work, not a challenge.")
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q3", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **q3.** What are possible ways to reduce model size?
@@ -109,10 +101,6 @@ answer_q3 = "BC"
 # %% nbgrader={"grade": true, "grade_id": "check-q3", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q3: how your answer was read (it is graded later)
 check_choice("q3", answer_q3)
-### BEGIN HIDDEN TESTS
-grade_choice("q3", answer_q3, key=["B", "C"], points=1, policy=POLICY,
-             explanation="Pruning removes weights and quantization stores each weight in fewer bits; data augmentation changes the training data, not the model.")
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q4", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **q4.** Why does TinyML put input/output activations on SRAM memory?
@@ -131,10 +119,6 @@ answer_q4 = "AB"
 # %% nbgrader={"grade": true, "grade_id": "check-q4", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q4: how your answer was read (it is graded later)
 check_choice("q4", answer_q4)
-### BEGIN HIDDEN TESTS
-grade_choice("q4", answer_q4, key=["A", "B"], points=1, policy=POLICY,
-             explanation="Activations are rewritten at every inference, and writing to SRAM is fast while writing to Flash is slow; SRAM is LESS dense than Flash, which is exactly why there is so little of it.")
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q5", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **q5.** What are advantages of depth-wise separable convolution?
@@ -153,10 +137,6 @@ answer_q5 = "C"
 # %% nbgrader={"grade": true, "grade_id": "check-q5", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q5: how your answer was read (it is graded later)
 check_choice("q5", answer_q5)
-### BEGIN HIDDEN TESTS
-grade_choice("q5", answer_q5, key=["C"], points=1, policy=POLICY,
-             explanation="Splitting a convolution into depthwise and pointwise parts cuts parameters and MACs; it adds a layer rather than removing one, and it does not shrink (often grows) the peak activation.")
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q6", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **q6.** Which are correct descriptions of MCUNet-v1?
@@ -175,10 +155,6 @@ answer_q6 = "AC"
 # %% nbgrader={"grade": true, "grade_id": "check-q6", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q6: how your answer was read (it is graded later)
 check_choice("q6", answer_q6)
-### BEGIN HIDDEN TESTS
-grade_choice("q6", answer_q6, key=["A", "C"], points=1, policy=POLICY,
-             explanation="In-place depthwise convolution overwrites the input channel by channel, keeping only one channel's output in a temporary buffer; the lecture credits the speedup to optimized operator kernels, not to the smaller peak memory.")
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-q7", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **q7.** How does MCUNet-v2 save peak SRAM memory usage?
@@ -197,10 +173,6 @@ answer_q7 = "A"
 # %% nbgrader={"grade": true, "grade_id": "check-q7", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of q7: how your answer was read (it is graded later)
 check_choice("q7", answer_q7)
-### BEGIN HIDDEN TESTS
-grade_choice("q7", answer_q7, key=["A"], points=1, policy=POLICY,
-             explanation="Patch-based inference keeps only a small patch of the large early activations in SRAM; the overlap between patches is the price paid (recomputation), not the saving.")
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part-2", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part 2: computed questions
@@ -245,11 +217,6 @@ answer_c1_standard = 76800
 # %% nbgrader={"grade": true, "grade_id": "check-c1-standard", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c1_standard (it is graded later)
 check_number("c1_standard", answer_c1_standard, unit="bytes")
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_number("c1_standard", answer_c1_standard, memory.profile(dw_net, schedule="per-layer", convention="exact", dtype="int8").peak_sram_bytes, points=1)
-### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "answer-c1-inplace", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # c1_inplace: (b) bytes, in place
@@ -261,11 +228,6 @@ answer_c1_inplace = 38800
 # %% nbgrader={"grade": true, "grade_id": "check-c1-inplace", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c1_inplace (it is graded later)
 check_number("c1_inplace", answer_c1_inplace, unit="bytes")
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_number("c1_inplace", answer_c1_inplace, memory.profile(dw_net, schedule="in-place", convention="exact", dtype="int8").peak_sram_bytes, points=1)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-c2", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **c2.** Patch-based inference (MCUNetV2) runs the ops of `quiz_net` up to and including block 0 (`stem`, `block0.*`) on a 2 x 2 grid of patches of block 0's 16 x 16 output, one patch at a time. Which rows of the 32 x 32 input image does the bottom-right patch (grid row 1, column 1) read? Give the half-open range [r0, r1), cut to the image (the zero padding is never stored): **(a)** r0; **(b)** r1. The columns are the same, by symmetry.
@@ -280,11 +242,6 @@ answer_c2_r0 = 13
 # %% nbgrader={"grade": true, "grade_id": "check-c2-r0", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c2_r0 (it is graded later)
 check_number("c2_r0", answer_c2_r0, unit="")
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_number("c2_r0", answer_c2_r0, patch_plan.input_window(quiz_net, "block0", 2, 1, 1, clip=True).r0, points=1)
-### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "answer-c2-r1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # c2_r1: (b) one past the last input row read, r1
@@ -296,11 +253,6 @@ answer_c2_r1 = 32
 # %% nbgrader={"grade": true, "grade_id": "check-c2-r1", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c2_r1 (it is graded later)
 check_number("c2_r1", answer_c2_r1, unit="")
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_number("c2_r1", answer_c2_r1, patch_plan.input_window(quiz_net, "block0", 2, 1, 1, clip=True).r1, points=1)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-c3", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **c3.** How many bytes of Flash do the weights and biases of `quiz_net` take? Every conv and linear op has int8 weights and one int32 bias per output channel.
@@ -315,11 +267,6 @@ answer_c3 = 2024
 # %% nbgrader={"grade": true, "grade_id": "check-c3", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c3 (it is graded later)
 check_number("c3", answer_c3, unit="bytes")
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_number("c3", answer_c3, memory.flash_bytes(quiz_net, dtype="int8"), points=1)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-c4", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **c4.** How many multiply-accumulates (MACs) does block 1 of `quiz_net` (the ops named `block1.*`) take for one inference?
@@ -334,11 +281,6 @@ answer_c4 = 116736
 # %% nbgrader={"grade": true, "grade_id": "check-c4", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c4 (it is graded later)
 check_number("c4", answer_c4, unit="MACs")
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_number("c4", answer_c4, sum(op.macs for op in quiz_net.blocks()[1]), points=1)
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-c5", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **c5.** Does the zoo network `mcunet-in2` (int8, `exact` convention) fit the Arduino Nano 33 BLE Sense (256 KB SRAM, 1 MB Flash) **(a)** run per layer; **(b)** with in-place depthwise convolution?
@@ -353,11 +295,6 @@ answer_c5_per_layer = False
 # %% nbgrader={"grade": true, "grade_id": "check-c5-per-layer", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c5_per_layer (it is graded later)
 check_bool("c5_per_layer", answer_c5_per_layer)
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_bool("c5_per_layer", answer_c5_per_layer, bool(memory.fits(get_network("mcunet-in2"), "arduino-nano-33-ble-sense", schedule="per-layer", convention="exact", dtype="int8")), points=1)
-### END HIDDEN TESTS
 
 # %% nbgrader={"grade": false, "grade_id": "answer-c5-inplace", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # c5_inplace: (b) True or False
@@ -369,8 +306,3 @@ answer_c5_inplace = True
 # %% nbgrader={"grade": true, "grade_id": "check-c5-inplace", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 # format check of c5_inplace (it is graded later)
 check_bool("c5_inplace", answer_c5_inplace)
-### BEGIN HIDDEN TESTS
-from tinyml_course import get_network, memory
-from tinyml_course.memory import patch_plan
-grade_bool("c5_inplace", answer_c5_inplace, bool(memory.fits(get_network("mcunet-in2"), "arduino-nano-33-ble-sense", schedule="in-place", convention="exact", dtype="int8")), points=1)
-### END HIDDEN TESTS

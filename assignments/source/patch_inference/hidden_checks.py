@@ -1,0 +1,111 @@
+"""Hidden checks of patch_inference (instructor only: never released, hidden in the sandbox).
+
+tools/grading runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
+compares the plain-data answer with `expected`, computed here, in the grader, by the package.
+docs/grading.md, "How to write a hidden check", explains the pieces.
+"""
+import numpy as np
+
+from grading.checks import Case, Check, close, contains
+
+from tinyml_course import build_network
+from tinyml_course.memory.accounting import profile
+from tinyml_course.memory.patch_accounting import mac_overhead
+from tinyml_course.memory.patch_plan import patch_plan
+from tinyml_course.runtime.backend import random_weights
+from tinyml_course.runtime.executor import reference_forward
+
+SPEC = {"name": "hw", "resolution": 32, "stem": {"kernel": 3, "stride": 2, "out": 8},
+        "blocks": [{"kernel": 3, "expand": 2, "out": 12, "stride": 1},
+                   {"kernel": 5, "expand": 2, "out": 16, "stride": 2}],
+        "feature_mix": None, "classes": None}
+NET = build_network(SPEC)
+LAST = NET.ops[-1].name
+WEIGHTS = random_weights(NET, 0)
+
+HELPERS = f'''
+import numpy as _np
+from tinyml_course import build_network as _build
+_GRADER_NET = _build({SPEC!r})
+
+
+def _grader_forward(fn, n, seed):
+    x = _np.random.default_rng(seed).standard_normal(_GRADER_NET.input_shape).astype(_np.float32)
+    out = fn(_GRADER_NET, x, n)
+    return None if out is None else _np.asarray(out, dtype=_np.float32)
+'''
+
+# the package's patch planning, execution and accounting: what the exercises ask to write
+PLANNING = ["tinyml_course.memory.patch_plan:patch_plan",
+            "tinyml_course.memory.patch_plan:patch_plans",
+            "tinyml_course.memory.patch_plan:axis_windows",
+            "tinyml_course.memory.patch_plan:input_range",
+            "tinyml_course.memory.patch_plan:input_window"]
+EXECUTION = ["tinyml_course.runtime.patch_exec:execute_patch_based",
+             "tinyml_course.runtime.patch_exec:run_op_on_window"]
+ACCOUNTING = ["tinyml_course.memory.accounting:profile",
+              "tinyml_course.memory.patch_accounting:mac_overhead",
+              "tinyml_course.memory.patch_accounting:stage_peak_bytes",
+              "tinyml_course.memory.patch_accounting:stage_items",
+              "tinyml_course.memory.patch_accounting:grid_stage_macs"]
+
+
+def _window_cases():
+    cases = [Case("stem rows [2, 4) of 32", "op_input_rows(_GRADER_NET.op('stem'), 2, 4, 32)", (3, 8)),
+             Case("stem rows [0, 2): clip row -1",
+                  "op_input_rows(_GRADER_NET.op('stem'), 0, 2, 32)", (0, 4)),
+             Case("stem rows [14, 16)", "op_input_rows(_GRADER_NET.op('stem'), 14, 16, 32)", (27, 32)),
+             Case("a 1x1 conv", "op_input_rows(_GRADER_NET.op('block0.expand'), 3, 5, 16)", (3, 5))]
+    for n in (4, 1, 3, 5, 8):
+        plan = patch_plan(NET, LAST, n)
+        for i, (a, b) in enumerate(plan.row_tiles):
+            want = {t: (int(lo[i]), int(hi[i])) for t, (lo, hi) in plan.rows.items()}
+            cases.append(Case(f"{n}x{n} grid, tile {i} rows [{a}, {b})",
+                              f"stage_windows(_GRADER_NET, {int(a)}, {int(b)})", want,
+                              compare=contains))
+    return cases
+
+
+def _forward_expected(seed):
+    x = np.random.default_rng(seed).standard_normal(NET.input_shape).astype(np.float32)
+    return reference_forward(NET, x, WEIGHTS)
+
+
+def _peak_and_overhead(got, expected):
+    if not isinstance(got, list) or len(got) != 2:
+        return f"got {got!r}, expected (peak bytes, MAC overhead)"
+    if got[0] != expected[0]:
+        return f"peak {got[0]!r} bytes, expected {expected[0]}"
+    if not isinstance(got[1], (int, float)) or abs(got[1] - expected[1]) >= 1e-9:
+        return f"overhead {got[1]!r}, expected {expected[1]:.6f}"
+    return None
+
+
+def _cost_expected(n):
+    peak = profile(NET, "patch", "mcunet", "int8", patches=n, split=LAST).extra["patch"][
+        "stage_peak_bytes"]
+    return (int(peak), float(mac_overhead(NET, LAST, n).stage_overhead))
+
+
+CHECKS = [
+    Check("test-windows", "stage_windows", solution="stage-windows",
+          property="the clipped input window of every tensor, for every tile of several grids",
+          reference=PLANNING, similar_to=["tinyml_course.memory.patch_plan:axis_windows"],
+          cases=_window_cases()),
+    Check("test-patch-forward", "patch_forward", solution="patch-forward",
+          property="the assembled output equals per-layer inference, grids that do not divide H "
+                   "included",
+          reference=PLANNING + EXECUTION,
+          similar_to=["tinyml_course.runtime.patch_exec:execute_patch_based"],
+          cases=[Case(f"{n}x{n} patches" + (" (the notebook's x)" if seed == 1 else ""),
+                      f"_grader_forward(patch_forward, {n}, {seed})",
+                      (lambda seed=seed: _forward_expected(seed)), compare=close(0, 1e-5))
+                 for n, seed in [(1, 1), (2, 1), (4, 1), (3, 3), (5, 5), (8, 8)]]),
+    Check("test-patch-stage-cost", "patch_stage_cost", solution="patch-stage-cost",
+          property="peak SRAM (input + output windows, in-place depthwise, the full stage "
+                   "output) and MAC overhead",
+          reference=PLANNING + ACCOUNTING,
+          cases=[Case(f"{n}x{n} patches", f"patch_stage_cost(_GRADER_NET, {n})",
+                      (lambda n=n: _cost_expected(n)), compare=_peak_and_overhead)
+                 for n in (1, 2, 4, 3, 5, 8)]),
+]
