@@ -140,7 +140,12 @@ def hidden_paths(course_root=None, extra=()):
     need = [Path(sys.prefix), Path(sys.base_prefix), HERE]
     need += [Path(p) for p in sys.path if p and Path(p).is_dir()]
     need += [Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    return [p.resolve() for p in hide if p.exists()], [p.resolve() for p in need if p.exists()]
+    need = [p.resolve() for p in need if p.exists()]
+    # a folder above what the runner needs that others may not enter (a 0700 /root holding
+    # pyenv's Python, when HOME is elsewhere): hidden too, so the needed paths are bound into a
+    # tmpfs that `nobody` can pass
+    hide += [a for p in need for a in p.parents if not a.stat().st_mode & 0o001]
+    return sorted({p.resolve() for p in hide if p.exists()}), need
 
 
 def bwrap_argv(work, course_root=None, hide_extra=(), as_root=False):
@@ -234,7 +239,10 @@ def run_student(request, files_dir=None, course_root=None, limits=None, mode="au
             pass
         data, problem = _read_answer(rfd, proc, limits.timeout, start)
         os.close(rfd)
-        rc = proc.poll()
+        try:  # the pipe closes a moment before the process is reaped: wait for its status
+            rc = proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            rc = None
         _kill_group(proc)
         run.seconds = time.monotonic() - start
         if data is not None:
