@@ -225,6 +225,7 @@ from tinyml_course import build_network, get_network, memory
 from tinyml_course.memory import patch_plan
 from tinyml_course.model.network import Network, Op
 from tinyml_course.quiz import TAKEAWAY_QUESTIONS, get_question
+from tinyml_course.quiz.grading import choice_explanation
 from tinyml_course.quiz.scoring import score, score_bool, score_number
 
 _SOURCE = Path(__file__).with_name("takeaway_quiz.ipynb")
@@ -240,7 +241,7 @@ def _choice(qid):
 
     def grade(got, key):
         fraction, message = _fraction(score(got, key, 1.0, POLICY, question))
-        return fraction, f"{message} The key: {EXPLANATIONS[qid]}"
+        return fraction, message + "\\n" + choice_explanation(question, got, key, EXPLANATIONS[qid])
     return grade
 
 

@@ -89,6 +89,6 @@ FAILED_CELLS = {"test-patch-forward"}  # the graded cells its mistakes break
 # names, the challenge's score
 FEEDBACK = {
     "untouched": ["op_input_rows is not answered yet", "choose_patch_plan is not answered yet"],
-    "sloppy": ["3x3 patches: max difference", "patch-plan: 4.00 of 4 points."],
+    "sloppy": ["patch_forward fails", "patch-plan: 4.00 of 4 points."],
     "solved": ["patch-plan: 4.00 of 4 points."],
 }

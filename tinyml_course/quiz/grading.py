@@ -67,11 +67,10 @@ def _safe(name: str, points: float, scorer) -> float:
     return _report(name, result)
 
 
-def explain_choice(question, answer, key, explanation: str = "") -> None:
-    """Print every option of ``question`` with its verdict for ``answer`` (right or wrong, chosen
-    or left out) and its text, then ``explanation``: the feedback read after the deadline.
-
-    An answer that cannot be read counts as no option chosen.
+def choice_explanation(question, answer, key, explanation: str = "") -> str:
+    """Every option of ``question`` with its verdict for ``answer`` (right or wrong, chosen or
+    left out) and its text, one per line, then ``explanation``: the feedback read after the
+    deadline. An answer that cannot be read counts as no option chosen.
     """
     q = _question(question)
     try:
@@ -79,11 +78,18 @@ def explain_choice(question, answer, key, explanation: str = "") -> None:
     except Exception:  # a malformed answer: judged as if nothing was chosen
         chosen = frozenset()
     correct = {str(letter).upper() for letter in key}
+    lines = []
     for letter in q.letters:
         option = OptionFeedback(letter, q.options[letter], letter in chosen, letter in correct)
-        print(f"  ({letter}) {option.verdict}. {option.text}")
+        lines.append(f"  ({letter}) {option.verdict}. {option.text}")
     if explanation:
-        print(f"  Why: {explanation}")
+        lines.append(f"  Why: {explanation}")
+    return "\n".join(lines)
+
+
+def explain_choice(question, answer, key, explanation: str = "") -> None:
+    """Print ``choice_explanation``."""
+    print(choice_explanation(question, answer, key, explanation))
 
 
 def grade_choice(question, answer, key, points: float = 1.0, policy=DEFAULT_POLICY,

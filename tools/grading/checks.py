@@ -299,7 +299,7 @@ def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD
         return Verdict(check.grade_id, 1.0, f"{check.function}: all {total} checks passed.",
                        passed, total, "", sim, flagged)
     if all(r == NOT_ANSWERED for _, r in failed) and passed == 0:
-        return Verdict(check.grade_id, 0.0, f"{check.function}: {NOT_ANSWERED}.", 0, total,
+        return Verdict(check.grade_id, 0.0, f"{check.function} is {NOT_ANSWERED}.", 0, total,
                        "", sim, flagged)
     case, reason = failed[0]
     what = f" ({check.property})" if check.property else ""
@@ -315,7 +315,7 @@ def _graded(check, answer, sim, flagged):
     case = check.cases[0]
     reason = _case_reason(check, case, answer)
     if reason == NOT_ANSWERED or (answer is None or not answer.get("ok")):
-        return Verdict(check.grade_id, 0.0, f"{check.function}: {reason}.", 0, 1, "", sim, flagged)
+        return Verdict(check.grade_id, 0.0, f"{check.function} is {reason}." if reason == NOT_ANSWERED else f"{check.function}: {reason}.", 0, 1, "", sim, flagged)
     try:
         fraction, message = check.grade(wire.restore(answer.get("value")), case.expected_value())
         fraction = min(1.0, max(0.0, float(fraction)))

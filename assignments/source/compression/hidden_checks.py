@@ -10,7 +10,8 @@ from grading.checks import Case, Check, close
 
 from tinyml_course.compression import trained
 from tinyml_course.compression.prune import channel_importance, magnitude_mask
-from tinyml_course.runtime.int8 import conv2d_int8, quantize_multiplier
+from tinyml_course.runtime.fixedpoint import Requant, quantize_multiplier
+from tinyml_course.runtime.int8_kernels import conv2d_int8
 from tinyml_course.runtime.qscheme import linear_qparams
 
 _, WEIGHTS = trained.load_trained()
@@ -25,7 +26,7 @@ CONVS = ((1, 8, 3, 2, 1), (5, 2, 5, 2, 2), (4, 6, 1, 1, 0), (2, 3, 3, 1, 0))
 HELPERS = f'''
 import numpy as _np
 from tinyml_course.compression import trained as _trained
-from tinyml_course.runtime.int8 import quantize_multiplier as _qm
+from tinyml_course.runtime.fixedpoint import quantize_multiplier as _qm
 _GRADER_W = _trained.load_trained()[1]
 
 
@@ -155,6 +156,11 @@ def _conv_inputs():
     return out
 
 
+def _conv_reference(x, x_zp, w, bias, m0, shift, y_zp, stride, padding, act_min, act_max):
+    """The package's int8 conv for the exercise's argument order (m0, shift, y_zp, ... loose)."""
+    return conv2d_int8(x, x_zp, w, bias, Requant(m0, shift, y_zp, act_min, act_max), stride, padding)
+
+
 def _conv_compare(got, expected):
     if not isinstance(got, dict):
         return f"got {type(got).__name__}, expected an int8 array"
@@ -196,12 +202,12 @@ CHECKS = [
     Check("test-int8-conv", "int8_conv2d", solution="int8-conv",
           property="integer-only convolution, input zero point as padding, TFLite requantization, "
                    "clamped, int8 out",
-          reference=["tinyml_course.runtime.int8:conv2d_int8",
-                     "tinyml_course.runtime.int8:depthwise_conv2d_int8",
-                     "tinyml_course.runtime.int8:pointwise_conv2d_int8"],
-          similar_to=["tinyml_course.runtime.int8:conv2d_int8"],
+          reference=["tinyml_course.runtime.int8_kernels:conv2d_int8",
+                     "tinyml_course.runtime.int8_kernels:depthwise_conv2d_int8",
+                     "tinyml_course.runtime.int8_kernels:pointwise_conv2d_int8"],
+          similar_to=["tinyml_course.runtime.int8_kernels:conv2d_int8"],
           cases=[Case(f"Cin={cin} Cout={cout} k={k} stride={st} padding={p}, ReLU6 clamp",
                       f"_grader_conv(int8_conv2d, {i})",
-                      (lambda i=i: conv2d_int8(*_conv_inputs()[i])), compare=_conv_compare)
+                      (lambda i=i: _conv_reference(*_conv_inputs()[i])), compare=_conv_compare)
                  for i, (cin, cout, k, st, p) in enumerate(CONVS)]),
 ]

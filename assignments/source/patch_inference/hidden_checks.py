@@ -82,8 +82,7 @@ def _peak_and_overhead(got, expected):
 
 
 def _cost_expected(n):
-    peak = profile(NET, "patch", "mcunet", "int8", patches=n, split=LAST).extra["patch"][
-        "stage_peak_bytes"]
+    peak = profile(NET, "patch", "mcunet", "int8", patches=n, split=LAST).patch.stage_peak_bytes
     return (int(peak), float(mac_overhead(NET, LAST, n).stage_overhead))
 
 
