@@ -39,15 +39,17 @@ import copy
 import hashlib
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from harness.nbgrader_pipeline import (Course, autograde_class, solved_submission,
+from harness.nbgrader_pipeline import (REPO, Course, autograde_class, solved_submission,
                                        untouched_submission, with_solution)
 from harness.shared import once
 
+sys.path.insert(0, str(REPO / "tools"))
 pytestmark = pytest.mark.slow
 
 A = "sram_accounting"
@@ -411,9 +413,17 @@ def test_feedback_made_for_every_graded_student(graded):
 
 
 def test_summary_and_report(graded):
+    """The tool says it sandboxes; the report says every graded student ran sandboxed, with a
+    memory cgroup of its own where this machine allows one (tests/test_grading_sandbox.py)."""
+    import json
+    from grading.sandbox import MemoryCgroup
     course, step, *_ = graded
     assert step.output.splitlines()[0].startswith("sandbox: bubblewrap"), step.output[:500]
-    assert (course.root / "reports" / f"{A}.json").exists()
+    report = json.loads((course.root / "reports" / f"{A}.json").read_text())
+    cgroups = MemoryCgroup._parent()[0] is not None
+    for student in sorted(set(EXPECTED) - set(FAILED)):
+        entry = report["students"][student]
+        assert entry["sandboxed"] is True and entry["memory_cgroup"] is cgroups, (student, entry)
 
 
 def test_bad_usage_exits_2(tmp_path):

@@ -26,7 +26,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import gradebook, processes, report, sandbox
+from . import gradebook, processes, sandbox  # light: nbgrader is imported once workers run
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
 SANDBOX_UID_BASE = 64000  # worker i runs student code as uid 64000 + i (a root grader)
@@ -180,12 +180,12 @@ class ClassGrader:
         processes.become_subreaper()
         todo, outcomes, workers = list(students), [], []
         idle, events = [], queue.Queue()
-        from nbgrader.api import Gradebook
         try:
-            while todo and len(workers) < self.jobs:
+            while todo and len(workers) < self.jobs:  # first: they import nbgrader meanwhile
                 w = Worker(self, len(workers), events)
                 workers.append(w)
                 idle.append(w)
+            from nbgrader.api import Gradebook
             self.gb = Gradebook(f"sqlite:///{self.course_db}", self.course_id)
             busy = []
             while todo or busy:
@@ -231,6 +231,7 @@ class ClassGrader:
                 self.gb = None
             processes.sweep_orphans(set())
             processes.rmtree_hard(self.workroot)
+        from . import report
         self.report = report.build(self.course, self.assignment, outcomes)
         self.report_path = report.write(self.course, self.assignment, self.report)
         return outcomes
@@ -270,7 +271,8 @@ class ClassGrader:
         out = Outcome(student, seconds=seconds, log=logfile)
         out.score, out.max_score = gradebook.score_of(self.gb, self.assignment, student,
                                                       self.course_id)
-        entry, _ = report.student_entry(record)
+        from .report import student_entry
+        entry, _ = student_entry(record)
         notes = []
         if entry["integrity"]:
             notes.append(f"no credit (uses the reference): {', '.join(entry['integrity'])}")
@@ -362,7 +364,8 @@ def main(argv=None):
     start = time.monotonic()
     outcomes = tool.run(students, report_line=lambda line: print(line, flush=True))
     wall = time.monotonic() - start
-    for line in report.attention_lines(tool.report):
+    from .report import attention_lines
+    for line in attention_lines(tool.report):
         print(f"ATTENTION: {line}")
     print(f"report: {tool.report_path}")
     failed = [o for o in outcomes if not o.ok]

@@ -134,7 +134,7 @@ class SandboxedExecute(NbGraderPreprocessor):
             cell.outputs = [from_dict(o) for o in outputs]
             count = (got or {}).get("execution_count")
             cell.execution_count = count if isinstance(count, int) else None
-        record = {"sandboxed": run.sandboxed, "notes": run.notes,
+        record = {"sandboxed": run.sandboxed, "memory_cgroup": run.memory_cgroup, "notes": run.notes,
                   "seconds": round(run.seconds, 2), "checks": {}}
         calls_answer = answer.get("calls", {}) if isinstance(answer.get("calls"), dict) else {}
         solutions = {_grade_id(c): c.source for c in nb.cells

@@ -6,7 +6,7 @@ writes `reports/<assignment>.json` in the course directory and prints the studen
 
     {"assignment": "sram_accounting", "similarity_threshold": 0.8,
      "students": {"alice": {"score": 10.0, "max_score": 10.0, "status": "graded", "detail": "",
-                            "sandboxed": true,
+                            "sandboxed": true, "memory_cgroup": true,
                             "exercises": {"test-live-set-sram": {"fraction": 1.0, "message": "...",
                                           "integrity": "", "similarity": 0.41, "flagged": false}},
                             "integrity": [], "flagged": [], "challenges": {}}},
@@ -40,14 +40,15 @@ def _records(course, assignment, student):
 
 
 def student_entry(records, score=None, max_score=None, status="graded", detail=""):
-    exercises, threshold, sandboxed = {}, None, None
+    exercises, threshold, sandboxed, cgroup = {}, None, None, None
     for rec in records.values():
         threshold = rec.get("similarity_threshold", threshold)
         sandboxed = rec.get("sandboxed", sandboxed)
+        cgroup = rec.get("memory_cgroup", cgroup)
         for gid, v in rec.get("checks", {}).items():
             exercises[gid] = v
     return {"score": score, "max_score": max_score, "status": status, "detail": detail,
-            "sandboxed": sandboxed, "exercises": exercises,
+            "sandboxed": sandboxed, "memory_cgroup": cgroup, "exercises": exercises,
             "integrity": sorted(g for g, v in exercises.items() if v.get("integrity")),
             "flagged": sorted(g for g, v in exercises.items() if v.get("flagged")),
             "challenges": {v["challenge"]: v.get("points", 0.0) for v in exercises.values()

@@ -47,6 +47,7 @@ class Limits:
     uid: int = NOBODY           # the unprivileged user a root grader runs student code as
     timeout: float = 300.0      # wall clock of the whole run, seconds
     cell_timeout: float = 30.0  # one cell or one call
+    cgroup_mb: int = None       # memory of the whole sandbox (cgroup); default memory_mb
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Run:
     problem: str = ""           # why there is no answer
     seconds: float = 0.0
     sandboxed: bool = False
+    memory_cgroup: bool = False  # the run had a memory cgroup of its own
     notes: list = field(default_factory=list)
 
 
@@ -91,6 +93,75 @@ def available():
     return True, ""
 
 
+class MemoryCgroup:
+    """A memory cgroup of its own for one run (cgroup v1 or v2, where this process may create
+    one): the limit holds for everything the student's code spawns together, which a
+    per-process RLIMIT_AS does not. `path` is None where cgroups are not available."""
+
+    _count = 0
+
+    def __init__(self, memory_mb):
+        self.path = None
+        if not memory_mb or not sys.platform.startswith("linux"):
+            return
+        parent, limit_file = self._parent()
+        if parent is None:
+            return
+        MemoryCgroup._count += 1
+        path = parent / f"tinyml-grade-{os.getpid()}-{MemoryCgroup._count}"
+        try:
+            path.mkdir()
+            (path / limit_file).write_text(str(int(memory_mb) * 2**20))
+        except OSError:
+            self.remove(path)
+            return
+        self.path = path
+
+    @staticmethod
+    def _parent():
+        try:
+            lines = Path("/proc/self/cgroup").read_text().splitlines()
+        except OSError:
+            return None, None
+        for line in lines:
+            _, controllers, rel = line.split(":", 2)
+            if "memory" in controllers.split(","):
+                base = Path("/sys/fs/cgroup/memory") / rel.lstrip("/")
+                if (base / "memory.limit_in_bytes").exists() and os.access(base, os.W_OK):
+                    return base, "memory.limit_in_bytes"
+        for line in lines:
+            if line.startswith("0::"):
+                base = Path("/sys/fs/cgroup") / line[3:].lstrip("/")
+                try:
+                    enabled = (base / "cgroup.subtree_control").read_text().split()
+                except OSError:
+                    continue
+                if "memory" in enabled and os.access(base, os.W_OK):
+                    return base, "memory.max"
+        return None, None
+
+    def join(self):
+        """In the child, before exec: move it (and so all it spawns) into the cgroup."""
+        if self.path is not None:
+            try:
+                (self.path / "cgroup.procs").write_text(str(os.getpid()))
+            except OSError:
+                pass
+
+    def remove(self, path=None):
+        path = path or self.path
+        if path is None:
+            return
+        for _ in range(50):  # the killed processes leave the cgroup a moment later
+            try:
+                path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.02)
+
+
 def _user_tasks(uid):
     """Processes and threads the user `uid` runs now (Linux /proc; 0 where unknown)."""
     tasks = 0
@@ -103,7 +174,7 @@ def _user_tasks(uid):
     return tasks
 
 
-def _limit(limits):
+def _limit(limits, cgroup=None):
     # RLIMIT_NPROC counts every process of the user: a root grader's runner becomes its own
     # uid (the limit is then the sandbox's own); a non-root grader's runner shares the TA's uid,
     # so the limit is what the TA runs now plus `nproc`
@@ -114,6 +185,8 @@ def _limit(limits):
     def preexec():
         import resource
         os.setsid()
+        if cgroup is not None:
+            cgroup.join()
         wanted = {"RLIMIT_CORE": 0}
         if limits.memory_mb:
             wanted["RLIMIT_AS"] = int(limits.memory_mb) * 2**20
@@ -225,11 +298,14 @@ def run_student(request, files_dir=None, course_root=None, limits=None, mode="au
             run.sandboxed = True
         else:
             run.notes.append(f"not sandboxed: {why}; resource limits only")
+        cgroup = MemoryCgroup(limits.cgroup_mb or limits.memory_mb) if ok else None
+        run.memory_cgroup = cgroup is not None and cgroup.path is not None
         start = time.monotonic()
         try:
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, pass_fds=(wfd,), cwd=work,
-                                    env=runner_env(INSIDE if ok else work), preexec_fn=_limit(limits))
+                                    env=runner_env(INSIDE if ok else work),
+                                    preexec_fn=_limit(limits, cgroup))
         finally:
             os.close(wfd)
         try:
@@ -244,6 +320,8 @@ def run_student(request, files_dir=None, course_root=None, limits=None, mode="au
         except subprocess.TimeoutExpired:
             rc = None
         _kill_group(proc)
+        if cgroup is not None:
+            cgroup.remove()
         run.seconds = time.monotonic() - start
         if data is not None:
             try:
