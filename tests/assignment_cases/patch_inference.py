@@ -88,7 +88,7 @@ FAILED_CELLS = {"test-patch-forward"}  # the graded cells its mistakes break
 # sentences each student's feedback must hold: not answered yet, the property a hidden test
 # names, the challenge's score
 FEEDBACK = {
-    "untouched": ["op_input_rows is not answered yet", "choose_patch_plan is not answered yet"],
+    "untouched": ["stage_windows is not answered yet", "choose_patch_plan is not answered yet"],
     "sloppy": ["patch_forward fails", "patch-plan: 4.00 of 4 points."],
     "solved": ["patch-plan: 4.00 of 4 points."],
 }

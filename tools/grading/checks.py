@@ -314,8 +314,16 @@ def _graded(check, answer, sim, flagged):
     """Verdict of a check with its own `grade` function (one case)."""
     case = check.cases[0]
     reason = _case_reason(check, case, answer)
-    if reason == NOT_ANSWERED or (answer is None or not answer.get("ok")):
-        return Verdict(check.grade_id, 0.0, f"{check.function} is {reason}." if reason == NOT_ANSWERED else f"{check.function}: {reason}.", 0, 1, "", sim, flagged)
+    if answer is None or not answer.get("ok"):
+        text = f"{check.function} is {reason}." if reason == NOT_ANSWERED else f"{check.function}: {reason}."
+        return Verdict(check.grade_id, 0.0, text, 0, 1, "", sim, flagged)
+    if reason == NOT_ANSWERED:  # None: 0 points, and whatever the check explains about it
+        try:
+            _, message = check.grade(None, case.expected_value())
+        except Exception:
+            message = ""
+        text = f"{check.function} is {NOT_ANSWERED}." + (f"\n{message}" if message else "")
+        return Verdict(check.grade_id, 0.0, text, 0, 1, "", sim, flagged)
     try:
         fraction, message = check.grade(wire.restore(answer.get("value")), case.expected_value())
         fraction = min(1.0, max(0.0, float(fraction)))
