@@ -190,40 +190,20 @@ def test_a_broken_notebook_is_caught(browser, lab):
 
 
 def test_slideshow_opens(browser, lab):
-    """Does the RISE slideshow of a deck open with its slides (reveal.js sections)?"""
+    """Does the RISE slideshow of a deck open with its slides (reveal.js sections), and does
+    stepping through it (Shift+Enter) run its code cells?"""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     try:
         page.goto(lab.url("rise/notebooks/00_why_tinyml.ipynb"))
         page.wait_for_selector(".reveal .slides section", timeout=60_000)
         assert page.locator(".reveal .slides > section").count() >= 5
         assert "TinyML" in page.locator(".reveal .slides").inner_text()
-    finally:
-        page.close()
-
-
-STUDENT_ASSIGNMENT = "sram_accounting"
-
-
-def test_student_validates_a_released_assignment(browser, lab, tmp_path):
-    """Does a student who opens the released assignment, solves it and presses Validate get
-    nbgrader's 'passes all the tests'?"""
-    course = Course.from_assignments(tmp_path, names=[STUDENT_ASSIGNMENT])
-    course.generate_assignment(STUDENT_ASSIGNMENT)
-    home = lab.root / "student"
-    home.mkdir(exist_ok=True)
-    for name, nb in solved_submission(course, STUDENT_ASSIGNMENT).items():
-        nbformat.write(nb, home / name)
-        notebook = name
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    try:
-        page.goto(lab.url(f"lab/tree/student/{notebook}?reset"))
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        page.get_by_role("button", name="Validate").first.click()
-        dialog = page.locator(".jp-Dialog")
-        dialog.wait_for(timeout=RUN_TIMEOUT_MS)
-        page.wait_for_function(
-            "() => /passes all the tests|failed|error/i.test(document.querySelector('.jp-Dialog').innerText)",
+        page.locator(".reveal .slides section.present .jp-Cell").first.click()
+        for _ in range(8):  # title, imports, slides and notes up to the first counts cell
+            page.keyboard.press("Shift+Enter")
+            page.wait_for_timeout(500)
+        page.wait_for_function(  # textContent: the output may sit on a slide not shown now
+            "() => /15,000,000,000/.test(document.querySelector('.reveal').textContent)",
             timeout=RUN_TIMEOUT_MS)
-        assert "passes all the tests" in dialog.inner_text(), dialog.inner_text()
     finally:
         page.close()
