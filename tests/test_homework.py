@@ -273,3 +273,16 @@ def test_records_round_trip_through_a_notebook(capsys):
     assert record == {**score.to_json(), "grade_id": "test-demo"}
     rows = leaderboard({"bob": [record], "amy": [{**record, "points": 3.0}], "cy": []}, "demo")
     assert [(s, p) for s, p, _ in rows] == [("amy", 3.0), ("bob", 2.5)]
+
+
+def test_expect_mapping_names_the_first_differing_key():
+    """Does a dict check fail on the order of the keys, then name the first wrong value?"""
+    from tinyml_course.homework import expect_mapping
+    want = {"stem": 5120, "block0.dw": 6144}
+    assert expect_mapping("f(net)", {"stem": 5120, "block0.dw": 6144}, want) == want
+    with pytest.raises(AssertionError, match=r"the keys of f\(net\): expected \['stem', 'block0.dw'\]"):
+        expect_mapping("f(net)", {"block0.dw": 6144, "stem": 5120}, want)
+    with pytest.raises(AssertionError, match=r"f\(net\)\['block0.dw'\] \(bytes\): expected 6144, got 4096"):
+        expect_mapping("f(net)", {"stem": 5120, "block0.dw": 4096}, want, unit="bytes")
+    with pytest.raises(AssertionError, match="expected a dict, got list"):
+        expect_mapping("f(net)", [5120, 6144], want)

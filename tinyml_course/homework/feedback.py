@@ -134,6 +134,19 @@ def expect_equal(what, got, expected, tol=0.0, why=""):
     return got
 
 
+def expect_mapping(what, got, expected, unit=""):
+    """Dicts keyed in order (op name -> bytes, say): the same keys in the same order, then each
+    value, failing on the first difference with "what[key] (unit): expected E, got G"."""
+    if got is None:
+        raise NotAnswered(f"{what} returned None: the exercise {NOT_ANSWERED}")
+    if not isinstance(got, dict):
+        raise AssertionError(f"{what}: expected a dict, got {type(got).__name__}")
+    expect_equal(f"the keys of {what}", list(got), list(expected), why="one entry each, in order")
+    for key, value in expected.items():
+        expect_equal(f"{what}[{key!r}]" + (f" ({unit})" if unit else ""), got[key], value)
+    return got
+
+
 def expect_close(what, got, expected, tol, why=""):
     """Arrays: fail with the largest difference (and where) unless |got - expected| <= tol."""
     if got is None:

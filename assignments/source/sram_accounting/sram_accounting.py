@@ -50,7 +50,7 @@
 import numpy as np
 
 from tinyml_course import build_network, get_network
-from tinyml_course.homework import expect_equal, expect_true, require_answered
+from tinyml_course.homework import expect_equal, expect_mapping, expect_true, require_answered
 from tinyml_course.memory.arena import Arena
 from tinyml_course.runtime.kernels import depthwise_conv2d
 
@@ -160,15 +160,8 @@ def io_rule_sram(network, dtype="int8"):
 
 # %% nbgrader={"grade": true, "grade_id": "test-io-rule-sram", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # test: the input + output rule on `net` in int8 (the grader also tries float32 and two zoo networks)
-def _compare(got, expected):
-    expect_equal("the op names", None if got is None else list(got), list(expected),
-                 why="one entry per op, in op order")
-    for name in expected:
-        expect_equal(f"op {name!r} (bytes)", got[name], expected[name])
-
-
 require_answered(io_rule_sram)
-_compare(io_rule_sram(net, "int8"), {
+expect_mapping('io_rule_sram(net, "int8")', io_rule_sram(net, "int8"), unit="bytes", expected={
     "stem": 5120, "block0.dw": 6144, "block0.project": 4096, "block0.add": 0,
     "block1.expand": 10240, "block1.dw": 10240, "block1.project": 3072, "block2.expand": 4096,
     "block2.dw": 7168, "block2.project": 4096, "block2.add": 0, "pool": 0, "classifier": 26,
@@ -218,15 +211,8 @@ def live_set_sram(network, dtype="int8"):
 
 # %% nbgrader={"grade": true, "grade_id": "test-live-set-sram", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # test: the exact live-set rule on `net` in int8 (the grader also tries float32 and two zoo networks)
-def _compare(got, expected):
-    expect_equal("the op names", None if got is None else list(got), list(expected),
-                 why="one entry per op, in op order")
-    for name in expected:
-        expect_equal(f"op {name!r} (bytes)", got[name], expected[name])
-
-
 require_answered(live_set_sram)
-_compare(live_set_sram(net, "int8"), {
+expect_mapping('live_set_sram(net, "int8")', live_set_sram(net, "int8"), unit="bytes", expected={
     "stem": 5120, "block0.dw": 4096, "block0.project": 6144, "block0.add": 6144,
     "block1.expand": 10240, "block1.dw": 10240, "block1.project": 3072, "block2.expand": 4096,
     "block2.dw": 7168, "block2.project": 5120, "block2.add": 3072, "pool": 1040,
