@@ -142,9 +142,10 @@ for device in (NANO, SMALL):
 # %% [markdown]
 # ## Evolution: the same result with fewer evaluations
 #
-# Accuracy evaluations are the expensive part. The evolutionary search keeps the 3 most accurate
-# fitting archs of each generation and breeds the next (mutation, crossover; children that do not
-# fit are redrawn without being evaluated).
+# Accuracy evaluations are the expensive part. The evolutionary search starts from the largest
+# subnet that fits (the sandwich rule trains that corner of the supernet every step) and random
+# fitting ones, keeps the 3 most accurate of each generation and breeds the next (mutation,
+# crossover; children that do not fit are redrawn without being evaluated).
 
 # %%
 # run the evolution on the smaller device and compare its progress with the loop's
