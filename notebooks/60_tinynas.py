@@ -142,9 +142,10 @@ for device in (NANO, SMALL):
 # %% [markdown]
 # ## Evolution: the same result with fewer evaluations
 #
-# Accuracy evaluations are the expensive part. The evolutionary search keeps the 3 most accurate
-# fitting archs of each generation and breeds the next (mutation, crossover; children that do not
-# fit are redrawn without being evaluated).
+# Accuracy evaluations are the expensive part. The evolutionary search starts from the largest
+# subnet that fits (the sandwich rule trains that corner of the supernet every step) and random
+# fitting ones, keeps the 3 most accurate of each generation and breeds the next (mutation,
+# crossover; children that do not fit are redrawn without being evaluated).
 
 # %%
 # run the evolution on the smaller device and compare its progress with the loop's
@@ -205,8 +206,8 @@ for device in (NANO, SMALL):
 # (kernel 7, expand 6, depth 3) with its inherited weights, on the nRF52832. Quantizing alone
 # leaves it 3.5 KiB over in SRAM; pruning alone leaves it float32. Only both make it fit.
 # `nas.stakes.compress_at_stake()` runs the compression lecture's pipeline on it (prune, fine-tune
-# on training scenes, int8, measured accuracy; about 2 minutes, so not run here): float32 44.4%,
-# int8 43.2%, 25% of the channels pruned 10.8%, pruned + fine-tuned 4 epochs + int8 30.8%
+# on training scenes, int8, measured accuracy; about 4 minutes, so not run here): float32 49.0%,
+# int8 48.8%, 25% of the channels pruned + int8 12.2%, then fine-tuned 4 epochs 30.2%
 # (docs/tinynas.md).
 
 # %%

@@ -236,9 +236,11 @@ def evolution(device, population=12, generations=6, parents=4, mutate_prob=0.2, 
               schedules=schedule_space, get_acc=get_valid_acc):
     """Evolutionary search for the most accurate arch that fits ``device`` (some schedule).
 
-    A random fitting population; each generation keeps the ``parents`` most accurate, and fills the
-    rest with mutations and crossovers of them that fit (children that do not fit are redrawn, and
-    never evaluated). Returns an EvolutionResult; the same seed gives the same result.
+    The first population: the largest subnet (kernel 7, expand 6, full depth) at the largest
+    resolution x width that fits (the sandwich rule trains it every step, so it is the supernet's
+    best-trained corner), then random fitting archs. Each generation keeps the ``parents`` most
+    accurate, and fills the rest with mutations and crossovers of them that fit (children that do
+    not fit are redrawn, and never evaluated). Returns an EvolutionResult; the same seed gives the same result.
     """
     device = get_device(device)
     rng = np.random.default_rng(seed)
@@ -258,7 +260,12 @@ def evolution(device, population=12, generations=6, parents=4, mutate_prob=0.2, 
                 return arch
         return None
 
-    pop = [a for a in (fitting(lambda: sn.random_arch(rng)) for _ in range(population)) if a]
+    corners = sorted((sn.largest(r, w) for r in sn.RESOLUTIONS for w in sn.WIDTHS),
+                     key=lambda a: -a.network().macs)
+    seed_arch = next((a for a in corners if _fits_any(a, device, schedules)), None)
+    pop = [seed_arch] if seed_arch else []  # the largest subnet that fits: the sandwich trains it
+    pop += [a for a in (fitting(lambda: sn.random_arch(rng)) for _ in range(population - len(pop)))
+            if a]
     for _ in range(generations):
         ranked = sorted(pop, key=lambda a: (-score(a), a.name))
         top = ranked[:parents]
