@@ -54,7 +54,9 @@ pytestmark = pytest.mark.slow
 
 A = "sram_accounting"
 NB = "sram_accounting.ipynb"
-MAX = 10.0
+MAX = 14.0  # the autograded points of sram_accounting (18 in all: 4 are written answers)
+TOTAL = 18.0  # what the tool prints as the maximum
+LOST = MAX - 3.0  # a student whose attack costs exercise 3 (3 points) and nothing else
 UID_BASE = 64000  # tools/grading/cli.py: worker i runs student code as this + i (root only)
 TOOL_ARGS = ["--jobs", "2", "--cell-timeout", "3", "--timeout", "90", "--nproc", "64"]
 HIDDEN = ["_GRADER_NETS", "_grader_inplace", "hidden_checks", "BEGIN SOLUTION",
@@ -249,8 +251,8 @@ get_ipython().ast_transformers.append(_NoAsserts())
 
 
 EXPECTED = {"solved": MAX, "untouched": 0.0, "looping": MAX, "exiter": 0.0, "segfault": 0.0,
-            "hog": MAX - 1, "flood": MAX, "tamperer": 7.0, "deleter": 7.0, "numpy": 7.0,
-            "pkgpatch": 7.0, "transformer": 7.0, "ast": 7.0, "leaker": MAX, "reader": MAX,
+            "hog": MAX - 1, "flood": MAX, "tamperer": LOST, "deleter": LOST, "numpy": LOST,
+            "pkgpatch": LOST, "transformer": LOST, "ast": LOST, "leaker": MAX, "reader": MAX,
             "gbwriter": MAX, "configwriter": MAX, "killer": MAX, "killall": MAX,
             "forkbomb": MAX, "daemon": MAX, "network": MAX, "marker": MAX, "badkernel": MAX,
             "symlink": 0.0, "broken": 0.0, "empty": 0.0, "twice": 0.0}
@@ -330,7 +332,7 @@ def test_every_student_gets_exact_score(graded, student):
     course, step, *_ = graded
     got = course.scores(A).get(student, {}).get(NB)
     assert got == EXPECTED[student], f"{student}: {got}\n{step.output[-4000:]}"
-    assert re.search(rf"\b{EXPECTED[student]:g} / {MAX:g}\b", _line(step, student))
+    assert re.search(rf"\b{EXPECTED[student]:g} / {TOTAL:g}\b", _line(step, student))
 
 
 @pytest.mark.parametrize("student, reason", sorted(FAILED.items()))
