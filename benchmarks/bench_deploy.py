@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tinyml_course.model.published_results import LIBRARIES, TINYENGINE_README, library_result
 from tinyml_course.deploy import emulator
 from tinyml_course.deploy.codegen import write_project
 from tinyml_course.deploy.deploy import deploy, int8_model
@@ -49,6 +50,14 @@ def bench(name, device, schedule):
     print(f"  Flash {run.flash_bytes:,} B, SRAM {run.sram_bytes:,} B (arena {run.arena_bytes:,} = "
           f"planned {run.planned_arena_bytes:,}), est. {run.estimated_ms:.1f} ms (ESTIMATE), "
           f"bit-exact {run.bit_exact}; stack {fast.stack_bytes} B")
+    published = {r.net_id for r in LIBRARIES if r.library == "TinyEngine" and r.latency_ms}
+    if name in published and device == "stm32h743":
+        measured = library_result(name, "TinyEngine").latency_ms
+        print(f"  beside it: TinyEngine measured {measured:g} ms for {name} on the STM32H743 "
+              f"({TINYENGINE_README}); ours is an instruction-count estimate, not tuned to it")
+    elif name in published:
+        print(f"  TinyEngine's published latency of {name} is for the STM32H743: "
+              f"--device stm32h743 prints our estimate beside it")
 
 
 def main(argv=None):
