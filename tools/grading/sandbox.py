@@ -230,6 +230,10 @@ def bwrap_argv(work, course_root=None, hide_extra=(), as_root=False):
     hide, need = hidden_paths(course_root, hide_extra)
     argv = [bwrap_path(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", "--tmpfs", "/tmp"]
+    # the private /tmp hides the real one: a checkout or venv that lives there (a CI clone) is
+    # bound back in, like the needed paths inside the other hidden folders
+    tmp = Path("/tmp").resolve()
+    hide = hide + [tmp]
     # outer folders first: a hidden folder, then what must stay visible inside it, then
     # hidden folders inside those (the repository's assignments/ inside a visible checkout)
     ops = {}
@@ -242,6 +246,7 @@ def bwrap_argv(work, course_root=None, hide_extra=(), as_root=False):
                     ops.setdefault(a, "--dir")
     for p in hide:
         ops[p] = "--tmpfs"
+    del ops[tmp]  # already the private, world-writable /tmp above
     for p in sorted(ops, key=lambda p: len(p.parts)):
         if ops[p] == "--ro-bind":
             argv += ["--ro-bind", str(p), str(p)]
