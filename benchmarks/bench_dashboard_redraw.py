@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tinyml_course.ui.plots.memory import sram_figure  # noqa: E402
-from tinyml_course.ui.widgets.memory import SramDashboard  # noqa: E402
+from tinyml_course.ui.widgets.memory import sram_dashboard  # noqa: E402
 
 MOVES = [("schedule", "per-layer"), ("schedule", "in-place"), ("convention", "mcunet"),
          ("convention", "tinyengine"), ("device", "stm32f412"), ("device", "stm32f746"),
@@ -45,7 +45,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    d = SramDashboard()
+    d = sram_dashboard()
     for field, value in MOVES:  # warm the network and profile caches
         d.controls[field].value = value
     full, first, again = [], [], []
