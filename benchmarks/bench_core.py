@@ -134,10 +134,10 @@ def bench_accounting(repeats):
 
 def bench_dashboard(rounds):
     from tinyml_course.ui.plots.memory import figure_png, update_sram_figure
-    from tinyml_course.ui.widgets.memory import SramDashboard, cached_network, cached_profile
+    from tinyml_course.ui.widgets.memory import sram_dashboard, cached_network, cached_profile
 
     print("3. dashboard redraw (profile lookup + in-place figure update + PNG), per control change")
-    d = SramDashboard()
+    d = sram_dashboard()
     changes = [("schedule", "per-layer"), ("schedule", "in-place"), ("convention", "mcunet"),
                ("convention", "tinyengine"), ("device", "stm32f412"), ("device", "stm32f746"),
                ("dtype", "float32"), ("dtype", "int8"), ("model", "mcunet-in2"),
