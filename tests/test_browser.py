@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
 # notebooks whose last widget (a dashboard, an interact) redraws an image when a control moves
 INTERACTIVE = ("05_edge_hardware.ipynb", "10_sram_dashboard.ipynb", "20_patch_inference.ipynb",
-               "30_compression.ipynb")
+               "30_compression.ipynb", "60_tinynas.ipynb")
 RUN_TIMEOUT_MS = 60_000  # a whole notebook, on a shared 2-core machine
 IMAGE_TIMEOUT_MS = 20_000  # one redraw
 WIDGET = ".jp-OutputArea-output .widget-vbox, .jp-OutputArea-output .widget-interact"
@@ -205,5 +205,33 @@ def test_slideshow_opens(browser, lab):
         page.wait_for_function(  # textContent: the output may sit on a slide not shown now
             "() => /15,000,000,000/.test(document.querySelector('.reveal').textContent)",
             timeout=RUN_TIMEOUT_MS)
+    finally:
+        page.close()
+
+
+STUDENT_ASSIGNMENT = "sram_accounting"
+
+
+def test_student_validates_a_released_assignment(browser, lab, tmp_path):
+    """Does a student who opens the released assignment, solves it and presses Validate get
+    nbgrader's 'passes all the tests'?"""
+    course = Course.from_assignments(tmp_path, names=[STUDENT_ASSIGNMENT])
+    course.generate_assignment(STUDENT_ASSIGNMENT)
+    home = lab.root / "student"
+    home.mkdir(exist_ok=True)
+    for name, nb in solved_submission(course, STUDENT_ASSIGNMENT).items():
+        nbformat.write(nb, home / name)
+        notebook = name
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(lab.url(f"lab/tree/student/{notebook}?reset"))
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.get_by_role("button", name="Validate").first.click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.wait_for(timeout=RUN_TIMEOUT_MS)
+        page.wait_for_function(
+            "() => /passes all the tests|failed|error/i.test(document.querySelector('.jp-Dialog').innerText)",
+            timeout=RUN_TIMEOUT_MS)
+        assert "passes all the tests" in dialog.inner_text(), dialog.inner_text()
     finally:
         page.close()
