@@ -4,6 +4,8 @@ tools/grading runs the student's notebook in a sandbox, evaluates each Case's `e
 compares the plain-data answer with `expected`, computed here, in the grader, by the package.
 docs/grading.md, "How to write a hidden check", explains the pieces.
 """
+import inspect
+
 import numpy as np
 
 from grading.checks import Case, Check, close
@@ -22,6 +24,36 @@ SPARSITIES = (0.0, 0.13, 0.5, 0.9)
 LAYERS = ("stem", "block1.dw", "block3.project", "classifier")
 CONVS = ((1, 8, 3, 2, 1), (5, 2, 5, 2, 2), (4, 6, 1, 1, 0), (2, 3, 3, 1, 0))
 
+# the inputs of the hidden calls, built from seeds by these two functions: here for the expected
+# values, and (their source, in HELPERS) inside the sandbox for the student's calls. `_np` and
+# `_qm` are their names in both places, so that nothing in the student's namespace is replaced.
+_np, _qm = np, quantize_multiplier
+
+
+def _grader_prune_inputs(sparsities):
+    rng = _np.random.default_rng(7)
+    out = []
+    for _ in sparsities:
+        w = rng.standard_normal((6, 5, 3, 3)).astype(_np.float32)
+        w[0, 0, 0, :2] = 0.25  # a tie
+        w[0, 0, 1, :2] = -0.25
+        out.append(w)
+    return out
+
+
+def _grader_conv_inputs(convs):
+    rng = _np.random.default_rng(11)
+    out = []
+    for cin, cout, k, stride, pad in convs:
+        x = rng.integers(-128, 128, (cin, 7, 7)).astype(_np.int8)
+        w = rng.integers(-127, 128, (cout, cin, k, k)).astype(_np.int8)
+        b = rng.integers(-2000, 2000, cout).astype(_np.int32)
+        m0, sh = _qm(rng.uniform(0.0002, 0.01, cout))
+        xz, yz = int(rng.integers(-100, 100)), int(rng.integers(-100, 100))
+        out.append((x, xz, w, b, m0, sh, yz, stride, pad, yz, min(127, yz + 60)))
+    return out
+
+
 # run in the sandbox before the calls: inputs built from seeds, never an expected value
 HELPERS = f'''
 import numpy as _np
@@ -30,18 +62,9 @@ from tinyml_course.runtime.fixedpoint import quantize_multiplier as _qm
 _GRADER_W = _trained.load_trained()[1]
 
 
-def _grader_prune_inputs():
-    rng = _np.random.default_rng(7)
-    out = []
-    for s in {SPARSITIES!r}:
-        w = rng.standard_normal((6, 5, 3, 3)).astype(_np.float32)
-        w[0, 0, 0, :2] = 0.25  # a tie
-        w[0, 0, 1, :2] = -0.25
-        out.append(w)
-    return out
+{inspect.getsource(_grader_prune_inputs)}
 
-
-_GRADER_PRUNE = _grader_prune_inputs()
+_GRADER_PRUNE = _grader_prune_inputs({SPARSITIES!r})
 
 
 def _grader_prune(fn, w, sparsity):
@@ -54,20 +77,9 @@ def _grader_prune(fn, w, sparsity):
              "input_kept": bool(_np.array_equal(w, before))}}
 
 
-def _grader_conv_inputs():
-    rng = _np.random.default_rng(11)
-    out = []
-    for cin, cout, k, stride, pad in {CONVS!r}:
-        x = rng.integers(-128, 128, (cin, 7, 7)).astype(_np.int8)
-        w = rng.integers(-127, 128, (cout, cin, k, k)).astype(_np.int8)
-        b = rng.integers(-2000, 2000, cout).astype(_np.int32)
-        m0, sh = _qm(rng.uniform(0.0002, 0.01, cout))
-        xz, yz = int(rng.integers(-100, 100)), int(rng.integers(-100, 100))
-        out.append((x, xz, w, b, m0, sh, yz, stride, pad, yz, min(127, yz + 60)))
-    return out
+{inspect.getsource(_grader_conv_inputs)}
 
-
-_GRADER_CONV = _grader_conv_inputs()
+_GRADER_CONV = _grader_conv_inputs({CONVS!r})
 
 
 def _grader_conv(fn, i):
@@ -76,19 +88,8 @@ def _grader_conv(fn, i):
 '''
 
 
-def _prune_inputs():
-    rng = np.random.default_rng(7)
-    out = []
-    for _ in SPARSITIES:
-        w = rng.standard_normal((6, 5, 3, 3)).astype(np.float32)
-        w[0, 0, 0, :2] = 0.25
-        w[0, 0, 1, :2] = -0.25
-        out.append(w)
-    return out
-
-
 def _prune_expected(i):
-    w = _prune_inputs()[i]
+    w = _grader_prune_inputs(SPARSITIES)[i]
     mask = magnitude_mask(w, SPARSITIES[i]).astype(np.float64)
     return {"pruned": w.astype(np.float64) * mask, "mask": mask, "input_kept": True}
 
@@ -143,19 +144,6 @@ def _qparams_compare(got, expected):
     return None
 
 
-def _conv_inputs():
-    rng = np.random.default_rng(11)
-    out = []
-    for cin, cout, k, stride, pad in CONVS:
-        x = rng.integers(-128, 128, (cin, 7, 7)).astype(np.int8)
-        w = rng.integers(-127, 128, (cout, cin, k, k)).astype(np.int8)
-        b = rng.integers(-2000, 2000, cout).astype(np.int32)
-        m0, sh = quantize_multiplier(rng.uniform(0.0002, 0.01, cout))
-        xz, yz = int(rng.integers(-100, 100)), int(rng.integers(-100, 100))
-        out.append((x, xz, w, b, m0, sh, yz, stride, pad, yz, min(127, yz + 60)))
-    return out
-
-
 def _conv_reference(x, x_zp, w, bias, m0, shift, y_zp, stride, padding, act_min, act_max):
     """The package's int8 conv for the exercise's argument order (m0, shift, y_zp, ... loose)."""
     return conv2d_int8(x, x_zp, w, bias, Requant(m0, shift, y_zp, act_min, act_max), stride, padding)
@@ -208,6 +196,6 @@ CHECKS = [
           similar_to=["tinyml_course.runtime.int8_kernels:conv2d_int8"],
           cases=[Case(f"Cin={cin} Cout={cout} k={k} stride={st} padding={p}, ReLU6 clamp",
                       f"_grader_conv(int8_conv2d, {i})",
-                      (lambda i=i: _conv_reference(*_conv_inputs()[i])), compare=_conv_compare)
+                      (lambda i=i: _conv_reference(*_grader_conv_inputs(CONVS)[i])), compare=_conv_compare)
                  for i, (cin, cout, k, st, p) in enumerate(CONVS)]),
 ]

@@ -4,6 +4,8 @@ tools/grading runs the student's notebook in a sandbox, evaluates each Case's `e
 compares the plain-data answer with `expected`, computed here, in the grader, by the package.
 docs/grading.md, "How to write a hidden check", explains the pieces.
 """
+import inspect
+
 import numpy as np
 
 from grading.checks import Case, Check, close, fields
@@ -27,20 +29,41 @@ NETS = {"tiny": ("tiny",), "mcunet-in1@96": ("mcunet-in1", 96), "mcunet-in2@64":
 INPLACE = [(8, 10, 10, 3, 1, 1, 0), (6, 9, 11, 3, 2, 1, 1), (5, 12, 12, 5, 1, 2, 2),
            (4, 15, 15, 7, 2, 3, 3), (3, 8, 8, 3, 1, 0, 4)]
 
+# Built by these functions here (for the expected values) and, from their source in HELPERS,
+# inside the sandbox (for the student's calls); `_np`, `_build`, `_get` are their names in both
+# places (and `_GRADER_SPEC`), so that nothing in the student's namespace is replaced.
+_np, _build, _get, _GRADER_SPEC = np, build_network, get_network, SPEC
+
+
+def _grader_net(args):
+    return _build(_GRADER_SPEC) if args == ("tiny",) else _get(*args)
+
+
+def _grader_depthwise_inputs(c, h, w, k, seed):
+    rng = _np.random.default_rng(seed)
+    x = rng.standard_normal((c, h, w)).astype(_np.float32)
+    weight = rng.standard_normal((c, k, k)).astype(_np.float32)
+    bias = rng.standard_normal(c).astype(_np.float32)
+    return x, weight, bias
+
+
 # Run in the sandbox, before the calls: inputs built here are outside the calls' blocked window.
 HELPERS = f'''
 import numpy as _np
 from tinyml_course import build_network as _build, get_network as _get
 from tinyml_course.memory.arena import Arena as _Arena
-_GRADER_NETS = {{key: (_build({SPEC!r}) if args == ("tiny",) else _get(*args))
-                for key, args in {NETS!r}.items()}}
+_GRADER_SPEC = {SPEC!r}
 
+
+{inspect.getsource(_grader_net)}
+
+_GRADER_NETS = {{key: _grader_net(args) for key, args in {NETS!r}.items()}}
+
+
+{inspect.getsource(_grader_depthwise_inputs)}
 
 def _grader_inplace(fn, c, h, w, k, stride, padding, seed):
-    rng = _np.random.default_rng(seed)
-    x = rng.standard_normal((c, h, w)).astype(_np.float32)
-    weight = rng.standard_normal((c, k, k)).astype(_np.float32)
-    bias = rng.standard_normal(c).astype(_np.float32)
+    x, weight, bias = _grader_depthwise_inputs(c, h, w, k, seed)
     arena = _Arena(1 << 22)
     buf = arena.alloc("x", (c, h, w), _np.float32)
     buf.array[...] = x
@@ -54,8 +77,7 @@ def _grader_inplace(fn, c, h, w, k, stride, padding, seed):
 
 
 def _net(key):
-    args = NETS[key]
-    return build_network(SPEC) if args == ("tiny",) else get_network(*args)
+    return _grader_net(NETS[key])
 
 
 def _sram(key, convention, dtype):
@@ -64,10 +86,7 @@ def _sram(key, convention, dtype):
 
 
 def _inplace_expected(c, h, w, k, stride, padding, seed):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((c, h, w)).astype(np.float32)
-    weight = rng.standard_normal((c, k, k)).astype(np.float32)
-    bias = rng.standard_normal(c).astype(np.float32)
+    x, weight, bias = _grader_depthwise_inputs(c, h, w, k, seed)
     out = depthwise_conv2d(x, weight, bias, stride, padding)
     arena = Arena(1 << 22)
     buf = arena.alloc("x", (c, h, w), np.float32)
