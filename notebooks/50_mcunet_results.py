@@ -84,8 +84,8 @@ display(accuracy_vs_memory_figure())
 # the visual wake words models of the mcunet model list
 for r in zoo_results("vww"):
     print(f"{r.net_id:>17}: top-1 {r.top1_int8:.1f}%, {r.macs / 1e6:4.1f}M MACs, "
-          f"{r.params / 1e6:.2f}M params, SRAM {r.sram_bytes / KIB:.0f} KB, "
-          f"Flash {r.flash_bytes / KIB:.0f} KB")
+          f"{r.params / 1e6:.2f}M params, SRAM {r.sram_bytes / KIB:.0f} KiB, "
+          f"Flash {r.flash_bytes / KIB:.0f} KiB")
 print(f"source: {MCUNET_README}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -111,7 +111,7 @@ for baseline in LIBRARY_NAMES[:-1]:
     print(f"TinyEngine vs {baseline:>13}: {low:4.1f}x to {high:5.1f}x faster")
 for net in ("mcunet-in1", "mcunet-in2", "proxyless-w0.3"):
     tflm, te = (library_result(net, lib).sram_bytes for lib in ("TF-Lite Micro", "TinyEngine"))
-    print(f"{net:>15}: peak SRAM {tflm / KIB:.0f} KB under TF-Lite Micro, {te / KIB:.0f} KB under "
+    print(f"{net:>15}: peak SRAM {tflm / KIB:.0f} KiB under TF-Lite Micro, {te / KIB:.0f} KiB under "
           f"TinyEngine ({tflm / te:.1f}x less)")
 print(f"source: {TINYENGINE_README}")
 display(library_figure())
