@@ -89,8 +89,7 @@ def main():
               f"{len(held)} held-out deployments", flush=True)
     table["seconds"] = round(time.perf_counter() - start, 1)
     with open(args.out, "w") as f:
-        json.dump(table, f, indent=1)
-        f.write("\n")
+        f.write(json.dumps(table, separators=(",", ":")).replace('"cortex_', '\n"cortex_') + "\n")
     print(f"wrote {args.out} in {table['seconds']:.0f} s")
 
 

@@ -89,9 +89,12 @@ def test_the_table_reports_its_fit_and_the_label():
 
 
 def test_unknown_cpu_and_uncalibrated_kernel_are_one_line_errors():
+    """Is a CPU, a kernel or a loop the fit never saw refused with a SpecError naming it?"""
     features = {"pwconv": np.ones(len(latency.FEATURES["pwconv"]))}
     with pytest.raises(SpecError, match="no latency calibration for cortex_m0"):
         latency.predict_features(features, "cortex_m0", 64)
     table = {"cpus": {"cortex_m4": {"coefficients": {}}}}
     with pytest.raises(SpecError, match="kernel 'pwconv'"):
         latency.predict_features(features, "cortex_m4", 64, table)
+    with pytest.raises(SpecError, match="kernel 'pwconv' with .*odd_pixels"):  # the supernet has
+        latency.predict_features(features, "cortex_m4", 64)  # no odd channel count to fit on

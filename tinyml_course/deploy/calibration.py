@@ -20,6 +20,8 @@ from .latency import FEATURES, label_features, predict_features
 from .program import build_program
 from .toolchain import cpu_of
 
+DIGITS = 7  # significant digits kept of each coefficient (instructions per trip: 1e-7 relative)
+
 
 @dataclass
 class Sample:
@@ -65,7 +67,9 @@ def fit(samples):
     """Least-squares coefficients {key: [[per target] per feature]} over every label of ``samples``.
 
     Columns are scaled to unit maximum before solving; collinear columns (e.g. a marker's call
-    beside a kernel's call in every label) get the minimum-norm split, which predicts the same."""
+    beside a kernel's call in every label) get the minimum-norm split, which predicts the same.
+    A feature that is zero in every sample (e.g. odd output channels: the supernet has none) gets
+    None: ``latency`` refuses to predict a call that has it rather than guess."""
     columns = _columns(samples)
     index = {c: j for j, c in enumerate(columns)}
     rows, targets = [], []
@@ -83,8 +87,8 @@ def fit(samples):
     solution, *_ = np.linalg.lstsq(x / scale, y, rcond=None)
     solution /= scale[:, None]
     out = {}
-    for (key, i), coef in zip(columns, solution):
-        out.setdefault(key, []).append([float(v) for v in coef])
+    for (key, i), coef, seen in zip(columns, solution, np.abs(x).max(axis=0) > 0):
+        out.setdefault(key, []).append([float(f"{v:.{DIGITS}g}") for v in coef] if seen else None)
     return out
 
 

@@ -185,10 +185,14 @@ def predict_features(features, cpu, clock_mhz, table=None):
     coef = table["cpus"][cpu]["coefficients"]
     total = np.zeros(len(TARGETS))
     for key, values in features.items():
-        if key not in coef:
-            raise SpecError(f"no latency calibration for kernel {key!r} on {cpu}; rerun "
+        values = np.asarray(values, np.float64)
+        unseen = [FEATURES[key][i] for i, row in enumerate(coef.get(key, ())) if row is None and values[i]]
+        if key not in coef or unseen:
+            what = f"kernel {key!r}" + (f" with {', '.join(unseen)}" if unseen else "")
+            raise SpecError(f"no latency calibration for {what} on {cpu}; rerun "
                             "scripts/calibrate_latency.py with networks that use it")
-        total += np.asarray(values, np.float64) @ np.asarray(coef[key], np.float64)
+        rows = [row if row is not None else [0.0] * len(TARGETS) for row in coef[key]]
+        total += values @ np.asarray(rows, np.float64)
     total = np.maximum(total, 0)
     counts = {c: float(n) for c, n in zip(CLASSES, total)}
     est = estimate_cycles(counts, float(total[-1]), cpu, clock_mhz)
