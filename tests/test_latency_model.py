@@ -8,7 +8,8 @@ deployment each, about a second at 32 px), and the subnets checked are not among
 import numpy as np
 import pytest
 
-from tinyml_course.deploy import latency
+from tinyml_course.deploy import calibration, latency
+from tinyml_course.deploy.program import build_program
 from tinyml_course.deploy.deploy import deploy, int8_model
 from tinyml_course.errors import SpecError
 from tinyml_course.memory.schedule import Schedule
@@ -98,3 +99,23 @@ def test_unknown_cpu_and_uncalibrated_kernel_are_one_line_errors():
         latency.predict_features(features, "cortex_m4", 64, table)
     with pytest.raises(SpecError, match="kernel 'pwconv' with .*odd_pixels"):  # the supernet has
         latency.predict_features(features, "cortex_m4", 64)  # no odd channel count to fit on
+
+
+def test_fit_recovers_a_known_linear_cost_and_marks_unseen_features():
+    """Given per-label targets made from known instructions per trip (no emulator), does ``fit``
+    reproduce every total, and give None for a feature no sample has (odd output channels)?"""
+    rng = np.random.default_rng(0)
+    truth = {key: rng.uniform(1, 20, (len(names), len(latency.TARGETS)))
+             for key, names in latency.FEATURES.items()}
+    samples = []
+    for i, schedule in enumerate(["per-layer", "in-place", "per-layer", "in-place"] * 2):
+        arch = sn.random_arch(np.random.default_rng(i), (32,))
+        rows = latency.label_features(build_program(arch.network(), schedule))
+        targets = np.array([sum(np.asarray(v) @ truth[k] for k, v in row.items()) for row in rows])
+        samples.append(calibration.Sample(arch.name, schedule, "cortex_m4", rows, targets,
+                                          int(targets[:, :-1].sum())))
+    coefficients = calibration.fit(samples)
+    for _, _, measured, predicted, _ in calibration.errors(samples, coefficients):
+        assert predicted == pytest.approx(measured, rel=1e-5)
+    odd = latency.FEATURES["pwconv"].index("odd_pixels")
+    assert coefficients["pwconv"][odd] is None

@@ -16,7 +16,7 @@ from ..memory.schedule import as_schedule
 from ..model.devices import get_device
 from .cost import CLASSES
 from .deploy import deploy, int8_model
-from .latency import FEATURES, label_features, predict_features
+from .latency import FEATURES, label_features, predict_features, sum_features
 from .program import build_program
 from .toolchain import cpu_of
 
@@ -34,14 +34,6 @@ class Sample:
     features: list  # per label: {key: feature vector}
     targets: np.ndarray  # (labels, len(TARGETS)) float64
     instructions: int
-
-    def total_features(self):
-        """{key: feature vector summed over the labels}."""
-        total = {}
-        for row in self.features:
-            for key, values in row.items():
-                total[key] = total.get(key, 0) + values
-        return total
 
 
 def measure(network, schedule, device, seed=0):
@@ -97,7 +89,7 @@ def errors(samples, coefficients, clock_mhz=1):
     table = {"cpus": {s.cpu: {"coefficients": coefficients} for s in samples}}
     out = []
     for s in samples:
-        predicted = predict_features(s.total_features(), s.cpu, clock_mhz, table).instructions
+        predicted = predict_features(sum_features(s.features), s.cpu, clock_mhz, table).instructions
         out.append((s.network, s.schedule, s.instructions, predicted,
                     (predicted - s.instructions) / s.instructions))
     return out

@@ -145,19 +145,25 @@ def label_features(program):
     return out
 
 
-def program_features(program):
-    """{key: feature vector summed over every step of ``program``}."""
+def sum_features(rows):
+    """{key: feature vector} summed over ``rows`` (``label_features``' per-label dicts)."""
     total = {}
-    for row in label_features(program):
+    for row in rows:
         for key, values in row.items():
             total[key] = total.get(key, 0) + values
     return total
 
 
+def program_features(program):
+    """{key: feature vector summed over every step of ``program``}."""
+    return sum_features(label_features(program))
+
+
 @lru_cache(maxsize=1)
 def load_table(path=TABLE_PATH):
-    """The shipped calibration table (JSON): {'cpus': {cpu: {'coefficients': {key: [[per target]
-    per feature]}, ...}}, 'fit': ..., 'how': ...}. Raises SpecError if it is missing."""
+    """The shipped calibration table (JSON): {'cpus': {cpu: {'device', 'coefficients': {key:
+    [[per target] or None, per feature]}, 'fit': {errors}}}, 'features', 'targets', 'how', ...}.
+    Raises SpecError if it is missing."""
     try:
         return json.loads(Path(path).read_text())
     except FileNotFoundError:
