@@ -29,7 +29,8 @@ def main():
     for device in args.devices:
         best = tn.codesign(device)["best"]
         arch = sn.Arch.from_json(best["arch"])
-        net, schedule = arch.network(), tn.describe(arch, device, accuracy=best["accuracy"]).schedule
+        net = arch.network()
+        schedule = tn.describe(arch, device, accuracy=best["accuracy"]).schedule
         start = time.perf_counter()
         predicted = latency.predict(net, schedule, device)
         predict_s = time.perf_counter() - start
@@ -38,7 +39,8 @@ def main():
         run = deploy(model, image, device, schedule=schedule)
         emulate_s = time.perf_counter() - start
         error = (predicted.instructions - run.instructions) / run.instructions
-        print(f"{device}: best searched {arch.name} ({best['schedule']}, {net.macs / 1e6:.1f}M MACs)")
+        print(f"{device}: best searched {arch.name} ({best['schedule']}, "
+              f"{net.macs / 1e6:.1f}M MACs)")
         print(f"  emulated : {run.instructions:>13,} instructions, {run.estimated_ms:8.1f} ms "
               f"estimated ({emulate_s:.1f} s to compile and emulate)")
         print(f"  predicted: {predicted.instructions:>13,} instructions, {predicted.ms:8.1f} ms "

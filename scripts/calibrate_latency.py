@@ -36,11 +36,13 @@ def schedules(arch, i):
 
 
 def archs(count, seed, resolutions):
+    """``count`` random subnets (seeded) at the given resolutions, every width."""
     rng = np.random.default_rng(seed)
     return [sn.random_arch(rng, resolutions) for _ in range(count)]
 
 
 def measure_all(pairs, device):
+    """calibration.Sample of every (arch, schedule) on ``device``, printing each as it comes."""
     out = []
     for arch, schedule in pairs:
         start = time.perf_counter()
@@ -52,8 +54,9 @@ def measure_all(pairs, device):
 
 
 def rows(errors):
-    return [{"network": n, "schedule": s, "measured": m, "predicted": p, "relative_error": round(e, 6)}
-            for n, s, m, p, e in errors]
+    """The JSON rows of calibration.errors."""
+    return [{"network": n, "schedule": s, "measured": m, "predicted": p,
+             "relative_error": round(e, 6)} for n, s, m, p, e in errors]
 
 
 def main():

@@ -62,7 +62,8 @@ def test_trip_counts_match_the_kernels_loops(k, stride, region):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("arch,schedule,device", CASES, ids=lambda v: str(v)[:24])
+@pytest.mark.parametrize("arch,schedule,device", CASES,
+                         ids=[f"{a.name[:13]}-{s.kind}-{d[:5]}" for a, s, d in CASES])
 def test_predicted_instructions_match_the_emulator(arch, schedule, device):
     """Is the calibrated model's instruction count within TOLERANCE of the emulated deployment's,
     and its cycle estimate within CYCLES_TOLERANCE of the one from the measured class counts?"""

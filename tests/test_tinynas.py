@@ -102,7 +102,8 @@ def test_cli_accuracy_objective_json_and_errors(capsys, monkeypatch):
     assert status == 0 and data["device"] == SMALL
     keys = {"arch", "schedule", "resolution", "accuracy", "peak_sram_bytes", "flash_bytes", "macs",
             "fits", "instructions", "latency_ms"}
-    assert data["latency"] == "calibrated on the emulator (instruction counts exact, cycles an estimate)"
+    assert data["latency"] == ("calibrated on the emulator (instruction counts exact, cycles an "
+                               "estimate)")
     for model in [data["best"]] + data["baselines"]:
         assert keys <= model.keys()
     assert data["best"]["fits"] and data["best"]["peak_sram_bytes"] <= 64 * 1024

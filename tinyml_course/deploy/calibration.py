@@ -1,11 +1,11 @@
 """Calibrate ``latency``'s table on the emulator: deploy networks, count instructions per layer and
 per class, fit instructions per unit of every loop trip count by least squares.
 
-``measure(network, schedule, device)`` deploys one network (generated weights, ``deploy.int8_model``)
-with counting and returns a ``Sample``: per label, the trip-count features of its steps and the
-emulator's instructions per class (plus LDM/STM registers). ``fit(samples)`` solves one least-squares
-problem over every label of every sample: row = label, columns = (kernel key, feature), targets =
-``latency.TARGETS``. ``scripts/calibrate_latency.py`` chooses the networks and writes the JSON.
+``measure(network, schedule, device)`` deploys one network (generated weights,
+``deploy.int8_model``) with counting and returns a ``Sample``: per label, the trip-count features
+of its steps and the emulator's instructions per class (plus LDM/STM registers). ``fit(samples)``
+solves one least-squares problem over every label of every sample: row = label, columns =
+(kernel key, feature), targets = ``latency.TARGETS``. ``scripts/calibrate_latency.py`` chooses the networks and writes the JSON.
 """
 
 from dataclasses import dataclass

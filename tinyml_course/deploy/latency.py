@@ -39,7 +39,7 @@ from .toolchain import cpu_of
 
 TABLE_PATH = Path(__file__).parent / "latency_table.json"
 LABEL = "calibrated on the emulator (instruction counts exact, cycles an estimate)"
-TARGETS = CLASSES + ("registers",)  # what each coefficient predicts: instructions per class, registers
+TARGETS = CLASSES + ("registers",)  # what a coefficient predicts: instructions per class, registers
 
 # feature names (loop trip counts summed over one call) of every kernel key
 _DW = ("calls", "channels", "rows", "pixels", "fast_pixels", "border_pixels", "border_valid_rows",
@@ -192,7 +192,8 @@ def predict_features(features, cpu, clock_mhz, table=None):
     total = np.zeros(len(TARGETS))
     for key, values in features.items():
         values = np.asarray(values, np.float64)
-        unseen = [FEATURES[key][i] for i, row in enumerate(coef.get(key, ())) if row is None and values[i]]
+        unseen = [FEATURES[key][i] for i, row in enumerate(coef.get(key, ()))
+                  if row is None and values[i]]
         if key not in coef or unseen:
             what = f"kernel {key!r}" + (f" with {', '.join(unseen)}" if unseen else "")
             raise SpecError(f"no latency calibration for {what} on {cpu}; rerun "
