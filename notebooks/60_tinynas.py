@@ -177,8 +177,10 @@ print(f"chosen space: width {chosen[0]:g}, resolution {chosen[1]} "
 #
 # For each device: the searched models (evolution's best three) against the MobileNetV2-style
 # baselines scaled by width and resolution (every block kernel 3, expand 6, full depth), all under
-# the same budget and the same schedules. Latency is an ESTIMATE (assumed cycles per MAC per op
-# kind on the device's clock), not a measurement.
+# the same budget and the same schedules. Latency is the instruction count of deploying the model
+# (optimized int8 kernels, its chosen schedule) on the emulated Cortex-M, predicted by a model
+# calibrated on the emulator (next section), times a per-instruction-class cycle ESTIMATE, at the
+# device's clock.
 
 # %%
 # searched models vs scaled baselines on the Nano 33 and the smaller device
@@ -198,6 +200,28 @@ for device in (NANO, SMALL):
         {"random subnets (the loop)": loop_models,
          "baselines (fitting)": [m for m in report["baselines"] if m["fits"]],
          "searched (evolution)": report["top"]}, device.sram_bytes, device.name))
+
+# %% [markdown]
+# ## Latency: calibrated on the emulator
+#
+# Emulating one deployment takes seconds (compile, then run tens of millions of instructions in
+# unicorn), too slow inside a search. But each optimized kernel's instruction count is a linear
+# function of how often its loops run (output pixels, interior pixels of the unrolled 3x3 path,
+# border taps, SMLAD passes, ...), and those trip counts follow from the shapes and the schedule
+# alone. `scripts/calibrate_latency.py` fitted instructions per trip per instruction class on the
+# per-layer counts of emulated subnets; here are subnets the fit never saw, measured by the
+# emulator then, against the prediction. (The best searched models emulate in tens of seconds:
+# `benchmarks/bench_latency_model.py` compares them.)
+
+# %%
+# the latency model's held-out check, stored with the table by scripts/calibrate_latency.py
+from tinyml_course.deploy import latency
+
+for cpu, entry in latency.load_table()["cpus"].items():
+    for row in entry["fit"]["held_out"]:
+        print(f"{cpu}  {row['network'][:34]:<35}{row['schedule']:<24} emulated "
+              f"{row['measured'] / 1e6:6.2f}M  predicted {row['predicted'] / 1e6:6.2f}M "
+              f"instructions ({100 * row['relative_error']:+.2f}%)")
 
 # %% [markdown]
 # ## Compression with stakes

@@ -1,6 +1,6 @@
 """TinyNAS on the supernet's space: the slide's loop against a brute force over every schedule,
-the evolution's constraints and reproducibility, space optimisation, baselines, the latency
-estimate by hand, and the CLI's accuracy objective. Accuracy is replaced by a known function of
+the evolution's constraints and reproducibility, space optimisation, baselines, a patch schedule's
+latency, and the CLI's accuracy objective. Accuracy is replaced by a known function of
 the arch where the search logic is tested (the shipped supernet is tested in test_supernet.py)."""
 
 import json
@@ -78,14 +78,19 @@ def test_space_optimisation_picks_the_space_with_the_largest_fitting_macs():
     assert best == max(eligible, key=lambda k: eligible[k].mean())
 
 
-def test_latency_estimate_by_hand():
-    """Is the estimate sum(MACs x cycles/MAC + elements for add/pool) / clock, in ms?"""
-    net = sn.smallest().network()
-    cycles = 0
-    for op in net:
-        cycles += {"conv": 1.5 * op.macs, "dwconv": 3.0 * op.macs, "pwconv": op.macs,
-                   "linear": op.macs, "add": op.out_elements, "pool": op.out_elements}[op.kind]
-    assert tn.estimated_latency_ms(net, "nano33") == pytest.approx(cycles / 64e3)
+def test_patch_latency_counts_the_recomputed_overlaps():
+    """Does a patch schedule's latency exceed the in-place one of the same arch (its overlapping
+    windows recompute), while the architecture's MACs stay the same?"""
+    arch = sn.smallest(48, 0.5)
+    patch = next(s for s in tn.schedule_space(arch) if s.kind == "patch")
+    net = arch.network()
+    executed = sum(layer.macs for layer in memory.profile(net, schedule=patch, dtype="int8").layers)
+    assert executed > net.macs
+    only_patch = tn.describe(arch, SMALL, lambda a: [patch], accuracy=0.5)
+    in_place = tn.describe(arch, SMALL, lambda a: [Schedule("in-place")], accuracy=0.5)
+    assert only_patch.macs == in_place.macs == net.macs
+    assert only_patch.instructions > in_place.instructions
+    assert only_patch.latency_ms > in_place.latency_ms
 
 
 def test_cli_accuracy_objective_json_and_errors(capsys, monkeypatch):
@@ -96,7 +101,9 @@ def test_cli_accuracy_objective_json_and_errors(capsys, monkeypatch):
     data = json.loads(capsys.readouterr().out)
     assert status == 0 and data["device"] == SMALL
     keys = {"arch", "schedule", "resolution", "accuracy", "peak_sram_bytes", "flash_bytes", "macs",
-            "fits"}
+            "fits", "instructions", "latency_ms"}
+    assert data["latency"] == ("calibrated on the emulator (instruction counts exact, cycles an "
+                               "estimate)")
     for model in [data["best"]] + data["baselines"]:
         assert keys <= model.keys()
     assert data["best"]["fits"] and data["best"]["peak_sram_bytes"] <= 64 * 1024

@@ -7,10 +7,11 @@
 ``--objective macs`` (the default): the MACs-maximising search over ImageNet-sized MBConv specs
 (nas/search.py). ``--objective accuracy``: the evolutionary TinyNAS on the trained supernet
 (nas/tinynas.py, accuracies on the synthetic task's held-out split; the shipped accuracy cache makes
-it take seconds); prints the best models with accuracy, peak SRAM, Flash and an ESTIMATED latency,
-and the best width/resolution-scaled MobileNetV2-style baseline. With --json one object: device,
-best, top, baselines (each model: arch, schedule, resolution, accuracy, peak_sram_bytes,
-flash_bytes, macs, fits, latency_ms_estimate).
+it take seconds); prints the best models with accuracy, peak SRAM, Flash and latency (instructions
+of the emulated deployment from a model calibrated on the emulator, cycles an estimate:
+deploy/latency.py), and the best width/resolution-scaled MobileNetV2-style baseline. With --json
+one object: device, latency (that label), best, top, baselines (each model: arch, schedule,
+resolution, accuracy, peak_sram_bytes, flash_bytes, macs, fits, instructions, latency_ms).
 
 Prints the search summary (or one JSON object). Errors (unknown device, bad number) are
 TinyMLErrors or argparse errors, which cli.main turns into one line and exit status 2.

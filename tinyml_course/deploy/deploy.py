@@ -56,7 +56,8 @@ class Deployment:
     output: np.ndarray  # int8, the emulated output tensor
     expected: np.ndarray  # int8, the package's output
     instructions: int | None = None  # executed (count=True)
-    layers: list = field(default_factory=list)  # [{'name', 'instructions', 'estimated_cycles'}]
+    layers: list = field(default_factory=list)  # [{'name', 'instructions', 'estimated_cycles',
+    #   'classes' (class -> instructions, cost.CLASSES), 'registers' (moved by LDM/STM)}]
     estimated_cycles: float | None = None  # ESTIMATE (cost table)
     estimated_ms: float | None = None  # ESTIMATE at the device's clock
     cpu: str = ""
@@ -161,7 +162,9 @@ def deploy(model, image, device="stm32f746", schedule="per-layer", kernels="opti
         for label, name in enumerate(program.labels):
             est = estimate_cycles(run.classes[label], run.registers[label], cpu, device.clock_mhz)
             result.layers.append({"name": name, "instructions": run.per_label[label],
-                                  "estimated_cycles": round(est.cycles)})
+                                  "estimated_cycles": round(est.cycles),
+                                  "classes": {c: int(run.classes[label][c]) for c in CLASSES},
+                                  "registers": int(run.registers[label])})
             for c, n in run.classes[label].items():
                 total_counts[c] += n
             total_regs += run.registers[label]

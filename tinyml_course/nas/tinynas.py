@@ -18,8 +18,10 @@ plus what makes it practical:
   most MACs (FLOPs = 2 x MACs);
 * ``baselines``: MobileNetV2-style models (every block kernel 3, expand 6, full depth) scaled by
   width and resolution, the most accurate one that fits under the same budget;
-* ``estimated_latency_ms``: an ESTIMATE of latency (cycles per MAC per op kind, assumed, on the
-  device's clock), not a measurement.
+* latency from ``deploy.latency``: the instruction count of the emulated deployment (optimized
+  kernels, the chosen schedule: a patch schedule's recomputed overlaps included), predicted by a
+  model calibrated on the emulator, times ``deploy.cost``'s cycles per instruction class, on the
+  device's clock - instruction counts exact (up to the calibration's error), cycles an ESTIMATE.
 
 Memory is the package's: ``memory.fits(net, device, schedule=..., dtype="int8")`` for the slide's
 ``can_fit_memory`` (per-layer, in-place, patch n x n up to a split), bytes everywhere.
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import memory
+from ..deploy import latency
 from ..memory.schedule import Schedule
 from ..model.devices import get_device
 from . import supernet as sn
@@ -38,26 +41,6 @@ from .evaluate import get_valid_acc, shipped_cache
 from .search import split_blocks
 
 PATCH_GRIDS = (2, 3, 4)  # n of the n x n patch schedules tried
-
-# ---- latency ESTIMATE (assumed cycles per MAC on a Cortex-M with int8 SIMD; not measured)
-CYCLES_PER_MAC = {"conv": 1.5, "dwconv": 3.0, "pwconv": 1.0, "linear": 1.0}
-CYCLES_PER_ELEMENT = {"add": 1.0, "pool": 1.0}
-
-
-def estimated_latency_ms(network, device, executed_macs=None):
-    """ESTIMATED latency in ms: sum of op MACs x CYCLES_PER_MAC (+ elements for add/pool) / clock.
-
-    executed_macs: the MACs the chosen schedule runs (a patch schedule recomputes overlaps); the
-    estimate is scaled by executed / architecture MACs. An estimate with assumed constants, labelled
-    as such wherever it is shown.
-    """
-    device = get_device(device)
-    cycles = sum(op.macs * CYCLES_PER_MAC.get(op.kind, 0)
-                 + op.out_elements * CYCLES_PER_ELEMENT.get(op.kind, 0) for op in network)
-    if executed_macs and network.macs:
-        cycles *= executed_macs / network.macs
-    return cycles / (device.clock_mhz * 1e3)
-
 
 # ---------------------------------------------------------------- the slide
 
@@ -119,8 +102,9 @@ class Model:
     accuracy: float
     peak_sram_bytes: int
     flash_bytes: int
-    macs: int
-    latency_ms: float  # ESTIMATE (estimated_latency_ms)
+    macs: int  # of the architecture (a patch schedule executes more: see instructions)
+    instructions: int  # of the emulated deployment under the schedule, predicted (deploy.latency)
+    latency_ms: float  # cycles ESTIMATED from those instructions (deploy.cost) / device clock
     fits: bool
 
     def to_json(self):
@@ -128,12 +112,13 @@ class Model:
                 "schedule": str(self.schedule) if self.schedule else None,
                 "resolution": self.arch.resolution, "accuracy": float(self.accuracy),
                 "peak_sram_bytes": int(self.peak_sram_bytes), "flash_bytes": int(self.flash_bytes),
-                "macs": int(self.macs), "latency_ms_estimate": round(float(self.latency_ms), 2),
-                "fits": bool(self.fits)}
+                "macs": int(self.macs), "instructions": int(self.instructions),
+                "latency_ms": round(float(self.latency_ms), 2), "fits": bool(self.fits)}
 
 
 def describe(arch, device, schedules=schedule_space, get_acc=get_valid_acc, accuracy=None):
-    """The Model of ``arch`` on ``device``: its first fitting schedule (else the lowest-peak one)."""
+    """The Model of ``arch`` on ``device``: its first fitting schedule (else the lowest-peak one),
+    with the latency of deploying it under that schedule (``deploy.latency.predict``)."""
     device = get_device(device)
     net = arch.network()
     chosen, lowest = None, None
@@ -146,10 +131,10 @@ def describe(arch, device, schedules=schedule_space, get_acc=get_valid_acc, accu
             chosen = (schedule, prof)
             break
     schedule, prof = chosen or lowest
-    executed = sum(layer.macs for layer in prof.layers)  # patch stages: summed over the patches
+    speed = latency.predict(net, schedule, device)
     acc = accuracy if accuracy is not None else get_acc(arch)
     return Model(arch, schedule if chosen else None, acc, prof.peak_sram_bytes, prof.flash_bytes,
-                 prof.macs, estimated_latency_ms(net, device, executed), chosen is not None)
+                 prof.macs, speed.instructions, speed.ms, chosen is not None)
 
 
 # ---------------------------------------------------------------- baselines
@@ -318,7 +303,7 @@ def codesign(device, seed=0, top=3, cache=None, get_acc=None):
             "flash_limit": device.flash_bytes,
             "objective": "max held-out accuracy (supernet, inherited weights) s.t. int8 peak SRAM "
                          "<= SRAM and Flash <= Flash under some schedule",
-            "latency": "ESTIMATE: assumed cycles per MAC per op kind / device clock",
+            "latency": latency.LABEL,
             "best": best[0].to_json() if best else None, "top": [m.to_json() for m in best],
             "baselines": [m.to_json() for m in base],
             "best_baseline": best_base.to_json() if best_base else None,
@@ -330,11 +315,13 @@ def codesign_summary(report):
     """A few readable lines of a ``codesign`` report."""
     def line(m):
         return (f"{100 * m['accuracy']:.1f}%  SRAM {m['peak_sram_bytes'] / 1024:.1f} KiB  Flash "
-                f"{m['flash_bytes'] / 1024:.1f} KiB  {m['macs'] / 1e6:.1f}M MACs  latency "
-                f"~{m['latency_ms_estimate']:.0f} ms (estimate)  {m['schedule']}  {m['name']}")
+                f"{m['flash_bytes'] / 1024:.1f} KiB  {m['macs'] / 1e6:.1f}M MACs  "
+                f"{m['instructions'] / 1e6:.1f}M instructions ~{m['latency_ms']:.0f} ms  "
+                f"{m['schedule']}  {m['name']}")
     lines = [f"accuracy search on {report['device']} (SRAM {report['sram_limit'] // 1024} KiB, "
              f"Flash {report['flash_limit'] // 1024} KiB): {report['evaluations']} archs evaluated "
-             f"in {report['seconds']:.1f} s", "best models:"]
+             f"in {report['seconds']:.1f} s",
+             f"latency: {report['latency']}", "best models:"]
     lines += ["  " + line(m) for m in report["top"]]
     b = report["best_baseline"]
     lines.append("best scaled MobileNetV2-style baseline: " + (line(b) if b else "none fits"))

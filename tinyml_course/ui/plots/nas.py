@@ -72,9 +72,10 @@ def space_figure(spaces, chosen, device_name):
 
 
 def results_figure(groups, sram_limit, device_name):
-    """Accuracy vs peak SRAM and vs ESTIMATED latency of model groups.
+    """Accuracy vs peak SRAM and vs latency of model groups (instructions of the emulated
+    deployment from the calibrated model, cycles an ESTIMATE: ``deploy.latency``).
 
-    groups: {label: [model json dicts (accuracy, peak_sram_bytes, latency_ms_estimate, fits)]}.
+    groups: {label: [model json dicts (accuracy, peak_sram_bytes, latency_ms, fits)]}.
     """
     fig = Figure(figsize=(11, 3.8))
     left, right = fig.subplots(1, 2)
@@ -85,11 +86,11 @@ def results_figure(groups, sram_limit, device_name):
         acc = [100 * m["accuracy"] for m in models]
         left.scatter([m["peak_sram_bytes"] / KIB for m in models], acc, s=size, marker=marker,
                      label=label, alpha=0.8)
-        right.scatter([m["latency_ms_estimate"] for m in models], acc, s=size, marker=marker,
+        right.scatter([m["latency_ms"] for m in models], acc, s=size, marker=marker,
                       label=label, alpha=0.8)
     left.axvline(sram_limit / KIB, color="red", ls="--", label=f"{device_name} SRAM")
     left.set_xlabel("peak SRAM, int8, chosen schedule (KiB)")
-    right.set_xlabel("latency ESTIMATE (ms, assumed cycles/MAC)")
+    right.set_xlabel("latency (ms): emulator-calibrated instructions, estimated cycles")
     for ax in (left, right):
         ax.set_ylabel("held-out accuracy (%)")
         ax.grid(alpha=0.3)
