@@ -119,16 +119,16 @@ def build_venv(venv, python, repo=REPO):
     return venv
 
 
-def install_proxy(prefix):
-    """npm-install configurable-http-proxy into PREFIX/proxy; return its executable."""
-    exe = Path(prefix) / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
+def install_proxy(folder):
+    """npm-install configurable-http-proxy into `folder` (once); return its executable."""
+    exe = Path(folder) / "node_modules" / ".bin" / "configurable-http-proxy"
     if exe.exists():
         return exe
     if not shutil.which("npm") or not shutil.which("node"):
         raise SetupError("no node/npm: apt-get install nodejs npm")
     print("setup_hub: installing configurable-http-proxy with npm ...", flush=True)
-    (Path(prefix) / "proxy").mkdir(parents=True, exist_ok=True)
-    run(["npm", "install", "--prefix", str(Path(prefix) / "proxy"), "--no-audit", "--no-fund",
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    run(["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund",
          "configurable-http-proxy@^4"])
     return exe
 
@@ -154,7 +154,7 @@ def install(args):
     venv = Path(args.venv).resolve() if args.venv else prefix / "venv"
     settings.update(prefix=str(prefix), venv=str(venv), state=str(prefix / "state"))
     build_venv(venv, Path(args.python))
-    settings["proxy"] = str(install_proxy(prefix))
+    settings["proxy"] = str(install_proxy(Path(args.proxy_dir or prefix / "proxy").resolve()))
     make_exchange(settings["exchange"])
     (prefix / "state").mkdir(exist_ok=True)
     (prefix / "state").chmod(0o700)  # the hub's database and cookie secret
@@ -254,6 +254,7 @@ def main(argv=None):
     i = sub.add_parser("install", help="environment, proxy, exchange, settings")
     i.add_argument("--python", default="/usr/bin/python3.11")
     i.add_argument("--venv", help="where the environment goes (default PREFIX/venv)")
+    i.add_argument("--proxy-dir", help="where npm installs the proxy (default PREFIX/proxy)")
     i.add_argument("--course-id", dest="course_id")
     i.add_argument("--exchange")
     i.add_argument("--ip")
