@@ -215,9 +215,17 @@ class User:
                             allow_redirects=False, **kw)
 
     def start_server(self, timeout=180):
+        """Ask the hub to start this user's server and wait until it is ready."""
+        return self.request_server().wait_for_server(timeout)
+
+    def request_server(self):
+        """Ask the hub to start this user's server (several users' servers start side by side)."""
         reply = self.api("POST", f"/users/{self.name}/server")
         if reply.status_code not in (201, 202, 400):  # 400: already running
             raise HubError(f"{self.name}: server not started: {reply.status_code} {reply.text[:300]}")
+        return self
+
+    def wait_for_server(self, timeout=180):
         deadline = time.time() + timeout
         while time.time() < deadline:
             model = self.api("GET", f"/users/{self.name}").json()
