@@ -17,6 +17,7 @@ with one line saying how to enable it, and under CI (CI=true) a missing prerequi
 The first run builds the hub's environment (pip, a few minutes); later runs reuse it while
 pyproject.toml and the package are unchanged.
 """
+import fcntl
 import json
 import os
 import shutil
@@ -86,11 +87,13 @@ class ClassRun:
         CACHE.mkdir(parents=True, exist_ok=True)
         CACHE.chmod(0o755)
         port, hub_port, api_port, fg_port = free_ports(4)
-        setup("install", "--prefix", self.prefix, "--python", python_for_hub(),
-              "--venv", CACHE / "venv", "--proxy-dir", CACHE / "proxy",
-              "--exchange", self.prefix / "exchange", "--ip", "127.0.0.1", "--port", port,
-              "--hub-port", hub_port, "--proxy-api-port", api_port, "--formgrader-port", fg_port,
-              "--students-group", self.accounts.group, env=setup_env())
+        with open(CACHE / ".lock", "w") as lock:  # another test run may be building the cache
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            setup("install", "--prefix", self.prefix, "--python", python_for_hub(),
+                  "--venv", CACHE / "venv", "--proxy-dir", CACHE / "proxy",
+                  "--exchange", self.prefix / "exchange", "--ip", "127.0.0.1", "--port", port,
+                  "--hub-port", hub_port, "--proxy-api-port", api_port, "--formgrader-port",
+                  fg_port, "--students-group", self.accounts.group, env=setup_env())
         secrets_dir = Path(tempfile.mkdtemp(prefix="tinyml-hub-pw-"))  # root only (0700)
         for role in ["i", *STUDENTS]:
             self.passwords[self.name(role)] = "pw-" + os.urandom(8).hex()
@@ -115,7 +118,9 @@ class ClassRun:
 
     def stop(self):
         if self.stopped is None:
+            t0 = time.monotonic()
             self.stopped = self.hub.stop(self.accounts.uids()) if self.hub else []
+            self.seconds["stop"] = time.monotonic() - t0
             self.accounts.remove()
             shutil.rmtree(self.prefix, ignore_errors=True)
         return self.stopped
