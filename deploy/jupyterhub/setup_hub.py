@@ -266,11 +266,12 @@ def main(argv=None):
     n.add_argument("--password-file")
     s = sub.add_parser("students", help="student accounts from a roster CSV")
     s.add_argument("roster")
-    t = sub.add_parser("start", help="run the hub in the foreground")
-    t.add_argument("extra", nargs=argparse.REMAINDER, help="more jupyterhub options")
+    t = sub.add_parser("start", help="run the hub in the foreground (more options: jupyterhub's)")
     for q in [i, n, s, t]:
         q.add_argument("--prefix", default="/opt/tinyml-course")
-    args = p.parse_args(argv)
+    args, args.extra = p.parse_known_args(argv)
+    if args.extra and args.command != "start":
+        p.error(f"unrecognized arguments: {' '.join(args.extra)}")
     if os.geteuid() != 0:
         print("setup_hub: run as root (it creates users and runs the hub for them)", file=sys.stderr)
         return 2
