@@ -17,7 +17,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -69,10 +68,9 @@ class Accounts:
         return {p.pw_uid for p in pwd.getpwall() if p.pw_name.startswith(self.prefix)}
 
     def remove(self):
-        for name in self.existing():
+        for name in self.existing():  # each user's own group goes with it
             subprocess.run(["userdel", "--remove", name], capture_output=True)
-        for group in [self.group, *(g for g in self.existing())]:
-            subprocess.run(["groupdel", group], capture_output=True)
+        subprocess.run(["groupdel", self.group], capture_output=True)
 
 
 def _processes_of(uids):
@@ -289,7 +287,3 @@ class User:
 def python_for_hub():
     """The interpreter the hub's environment is built from (setup_hub.py install --python)."""
     return os.environ.get("TINYML_HUB_PYTHON", "/usr/bin/python3.11")
-
-
-if __name__ == "__main__":  # pragma: no cover - manual use: python -m harness.hub PREFIX
-    print(Hub(sys.argv[1]).settings)
