@@ -43,7 +43,7 @@ COURSE_ID = "tinyml-course"
 ASSIGNMENT, NOTEBOOK = case.ASSIGNMENT, case.NOTEBOOK
 # where the hub's environment (venv, keyed by a hash of the package) and the proxy are kept
 CACHE = Path(os.environ.get("TINYML_HUB_CACHE", "/var/cache/tinyml-course-hub"))
-HOW_TO_ENABLE = ("hub end-to-end test skipped: {why}; it needs root, useradd, node and npm and "
+HOW_TO_ENABLE = ("hub end-to-end test cannot run here: {why}; it needs root, useradd, node and npm and "
                  "Debian's python3.11 with venv (`apt-get install python3 python3-venv nodejs "
                  "npm`), then as root `python3 course.py test -m hub` (.ci/run does this)")
 STUDENTS = {"s1": "solved", "s2": "untouched", "s3": "wrong"}
