@@ -64,7 +64,8 @@ def test_servers_run_the_course_environment_with_the_students_overrides(hub_conf
     assert student["PATH"].startswith("/opt/tc/venv/bin:")
     overrides = DEPLOY / "jupyterhub" / "config" / "student"
     server = json.loads((overrides / "jupyter_server_config.d" / "tinyml-student.json").read_text())
-    assert server["ServerApp"]["jpserver_extensions"] == {"nbgrader.server_extensions.formgrader": False}
+    assert server["ServerApp"]["jpserver_extensions"] == \
+        {"nbgrader.server_extensions.formgrader": False}
     lab = json.loads((overrides / "labconfig" / "page_config.json").read_text())
     assert set(lab["disabledExtensions"]) == {"@jupyter/nbgrader:formgrader",
                                               "@jupyter/nbgrader:create-assignment"}
@@ -114,7 +115,8 @@ def test_kubernetes_values_match_the_one_machine_setup():
     c = run_config_text(nbconfig)
     assert (c.CourseDirectory.course_id, c.Exchange.root) == (course, exchange)
     deployment = next(d for d in formgrader if d["kind"] == "Deployment")
-    env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["JUPYTERHUB_SERVICE_NAME"] == course
     assert values["hub"]["services"][course]["url"].endswith(":9999")
 

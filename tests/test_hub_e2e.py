@@ -195,7 +195,8 @@ def _run_the_class(run):
     for role in STUDENTS:
         run.users[role].fetch_feedback(COURSE_ID, ASSIGNMENT)
         home = Path(os.path.expanduser(f"~{run.name(role)}"))
-        run.feedback[role] = sorted((home / ASSIGNMENT / "feedback").glob(f"*/{Path(NOTEBOOK).stem}.html"))
+        pages = (home / ASSIGNMENT / "feedback").glob(f"*/{Path(NOTEBOOK).stem}.html")
+        run.feedback[role] = sorted(pages)
     run.scores = Course(run.course_dir).scores(ASSIGNMENT)
     run.report = json.loads((run.course_dir / "reports" / f"{ASSIGNMENT}.json").read_text())
     run.seconds["feedback"] = time.monotonic() - t0

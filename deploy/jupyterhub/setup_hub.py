@@ -3,7 +3,7 @@
 
     python3 deploy/jupyterhub/setup_hub.py install [--prefix /opt/tinyml-course] [--port 8000]
     python3 deploy/jupyterhub/setup_hub.py instructor NAME        # account + course directory
-    python3 deploy/jupyterhub/setup_hub.py students roster.csv    # accounts (columns: username[,password])
+    python3 deploy/jupyterhub/setup_hub.py students roster.csv    # CSV: username[,password]
     python3 deploy/jupyterhub/setup_hub.py start                  # runs the hub (foreground)
 
 `install` builds the course environment every user's server runs in (a venv of Debian's

@@ -277,7 +277,8 @@ class User:
         reply = self.server("PUT", f"api/contents/{path}",
                             data=json.dumps({"type": "notebook", "format": "json", "content": nb}))
         if reply.status_code not in (200, 201):
-            raise HubError(f"{self.name}: cannot save {path}: HTTP {reply.status_code} {reply.text[:300]}")
+            raise HubError(f"{self.name}: cannot save {path}: "
+                           f"HTTP {reply.status_code} {reply.text[:300]}")
 
     def listing(self, path=""):
         reply = self.server("GET", f"api/contents/{path}")
