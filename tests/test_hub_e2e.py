@@ -266,6 +266,16 @@ def test_servers_run_as_their_users_from_the_course_environment(class_run):
     assert seen == uids
 
 
+def test_homes_are_private_and_the_exchange_shared(class_run):
+    """Is every account's home (the instructor's holds the solutions) closed to the others, and
+    the exchange writable by all with the sticky bit?"""
+    for role in ["i", *STUDENTS]:
+        home = Path(os.path.expanduser(f"~{class_run.name(role)}"))
+        assert home.stat().st_mode & 0o077 == 0, f"{home} is open to others"
+    assert class_run.course_dir.is_relative_to(Path(os.path.expanduser(f"~{class_run.name('i')}")))
+    assert Path(class_run.hub.settings["exchange"]).stat().st_mode & 0o7777 == 0o1777
+
+
 def test_stop_leaves_no_process_and_no_account(class_run):
     """After stop, is no process of the throwaway users left, and are the accounts gone?"""
     hub_pid = class_run.hub.proc.pid
