@@ -24,6 +24,8 @@ REPO = TESTS.parent
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: takes more than a few seconds (still part of the default run)")
+    config.addinivalue_line(
+        "markers", "hub: the JupyterHub end-to-end test (root; creates throwaway system users)")
 
 
 @pytest.fixture

@@ -67,11 +67,16 @@ VISIBLE_SNIPPETS = ["_check_inplace(8, 10, 10, 3, 1, 1", "expect_mapping('io_rul
                     "peak_sram({\"a\": 5"]
 
 
-def wrong_submission(course, assignment):
-    solved = solved_submission(course, assignment)[NOTEBOOK]  # right everywhere else
+def wrong_notebook(solved):
+    """The solved notebook with the three mistakes above (WRONG_POINTS)."""
     nb = with_solution(solved, "live-set-sram", WRONG_LIVE_SET)
     nb = with_solution(nb, "depthwise-streaming", CHANNEL_SCRATCH_STREAMING)
-    return {NOTEBOOK: with_solution(nb, "depthwise-inplace", WRONG_INPLACE)}
+    return with_solution(nb, "depthwise-inplace", WRONG_INPLACE)
+
+
+def wrong_submission(course, assignment):
+    solved = solved_submission(course, assignment)[NOTEBOOK]  # right everywhere else
+    return {NOTEBOOK: wrong_notebook(solved)}
 
 WRONG_STUDENT = "wrong"  # the name the partly wrong submission is graded under
 FAILED_CELLS = {"test-live-set-sram", "test-depthwise-inplace"}  # the graded cells its mistakes break

@@ -59,7 +59,11 @@ def failed_cells(course, student, assignment, notebook):
 
 def assert_feedback_hides(course, student, assignment, notebook, hidden, shown):
     """The feedback HTML has none of the ``hidden`` snippets (as code or markup), all ``shown``."""
-    html = course.feedback_html(student, assignment, notebook)
+    assert_html_hides(course.feedback_html(student, assignment, notebook), student, hidden, shown)
+
+
+def assert_html_hides(html, student, hidden, shown):
+    """A feedback page's ``html`` has none of the ``hidden`` snippets, all ``shown``."""
     text = unescape(re.sub(r"<[^>]+>", "", html))  # the code as shown, without highlighting tags
     for snippet in list(hidden) + ["BEGIN HIDDEN TESTS"]:
         assert snippet not in text and snippet not in html, \
