@@ -93,8 +93,8 @@ print(f"source: {MCUNET_README}")
 # **Audio wake words (speech commands)**: the lecture's slide plots MCUNet against MobileNetV2 and
 # ProxylessNAS on Google Speech Commands, accuracy against measured latency and against peak
 # memory. Those per-model points exist only as a plot in the MCUNet paper (Figure 7); the models
-# were never published ("VWW & Speech Command models: will be released soon", the first MCUNet
-# repository), so the suite stores no per-model speech row. The paper's abstract states the result
+# were never published ("VWW & Speech Command models: will be released soon" in the first MCUNet
+# repository, mit-han-lab/tinyml), so the suite stores no per-model speech row. The paper's abstract states the result
 # for both wake-words tasks:
 
 # %% slideshow={"slide_type": "-"}
@@ -156,8 +156,9 @@ print(f"-> {v1.peak_sram_bytes / v2.peak_sram_bytes:.1f}x less peak SRAM "
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## MCUNetV2's gain: more accuracy on the same microcontroller
 #
-# The SRAM patch-based inference frees lets the search pick a larger network (higher resolution,
-# wider early stages) for the same chip. ImageNet top-1 as the TinyEngine repository publishes it:
+# The SRAM that patch-based inference frees lets the joint search (architecture x schedule, see
+# `20_patch_inference`'s co-design section) fit a bigger network on the same chip. ImageNet top-1
+# as the TinyEngine repository publishes it:
 
 # %% slideshow={"slide_type": "-"}
 # MCUNetV2 against MCUNet-v1 (and the baselines) on the same MCU
