@@ -133,7 +133,7 @@ def bench_accounting(repeats):
 
 
 def bench_dashboard(rounds):
-    from tinyml_course.ui.plots.memory import figure_png, update_sram_figure
+    from tinyml_course.ui.plots.memory import sram_png, update_sram_figure
     from tinyml_course.ui.widgets.memory import sram_dashboard, cached_network, cached_profile
 
     print("3. dashboard redraw (profile lookup + in-place figure update + PNG), per control change")
@@ -158,9 +158,9 @@ def bench_dashboard(rounds):
     state = d.state
     t_profile = best_time(state.profile, 20)
     t_update = best_time(lambda: update_sram_figure(d.figure, state.profile(), state.device), 10)
-    t_png = best_time(lambda: figure_png(d.figure), 5)
+    t_png = best_time(lambda: sram_png(d.figure), 5)
     print(f"parts: cached profile {1e3 * t_profile:.3f} ms, figure update {1e3 * t_update:.1f} ms, "
-          f"render PNG {1e3 * t_png:.0f} ms")
+          f"render PNG (blitted) {1e3 * t_png:.0f} ms")
     # uncached: a resolution never seen, so the network is built and profiled first
     cold = []
     for res in (112, 128, 144, 176):

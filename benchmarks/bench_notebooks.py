@@ -8,6 +8,7 @@ itself costs. Each notebook runs in a fresh kernel of this interpreter, as the t
 Wall clock (time.perf_counter), one run each: run it on a quiet machine.
 """
 
+import os
 import sys
 import tempfile
 import time
@@ -37,9 +38,13 @@ def main(paths):
         baseline = timed(empty)
     print(f"{'notebook':<34}{'total s':>9}{'cells s':>9}")
     print(f"{'(empty: kernel start + stop)':<34}{baseline:>9.1f}{0:>9.1f}")
+    total = 0.0
     for path in paths:
         seconds = timed(path)
+        total += seconds
         print(f"{path.name:<34}{seconds:>9.1f}{seconds - baseline:>9.1f}")
+    print(f"{f'all {len(paths)}, one after the other':<34}{total:>9.1f}")
+    print(f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

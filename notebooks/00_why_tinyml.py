@@ -93,8 +93,8 @@ display(model_growth_figure())
 # ## What is TinyML?
 #
 # Squeezing deep learning into IoT devices: billions of them are built around
-# **microcontrollers** (MCUs), cheap and low-power chips with a CPU, a few hundred KB of SRAM and
-# about 1 MB of Flash on one die. Applications: the smart home (wake words, presence), the smart
+# **microcontrollers** (MCUs), cheap and low-power chips with a CPU, a few hundred KiB of SRAM and
+# about 1 MiB of Flash on one die. Applications: the smart home (wake words, presence), the smart
 # city (traffic, parking), the smart factory (anomaly detection on a motor), and person or mask
 # detection on a camera.
 #

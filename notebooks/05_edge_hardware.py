@@ -87,7 +87,7 @@ picker = widgets.Dropdown(options=choices, value="stm32f746", description="devic
 widgets.interact(lambda device: display(fit_figure(device)), device=picker);
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: move from the STM32F746 (320 KB SRAM, 1 MB Flash: four networks fit) to the
-# STM32H743 (512 KB, 2 MB): mcunet-in4 fits too. Then the Arduino Nano 33 BLE Sense (256 KB):
+# Speaker notes: move from the STM32F746 (320 KiB SRAM, 1 MiB Flash: four networks fit) to the
+# STM32H743 (512 KiB, 2 MiB): mcunet-in4 fits too. Then the Arduino Nano 33 BLE Sense (256 KiB):
 # MobileNetV2-0.35 drops out, only mcunet-in1, proxyless-w0.3 and mcunet-in2 are left. Then
 # the iPhone 11: everything fits, which is why phones were solved first.

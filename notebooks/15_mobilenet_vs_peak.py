@@ -15,7 +15,8 @@
 # # 15 · Running CNNs on microcontrollers: MobileNetV2 reduces the model, not the peak activation
 #
 # Lecture 12, second half, first slides. An Arduino Nano 33 BLE Sense has **256 KB of SRAM** and
-# **1 MB of Flash**. Where does a network go, and why is a "mobile" network still too big?
+# **1 MB of Flash** (the lecture's words; the figures below write 256 KiB and 1 MiB, 1 KiB = 1024
+# bytes, the same amounts). Where does a network go, and why is a "mobile" network still too big?
 
 # %% slideshow={"slide_type": "skip"}
 # imports
@@ -38,7 +39,7 @@ from tinyml_course.ui.plots.results import params_vs_peak_figure
 # | how it changes | static: written once, when the firmware is flashed; must hold the **entire** model | dynamic: rewritten at every layer of every inference; different for each layer |
 # | what we count | the total | the **peak** over the layers (weights are not counted) |
 # | read / write | fast reads; writes are slow (a whole sector is erased first) and wear the cells out | fast reads **and** writes, no wear |
-# | density | high: one transistor per bit, so megabytes fit on the chip | low: six transistors per bit, so only a few hundred KB fit |
+# | density | high: one transistor per bit, so megabytes fit on the chip | low: six transistors per bit, so only a few hundred KiB fit |
 #
 # So activations, rewritten every inference, must live in SRAM: it is **fast to write** and
 # gives **low latency**. Not because SRAM is dense: it is the *less* dense memory, which is
@@ -77,7 +78,7 @@ display(params_vs_peak_figure())
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Where the peak is: the memory of each layer
 #
-# ResNet-18 and MobileNetV2 per op, against the Arduino's 256 KB. Both are far above the line in
+# ResNet-18 and MobileNetV2 per op, against the Arduino's 256 KiB. Both are far above the line in
 # the first, high-resolution layers and far below it at the end: the imbalance that MCUNetV2's
 # patch-based inference (`20_patch_inference`) exploits.
 

@@ -22,7 +22,7 @@ def fingerprint(fig):
     """Everything the SRAM figure shows, as comparable values."""
     a = sram_artists(fig)
     heights = tuple(np.round([p.vertices[:, 1].max() for p in a["bars"].get_paths()], 6))
-    return (heights, tuple(a["limit_line"].get_ydata()), a["ax"].get_title(loc="left"),
+    return (heights, tuple(a["limit_line"].get_ydata()), a["title"].get_text(),
             a["flash_bar"].get_height(), tuple(a["flash_line"].get_ydata()))
 
 

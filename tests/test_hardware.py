@@ -37,12 +37,12 @@ def test_memory_gap_is_mcunets_figure_1():
 
 
 def test_table_and_amounts():
-    assert format_amount(320 * KIB, "bytes") == "320 KB"
-    assert format_amount(2 * MIB, "bytes") == "2 MB"
+    assert format_amount(320 * KIB, "bytes") == "320 KiB"
+    assert format_amount(2 * MIB, "bytes") == "2 MiB"
     rows = hardware_table("microcontroller")
     assert {r["name"] for r in rows} == set(DEVICES)
     f746 = next(r for r in rows if r["name"] == "stm32f746")
-    assert (f746["memory"], f746["storage"], f746["compute"]) == ("320 KB", "1 MB", "462 DMIPS")
+    assert (f746["memory"], f746["storage"], f746["compute"]) == ("320 KiB", "1 MiB", "462 DMIPS")
     with pytest.raises(UnknownNameError, match="family"):
         hardware_table("quantum")
     with pytest.raises(UnknownNameError):

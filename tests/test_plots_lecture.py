@@ -7,7 +7,8 @@ from tinyml_course.model.zoo import get_network
 from tinyml_course.ui.plots.edge import (FIT_COLOR, MISS_COLOR, edge_devices_figure, fit_figure,
                                          memory_gap_figure, model_growth_figure)
 from tinyml_course.ui.plots.results import (accuracy_vs_latency_figure, accuracy_vs_memory_figure,
-                                            library_figure, params_vs_peak_figure)
+                                            library_figure, params_vs_peak_figure,
+                                            patch_gain_figure)
 
 
 def test_fit_figure_colours_each_model_by_its_own_fit():
@@ -33,7 +34,25 @@ def test_params_vs_peak_bars_are_the_profiles():
 def test_every_figure_is_projector_sized():
     """At least 1000 px wide (at 100 dpi) with fonts of 12 pt or more on the tick labels."""
     for fig in (edge_devices_figure(), model_growth_figure(), memory_gap_figure(),
-                accuracy_vs_memory_figure(), accuracy_vs_latency_figure(), library_figure()):
+                accuracy_vs_memory_figure(), accuracy_vs_latency_figure(), library_figure(),
+                patch_gain_figure()):
         assert fig.get_size_inches()[0] * fig.dpi >= 1000
         ax = fig.axes[0]
         assert ax.xaxis.get_label().get_fontsize() >= 12 or not ax.get_xlabel()
+
+
+def test_byte_axes_say_kib_and_mib():
+    """Do the results and first-half figures label bytes in KiB / MiB (the course's unit), never
+    KB / MB?"""
+    texts = []
+    for fig in (params_vs_peak_figure(("resnet18", "mobilenetv2")), accuracy_vs_memory_figure(),
+                library_figure(), memory_gap_figure(), fit_figure("stm32f746")):
+        fig.canvas.draw()  # tick labels are made at draw time
+        for ax in fig.axes:
+            texts += [ax.get_xlabel(), ax.get_ylabel(), ax.get_title(loc="left")]
+            texts += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels() + ax.texts]
+        texts += [t.get_text() for t in fig.texts]
+    units = [word for text in texts for word in text.replace("(", " ").replace(")", " ").split()
+             if word in ("KB", "MB", "GB", "KiB", "MiB", "GiB")]
+    assert "KiB" in units and "MiB" in units
+    assert not {"KB", "MB", "GB"} & set(units), [t for t in texts if " KB" in t or " MB" in t]

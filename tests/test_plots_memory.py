@@ -1,12 +1,15 @@
 """The SRAM figures: bars are the profile's bytes, the limits are the device's, updates are in place."""
+import io
+
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from PIL import Image
 
 from tinyml_course.model.devices import get_device
 from tinyml_course.memory.accounting import profile
-from tinyml_course.ui.plots.memory import OVER_COLOR, comparison_figure, figure_png, group_ticks, schedule_comparison_figure, sram_artists, sram_figure, update_sram_figure
+from tinyml_course.ui.plots.memory import OVER_COLOR, comparison_figure, figure_png, group_ticks, schedule_comparison_figure, sram_artists, sram_figure, sram_png, update_sram_figure
 from tinyml_course.model.units import KIB
 from tinyml_course.model.zoo import get_network
 
@@ -77,7 +80,8 @@ def test_update_redraws_in_place(mbv2, in2):
     same = update_sram_figure(fig, prof, "stm32f412")
     assert same is fig and sram_artists(fig)["ax"] is ax
     np.testing.assert_allclose(bar_heights(fig), [l.sram_bytes / KIB for l in prof.layers])
-    assert "mcunet-in2" in ax.get_title(loc="left") and "mcunet" in ax.get_title(loc="left")
+    title = sram_artists(fig)["title"].get_text()
+    assert "mcunet-in2" in title and "schedule per-layer, convention mcunet" in title
     assert ax.get_ylim()[1] >= prof.peak_sram_bytes / KIB
 
 
@@ -87,6 +91,41 @@ def test_no_device_hides_the_limits(mbv2):
     a = sram_artists(fig)
     assert not a["limit_line"].get_visible() and not a["flash_line"].get_visible()
     assert figure_png(fig).startswith(b"\x89PNG")
+
+
+def pixels(png):
+    """(H, W, 3) int array of a PNG's RGB pixels."""
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+
+def test_blitted_png_is_the_whole_figure_drawn(mbv2, in2):
+    """After in-place updates (another device, schedule, dtype, network, no device), is the
+    blitted PNG pixel for pixel a fresh figure of the same profile drawn whole?"""
+    steps = [(mbv2, "in-place", "exact", "int8", "stm32f746"),
+             (mbv2, "in-place", "exact", "int8", "stm32f412"),
+             (mbv2, "per-layer", "mcunet", "float32", "stm32f412"),
+             (in2, "in-place", "tinyengine", "int8", "stm32f746"),  # another op list
+             (in2, "in-place", "tinyengine", "int8", None),  # limit lines hidden
+             (mbv2, "per-layer", "exact", "int8", "stm32h743")]  # back to the first op list
+    fig = sram_figure(profile(*steps[0][:4]), steps[0][4])
+    for net, schedule, convention, dtype, device in steps:
+        prof = profile(net, schedule, convention, dtype)
+        update_sram_figure(fig, prof, device)
+        want = pixels(figure_png(sram_figure(prof, device)))
+        np.testing.assert_array_equal(pixels(sram_png(fig)), want,
+                                      err_msg=f"{prof.network} {schedule} {device}")
+
+
+def test_blitting_keeps_one_background_per_op_list(mbv2, in2):
+    """Does a device or schedule change reuse the background, and a new network add one?"""
+    fig = sram_figure(profile(mbv2, "in-place", "exact"), "stm32f746")
+    backgrounds = sram_artists(fig)["backgrounds"]
+    sram_png(fig)
+    for schedule, device in (("per-layer", "stm32f412"), ("in-place", "stm32h743")):
+        sram_png(update_sram_figure(fig, profile(mbv2, schedule, "mcunet"), device))
+    assert len(backgrounds) == 1
+    sram_png(update_sram_figure(fig, profile(in2, "in-place", "exact"), "stm32f746"))
+    assert len(backgrounds) == 2
 
 
 def test_update_refuses_a_foreign_figure(mbv2):

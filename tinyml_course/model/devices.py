@@ -1,7 +1,7 @@
 """The device catalogue: the microcontrollers of the lecture and the MCUNet papers.
 
-From ``../shared/reference/devices.md``. SRAM and Flash are in bytes (1 KB = 1024 bytes,
-1 MB = 1024 KB, as the papers count).
+From ``../shared/reference/devices.md``. SRAM and Flash are in bytes (1 KiB = 1024 bytes,
+1 MiB = 1024 KiB: the papers' KB and MB).
 """
 
 from dataclasses import dataclass
@@ -30,13 +30,13 @@ DEVICES = {d.name: d for d in [
     Device("stm32f746", "STM32F746 (STM32F746G-DISCO, the MCUNet/TinyEngine reference board)",
            "Cortex-M7", 216, 320 * KIB, 1 * MIB),
     Device("stm32f765", "STM32F765", "Cortex-M7", 216, 512 * KIB, 1 * MIB,
-           "1 MB of Flash used in the paper (the chip has up to 2 MB)"),
+           "1 MiB of Flash used in the paper (the chip has up to 2 MiB)"),
     Device("stm32h743", "STM32H743", "Cortex-M7", 480, 512 * KIB, 2 * MIB,
-           "512 KB of SRAM used by the papers (the chip has about 1 MB in several banks)"),
+           "512 KiB of SRAM used by the papers (the chip has about 1 MiB in several banks)"),
     Device("nrf52832", "nRF52832 (Nordic; the Nano 33 BLE Sense's smaller sibling chip)",
            "Cortex-M4F", 64, 64 * KIB, 512 * KIB,
            "a smaller device than the lecture's, for the TinyNAS notebook (Nordic's product "
-           "specification: 64 KB RAM, 512 KB Flash)"),
+           "specification: 64 KiB RAM, 512 KiB Flash)"),
 ]}
 
 ALIASES = {"nano33": "arduino-nano-33-ble-sense", "nano-33-ble-sense": "arduino-nano-33-ble-sense",

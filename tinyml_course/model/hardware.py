@@ -1,8 +1,8 @@
 """Edge AI hardware, as data: the families of the lecture's "Edge AI hardware" part, each figure
 with the source it comes from.
 
-Memory and storage are in bytes (1 KB = 1024 bytes, 1 MB = 1024 KB, 1 GB = 1024 MB, as the
-papers count). A figure the course's references (``../shared/reference/``) do not give is cited
+Memory and storage are in bytes, shown in KiB / MiB / GiB (1 KiB = 1024 bytes, 1 MiB = 1024 KiB,
+1 GiB = 1024 MiB: what the papers write as KB / MB / GB). A figure the course's references (``../shared/reference/``) do not give is cited
 to the paper table or vendor page it comes from; figures with no source we could cite (an MCU's
 power, its price, an FPGA board's memory) are left out (None), never guessed. The
 microcontrollers' SRAM, Flash and clock are those of ``devices.DEVICES`` (devices.md).
@@ -79,10 +79,11 @@ class EdgeHardware:
 
 
 def format_amount(value, unit):
-    """'320 KB', '16 GB', '462 DMIPS': bytes get the largest of KB/MB/GB that keeps >= 1."""
+    """'320 KiB', '16 GiB', '462 DMIPS': bytes get the largest of KiB/MiB/GiB (1 KiB = 1024
+    bytes, the papers' "KB") that keeps >= 1."""
     if unit != "bytes":
         return f"{value:g} {unit}"
-    for name, size in (("GB", GIB), ("MB", MIB), ("KB", KIB)):
+    for name, size in (("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
         if value >= size:
             return f"{value / size:g} {name}"
     return f"{value:g} bytes"

@@ -2,7 +2,7 @@
 
 Every function returns a ``matplotlib.figure.Figure`` (built without pyplot) from the package's
 data: ``model.scale``, ``model.hardware``, the zoo and ``memory.profile``. Memory axes are in
-bytes on a log scale, labelled KB / MB / GB (1 KB = 1024 bytes, as the papers count).
+bytes on a log scale, labelled KiB / MiB / GiB (1 KiB = 1024 bytes, the papers' "KB").
 """
 
 from functools import lru_cache
@@ -21,7 +21,7 @@ FIT_COLOR, MISS_COLOR, LIMIT_COLOR = "#2ca02c", "#d62728", "#222222"
 
 
 def _bytes_axis(axis):
-    """Log-scale byte ticks at 1 and 32 of each KB/MB/GB, labelled '32 KB'."""
+    """Log-scale byte ticks at 1 and 32 of each KiB/MiB/GiB, labelled '32 KiB'."""
     axis.set_major_locator(LogLocator(base=1024, subs=(1, 32)))
     axis.set_minor_locator(LogLocator(base=1024, subs=()))
     axis.set_major_formatter(FuncFormatter(lambda v, _: format_amount(round(v), "bytes")))
@@ -57,7 +57,7 @@ def edge_devices_figure():
 
 
 def model_growth_figure():
-    """Parameters of well-known models by year (log scale), with 1 MB of MCU Flash as int8 weights."""
+    """Parameters of well-known models by year (log scale), with 1 MiB of MCU Flash as int8 weights."""
     with projector():
         fig = Figure(figsize=WIDE)
         ax = fig.add_subplot()
@@ -67,9 +67,9 @@ def model_growth_figure():
                        color=color, label=domain, zorder=3)
             for m in rows:
                 ax.annotate(m.name, (m.year, m.params), xytext=(6, 4), textcoords="offset points")
-        mcu_params = 1024 * 1024  # 1 MB of Flash holds about 1M int8 weights
+        mcu_params = 1024 * 1024  # 1 MiB of Flash holds about 1M int8 weights
         ax.axhline(mcu_params, color=MISS_COLOR, ls="--",
-                   label="1 MB of MCU Flash = about 1M int8 weights")
+                   label="1 MiB of MCU Flash = about 1M int8 weights")
         ax.set_yscale("log")
         ax.set_xlim(2011, 2021.5)
         ax.set_xlabel("year of the paper")

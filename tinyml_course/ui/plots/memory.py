@@ -7,7 +7,9 @@ widget renders them to PNG. Axes are in KiB (1 KiB = 1024 bytes, the papers' "kB
 
 ``update_sram_figure(fig, profile, device)`` redraws an existing ``sram_figure`` in place (one
 PolyCollection for all bars, one line per limit): a dashboard calls it instead of building a new
-figure at every slider move.
+figure at every slider move, and ``sram_png(fig)`` renders it by blitting: what depends only on
+the network's op names (legend, axis labels, the block ticks, spines' frame) is drawn once into a
+cached background, and each redraw restores it and draws only the artists that change.
 """
 
 import io
@@ -18,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from ...memory.accounting import profile as memory_profile
@@ -36,6 +39,7 @@ LIMIT_COLOR = "#222222"  # the device's SRAM / Flash lines
 BAR_WIDTH = 0.8  # in op slots
 FIGSIZE = (11, 4.4)  # inches
 _ARTISTS = "_tinyml_sram_artists"  # attribute of a figure made by sram_figure
+BACKGROUNDS = 8  # op lists (networks) whose static background sram_png keeps per figure
 
 # the (schedule, convention) pairs a comparison shows by default, as the papers count them
 # (tinyengine runs every depthwise in place, so it is only ever paired with "in-place")
@@ -109,7 +113,12 @@ def sram_figure(profile, device=None, figsize=FIGSIZE):
     peak_mark, = ax.plot([], [], marker="v", color="black", ms=8, ls="none", zorder=4)
     peak_text = ax.annotate("", xy=(0, 0), xytext=(8, 6), textcoords="offset points", fontsize=11,
                             fontweight="bold", va="bottom")
-    ax.set_ylabel("SRAM while the op runs (KiB)")
+    title = ax.annotate("", xy=(0, 1), xycoords="axes fraction", xytext=(0, 24),
+                        textcoords="offset points", fontsize=12, va="baseline")  # a left title
+    # the y label at a fixed place (left of 5-digit ticks), so it belongs to sram_png's background
+    ax.text(-0.062, 0.5, "SRAM while the op runs (KiB)", transform=ax.transAxes, rotation=90,
+            ha="right", va="center")
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))  # fewer labels
     ax.set_xlabel("ops in execution order (b = MBConv block)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(handles=[Patch(color=c, label=KIND_LABELS[k]) for k, c in KIND_COLORS.items()
@@ -118,13 +127,17 @@ def sram_figure(profile, device=None, figsize=FIGSIZE):
     flash_bar = fax.bar([0], [0], width=0.6, color=FIT_COLOR)[0]
     flash_line = fax.axhline(0, color=LIMIT_COLOR, lw=1.5, ls="--")
     flash_text = fax.text(0, 0, "", ha="center", va="bottom", fontsize=10)
+    verdict = fax.annotate("", xy=(0.5, 0), xycoords="axes fraction", xytext=(0, -26),
+                           textcoords="offset points", ha="center", va="top", fontsize=10)
     fax.set_xlim(-0.6, 0.6)
     fax.set_xticks([0], ["weights"])
     fax.set_title("Flash (KiB)", fontsize=12)
     fax.set_yticks([])  # the bar and the verdict carry the numbers (fewer texts: faster redraw)
     setattr(fig, _ARTISTS, dict(ax=ax, fax=fax, bars=bars, limit_line=limit_line,
                                 limit_text=limit_text, peak_mark=peak_mark, peak_text=peak_text,
-                                flash_bar=flash_bar, flash_line=flash_line, flash_text=flash_text))
+                                title=title, flash_bar=flash_bar, flash_line=flash_line,
+                                flash_text=flash_text, verdict=verdict, xticks=None,
+                                backgrounds={}))
     return update_sram_figure(fig, profile, device)
 
 
@@ -160,13 +173,16 @@ def update_sram_figure(fig, profile, device=None):
         a["limit_text"].set_y(sram_limit / KIB)
         a["limit_text"].set_text(f"{device.name} SRAM {sram_limit / KIB:.0f} KiB")
         top = max(top, sram_limit / KIB)
-    ax.set_xlim(-0.7, len(layers) - 0.3)
     ax.set_ylim(0, top * 1.22)
     positions, labels = group_ticks([layer.name for layer in layers])
-    ax.set_xticks(positions, labels, rotation=90, fontsize=9)
+    xticks = (len(layers), tuple(positions), tuple(labels))
+    if xticks != a["xticks"]:  # a new op list: new block ticks (and a new background)
+        ax.set_xlim(-0.7, len(layers) - 0.3)
+        ax.set_xticks(xticks[1], xticks[2], rotation=90, fontsize=9)
+        a["xticks"] = xticks
     fits_text = _fit_text("SRAM", profile.peak_sram_bytes, sram_limit)
-    ax.set_title(f"{profile.network}: schedule {profile.schedule}, convention {profile.convention}, "
-                 f"{profile.dtype}  |  {fits_text}", fontsize=12, loc="left", pad=24)
+    a["title"].set_text(f"{profile.network}: schedule {profile.schedule}, convention "
+                        f"{profile.convention}, {profile.dtype}  |  {fits_text}")
 
     flash = profile.flash_bytes
     flash_fits = flash_limit is None or flash <= flash_limit
@@ -186,7 +202,8 @@ def update_sram_figure(fig, profile, device=None):
         verdict = f"fits {flash_limit / KIB:.0f}\n{(flash_limit - flash) / KIB:.0f} KiB spare"
     else:
         verdict = f"misses {flash_limit / KIB:.0f}\nby {(flash - flash_limit) / KIB:.0f} KiB"
-    fax.set_xlabel(verdict, fontsize=10, color=FIT_COLOR if flash_fits else OVER_COLOR)
+    a["verdict"].set_text(verdict)
+    a["verdict"].set_color(FIT_COLOR if flash_fits else OVER_COLOR)
     return fig
 
 
@@ -198,6 +215,63 @@ def sram_artists(fig):
     return a
 
 
+def _changing_artists(a):
+    """The artists of an sram_figure that a redraw can change, in drawing (z) order."""
+    ax, fax = a["ax"], a["fax"]
+    changing = [a[k] for k in ("bars", "limit_line", "limit_text", "peak_mark", "peak_text",
+                               "title", "flash_bar", "flash_line", "flash_text", "verdict")]
+    changing += [ax.yaxis, *ax.spines.values(), *fax.spines.values()]  # y ticks follow the peak
+    return sorted(changing, key=lambda artist: artist.get_zorder())  # stable, as Axes.draw
+
+
+def sram_png(fig):
+    """PNG bytes of a figure made by ``sram_figure``, the same pixels as ``figure_png`` but faster.
+
+    The parts that depend only on the op names (legend, labels, block ticks, Flash panel's frame)
+    are rendered once per op list into a background kept on the figure (the last
+    ``BACKGROUNDS`` op lists); each call restores it and draws only the changing artists (bars,
+    limits, peak, title, y axis, Flash bar). The figure is opaque, so the PNG is RGB. Raises
+    ValueError for a figure not made by sram_figure.
+    """
+    a = sram_artists(fig)
+    canvas = _agg_canvas(fig)
+    changing = _changing_artists(a)
+    key = (a["xticks"], canvas.get_width_height())
+    backgrounds = a["backgrounds"]
+    if key not in backgrounds:
+        shown = [artist.get_visible() for artist in changing]
+        for artist in changing:
+            artist.set_visible(False)
+        canvas.draw()
+        for artist, visible in zip(changing, shown):
+            artist.set_visible(visible)
+        backgrounds[key] = canvas.copy_from_bbox(fig.bbox)
+        while len(backgrounds) > BACKGROUNDS:
+            del backgrounds[next(iter(backgrounds))]  # the oldest op list
+    canvas.restore_region(backgrounds[key])
+    renderer = canvas.get_renderer()
+    for artist in changing:
+        artist.draw(renderer)  # an invisible one draws nothing
+    return _encode_png(canvas, "RGB")
+
+
+def _agg_canvas(fig):
+    """The figure's Agg canvas (attached once)."""
+    return fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+
+
+def _encode_png(canvas, mode="RGBA"):
+    """PNG bytes of the canvas's pixels in ``mode`` ('RGB' drops alpha: a third less to
+    compress), zlib level 1 (speed over size)."""
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw",
+                             "RGBA", 0, 1)
+    if mode != "RGBA":
+        image = image.convert(mode)
+    buf = io.BytesIO()
+    image.save(buf, format="png", compress_level=1)
+    return buf.getvalue()
+
+
 def figure_png(fig, dpi=None):
     """PNG bytes of ``fig`` (what a dashboard's Image widget shows).
 
@@ -206,13 +280,9 @@ def figure_png(fig, dpi=None):
     bounding-box pass. Another ``dpi`` goes through ``savefig``.
     """
     if dpi is None or dpi == fig.dpi:
-        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        canvas = _agg_canvas(fig)
         canvas.draw()
-        image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw",
-                                 "RGBA", 0, 1)
-        buf = io.BytesIO()
-        image.save(buf, format="png", compress_level=1)  # speed over size
-        return buf.getvalue()
+        return _encode_png(canvas)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
     return buf.getvalue()

@@ -9,8 +9,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...memory.accounting import profile as memory_profile
-from ...model.published_results import (LIBRARY_NAMES, MCUNET_README, TINYENGINE_README,
-                                        TINYENGINE_ALIAS, ZOO_ALIAS, library_result, zoo_results)
+from ...model.devices import get_device
+from ...model.published_results import (LIBRARY_NAMES, MCUNET_README, PATCH_FIGURE,
+                                        PATCH_GAIN_LABELS, TINYENGINE_ALIAS, TINYENGINE_README,
+                                        ZOO_ALIAS, library_result, mcunetv2_gain, patch_results,
+                                        zoo_results)
 from ...model.units import KIB, MIB
 from ...model.zoo import get_network
 from .style import WIDE, projector
@@ -20,6 +23,7 @@ FAMILY_STYLE = {  # marker, colour, legend label
     "mobilenetv2": ("o", "#4c72b0", "MobileNetV2"),
     "proxylessnas": ("s", "#55a868", "ProxylessNAS"),
 }
+MCUNETV2_COLOR = "#8c1a1a"  # MCUNetV2's bars: a darker MCUNet red
 LIBRARY_COLORS = dict(zip(LIBRARY_NAMES, ("#8c8c8c", "#4c72b0", "#dd8452", "#d62728")))
 SIZE_MODELS = ("resnet18", "mobilenetv2", "mcunet-in4")  # the MCUNet paper's comparison
 
@@ -29,7 +33,7 @@ def _source(fig, text):
 
 
 def params_vs_peak_figure(models=SIZE_MODELS, convention="mcunet"):
-    """Parameters (MB at int8) beside peak activation (KB, int8, per-layer) for each model.
+    """Parameters (MiB at int8) beside peak activation (KiB, int8, per-layer) for each model.
 
     Computed by this package (``memory.profile``, ``convention``, depthwise not in place: the
     network as published, before any scheduling trick). Two bar groups, one per quantity.
@@ -42,8 +46,8 @@ def params_vs_peak_figure(models=SIZE_MODELS, convention="mcunet"):
         fig = Figure(figsize=WIDE)
         pax, aax = fig.subplots(1, 2)
         colors = ["#8c8c8c", "#4c72b0", "#d62728"][:len(models)] + ["C4"] * max(0, len(models) - 3)
-        for ax, values, unit, title in ((pax, params_mb, "MB", "model size (int8 weights, Flash)"),
-                                        (aax, peak_kb, "KB", "peak activation (int8, SRAM)")):
+        for ax, values, unit, title in ((pax, params_mb, "MiB", "model size (int8 weights, Flash)"),
+                                        (aax, peak_kb, "KiB", "peak activation (int8, SRAM)")):
             ax.bar(range(len(models)), values, color=colors)
             for i, v in enumerate(values):
                 ratio = f"\n({values[0] / v:.1f}x smaller)" if i and v < values[0] else (
@@ -55,7 +59,7 @@ def params_vs_peak_figure(models=SIZE_MODELS, convention="mcunet"):
             ax.set_ylabel(unit)
         fig.suptitle("MobileNetV2 shrinks the model, not the peak activation", x=0.01, ha="left")
         _source(fig, f"computed by tinyml_course (memory.profile, per-layer, {convention} "
-                     "convention, 1 KB = 1024 bytes)")
+                     "convention, 1 KiB = 1024 bytes)")
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.86, wspace=0.25)
     return fig
 
@@ -100,7 +104,7 @@ def accuracy_vs_memory_figure(library="TinyEngine", ours=True):
     README, STM32H743) for MCUNet and its baselines. ``ours``: also mark the activation peak
     this package computes for each (tinyengine convention), joined to it by a dotted line."""
     with projector():
-        fig, ax = _accuracy_figure(3, f"peak SRAM under {library} (KB)",
+        fig, ax = _accuracy_figure(3, f"peak SRAM under {library} (KiB)",
                                    "MCUNet: higher accuracy at the same memory", library)
         if ours:
             first = True
@@ -152,10 +156,45 @@ def library_figure(nets=("mcunet-in1", "mcunet-in2", "mcunet-in4", "proxyless-w0
         lax.set_yscale("log")
         lax.set_ylabel("latency (ms, log scale)")
         lax.set_title("latency", loc="left")
-        sax.set_ylabel("peak SRAM (KB)")
+        sax.set_ylabel("peak SRAM (KiB)")
         sax.set_title("peak SRAM", loc="left")
         lax.legend(fontsize=11)
         fig.suptitle("TinyEngine against other MCU libraries (STM32H743)", x=0.01, ha="left")
         _source(fig, TINYENGINE_README)
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.22, top=0.86, wspace=0.25)
+    return fig
+
+
+def patch_gain_figure(devices=tuple(PATCH_GAIN_LABELS)):
+    """MCUNetV2 (patch-based) against MCUNet-v1 and the baselines: ImageNet top-1 bars per device
+    (one panel each, the device's SRAM in its title), MCUNetV2's gain over MCUNet-v1 marked; the
+    published bars of the tinyengine README's figure."""
+    with projector():
+        fig = Figure(figsize=WIDE)
+        axes = fig.subplots(1, len(devices), gridspec_kw={
+            "width_ratios": [len(patch_results(d)) for d in devices]})
+        for ax, device in zip(np.atleast_1d(axes), devices):
+            rows = patch_results(device)
+            colors = [MCUNETV2_COLOR if r.family == "mcunetv2" else FAMILY_STYLE[r.family][1]
+                      for r in rows]
+            tops = [r.top1 for r in rows]
+            ax.bar(range(len(rows)), tops, color=colors, width=0.65)
+            for i, top1 in enumerate(tops):
+                ax.text(i, top1 + 0.4, f"{top1:.1f}", ha="center", va="bottom")
+            low = 5 * (min(tops) // 5) - 5  # bars start below the lowest, as the figure does
+            ax.set_ylim(low, max(tops) + 6)
+            ax.set_xticks(range(len(rows)), [r.model.replace(" ", "\n", 1) for r in rows])
+            v1 = next(i for i, r in enumerate(rows) if r.family == "mcunet")
+            ax.axhline(tops[v1], color="gray", ls=":", lw=1.5)
+            ax.text((v1 + len(rows) - 1) / 2, max(tops) + 3.2,
+                    f"+{mcunetv2_gain(device):.1f} points", ha="center", color=MCUNETV2_COLOR,
+                    fontweight="bold")
+            ax.set_title(f"{get_device(device).name.upper()} ({rows[0].sram_bytes // KIB} KiB SRAM)",
+                         loc="left")
+            ax.grid(axis="y", alpha=0.3)
+        np.atleast_1d(axes)[0].set_ylabel("ImageNet top-1 (%)")
+        fig.suptitle("MCUNetV2 (patch-based inference) beats MCUNet-v1 on the same MCU", x=0.01,
+                     ha="left")
+        _source(fig, PATCH_FIGURE)
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.2, top=0.84, wspace=0.2)
     return fig

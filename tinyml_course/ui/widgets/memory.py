@@ -3,9 +3,11 @@
 The logic is in :class:`DashboardState` (what is chosen; builds the network, profile and fit report)
 and :func:`dashboard_figure` (state -> Figure, updated in place when given the previous one). The
 widget (a ``base.Dashboard``) only maps controls to ``state.with_changes(...)`` and shows the
-figure as a PNG, so tests drive everything without a browser. Networks and profiles are cached (functools.lru_cache), the
-sliders report on release (``continuous_update=False``), and the figure is redrawn in place: a
-redraw is one cached lookup plus one Agg render (about 0.1 s).
+figure as a PNG, so tests drive everything without a browser. Networks and profiles are cached
+(functools.lru_cache), the sliders report on release (``continuous_update=False``), and the figure
+is redrawn in place and blitted (``plots.memory.sram_png``: a cached background per network, only
+the changing artists drawn; benchmarks/bench_dashboard_redraw.py prints the time); a state shown
+before comes back from a PNG cache.
 """
 
 import html
@@ -20,7 +22,7 @@ from ...memory.conventions import CONVENTIONS
 from ...model.devices import DEVICES, get_device
 from ...model.units import KIB
 from ...model.zoo import ZOO_NAMES, get_network, get_spec
-from ..plots.memory import PngCache, figure_png, sram_figure, update_sram_figure
+from ..plots.memory import PngCache, sram_figure, sram_png, update_sram_figure
 from .base import Dashboard
 
 SCHEDULES = ("per-layer", "in-place")  # the dashboard's schedules (patch-based comes later)
@@ -185,10 +187,11 @@ class SramDashboard(Dashboard):
         return self.images[0]
 
     def png(self, index, figure):
-        """The PNG of the figure, rendered once per state: a control moved back is instant."""
+        """The PNG of the figure (blitted), rendered once per state: a control moved back is
+        instant."""
         if not hasattr(self, "_pngs"):
             self._pngs = PngCache()
-        return self._pngs.get(self.state) or self._pngs.put(self.state, figure_png(figure))
+        return self._pngs.get(self.state) or self._pngs.put(self.state, sram_png(figure))
 
 
 def sram_dashboard(**state):
