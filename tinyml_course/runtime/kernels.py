@@ -71,20 +71,92 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, act=None, out=None):
 def depthwise_conv2d(x, weight, bias=None, stride=1, padding=0, act=None, out=None):
     """Depthwise convolution. x: (C, H, W); weight: (C, k, k); bias: (C,) -> (C, Ho, Wo).
 
-    One shifted multiply-add per kernel tap, all channels of a block at once. Speed: the channels
-    go in blocks of about ``_DW_BLOCK`` output elements, so a block's output and its one product
-    buffer stay in the CPU cache across the k * k taps (a whole-map pass per tap is bound by
-    memory bandwidth), and no temporary is allocated per tap. Same sums in the same order as the
-    per-tap loop over ``_windows`` (``naive.py`` is the reference).
+    Two ways to the same sums, chosen by the number of channels (``CHANNELS_LAST_MIN``):
+
+    * many channels: channels-last, ``depthwise_conv2d_batch`` on a batch of one;
+    * few channels (the in-place executor's one-channel calls, a stem-sized layer): one shifted
+      multiply-add per kernel tap over whole rows, ``_depthwise_per_tap``.
+
+    Both sum a window's k * k products in row-major order, as the loop reference ``naive.py``
+    does, so they agree with it to float32 rounding.
     """
     _check_chw(x)
+    _check_depthwise_args(x.shape, weight, stride, padding)
+    if x.shape[0] >= CHANNELS_LAST_MIN:
+        y = depthwise_conv2d_batch(x[np.newaxis], weight, None, stride, padding)[0]
+    else:
+        y = _depthwise_per_tap(x, weight, stride, padding)
+    y = _finish(y.astype(x.dtype, copy=False), bias, act, out)
+    return y if out is not None else np.ascontiguousarray(y)
+
+
+# depthwise convs go channels-last from this many channels on; below it the einsum's inner loop
+# (the channels of one pixel) is too short to pay for itself and the per-tap loop's rows are long
+CHANNELS_LAST_MIN = 64
+
+
+def _check_depthwise_args(x_shape, weight, stride, padding):
     _check_conv_args(stride, padding)
-    if weight.ndim != 3 or weight.shape[0] != x.shape[0] or weight.shape[1] != weight.shape[2]:
-        raise SpecError(f"depthwise weight must be ({x.shape[0]}, k, k), got {weight.shape}")
+    c, h, w = x_shape[-3:]
+    if weight.ndim != 3 or weight.shape[0] != c or weight.shape[1] != weight.shape[2]:
+        raise SpecError(f"depthwise weight must be ({c}, k, k), got {weight.shape}")
     k = weight.shape[1]
-    c, h, w = x.shape
     if h + 2 * padding < k or w + 2 * padding < k:
         raise SpecError(f"a {h + 2 * padding}x{w + 2 * padding} (padded) map is smaller than kernel {k}")
+
+
+def depthwise_conv2d_batch(x, weight, bias=None, stride=1, padding=0, act=None):
+    """Depthwise convolution of a batch, channels-last inside. x: (N, C, H, W); weight: (C, k, k);
+    bias: (C,) -> (N, C, Ho, Wo).
+
+    The images are copied once into channels-last order, zero-padded (``to_channels_last``), and
+    ``depthwise_hwc`` forms all output pixels in one pass. The result is returned as an
+    (N, C, Ho, Wo) view of the (N, Ho, Wo, C) output (no copy back): numpy reads either order.
+    """
+    if not isinstance(x, np.ndarray) or x.ndim != 4:
+        raise SpecError(f"x must be an (N, C, H, W) array, got shape {getattr(x, 'shape', None)}")
+    _check_depthwise_args(x.shape, weight, stride, padding)
+    y = depthwise_hwc(to_channels_last(x, padding), weight.transpose(1, 2, 0), stride)
+    y = y.astype(x.dtype, copy=False)
+    if bias is not None:
+        y += bias  # (C,) along the last axis
+    return activate(y, act).transpose(0, 3, 1, 2)
+
+
+def to_channels_last(x, padding=0):
+    """(N, C, H, W) -> a new (N, H + 2p, W + 2p, C) array, zero border of ``padding`` pixels."""
+    n, c, h, w = x.shape
+    x_hwc = np.zeros((n, h + 2 * padding, w + 2 * padding, c), x.dtype)
+    x_hwc[:, padding:padding + h, padding:padding + w] = x.transpose(0, 2, 3, 1)
+    return x_hwc
+
+
+def depthwise_hwc(x, weight, stride=1):
+    """Depthwise convolution in channels-last layout, no padding of its own.
+
+    x: (..., H, W, C), already padded (leading axes, e.g. a batch, are kept); weight: (k, k, C)
+    -> (..., Ho, Wo, C), Ho = (H - k) // stride + 1 and likewise Wo. The k x k windows are a view
+    (``sliding_window_view``, no copy); ``np.einsum`` multiplies each window by the weights and
+    sums over the taps in ONE pass (no product temporary, no pass per tap), its inner loop running
+    along the C channels of a pixel, which sit next to each other in memory in both the windows
+    and the weights. Working memory: the output only.
+    """
+    k = weight.shape[0]
+    weight = np.ascontiguousarray(weight)  # (k, k, C), C contiguous like the windows' C
+    windows = sliding_window_view(x, (k, k), axis=(-3, -2))  # (..., H-k+1, W-k+1, C, k, k)
+    windows = windows[..., ::stride, ::stride, :, :, :]
+    return np.einsum("...hwcij,ijc->...hwc", windows, weight)
+
+
+def _depthwise_per_tap(x, weight, stride, padding):
+    """Depthwise conv of x (C, H, W) by weight (C, k, k), one shifted multiply-add per tap.
+
+    Speed: the channels go in blocks of about ``_DW_BLOCK`` output elements, so a block's output
+    and its one product buffer stay in the CPU cache across the k * k taps (a whole-map pass per
+    tap is bound by memory bandwidth), and no temporary is allocated per tap.
+    """
+    k = weight.shape[1]
+    c = x.shape[0]
     if padding:
         x = np.pad(x, ((0, 0), (padding, padding), (padding, padding)))
     ho, wo = (x.shape[1] - k) // stride + 1, (x.shape[2] - k) // stride + 1
@@ -103,10 +175,10 @@ def depthwise_conv2d(x, weight, bias=None, stride=1, padding=0, act=None, out=No
             else:
                 np.multiply(window, tb[:, tap], out=pb)
                 yb += pb
-    return _finish(y.astype(x.dtype, copy=False), bias, act, out)
+    return y
 
 
-_DW_BLOCK = 32768  # output elements per channel block of depthwise_conv2d (64 KiB of float32)
+_DW_BLOCK = 32768  # output elements per channel block of _depthwise_per_tap (64 KiB of float32)
 
 
 def pointwise_conv2d(x, weight, bias=None, act=None, out=None):
