@@ -151,31 +151,44 @@ def depthwise_hwc(x, weight, stride=1):
 def _depthwise_per_tap(x, weight, stride, padding):
     """Depthwise conv of x (C, H, W) by weight (C, k, k), one shifted multiply-add per tap.
 
-    Speed: the channels go in blocks of about ``_DW_BLOCK`` output elements, so a block's output
-    and its one product buffer stay in the CPU cache across the k * k taps (a whole-map pass per
-    tap is bound by memory bandwidth), and no temporary is allocated per tap.
+    At stride 1 the padded rows of a channel are taken as one long row (``flat``): the window of
+    tap (i, j) is then ONE contiguous run, shifted by i * Wp + j, and numpy's loops run along it
+    at full speed; the Wp - Wo columns past each output row's end are computed and dropped.
+    Other strides take 2-D strided windows. Speed: the channels go in blocks of about
+    ``_DW_BLOCK`` output elements, so a block's output and its one product buffer stay in the
+    CPU cache across the k * k taps, and no temporary is allocated per tap.
     """
     k = weight.shape[1]
-    c = x.shape[0]
-    if padding:
-        x = np.pad(x, ((0, 0), (padding, padding), (padding, padding)))
-    ho, wo = (x.shape[1] - k) // stride + 1, (x.shape[2] - k) // stride + 1
-    y = np.empty((c, ho, wo), dtype=np.result_type(x, weight))
-    block = max(1, _DW_BLOCK // (ho * wo))  # channels per cache-sized block
-    product = np.empty((min(block, c), ho, wo), y.dtype)
-    taps = weight.reshape(c, k * k, 1, 1)
+    c, h, w = x.shape
+    hp, wp = h + 2 * padding, w + 2 * padding
+    ho, wo = (hp - k) // stride + 1, (wp - k) // stride + 1
+    xp = np.zeros((c, hp + 1, wp), x.dtype)  # the padded map and one spare zero row (flat runs end there)
+    xp[:, padding:padding + h, padding:padding + w] = x
+    if stride == 1:
+        flat = xp.reshape(c, -1)
+
+        def window(c0, c1, i, j):
+            return flat[c0:c1, i * wp + j:i * wp + j + ho * wp]  # (block, Ho * Wp)
+        out_shape = (ho * wp,)
+    else:
+        def window(c0, c1, i, j):
+            return xp[c0:c1, i:i + stride * (ho - 1) + 1:stride, j:j + stride * (wo - 1) + 1:stride]
+        out_shape = (ho, wo)
+    y = np.empty((c, *out_shape), dtype=np.result_type(x, weight))
+    block = max(1, _DW_BLOCK // y[0].size)  # channels per cache-sized block
+    product = np.empty((min(block, c), *out_shape), y.dtype)
+    taps = weight.reshape(c, k * k, *[1] * len(out_shape))
     for c0 in range(0, c, block):
-        yb, xb, tb = y[c0:c0 + block], x[c0:c0 + block], taps[c0:c0 + block]
+        yb, tb = y[c0:c0 + block], taps[c0:c0 + block]
         pb = product[:len(yb)]
         for tap in range(k * k):
             i, j = divmod(tap, k)
-            window = xb[:, i:i + stride * (ho - 1) + 1:stride, j:j + stride * (wo - 1) + 1:stride]
             if tap == 0:
-                np.multiply(window, tb[:, 0], out=yb)
+                np.multiply(window(c0, c0 + block, i, j), tb[:, 0], out=yb)
             else:
-                np.multiply(window, tb[:, tap], out=pb)
+                np.multiply(window(c0, c0 + block, i, j), tb[:, tap], out=pb)
                 yb += pb
-    return y
+    return y.reshape(c, ho, wp)[:, :, :wo] if stride == 1 else y
 
 
 _DW_BLOCK = 32768  # output elements per channel block of _depthwise_per_tap (64 KiB of float32)
