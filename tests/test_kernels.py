@@ -70,8 +70,8 @@ def test_channels_last_depthwise_matches_naive(rng, c, h, w, k, stride, padding)
     batch = np.stack([x, -x])
     got = kernels.depthwise_conv2d_batch(batch, weight, bias, stride, padding, "relu6")
     np.testing.assert_allclose(got[0], expected, atol=TOL, rtol=TOL)
-    np.testing.assert_allclose(got[1], np.clip(naive_depthwise_conv2d(-x, weight, bias, stride, padding), 0, 6),
-                               atol=TOL, rtol=TOL)
+    expected = np.clip(naive_depthwise_conv2d(-x, weight, bias, stride, padding), 0, 6)
+    np.testing.assert_allclose(got[1], expected, atol=TOL, rtol=TOL)
 
 
 def test_pointwise_is_a_1x1_conv_and_linear_matches_naive(rng):
