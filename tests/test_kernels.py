@@ -50,13 +50,18 @@ def test_depthwise_matches_naive(case):
                                atol=TOL, rtol=TOL)
 
 
+STRIDE_1_MIN = kernels.CHANNELS_LAST_MIN_STRIDE_1
+
+
 @pytest.mark.parametrize("c, h, w, k, stride, padding", [
-    (kernels.CHANNELS_LAST_MIN, 9, 7, 3, 1, 1), (kernels.CHANNELS_LAST_MIN + 6, 8, 8, 5, 2, 2),
-    (kernels.CHANNELS_LAST_MIN, 7, 10, 7, 2, 0), (kernels.CHANNELS_LAST_MIN + 1, 6, 6, 7, 1, 3)])
+    (STRIDE_1_MIN, 9, 8, 3, 1, 1), (STRIDE_1_MIN + 1, 6, 6, 7, 1, 3),  # pixel groups of 8, 6
+    (STRIDE_1_MIN, 5, 7, 5, 1, 2), (600, 3, 3, 3, 1, 1),  # a prime width; a group of 1 pixel
+    (kernels.CHANNELS_LAST_MIN + 6, 8, 8, 5, 2, 2), (kernels.CHANNELS_LAST_MIN, 7, 10, 7, 2, 0)])
 def test_channels_last_depthwise_matches_naive(rng, c, h, w, k, stride, padding):
-    """From CHANNELS_LAST_MIN channels on the kernel runs channels-last: does it still give the
-    loop reference's values, with bias and activation, into ``out`` and alone, and its batched
-    form (N, C, H, W) image by image?"""
+    """With enough channels the kernel runs channels-last (in pixel groups at stride 1): does it
+    still give the loop reference's values, with bias and activation, into ``out`` and alone,
+    and its batched form (N, C, H, W) image by image?"""
+    assert kernels.runs_channels_last(c, stride)
     x = rng.standard_normal((c, h, w)).astype(np.float32)
     weight = rng.standard_normal((c, k, k)).astype(np.float32)
     bias = rng.standard_normal(c).astype(np.float32)

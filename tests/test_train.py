@@ -52,7 +52,8 @@ def test_gradients_match_finite_differences(rng):
                 assert abs(grads[name][i][idx] - numeric) < 1e-5 + 1e-3 * abs(numeric), (name, i, idx)
 
 
-@pytest.mark.parametrize("channels", [3, kernels.CHANNELS_LAST_MIN])  # per-tap / channels-last
+# per-tap; channels-last at stride 1 only; channels-last at every stride
+@pytest.mark.parametrize("channels", [3, kernels.CHANNELS_LAST_MIN_STRIDE_1, kernels.CHANNELS_LAST_MIN])
 @pytest.mark.parametrize("k, stride, side", [(3, 1, 5), (5, 2, 8), (3, 2, 7)])
 def test_depthwise_gradients_are_the_adjoints_of_the_loop_reference(rng, channels, k, stride, side):
     """A depthwise conv is linear in x and in w, so its gradients must satisfy

@@ -96,11 +96,11 @@ def _depthwise_weight_grad(x, dy, kernel, stride, padding):
 def _dwconv_backward(op, x, dy, wt, need_dx):
     """(dx or None, dweight) of a depthwise conv: x (N, C, H, W), dy (N, C, Ho, Wo).
 
-    Channels-last from ``kernels.CHANNELS_LAST_MIN`` channels on, as the forward pass: dweight is
+    Channels-last where the forward pass is (``kernels.runs_channels_last``): dweight is
     one einsum pass over the windows of x, dx the forward kernel run on the spread-out dy with the
     flipped weights. Fewer channels: per-tap loops over channel-major maps.
     """
-    if x.shape[1] >= kernels.CHANNELS_LAST_MIN:
+    if kernels.runs_channels_last(x.shape[1], op.stride):
         return _dwconv_backward_hwc(op, x, dy, wt, need_dx)
     n, c, h, w = x.shape
     dw = _depthwise_weight_grad(x, dy, op.kernel, op.stride, op.padding)
@@ -115,11 +115,13 @@ def _dwconv_backward(op, x, dy, wt, need_dx):
 def _dwconv_backward_hwc(op, x, dy, wt, need_dx):
     """``_dwconv_backward`` channels-last: dw[c, i, j] = sum over n, h, w of
     dy[n, h, w, c] * x_padded[n, s*h + i, s*w + j, c]; dx = depthwise_hwc(spread dy, flipped w)."""
-    k, s = op.kernel, op.stride
+    n, c, ho, wo = dy.shape
+    k = op.kernel
     dy_hwc = np.ascontiguousarray(dy.transpose(0, 2, 3, 1))  # (N, Ho, Wo, C)
-    x_hwc = kernels.to_channels_last(x, op.padding)  # (N, H + 2p, W + 2p, C)
-    windows = sliding_window_view(x_hwc, (k, k), axis=(1, 2))[:, ::s, ::s]  # (N, Ho, Wo, C, k, k)
-    dw = np.ascontiguousarray(np.einsum("nhwc,nhwcij->ijc", dy_hwc, windows).transpose(2, 0, 1))
+    windows, g = kernels.pixel_windows(kernels.to_channels_last(x, op.padding), k, op.stride)
+    # windows (N, Ho, Wo // g, g * C, k, k): per tap and per position in a pixel group, then summed
+    dw_groups = np.einsum("nhbq,nhbqij->ijq", dy_hwc.reshape(n, ho, wo // g, g * c), windows)
+    dw = np.ascontiguousarray(dw_groups.reshape(k, k, g, c).sum(axis=2).transpose(2, 0, 1))
     if not need_dx:
         return None, dw
     flipped = wt[:, ::-1, ::-1].transpose(1, 2, 0)  # (k, k, C)

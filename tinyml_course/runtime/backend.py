@@ -103,7 +103,7 @@ class FloatBackend(Backend):
 
     def dwconv_batch(self, op, x):
         """Channels-last over the whole batch when it has enough channels to pay (see kernels)."""
-        if x.shape[1] < kernels.CHANNELS_LAST_MIN:
+        if not kernels.runs_channels_last(x.shape[1], op.stride):
             return None
         w, b = self.weights[op.name]
         return kernels.depthwise_conv2d_batch(x, w, b, op.stride, op.padding, op.act)

@@ -71,18 +71,18 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, act=None, out=None):
 def depthwise_conv2d(x, weight, bias=None, stride=1, padding=0, act=None, out=None):
     """Depthwise convolution. x: (C, H, W); weight: (C, k, k); bias: (C,) -> (C, Ho, Wo).
 
-    Two ways to the same sums, chosen by the number of channels (``CHANNELS_LAST_MIN``):
+    Two ways to the same sums, chosen by ``runs_channels_last`` (channels and stride):
 
-    * many channels: channels-last, ``depthwise_conv2d_batch`` on a batch of one;
-    * few channels (the in-place executor's one-channel calls, a stem-sized layer): one shifted
-      multiply-add per kernel tap over whole rows, ``_depthwise_per_tap``.
+    * enough channels: channels-last, ``depthwise_conv2d_batch`` on a batch of one;
+    * few channels (the in-place executor's one-channel calls): one shifted multiply-add per
+      kernel tap over whole rows, ``_depthwise_per_tap``.
 
     Both sum a window's k * k products in row-major order, as the loop reference ``naive.py``
     does, so they agree with it to float32 rounding.
     """
     _check_chw(x)
     _check_depthwise_args(x.shape, weight, stride, padding)
-    if x.shape[0] >= CHANNELS_LAST_MIN:
+    if runs_channels_last(x.shape[0], stride):
         y = depthwise_conv2d_batch(x[np.newaxis], weight, None, stride, padding)[0]
     else:
         y = _depthwise_per_tap(x, weight, stride, padding)
@@ -91,8 +91,15 @@ def depthwise_conv2d(x, weight, bias=None, stride=1, padding=0, act=None, out=No
 
 
 # depthwise convs go channels-last from this many channels on; below it the einsum's inner loop
-# (the channels of one pixel) is too short to pay for itself and the per-tap loop's rows are long
+# is too short to pay for itself, and the per-tap loop's rows are long. At stride 1 the inner loop
+# runs over several pixels' channels (pixel_group), so fewer channels suffice.
 CHANNELS_LAST_MIN = 64
+CHANNELS_LAST_MIN_STRIDE_1 = 16
+
+
+def runs_channels_last(channels, stride):
+    """Whether a depthwise conv of ``channels`` channels at ``stride`` runs channels-last."""
+    return channels >= (CHANNELS_LAST_MIN_STRIDE_1 if stride == 1 else CHANNELS_LAST_MIN)
 
 
 def _check_depthwise_args(x_shape, weight, stride, padding):
@@ -135,17 +142,36 @@ def depthwise_hwc(x, weight, stride=1):
     """Depthwise convolution in channels-last layout, no padding of its own.
 
     x: (..., H, W, C), already padded (leading axes, e.g. a batch, are kept); weight: (k, k, C)
-    -> (..., Ho, Wo, C), Ho = (H - k) // stride + 1 and likewise Wo. The k x k windows are a view
-    (``sliding_window_view``, no copy); ``np.einsum`` multiplies each window by the weights and
-    sums over the taps in ONE pass (no product temporary, no pass per tap), its inner loop running
-    along the C channels of a pixel, which sit next to each other in memory in both the windows
-    and the weights. Working memory: the output only.
+    -> (..., Ho, Wo, C), Ho = (H - k) // stride + 1 and likewise Wo. ``np.einsum`` multiplies
+    each window (``pixel_windows``, a view) by the weights and sums over the taps in ONE pass (no
+    product temporary, no pass per tap). Its inner loop runs along memory that is contiguous in
+    the windows, the weights and the output alike: the channels of g neighbouring pixels, against
+    the weights repeated g times. Working memory: the output and those repeated weights.
     """
-    k = weight.shape[0]
-    weight = np.ascontiguousarray(weight)  # (k, k, C), C contiguous like the windows' C
-    windows = sliding_window_view(x, (k, k), axis=(-3, -2))  # (..., H-k+1, W-k+1, C, k, k)
+    windows, g = pixel_windows(x, weight.shape[0], stride)  # (..., Ho, Wo // g, g * C, k, k)
+    taps = np.tile(np.ascontiguousarray(weight), (1, 1, g))  # (k, k, g * C): once per pixel
+    y = np.einsum("...hbqij,ijq->...hbq", windows, taps)
+    return y.reshape(*y.shape[:-2], -1, weight.shape[-1])  # (..., Ho, Wo, C)
+
+
+def pixel_windows(x, kernel, stride=1):
+    """The k x k windows of a channels-last map x (..., H, W, C): a view (no copy) of shape
+    (..., Ho, Wo // g, g * C, k, k) and g. At stride 1 the channels of g = ``pixel_group(Wo, C)``
+    neighbouring output pixels lie one after the other in memory, so they form ONE axis of g * C
+    values; at other strides g = 1."""
+    windows = sliding_window_view(x, (kernel, kernel), axis=(-3, -2))  # (..., H-k+1, W-k+1, C, k, k)
     windows = windows[..., ::stride, ::stride, :, :, :]
-    return np.einsum("...hwcij,ijc->...hwc", windows, weight)
+    *lead, ho, wo, c = windows.shape[:-2]
+    g = pixel_group(wo, c) if stride == 1 else 1
+    return windows.reshape(*lead, ho, wo // g, g * c, kernel, kernel), g
+
+
+def pixel_group(width, channels, target=1024):
+    """Pixels g of a row that ``depthwise_hwc`` treats as one run of g * C values: the largest
+    divisor of ``width`` with g * channels <= ``target`` (1 if even one pixel has more). Longer
+    runs cost less loop overhead per multiply-add; ``target`` keeps the repeated weights
+    (k * k * g * C values) cache-sized."""
+    return max(d for d in range(1, width + 1) if width % d == 0 and (d == 1 or d * channels <= target))
 
 
 def _depthwise_per_tap(x, weight, stride, padding):
