@@ -118,7 +118,7 @@ def _dwconv_backward_hwc(op, x, dy, wt, need_dx):
     n, c, ho, wo = dy.shape
     k = op.kernel
     dy_hwc = np.ascontiguousarray(dy.transpose(0, 2, 3, 1))  # (N, Ho, Wo, C)
-    windows, g = kernels.pixel_windows(kernels.to_channels_last(x, op.padding), k, op.stride)
+    windows, g = kernels.pixel_windows(kernels.to_channels_last(x, op.padding), (k, k), op.stride)
     # windows (N, Ho, Wo // g, g * C, k, k): per tap and per position in a pixel group, then summed
     dw_groups = np.einsum("nhbq,nhbqij->ijq", dy_hwc.reshape(n, ho, wo // g, g * c), windows)
     dw = np.ascontiguousarray(dw_groups.reshape(k, k, g, c).sum(axis=2).transpose(2, 0, 1))

@@ -146,24 +146,26 @@ def depthwise_hwc(x, weight, stride=1):
     each window (``pixel_windows``, a view) by the weights and sums over the taps in ONE pass (no
     product temporary, no pass per tap). Its inner loop runs along memory that is contiguous in
     the windows, the weights and the output alike: the channels of g neighbouring pixels, against
-    the weights repeated g times. Working memory: the output and those repeated weights.
+    the weights repeated g times (g = 1 at stride > 1, where a pixel's neighbour is not next to it
+    in memory; splitting the input into stride * stride phases to get there measured slower).
+    Working memory: the output and the repeated weights.
     """
-    windows, g = pixel_windows(x, weight.shape[0], stride)  # (..., Ho, Wo // g, g * C, k, k)
+    windows, g = pixel_windows(x, weight.shape[:2], stride)  # (..., Ho, Wo // g, g * C, k, k)
     taps = np.tile(np.ascontiguousarray(weight), (1, 1, g))  # (k, k, g * C): once per pixel
     y = np.einsum("...hbqij,ijq->...hbq", windows, taps)
     return y.reshape(*y.shape[:-2], -1, weight.shape[-1])  # (..., Ho, Wo, C)
 
 
 def pixel_windows(x, kernel, stride=1):
-    """The k x k windows of a channels-last map x (..., H, W, C): a view (no copy) of shape
-    (..., Ho, Wo // g, g * C, k, k) and g. At stride 1 the channels of g = ``pixel_group(Wo, C)``
-    neighbouring output pixels lie one after the other in memory, so they form ONE axis of g * C
-    values; at other strides g = 1."""
-    windows = sliding_window_view(x, (kernel, kernel), axis=(-3, -2))  # (..., H-k+1, W-k+1, C, k, k)
+    """The windows of a (kh, kw) = ``kernel`` convolution over a channels-last map x
+    (..., H, W, C): a view (no copy) of shape (..., Ho, Wo // g, g * C, kh, kw), and g. At stride 1
+    the channels of g = ``pixel_group(Wo, C)`` neighbouring output pixels lie one after the other
+    in memory, so they form ONE axis of g * C values; at other strides g = 1."""
+    windows = sliding_window_view(x, kernel, axis=(-3, -2))  # (..., H-kh+1, W-kw+1, C, kh, kw)
     windows = windows[..., ::stride, ::stride, :, :, :]
     *lead, ho, wo, c = windows.shape[:-2]
     g = pixel_group(wo, c) if stride == 1 else 1
-    return windows.reshape(*lead, ho, wo // g, g * c, kernel, kernel), g
+    return windows.reshape(*lead, ho, wo // g, g * c, *kernel), g
 
 
 def pixel_group(width, channels, target=1024):
