@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Depthwise convolution, numpy (runtime/kernels.py + compression/train.py) vs PyTorch CPU, side by side.
 
-    python benchmarks/bench_depthwise.py            # about a minute
+    python benchmarks/bench_depthwise.py            # about two minutes on a shared machine
     python benchmarks/bench_depthwise.py --quick    # fewer repeats
+    python benchmarks/bench_depthwise.py --only s2  # the shapes whose label contains "s2"
 
 Shapes: the depthwise layers of MobileNetV2-224 (batch 1, float32) with k = 3, 5 and 7 (the
 elastic kernels of TinyNAS), forward; and a training batch (N = 32, the supernet's largest
-subnet at 96 px) forward and backward (dx and dweight). PyTorch is an OPTIONAL benchmark
-dependency (``pip install torch``); without it only the numpy times print. PyTorch runs with one
-thread (torch.set_num_threads(1)), as numpy's elementwise code does. Times: best of several runs.
+subnet at 96 px) forward and backward (dx and dweight). Prints numpy ms, torch ms and their ratio
+per shape, then the median and the worst ratio against the 3x target (docs/tinynas.md holds the
+measured table). PyTorch is an OPTIONAL benchmark dependency, not a project one: the CPU build,
+``pip install torch --index-url https://download.pytorch.org/whl/cpu``; without it only the numpy
+times print. PyTorch runs with one thread (torch.set_num_threads(1)) and numpy's BLAS with one
+(the depthwise kernels themselves are single-threaded numpy). Times: best of several runs, numpy
+and torch timed in turns.
 """
 
 import argparse
@@ -104,8 +109,8 @@ def main():
         torch.set_num_threads(1)
     except ImportError:
         torch = None
-        print("PyTorch is not installed: numpy times only, no comparison "
-              "(pip install torch, the CPU build, for the numpy / torch column)")
+        print("PyTorch is not installed: numpy times only, no comparison (for the torch column: "
+              "pip install torch --index-url https://download.pytorch.org/whl/cpu)")
     ratios, table = [], None
     for name, label, k, numpy_step, arrays in numpy_cases():
         if args.only not in f"{label} k={k}":
