@@ -79,7 +79,8 @@ def numpy_cases():
 
 
 def torch_step(torch, x, w, s, k, dy):
-    """PyTorch's depthwise conv2d on the same arrays: forward only (dy None) or forward + backward."""
+    """PyTorch's depthwise conv2d on the same arrays: forward only (dy None), else forward and
+    backward."""
     import torch.nn.functional as F
     c = w.shape[0]
     if dy is None:

@@ -53,7 +53,10 @@ def test_gradients_match_finite_differences(rng):
 
 
 # per-tap; channels-last at stride 1 only; channels-last at every stride
-@pytest.mark.parametrize("channels", [3, kernels.CHANNELS_LAST_MIN_STRIDE_1, kernels.CHANNELS_LAST_MIN])
+CHANNEL_CASES = [3, kernels.CHANNELS_LAST_MIN_STRIDE_1, kernels.CHANNELS_LAST_MIN]
+
+
+@pytest.mark.parametrize("channels", CHANNEL_CASES)
 @pytest.mark.parametrize("k, stride, side", [(3, 1, 5), (5, 2, 8), (3, 2, 7)])
 def test_depthwise_gradients_are_the_adjoints_of_the_loop_reference(rng, channels, k, stride, side):
     """A depthwise conv is linear in x and in w, so its gradients must satisfy

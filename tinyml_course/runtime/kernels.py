@@ -2,7 +2,9 @@
 
 Readable first, vectorised second: convolutions gather their k x k windows with
 ``sliding_window_view`` (a view, no copy): a full conv contracts them with the weights
-(``tensordot``, i.e. im2col x weights); a depthwise conv adds one shifted product per kernel tap.
+(``tensordot``, i.e. im2col x weights); a depthwise conv multiplies and sums them in one
+``einsum`` pass, channels-last (``depthwise_hwc``), or with few channels adds one shifted product
+per kernel tap. The depthwise kernels also take a batch (``depthwise_conv2d_batch``), for training.
 Every kernel can write into a caller's ``out`` array (a view into the SRAM arena); the numpy
 temporaries a kernel makes while computing are its working memory, which the arena does not model
 (as TinyEngine's published activation figures leave out its im2col scratch).
@@ -109,7 +111,8 @@ def _check_depthwise_args(x_shape, weight, stride, padding):
         raise SpecError(f"depthwise weight must be ({c}, k, k), got {weight.shape}")
     k = weight.shape[1]
     if h + 2 * padding < k or w + 2 * padding < k:
-        raise SpecError(f"a {h + 2 * padding}x{w + 2 * padding} (padded) map is smaller than kernel {k}")
+        raise SpecError(f"a {h + 2 * padding}x{w + 2 * padding} (padded) map is smaller than "
+                        f"kernel {k}")
 
 
 def depthwise_conv2d_batch(x, weight, bias=None, stride=1, padding=0, act=None):
@@ -173,7 +176,8 @@ def pixel_group(width, channels, target=1024):
     divisor of ``width`` with g * channels <= ``target`` (1 if even one pixel has more). Longer
     runs cost less loop overhead per multiply-add; ``target`` keeps the repeated weights
     (k * k * g * C values) cache-sized."""
-    return max(d for d in range(1, width + 1) if width % d == 0 and (d == 1 or d * channels <= target))
+    fits = [d for d in range(2, width + 1) if width % d == 0 and d * channels <= target]
+    return max(fits, default=1)
 
 
 def _depthwise_per_tap(x, weight, stride, padding):
@@ -190,7 +194,7 @@ def _depthwise_per_tap(x, weight, stride, padding):
     c, h, w = x.shape
     hp, wp = h + 2 * padding, w + 2 * padding
     ho, wo = (hp - k) // stride + 1, (wp - k) // stride + 1
-    xp = np.zeros((c, hp + 1, wp), x.dtype)  # the padded map and one spare zero row (flat runs end there)
+    xp = np.zeros((c, hp + 1, wp), x.dtype)  # padded, plus one zero row where flat runs end
     xp[:, padding:padding + h, padding:padding + w] = x
     if stride == 1:
         flat = xp.reshape(c, -1)
