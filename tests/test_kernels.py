@@ -50,6 +50,35 @@ def test_depthwise_matches_naive(case):
                                atol=TOL, rtol=TOL)
 
 
+STRIDE_1_MIN = kernels.CHANNELS_LAST_MIN_STRIDE_1
+
+
+@pytest.mark.parametrize("c, h, w, k, stride, padding", [
+    (STRIDE_1_MIN, 9, 8, 3, 1, 1), (STRIDE_1_MIN + 1, 6, 6, 7, 1, 3),  # pixel groups of 8, 6
+    (STRIDE_1_MIN, 5, 7, 5, 1, 2), (600, 3, 3, 3, 1, 1),  # a prime width; a group of 1 pixel
+    (kernels.CHANNELS_LAST_MIN + 6, 8, 8, 5, 2, 2), (kernels.CHANNELS_LAST_MIN, 7, 10, 7, 2, 0)])
+def test_channels_last_depthwise_matches_naive(rng, c, h, w, k, stride, padding):
+    """With enough channels the kernel runs channels-last (in pixel groups at stride 1): does it
+    still give the loop reference's values, with bias and activation, into ``out`` and alone,
+    and its batched form (N, C, H, W) image by image?"""
+    assert kernels.runs_channels_last(c, stride)
+    x = rng.standard_normal((c, h, w)).astype(np.float32)
+    weight = rng.standard_normal((c, k, k)).astype(np.float32)
+    bias = rng.standard_normal(c).astype(np.float32)
+    expected = np.clip(naive_depthwise_conv2d(x, weight, bias, stride, padding), 0, 6)
+    got = kernels.depthwise_conv2d(x, weight, bias, stride, padding, "relu6")
+    assert got.flags.c_contiguous and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, atol=TOL, rtol=TOL)
+    out = np.full(expected.shape, np.nan, np.float32)
+    assert kernels.depthwise_conv2d(x, weight, bias, stride, padding, "relu6", out=out) is out
+    np.testing.assert_allclose(out, expected, atol=TOL, rtol=TOL)
+    batch = np.stack([x, -x])
+    got = kernels.depthwise_conv2d_batch(batch, weight, bias, stride, padding, "relu6")
+    np.testing.assert_allclose(got[0], expected, atol=TOL, rtol=TOL)
+    expected = np.clip(naive_depthwise_conv2d(-x, weight, bias, stride, padding), 0, 6)
+    np.testing.assert_allclose(got[1], expected, atol=TOL, rtol=TOL)
+
+
 def test_pointwise_is_a_1x1_conv_and_linear_matches_naive(rng):
     x = rng.standard_normal((6, 5, 7)).astype(np.float32)
     w = rng.standard_normal((4, 6)).astype(np.float32)
@@ -78,5 +107,9 @@ def test_bad_arguments_raise_clear_errors(rng):
         kernels.conv2d(x, np.ones((2, 4, 3, 3), np.float32))
     with pytest.raises(SpecError, match=r"\(C, H, W\)"):
         kernels.depthwise_conv2d(np.ones((8, 8)), np.ones((3, 3, 3)))
+    with pytest.raises(SpecError, match=r"\(N, C, H, W\)"):
+        kernels.depthwise_conv2d_batch(x, np.ones((3, 3, 3)))
+    with pytest.raises(SpecError, match=r"depthwise weight must be \(3, k, k\)"):
+        kernels.depthwise_conv2d_batch(x[None], np.ones((4, 3, 3)))
     with pytest.raises(SpecError, match="activation"):
         kernels.activate(x, "gelu")

@@ -2,9 +2,12 @@
 the digits split, fine-tuning with masks, and the shipped model's held-out accuracy."""
 
 from tinyml_course.compression import train
-from tinyml_course.runtime import batched
+from tinyml_course.model.network import Op
+from tinyml_course.runtime import batched, kernels
 from tinyml_course.runtime.backend import random_weights
+from tinyml_course.runtime.naive import naive_depthwise_conv2d
 import numpy as np
+import pytest
 
 from tinyml_course import build_network
 from tinyml_course.compression import trained
@@ -47,6 +50,30 @@ def test_gradients_match_finite_differences(rng):
                 p[idx] = old
                 numeric = (up - down) / (2 * eps)
                 assert abs(grads[name][i][idx] - numeric) < 1e-5 + 1e-3 * abs(numeric), (name, i, idx)
+
+
+# per-tap; channels-last at stride 1 only; channels-last at every stride
+CHANNEL_CASES = [3, kernels.CHANNELS_LAST_MIN_STRIDE_1, kernels.CHANNELS_LAST_MIN]
+
+
+@pytest.mark.parametrize("channels", CHANNEL_CASES)
+@pytest.mark.parametrize("k, stride, side", [(3, 1, 5), (5, 2, 8), (3, 2, 7)])
+def test_depthwise_gradients_are_the_adjoints_of_the_loop_reference(rng, channels, k, stride, side):
+    """A depthwise conv is linear in x and in w, so its gradients must satisfy
+    <dx, v> = <dy, conv(v, w)> and <dw, u> = <dy, conv(x, u)> for any v, u, with conv the loop
+    reference: both layouts of the backward pass, odd sizes where the stride skips a row."""
+    n, p = 2, k // 2
+    out = (side + 2 * p - k) // stride + 1
+    op = Op("dw", "dwconv", ("input",), (channels, side, side), (channels, out, out), k, stride, p)
+    x = rng.standard_normal((n, channels, side, side))
+    w = rng.standard_normal((channels, k, k))
+    dy = rng.standard_normal((n, channels, out, out))
+    (dx,), (dw, _) = train.op_backward(op, [x], None, dy, {"dw": (w, np.zeros(channels))})
+    v, u = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+    conv_v = np.stack([naive_depthwise_conv2d(vi, w, None, stride, p) for vi in v])
+    conv_u = np.stack([naive_depthwise_conv2d(xi, u, None, stride, p) for xi in x])
+    assert np.sum(dx * v) == pytest.approx(np.sum(dy * conv_v), rel=1e-9)
+    assert np.sum(dw * u) == pytest.approx(np.sum(dy * conv_u), rel=1e-9)
 
 
 def test_batched_forward_equals_executor_per_image(rng):

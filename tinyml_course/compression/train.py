@@ -42,19 +42,21 @@ def _batch_windows(x, kernel, stride, padding):
     return sliding_window_view(x, (kernel, kernel), axis=(2, 3))[:, :, ::stride, ::stride]
 
 
-def _dilate_pad(dy, op):
-    """Output gradient spread for the transposed convolution: (N, C, Ho, Wo) -> (N, C, H', W').
+def _dilate_pad(dy, op, axes=(2, 3)):
+    """Output gradient spread for the transposed convolution: dy's spatial ``axes`` (Ho, Wo) ->
+    (H + k - 1, W + k - 1); axes (2, 3) for (N, C, Ho, Wo), (1, 2) for channels-last (N, Ho, Wo, C).
 
-    Insert stride-1 zeros between rows/columns, pad k-1-p around, plus the rows/columns the forward
-    stride skipped at the bottom/right, so a valid k x k convolution gives back (H, W).
+    stride - 1 zeros between rows/columns, k - 1 - p zeros around, plus the rows/columns the
+    forward stride skipped at the bottom/right, so a valid k x k convolution gives back (H, W).
     """
-    n, c, ho, wo = dy.shape
     s, k, p = op.stride, op.kernel, op.padding
-    h, w = op.in_shape[1:]
-    d = np.zeros((n, c, (ho - 1) * s + 1, (wo - 1) * s + 1), dy.dtype)
-    d[:, :, ::s, ::s] = dy
-    extra_h, extra_w = (h + 2 * p - k) % s, (w + 2 * p - k) % s
-    return np.pad(d, ((0, 0), (0, 0), (k - 1 - p, k - 1 - p + extra_h), (k - 1 - p, k - 1 - p + extra_w)))
+    shape, where = list(dy.shape), [slice(None)] * dy.ndim
+    for axis, size in zip(axes, op.in_shape[1:]):
+        shape[axis] = size + k - 1
+        where[axis] = slice(k - 1 - p, k - 1 - p + s * (dy.shape[axis] - 1) + 1, s)
+    d = np.zeros(shape, dy.dtype)
+    d[tuple(where)] = dy
+    return d
 
 
 def _conv_backward(op, x, dy, wt, need_dx):
@@ -92,7 +94,14 @@ def _depthwise_weight_grad(x, dy, kernel, stride, padding):
 
 
 def _dwconv_backward(op, x, dy, wt, need_dx):
-    """(dx or None, dweight) of a depthwise conv: x (N, C, H, W), dy (N, C, Ho, Wo)."""
+    """(dx or None, dweight) of a depthwise conv: x (N, C, H, W), dy (N, C, Ho, Wo).
+
+    Channels-last where the forward pass is (``kernels.runs_channels_last``): dweight is
+    one einsum pass over the windows of x, dx the forward kernel run on the spread-out dy with the
+    flipped weights. Fewer channels: per-tap loops over channel-major maps.
+    """
+    if kernels.runs_channels_last(x.shape[1], op.stride):
+        return _dwconv_backward_hwc(op, x, dy, wt, need_dx)
     n, c, h, w = x.shape
     dw = _depthwise_weight_grad(x, dy, op.kernel, op.stride, op.padding)
     if not need_dx:
@@ -101,6 +110,23 @@ def _dwconv_backward(op, x, dy, wt, need_dx):
     flipped = np.tile(wt[:, ::-1, ::-1], (n, 1, 1))  # (N*C, k, k)
     dx = kernels.depthwise_conv2d(d.reshape(n * c, *d.shape[2:]), flipped)
     return dx.reshape(n, c, h, w), dw
+
+
+def _dwconv_backward_hwc(op, x, dy, wt, need_dx):
+    """``_dwconv_backward`` channels-last: dw[c, i, j] = sum over n, h, w of
+    dy[n, h, w, c] * x_padded[n, s*h + i, s*w + j, c]; dx = depthwise_hwc(spread dy, flipped w)."""
+    n, c, ho, wo = dy.shape
+    k = op.kernel
+    dy_hwc = np.ascontiguousarray(dy.transpose(0, 2, 3, 1))  # (N, Ho, Wo, C)
+    windows, g = kernels.pixel_windows(kernels.to_channels_last(x, op.padding), (k, k), op.stride)
+    # windows (N, Ho, Wo // g, g * C, k, k): per tap and per position in a pixel group, then summed
+    dw_groups = np.einsum("nhbq,nhbqij->ijq", dy_hwc.reshape(n, ho, wo // g, g * c), windows)
+    dw = np.ascontiguousarray(dw_groups.reshape(k, k, g, c).sum(axis=2).transpose(2, 0, 1))
+    if not need_dx:
+        return None, dw
+    flipped = wt[:, ::-1, ::-1].transpose(1, 2, 0)  # (k, k, C)
+    dx = kernels.depthwise_hwc(_dilate_pad(dy_hwc, op, axes=(1, 2)), flipped)  # (N, H, W, C)
+    return dx.transpose(0, 3, 1, 2), dw
 
 
 def _matmul_backward(op, x, dy, wt, need_dx):

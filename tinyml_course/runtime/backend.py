@@ -6,7 +6,8 @@ arrays, and ``Backend.run_op`` is its one dispatch. Around the ops: ``dtype`` ('
 'int8'), ``prepare_input(x)`` (one image -> array of dtype), ``prepare_batch(x)`` (N images, for
 ``batched.forward``), ``pad_value(op)`` (what a padded pixel of op's input holds),
 ``depthwise_channel(op, c, x_c, out_c)`` (one output channel of a depthwise op, for the in-place
-schedule) and ``finish_output(y)``. The int8 backend lives in ``int8_backend.py``.
+schedule), ``dwconv_batch(op, x)`` (a depthwise op on a whole batch, or None: ``batched`` then
+folds the batch itself) and ``finish_output(y)``. The int8 backend lives in ``int8_backend.py``.
 ``random_weights`` is the package's one weight initialiser.
 """
 
@@ -54,6 +55,11 @@ class Backend:
     def finish_output(self, y):
         return np.array(y, dtype=self.dtype)
 
+    def dwconv_batch(self, op, x):
+        """A depthwise op on a whole batch (N, C, H, W) in one call, or None where the backend has
+        no batched kernel (``batched`` then folds the batch side by side into one wide map)."""
+        return None
+
 
 class FloatBackend(Backend):
     """float32 arithmetic with the numpy kernels; ``weights`` maps op name -> (weight, bias)."""
@@ -94,6 +100,13 @@ class FloatBackend(Backend):
 
     def pool(self, op, inputs, out):
         return kernels.global_avg_pool(inputs[0], out=out)
+
+    def dwconv_batch(self, op, x):
+        """Channels-last over the whole batch when it has enough channels to pay (see kernels)."""
+        if not kernels.runs_channels_last(x.shape[1], op.stride):
+            return None
+        w, b = self.weights[op.name]
+        return kernels.depthwise_conv2d_batch(x, w, b, op.stride, op.padding, op.act)
 
     def depthwise_channel(self, op, c, x_c, out_c):
         w, b = self.weights[op.name]

@@ -2,7 +2,8 @@
 
 Each op runs on a whole batch in one call of a backend's per-image kernel (float32 or int8), the
 batch folded into an axis the kernel treats independently: full and depthwise convs see the
-padded images side by side along W, 1x1 convs and the classifier see them stacked along H, adds
+padded images side by side along W (a backend may run a depthwise conv on the batch directly:
+``Backend.dwconv_batch``), 1x1 convs and the classifier see them stacked along H, adds
 and pools see them as more channels. The executor runs one image in the arena, for memory; this
 module does not count memory. ``forward`` returns logits (N, classes), and with ``keep=True``
 every tensor by name, which the backward pass (``compression.train``) needs.
@@ -36,6 +37,13 @@ def side_by_side(backend, op, x):
     return y.reshape(y.shape[0], y.shape[1], n, step)[..., :wo].transpose(2, 0, 1, 3)
 
 
+def _depthwise(backend, op, x):
+    """A depthwise conv over a batch: the backend's own batched kernel where it has one (the
+    float backend's channels-last kernel), else ``side_by_side``."""
+    y = backend.dwconv_batch(op, x)
+    return side_by_side(backend, op, x) if y is None else y
+
+
 def _stacked(backend, op, x):
     """A 1x1 conv or the classifier over a batch: (C, N*H, W) through the 1x1 kernel."""
     n, c, h, w = x.shape
@@ -52,7 +60,7 @@ def _as_channels(backend, op, inputs):
 
 
 # how each op kind folds the batch (the backend then dispatches on the kind)
-FOLD = {"conv": side_by_side, "dwconv": side_by_side, "pwconv": _stacked, "linear": _stacked,
+FOLD = {"conv": side_by_side, "dwconv": _depthwise, "pwconv": _stacked, "linear": _stacked,
         "add": _as_channels, "pool": _as_channels}
 
 
