@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
 # notebooks whose last widget (a dashboard, an interact) redraws an image when a control moves
 INTERACTIVE = ("05_edge_hardware.ipynb", "10_sram_dashboard.ipynb", "20_patch_inference.ipynb",
-               "30_compression.ipynb", "60_tinynas.ipynb")
+               "30_compression.ipynb")
 RUN_TIMEOUT_MS = 60_000  # a whole notebook, on a shared 2-core machine
 IMAGE_TIMEOUT_MS = 20_000  # one redraw
 WIDGET = ".jp-OutputArea-output .widget-vbox, .jp-OutputArea-output .widget-interact"
