@@ -31,6 +31,7 @@ from ...errors import SpecError
 from ...model.devices import get_device
 from ...model.units import KIB
 from ..plots.compression import PENDING, PngRenderer, compression_bars, weight_histogram
+from ..plots.memory import PngCache
 from .base import Dashboard
 
 SPARSITY_MAX, SPARSITY_STEP = 0.95, 0.05  # global sparsity slider (share of 1x1 + linear weights)
@@ -236,6 +237,7 @@ class CompressionDashboard(Dashboard):
         self.worker = AccuracyWorker(lab, self._measured)
         self.pending, self.moved_at, self.accuracy_shown_s = False, time.perf_counter(), None
         self.shown = None  # the lab.result on screen
+        self._pngs = PngCache(RESULT_CACHE)
         super().__init__(state or CompressionState(), **kwargs)
 
     def make_controls(self, s):
@@ -295,10 +297,14 @@ class CompressionDashboard(Dashboard):
         return summary_html(self.lab, state, self.shown)
 
     def png(self, index, figure):
-        """PngRenderer: the static layer is drawn once, a redraw draws what changes."""
+        """PngRenderer: the static layer is drawn once, a redraw draws what changes; a state shown
+        before with its accuracy comes from the PNG cache."""
         if len(self.renderers) <= index:
             self.renderers.append(PngRenderer(figure, PNG_DPI))
-        return self.renderers[index].png()
+        if self.pending:
+            return self.renderers[index].png()
+        key = (self.state, index)
+        return self._pngs.get(key) or self._pngs.put(key, self.renderers[index].png())
 
 
 def compression_dashboard(network, weights, x_test, y_test, device=DEFAULT_DEVICE, prefetch=True):
