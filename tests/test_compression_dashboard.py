@@ -6,6 +6,7 @@ Redraw time is printed by benchmarks/bench_compression.py, not asserted here (it
 """
 from tinyml_course.runtime import batched
 import io
+import threading
 
 import numpy as np
 import pytest
@@ -220,7 +221,7 @@ def test_a_slow_lab_shows_memory_first_then_the_measured_accuracy(model):
 def test_the_worker_reports_its_error():
     """Does an exception in the background thread come back from wait(), not vanish?"""
     class Broken:
-        def accuracy(self, state, measure=True):
+        def accuracy(self, state, measure=True, before_batch=None):
             if measure:
                 raise RuntimeError("boom-7")
 
@@ -228,6 +229,48 @@ def test_the_worker_reports_its_error():
     worker.schedule([CompressionState()])
     with pytest.raises(RuntimeError, match="boom-7"):
         worker.wait(timeout=10)
+
+
+class ThreeBatches:
+    """A lab whose measurement is three batches; the first waits for ``go`` (after ``started``)."""
+
+    def __init__(self):
+        self.measured, self.log = {}, []
+        self.started, self.go = threading.Event(), threading.Event()
+
+    def accuracy(self, state, measure=True, before_batch=None):
+        if not measure or state in self.measured:
+            return self.measured.get(state)
+        for batch in range(3):
+            if before_batch is not None and before_batch():
+                self.log.append(("abandoned", state))
+                return None
+            if batch == 0:
+                self.started.set()
+                self.go.wait(10)
+        self.measured[state] = 0.5
+        self.log.append(("measured", state))
+        return 0.5
+
+
+A, B, C = CompressionState(0.05), CompressionState(0.1), CompressionState(0.15)
+
+
+@pytest.mark.parametrize("new_list,log", [
+    ([C, B], [("abandoned", A), ("measured", C), ("measured", B)]),  # A displaced: dropped
+    ([A, B], [("measured", A), ("measured", B)]),  # A still first: finished, not measured twice
+    ([C, A], [("abandoned", A), ("measured", C), ("measured", A)]),  # A listed later: measured then
+])
+def test_a_new_list_displaces_the_measurement_under_way(new_list, log):
+    """Is a measurement abandoned at its next batch when a new list no longer starts with it?"""
+    lab = ThreeBatches()
+    worker = AccuracyWorker(lab, lambda state: None)
+    worker.schedule([A])
+    assert lab.started.wait(10)
+    worker.schedule(new_list)
+    lab.go.set()
+    assert worker.wait(timeout=10)
+    assert lab.log == log
 
 
 @pytest.fixture(scope="module")

@@ -111,17 +111,20 @@ class CompressionLab:
         """quick_memory of ``state`` (a CompressionState), cached."""
         return self._memory(state)
 
-    def accuracy(self, state, measure=True):
+    def accuracy(self, state, measure=True, before_batch=None):
         """Held-out accuracy (0..1) of ``state``'s compressed model: measured on the first call,
-        then remembered; with ``measure=False`` None when it has not been measured yet."""
+        then remembered; None when not measured yet and ``measure`` is False, or when
+        ``before_batch`` (see ``quick_accuracy``) abandoned the measurement."""
         if state not in self._accuracies and measure:
             with self._measuring:  # one at a time: two would share the same 2 cores and BLAS limit
                 if state not in self._accuracies:
                     compressed = self.memory(state)
                     start = time.perf_counter()
-                    self._accuracies[state] = quick_accuracy(compressed["network"], compressed["weights"],
-                                                             self.x_test, self.y_test)
-                    self.accuracy_s = time.perf_counter() - start
+                    accuracy = quick_accuracy(compressed["network"], compressed["weights"],
+                                              self.x_test, self.y_test, before_batch=before_batch)
+                    if accuracy is not None:
+                        self._accuracies[state] = accuracy
+                        self.accuracy_s = time.perf_counter() - start
         return self._accuracies.get(state)
 
     def result(self, state, measure=True):
@@ -157,18 +160,23 @@ def neighbours(state):
 class AccuracyWorker:
     """One daemon thread measuring a lab's accuracies in the background, in the order asked.
 
-    ``schedule(states)`` replaces the waiting list (states already measured are dropped);
+    ``schedule(states)`` replaces the waiting list (states already measured are dropped); a
+    measurement under way is abandoned at its next batch unless its state heads the new list
+    (it stays in the list if listed). Before each batch the thread waits for ``idle`` (an Event,
+    cleared while the dashboard redraws), so a redraw has the CPU to itself.
     ``on_measured(state)`` is called from the thread after each measurement. ``wait()`` blocks
     until the list is done and re-raises an error of the thread.
     """
 
-    def __init__(self, lab, on_measured):
-        self.lab, self.on_measured = lab, on_measured
+    def __init__(self, lab, on_measured, idle=None):
+        self.lab, self.on_measured, self.idle = lab, on_measured, idle
         self._todo, self._busy, self._error, self._thread = [], False, None, None
+        self._generation = 0  # schedule() calls so far
         self._cond = threading.Condition()
 
     def schedule(self, states):
         with self._cond:
+            self._generation += 1
             self._todo = [s for s in states if self.lab.accuracy(s, measure=False) is None]
             if self._todo and self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="compression-accuracy",
@@ -182,12 +190,20 @@ class AccuracyWorker:
                 self._busy = False
                 self._cond.notify_all()
                 self._cond.wait_for(lambda: self._todo)
-                state, self._busy = self._todo.pop(0), True
+                state, self._busy, generation = self._todo.pop(0), True, self._generation
             try:
-                self.lab.accuracy(state)
-                self.on_measured(state)
+                superseded = lambda: self._superseded(state, generation)  # noqa: E731
+                if self.lab.accuracy(state, before_batch=superseded) is not None:
+                    self.on_measured(state)
             except Exception as err:  # kept for wait(); the thread serves the next request
                 self._error = err
+
+    def _superseded(self, state, generation):
+        """Before a batch: wait while the dashboard redraws; has a new list displaced ``state``?"""
+        if self.idle is not None:
+            self.idle.wait()
+        with self._cond:
+            return self._generation != generation and self._todo[:1] != [state]
 
     def wait(self, timeout=None):
         """Block until every scheduled state is measured (or ``timeout`` s); True when done."""
@@ -234,9 +250,12 @@ class CompressionDashboard(Dashboard):
     def __init__(self, lab, state=None, prefetch=True, **kwargs):
         self.lab, self.renderers, self.prefetch = lab, [], prefetch
         self._lock = threading.RLock()  # the kernel's thread and the worker both redraw
-        self.worker = AccuracyWorker(lab, self._measured)
+        self._idle = threading.Event()  # cleared while a move redraws: the worker pauses
+        self._idle.set()
+        self.worker = AccuracyWorker(lab, self._measured, self._idle)
         self.pending, self.moved_at, self.accuracy_shown_s = False, time.perf_counter(), None
         self.shown = None  # the lab.result on screen
+        self.background = lab.slow  # does a redraw leave the accuracy to the worker?
         self._pngs = PngCache(RESULT_CACHE)
         super().__init__(state or CompressionState(), **kwargs)
 
@@ -257,9 +276,16 @@ class CompressionDashboard(Dashboard):
         return [widgets.HBox(list(self.controls.values())), self.summary, *self.images, self.timing]
 
     def set(self, **changes):
-        with self._lock:
-            self.moved_at = time.perf_counter()
-            super().set(**changes)
+        """Change the state and redraw; with a slow lab the worker pauses meanwhile."""
+        self.background = self.lab.slow  # decided once per move (the worker may change lab.slow)
+        if self.background:  # (a quick lab's redraw measures, and may wait for the worker)
+            self._idle.clear()
+        try:
+            with self._lock:
+                self.moved_at = time.perf_counter()
+                super().set(**changes)
+        finally:
+            self._idle.set()
 
     def redraw(self):
         """Base redraw under the lock; the timing line says whether the accuracy is pending and,
@@ -274,7 +300,7 @@ class CompressionDashboard(Dashboard):
             return seconds
 
     def draw(self, state, figures):
-        self.shown = result = self.lab.result(state, measure=not self.lab.slow)
+        self.shown = result = self.lab.result(state, measure=not self.background)
         self.pending = result["accuracy"] is None
         figures = dashboard_figures(self.lab, state, figures, result)
         self.worker.schedule(([state] if self.pending else [])
