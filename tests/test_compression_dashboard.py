@@ -300,3 +300,23 @@ def test_the_model_at_stake_fits_once_quantized_and_pruned(at_stake):
     int8 = compress.quick_memory(net, weights, bits=8, device="nrf52832")
     assert int8["peak_sram_bytes"] - 64 * 1024 == 3584  # 3.5 KiB over, as the lecture says
     assert dash.wait(timeout=300)
+
+
+def test_stakes_figure_draws_each_version_against_the_limits():
+    """One bar per version and panel (length = the value; green when it fits, red when not), the
+    Flash and SRAM limits as vertical lines, the labels top to bottom?"""
+    from matplotlib.colors import to_hex
+
+    from tinyml_course.ui.plots.compression import FIT_COLOR, MISS_COLOR, stakes_figure
+    rows = [("big", {"accuracy": 0.5, "flash_bytes": 800 * 1024, "peak_sram_bytes": 200 * 1024, "fits": False}),
+            ("small", {"accuracy": 0.3, "flash_bytes": 200 * 1024, "peak_sram_bytes": 50 * 1024, "fits": True})]
+    fig = stakes_figure(rows, 64 * 1024, 512 * 1024, "nrf52832")
+    acc, flash, sram = fig.axes
+    for ax, values in ((acc, [50, 30]), (flash, [800, 200]), (sram, [200, 50])):
+        assert [round(p.get_width(), 6) for p in ax.patches] == values
+        assert [to_hex(p.get_facecolor()) for p in ax.patches] == [to_hex(MISS_COLOR), to_hex(FIT_COLOR)]
+    assert [line.get_xdata()[0] for line in flash.lines] == [512]
+    assert [line.get_xdata()[0] for line in sram.lines] == [64]
+    assert not acc.lines
+    at = dict(zip(acc.get_yticks(), (t.get_text() for t in acc.get_yticklabels())))
+    assert [at[y] for y in sorted(at, reverse=True)] == ["big", "small"]  # top to bottom

@@ -4,9 +4,9 @@ Both functions take data and return a ``matplotlib.figure.Figure`` (built with `
 pyplot). Given ``fig=`` a figure they made before, they redraw it in place instead: the bars get
 new heights and labels, the histogram new counts over the bins fixed when it was built, the titles
 new text. Margins are fixed (no ``tight_layout``), so a dashboard's redraw is an artist update plus
-one Agg render.
+one Agg render. ``stakes_figure`` (static) compares several versions of one model against a
+device's limits.
 """
-
 
 import numpy as np
 from matplotlib import ticker
