@@ -8,6 +8,7 @@ inference). ``linear``/``kmeans`` quantize the weights only: Flash shrinks, acti
 SRAM) stay float32 -- what the arena measures, too.
 """
 
+import threading
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -183,11 +184,15 @@ def _one_blas_thread():
     return controller.limit(limits=1, user_api="blas") if controller else nullcontext()
 
 
+_ONE_AT_A_TIME = threading.Lock()  # the BLAS limit is process-wide: nested limits would race
+
+
 def quick_accuracy(network, weights, x, y, batch_size=QUICK_BATCH, before_batch=None):
     """``batched.accuracy`` (0..1) with the same kernels, faster: batches of ``batch_size``, BLAS
-    on one thread. before_batch: called before each batch (it may block, e.g. while a dashboard
-    redraws); when it returns true the measurement is abandoned and None returned."""
-    with _one_blas_thread():
+    on one thread, one call at a time per process (dashboards measure from background threads).
+    before_batch: called before each batch (it may block, e.g. while a dashboard redraws); when
+    it returns true the measurement is abandoned and None returned."""
+    with _ONE_AT_A_TIME, _one_blas_thread():
         hits = _count_hits(network, weights, x, y, batch_size, before_batch)
     return None if hits is None else hits / len(x)
 

@@ -116,7 +116,7 @@ class CompressionLab:
         then remembered; None when not measured yet and ``measure`` is False, or when
         ``before_batch`` (see ``quick_accuracy``) abandoned the measurement."""
         if state not in self._accuracies and measure:
-            with self._measuring:  # one at a time: two would share the same 2 cores and BLAS limit
+            with self._measuring:  # one measurement per state, whichever thread asks first
                 if state not in self._accuracies:
                     compressed = self.memory(state)
                     start = time.perf_counter()
