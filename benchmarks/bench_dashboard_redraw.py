@@ -69,13 +69,6 @@ def full_compression_render(lab, state):
     return time.perf_counter() - start
 
 
-def report(title, rows):
-    print(f"{title}, {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}")
-    for label, times in rows:
-        print(f"  {label:<40} median {1e3 * statistics.median(times):6.1f} ms, "
-              f"max {1e3 * max(times):6.1f} ms")
-
-
 def bench_stakes():
     net, weights = stakes.stakes_subnet()
     x, y = task.load_split("val", stakes.STAKES_ARCH.resolution, STAKES_IMAGES)
@@ -90,12 +83,15 @@ def bench_stakes():
     for field, value in STAKES_MOVES:
         d.controls[field].value = value
         again.append(d.last_redraw_s)
-    report(f"compression dashboard on the model at stake ({net.macs / 1e6:.1f}M MACs, "
-           f"{STAKES_IMAGES} scenes), {len(STAKES_MOVES)} control moves",
-           [("full re-render (measure + new figures)", full),
-            ("new state, memory first", memory_first),
-            ("new state, accuracy shown", accuracy_shown),
-            ("revisit (results cached)", again)])
+    print(f"compression dashboard on the model at stake ({net.macs / 1e6:.1f}M MACs, "
+          f"{STAKES_IMAGES} scenes), {len(STAKES_MOVES)} control moves, {os.cpu_count()} CPU(s), "
+          f"load average {os.getloadavg()[0]:.1f}")
+    for label, times in (("full re-render (measure + new figures)", full),
+                         ("new state, memory first", memory_first),
+                         ("new state, accuracy shown", accuracy_shown),
+                         ("revisit (results cached)", again)):
+        print(f"  {label:<40} median {1e3 * statistics.median(times):6.1f} ms, "
+              f"max {1e3 * max(times):6.1f} ms")
 
 
 def main(argv=None):
@@ -122,9 +118,13 @@ def main(argv=None):
         for field, value in MOVES:
             d.controls[field].value = value
             again.append(d.last_redraw_s)
-    report(f"SRAM dashboard redraw, {len(MOVES)} control moves x {args.rounds} rounds",
-           [("full re-render (new figure + savefig)", full), ("in place, first visit", first),
-            ("in place, revisit (PNG cache)", again)])
+    print(f"SRAM dashboard redraw, {len(MOVES)} control moves x {args.rounds} rounds, "
+          f"{os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}")
+    for label, times in (("full re-render (new figure + savefig)", full),
+                         ("in place, first visit", first), ("in place, revisit (PNG cache)", again)):
+        print(f"  {label:<40} median {1e3 * statistics.median(times):6.1f} ms, "
+              f"max {1e3 * max(times):6.1f} ms")
+
 
 if __name__ == "__main__":
     main()
