@@ -48,14 +48,14 @@ def per_call_ms(fn, repeats):
 def rebuild_redraw(lab, sparsity=0.0, bits=32, channel_ratio=0.0):
     """The dashboard's redraw before it was made fast: no cache, per-image stem conv, batches of
     256, new figures, tight_layout, two full PNGs. Returns seconds."""
-    fast = compress._quick_accuracy
-    compress._quick_accuracy = batched.accuracy  # the old accuracy: per-image stem, BLAS threads
+    fast = compress.quick_accuracy
+    compress.quick_accuracy = batched.accuracy  # the old accuracy: per-image stem, BLAS threads
     try:
         start = time.perf_counter()
         result = compress.quick_compress(lab.network, lab.weights, lab.x_test, lab.y_test, sparsity,
                                          bits, channel_ratio, lab.device.name)
     finally:
-        compress._quick_accuracy = fast
+        compress.quick_accuracy = fast
     figures = [compression_bars(lab.baseline, result, lab.device.sram_bytes, lab.device.flash_bytes),
                weight_histogram(lab.weights, result["weights"], f"{bits}-bit, {sparsity:.0%} sparse")]
     for fig in figures:

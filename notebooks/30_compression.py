@@ -173,3 +173,65 @@ display(weight_histogram(weights, km3, "3-bit k-means"))
 # %% slideshow={"slide_type": "-"}
 # the compression dashboard
 compression_dashboard(network, weights, x_test, y_test)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Compression with stakes
+#
+# The digits model fits the Nano 33 many times over: its dashboard always says "yes". Here is a
+# model that does not fit: the largest subnet of the TinyNAS supernet (notebook 60) at 48 px
+# (kernel 7, expand 6, depth 3 in every stage; trained weights inherited from the supernet) on
+# the **nRF52832** (64 KiB SRAM, 512 KiB Flash), the Nano 33's smaller sibling chip.
+#
+# - float32: 270 KiB of SRAM, 1.1 MiB of Flash: far off;
+# - int8 alone: Flash fits, SRAM misses by 3.5 KiB;
+# - 25% of the expanded channels pruned, float32: SRAM still 202.5 KiB;
+# - pruned **and** int8: fits. Pruning costs accuracy, and fine-tuning wins part of it back.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: ask which single technique makes it fit before showing the table (none does).
+# Quantization alone shrinks Flash 4x but leaves SRAM just over; channel pruning alone leaves
+# float32 activations. The accuracies come from `compress_model`, the pipeline of this notebook,
+# run by `scripts/measure_stakes.py` (fine-tuning takes minutes) and re-measured by
+# tests/test_stakes.py; the memory verdicts are recomputed live.
+
+# %% slideshow={"slide_type": "-"}
+# the model at stake against the nRF52832: memory recomputed now, accuracy measured by compress_model
+from tinyml_course.nas import stakes, task
+from tinyml_course.ui.plots.compression import stakes_figure
+
+net_s, weights_s = stakes.stakes_subnet()
+device_s = get_device(stakes.STAKES_DEVICE)
+pruned_net_s, _ = prune.channel_prune(net_s, weights_s, stakes.PRUNE_RATIO)
+for label, model_s in (("dense", net_s), (f"{stakes.PRUNE_RATIO:.0%} channels pruned", pruned_net_s)):
+    for dtype in ("float32", "int8"):
+        report = memory.fits(model_s, device_s, dtype=dtype)
+        print(f"{label:<21}{dtype:<8} SRAM {report.sram_bytes / 1024:6.1f} KiB  Flash "
+              f"{report.flash_bytes / 1024:7.1f} KiB  fits: {'yes' if report.fits else 'no'}")
+results = stakes.shipped_results()
+print(f"\n{'model':<28}{'accuracy':>9}{'Flash':>12}{'peak SRAM':>11}{'measured':>10}  fits")
+for label, r in results.items():
+    a = r["after"]
+    print(f"{label:<28}{100 * a['accuracy']:>8.1f}%{a['flash_bytes']:>12,}{a['peak_sram_bytes']:>11,}"
+          f"{a['measured_peak_sram_bytes']:>10,}  {'yes' if r['fits']['both'] else 'no'}")
+acc = {label: r["after"]["accuracy"] for label, r in results.items()}
+lost = acc["int8"] - acc["pruned + int8"]
+won = acc["pruned + int8, fine-tuned"] - acc["pruned + int8"]
+print(f"pruning costs {100 * lost:.1f} points; {stakes.FINETUNE_EPOCHS} epochs of fine-tuning on "
+      f"{stakes.TRAIN_IMAGES} training scenes win back {100 * won:.1f} ({won / lost:.0%})")
+display(stakes_figure([(label, {**r["after"], "fits": r["fits"]["both"]})
+                       for label, r in results.items()],
+                      device_s.sram_bytes, device_s.flash_bytes, device_s.name))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The dashboard on the model at stake
+#
+# Start at float32 ("no"), move the bits to 8 (still "no": 3.5 KiB over in SRAM), then cut
+# 12.5% of the channels: "yes". No fine-tuning here, so the accuracy shows what pruning costs
+# before it is won back. Measuring an accuracy (200 held-out scenes) takes about a second: Flash,
+# SRAM and the fit line come at once, the accuracy bar follows ("measuring..."), and the states
+# one slider step away are measured in the background while you talk.
+
+# %% slideshow={"slide_type": "-"}
+# the compression dashboard on the model at stake, against the nRF52832
+x_val_s, y_val_s = task.load_split("val", stakes.STAKES_ARCH.resolution, 200)
+compression_dashboard(net_s, weights_s, x_val_s, y_val_s, device=stakes.STAKES_DEVICE)

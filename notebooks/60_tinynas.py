@@ -226,37 +226,8 @@ for cpu, entry in latency.load_table()["cpus"].items():
 # %% [markdown]
 # ## Compression with stakes
 #
-# The searched models fit by construction. Here is one that does not: the largest 48 px subnet
-# (kernel 7, expand 6, depth 3) with its inherited weights, on the nRF52832. Quantizing alone
-# leaves it 3.5 KiB over in SRAM; pruning alone leaves it float32. Only both make it fit.
-# `nas.stakes.compress_at_stake()` runs the compression lecture's pipeline on it (prune, fine-tune
-# on training scenes, int8, measured accuracy; about 4 minutes, so not run here): float32 49.0%,
-# int8 48.8%, 25% of the channels pruned + int8 12.2%, then fine-tuned 4 epochs 30.2%
-# (docs/tinynas.md).
-
-# %%
-# check the model at stake against the nRF52832: float32, int8, pruned, pruned + int8
-from tinyml_course import memory
-from tinyml_course.compression import prune
-from tinyml_course.nas import stakes
-
-net, weights, _ = stakes.stakes_model()
-pruned_net, _ = prune.channel_prune(net, weights, 0.25)
-for label, model in (("dense", net), ("25% channels pruned", pruned_net)):
-    for dtype in ("float32", "int8"):
-        report = memory.fits(model, stakes.STAKES_DEVICE, dtype=dtype)
-        print(f"{label:<21}{dtype:<8} SRAM {report.sram_bytes / 1024:6.1f} KiB  Flash "
-              f"{report.flash_bytes / 1024:7.1f} KiB  fits: {'yes' if report.fits else 'no'}")
-
-# %% [markdown]
-# The compression lecture's dashboard runs on this model too (no fine-tuning there, so accuracy
-# only shows what pruning costs before it is recovered): start at float32 ("no"), move the bits
-# to 8 (still "no", 3.5 KiB over), then cut 25% of the channels ("yes"). Each redraw measures
-# accuracy on 200 held-out scenes, about a second.
-
-# %%
-# the compression dashboard on the model at stake, against the nRF52832
-from tinyml_course.ui.widgets.compression import compression_dashboard
-
-x_val, y_val = task.load_split("val", stakes.STAKES_ARCH.resolution)
-compression_dashboard(net, weights, x_val[:200], y_val[:200], device=stakes.STAKES_DEVICE)
+# The searched models fit by construction. One that does not, until it is pruned AND quantized,
+# is the subject of the compression lecture: the largest 48 px subnet of this supernet on the
+# nRF52832 (`nas.stakes`). Notebook 30, section "Compression with stakes", shows its memory
+# verdicts, the accuracy before and after pruning and fine-tuning, and the compression dashboard
+# on it.

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
 # notebooks whose last widget (a dashboard, an interact) redraws an image when a control moves
 INTERACTIVE = ("05_edge_hardware.ipynb", "10_sram_dashboard.ipynb", "20_patch_inference.ipynb",
-               "30_compression.ipynb", "60_tinynas.ipynb")
+               "30_compression.ipynb")
 RUN_TIMEOUT_MS = 60_000  # a whole notebook, on a shared 2-core machine
 IMAGE_TIMEOUT_MS = 20_000  # one redraw
 WIDGET = ".jp-OutputArea-output .widget-vbox, .jp-OutputArea-output .widget-interact"
@@ -145,17 +145,24 @@ def test_notebook_runs_clean_in_the_browser(browser, lab, name):
         page.close()
 
 
+# a dashboard that measures in the background (the compression dashboard on the model at stake)
+# says "measuring..." until the measurement is shown
+SETTLED = "(el) => !/measuring\\.\\.\\./.test(el.innerText)"
+
+
 def check_interaction(page, name):
     """Does a move of each slider, then of each dropdown (last first), change the rendered image?
-    Prints the time from the move to the new image."""
+    Prints the time from the move to the new image, and to the whole redraw (background
+    measurements shown) for a dashboard that measures in the background."""
     area = page.locator(WIDGET).last
     moves = [("slider", i) for i in range(area.locator(".widget-slider:not(.mod-disabled)").count())]
     moves += [("select", i) for i in reversed(range(area.locator("select").count()))]
     assert moves, f"{name}: no slider or dropdown in its last widget"
-    times = []
+    times, settled = [], []
     for kind, index in moves:
         before = image_bytes(page, area.locator("img").first)
         page.evaluate(WATCH_IMAGES, area.element_handle())
+        start = time.monotonic()
         move_control(area, kind, index)
         page.wait_for_function("() => window.__newImage !== null", timeout=IMAGE_TIMEOUT_MS)
         times.append(page.evaluate("() => window.__newImage"))
@@ -166,8 +173,12 @@ def check_interaction(page, name):
             after = image_bytes(page, area.locator("img").first)
         assert after != before, f"{name}: moving {kind} {index} did not change the image"
         wait_idle(page)  # the whole redraw (a second figure) is done before the next move
+        page.wait_for_function(SETTLED, arg=area.element_handle(), timeout=IMAGE_TIMEOUT_MS)
+        settled.append(1000 * (time.monotonic() - start))
     print(f"\n{name}: {len(moves)} control moves -> new image: median "
-          f"{statistics.median(times):.0f} ms ({', '.join(f'{t:.0f}' for t in times)} ms)")
+          f"{statistics.median(times):.0f} ms ({', '.join(f'{t:.0f}' for t in times)} ms); "
+          f"all shown (background measurements included): median {statistics.median(settled):.0f} ms "
+          f"({', '.join(f'{t:.0f}' for t in settled)} ms)")
 
 
 def test_a_broken_notebook_is_caught(browser, lab):

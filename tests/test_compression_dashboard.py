@@ -1,10 +1,12 @@
-"""The compression dashboard without a browser: quick_compress, the state, the cache, and that every
-control changes the figures (updated in place, rendered like a full savefig).
+"""The compression dashboard without a browser: quick_compress, the state, the cache, that every
+control changes the figures (updated in place, rendered like a full savefig), the accuracy measured
+in the background for a slow model, and the model at stake whose fit flips as the sliders move.
 
 Redraw time is printed by benchmarks/bench_compression.py, not asserted here (it depends on the machine).
 """
 from tinyml_course.runtime import batched
 import io
+import threading
 
 import numpy as np
 import pytest
@@ -15,9 +17,11 @@ from tinyml_course.runtime.backend import FloatBackend
 from tinyml_course.compression import compress, trained
 from tinyml_course.compression.data import load_digits
 from tinyml_course.errors import SpecError
-from tinyml_course.ui.plots.compression import PngRenderer, all_weights, bars_artists, compression_bars, histogram_artists, weight_histogram
+from tinyml_course.ui.plots.compression import PENDING, PngRenderer, all_weights, bars_artists, compression_bars, histogram_artists, weight_histogram
 from tinyml_course.ui.plots.memory import figure_png
-from tinyml_course.ui.widgets.compression import CompressionDashboard, CompressionLab, CompressionState, compression_dashboard, dashboard_figures
+from tinyml_course.ui.widgets.compression import (AccuracyWorker, CompressionDashboard, CompressionLab,
+                                                  CompressionState, compression_dashboard,
+                                                  dashboard_figures, neighbours)
 
 N_TEST = 120  # held-out digits used here: enough for accuracy to move, quick to run
 CHANGES = [("sparsity", 0.5), ("bits", 4), ("channel_ratio", 0.25)]
@@ -54,7 +58,7 @@ def test_quick_accuracy_is_train_accuracy(model):
     network, weights, x, y = model
     net, w = compress.prune.channel_prune(network, weights, 0.25)
     for n, wt in ((network, weights), (net, w)):
-        assert compress._quick_accuracy(n, wt, x, y) == batched.accuracy(n, wt, x, y)
+        assert compress.quick_accuracy(n, wt, x, y) == batched.accuracy(n, wt, x, y)
 
 
 def test_conv_batched_matches_one_call_per_image(model):
@@ -87,7 +91,8 @@ def test_lab_caches_quick_compress(lab, model):
     state = CompressionState(0.3, 6, 0.125)
     first = lab.result(state)
     hits = lab.cache_info().hits
-    assert lab.result(CompressionState(0.30000000000000004, 6, 0.125)) is first
+    again = lab.result(CompressionState(0.30000000000000004, 6, 0.125))
+    assert again["weights"] is first["weights"] and again["accuracy"] == first["accuracy"]
     assert lab.cache_info().hits == hits + 1
     expected = compress.quick_compress(*model, 0.3, 6, 0.125)
     for key in ("accuracy", "flash_bytes", "peak_sram_bytes", "activation_dtype", "fits"):
@@ -174,4 +179,144 @@ def test_dashboard_controls_redraw(model):
     assert "fits on the Arduino Nano 33 BLE Sense" in dash.summary.value
     dash.set(sparsity=0.0, bits=32, channel_ratio=0.0)  # programmatic: the sliders follow
     assert [c.value for c in dash.controls.values()] == [0.0, 32, 0.0]
-    assert dash.lab.baseline is dash.lab.result(dash.state)
+    assert dash.lab.baseline["weights"] is dash.lab.result(dash.state)["weights"]
+    assert dash.wait(timeout=60)  # the background measurements of the neighbouring states
+
+
+def test_neighbours_are_one_slider_step_away():
+    """From the opening state only up-steps exist (bits down from 32); from the far corner only
+    down-steps; in the middle two per slider."""
+    assert neighbours(CompressionState()) == [CompressionState(0.05), CompressionState(bits=8),
+                                              CompressionState(channel_ratio=0.125)]
+    assert neighbours(CompressionState(0.95, 2, 0.75)) == [
+        CompressionState(0.9, 2, 0.75), CompressionState(0.95, 3, 0.75), CompressionState(0.95, 2, 0.625)]
+    middle = neighbours(CompressionState(0.5, 4, 0.25))
+    assert [(s.sparsity, s.bits, s.channel_ratio) for s in middle] == [
+        (0.55, 4, 0.25), (0.45, 4, 0.25), (0.5, 3, 0.25), (0.5, 5, 0.25), (0.5, 4, 0.375), (0.5, 4, 0.125)]
+
+
+def test_a_slow_lab_shows_memory_first_then_the_measured_accuracy(model):
+    """With accuracies measured in the background (sync_accuracy_s=0), does a move show the new
+    Flash/SRAM bars and 'measuring...' at once, then the accuracy quick_compress measures, and
+    are the neighbouring states measured ahead (the next move needs no measurement)?"""
+    dash = CompressionDashboard(CompressionLab(*model, sync_accuracy_s=0.0))
+    assert dash.lab.slow and dash.wait(timeout=60)  # the opening state's neighbours, measured
+    with dash.lab._measuring:  # the worker cannot measure until the checks below are done
+        dash.controls["channel_ratio"].value = 0.5  # not a neighbour of the opening state
+        bars = bars_artists(dash.figures[0])
+        assert dash.pending and bars["labels"][0][1].get_text() == PENDING
+        assert "accuracy measuring..." in dash.summary.value and "measuring" in dash.timing.value
+    expected = compress.quick_compress(*model, channel_ratio=0.5)
+    assert bars["bars"][2][1].get_height() == pytest.approx(expected["peak_sram_bytes"] / 1024)
+    assert dash.wait(timeout=60) and not dash.pending
+    assert bars["bars"][0][1].get_height() == pytest.approx(100 * expected["accuracy"])
+    assert f"accuracy {100 * expected['accuracy']:.1f}%" in dash.summary.value
+    assert "after the move" in dash.timing.value
+    dash.controls["bits"].value = 8  # a neighbour: measured while the test waited
+    assert not dash.pending
+    assert bars["bars"][0][1].get_height() == pytest.approx(
+        100 * compress.quick_compress(*model, 0.0, 8, 0.5)["accuracy"])
+
+
+def test_the_worker_reports_its_error():
+    """Does an exception in the background thread come back from wait(), not vanish?"""
+    class Broken:
+        def accuracy(self, state, measure=True, before_batch=None):
+            if measure:
+                raise RuntimeError("boom-7")
+
+    worker = AccuracyWorker(Broken(), lambda state: None)
+    worker.schedule([CompressionState()])
+    with pytest.raises(RuntimeError, match="boom-7"):
+        worker.wait(timeout=10)
+
+
+class ThreeBatches:
+    """A lab whose measurement is three batches; the first waits for ``go`` (after ``started``)."""
+
+    def __init__(self):
+        self.measured, self.log = {}, []
+        self.started, self.go = threading.Event(), threading.Event()
+
+    def accuracy(self, state, measure=True, before_batch=None):
+        if not measure or state in self.measured:
+            return self.measured.get(state)
+        for batch in range(3):
+            if before_batch is not None and before_batch():
+                self.log.append(("abandoned", state))
+                return None
+            if batch == 0:
+                self.started.set()
+                self.go.wait(10)
+        self.measured[state] = 0.5
+        self.log.append(("measured", state))
+        return 0.5
+
+
+A, B, C = CompressionState(0.05), CompressionState(0.1), CompressionState(0.15)
+
+
+@pytest.mark.parametrize("new_list,log", [
+    ([C, B], [("abandoned", A), ("measured", C), ("measured", B)]),  # A displaced: dropped
+    ([A, B], [("measured", A), ("measured", B)]),  # A still first: finished, not measured twice
+    ([C, A], [("abandoned", A), ("measured", C), ("measured", A)]),  # A listed later: measured then
+])
+def test_a_new_list_displaces_the_measurement_under_way(new_list, log):
+    """Is a measurement abandoned at its next batch when a new list no longer starts with it?"""
+    lab = ThreeBatches()
+    worker = AccuracyWorker(lab, lambda state: None)
+    worker.schedule([A])
+    assert lab.started.wait(10)
+    worker.schedule(new_list)
+    lab.go.set()
+    assert worker.wait(timeout=10)
+    assert lab.log == log
+
+
+@pytest.fixture(scope="module")
+def at_stake():
+    from tinyml_course.nas import stakes, task
+    net, weights = stakes.stakes_subnet()
+    x, y = task.load_split("val", stakes.STAKES_ARCH.resolution, 24)
+    return net, weights, x, y
+
+
+def test_the_model_at_stake_fits_once_quantized_and_pruned(at_stake):
+    """On the model at stake and the nRF52832: float32 no, 8 bits still no (SRAM), 12.5% of the
+    channels cut as well: yes; does each move change the image, and the fit line flip?"""
+    net, weights, x, y = at_stake
+    dash = compression_dashboard(net, weights, x, y, device="nrf52832")
+    assert "fits on the nRF52832" in dash.summary.value and dash.summary.value.endswith("? no</span>")
+    verdicts, pngs = [], [dash.images[0].value]
+    for field, value in (("bits", 8), ("channel_ratio", 0.125)):
+        dash.controls[field].value = value
+        verdicts.append(dash.summary.value.endswith("? yes</span>"))
+        pngs.append(dash.images[0].value)
+        expected = compress.quick_memory(net, weights, 0.0, dash.state.bits, dash.state.channel_ratio,
+                                         "nrf52832")
+        assert dash.lab.result(dash.state, measure=False)["fits"] == expected["fits"]
+    assert verdicts == [False, True]
+    assert pngs[0] != pngs[1] != pngs[2]
+    int8 = compress.quick_memory(net, weights, bits=8, device="nrf52832")
+    assert int8["peak_sram_bytes"] - 64 * 1024 == 3584  # 3.5 KiB over, as the lecture says
+    assert dash.wait(timeout=300)
+
+
+def test_stakes_figure_draws_each_version_against_the_limits():
+    """One bar per version and panel (length = the value; green when it fits, red when not), the
+    Flash and SRAM limits as vertical lines, the labels top to bottom?"""
+    from matplotlib.colors import to_hex
+
+    from tinyml_course.ui.plots.compression import FIT_COLOR, MISS_COLOR, stakes_figure
+    rows = [("big", {"accuracy": 0.5, "flash_bytes": 800 * 1024, "peak_sram_bytes": 200 * 1024, "fits": False}),
+            ("small", {"accuracy": 0.3, "flash_bytes": 200 * 1024, "peak_sram_bytes": 50 * 1024, "fits": True})]
+    fig = stakes_figure(rows, 64 * 1024, 512 * 1024, "nrf52832")
+    acc, flash, sram = fig.axes
+    for ax, values in ((acc, [50, 30]), (flash, [800, 200]), (sram, [200, 50])):
+        assert [round(p.get_width(), 6) for p in ax.patches] == values
+        assert [to_hex(p.get_facecolor()) for p in ax.patches] == [to_hex(MISS_COLOR), to_hex(FIT_COLOR)]
+    assert [line.get_xdata()[0] for line in flash.lines] == [512]
+    assert [line.get_xdata()[0] for line in sram.lines] == [64]
+    assert not acc.lines
+    at = dict(zip(acc.get_yticks(), (t.get_text() for t in acc.get_yticklabels())))
+    assert [at[y] for y in sorted(at, reverse=True)] == ["big", "small"]  # top to bottom

@@ -3,10 +3,13 @@
 (Committed without outputs, with step comments: tools/check_course.py's gates. Its run time:
 benchmarks/bench_notebooks.py.)
 """
+import re
+
 import pytest
 
 from conftest import REPO
 from harness.notebooks import code_cells, execute_notebook, images, shows_widget, stream_text
+from tinyml_course.nas import stakes
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +25,49 @@ def test_prints_int8_accuracy_measured_peak_and_the_fit_line(executed):
     assert "int8" in text and "50% channels" in text
 
 
-def test_histograms_and_dashboard_displayed(executed):
-    """Are the weight histograms shown as two images and the last cell's output the dashboard?"""
+def test_histograms_and_both_dashboards_displayed(executed):
+    """Are the weight histograms shown as two images, and the digits and stakes dashboards shown?"""
     cell = next(c for c in code_cells(executed) if "weight histogram" in c.source)
     assert len(images(cell)) == 2, [o.output_type for o in cell.outputs]
+    assert shows_widget(next(c for c in code_cells(executed) if c.source.startswith(
+        "# the compression dashboard\n")))
     assert shows_widget(code_cells(executed)[-1])
+    assert "model at stake" in code_cells(executed)[-1].source
+
+
+def stakes_cell(executed):
+    return next(c for c in code_cells(executed) if c.source.startswith("# the model at stake"))
+
+
+def cell_text(cell):
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+
+
+def test_the_stakes_figure_is_an_image(executed):
+    """Is the model at stake's float32 / int8 / pruned / fine-tuned figure one PNG image?"""
+    assert len(images(stakes_cell(executed))) == 1
+
+
+def test_the_stakes_table_is_the_packages(executed):
+    """Do the live memory verdicts say no, no, no, yes with the SRAM compress_model measured, and
+    does every table row print the shipped results (nas.stakes, re-measured by test_stakes.py)?"""
+    text = cell_text(stakes_cell(executed))
+    shipped = stakes.shipped_results()
+    live = [l for l in text.splitlines() if "fits: " in l]
+    assert [l.endswith("yes") for l in live] == [False, False, False, True], live
+    sram = [float(re.findall(r"SRAM +([\d.]+) KiB", l)[0]) for l in live]
+    for printed, label in ((sram[0], "float32"), (sram[1], "int8"), (sram[3], "pruned + int8")):
+        assert printed == round(shipped[label]["after"]["peak_sram_bytes"] / 1024, 1)
+    for label, r in shipped.items():
+        a = r["after"]
+        row = next(l for l in text.splitlines() if l.startswith(f"{label}  ") or
+                   re.match(re.escape(label) + r" +\d", l))
+        numbers = re.findall(r"[\d.,]+", row[len(label):])
+        assert numbers[:4] == [f"{100 * a['accuracy']:.1f}", f"{a['flash_bytes']:,}",
+                               f"{a['peak_sram_bytes']:,}", f"{a['measured_peak_sram_bytes']:,}"], row
+        assert row.endswith("yes" if r["fits"]["both"] else "no")
+    acc = {label: r["after"]["accuracy"] for label, r in shipped.items()}
+    lost = acc["int8"] - acc["pruned + int8"]
+    won = acc["pruned + int8, fine-tuned"] - acc["pruned + int8"]
+    assert f"pruning costs {100 * lost:.1f} points" in text
+    assert f"win back {100 * won:.1f} ({won / lost:.0%})" in text

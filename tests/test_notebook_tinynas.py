@@ -9,7 +9,7 @@ import re
 import pytest
 
 from conftest import REPO
-from harness.notebooks import code_cells, execute_notebook, images, shows_widget, stream_text
+from harness.notebooks import code_cells, execute_notebook, images, stream_text
 
 
 @pytest.fixture(scope="module")
@@ -39,15 +39,3 @@ def test_every_figure_is_an_image(executed):
     """Do the figure cells show PNG images (samples, curves, evolution, spaces, 2 result plots)?"""
     counts = [len(images(c)) for c in code_cells(executed)]
     assert sum(counts) == 6, counts
-
-
-def test_the_model_at_stake_fits_only_pruned_and_quantized(executed):
-    """Does the stakes cell say: dense float32/int8 and pruned float32 no, pruned int8 yes?"""
-    lines = [l for l in stream_text(executed).splitlines() if "fits: " in l and "KiB" in l]
-    verdicts = [(l.split()[0], "int8" in l, l.endswith("yes")) for l in lines]
-    assert [v[2] for v in verdicts] == [False, False, False, True], lines
-
-
-def test_the_compression_dashboard_runs_on_the_model_at_stake(executed):
-    """Is the last cell's output the compression dashboard (over the model at stake)?"""
-    assert shows_widget(code_cells(executed)[-1])

@@ -37,6 +37,13 @@ def test_magnitude_mask_hand_example():
     assert prune.magnitude_mask(w, 0.5).tolist() == [0, 1, 0, 1, 0, 1]
 
 
+def test_magnitude_mask_breaks_ties_by_position():
+    """With ties at the threshold, are the first of them (by position) zeroed, as a stable sort
+    of |w| would? [1, -1, 0.5, 1, 2, -1] at 50%: 0.5, then the first two of the four |w| = 1."""
+    w = np.array([1, -1, 0.5, 1, 2, -1])
+    assert prune.magnitude_mask(w, 0.5).tolist() == [0, 0, 0, 1, 1, 1]
+
+
 def test_bad_sparsity_is_refused():
     """Are sparsities outside [0, 1) refused with SpecError?"""
     for bad in (-0.1, 1.0, "0.5", True):

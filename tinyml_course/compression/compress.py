@@ -8,6 +8,7 @@ inference). ``linear``/``kmeans`` quantize the weights only: Flash shrinks, acti
 SRAM) stay float32 -- what the arena measures, too.
 """
 
+import threading
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -183,31 +184,34 @@ def _one_blas_thread():
     return controller.limit(limits=1, user_api="blas") if controller else nullcontext()
 
 
-def _quick_accuracy(network, weights, x, y, batch_size=QUICK_BATCH):
-    """``batched.accuracy`` with the same kernels, faster: batches of ``batch_size``, BLAS on one
-    thread."""
-    with _one_blas_thread():
-        return _count_hits(network, weights, x, y, batch_size) / len(x)
+_ONE_AT_A_TIME = threading.Lock()  # the BLAS limit is process-wide: nested limits would race
 
 
-def _count_hits(network, weights, x, y, batch_size):
+def quick_accuracy(network, weights, x, y, batch_size=QUICK_BATCH, before_batch=None):
+    """``batched.accuracy`` (0..1) with the same kernels, faster: batches of ``batch_size``, BLAS
+    on one thread, one call at a time per process (dashboards measure from background threads).
+    before_batch: called before each batch (it may block, e.g. while a dashboard redraws); when
+    it returns true the measurement is abandoned and None returned."""
+    with _ONE_AT_A_TIME, _one_blas_thread():
+        hits = _count_hits(network, weights, x, y, batch_size, before_batch)
+    return None if hits is None else hits / len(x)
+
+
+def _count_hits(network, weights, x, y, batch_size, before_batch=None):
     hits = 0
     for i in range(0, len(x), batch_size):
+        if before_batch is not None and before_batch():
+            return None
         logits = batched.forward(network, weights, x[i:i + batch_size])  # (N, classes)
         hits += int((logits.argmax(1) == y[i:i + batch_size]).sum())
     return hits
 
 
-def quick_compress(network, weights, x_test, y_test, sparsity=0.0, bits=32, channel_ratio=0.0,
-                   device=DEFAULT_DEVICE):
-    """The lecture dashboard's figures, fast (about 0.1 s): channel pruning by ``channel_ratio``
-    (L2), global magnitude pruning to ``sparsity``, then linear symmetric per-channel weights at ``bits``
-    (32 = float32 weights, float32 activations; 2-8 = int8 activations, the runtime's).
+def quick_memory(network, weights, sparsity=0.0, bits=32, channel_ratio=0.0, device=DEFAULT_DEVICE):
+    """Everything of ``quick_compress`` but the accuracy (the fast part: no forward pass).
 
-    No fine-tuning, no arena run: accuracy (0..1) of the float kernels on the (fake-)quantized
-    weights (``_quick_accuracy``: the value of ``batched.accuracy``, faster), Flash (bytes, best
-    sparse format), analytic peak SRAM (bytes, 'exact', per-layer).
-    Returns a dict with those, 'weights' (the compressed weights) and 'fits' for ``device``.
+    Returns a dict with 'flash_bytes', 'peak_sram_bytes', 'activation_dtype', 'weights' (the
+    compressed weights), 'network' (narrower after channel pruning), 'device' and 'fits'.
     """
     device = get_device(device)
     net, w = network, weights
@@ -225,7 +229,22 @@ def quick_compress(network, weights, x_test, y_test, sparsity=0.0, bits=32, chan
             w = prune.apply_masks(w, masks)
         flash = weights_flash_bytes(w, bits, "best", lambda name, wt: wt.shape[0] * BYTES_PER_SCALE)
     peak = accounting.profile(net, "per-layer", "exact", dtype).peak_sram_bytes
-    return {"accuracy": _quick_accuracy(net, w, x_test, y_test), "flash_bytes": int(flash),
-            "peak_sram_bytes": int(peak), "activation_dtype": dtype, "weights": w,
-            "network": net, "device": device.name,
+    return {"flash_bytes": int(flash), "peak_sram_bytes": int(peak), "activation_dtype": dtype,
+            "weights": w, "network": net, "device": device.name,
             "fits": peak <= device.sram_bytes and flash <= device.flash_bytes}
+
+
+def quick_compress(network, weights, x_test, y_test, sparsity=0.0, bits=32, channel_ratio=0.0,
+                   device=DEFAULT_DEVICE):
+    """The lecture dashboard's figures, fast (about 0.1 s for the digits model): channel pruning
+    by ``channel_ratio`` (L2), global magnitude pruning to ``sparsity``, then linear symmetric
+    per-channel weights at ``bits`` (32 = float32 weights, float32 activations; 2-8 = int8
+    activations, the runtime's).
+
+    No fine-tuning, no arena run: accuracy (0..1) of the float kernels on the (fake-)quantized
+    weights (``quick_accuracy``: the value of ``batched.accuracy``, faster), Flash (bytes, best
+    sparse format), analytic peak SRAM (bytes, 'exact', per-layer).
+    Returns ``quick_memory``'s dict plus 'accuracy'.
+    """
+    result = quick_memory(network, weights, sparsity, bits, channel_ratio, device)
+    return {**result, "accuracy": quick_accuracy(result["network"], result["weights"], x_test, y_test)}

@@ -56,9 +56,13 @@ def magnitude_mask(w, sparsity):
     """0/1 mask (float32, w's shape) keeping the largest |w|; exactly round(sparsity * w.size) zeros."""
     sparsity = check_sparsity(sparsity)
     n_zero = int(round(sparsity * w.size))
-    order = np.argsort(np.abs(w).ravel(), kind="stable")  # smallest first, ties by position
     mask = np.ones(w.size, np.float32)
-    mask[order[:n_zero]] = 0
+    if n_zero:  # what a stable argsort of |w| would zero (smallest first, ties by position), in O(n)
+        size = np.abs(w).ravel()
+        threshold = np.partition(size, n_zero - 1)[n_zero - 1]  # the n_zero-th smallest |w|
+        below = size < threshold
+        mask[below] = 0
+        mask[np.flatnonzero(size == threshold)[:n_zero - int(below.sum())]] = 0
     return mask.reshape(w.shape)
 
 

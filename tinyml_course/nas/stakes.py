@@ -9,7 +9,15 @@ inherited, recalibrated and folded weights, on the nRF52832 (64 KiB SRAM, 512 Ki
   float32 it does not: 202.5 KiB), and fine-tuning on the task's training scenes recovers
   accuracy (measured by ``compression.compress.compress_model``, the pipeline of the compression
   lecture, with this model's data instead of the digits).
+
+Fine-tuning the model takes minutes, so ``measure_stakes()`` (every row of the compression
+lecture's table: float32, int8, pruned + int8 before and after fine-tuning) is run once by
+``scripts/measure_stakes.py`` into ``weights/stakes_results.json``; ``shipped_results()`` reads it
+and ``tests/test_stakes.py`` runs ``measure_stakes()`` again and compares.
 """
+
+import json
+from pathlib import Path
 
 from ..compression.compress import compress_model
 from . import supernet as sn
@@ -19,20 +27,54 @@ from .evaluate import shipped_supernet
 STAKES_ARCH = sn.largest(48)
 STAKES_DEVICE = "nrf52832"
 TRAIN_IMAGES = 1000  # fine-tuning images (training scenes)
+PRUNE_RATIO = 0.25  # share of the expanded channels cut: the least that fits with int8
+FINETUNE_EPOCHS = 4  # the measured fine-tuning (about 4 minutes on the shared 2-core machine)
+RESULTS_PATH = Path(__file__).parent / "weights" / "stakes_results.json"
+# the rows of the lecture's table: label -> compress_model settings
+ROWS = {
+    "float32": dict(prune_method="none", quantize="none"),
+    "int8": dict(prune_method="none", quantize="int8"),
+    "pruned + int8": dict(prune_method="channel", sparsity=PRUNE_RATIO, quantize="int8"),
+    "pruned + int8, fine-tuned": dict(prune_method="channel", sparsity=PRUNE_RATIO, quantize="int8",
+                                      finetune_epochs=FINETUNE_EPOCHS),
+}
+
+
+def stakes_subnet():
+    """(network, weights) of the model at stake: inherited weights, batch norm recalibrated on
+    the 'calib' scenes and folded (float32)."""
+    calib = task.load_split("calib", STAKES_ARCH.resolution)[0]
+    return shipped_supernet().subnet(STAKES_ARCH, calib)
 
 
 def stakes_model():
-    """(network, weights, data) of the model at stake; data = (x_train, y_train, x_val, y_val)."""
+    """(network, weights, data) of the model at stake; data = (x_train, y_train, x_val, y_val),
+    TRAIN_IMAGES training scenes and the 500 'val' scenes at 48 px."""
     r = STAKES_ARCH.resolution
-    calib = task.load_split("calib", r)[0]
-    net, weights = shipped_supernet().subnet(STAKES_ARCH, calib)
+    net, weights = stakes_subnet()
     x_train, y_train = task.load_split("train", r, TRAIN_IMAGES)
     x_val, y_val = task.load_split("val", r)
     return net, weights, (x_train, y_train, x_val, y_val)
 
 
-def compress_at_stake(prune_method="channel", sparsity=0.25, quantize="int8", finetune_epochs=4):
-    """``compress_model`` of the model at stake for STAKES_DEVICE: before/after figures and 'fits'."""
-    net, weights, data = stakes_model()
+def compress_at_stake(prune_method="channel", sparsity=PRUNE_RATIO, quantize="int8",
+                      finetune_epochs=FINETUNE_EPOCHS, model=None):
+    """``compress_model`` of the model at stake for STAKES_DEVICE: before/after figures and 'fits'.
+    model: a ``stakes_model()`` already loaded (loaded here when None)."""
+    net, weights, data = model or stakes_model()
     return compress_model(net, weights, data, prune_method=prune_method, sparsity=sparsity,
                           finetune_epochs=finetune_epochs, quantize=quantize, device=STAKES_DEVICE)
+
+
+def measure_stakes():
+    """label -> ``compress_at_stake`` result of every row of ROWS, measured now (minutes)."""
+    model = stakes_model()
+    results = {}
+    for label, settings in ROWS.items():
+        results[label] = compress_at_stake(**{"finetune_epochs": 0, **settings}, model=model)
+    return results
+
+
+def shipped_results(path=RESULTS_PATH):
+    """The results ``measure_stakes()`` wrote with the shipped weights (label -> result dict)."""
+    return json.loads(Path(path).read_text())

@@ -4,18 +4,18 @@ Both functions take data and return a ``matplotlib.figure.Figure`` (built with `
 pyplot). Given ``fig=`` a figure they made before, they redraw it in place instead: the bars get
 new heights and labels, the histogram new counts over the bins fixed when it was built, the titles
 new text. Margins are fixed (no ``tight_layout``), so a dashboard's redraw is an artist update plus
-one Agg render.
+one Agg render. ``stakes_figure`` (static) compares several versions of one model against a
+device's limits.
 """
-
-import io
 
 import numpy as np
 from matplotlib import ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
 
 from ...model.units import KIB
+from .png import encode_png
+from .style import WIDE, projector
 
 BARS_FIGSIZE = (8, 2.6)  # inches
 HIST_FIGSIZE = (8, 2.9)
@@ -54,8 +54,11 @@ def _hist_title(name, values):
 
 
 def _counts(values, edges):
-    """Counts of ``values`` over ``edges``; values outside them count in the outer bins."""
-    return np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)[0]
+    """Counts of ``values`` over ``edges`` (equally spaced, from np.linspace); values outside them
+    count in the outer bins. Given the bin count and range, np.histogram computes each bin index
+    in O(n) over the same linspace edges, instead of a search among the edges."""
+    clipped = np.clip(values, edges[0], edges[-1])
+    return np.histogram(clipped, bins=len(edges) - 1, range=(edges[0], edges[-1]))[0]
 
 
 def weight_histogram(before, after, label_after="after", bins=121, fig=None):
@@ -96,8 +99,15 @@ def weight_histogram(before, after, label_after="after", bins=121, fig=None):
     return fig
 
 
+PENDING = "measuring..."  # the label of an accuracy not measured yet
+
+
+def _percent(accuracy):
+    return None if accuracy is None else 100 * accuracy
+
+
 def _bar_rows(before, after, device_sram_bytes, device_flash_bytes):
-    return [("accuracy (%)", 100 * before["accuracy"], 100 * after["accuracy"], None),
+    return [("accuracy (%)", _percent(before["accuracy"]), _percent(after["accuracy"]), None),
             ("Flash (KiB)", before["flash_bytes"] / KIB, after["flash_bytes"] / KIB,
              device_flash_bytes / KIB),
             ("peak SRAM (KiB)", before["peak_sram_bytes"] / KIB, after["peak_sram_bytes"] / KIB,
@@ -107,7 +117,8 @@ def _bar_rows(before, after, device_sram_bytes, device_flash_bytes):
 def compression_bars(before, after, device_sram_bytes, device_flash_bytes, fig=None):
     """Accuracy (%), Flash (KiB) and peak SRAM (KiB) before vs after, device limits as lines.
 
-    before/after: dicts with 'accuracy' (0..1), 'flash_bytes', 'peak_sram_bytes'. A device line
+    before/after: dicts with 'accuracy' (0..1, or None while it is being measured: an empty bar
+    labelled PENDING), 'flash_bytes', 'peak_sram_bytes'. A device line
     shows when it is in view (below 4x the larger bar). With ``fig`` (one made here) the bars,
     labels, lines and y ranges are updated in place.
     """
@@ -133,9 +144,9 @@ def compression_bars(before, after, device_sram_bytes, device_flash_bytes, fig=N
     for i, (title, b, v, limit) in enumerate(rows):
         ax = a["axes"][i]
         for x, (bar, label, value) in enumerate(zip(a["bars"][i], a["labels"][i], (b, v))):
-            bar.set_height(value)
-            label.xy = (x, value)
-            label.set_text(f"{value:.1f}")
+            bar.set_height(value or 0)
+            label.xy = (x, value or 0)
+            label.set_text(PENDING if value is None else f"{value:.1f}")
         ax.set_title(title, fontsize=9)
         if a["limits"][i] is not None:
             shown = limit < 4 * max(b, v)  # show the device line when it is in view
@@ -183,8 +194,39 @@ class PngRenderer:
         renderer = self.canvas.get_renderer()
         for artist in self.dynamic:
             artist.draw(renderer)
-        width, height = self.canvas.get_width_height(physical=True)
-        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buf = io.BytesIO()
-        image.save(buf, format="png", compress_level=1)  # speed over size
-        return buf.getvalue()
+        return encode_png(self.canvas.buffer_rgba())
+
+
+FIT_COLOR, MISS_COLOR = "tab:green", "tab:red"
+
+
+def stakes_figure(rows, device_sram_bytes, device_flash_bytes, device_name=""):
+    """Accuracy (%), Flash (KiB) and peak SRAM (KiB) of several versions of one model, one bar
+    each (green: fits the device, red: does not), the device's limits as dashed lines.
+
+    rows: list of (label, dict with 'accuracy' (0..1), 'flash_bytes', 'peak_sram_bytes' and
+    'fits' (bool)), top to bottom.
+    """
+    with projector():
+        fig = Figure(figsize=(WIDE[0], 0.6 * len(rows) + 1.8))
+        axes = fig.subplots(1, 3, sharey=True)
+        fig.subplots_adjust(left=0.2, right=0.98, bottom=0.2, top=0.84, wspace=0.12)
+        y = np.arange(len(rows))[::-1]
+        colors = [FIT_COLOR if r["fits"] else MISS_COLOR for _, r in rows]
+        panels = (("accuracy (%)", [100 * r["accuracy"] for _, r in rows], None),
+                  ("Flash (KiB)", [r["flash_bytes"] / KIB for _, r in rows], device_flash_bytes / KIB),
+                  ("peak SRAM (KiB)", [r["peak_sram_bytes"] / KIB for _, r in rows],
+                   device_sram_bytes / KIB))
+        for ax, (title, values, limit) in zip(axes, panels):
+            ax.barh(y, values, color=colors)
+            for yi, v in zip(y, values):
+                ax.annotate(f"{v:.1f}", (v, yi), xytext=(3, 0), textcoords="offset points",
+                            va="center", fontsize=11)
+            if limit is not None:
+                ax.axvline(limit, color=LIMIT_COLOR, linestyle="--", linewidth=1.5)
+            ax.set_xlim(0, 1.25 * max(values + ([limit] if limit else [])))
+            ax.set_title(title)
+        axes[0].set_yticks(y, [label for label, _ in rows])
+        fig.suptitle(f"green: fits the {device_name}, red: does not; dashed: its limits"
+                     if device_name else "green: fits, red: does not; dashed: the device's limits")
+    return fig
