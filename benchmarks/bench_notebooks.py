@@ -8,6 +8,7 @@ itself costs. Each notebook runs in a fresh kernel of this interpreter, as the t
 Wall clock (time.perf_counter), one run each: run it on a quiet machine.
 """
 
+import argparse
 import os
 import sys
 import tempfile
@@ -48,4 +49,10 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", help="notebooks to time (default: all lecture notebooks)")
+    args = parser.parse_args()
+    missing = [p for p in args.notebooks if not Path(p).is_file()]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(missing)}")
+    main(args.notebooks)
