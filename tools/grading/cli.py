@@ -26,7 +26,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import gradebook, processes, sandbox  # light: nbgrader is imported once workers run
+from . import gradebook, processes, sandbox, speedups  # light: nbgrader is imported later
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
 SANDBOX_UID_BASE = 64000  # worker i runs student code as uid 64000 + i (a root grader)
@@ -195,6 +195,7 @@ class ClassGrader:
                 workers.append(w)
                 idle.append(w)
             from nbgrader.api import Gradebook
+            speedups.install()  # one engine per worker's gradebook copy, not one per merge
             self.gb = Gradebook(f"sqlite:///{self.course_db}", self.course_id)
             busy = []
 
