@@ -116,9 +116,15 @@ def per_student(seconds, sizes):
     small class's run just before it (the same load, nearly), over the extra students; the
     median over the repeats. `seconds` maps (command, class size) to one figure per repeat."""
     extra = sizes[1] - sizes[0]
-    return {c: max(1e-9, statistics.median((large - small) / extra for small, large in
-                                           zip(seconds[(c, sizes[0])], seconds[(c, sizes[1])])))
+    return {c: statistics.median((large - small) / extra for small, large in
+                                 zip(seconds[(c, sizes[0])], seconds[(c, sizes[1])]))
             for c, n in seconds if n == sizes[0]}
+
+
+def ratio(base, value):
+    """base / value as "1.23x", or "n/a" when either is not positive (the load changed more
+    than the extra students cost: no figure to compare)."""
+    return f"{base / value:.2f}x" if base > 0 and value > 0 else "n/a"
 
 
 def label(command):
@@ -192,13 +198,14 @@ def main(argv=None):
     per_wall, per_cpu = per_student(wall, sizes), per_student(cpu, sizes)
     print(f"\none more student (median over the {args.repeat} repeats of the {sizes[1]}-student "
           f"run minus the {sizes[0]}-student run just before it, over {extra}):")
-    print(f"{'command':<22} {'wall s':>7} {'students/s':>10} {'vs plain':>8} {'cpu s':>7} "
-          f"{'vs plain':>8}  {args.class_size} students")
+    print(f"{'command':<22} {'wall s':>7} {'students/s':>10} {'speed-up':>8} {'cpu s':>7} "
+          f"{'of plain':>8}  {args.class_size:>5} students")
     for c in commands:
-        print(f"{label(c):<22} {per_wall[c]:>7.2f} {1 / per_wall[c]:>10.2f} "
-              f"{per_wall['nbgrader'] / per_wall[c]:>7.2f}x {per_cpu[c]:>7.2f} "
-              f"{per_cpu[c] / per_cpu['nbgrader']:>7.2f}x  "
-              f"{args.class_size * per_wall[c] / 60:>5.1f} min")
+        rate = f"{1 / per_wall[c]:.2f}" if per_wall[c] > 0 else "n/a"
+        total = f"{args.class_size * per_wall[c] / 60:.1f} min" if per_wall[c] > 0 else "n/a"
+        print(f"{label(c):<22} {per_wall[c]:>7.2f} {rate:>10} "
+              f"{ratio(per_wall['nbgrader'], per_wall[c]):>8} {per_cpu[c]:>7.2f} "
+              f"{ratio(per_cpu[c], per_cpu['nbgrader']):>8}  {total:>9}")
     print(f"load average (1 min) during the runs: {min(loads):.1f} to {max(loads):.1f} on "
           f"{os.cpu_count()} CPUs")
     if max(loads) > (os.cpu_count() or 1):
@@ -207,12 +214,13 @@ def main(argv=None):
               "it is) more than its work; compare the CPU per student, and rerun on a quiet "
               "machine for the throughput targets")
     for c in commands[1:]:
-        ratio = per_wall["nbgrader"] / per_wall[c]
+        got = ratio(per_wall["nbgrader"], per_wall[c])
         target = TARGETS.get(c)
-        verdict = "" if target is None else \
-            f" (target >= {target:.1f}x: {'met' if ratio >= target else 'MISSED'})"
-        print(f"throughput --jobs {c} / plain nbgrader: {ratio:.2f}x{verdict}; CPU per student "
-              f"{per_cpu[c] / per_cpu['nbgrader']:.2f}x plain's")
+        verdict = "" if target is None else f" (target >= {target:.1f}x: " + (
+            "not measurable at this load" if got == "n/a" else
+            "met" if per_wall["nbgrader"] / per_wall[c] >= target else "MISSED") + ")"
+        print(f"throughput --jobs {c} / plain nbgrader: {got}{verdict}; CPU per student "
+              f"{ratio(per_cpu[c], per_cpu['nbgrader'])} plain's")
     right, line = check_scores(runs, kinds, max_score)
     print(line)
     return 0 if right else 1
