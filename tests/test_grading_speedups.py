@@ -6,6 +6,7 @@ from pathlib import Path
 import jsonschema
 import nbformat
 import pytest
+from sqlalchemy import text as sqlalchemy_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
@@ -76,3 +77,22 @@ def test_gradebook_opens_share_one_engine_and_keep_data(patched, tmp_path):
         assert [s.id for s in gb.students] == ["alice"]
     with nbgrader_api.Gradebook(f"sqlite:///{tmp_path / 'other.db'}", "course") as gb:
         assert gb.engine is not first and gb.students == []
+
+
+def test_only_a_scratch_wal_gradebook_commits_without_waiting_for_the_disk(monkeypatch, tmp_path):
+    """synchronous=NORMAL (1) on the worker's WAL copy only; the course's keeps FULL (2)."""
+    import sqlite3
+
+    monkeypatch.setattr(nbgrader_api, "create_engine", nbgrader_api.create_engine)
+    scratch, course, rollback = (tmp_path / f"{n}.db" for n in ("scratch", "course", "rollback"))
+    for db in (scratch, course, rollback):
+        sqlite3.connect(db).close()
+    with sqlite3.connect(scratch) as con:
+        con.execute("PRAGMA journal_mode=WAL")
+    con.close()
+    speedups.install(scratch=[f"sqlite:///{scratch}", f"sqlite:///{rollback}"])
+    modes = {}
+    for db in (scratch, course, rollback):
+        with nbgrader_api.Gradebook(f"sqlite:///{db}", "course") as gb:
+            modes[db.stem] = gb.db.execute(sqlalchemy_text("PRAGMA synchronous")).scalar()
+    assert modes == {"scratch": 1, "course": 2, "rollback": 2}

@@ -10,7 +10,8 @@ SandboxedExecute left in the autograded notebooks (execute.grading_record). The 
 runs in the sandboxed runner that SandboxedExecute starts, never in this process; only a fresh
 runner per student is paid, not a new Python with nbgrader, nor a gradebook copy; and what
 nbgrader would redo for every student (its metadata schema check, a database engine per
-gradebook open) is done once (speedups.py).
+gradebook open) is done once, and its commits to the scratch copy do not wait for the disk
+(speedups.py).
 """
 import json
 import logging
@@ -100,7 +101,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
     cfg = load_config(args.course, args.set)
-    speedups.install()
+    speedups.install(scratch=[f"sqlite:///{args.db}"])  # the tool made it a WAL copy
     logdir = Path(args.course) / "autograde_logs" / args.assignment
     logdir.mkdir(parents=True, exist_ok=True)
     out = sys.stdout
