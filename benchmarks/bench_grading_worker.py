@@ -5,7 +5,9 @@ process against the sandboxed runner it starts, without and with speedups.py.
     python benchmarks/bench_grading_worker.py [--assignment sram_accounting] [-n 6] [--repeat 2]
 
 Fabricates a class of N (as bench_grading.py does), then, in a fresh process per variant, grades
-it with tools/grading/worker.py's `grade_one` R times over (one warm-up student first) and
+it with tools/grading/worker.py's `grade_one` R times over (one warm-up student first; "as
+nbgrader runs": a plain copy of the gradebook, nbgrader as it is; "with speedups.py": the WAL
+copy and the speedups of a worker of tools/autograde_class.py) and
 prints per student the medians of: CPU seconds of the worker's own process (nbgrader, the
 gradebook, the comparisons), CPU seconds of the runner and its sandbox (children's user+sys,
 reaped as their subreaper) and wall seconds. CPU time is what compares on a shared machine.
@@ -28,17 +30,18 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 def measure(course, assignment, repeat, speedups):
     """In this process: [(worker CPU s, runner CPU s, wall s)] per graded student."""
-    import shutil
-
-    from grading import processes, worker
+    from grading import gradebook, processes, worker
     from grading import speedups as fast
     from bench_grading import children_cpu
 
     processes.become_subreaper()
-    if speedups:
-        fast.install()
     db = Path(course) / "worker.db"
-    shutil.copy(Path(course) / "gradebook.db", db)
+    if db.exists():
+        db.unlink()
+    # as tools/autograde_class.py makes a worker's copy, and as worker.py installs the speedups
+    gradebook.copy_db(Path(course) / "gradebook.db", db, wal=speedups)
+    if speedups:
+        fast.install(scratch=[f"sqlite:///{db}"])
     cfg = worker.load_config(course, [])
     students = sorted(p.name for p in (Path(course) / "submitted").iterdir())
     logdir = Path(course) / "autograde_logs" / assignment
