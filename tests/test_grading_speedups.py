@@ -1,5 +1,6 @@
 """tools/grading/speedups.py: what a long-lived grading worker does once instead of per student
 must not change what nbgrader decides (the same metadata errors, the same gradebook rows)."""
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -80,9 +81,9 @@ def test_gradebook_opens_share_one_engine_and_keep_data(patched, tmp_path):
 
 
 def test_only_a_scratch_wal_gradebook_commits_without_waiting_for_the_disk(monkeypatch, tmp_path):
-    """synchronous=NORMAL (1) on the worker's WAL copy only; the course's keeps FULL (2)."""
-    import sqlite3
-
+    """synchronous=NORMAL (1) on the worker's WAL copy only; the course's keeps FULL (2), and
+    so does a scratch database that is not in WAL mode."""
+    monkeypatch.setattr(common, "jsonschema", common.jsonschema)
     monkeypatch.setattr(nbgrader_api, "create_engine", nbgrader_api.create_engine)
     scratch, course, rollback = (tmp_path / f"{n}.db" for n in ("scratch", "course", "rollback"))
     for db in (scratch, course, rollback):
