@@ -26,7 +26,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import gradebook, processes, sandbox  # light: nbgrader is imported once workers run
+from . import gradebook, processes, sandbox, speedups  # light: nbgrader is imported later
 
 WORKER = Path(__file__).resolve().parent / "worker.py"
 SANDBOX_UID_BASE = 64000  # worker i runs student code as uid 64000 + i (a root grader)
@@ -43,6 +43,7 @@ class Outcome:
     max_score: float = 0.0
     log: Path = None
     notes: str = ""
+    record: dict = None      # what SandboxedExecute left per notebook (report.py)
 
     @property
     def ok(self):
@@ -81,11 +82,19 @@ def classify(error, log, record):
     return None
 
 
+@dataclass
+class Job:
+    """A student a worker answered for (or gave up on): what finish() records."""
+    student: str
+    seconds: float
+    worker: "Worker"
+
+
 class Worker:
     def __init__(self, tool, index, events):
         self.tool, self.index, self.events = tool, index, events
         self.db = tool.workroot / f"worker{index}.db"
-        gradebook.copy_db(tool.course_db, self.db)
+        gradebook.copy_db(tool.course_db, self.db, wal=True)
         self.answer = None
         self.errlog = open(tool.workroot / f"worker{index}.err", "a")
         cmd = [sys.executable, str(WORKER), str(tool.course), tool.assignment, str(self.db)]
@@ -186,21 +195,27 @@ class ClassGrader:
                 workers.append(w)
                 idle.append(w)
             from nbgrader.api import Gradebook
+            speedups.install()  # one engine per worker's gradebook copy, not one per merge
             self.gb = Gradebook(f"sqlite:///{self.course_db}", self.course_id)
             busy = []
-            while todo or busy:
+
+            def dispatch():  # the next students to the idle workers (refused ones recorded)
                 while todo and idle:
                     student = todo.pop(0)
-                    folder = self.course / "submitted" / student / self.assignment
-                    refused = precheck(folder)
+                    refused = precheck(self.course / "submitted" / student / self.assignment)
                     if refused:
-                        out = self.fail(student, *refused, seconds=0.0)
-                        outcomes.append(out)
-                        report_line(format_line(out))
+                        record(self.fail(student, *refused, seconds=0.0))
                         continue
                     w = idle.pop(0)
                     w.submit(student)
                     busy.append(w)
+
+            def record(out):
+                outcomes.append(out)
+                report_line(format_line(out))
+
+            while todo or busy:
+                dispatch()
                 try:
                     who, line = events.get(timeout=0.25)
                     who.accept(line)
@@ -213,16 +228,20 @@ class ClassGrader:
                     if msg is None and not late:
                         continue
                     busy.remove(w)
+                    job = Job(w.student, time.monotonic() - w.started, w)
                     if msg is None or msg == "died":
                         w.stop()  # before its student is recorded: nothing writes after
-                    out = self.finish(w, msg, late)
-                    outcomes.append(out)
-                    report_line(format_line(out))
-                    if msg is None or msg == "died":  # a fresh worker replaces this one
-                        workers.remove(w)
+                        record(self.finish(job, msg))
+                        workers.remove(w)  # a fresh worker replaces this one
                         w = Worker(self, w.index, events)
                         workers.append(w)
+                        idle.append(w)
+                        continue
+                    # the worker starts its next student before this one is merged: the
+                    # merge reads the worker's gradebook copy (WAL: it may write meanwhile)
                     idle.append(w)
+                    dispatch()
+                    record(self.finish(job, msg))
         finally:
             for w in workers:
                 w.stop()
@@ -248,9 +267,10 @@ class ClassGrader:
                                                       self.course_id)
         return out
 
-    def finish(self, w, msg, late):
-        seconds = time.monotonic() - w.started
-        student = w.student
+    def finish(self, job, msg):
+        """Record the student of `job` from the worker's answer `msg` (None: out of time;
+        "died": the worker ended) -> Outcome."""
+        w, student, seconds = job.worker, job.student, job.seconds
         logfile = self.logdir / f"{student}.log"
         log = logfile.read_text(errors="replace") if logfile.exists() else ""
         if msg is None:
@@ -268,7 +288,7 @@ class ClassGrader:
                                          self.course_id)
         if reason:
             return self.fail(student, "error", reason, seconds, logfile)
-        out = Outcome(student, seconds=seconds, log=logfile)
+        out = Outcome(student, seconds=seconds, log=logfile, record=record)
         out.score, out.max_score = gradebook.score_of(self.gb, self.assignment, student,
                                                       self.course_id)
         from .report import student_entry

@@ -20,9 +20,14 @@ def opened(db, course_id):
         yield gb
 
 
-def copy_db(src, dst):
+def copy_db(src, dst, wal=False):
+    """Copy the sqlite database `src` to `dst`. wal: `dst` in write-ahead-log mode, so that the
+    tool can read a student's rows from a worker's copy while the worker writes the next one's
+    (a reader then never blocks the writer)."""
     with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
         a.backup(b)
+        if wal:
+            b.execute("PRAGMA journal_mode=WAL")
     a.close()
     b.close()
 

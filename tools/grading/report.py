@@ -56,7 +56,8 @@ def student_entry(records, score=None, max_score=None, status="graded", detail="
 
 
 def build(course, assignment, outcomes=None):
-    """The report dict from autograded/ and gradebook.db (and the tool's outcomes, if any)."""
+    """The report dict from autograded/ and gradebook.db (and the tool's outcomes, if any: a
+    graded outcome's `record` is used as it is, its notebooks are not read again)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     course = Path(course)
@@ -75,7 +76,10 @@ def build(course, assignment, outcomes=None):
             except MissingEntry:
                 score, max_score = 0.0, None
             o = by_student.get(student)
-            entry, threshold = student_entry(_records(course, assignment, student), score,
+            # the tool's outcome carries what its worker read from the autograded notebooks
+            records = o.record if o is not None and o.record is not None \
+                else _records(course, assignment, student)
+            entry, threshold = student_entry(records, score,
                                              max_score, o.status if o else "graded",
                                              o.detail if o else "")
             report["students"][student] = entry

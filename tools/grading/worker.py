@@ -8,7 +8,10 @@ the gradebook, with the student's log in `autograde_logs/<assignment>/<student>.
 writes one JSON line on stdout: {"student", "ok", "error", "record"} where record is what
 SandboxedExecute left in the autograded notebooks (execute.grading_record). The student's code
 runs in the sandboxed runner that SandboxedExecute starts, never in this process; only a fresh
-runner per student is paid, not a new Python with nbgrader, nor a gradebook copy.
+runner per student is paid, not a new Python with nbgrader, nor a gradebook copy; and what
+nbgrader would redo for every student (its metadata schema check, a database engine per
+gradebook open) is done once, and its commits to the scratch copy do not wait for the disk
+(speedups.py).
 """
 import json
 import logging
@@ -19,6 +22,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     __package__ = "grading"  # noqa: A001  (run as a script: the package's relative imports)
 
+from grading import speedups  # noqa: E402
 from grading.execute import grading_record  # noqa: E402
 
 
@@ -97,6 +101,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
     cfg = load_config(args.course, args.set)
+    speedups.install(scratch=[f"sqlite:///{args.db}"])  # the tool made it a WAL copy
     logdir = Path(args.course) / "autograde_logs" / args.assignment
     logdir.mkdir(parents=True, exist_ok=True)
     out = sys.stdout
