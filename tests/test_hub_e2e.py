@@ -23,6 +23,7 @@ feedback 28 s, stop 19 s; about 67 CPU-seconds in all.
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -64,10 +65,19 @@ def missing_requirement():
     return None
 
 
+# what pip and npm need from the caller's environment to reach their registries (certificate
+# bundles, proxies, indexes): a machine whose TLS goes through its own CA sets these
+PASSED_ON = re.compile(r"(NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE"
+                       r"|(HTTPS?|NO|ALL)_PROXY|PIP_.*|NPM_CONFIG_.*)", re.IGNORECASE)
+
+
 def setup_env():
-    """setup_hub.py's environment: this PATH, the caches of pip and npm in CACHE, no PYTHONPATH."""
-    return {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "HOME": str(CACHE),
-            "PIP_CACHE_DIR": str(CACHE / "pip"), "npm_config_cache": str(CACHE / "npm")}
+    """setup_hub.py's environment: this PATH, the caches of pip and npm in CACHE, the registry
+    settings of PASSED_ON, nothing of this test's Python or Jupyter (no PYTHONPATH)."""
+    env = {k: v for k, v in os.environ.items() if PASSED_ON.fullmatch(k)}
+    env.update({"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "HOME": str(CACHE),
+                "PIP_CACHE_DIR": str(CACHE / "pip"), "npm_config_cache": str(CACHE / "npm")})
+    return env
 
 
 class ClassRun:
