@@ -4,6 +4,8 @@ tools/grading runs the student's notebook in a sandbox, evaluates each Case's `e
 compares the plain-data answer with `expected`, computed here, in the grader, by the package.
 docs/grading.md, "How to write a hidden check", explains the pieces.
 """
+import functools
+
 import numpy as np
 
 from grading.checks import Case, Check, close, contains
@@ -103,7 +105,9 @@ def _cost_expected(n):
     return (int(peak), float(mac_overhead(NET, LAST, n).stage_overhead))
 
 
+@functools.lru_cache(maxsize=1)
 def _plan_cases():
+    """[(network, budget)] of the challenge, built once per grading process."""
     return [(get_network(*args), budget) for args, budget in PLAN_CASES]
 
 
