@@ -18,7 +18,7 @@ The scores below are of the original ten points of exercises 1-5; each student a
 | tamperer      | wrong live-set + the live-set test cell replaced by `pass`       | 7                 |
 | deleter       | wrong live-set + the live-set test cell deleted                  | 7                 |
 | numpy         | wrong depthwise + np.allclose / np.max / testing patched         | 7                 |
-| pkgpatch      | depthwise with a full-size buffer + Arena.peak_bytes patched     | 7 (the challenge too) |
+| pkgpatch      | depthwise with a full-size buffer + Arena.peak_bytes patched     | 7 (challenge kept) |
 | transformer   | wrong live-set + an IPython input transformer try/except-wrapping | 7                 |
 | ast           | wrong live-set + an AST transformer deleting asserts             | 7                 |
 | leaker        | print(In), a function printing its callers' source and globals   | 10, nothing shown |
@@ -254,7 +254,7 @@ get_ipython().ast_transformers.append(_NoAsserts())
 
 EXPECTED = {"solved": MAX, "untouched": 0.0, "looping": MAX, "exiter": 0.0, "segfault": 0.0,
             "hog": MAX - 1, "flood": MAX, "tamperer": LOST, "deleter": LOST, "numpy": LOST,
-            "pkgpatch": LOST - 4.0, "transformer": LOST, "ast": LOST, "leaker": MAX, "reader": MAX,
+            "pkgpatch": LOST, "transformer": LOST, "ast": LOST, "leaker": MAX, "reader": MAX,
             "gbwriter": MAX, "configwriter": MAX, "killer": MAX, "killall": MAX,
             "forkbomb": MAX, "daemon": MAX, "network": MAX, "marker": MAX, "badkernel": MAX,
             "symlink": 0.0, "broken": 0.0, "empty": 0.0, "twice": 0.0}

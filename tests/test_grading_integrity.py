@@ -10,6 +10,8 @@ autograde`) on the same class, with the same scores, feedback sentences and repo
 | aliased  | live-set calls profile fetched by __import__ in the cell         | 7     | 1 integrity   |
 | copied   | depthwise pasted from the package's source, renamed              | 10    | flagged       |
 | untouched| the release                                                      | 0     | clean         |
+| patcher  | streaming with a channel of scratch + Arena.peak_bytes, tracemalloc  | 11    | clean,        |
+|          | patched to report no extra memory, a forged challenge-record line | (challenge 1 of 4) |           |
 """
 import json
 import re
@@ -135,8 +137,33 @@ def _copied():
     return helper + "\n\n" + caller
 
 
+# the challenge answered with exercise 5's method (1 of its 4 points), after patching, in the
+# student's kernel, what the challenge is measured with: in-kernel scoring would have read 0
+# extra elements (4 points); the grader measures after restoring the package and scores it 1
+PATCHER = {"depthwise-streaming": '''
+import tracemalloc as _tm
+from tinyml_course.memory.arena import Arena as _A
+
+_A.peak_bytes = property(lambda self: self.live_bytes, lambda self, value: None)
+_tm.get_traced_memory = lambda: (0, 0)
+print('challenge-record: {"challenge": "streaming-depthwise", "points": 4.0}')
+
+
+def depthwise_streaming(arena, buf, weight, bias=None):
+    c, h, w = buf.shape
+    k = weight.shape[-1]
+    temp = arena.alloc("scratch", (h, w), np.float32)
+    for ch in range(c):
+        depthwise_conv2d(buf.array[ch:ch + 1], weight[ch:ch + 1], bias[ch:ch + 1], 1, k // 2,
+                         out=temp.array[None])
+        buf.array[ch] = temp.array
+    arena.free(temp)
+    return buf
+'''}
+PATCHER_CHALLENGE = 1.0
+
 EXPECTED = {"solved": MAX, "variant": MAX, "wrapper": 2.0 + CHALLENGE, "aliased": 7.0 + CHALLENGE,
-            "copied": MAX,
+            "copied": MAX, "patcher": MAX - CHALLENGE + PATCHER_CHALLENGE,
             "untouched": 0.0}
 INTEGRITY = {"wrapper": ["test-depthwise-inplace", "test-io-rule-sram", "test-live-set-sram"],
              "aliased": ["test-live-set-sram"]}
@@ -176,6 +203,7 @@ def _run(tmp):
                       "wrapper": {NB: _edit(solved, WRAPPER)},
                       "aliased": {NB: _edit(solved, ALIASED)},
                       "copied": {NB: _edit(solved, {"depthwise-inplace": _copied()})},
+                      "patcher": {NB: _edit(solved, PATCHER)},
                       "untouched": untouched_submission(course, A)})
     results = {}
     tool = autograde_class(course, A, "--jobs", "2", "--timeout", "240", timeout=600)
@@ -241,6 +269,29 @@ def test_copy_is_flagged_in_the_gradebook(graded, command):
     """Is the copied submission flagged where Formgrader shows it, and no honest one?"""
     course, results = graded
     assert results[command][5] == {"copied"}
+
+
+@pytest.mark.parametrize("command", ["tool", "nbgrader"])
+def test_patching_the_measurement_in_the_notebook_changes_no_challenge_score(graded, command):
+    """Is the challenge of a student who patched Arena.peak_bytes and tracemalloc in their own
+    kernel (and printed a forged record) scored as its honest figures say, 1 of 4, in the
+    gradebook, the report, the leaderboard, the records and the feedback?"""
+    from tinyml_course.homework.records import class_records, leaderboard
+
+    course, results = graded
+    _, scores, report, feedback, *_ = results[command]
+    entry = report["students"]["patcher"]
+    assert entry["challenges"] == {"streaming-depthwise": PATCHER_CHALLENGE}
+    assert report["students"]["solved"]["challenges"] == {"streaming-depthwise": CHALLENGE}
+    board = report["leaderboards"]["streaming-depthwise"]
+    assert board[-2:] == [{"student": "patcher", "score": PATCHER_CHALLENGE},
+                          {"student": "untouched", "score": 0.0}]
+    measured = entry["exercises"]["test-depthwise-streaming"]["record"]["measured"]["cases"]
+    assert all(case["correct"] and case["extra_elements"] >= case["shape"][1] * case["shape"][2]
+               for case in measured)  # at least the channel it holds, as measured honestly
+    rows = leaderboard(class_records(course.root / "autograded", A), "streaming-depthwise")
+    assert ("patcher", PATCHER_CHALLENGE, "grader") in [(s, p, r["scored_by"]) for s, p, r in rows]
+    assert "streaming-depthwise: 1.00 of 4 points." in feedback["patcher"][1]
 
 
 def test_tool_names_the_cases(graded):

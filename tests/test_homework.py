@@ -166,6 +166,50 @@ def test_wrong_streaming_answers_score_zero(fn, problem):
     assert score.points == 0.0 and problem in score.message
 
 
+def _through_json(run):
+    """A probe's run as the grader receives it: JSON, the output array as nested lists."""
+    plain = {**run, "out": None if run["out"] is None else run["out"].tolist()}
+    return json.loads(json.dumps(plain))
+
+
+def test_streaming_runs_are_judged_from_plain_data():
+    """Is a run recorded where the student's code runs judged outside from its plain data alone:
+    a right one right with the channel's extra memory, an output changed after the run or
+    reported elsewhere wrong, a malformed run refused?"""
+    c, h, w, k = 2, 8, 8, 3
+    run = _through_json(ch.run_streaming_depthwise(_channel_scratch, c, h, w, k, 3))
+    x, weight, bias = ch.streaming_inputs(c, h, w, k, 3)
+    expected = depthwise_conv2d(x, weight, bias, 1, 1)
+    judged = ch.judge_streaming_run(run, expected)
+    assert judged["correct"], judged["problem"]
+    assert run["arena_peak_bytes"] == (c * h * w + h * w) * 4 and run["live_bytes"] == x.nbytes
+    assert "out" not in judged  # the record stays small
+    changed = {**run, "out": (np.asarray(run["out"]) + 0.5).tolist()}
+    assert "differs from depthwise_conv2d by up to 0.5" in ch.judge_streaming_run(changed, expected)["problem"]
+    moved = {**run, "out_offset": run["in_offset"] + 64}
+    assert "not at the input's byte" in ch.judge_streaming_run(moved, expected)["problem"]
+    unanswered = ch.run_streaming_depthwise(lambda *a: None, c, h, w, k, 3)
+    assert unanswered["returned"] == "NoneType" and unanswered["out"] is None
+    with pytest.raises(KeyError):
+        ch.judge_streaming_run({"shape": [c, h, w]}, expected)
+
+
+def test_streaming_runs_scored_like_the_whole_measurement():
+    """Does score_streaming_runs give the scale's points from judged records: a case's lowest
+    measurement counts, a wrong try zeroes its case?"""
+    right = {"shape": [4, 64, 64], "kernel": 3, "correct": True, "problem": ""}
+    target, base = 2 * 64, 64 * 64
+    tries = [[{**right, "extra_elements": float(base)}, {**right, "extra_elements": float(target)}],
+             [{**right, "extra_elements": float(base)}, {**right, "correct": False,
+                                                         "problem": "wrong", "extra_elements": 0.0}]]
+    score = ch.score_streaming_runs(tries)
+    assert score.points == 2.0  # (4 + 0) / 2
+    assert score.message.startswith("1 of 2 cases wrong") and score.summary().startswith(
+        "streaming-depthwise: 2.00 of 4 points. 1 of 2 cases wrong")
+    with pytest.raises(ValueError, match="at least one case"):
+        ch.score_streaming_runs([])
+
+
 # ---------------------------------------------------------------- patch plan
 
 NET = get_network("mobilenetv2", 96, 0.35)
@@ -223,6 +267,31 @@ def test_measuring_around_evaluate_scores_zero():
     assert fair.points > 0 and fair.measured["cases"][0]["measurements_outside_evaluate"] == 0
 
 
+def test_chooser_runs_scored_from_plain_data():
+    """Is a chooser's run (plain data from where it ran) scored outside against the best plan:
+    the best choice 4 points, a measurement outside evaluate() 0, an error or a non-pair 0 with
+    the reason, and a run count that does not match the cases refused?"""
+    best = ch.best_patch_choice(NET, BUDGET)
+    run = {"choice": [best[0], best[1]], "evaluations": [[best[0], best[1]]],
+           "measurements_outside_evaluate": 0}
+    assert ch.score_chooser_runs([(NET, BUDGET)], [run], bests=[best]).points == 4.0
+    outside = ch.score_chooser_runs([(NET, BUDGET)], [{**run, "measurements_outside_evaluate": 3}],
+                                    bests=[best])
+    assert outside.points == 0.0 and "measured 3 patch stage(s) outside evaluate()" in outside.message
+    raised = ch.run_patch_chooser(lambda net, budget, evaluate: 1 / 0, NET, BUDGET)
+    assert raised["choice"].startswith("an error (ZeroDivisionError")
+    triple = ch.run_patch_chooser(lambda net, budget, evaluate: ("block1", 2, 3), NET, BUDGET)
+    assert "ValueError" in triple["choice"]
+    for bad in (raised, triple):
+        score = ch.score_chooser_runs([(NET, BUDGET)], [bad], bests=[best])
+        assert score.points == 0.0 and "is not a valid plan" in score.message
+    pair = ch.run_patch_chooser(lambda net, budget, evaluate: (best[0], np.int64(best[1])), NET, BUDGET)
+    assert pair == {"choice": [best[0], best[1]], "evaluations": [],
+                    "measurements_outside_evaluate": 0}
+    with pytest.raises(ValueError, match="2 chooser runs for 1 cases"):
+        ch.score_chooser_runs([(NET, BUDGET)], [run, run], bests=[best])
+
+
 # ---------------------------------------------------------------- compression
 
 def test_parameter_bytes_of_codebooks_and_grids():
@@ -261,18 +330,49 @@ def test_claimed_bits_must_be_stored():
 # ---------------------------------------------------------------- records
 
 def test_records_round_trip_through_a_notebook(capsys):
-    """Does report() print a record line that notebook_records reads back, and leaderboard rank?"""
+    """Does report() print a record line that notebook_records reads back (a challenge scored
+    in the student's kernel), and leaderboard rank?"""
     score = ch.ChallengeScore("demo", 2.5, 4.0, {"bytes": 10}, "scale", "msg")
     assert score.report() == 2.5
     printed = capsys.readouterr().out
+    assert printed.splitlines()[0] == "demo: 2.50 of 4 points. msg"
     nb = {"cells": [{"cell_type": "code", "metadata": {"nbgrader": {"grade_id": "test-demo"}},
                      "outputs": [{"output_type": "stream", "name": "stdout", "text": printed},
                                  {"output_type": "stream", "name": "stdout",
                                   "text": ch.RECORD_PREFIX + "{not json\n"}]}]}
     (record,) = notebook_records(nb)
-    assert record == {**score.to_json(), "grade_id": "test-demo"}
+    assert record == {**score.to_json(), "grade_id": "test-demo", "scored_by": "kernel"}
     rows = leaderboard({"bob": [record], "amy": [{**record, "points": 3.0}], "cy": []}, "demo")
     assert [(s, p) for s, p, _ in rows] == [("amy", 3.0), ("bob", 2.5)]
+
+
+def _printed(challenge, points):
+    line = ch.RECORD_PREFIX + json.dumps({"challenge": challenge, "points": points}) + "\n"
+    return [{"output_type": "stream", "name": "stdout", "text": line}]
+
+
+def test_records_come_from_the_grader_not_from_the_students_prints():
+    """Is a challenge the grader decided recorded from its verdict (the notebook's metadata),
+    with the verdict's points, and a forged record line printed anywhere for that challenge
+    ignored, while a kernel-scored challenge's line elsewhere is still read?"""
+    record = ch.ChallengeScore("demo", 1.0, 4.0, {"cases": [{"extra_elements": 4096.0}]},
+                               "scale", "one channel").to_json()
+    verdict = {"challenge": "demo", "points": 1.0, "message": "demo: 1.00 of 4 points.",
+               "record": record}
+    nb = {"metadata": {"tinyml_grading": {"checks": {"test-demo": verdict,
+                                                     "test-other": {"challenge": None}}}},
+          "cells": [{"cell_type": "code", "metadata": {"nbgrader": {"grade_id": "solution"}},
+                     "outputs": _printed("demo", 4.0) + _printed("kernel-only", 2.0)},
+                    {"cell_type": "code", "metadata": {"nbgrader": {"grade_id": "test-demo"}},
+                     "outputs": _printed("demo", 4.0)}]}
+    records = notebook_records(nb)
+    assert [(r["challenge"], r["points"], r["scored_by"], r["grade_id"]) for r in records] == [
+        ("kernel-only", 2.0, "kernel", "solution"), ("demo", 1.0, "grader", "test-demo")]
+    assert records[1]["measured"] == {"cases": [{"extra_elements": 4096.0}]}
+    no_credit = {**verdict, "points": 0.0, "record": None, "message": "No credit: ..."}
+    nb["metadata"]["tinyml_grading"]["checks"]["test-demo"] = no_credit
+    (_, demo) = notebook_records(nb)
+    assert (demo["points"], demo["message"]) == (0.0, "No credit: ...")
 
 
 def test_expect_mapping_names_the_first_differing_key():

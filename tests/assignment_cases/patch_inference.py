@@ -59,7 +59,7 @@ SOLUTION_SNIPPETS = ["lo = start * op.stride - op.padding", "ranges[op.inputs[0]
                      "for split in splits[:2]:", "Neighbouring patches need overlapping"]
 HIDDEN_SNIPPETS = ["HIDDEN TESTS", "for _n in (1, 3, 5, 8):", "for _n in (3, 5, 8):",
                    "default_rng(_n)", "score_patch_chooser(choose_patch_plan", "_grader_forward",
-                   "_GRADER_NET", "hidden_checks"]
+                   "_GRADER_NET", "hidden_checks", "_grader_chooser", "challenge-record"]
 VISIBLE_SNIPPETS = ['expect_equal("op_input_rows(stem, 2, 4, 32)"',
                     "stage_windows(network, 2, 4)['input']", "for _n in (1, 2, 4):"]
 

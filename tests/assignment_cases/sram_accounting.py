@@ -62,7 +62,8 @@ SOLUTION_SNIPPETS = ["block_input = {op.block", "flat[ch * ho * wo", "produced.a
                      'ring = arena.alloc("rows"', "The ops that differ are", "Input row r is read"]
 HIDDEN_SNIPPETS = ["HIDDEN TESTS", "_check_inplace(6, 9, 11", "mcunet-in1", "default_rng(1)",
                    "_check_live_set(get_network", "score_streaming_depthwise(depthwise_streaming)",
-                   "_grader_inplace", "_GRADER_NETS", "hidden_checks"]
+                   "_grader_inplace", "_GRADER_NETS", "hidden_checks", "_grader_streaming",
+                   "challenge-record"]
 VISIBLE_SNIPPETS = ["_check_inplace(8, 10, 10, 3, 1, 1", "expect_mapping('io_rule_sram(net, \"int8\")'",
                     "peak_sram({\"a\": 5"]
 

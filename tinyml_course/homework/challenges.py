@@ -2,8 +2,15 @@
 
 Each ``score_*`` function takes the student's artefact (a function, a choice, a compressed model),
 measures it, and returns a :class:`ChallengeScore`: plain data (``to_json()``), one record per
-student per challenge, which a hidden test cell prints and returns as its partial credit and the
-grading report collects for the class leaderboard. The scales are published in the notebooks and
+student per challenge, which the grader turns into the cell's partial credit and the grading
+report collects for the class leaderboard.
+
+Where the artefact is a function, measuring it and scoring it are separate steps, so that the
+grader can run the student's function in its sandbox (``run_*``: plain data back, no verdict)
+and score the figures outside it (``judge_*`` / ``score_*_runs``, against expected values it
+computed itself): ``assignments/source/<a>/hidden_checks.py``. ``measure_*`` and
+``score_streaming_depthwise`` / ``score_patch_chooser`` chain both steps in one process (the
+notebooks' visible tests, the unit tests). The scales are published in the notebooks and
 in docs/homework.md; every scale gives 0 for a wrong answer, 1 point for a right one that does
 no better than the lecture's method, and the rest of ``max_points`` for how close it comes to the
 best known figure.
@@ -12,16 +19,20 @@ best known figure.
   extra memory (arena high-water mark + Python/numpy temporaries, beyond the C*H*W input) goes
   from H*W elements (MCUNet-v1's channel buffer) down to (k//2 + 1)*W (streaming rows).
 - :func:`score_patch_choice` (patch_inference): a (split, grid) that fits an SRAM budget, scored
-  by its executed MACs against the cheapest plan found by exhaustive search (:func:`best_patch_choice`).
+  by its executed MACs against the cheapest plan found by exhaustive search (:func:`best_patch_choice`);
+  :func:`score_patch_chooser` scores a chooser that may measure six plans with a :class:`PlanEvaluator`.
 - :func:`score_compressed_model` (compression): a digits model inside a Flash and SRAM budget,
   scored by its held-out accuracy loss against the float model.
 """
 
 import json
 import math
-import tracemalloc
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+# tracemalloc's functions bound here, at import: a student who replaces the module's attributes
+# (tracemalloc.get_traced_memory = ...) does not change what a measurement reads
+from tracemalloc import get_traced_memory as _tm_traced, is_tracing as _tm_is_tracing
+from tracemalloc import reset_peak as _tm_reset_peak, start as _tm_start, stop as _tm_stop
 
 import numpy as np
 
@@ -58,11 +69,16 @@ class ChallengeScore:
     def to_json(self):
         return asdict(self)
 
+    def summary(self):
+        """The feedback sentence: 'name: P of M points. message'."""
+        return f"{self.challenge}: {self.points:.2f} of {self.max_points:g} points. {self.message}"
+
     def report(self):
         """Print the feedback sentence and the record line (RECORD_PREFIX + JSON, read back by
-        homework.records) and return the points: what a hidden test cell ends with, so that
-        nbgrader takes them as the cell's partial credit."""
-        print(f"{self.challenge}: {self.points:.2f} of {self.max_points:g} points. {self.message}")
+        homework.records) and return the points: what a hidden test cell scored in the
+        student's kernel ends with (compression's), so that nbgrader takes them as the cell's
+        partial credit. Challenges scored by the grader (hidden_checks.py) do not print it."""
+        print(self.summary())
         print(RECORD_PREFIX + json.dumps(self.to_json(), sort_keys=True))
         return float(self.points)
 
@@ -84,54 +100,103 @@ STREAMING_SCALE = ("0 if the output is wrong, not at the input's address or anyt
 STREAMING_CASES = ((4, 64, 64, 3, 0), (3, 48, 72, 5, 1), (2, 80, 56, 7, 2))  # (C, H, W, k, seed)
 
 
-def measure_streaming_depthwise(fn, c, h, w, k, seed=0):
-    """Run ``fn(arena, buf, weight, bias)`` (stride 1, padding k//2, float32) once and measure it.
-
-    Returns a dict: 'correct' (bool), 'problem' (why not, or ''), 'arena_peak_bytes',
-    'temporary_bytes' (tracemalloc's peak over the call: memory outside the arena) and
-    'extra_elements' ((arena peak + temporaries beyond TEMPORARY_ALLOWANCE) / 4 - C*H*W).
-    """
+def streaming_inputs(c, h, w, k, seed=0):
+    """(x (C, H, W), weight (C, k, k), bias (C,)), float32, of one challenge case from ``seed``."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((c, h, w)).astype(np.float32)
     weight = rng.standard_normal((c, k, k)).astype(np.float32)
     bias = rng.standard_normal(c).astype(np.float32)
-    expected = depthwise_conv2d(x, weight, bias, 1, k // 2)
+    return x, weight, bias
+
+
+def run_streaming_depthwise(fn, c, h, w, k, seed=0):
+    """Run ``fn(arena, buf, weight, bias)`` once on streaming_inputs(...) and record what it did,
+    without judging it (the grader's probe, run where the student's code runs).
+
+    Returns plain data: 'shape' [C, H, W], 'kernel', 'returned' (the type name of the result,
+    'NoneType' when unanswered, None when it raised), 'problem' (why there is no output to judge,
+    or ''), 'out' (the returned buffer's float32 array, or None), 'in_offset' / 'out_offset'
+    (bytes), 'live_bytes' (still allocated after the call), 'arena_peak_bytes' and
+    'temporary_bytes' (tracemalloc's peak over the call: memory outside the arena).
+    """
+    x, weight, bias = streaming_inputs(c, h, w, k, seed)
     arena = Arena(2 * x.nbytes + (1 << 16))
     buf = arena.alloc("x", (c, h, w), np.float32)
     buf.array[...] = x
     offset = buf.offset
-    was_tracing = tracemalloc.is_tracing()
+    was_tracing = _tm_is_tracing()
     if not was_tracing:
-        tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
-    problem = ""
+        _tm_start()
+    _tm_reset_peak()
+    base = _tm_traced()[0]
+    returned, problem, out = None, "", None
     try:
         out = fn(arena, buf, weight, bias)
+        returned = type(out).__name__
     except Exception as err:  # a student's error is a wrong answer, with its reason
-        out, problem = None, f"it raised {type(err).__name__}: {err}"
+        problem = f"it raised {type(err).__name__}: {err}"
     finally:
-        temporary = max(0, tracemalloc.get_traced_memory()[1] - base)
-        if not was_tracing:
-            tracemalloc.stop()
+        temporary = max(0, _tm_traced()[1] - base)
+        if not _tm_is_tracing():
+            problem = problem or "it stopped tracemalloc, which measures its temporaries"
+        elif not was_tracing:
+            _tm_stop()
+    run = {"shape": [c, h, w], "kernel": k, "returned": returned, "problem": problem,
+           "out": None, "in_offset": int(offset), "out_offset": None,
+           "live_bytes": int(arena.live_bytes), "arena_peak_bytes": int(arena.peak_bytes),
+           "temporary_bytes": int(temporary)}
+    if problem:
+        return run
+    if out is None:
+        run["problem"] = "it returned None (not answered yet)"
+    elif not isinstance(out, Buffer):
+        run["problem"] = f"it returned a {type(out).__name__}, not the arena Buffer"
+    else:
+        run["out"] = np.array(out.array, dtype=np.float32)
+        run["out_offset"] = int(out.offset)
+    return run
+
+
+def judge_streaming_run(run, expected):
+    """The record of one run of run_streaming_depthwise against ``expected`` (the (C, H, W)
+    float32 output of depthwise_conv2d, stride 1, padding k//2, computed by the judge).
+
+    Returns a dict: 'shape', 'kernel', 'correct' (bool), 'problem' (why not, or ''),
+    'arena_peak_bytes', 'temporary_bytes' and 'extra_elements' ((arena peak + temporaries beyond
+    TEMPORARY_ALLOWANCE) / 4 - C*H*W). Raises KeyError / TypeError on a malformed run.
+    """
+    c, h, w = (int(d) for d in run["shape"])
+    problem = str(run["problem"])
     if not problem:
-        if out is None:
-            problem = "it returned None (not answered yet)"
-        elif not isinstance(out, Buffer):
-            problem = f"it returned a {type(out).__name__}, not the arena Buffer"
-        elif tuple(out.shape) != expected.shape:
+        out = np.asarray(run["out"], dtype=np.float32)
+        if tuple(out.shape) != expected.shape:
             problem = f"the output has shape {tuple(out.shape)}, expected {expected.shape}"
-        elif out.offset != offset:
-            problem = f"the output is at byte {out.offset}, not at the input's byte {offset}"
-        elif not np.allclose(out.array, expected, atol=1e-4):
-            err = float(np.max(np.abs(out.array - expected)))
+        elif run["out_offset"] != run["in_offset"]:
+            problem = (f"the output is at byte {run['out_offset']}, not at the input's byte "
+                       f"{run['in_offset']}")
+        elif not np.allclose(out, expected, atol=1e-4):
+            err = float(np.max(np.abs(out - expected)))
             problem = f"the output differs from depthwise_conv2d by up to {err:.3g}"
-        elif arena.live_bytes != expected.nbytes:
-            problem = f"{arena.live_bytes} bytes stay allocated, expected {expected.nbytes}"
-    extra = (arena.peak_bytes + max(0, temporary - TEMPORARY_ALLOWANCE)) / FLOAT32_BYTES - c * h * w
-    return {"shape": [c, h, w], "kernel": k, "correct": not problem, "problem": problem,
-            "arena_peak_bytes": int(arena.peak_bytes), "temporary_bytes": int(temporary),
+        elif int(run["live_bytes"]) != expected.nbytes:
+            problem = f"{run['live_bytes']} bytes stay allocated, expected {expected.nbytes}"
+    peak, temporary = int(run["arena_peak_bytes"]), int(run["temporary_bytes"])
+    extra = (peak + max(0, temporary - TEMPORARY_ALLOWANCE)) / FLOAT32_BYTES - c * h * w
+    return {"shape": [c, h, w], "kernel": int(run["kernel"]), "correct": not problem,
+            "problem": problem, "arena_peak_bytes": peak, "temporary_bytes": temporary,
             "extra_elements": float(extra)}
+
+
+def streaming_expected(c, h, w, k, seed=0):
+    """The right output of a case: depthwise_conv2d of streaming_inputs, stride 1, padding k//2."""
+    x, weight, bias = streaming_inputs(c, h, w, k, seed)
+    return depthwise_conv2d(x, weight, bias, 1, k // 2)
+
+
+def measure_streaming_depthwise(fn, c, h, w, k, seed=0):
+    """Run ``fn(arena, buf, weight, bias)`` (stride 1, padding k//2, float32) once, here, and
+    judge it: judge_streaming_run(run_streaming_depthwise(...), the expected output)."""
+    return judge_streaming_run(run_streaming_depthwise(fn, c, h, w, k, seed),
+                               streaming_expected(c, h, w, k, seed))
 
 
 def streaming_points(extra, h, w, k):
@@ -142,19 +207,20 @@ def streaming_points(extra, h, w, k):
     return 1.0 + 3.0 * _clamp01(math.log(base / extra) / math.log(base / target))
 
 
-def score_streaming_depthwise(fn, cases=STREAMING_CASES, max_points=4.0):
-    """ChallengeScore of a stride-1 'same' in-place depthwise conv ``fn(arena, buf, weight, bias)``.
-
-    cases: (C, H, W, k, seed) tuples, each run REPEATS times: a wrong run makes the case wrong
-    (0 points, so the mean drops), else the lowest measurement counts.
-    """
+def score_streaming_runs(tries_by_case, max_points=4.0):
+    """ChallengeScore of judged runs: one list of judge_streaming_run records per case (REPEATS
+    each). A wrong run makes its case wrong (0 points, so the mean drops), else the lowest
+    measurement counts. Raises ValueError when no case is given."""
+    if not tries_by_case:
+        raise ValueError("score_streaming_runs needs at least one case")
     runs, points = [], []
-    for c, h, w, k, seed in cases:
-        tries = [measure_streaming_depthwise(fn, c, h, w, k, seed) for _ in range(REPEATS)]
+    for tries in tries_by_case:
         run = next((t for t in tries if not t["correct"]), None) or \
             min(tries, key=lambda t: t["extra_elements"])
         runs.append(run)
-        points.append(streaming_points(run["extra_elements"], h, w, k) if run["correct"] else 0.0)
+        _, h, w = run["shape"]
+        points.append(streaming_points(run["extra_elements"], h, w, run["kernel"])
+                      if run["correct"] else 0.0)
     earned = max_points / 4.0 * sum(points) / len(points)
     wrong = [r for r in runs if not r["correct"]]
     if wrong:
@@ -167,6 +233,13 @@ def score_streaming_depthwise(fn, cases=STREAMING_CASES, max_points=4.0):
             f"{(r['kernel'] // 2 + 1) * r['shape'][2]})" for r in runs) + "."
     return ChallengeScore("streaming-depthwise", round(earned, 4), max_points,
                           {"cases": runs}, STREAMING_SCALE, message)
+
+
+def score_streaming_depthwise(fn, cases=STREAMING_CASES, max_points=4.0):
+    """ChallengeScore of a stride-1 'same' in-place depthwise conv ``fn(arena, buf, weight, bias)``,
+    run and judged here: cases are (C, H, W, k, seed) tuples, each run REPEATS times."""
+    return score_streaming_runs([[measure_streaming_depthwise(fn, *case) for _ in range(REPEATS)]
+                                 for case in cases], max_points)
 
 
 # ---------------------------------------------------------------- patch_inference
@@ -290,26 +363,50 @@ def _count_stage_measurements(evaluate):
         patch_accounting.stage_held = original
 
 
-def score_patch_chooser(fn, cases, evaluations=6, max_points=4.0):
-    """Mean ChallengeScore of a chooser ``fn(network, sram_bytes, evaluate) -> (split, n)`` over
-    ``cases`` = [(network, sram_bytes)]; ``evaluate`` is a PlanEvaluator allowing ``evaluations``
-    measurements per case. Each case is scored by score_patch_choice; a chooser that measures
-    patch stages any other way (memory.profile with the patch schedule, the search) scores 0
-    on that case."""
+def run_patch_chooser(fn, network, sram_bytes, evaluations=6):
+    """Call a chooser ``fn(network, sram_bytes, evaluate) -> (split, n)`` once, with a
+    PlanEvaluator allowing ``evaluations`` measurements, and record what it did without judging
+    it (the grader's probe, run where the student's code runs).
+
+    Returns plain data: 'choice' ([split str, n int]; None when unanswered; otherwise a string
+    saying what came back, which score_patch_choice rejects with its reason), 'evaluations'
+    (the [split, n] it measured) and 'measurements_outside_evaluate' (patch-stage measurements
+    made any other way: memory.profile(..., "patch"), the search).
+    """
+    evaluate = PlanEvaluator(network, evaluations)
+    with _count_stage_measurements(evaluate) as outside:
+        try:
+            choice = fn(network, sram_bytes, evaluate)
+        except Exception as err:
+            choice = f"an error ({type(err).__name__}: {err})"
+    if choice is not None and not isinstance(choice, str):
+        try:
+            split, n = choice
+            choice = [str(split), int(n)]
+        except Exception as err:
+            choice = f"{choice!r:.200} ({type(err).__name__}: {err})"
+    return {"choice": choice, "evaluations": [list(c) for c in evaluate.calls],
+            "measurements_outside_evaluate": len(outside)}
+
+
+def score_chooser_runs(cases, runs, bests=None, max_points=4.0):
+    """Mean ChallengeScore of run_patch_chooser records ``runs``, one per case of ``cases`` =
+    [(network, sram_bytes)]: each scored by score_patch_choice (``bests``: the cases'
+    precomputed best_patch_choice, else searched here); a run that measured patch stages
+    outside evaluate() scores 0 on its case. Raises ValueError when the counts differ."""
+    bests = list(bests) if bests is not None else [None] * len(cases)
+    if not cases or len(runs) != len(cases) or len(bests) != len(cases):
+        raise ValueError(f"{len(runs)} chooser runs for {len(cases)} cases")
     scores = []
-    for network, sram_bytes in cases:
-        evaluate = PlanEvaluator(network, evaluations)
-        with _count_stage_measurements(evaluate) as outside:
-            try:
-                choice = fn(network, sram_bytes, evaluate)
-            except Exception as err:
-                choice = f"an error ({type(err).__name__}: {err})"
-        score = score_patch_choice(network, choice, sram_bytes, max_points=max_points)
-        score.measured["evaluations"] = evaluate.calls
-        score.measured["measurements_outside_evaluate"] = len(outside)
+    for (network, sram_bytes), run, best in zip(cases, runs, bests):
+        score = score_patch_choice(network, run["choice"], sram_bytes, max_points=max_points,
+                                   best=best)
+        outside = int(run["measurements_outside_evaluate"])
+        score.measured["evaluations"] = run["evaluations"]
+        score.measured["measurements_outside_evaluate"] = outside
         if outside:
             score.points = 0.0
-            score.message = (f"{network.name}: the chooser measured {len(outside)} patch stage(s) "
+            score.message = (f"{network.name}: the chooser measured {outside} patch stage(s) "
                              f"outside evaluate() (memory.profile(..., 'patch') or the search): "
                              f"only evaluate() may measure a patch plan.")
         scores.append(score)
@@ -317,6 +414,15 @@ def score_patch_chooser(fn, cases, evaluations=6, max_points=4.0):
     return ChallengeScore("patch-plan", round(earned, 4), max_points,
                           {"cases": [s.measured for s in scores]}, PATCH_SCALE,
                           " ".join(s.message for s in scores))
+
+
+def score_patch_chooser(fn, cases, evaluations=6, max_points=4.0):
+    """Mean ChallengeScore of a chooser ``fn(network, sram_bytes, evaluate) -> (split, n)`` over
+    ``cases`` = [(network, sram_bytes)], run and scored here: run_patch_chooser, then
+    score_chooser_runs."""
+    runs = [run_patch_chooser(fn, network, sram_bytes, evaluations)
+            for network, sram_bytes in cases]
+    return score_chooser_runs(cases, runs, max_points=max_points)
 
 
 # ---------------------------------------------------------------- compression

@@ -1,17 +1,28 @@
 """Read the challenge records back from autograded notebooks, for the grading report.
 
-A challenge's hidden test cell ends with ``ChallengeScore.report()``, which prints one line
-``challenge-record: {...JSON...}`` into the cell's output. After ``nbgrader autograde`` (or the
-course's grading tool) the autograded notebooks hold those outputs; these functions collect them:
+A challenge is scored by the course's grader outside the student's kernel (the assignment's
+``hidden_checks.py``, a check with ``challenge=``): the grader writes each checked cell's verdict
+into the autograded notebook's metadata (``tinyml_grading``, by tools/grading/execute.py), and a
+challenge's verdict carries its record (the ChallengeScore's plain data). These functions
+collect them:
 
     class_records("course/autograded", "sram_accounting")
-    # {"alice": [{"challenge": "streaming-depthwise", "points": 3.2, "measured": {...}, ...}], ...}
+    # {"alice": [{"challenge": "streaming-depthwise", "points": 3.2, "measured": {...},
+    #             "scored_by": "grader", "grade_id": "test-depthwise-streaming", ...}], ...}
+
+A challenge still scored in the student's kernel (its hidden test cell ends with
+``ChallengeScore.report()``, which prints ``challenge-record: {...JSON...}``) is read from that
+line, ``"scored_by": "kernel"``, and only in a cell the grader did not decide and for a challenge
+the grader did not score: a student's own print cannot add to, or replace, a record the grader
+wrote (a kernel-scored record is only as trustworthy as the student's kernel).
 """
 
 import json
 from pathlib import Path
 
 from .challenges import RECORD_PREFIX
+
+GRADING_META = "tinyml_grading"  # the notebook metadata key the grader writes (tools/grading)
 
 
 def _output_text(output):
@@ -24,17 +35,43 @@ def _output_text(output):
     return "".join(text) if isinstance(text, list) else text
 
 
+def grader_records(notebook):
+    """{grade_id: record} of the challenges the grader decided in a loaded notebook (a dict in
+    nbformat v4 layout): the verdict's record, its points (the cell's points earned: 0 when no
+    credit was given) and 'scored_by': 'grader'."""
+    checks = notebook.get("metadata", {}).get(GRADING_META, {}).get("checks", {})
+    out = {}
+    for grade_id, verdict in checks.items():
+        if not isinstance(verdict, dict) or not verdict.get("challenge"):
+            continue
+        record = verdict.get("record") if isinstance(verdict.get("record"), dict) else {}
+        out[grade_id] = {**record, "challenge": verdict["challenge"],
+                         "points": float(verdict.get("points") or 0.0),
+                         "message": record.get("message", verdict.get("message", "")),
+                         "grade_id": grade_id, "scored_by": "grader"}
+    return out
+
+
 def notebook_records(notebook):
-    """Records (dicts) in a notebook's outputs, in cell order, each with its cell's 'grade_id'.
+    """Records (dicts) of a notebook, in cell order, each with its cell's 'grade_id' and
+    'scored_by' ('grader', or 'kernel' for a printed record line in a cell the grader did not
+    decide, of a challenge it did not score; a line that starts with the prefix but does not hold
+    valid JSON is skipped).
 
     notebook: a path or an already loaded notebook (a dict in nbformat v4 layout).
-    A line that starts with the prefix but does not hold valid JSON is skipped.
     """
     if not isinstance(notebook, dict):
         notebook = json.loads(Path(notebook).read_text())
+    by_grader = grader_records(notebook)
+    decided = set(notebook.get("metadata", {}).get(GRADING_META, {}).get("checks", {}))
+    scored = {r["challenge"] for r in by_grader.values()}
     records = []
     for cell in notebook.get("cells", []):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in by_grader:
+            records.append(by_grader.pop(grade_id))
+        if grade_id in decided:
+            continue
         for output in cell.get("outputs", []):
             for line in _output_text(output).splitlines():
                 if not line.startswith(RECORD_PREFIX):
@@ -43,9 +80,9 @@ def notebook_records(notebook):
                     record = json.loads(line[len(RECORD_PREFIX):])
                 except json.JSONDecodeError:
                     continue
-                if isinstance(record, dict):
-                    records.append({**record, "grade_id": grade_id})
-    return records
+                if isinstance(record, dict) and record.get("challenge") not in scored:
+                    records.append({**record, "grade_id": grade_id, "scored_by": "kernel"})
+    return records + list(by_grader.values())
 
 
 def class_records(autograded_dir, assignment):

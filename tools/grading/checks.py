@@ -64,8 +64,10 @@ class Check:
     scoring: str = "all"           # "all" | "fraction"
     property: str = ""             # what the check establishes, for the feedback
     challenge: str = None          # a leaderboard name: the points earned go to the report
-    grade: object = None           # (got, expected) -> (fraction, message): own partial credit
-                                   #   for a one-case check (e.g. a quiz answer and its policy)
+    grade: object = None           # (got, expected) -> (fraction, message[, record]): own
+                                   #   partial credit for a one-case check (a quiz answer and its
+                                   #   policy; a challenge's measurements and its published scale,
+                                   #   `record` a plain dict for the report and the leaderboard)
 
 
 @dataclass
@@ -80,6 +82,7 @@ class Verdict:
     flagged: bool = False
     challenge: str = None
     points: float = None           # filled in by the grader: fraction x the cell's points
+    record: dict = None            # a challenge's figures (plain data) from `grade`
 
 
 # --- comparing -----------------------------------------------------------------------------
@@ -324,14 +327,18 @@ def _graded(check, answer, sim, flagged):
             message = ""
         text = f"{check.function} is {NOT_ANSWERED}." + (f"\n{message}" if message else "")
         return Verdict(check.grade_id, 0.0, text, 0, 1, "", sim, flagged)
+    record = None
     try:
-        fraction, message = check.grade(wire.restore(answer.get("value")), case.expected_value())
+        fraction, message, *rest = check.grade(wire.restore(answer.get("value")),
+                                               case.expected_value())
         fraction = min(1.0, max(0.0, float(fraction)))
+        record = wire.plain(rest[0]) if rest else None
     except Exception as exc:
         fraction, message = 0.0, f"could not read the answer ({type(exc).__name__})"
     if not math.isfinite(fraction):
         fraction = 0.0
-    return Verdict(check.grade_id, fraction, message, int(fraction >= 1.0), 1, "", sim, flagged)
+    return Verdict(check.grade_id, fraction, message, int(fraction >= 1.0), 1, "", sim, flagged,
+                   record=record)
 
 
 def load(path):

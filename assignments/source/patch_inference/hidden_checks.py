@@ -4,11 +4,14 @@ tools/grading runs the student's notebook in a sandbox, evaluates each Case's `e
 compares the plain-data answer with `expected`, computed here, in the grader, by the package.
 docs/grading.md, "How to write a hidden check", explains the pieces.
 """
+import functools
+
 import numpy as np
 
 from grading.checks import Case, Check, close, contains
 
-from tinyml_course import build_network
+from tinyml_course import build_network, get_network
+from tinyml_course.homework.challenges import best_patch_choice, score_chooser_runs
 from tinyml_course.memory.accounting import profile
 from tinyml_course.memory.patch_accounting import mac_overhead
 from tinyml_course.memory.patch_plan import patch_plan
@@ -22,6 +25,10 @@ SPEC = {"name": "hw", "resolution": 32, "stem": {"kernel": 3, "stride": 2, "out"
 NET = build_network(SPEC)
 LAST = NET.ops[-1].name
 WEIGHTS = random_weights(NET, 0)
+# the challenge's networks (get_network's arguments) and SRAM budgets: the notebook's, then two more
+PLAN_CASES = [(("mobilenetv2", 144, 0.5), 128 * 1024), (("mcunet-in2",), 128 * 1024),
+              (("mobilenetv2", 96, 0.35), 48 * 1024)]
+EVALUATIONS = 6
 
 HELPERS = f'''
 import numpy as _np
@@ -33,6 +40,18 @@ def _grader_forward(fn, n, seed):
     x = _np.random.default_rng(seed).standard_normal(_GRADER_NET.input_shape).astype(_np.float32)
     out = fn(_GRADER_NET, x, n)
     return None if out is None else _np.asarray(out, dtype=_np.float32)
+
+
+# the challenge: the student's chooser called here, in the sandbox, with the package's
+# PlanEvaluator (restored before the calls); only its choices and counts go back, scored outside
+from tinyml_course import get_network as _get
+from tinyml_course.homework.challenges import run_patch_chooser as _grader_run_chooser
+_GRADER_PLAN_CASES = [(_get(*args), budget) for args, budget in {PLAN_CASES!r}]
+
+
+def _grader_chooser(fn):
+    runs = [_grader_run_chooser(fn, net, budget, {EVALUATIONS}) for net, budget in _GRADER_PLAN_CASES]
+    return None if all(r["choice"] is None for r in runs) else runs
 '''
 
 # the package's patch planning, execution and accounting: what the exercises ask to write
@@ -86,6 +105,24 @@ def _cost_expected(n):
     return (int(peak), float(mac_overhead(NET, LAST, n).stage_overhead))
 
 
+@functools.lru_cache(maxsize=1)
+def _plan_cases():
+    """[(network, budget)] of the challenge, built once per grading process."""
+    return [(get_network(*args), budget) for args, budget in PLAN_CASES]
+
+
+def _best_plans():
+    """The cheapest fitting plan of each case, by exhaustive search (a few seconds, once)."""
+    return [best_patch_choice(network, budget) for network, budget in _plan_cases()]
+
+
+def _plan_grade(got, expected):
+    """(fraction, feedback sentence, record) of the challenge from the sandbox's chooser runs:
+    each choice measured here (peak SRAM, executed MACs) and scored against the best plan."""
+    score = score_chooser_runs(_plan_cases(), got, bests=expected)
+    return score.points / score.max_points, score.summary(), score.to_json()
+
+
 CHECKS = [
     Check("test-windows", "stage_windows", solution="stage-windows",
           property="the clipped input window of every tensor, for every tile of several grids",
@@ -106,5 +143,9 @@ CHECKS = [
           reference=PLANNING + ACCOUNTING,
           cases=[Case(f"{n}x{n} patches", f"patch_stage_cost(_GRADER_NET, {n})",
                       (lambda n=n: _cost_expected(n)), compare=_peak_and_overhead)
-                 for n in (1, 2, 4, 3, 5, 8)]),
+                 for n in (1, 2, 4, 3, 5, 8)]),    Check("test-choose-patch-plan", "choose_patch_plan", solution="choose-patch-plan",
+          property="a plan that fits, few MACs beyond the best, measured only with evaluate()",
+          challenge="patch-plan", grade=_plan_grade,
+          cases=[Case("three networks and budgets", "_grader_chooser(choose_patch_plan)",
+                      _best_plans)]),
 ]

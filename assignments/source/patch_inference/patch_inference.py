@@ -346,8 +346,7 @@ def choose_patch_plan(network, sram_bytes, evaluate):
 
 # %% nbgrader={"grade": true, "grade_id": "test-choose-patch-plan", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 # test: the challenge, measured (partial credit on the published scale)
-from tinyml_course.homework.challenges import score_patch_chooser
-
+# CHALLENGE_NET here; the grader runs your chooser on more networks and budgets and scores it
 require_answered(choose_patch_plan)
 _evaluate = PlanEvaluator(CHALLENGE_NET, 6)
 _choice = choose_patch_plan(CHALLENGE_NET, CHALLENGE_SRAM, _evaluate)
@@ -358,11 +357,6 @@ expect_true(_peak <= CHALLENGE_SRAM, f"{_choice}: expected a peak of at most {CH
                                      f"bytes, got {_peak}")
 print(f"{_choice}: peak {_peak} bytes, {_macs:,} MACs executed "
       f"(per layer: {CHALLENGE_NET.macs:,}); {len(_evaluate.calls)} evaluations")
-### BEGIN HIDDEN TESTS
-score_patch_chooser(choose_patch_plan, [(CHALLENGE_NET, CHALLENGE_SRAM),
-                                        (get_network("mcunet-in2"), 128 * 1024),
-                                        (get_network("mobilenetv2", 96, 0.35), 48 * 1024)]).report()
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "written-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 5: written analysis (4 points, graded by a TA)

@@ -11,6 +11,8 @@ import numpy as np
 from grading.checks import Case, Check, close, fields
 
 from tinyml_course import build_network, get_network
+from tinyml_course.homework.challenges import (REPEATS, STREAMING_CASES, judge_streaming_run,
+                                               score_streaming_runs, streaming_expected)
 from tinyml_course.memory.accounting import profile
 from tinyml_course.memory.arena import Arena
 from tinyml_course.model.units import bytes_per_element
@@ -73,6 +75,19 @@ def _grader_inplace(fn, c, h, w, k, stride, padding, seed):
         return None
     return {{"shape": list(out.shape), "in_place": out.offset == offset,
              "out": _np.array(out.array), "peak": arena.peak_bytes, "live": arena.live_bytes}}
+
+
+# the challenge: the student's function measured here, in the sandbox, after the package's
+# classes (Arena, Buffer) are restored; only the figures and outputs go back, judged outside
+from tinyml_course.homework.challenges import run_streaming_depthwise as _grader_run_streaming
+
+
+def _grader_streaming(fn):
+    runs = [[_grader_run_streaming(fn, *case) for _ in range({REPEATS})]
+            for case in {STREAMING_CASES!r}]
+    if all(r["returned"] == "NoneType" for tries in runs for r in tries):
+        return None  # not answered yet
+    return runs
 '''
 
 
@@ -94,6 +109,20 @@ def _inplace_expected(c, h, w, k, stride, padding, seed):
     depthwise_conv2d_inplace(arena, buf, weight, bias, stride, padding)
     return {"shape": list(out.shape), "in_place": True, "out": out, "peak": arena.peak_bytes,
             "live": out.nbytes}
+
+
+def _streaming_expected():
+    return [streaming_expected(*case) for case in STREAMING_CASES]
+
+
+def _streaming_grade(got, expected):
+    """(fraction, feedback sentence, record) of the challenge from the sandbox's runs: judged
+    here against outputs computed here, scored on the published scale."""
+    if not isinstance(got, list) or len(got) != len(expected):
+        raise ValueError(f"{len(got)} cases measured, expected {len(expected)}")
+    score = score_streaming_runs([[judge_streaming_run(run, want) for run in tries]
+                                  for tries, want in zip(got, expected)])
+    return score.points / score.max_points, score.summary(), score.to_json()
 
 
 _rng = np.random.default_rng(1)
@@ -161,4 +190,9 @@ CHECKS = [
                       (lambda args=(c, h, w, k, s, p, seed): _inplace_expected(*args)),
                       compare=fields(out=close(1e-4, 1e-4)))
                  for c, h, w, k, s, p, seed in INPLACE]),
+    Check("test-depthwise-streaming", "depthwise_streaming", solution="depthwise-streaming",
+          property="a right in-place output, measured extra memory on the published scale",
+          challenge="streaming-depthwise", grade=_streaming_grade,
+          cases=[Case("the hidden shapes, each run twice", "_grader_streaming(depthwise_streaming)",
+                      _streaming_expected)]),
 ]

@@ -425,7 +425,8 @@ def depthwise_streaming(arena, buf, weight, bias=None):
 
 # %% nbgrader={"grade": true, "grade_id": "test-depthwise-streaming", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 # test: the challenge, measured (partial credit on the published scale)
-from tinyml_course.homework.challenges import measure_streaming_depthwise, score_streaming_depthwise
+# one small shape here; the grader measures your function on the hidden shapes and scores it
+from tinyml_course.homework.challenges import measure_streaming_depthwise
 
 require_answered(depthwise_streaming)
 _run = measure_streaming_depthwise(depthwise_streaming, 3, 12, 10, 3, seed=5)
@@ -433,9 +434,6 @@ expect_true(_run["correct"], f"C,H,W=3,12,10 k=3: expected a right in-place outp
                              f"{_run['problem']}")
 print(f"C,H,W=3,12,10 k=3: {_run['extra_elements']:.0f} extra elements "
       f"(exercise 5: {12 * 10}, target: {2 * 10})")
-### BEGIN HIDDEN TESTS
-score_streaming_depthwise(depthwise_streaming).report()
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "written-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 7: written analysis (4 points, graded by a TA)

@@ -1,0 +1,129 @@
+"""The two challenges scored by the grader (sram_accounting's streaming depthwise, patch_inference's
+patch plan): their hidden check's probe runs the student's function where the student's code
+ran, after the runner restored the package, and the score comes from plain data judged outside.
+
+In one process, as the sandboxed runner does it (tools/grading/runner.py): the check's HELPERS,
+the runner's snapshot, the student's code (here: patching what the challenge is measured with),
+the runner's restore, the call, the wire, the verdict. A patch in the student's code changes no
+score; the reference solution earns the whole challenge.
+"""
+import json
+import sys
+import tracemalloc
+
+import pytest
+
+from harness.nbgrader_pipeline import REPO
+
+sys.path.insert(0, str(REPO / "tools"))
+from grading import checks, runner, wire  # noqa: E402
+
+SOURCE = REPO / "assignments" / "source"
+
+
+def _solution(assignment, name):
+    """The reference solution of ``def name`` in the assignment's percent source."""
+    src = (SOURCE / assignment / f"{assignment}.py").read_text()
+    start = src.index(f"def {name}(")
+    return src[start:src.index("# %% [markdown]", start)]
+
+
+def _verdict(assignment, grade_id, student_code):
+    """The verdict of the challenge's check when the student's namespace ran ``student_code``."""
+    module = checks.load(SOURCE / assignment / "hidden_checks.py")
+    (check,) = [c for c in module.CHECKS if c.grade_id == grade_id]
+    helpers = {}
+    exec(module.HELPERS, helpers)
+    saved = runner.snapshot()
+    stdlib = dict(vars(tracemalloc))  # the runner leaves it to the student; this process not
+    student = {}
+    try:
+        exec("import numpy as np\nfrom tinyml_course import memory\n"
+             "from tinyml_course.runtime.kernels import depthwise_conv2d\n" + student_code, student)
+        runner.restore(saved)  # what the runner does before the calls
+        ns = {**student, **{k: v for k, v in helpers.items() if k != "__builtins__"}}
+        answer = runner.Runner({}).call({"expr": check.cases[0].expr, "block": check.reference},
+                                        ns, None)
+    finally:
+        runner.restore(saved)
+        vars(tracemalloc).update(stdlib)
+    answer = json.loads(wire.dumps(answer))  # across the sandbox's wall
+    return check, checks.verdict(check, {0: answer}, student_code)
+
+
+CHANNEL_SCRATCH = '''
+def depthwise_streaming(arena, buf, weight, bias=None):
+    c, h, w = buf.shape
+    k = weight.shape[-1]
+    temp = arena.alloc("scratch", (h, w), np.float32)
+    for ch in range(c):
+        depthwise_conv2d(buf.array[ch:ch + 1], weight[ch:ch + 1], bias[ch:ch + 1], 1, k // 2,
+                         out=temp.array[None])
+        buf.array[ch] = temp.array
+    arena.free(temp)
+    return buf
+'''
+# what a student could patch in their kernel so that the channel's scratch measures as nothing
+PATCH_MEASUREMENT = '''
+import tracemalloc as _tm
+from tinyml_course.memory.arena import Arena as _A
+_A.peak_bytes = property(lambda self: self.live_bytes, lambda self, value: None)
+_tm.get_traced_memory = lambda: (0, 0)
+'''
+
+
+def test_streaming_reference_earns_the_challenge():
+    """Does the reference streaming solution earn 4 of 4, with its record, from the grader?"""
+    check, v = _verdict("sram_accounting", "test-depthwise-streaming",
+                        _solution("sram_accounting", "depthwise_streaming"))
+    assert check.challenge == "streaming-depthwise"
+    assert v.fraction == 1.0, v.message
+    assert v.message.startswith("streaming-depthwise: 4.00 of 4 points.")
+    assert [case["extra_elements"] for case in v.record["measured"]["cases"]] == \
+        [2 * 64, 3 * 72, 4 * 56]  # (k//2 + 1) * W each: the scale's target
+
+
+@pytest.mark.parametrize("patched", [False, True], ids=["honest", "arena-patched"])
+def test_patching_the_arena_changes_no_streaming_score(patched):
+    """Does a channel of scratch score exercise 5's 1 point whether or not the student's code
+    patched Arena.peak_bytes and tracemalloc to hide it?"""
+    code = (PATCH_MEASUREMENT if patched else "") + CHANNEL_SCRATCH
+    _, v = _verdict("sram_accounting", "test-depthwise-streaming", code)
+    assert v.fraction == 0.25 and v.message.startswith("streaming-depthwise: 1.00 of 4 points."), \
+        v.message
+    assert all(case["extra_elements"] >= case["shape"][1] * case["shape"][2]
+               for case in v.record["measured"]["cases"])
+
+
+def test_patch_plan_reference_earns_the_challenge():
+    """Does the reference chooser earn 4 of 4 on the three hidden networks?"""
+    check, v = _verdict("patch_inference", "test-choose-patch-plan",
+                        _solution("patch_inference", "choose_patch_plan"))
+    assert check.challenge == "patch-plan"
+    assert v.fraction == 1.0 and v.message.startswith("patch-plan: 4.00 of 4 points."), v.message
+    assert len(v.record["measured"]["cases"]) == 3
+
+
+# measures plans with memory.profile(..., "patch") instead of evaluate(), the block's last op as
+# the split; with the evaluator patched to claim it is always measuring, nothing would be counted
+AROUND_EVALUATE = '''
+def choose_patch_plan(network, sram_bytes, evaluate):
+    split = f"block{min(2, len(network.blocks()) - 1)}"
+    peaks = {n: memory.profile(network, "patch", "mcunet", "int8", patches=n, split=split)
+             .peak_sram_bytes for n in (2, 4)}
+    return split, min(peaks, key=peaks.get)
+'''
+PATCH_EVALUATOR = '''
+from tinyml_course.homework.challenges import PlanEvaluator as _PE
+_PE.measuring = property(lambda self: True, lambda self, value: None)
+'''
+
+
+@pytest.mark.parametrize("patched", [False, True], ids=["honest", "evaluator-patched"])
+def test_patching_the_evaluator_changes_no_patch_plan_score(patched):
+    """Does a chooser that measures around evaluate() score 0 whether or not the student's code
+    patched PlanEvaluator to hide those measurements?"""
+    code = (PATCH_EVALUATOR if patched else "") + AROUND_EVALUATE
+    _, v = _verdict("patch_inference", "test-choose-patch-plan", code)
+    assert v.fraction == 0.0 and "outside evaluate()" in v.message, v.message
+    assert all(case["measurements_outside_evaluate"] >= 2 for case in v.record["measured"]["cases"])
