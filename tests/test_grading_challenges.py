@@ -127,3 +127,60 @@ def test_patching_the_evaluator_changes_no_patch_plan_score(patched):
     _, v = _verdict("patch_inference", "test-choose-patch-plan", code)
     assert v.fraction == 0.0 and "outside evaluate()" in v.message, v.message
     assert all(case["measurements_outside_evaluate"] >= 2 for case in v.record["measured"]["cases"])
+
+
+def test_compression_reference_earns_the_challenge():
+    """Does the reference compress_for_budget earn 4 of 4 from the grader, its figures measured
+    outside the student's kernel?"""
+    check, v = _verdict("compression", "test-compress-for-budget",
+                        _solution("compression", "compress_for_budget"))
+    assert check.challenge == "compress-to-budget"
+    assert v.fraction == 1.0 and v.message.startswith("compress-to-budget: 4.00 of 4 points."), \
+        v.message
+    measured = v.record["measured"]
+    assert measured["flash_bytes"] <= 4096 and measured["peak_sram_bytes"] <= 8192
+    assert measured["accuracy_loss"] <= 0.02
+
+
+# the trained float model, unchanged: 23,560 bytes of Flash, over the 4 KiB budget (0 points)
+FLOAT_MODEL = '''
+def compress_for_budget(network, weights, digits):
+    return network, weights, 32
+'''
+# what a student could patch in their kernel so that the float model measures as within budget
+PATCH_COMPRESSION = '''
+from tinyml_course.homework import challenges as _ch
+from tinyml_course.compression import prune as _prune
+_ch.model_flash_bytes = lambda weights, bits: 1000
+_prune.weight_storage_bytes = lambda w, fmt, bits: 0
+'''
+
+
+@pytest.mark.parametrize("patched", [False, True], ids=["honest", "measurement-patched"])
+def test_patching_the_measurement_changes_no_compression_score(patched):
+    """Does the uncompressed float model score 0 (over the Flash budget) whether or not the
+    student's code patched the Flash measurement to report it within budget?"""
+    code = (PATCH_COMPRESSION if patched else "") + FLOAT_MODEL
+    _, v = _verdict("compression", "test-compress-for-budget", code)
+    assert v.fraction == 0.0 and "over budget: Flash 23560 of 4096 bytes" in v.message, v.message
+    assert v.record["measured"]["flash_bytes"] == 23560
+
+
+# a model whose ops claim a smaller classifier input than the layer before it gives
+FORGED_SHAPES = '''
+from tinyml_course.model.network import Op
+from dataclasses import replace
+
+
+def compress_for_budget(network, weights, digits):
+    ops = list(network.ops)
+    ops[-1] = replace(ops[-1], in_shape=(1, 1, 1))
+    return network.with_ops(ops), weights, 4
+'''
+
+
+def test_a_model_whose_shapes_do_not_hold_scores_nothing():
+    """Is a returned network whose op shapes contradict each other refused before measuring?"""
+    _, v = _verdict("compression", "test-compress-for-budget", FORGED_SHAPES)
+    assert v.fraction == 0.0 and "could not be rebuilt" in v.message, v.message
+    assert "classifier" in v.message

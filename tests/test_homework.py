@@ -327,6 +327,49 @@ def test_claimed_bits_must_be_stored():
     assert score.measured["peak_sram_bytes"] == 32768  # float32 activations
 
 
+
+def test_network_round_trips_through_plain_data():
+    """Does a channel-pruned network (no spec) come back op for op from its plain data, and is
+    an op whose shapes do not follow from its input refused, by name?"""
+    import dataclasses
+
+    from tinyml_course.compression import trained
+    from tinyml_course.compression.prune import channel_prune
+
+    network, weights = trained.load_trained()
+    pruned, _ = channel_prune(network, weights, 0.5)
+    assert pruned.spec is None and pruned.params < network.params
+    rebuilt = ch.network_from_plain(ch.network_plain(pruned), network.input_shape)
+    assert rebuilt.ops == pruned.ops and rebuilt.name == pruned.name
+    ops = list(pruned.ops)
+    i = next(i for i, op in enumerate(ops) if op.kind == "dwconv")
+    ops[i] = dataclasses.replace(ops[i], out_shape=(ops[i].out_shape[0], 1, 1))  # says 1x1
+    with pytest.raises(ValueError, match=f"op '{ops[i].name}': output"):
+        ch.network_from_plain(ch.network_plain(network.with_ops(ops)), network.input_shape)
+    with pytest.raises(ValueError, match="the input is"):
+        ch.network_from_plain(ch.network_plain(network), (3, 16, 16))
+
+
+def test_compression_run_scored_outside():
+    """Is an unanswered run 0 with its reason, bits outside 2-8/32 refused, and the float model
+    sent as plain data measured like the model itself (23,560 bytes of Flash, over budget)?"""
+    from tinyml_course.compression import trained
+
+    network, weights = trained.load_trained()
+    unanswered = ch.run_compress_for_budget(lambda n, w, d: None, network, weights, None)
+    score = ch.score_compression_run(unanswered, network, 0.99, 4096, 8192)
+    assert score.points == 0.0 and score.message == "not answered yet"
+    run = ch.run_compress_for_budget(lambda n, w, d: (n, w, 1), network, weights, None)
+    score = ch.score_compression_run(run, network, 0.99, 4096, 8192)
+    assert score.points == 0.0 and "bits must be" in score.message
+    run["bits"] = 32
+    score = ch.score_compression_run(run, network, 0.99, 4096, 8192)
+    assert score.points == 0.0 and score.message.startswith("over budget: Flash 23560 of 4096")
+    raised = ch.run_compress_for_budget(lambda n, w, d: 1 / 0, network, weights, None)
+    assert ch.score_compression_run(raised, network, 0.99, 4096, 8192).message == \
+        "it raised ZeroDivisionError: division by zero"
+
+
 # ---------------------------------------------------------------- records
 
 def test_records_round_trip_through_a_notebook(capsys):

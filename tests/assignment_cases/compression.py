@@ -56,7 +56,7 @@ SOLUTION_SNIPPETS = ['order[:n_zero]] = 0', "np.sqrt((flat ** 2).sum(axis=1))",
                      "def kmeans_levels(", "Of the reference's 4058 bytes", "SRAM holds activations"]
 HIDDEN_SNIPPETS = ["HIDDEN TESTS", "default_rng(7)", "default_rng(11)", "_oracle(_lo, _hi, _bits, _sym)",
                    '"block3.project", "classifier"', "_score.report()", "_grader_conv", "_GRADER_PRUNE",
-                   "hidden_checks"]
+                   "hidden_checks", "_grader_compress", "challenge-record"]
 VISIBLE_SNIPPETS = ["magnitude_prune(np.array([0.1, -3, 0.5, 2]), 0.5)", "linear_qparams(-1.0, 3.0, 8)",
                     "int8_conv2d(_x, -3, _w, _b, _m0, _sh, 5, 1, 1)"]
 

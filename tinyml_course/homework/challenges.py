@@ -22,7 +22,9 @@ best known figure.
   by its executed MACs against the cheapest plan found by exhaustive search (:func:`best_patch_choice`);
   :func:`score_patch_chooser` scores a chooser that may measure six plans with a :class:`PlanEvaluator`.
 - :func:`score_compressed_model` (compression): a digits model inside a Flash and SRAM budget,
-  scored by its held-out accuracy loss against the float model.
+  scored by its held-out accuracy loss against the float model; the grader's probe
+  :func:`run_compress_for_budget` returns the model as plain data and
+  :func:`score_compression_run` rebuilds (:func:`network_from_plain`) and measures it outside.
 """
 
 import json
@@ -42,6 +44,7 @@ from ..memory import accounting
 from ..memory import patch_accounting
 from ..memory.arena import Arena, Buffer
 from ..memory.patch_plan import STAGE_KINDS, resolve_split
+from ..model.network import OP_RULES, Network, Op
 from ..runtime import batched
 from ..runtime.kernels import depthwise_conv2d
 
@@ -76,8 +79,9 @@ class ChallengeScore:
     def report(self):
         """Print the feedback sentence and the record line (RECORD_PREFIX + JSON, read back by
         homework.records) and return the points: what a hidden test cell scored in the
-        student's kernel ends with (compression's), so that nbgrader takes them as the cell's
-        partial credit. Challenges scored by the grader (hidden_checks.py) do not print it."""
+        student's kernel would end with, so that nbgrader takes them as the cell's partial
+        credit. The course's challenges are scored by the grader (hidden_checks.py) and do not
+        print it."""
         print(self.summary())
         print(RECORD_PREFIX + json.dumps(self.to_json(), sort_keys=True))
         return float(self.points)
@@ -528,3 +532,113 @@ def score_compressed_model(network, weights, bits, flash_budget, sram_budget, fl
         (LOSS_FOR_ONE_POINT - loss) / (LOSS_FOR_ONE_POINT - LOSS_FOR_FULL)))
     return ChallengeScore("compress-to-budget", round(earned, 4), max_points, measured,
                           COMPRESSION_SCALE, f"fits: {figures}.")
+
+
+# the challenge scored by the grader: the student's model comes back from the sandbox as plain
+# data (run_compress_for_budget) and is measured again, outside it (score_compression_run)
+
+VALID_BITS = (2, 3, 4, 5, 6, 7, 8, 32)
+
+
+def network_plain(network):
+    """Plain data of a Network: {'name', 'input_shape', 'ops': [[name, kind, inputs, in_shape,
+    out_shape, kernel, stride, padding, act, block], ...]} (the Op fields, in order)."""
+    return {"name": str(network.name), "input_shape": [int(d) for d in network.input_shape],
+            "ops": [[op.name, op.kind, list(op.inputs), list(op.in_shape), list(op.out_shape),
+                     op.kernel, op.stride, op.padding, op.act, op.block] for op in network.ops]}
+
+
+def network_from_plain(data, input_shape):
+    """The Network of network_plain(...) data, its shapes checked by the op rules: every op reads
+    tensors made before it, its in_shape is its first input's, its out_shape follows its kind;
+    the input is ``input_shape`` (C, H, W). Raises ValueError naming the first op that does not
+    hold (a model must be what its shapes say before its bytes are counted)."""
+    if tuple(int(d) for d in data["input_shape"]) != tuple(input_shape):
+        raise ValueError(f"the input is {tuple(data['input_shape'])}, expected {tuple(input_shape)}")
+    shapes, ops = {"input": tuple(input_shape)}, []
+    for row in data["ops"]:
+        name, kind, inputs, in_shape, out_shape, kernel, stride, padding, act, block = row
+        op = Op(str(name), str(kind), tuple(str(t) for t in inputs),
+                tuple(int(d) for d in in_shape), tuple(int(d) for d in out_shape),
+                int(kernel), int(stride), int(padding), act, block)
+        if op.kind not in OP_RULES or not op.inputs or op.name in shapes:
+            raise ValueError(f"op {op.name!r}: unknown kind, no input or a repeated name")
+        if any(t not in shapes for t in op.inputs) or op.in_shape != shapes[op.inputs[0]]:
+            raise ValueError(f"op {op.name!r}: reads {op.inputs} of shape "
+                             f"{shapes.get(op.inputs[0])}, but says {op.in_shape}")
+        hw = OP_RULES[op.kind].out_hw(*op.in_shape[1:], op.kernel, op.stride, op.padding)
+        same_c = op.kind in ("dwconv", "add", "pool", "maxpool")
+        if op.out_shape[1:] != hw or (same_c and op.out_shape[0] != op.in_shape[0]) or \
+                (op.kind == "add" and any(shapes[t] != op.in_shape for t in op.inputs)):
+            raise ValueError(f"op {op.name!r}: output {op.out_shape} does not follow from "
+                             f"{op.in_shape} ({op.kind}, k={op.kernel}, stride {op.stride})")
+        shapes[op.name] = op.out_shape
+        ops.append(op)
+    return Network(str(data["name"]), input_shape, ops)
+
+
+def run_compress_for_budget(fn, network, weights, data):
+    """Call ``fn(network, weights, data)`` once and return its model as plain data without
+    scoring it (the grader's probe, run where the student's code runs).
+
+    Returns: 'returned' (the result's type name, 'NoneType' when unanswered, None when it raised),
+    'problem' (why there is no model to measure, or ''), 'network' (network_plain), 'weights'
+    ({op: [weight float32, bias float32]}) and 'bits' (as returned: an int or {op: int}).
+    """
+    run = {"returned": None, "problem": "", "network": None, "weights": None, "bits": None}
+    try:
+        model = fn(network, weights, data)
+        run["returned"] = type(model).__name__
+        if model is None:
+            run["problem"] = "not answered yet"
+            return run
+        net, w, bits = model
+        run.update(network=network_plain(net), bits=bits,
+                   weights={str(k): [np.asarray(wb[0], np.float32), np.asarray(wb[1], np.float32)]
+                            for k, wb in w.items()})
+    except Exception as err:  # a student's error is a wrong answer, with its reason
+        run["problem"] = f"it raised {type(err).__name__}: {err}"
+    return run
+
+
+def _checked_bits(bits, names):
+    """bits (an int, or {op: int} naming every op with weights) checked against VALID_BITS."""
+    values = [bits] if not isinstance(bits, dict) else [bits.get(n) for n in names]
+    if any(isinstance(v, bool) or not isinstance(v, int) or v not in VALID_BITS for v in values):
+        raise ValueError(f"bits must be an int or {{op: int}} for every layer, each one of "
+                         f"{VALID_BITS}; got {bits!r:.200}")
+    return bits
+
+
+def score_compression_run(run, ref_network, float_accuracy, flash_budget, sram_budget, data=None,
+                          max_points=4.0):
+    """ChallengeScore of a run_compress_for_budget record, measured here: the network rebuilt
+    and checked (network_from_plain, its input and output those of ``ref_network``, the trained
+    Network), the weights' shapes checked against its ops, bits against VALID_BITS, then
+    score_compressed_model against ``float_accuracy`` (the trained model's held-out accuracy,
+    computed by the caller). A model that cannot be rebuilt scores 0 with the reason."""
+    measured = {"flash_budget_bytes": int(flash_budget), "sram_budget_bytes": int(sram_budget),
+                "float_accuracy": float(float_accuracy)}
+    if run.get("problem"):
+        return ChallengeScore("compress-to-budget", 0.0, max_points, measured, COMPRESSION_SCALE,
+                              str(run["problem"]))
+    try:
+        network = network_from_plain(run["network"], ref_network.input_shape)
+        weights = {str(k): (np.asarray(w, np.float32), np.asarray(b, np.float32))
+                   for k, (w, b) in run["weights"].items()}
+        for op in network.ops:
+            if op.weight_shape is None:
+                continue
+            w, b = weights.get(op.name, (None, None))
+            if w is None or w.shape != op.weight_shape or b.shape != (op.bias_count,):
+                raise ValueError(f"op {op.name!r}: its weights are not {op.weight_shape} and "
+                                 f"({op.bias_count},)")
+        if network.output_shape != ref_network.output_shape:
+            raise ValueError(f"the output is {network.output_shape}, expected "
+                             f"{ref_network.output_shape}")
+        bits = _checked_bits(run["bits"], list(weights))
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        return ChallengeScore("compress-to-budget", 0.0, max_points, measured, COMPRESSION_SCALE,
+                              f"the model could not be rebuilt ({type(err).__name__}: {err})")
+    return score_compressed_model(network, weights, bits, flash_budget, sram_budget,
+                                  float_accuracy, data, max_points)

@@ -326,6 +326,7 @@ def compress_for_budget(network, weights, digits):
 
 # %% nbgrader={"grade": true, "grade_id": "test-compress-for-budget", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 # test: the challenge, measured (partial credit on the published scale)
+# measured here for your feedback; the grader calls your function again and scores its model
 from tinyml_course.homework.challenges import score_compressed_model
 from tinyml_course.runtime import batched
 
@@ -338,9 +339,6 @@ _score = score_compressed_model(*_model, FLASH_BUDGET, SRAM_BUDGET, _float_acc, 
 print(_score.message)
 expect_true(_score.points > 0, f"expected a model within {FLASH_BUDGET} bytes of Flash and "
                                f"{SRAM_BUDGET} of SRAM, got: {_score.message}")
-### BEGIN HIDDEN TESTS
-_score.report()
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "written-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 6: written analysis (4 points, graded by a TA)

@@ -11,12 +11,15 @@ import numpy as np
 from grading.checks import Case, Check, close
 
 from tinyml_course.compression import trained
+from tinyml_course.compression.data import load_digits
+from tinyml_course.homework.challenges import score_compression_run
 from tinyml_course.compression.prune import channel_importance, magnitude_mask
 from tinyml_course.runtime.fixedpoint import Requant, quantize_multiplier
 from tinyml_course.runtime.int8_kernels import conv2d_int8
+from tinyml_course.runtime import batched
 from tinyml_course.runtime.qscheme import linear_qparams
 
-_, WEIGHTS = trained.load_trained()
+NETWORK, WEIGHTS = trained.load_trained()
 # these functions are a few lines long: an honest answer is close to the package's by necessity
 # (the reference solutions score 0.90 on magnitude_prune), so only near-verbatim copies are flagged
 SIMILARITY_THRESHOLD = 0.95
@@ -82,6 +85,17 @@ def _grader_prune(fn, w, sparsity):
 _GRADER_CONV = _grader_conv_inputs({CONVS!r})
 
 
+# the challenge: the student's function called here, in the sandbox, on a fresh copy of the
+# trained model; only its model comes back, as plain data, measured and scored outside
+from tinyml_course.compression.data import load_digits as _grader_digits
+from tinyml_course.homework.challenges import run_compress_for_budget as _grader_run_compress
+
+
+def _grader_compress(fn):
+    run = _grader_run_compress(fn, *_trained.load_trained(), _grader_digits())
+    return None if run["returned"] == "NoneType" else run  # None: not answered yet
+
+
 def _grader_conv(fn, i):
     y = fn(*_GRADER_CONV[i])
     return None if y is None else {{"dtype": str(_np.asarray(y).dtype), "y": _np.asarray(y, _np.int64)}}
@@ -144,6 +158,24 @@ def _qparams_compare(got, expected):
     return None
 
 
+FLASH_BUDGET, SRAM_BUDGET = 4 * 1024, 8 * 1024  # bytes, as the notebook's challenge-setup cell
+
+
+def _float_accuracy():
+    """The trained float model's held-out accuracy, computed here."""
+    return batched.accuracy(NETWORK, WEIGHTS, *load_digits()[2:])
+
+
+def _compress_grade(got, float_accuracy):
+    """(fraction, feedback sentence, record) of the challenge from the sandbox's model: rebuilt,
+    measured (Flash, SRAM, held-out accuracy) and scored here, on the published scale."""
+    if not isinstance(got, dict):
+        raise ValueError(f"got {type(got).__name__}, expected the probe's record")
+    score = score_compression_run(got, NETWORK, float_accuracy, FLASH_BUDGET, SRAM_BUDGET,
+                                  load_digits())
+    return score.points / score.max_points, score.summary(), score.to_json()
+
+
 def _conv_reference(x, x_zp, w, bias, m0, shift, y_zp, stride, padding, act_min, act_max):
     """The package's int8 conv for the exercise's argument order (m0, shift, y_zp, ... loose)."""
     return conv2d_int8(x, x_zp, w, bias, Requant(m0, shift, y_zp, act_min, act_max), stride, padding)
@@ -198,4 +230,10 @@ CHECKS = [
                       f"_grader_conv(int8_conv2d, {i})",
                       (lambda i=i: _conv_reference(*_grader_conv_inputs(CONVS)[i])), compare=_conv_compare)
                  for i, (cin, cout, k, st, p) in enumerate(CONVS)]),
+    Check("test-compress-for-budget", "compress_for_budget", solution="compress-for-budget",
+          property="a model within 4 KiB of Flash and 8 KiB of SRAM, its held-out accuracy loss "
+                   "on the published scale",
+          challenge="compress-to-budget", grade=_compress_grade,
+          cases=[Case("the trained digits model, measured by the grader",
+                      "_grader_compress(compress_for_budget)", _float_accuracy)]),
 ]
