@@ -13,6 +13,7 @@ import tracemalloc
 
 import pytest
 
+from assignment_cases import sram_accounting as sram_case
 from harness.nbgrader_pipeline import REPO
 
 sys.path.insert(0, str(REPO / "tools"))
@@ -51,27 +52,6 @@ def _verdict(assignment, grade_id, student_code):
     return check, checks.verdict(check, {0: answer}, student_code)
 
 
-CHANNEL_SCRATCH = '''
-def depthwise_streaming(arena, buf, weight, bias=None):
-    c, h, w = buf.shape
-    k = weight.shape[-1]
-    temp = arena.alloc("scratch", (h, w), np.float32)
-    for ch in range(c):
-        depthwise_conv2d(buf.array[ch:ch + 1], weight[ch:ch + 1], bias[ch:ch + 1], 1, k // 2,
-                         out=temp.array[None])
-        buf.array[ch] = temp.array
-    arena.free(temp)
-    return buf
-'''
-# what a student could patch in their kernel so that the channel's scratch measures as nothing
-PATCH_MEASUREMENT = '''
-import tracemalloc as _tm
-from tinyml_course.memory.arena import Arena as _A
-_A.peak_bytes = property(lambda self: self.live_bytes, lambda self, value: None)
-_tm.get_traced_memory = lambda: (0, 0)
-'''
-
-
 def test_streaming_reference_earns_the_challenge():
     """Does the reference streaming solution earn 4 of 4, with its record, from the grader?"""
     check, v = _verdict("sram_accounting", "test-depthwise-streaming",
@@ -87,7 +67,7 @@ def test_streaming_reference_earns_the_challenge():
 def test_patching_the_arena_changes_no_streaming_score(patched):
     """Does a channel of scratch score exercise 5's 1 point whether or not the student's code
     patched Arena.peak_bytes and tracemalloc to hide it?"""
-    code = (PATCH_MEASUREMENT if patched else "") + CHANNEL_SCRATCH
+    code = (sram_case.PATCH_STREAMING_MEASUREMENT if patched else "") + sram_case.CHANNEL_SCRATCH_STREAMING
     _, v = _verdict("sram_accounting", "test-depthwise-streaming", code)
     assert v.fraction == 0.25 and v.message.startswith("streaming-depthwise: 1.00 of 4 points."), \
         v.message

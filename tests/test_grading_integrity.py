@@ -21,6 +21,7 @@ from html import unescape
 
 import pytest
 
+from assignment_cases import sram_accounting as sram_case
 from harness.nbgrader_pipeline import (REPO, Course, autograde_class, solved_submission,
                                        untouched_submission, with_solution)
 from harness.shared import once
@@ -140,26 +141,8 @@ def _copied():
 # the challenge answered with exercise 5's method (1 of its 4 points), after patching, in the
 # student's kernel, what the challenge is measured with: in-kernel scoring would have read 0
 # extra elements (4 points); the grader measures after restoring the package and scores it 1
-PATCHER = {"depthwise-streaming": '''
-import tracemalloc as _tm
-from tinyml_course.memory.arena import Arena as _A
-
-_A.peak_bytes = property(lambda self: self.live_bytes, lambda self, value: None)
-_tm.get_traced_memory = lambda: (0, 0)
-print('challenge-record: {"challenge": "streaming-depthwise", "points": 4.0}')
-
-
-def depthwise_streaming(arena, buf, weight, bias=None):
-    c, h, w = buf.shape
-    k = weight.shape[-1]
-    temp = arena.alloc("scratch", (h, w), np.float32)
-    for ch in range(c):
-        depthwise_conv2d(buf.array[ch:ch + 1], weight[ch:ch + 1], bias[ch:ch + 1], 1, k // 2,
-                         out=temp.array[None])
-        buf.array[ch] = temp.array
-    arena.free(temp)
-    return buf
-'''}
+PATCHER = {"depthwise-streaming": sram_case.PATCH_STREAMING_MEASUREMENT
+                                  + sram_case.CHANNEL_SCRATCH_STREAMING}
 PATCHER_CHALLENGE = 1.0
 
 EXPECTED = {"solved": MAX, "variant": MAX, "wrapper": 2.0 + CHALLENGE, "aliased": 7.0 + CHALLENGE,

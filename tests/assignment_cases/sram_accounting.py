@@ -53,6 +53,15 @@ def depthwise_streaming(arena, buf, weight, bias=None):
     arena.free(temp)
     return buf
 '''
+# what a student could run in their kernel so that a channel of scratch measures as nothing
+# (and a forged record line); the grader measures after restoring the package, so it changes nothing
+PATCH_STREAMING_MEASUREMENT = '''
+import tracemalloc as _tm
+from tinyml_course.memory.arena import Arena as _A
+_A.peak_bytes = property(lambda self: self.live_bytes, lambda self, value: None)
+_tm.get_traced_memory = lambda: (0, 0)
+print('challenge-record: {"challenge": "streaming-depthwise", "points": 4.0}')
+'''
 WRONG_POINTS = (AUTO_POINTS - POINTS["test-live-set-sram"] - POINTS["test-depthwise-inplace"]
                 - POINTS["test-depthwise-streaming"] + 1)  # the challenge's lowest passing score
 

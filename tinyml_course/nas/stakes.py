@@ -13,7 +13,7 @@ inherited, recalibrated and folded weights, on the nRF52832 (64 KiB SRAM, 512 Ki
 Fine-tuning the model takes minutes, so ``measure_stakes()`` (every row of the compression
 lecture's table: float32, int8, pruned + int8 before and after fine-tuning) is run once by
 ``scripts/measure_stakes.py`` into ``weights/stakes_results.json``; ``shipped_results()`` reads it
-and ``tests/test_stakes.py`` runs ``measure_stakes()`` again and compares.
+and ``tests/test_stakes.py`` re-measures rows of it (all of them with ``-m remeasure``).
 """
 
 import json
