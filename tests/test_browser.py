@@ -224,22 +224,24 @@ def test_slideshow_opens(browser, lab):
         page.close()
 
 
-STUDENT_ASSIGNMENT = "sram_accounting"
+# the assignments whose challenge the grader now scores outside the kernel
+STUDENT_ASSIGNMENTS = ("sram_accounting", "patch_inference", "compression")
 
 
-def test_student_validates_a_released_assignment(browser, lab, tmp_path):
+@pytest.mark.parametrize("assignment", STUDENT_ASSIGNMENTS)
+def test_student_validates_a_released_assignment(browser, lab, tmp_path, assignment):
     """Does a student who opens the released assignment, solves it and presses Validate get
     nbgrader's 'passes all the tests'?"""
-    course = Course.from_assignments(tmp_path, names=[STUDENT_ASSIGNMENT])
-    course.generate_assignment(STUDENT_ASSIGNMENT)
-    home = lab.root / "student"
-    home.mkdir(exist_ok=True)
-    for name, nb in solved_submission(course, STUDENT_ASSIGNMENT).items():
+    course = Course.from_assignments(tmp_path, names=[assignment])
+    course.generate_assignment(assignment)
+    home = lab.root / "student" / assignment
+    home.mkdir(parents=True, exist_ok=True)
+    for name, nb in solved_submission(course, assignment).items():
         nbformat.write(nb, home / name)
         notebook = name
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     try:
-        page.goto(lab.url(f"lab/tree/student/{notebook}?reset"))
+        page.goto(lab.url(f"lab/tree/student/{assignment}/{notebook}?reset"))
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         page.get_by_role("button", name="Validate").first.click()
         dialog = page.locator(".jp-Dialog")

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from assignment_cases import sram_accounting as sram_case
 from tinyml_course import get_network
 from tinyml_course.homework import (NotAnswered, expect_close, expect_equal, is_stub,
                                     require_answered, same)
@@ -91,7 +92,10 @@ def test_expect_equal_says_expected_and_got():
     assert str(err.value) == "f(2): expected (3, 8), got [3, 9] (rows are half-open)"
     with pytest.raises(NotAnswered, match="f\\(2\\) returned None: the exercise is not answered yet"):
         expect_equal("f(2)", None, (3, 8))
-    assert expect_equal("f(2)", [3, 8], (3, 8)) == [3, 8]
+    # a list where a tuple is natural passes, and the check shows no value: a graded cell ending
+    # in it would otherwise hand nbgrader a number to read as partial credit (538 > 2 points)
+    assert expect_equal("f(2)", [3, 8], (3, 8)) is None
+    assert expect_equal("zeros", 538, 538) is None
     expect_equal("x", 0.1 + 0.2, 0.3, tol=1e-12)
 
 
@@ -107,17 +111,15 @@ def test_expect_close_names_the_worst_element():
 
 # ---------------------------------------------------------------- streaming depthwise
 
-def _channel_scratch(arena, buf, weight, bias=None):
-    """Exercise 5's method at stride 1: one (H, W) channel of scratch in the arena."""
-    c, h, w = buf.shape
-    k = weight.shape[-1]
-    temp = arena.alloc("scratch", (h, w), np.float32)
-    for i in range(c):
-        depthwise_conv2d(buf.array[i:i + 1], weight[i:i + 1], bias[i:i + 1], 1, k // 2,
-                         out=temp.array[None])
-        buf.array[i] = temp.array
-    arena.free(temp)
-    return buf
+def _student_function(source, name):
+    """The function ``name`` defined by a student's cell ``source`` (numpy in scope)."""
+    namespace = {"np": np}
+    exec(source, namespace)
+    return namespace[name]
+
+
+# exercise 5's method at stride 1: one (H, W) channel of scratch in the arena
+_channel_scratch = _student_function(sram_case.CHANNEL_SCRATCH_STREAMING, "depthwise_streaming")
 
 
 def _outside_the_arena(arena, buf, weight, bias=None):
@@ -422,7 +424,7 @@ def test_expect_mapping_names_the_first_differing_key():
     """Does a dict check fail on the order of the keys, then name the first wrong value?"""
     from tinyml_course.homework import expect_mapping
     want = {"stem": 5120, "block0.dw": 6144}
-    assert expect_mapping("f(net)", {"stem": 5120, "block0.dw": 6144}, want) == want
+    assert expect_mapping("f(net)", {"stem": 5120, "block0.dw": 6144}, want) is None  # passes, shows no value
     with pytest.raises(AssertionError, match=r"the keys of f\(net\): expected \['stem', 'block0.dw'\]"):
         expect_mapping("f(net)", {"block0.dw": 6144, "stem": 5120}, want)
     with pytest.raises(AssertionError, match=r"f\(net\)\['block0.dw'\] \(bytes\): expected 6144, got 4096"):

@@ -124,14 +124,14 @@ def expect_equal(what, got, expected, tol=0.0, why=""):
 
     what: the call or quantity in words, e.g. "tensor_bytes((3, 4, 5), 'float32')"; why: an
     optional clause added to the sentence (the property at stake). A ``got`` of None reads
-    "not answered yet".
+    "not answered yet". Returns None, as every ``expect_*`` does: a graded cell that ends in a
+    check must show no value, since nbgrader reads a number there as the cell's partial credit.
     """
     if got is None and expected is not None:
         raise NotAnswered(f"{what} returned None: the exercise {NOT_ANSWERED}")
     if not same(got, expected, tol):
         extra = f" ({why})" if why else ""
         raise AssertionError(f"{what}: expected {_show(expected)}, got {_show(got)}{extra}")
-    return got
 
 
 def expect_mapping(what, got, expected, unit=""):
@@ -144,7 +144,6 @@ def expect_mapping(what, got, expected, unit=""):
     expect_equal(f"the keys of {what}", list(got), list(expected), why="one entry each, in order")
     for key, value in expected.items():
         expect_equal(f"{what}[{key!r}]" + (f" ({unit})" if unit else ""), got[key], value)
-    return got
 
 
 def expect_close(what, got, expected, tol, why=""):
@@ -169,7 +168,6 @@ def expect_close(what, got, expected, tol, why=""):
             f"{what}: expected values within {tol:g}, got a difference of {worst:.3g} at index "
             f"{tuple(int(i) for i in where)} (expected {float(expected[where]):.6g}, got "
             f"{float(got[where]):.6g}){extra}")
-    return got
 
 
 def expect_true(condition, sentence):
