@@ -50,7 +50,8 @@
 import numpy as np
 
 from tinyml_course import build_network, get_network
-from tinyml_course.homework import expect_equal, expect_mapping, expect_true, require_answered
+from tinyml_course.homework import (expect_all, expect_equal, expect_mapping, expect_true,
+                                    require_answered)
 from tinyml_course.memory.arena import Arena
 from tinyml_course.runtime.kernels import depthwise_conv2d
 
@@ -312,10 +313,14 @@ def depthwise_inplace(arena, buf, weight, bias=None, stride=1, padding=0):
 # is C·H·W + Ho·Wo elements (4 bytes each), exactly what the package's own in-place kernel measures;
 # the output lives at the input's address.
 # **Why it matters:** this is how MCUNet fits MobileNetV2's depthwise layers in a few hundred KiB.
-# **Expected:** for (8, 10, 10), k = 3, stride 1, padding 1: peak 3600 bytes.
+# **Expected:** for (8, 10, 10), k = 3, stride 1, padding 1: peak 3600 bytes; for (6, 9, 11) at
+# stride 2 (odd sizes, Ho x Wo = 5 x 6): 2496 bytes; for (3, 8, 8) without padding: 912 bytes.
 
 # %% nbgrader={"grade": true, "grade_id": "test-depthwise-inplace", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# test: in-place depthwise, measured in the arena (the grader also tries stride 2, k = 5 and 7)
+# test: in-place depthwise, measured in the arena, on three cases (the grader tries other shapes)
+from tinyml_course.homework.rules import inplace_scratch_rule
+
+
 def _check_inplace(c, h, w, k, stride, padding, seed, expected_peak):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((c, h, w)).astype(np.float32)
@@ -326,23 +331,29 @@ def _check_inplace(c, h, w, k, stride, padding, seed, expected_peak):
     buf = arena.alloc("x", (c, h, w), np.float32)
     buf.array[...] = x
     offset = buf.offset
-    require_answered(depthwise_inplace)
     out = depthwise_inplace(arena, buf, weight, bias, stride, padding)
-    where = f"C,H,W={c},{h},{w} k={k} stride={stride} padding={padding}"
-    expect_equal(f"{where}: the output's shape", None if out is None else tuple(out.shape),
-                 expected.shape)
-    expect_equal(f"{where}: the output's byte offset", out.offset, offset,
+    expect_equal("the output's shape", None if out is None else tuple(out.shape), expected.shape)
+    expect_equal("the output's byte offset", out.offset, offset,
                  why="the output must live at the input's address")
     err = float(np.max(np.abs(out.array - expected)))
-    expect_true(err < 1e-4, f"{where}: expected the values of depthwise_conv2d, got values that "
-                            f"differ by up to {err:.3g}")
-    expect_equal(f"{where}: the measured peak (bytes)", arena.peak_bytes, expected_peak,
-                 why="C*H*W + Ho*Wo elements: one channel of scratch")
-    expect_equal(f"{where}: bytes still live after the call", arena.live_bytes, out.array.nbytes,
+    expect_true(err < 1e-4, f"expected the values of depthwise_conv2d, got values that differ by "
+                            f"up to {err:.3g}")
+    rule = inplace_scratch_rule((c, h, w), expected.shape, arena.peak_bytes, 4, stride, padding, k)
+    expect_equal("the measured peak (bytes)", arena.peak_bytes, expected_peak,
+                 why=rule or "C*H*W + Ho*Wo elements: one channel of scratch")
+    expect_equal("bytes still live after the call", arena.live_bytes, out.array.nbytes,
                  why="free the scratch")
 
 
-_check_inplace(8, 10, 10, 3, 1, 1, seed=0, expected_peak=3600)  # (8*10*10 + 10*10) * 4 bytes
+require_answered(depthwise_inplace)
+expect_all("depthwise_inplace", [
+    ("C,H,W=8,10,10 k=3 stride=1 padding=1",  # (8*10*10 + 10*10) * 4 bytes
+     lambda: _check_inplace(8, 10, 10, 3, 1, 1, seed=0, expected_peak=3600)),
+    ("C,H,W=6,9,11 k=3 stride=2 padding=1",  # Ho, Wo = 5, 6: (6*9*11 + 5*6) * 4 bytes
+     lambda: _check_inplace(6, 9, 11, 3, 2, 1, seed=1, expected_peak=2496)),
+    ("C,H,W=3,8,8 k=3 stride=1 padding=0",  # Ho, Wo = 6, 6: (3*8*8 + 6*6) * 4 bytes
+     lambda: _check_inplace(3, 8, 8, 3, 1, 0, seed=4, expected_peak=912)),
+])
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "challenge-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 6, challenge: beat the paper (4 points, graded by measurement)
