@@ -291,9 +291,10 @@ for _n, _want, _want_over in [(1, 10240, 0.0), (2, 4624, 0.4155941103789127),
 # fits earns 1 point, the best earns 4, and 12.5% more MACs than the best earns 2.5. The hidden
 # tests use other networks and budgets. Your figures go on the class leaderboard.
 #
-# *Hint (the idea, not the code):* after the split the network runs in place; if that part alone
-# does not fit, no grid helps. Among the splits that can work, which one leaves the shortest
-# stage to recompute?
+# *Hint (the idea, not the code):* two figures pull in opposite directions as the split moves
+# later and the grid grows finer: which part of the network sets the peak, and what the patches
+# recompute. Work out what you can about both without `evaluate`, then use your six measurements
+# to test your reasoning, not to search.
 
 # %% nbgrader={"grade": false, "grade_id": "challenge-setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # the challenge's network, its budget and the evaluator (given)
@@ -310,11 +311,11 @@ def choose_patch_plan(network, sram_bytes, evaluate):
     network: a zoo Network; sram_bytes: the budget (int8 activations, convention 'mcunet');
     evaluate(split, n) -> (peak bytes, executed MACs), at most six calls (then RuntimeError).
     TODO: choose the candidates worth measuring, measure them, return the cheapest that fits.
-    APPROACH: first rule out the splits that cannot fit whatever the grid, from facts you can
-        compute without evaluate; then spend the six measurements where the optimum must be.
+    APPROACH: measurements are the scarce resource: decide from what you can compute without
+        evaluate which plans deserve one.
     EXAMPLE: choose_patch_plan(CHALLENGE_NET, CHALLENGE_SRAM, PlanEvaluator(CHALLENGE_NET, 6))
         returns a (split, n) whose peak is at most 131072 bytes.
-    HINT: memory.profile(network, "in-place", "mcunet").layers gives each op's SRAM in place.
+    HINT: memory.profile with the "in-place" schedule gives each op's SRAM without patches.
     """
     ### BEGIN SOLUTION
     layers = memory.profile(network, "in-place", "mcunet", "int8").layers
