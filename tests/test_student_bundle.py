@@ -171,3 +171,19 @@ def test_student_lab_shows_only_what_a_student_uses(tmp_path):
     disabled = _lab_disabled(etc)
     assert set(ns["LAB_PLUGINS_OFF"]) <= disabled, disabled
     assert "@jupyter/nbgrader:validate-assignment" not in disabled
+
+
+def test_lab_extra_can_build_the_bundle():
+    """Does the `lab` extra (what `python3 course.py lab` installs, the README's setup) bring
+    everything tools/build_student.py runs: the build-system requirements of its offline
+    `pip wheel --no-build-isolation`, and nbgrader? (With the lab extra alone it failed with
+    "invalid command 'bdist_wheel'": issue 18, item 8.)"""
+    import tomllib
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    lab = project["project"]["optional-dependencies"]["lab"]
+    names = {req.split(";")[0].split(">")[0].split("<")[0].split("=")[0].strip() for req in lab}
+    for requirement in project["build-system"]["requires"] + ["nbgrader"]:
+        name = requirement.split(">")[0].split("=")[0].strip()
+        assert name in names, f"the lab extra lacks {requirement!r}, which build_student needs"
+    spec = [r for r in lab if r.startswith("setuptools")]
+    assert spec == [r for r in project["build-system"]["requires"] if r.startswith("setuptools")]
