@@ -100,3 +100,17 @@ def test_a_constant_answer_fails_its_cases_not_answered():
             'def tensor_bytes(shape, dtype="int8"):\n    """Constant."""\n    return 240\n')})
     assert not isinstance(err.value, NotAnswered)
     assert "expected 200704, got 240" in str(err.value)
+
+
+def test_tiles_that_assume_n_divides_h_fail_visibly():
+    """Does a patch_forward whose tiles are H // n wide (right only when n divides H) fail the
+    visible test on its 3x3 grid? (The visible grids were 1, 2 and 4 only: it passed Validate.)"""
+    from assignment_cases import patch_inference as patch_case
+    cells = _cells("patch_inference")
+    sloppy = _strip(cells["patch-forward"]).replace(patch_case.TILES, patch_case.SLOPPY_TILES)
+    assert sloppy != _strip(cells["patch-forward"])
+    with pytest.raises(AssertionError) as err:
+        run_visible("patch_inference", "test-patch-forward", {"patch-forward": sloppy})
+    assert str(err.value).startswith("patch_forward fails 1 of 4 cases: 3x3 patches: expected the "
+                                     "per-layer output"), err.value
+    run_visible("patch_inference", "test-patch-forward", {})  # the reference passes
