@@ -5,8 +5,10 @@
         --kernels reference --out build/in1 --json
     tinyml-course deploy kws --device nano33 --json      # the keyword spotter, a held-out utterance
 
-Writes the C project and the ELF to --out (a temporary directory, removed, without it) and prints Flash and SRAM (linker), the arena (ELF and
-planner), instructions (measured), cycles and milliseconds (an estimate) and the output check.
+Writes the C project and the ELF to --out (without it, to a temporary directory that is removed)
+and prints Flash and SRAM (linker), the arena (ELF and planner), instructions (measured), cycles
+and milliseconds (an estimate) and the output check; for kws also the MCU's answer and the
+held-out-speaker accuracy with its standard error (from the model card).
 Bad input and a model that does not fit exit with status 2 and one line (``cli.main``).
 """
 

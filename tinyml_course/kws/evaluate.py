@@ -14,11 +14,15 @@ from ..compression.int8_convert import convert
 from ..errors import UnknownNameError
 from ..runtime.batched import predict
 from ..runtime.int8_backend import Int8Backend, predict_int8
-from .data import WORDS, Split, features, load_clips, load_corpus, load_split, standard_error  # noqa: F401
+from .data import WORDS, Split, features, load_clips, load_corpus, load_split, standard_error
 from .model import RECIPE, load_kws
 
+__all__ = ["WORDS", "Accuracy", "KwsModel", "load_model", "measure", "deploy_input", "clip_named",
+           "MLPERF_KWS_TARGET", "DEPLOY_CLIP"]
+
 DEPLOY_CLIP = "7_yweweler_0"  # the held-out utterance deployed by default (chosen before training)
-MLPERF_KWS_TARGET = 0.90  # MLPerf Tiny's quality target for KWS (top-1, mlcommons/tiny benchmark/README.md)
+# MLPerf Tiny's quality target for keyword spotting (top-1; mlcommons/tiny, benchmark/README.md)
+MLPERF_KWS_TARGET = 0.90
 
 
 @dataclass(frozen=True)
