@@ -4,6 +4,7 @@
     tinyml-course deploy mcunet-in1 --resolution 48 --schedule patch --patches 2 --split block3 \\
         --kernels reference --out build/in1 --json
     tinyml-course deploy kws --device nano33 --json      # the keyword spotter, a held-out utterance
+    tinyml-course deploy kws --utterance 3_yweweler_12    # another recording (digit_speaker_take)
 
 Writes the C project and the ELF to --out (without it, to a temporary directory that is removed)
 and prints Flash and SRAM (linker), the arena (ELF and planner), instructions (measured), cycles
@@ -66,8 +67,10 @@ def add_deploy_parser(subparsers):
     p.add_argument("--kernels", choices=KERNEL_FLAVOURS, default="optimized")
     p.add_argument("--out", metavar="DIR",
                    help="directory for the C project and ELF (default: a temporary one, removed)")
-    p.add_argument("--utterance", help=f"kws only: the held-out clip to classify (default "
-                                       f"{kws_evaluate.DEPLOY_CLIP})")
+    p.add_argument("--utterance", metavar="NAME|ROW",
+                   help=f"kws only: the recording of the shipped FSDD corpus to classify, "
+                        f"digit_speaker_take as FSDD names it or its row 0-2999 (default "
+                        f"{kws_evaluate.DEPLOY_UTTERANCE}: the held-out speaker's 'seven', take 0)")
     p.add_argument("--no-count", action="store_true",
                    help="skip per-layer instruction counting (faster; no instructions or cycles)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -90,9 +93,8 @@ def run_deploy(args):
         raise SpecError("--utterance applies to the keyword spotter (deploy kws) only")
     if network == KWS:
         kws = kws_evaluate.load_model()
-        clip = args.utterance or kws_evaluate.DEPLOY_CLIP
-        image, digit, _ = kws_evaluate.deploy_input(kws, clip)
-        model = kws.int8
+        utterance = kws_evaluate.deploy_input(kws, args.utterance or kws_evaluate.DEPLOY_UTTERANCE)
+        image, model = utterance.x, kws.int8
     else:
         model, image = int8_model(network)
     result = deploy(model, image, args.device, schedule, args.kernels, args.out,
@@ -100,19 +102,22 @@ def run_deploy(args):
     report = result.to_json()
     lines = result.lines()
     if network == KWS:
-        report["kws"] = kws_report(kws, result, clip, digit, args.device)
+        report["kws"] = kws_report(kws, result, utterance, args.device)
         lines += kws_lines(report["kws"])
     print(json.dumps(report) if args.json else "\n".join(lines))
     return 0
 
 
-def kws_report(kws, result, clip, digit, device):
-    """The keyword spotter's part of the report: the utterance, the MCU's answer, the accuracy
-    (from the model card) and the device's limits. Bytes; the latency is an ESTIMATE."""
+def kws_report(kws, result, utterance, device):
+    """The keyword spotter's part of the report: the utterance (a DeployInput), the MCU's answer,
+    the accuracy (from the model card) and the device's limits. Bytes; the latency is an ESTIMATE."""
     answer = int(result.output.reshape(-1).argmax())
     limits = get_device(device)
     card = kws.card
-    return {"utterance": clip, "word": kws_evaluate.WORDS[digit], "digit": digit,
+    digit = utterance.digit
+    return {"utterance": utterance.name, "row": utterance.row, "speaker": utterance.speaker,
+            "held_out_speaker": utterance.held_out, "input": "the recording's shipped MFCCs",
+            "word": kws_evaluate.WORDS[digit], "digit": digit,
             "mcu_answer": answer, "mcu_word": kws_evaluate.WORDS[answer],
             "correct": answer == digit,
             "accuracy": {"float": card["float"], "int8": card["int8"],
@@ -129,8 +134,10 @@ def kws_report(kws, result, clip, digit, device):
 def kws_lines(kws):
     """Readable lines of ``kws_report``."""
     acc = kws["accuracy"]
-    lines = [f"keyword spotter: {kws['utterance']} ('{kws['word']}') -> the MCU answers "
-             f"'{kws['mcu_word']}' ({'right' if kws['correct'] else 'wrong'})"]
+    heard = "held-out speaker" if kws["held_out_speaker"] else "a TRAINING speaker"
+    lines = [f"keyword spotter: {kws['utterance']} (row {kws['row']}, {heard}; '{kws['word']}', "
+             f"its shipped MFCCs) -> the MCU answers '{kws['mcu_word']}' "
+             f"({'right' if kws['correct'] else 'wrong'})"]
     for kind in ("float", "int8"):
         a = acc[kind]
         lines.append(f"  {kind} accuracy on held-out speaker(s) {', '.join(acc['test_speakers'])}: "

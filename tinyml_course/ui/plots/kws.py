@@ -1,38 +1,57 @@
 """Figures of the keyword-spotting section (pure functions: data in, ``matplotlib.figure.Figure`` out).
 
-``utterance_figure``: a clip's waveform above its MFCCs (frames x coefficients, time on the same
-axis). ``answer_bars``: the MCU's int8 output score per word, the answer highlighted.
+``mfcc_figure``: an utterance's MFCCs (frames x coefficients, time across) as an image.
+``utterance_figure``: a signal's waveform above its MFCCs (time on the same axis).
+``answer_bars``: the MCU's int8 output score per word, the answer highlighted.
 """
 
 import numpy as np
 from matplotlib.figure import Figure
 
-UTTERANCE_FIGSIZE = (9, 4.2)  # inches
+MFCC_FIGSIZE = (9, 2.8)  # inches
+UTTERANCE_FIGSIZE = (9, 4.2)
 ANSWER_FIGSIZE = (9, 2.4)
+MFCC_COLOURBAR = "dB (cepstral; row 0 saturates)"
 
 
-def utterance_figure(audio, sample_rate, mfccs, hop_ms, title=""):
-    """Waveform (n,) float samples at ``sample_rate`` Hz over MFCCs (T, K) (frame t at t x hop_ms).
+def _draw_mfccs(ax, mfccs, hop_ms):
+    """MFCCs (T, K) on ``ax``, frame t a column centred on t x hop_ms; returns the image.
 
     The colour scale spans coefficients 1..K-1; coefficient 0 (the level, hundreds of dB below
     the others) saturates its row.
     """
+    frames, coefficients = mfccs.shape
+    half = hop_ms / 2000  # seconds
+    rest = mfccs[:, 1:]
+    image = ax.imshow(mfccs.T, aspect="auto", origin="lower", cmap="viridis",
+                      vmin=float(rest.min()), vmax=float(rest.max()),
+                      extent=(-half, (frames - 1) * hop_ms / 1000 + half, -0.5, coefficients - 0.5))
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("MFCC coefficient")
+    return image
+
+
+def mfcc_figure(mfccs, hop_ms, title=""):
+    """MFCCs (T, K) as an image, frame t at t x hop_ms (see ``_draw_mfccs`` for the colours)."""
+    fig = Figure(figsize=MFCC_FIGSIZE)
+    ax = fig.add_subplot()
+    image = _draw_mfccs(ax, np.asarray(mfccs), hop_ms)
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(image, ax=ax, label=MFCC_COLOURBAR, pad=0.01)
+    fig.subplots_adjust(bottom=0.17)
+    return fig
+
+
+def utterance_figure(audio, sample_rate, mfccs, hop_ms, title=""):
+    """Waveform (n,) float samples at ``sample_rate`` Hz over its MFCCs (T, K)."""
     fig = Figure(figsize=UTTERANCE_FIGSIZE)
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 2]})
     seconds = np.arange(len(audio)) / sample_rate
     top.plot(seconds, audio, lw=0.6, color="0.2")
     top.set_ylabel("sample")
     top.set_title(title, fontsize=10)
-    frames, coefficients = mfccs.shape
-    half = hop_ms / 2000  # each frame drawn as a column centred on its time
-    rest = mfccs[:, 1:]
-    image = bottom.imshow(mfccs.T, aspect="auto", origin="lower", cmap="viridis",
-                          vmin=float(rest.min()), vmax=float(rest.max()),
-                          extent=(-half, (frames - 1) * hop_ms / 1000 + half, -0.5,
-                                  coefficients - 0.5))
-    bottom.set_xlabel("time (s)")
-    bottom.set_ylabel("MFCC coefficient")
-    fig.colorbar(image, ax=[top, bottom], label="dB (cepstral; row 0 saturates)", pad=0.01)
+    image = _draw_mfccs(bottom, np.asarray(mfccs), hop_ms)
+    fig.colorbar(image, ax=[top, bottom], label=MFCC_COLOURBAR, pad=0.01)
     return fig
 
 
