@@ -7,6 +7,7 @@ back to the same values); its byte costs are the ones counted by hand.
 """
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -281,3 +282,26 @@ def test_the_sparse_formats_pay_only_past_their_index(model):
     assert best.to_json()["flash_bytes"] == best.flash_bytes
     assert best.table().splitlines()[-1].endswith(f"{best.flash_bytes:>8,}")
     assert math.isclose(sum(best.parts().values()), best.flash_bytes)
+
+
+def test_the_lecture_table_quotes_the_packages_flash(model):
+    """Are the Flash figures notebook 30's table quotes (float32 rows, and the int8 rows whose
+    storage does not depend on fine-tuning: dense layers) the dashboard's for the same model?"""
+    from conftest import REPO
+    from tinyml_course.compression.compress import quick_memory
+
+    network, weights = model
+    text = (REPO / "notebooks" / "30_compression.py").read_text()
+
+    def quoted(row):
+        line = next(l for l in text.splitlines() if l.startswith(f"# | {row}"))
+        return [int(v.replace(",", "")) for v in re.findall(r"([\d,]+) B", line)[:2]]
+
+    def flash(**settings):
+        return quick_memory(network, weights, **settings)["flash_bytes"]
+
+    assert quoted("none") == [flash(), flash(bits=8)]
+    for row, sparsity in (("50% of the 1x1", 0.5), ("70%", 0.7), ("80%", 0.8)):
+        assert quoted(row)[0] == flash(sparsity=sparsity), row
+    for row, ratio in (("25% of the expanded", 0.25), ("50% of the expanded", 0.5)):
+        assert quoted(row) == [flash(channel_ratio=ratio), flash(bits=8, channel_ratio=ratio)], row

@@ -15,8 +15,6 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
-import numpy as np
-
 from ..errors import SpecError
 from ..memory import accounting
 from ..model.devices import get_device
@@ -25,7 +23,7 @@ from ..runtime.executor import execute
 from ..runtime.int8_backend import Int8Backend, accuracy_int8
 from . import prune
 from . import quantize as Q
-from .int8_convert import convert
+from .int8_convert import convert, real_weights
 from .storage import BEST, FLOAT_BITS, SPARSE_FORMATS, model_storage
 
 PRUNE_METHODS = ("none", "per-layer", "global", "channel")
@@ -53,14 +51,6 @@ def _figures(network, weights, accuracy, storage, dtype, x_probe, backend=None):
     run = execute(network, x_probe, backend or weights)
     return Figures(float(accuracy), int(storage.flash_bytes), storage.parts(), int(peak),
                    int(run.peak_sram_bytes), dtype, int(network.params), int(network.macs))
-
-
-def _real_weights(model):
-    """{op: (weight, bias)} of an int8 QuantizedModel: its int8 codes times their per-channel
-    scales (float32, the values the codes stand for), its int32 biases."""
-    return {name: ((q.weight * q.weight_scale.reshape((-1,) + (1,) * (q.weight.ndim - 1)))
-                   .astype(np.float32), q.bias)
-            for name, q in model.ops.items() if q.weight is not None}
 
 
 def compress_model(network, weights, data, prune_method="none", sparsity=0.5, norm="l2",
@@ -109,7 +99,7 @@ def compress_model(network, weights, data, prune_method="none", sparsity=0.5, no
         model = convert(net, w, x_train)
         backend = Int8Backend(model)
         acc = accuracy_int8(model, x_test, y_test)
-        storage = model_storage(_real_weights(model), 8, fmt)  # codes, scales, int32 biases
+        storage = model_storage(real_weights(model), 8, fmt)  # codes, scales, int32 biases
     else:  # weight-only quantization: the float kernels run, activations stay float32
         dtype = "float32"
         qw, _ = Q.quantize_weights(w, bits, method=quantize)
