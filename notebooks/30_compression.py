@@ -39,7 +39,7 @@ from IPython.display import display
 
 from tinyml_course import memory
 from tinyml_course.compression import prune, quantize, storage, trained
-from tinyml_course.compression.compress import quick_compress
+from tinyml_course.compression.compress import quick_compress, quick_memory
 from tinyml_course.compression.data import load_digits
 from tinyml_course.model.devices import get_device
 from tinyml_course.runtime.executor import execute
@@ -165,8 +165,7 @@ for label, net, pruned, tuned in rows:
 
 # %% slideshow={"slide_type": "-"}
 # weight histogram before and after (50% pruned + 4-bit linear, 3-bit k-means)
-q4, _ = quantize.quantize_weights(fine_tuned, 4)
-q4 = prune.apply_masks(q4, masks)  # quantization levels need not hold 0: zero the pruned again
+q4, _ = quantize.quantize_weights(fine_tuned, 4, masks=masks)  # the pruned zeros kept at 0
 km3, flash_km3 = quantize.quantize_weights(weights, 3, method="kmeans")
 print(f"4-bit linear: accuracy {100 * batched.accuracy(network, q4, x_test, y_test):.1f}%; "
       f"3-bit k-means: accuracy {100 * batched.accuracy(network, km3, x_test, y_test):.1f}%, "
@@ -212,12 +211,11 @@ from tinyml_course.ui.plots.compression import stakes_figure
 
 net_s, weights_s = stakes.stakes_subnet()
 device_s = get_device(stakes.STAKES_DEVICE)
-pruned_net_s, _ = prune.channel_prune(net_s, weights_s, stakes.PRUNE_RATIO)
-for label, model_s in (("dense", net_s), (f"{stakes.PRUNE_RATIO:.0%} channels pruned", pruned_net_s)):
-    for dtype in ("float32", "int8"):
-        report = memory.fits(model_s, device_s, dtype=dtype)
-        print(f"{label:<21}{dtype:<8} SRAM {report.sram_bytes / 1024:6.1f} KiB  Flash "
-              f"{report.flash_bytes / 1024:7.1f} KiB  fits: {'yes' if report.fits else 'no'}")
+for label, ratio in (("dense", 0.0), (f"{stakes.PRUNE_RATIO:.0%} channels pruned", stakes.PRUNE_RATIO)):
+    for bits, dtype in ((32, "float32"), (8, "int8")):  # the dashboard's figures: storage's Flash
+        m = quick_memory(net_s, weights_s, bits=bits, channel_ratio=ratio, device=device_s.name)
+        print(f"{label:<21}{dtype:<8} SRAM {m['peak_sram_bytes'] / 1024:6.1f} KiB  Flash "
+              f"{m['flash_bytes'] / 1024:7.1f} KiB  fits: {'yes' if m['fits'] else 'no'}")
 results = stakes.shipped_results()
 print(f"\n{'model':<28}{'accuracy':>9}{'Flash':>12}{'peak SRAM':>11}{'measured':>10}  fits")
 for label, r in results.items():

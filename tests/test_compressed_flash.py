@@ -176,8 +176,11 @@ def test_quantized_pruned_models_serialise_to_their_flash(model):
     in the chosen formats and decoders and read back to their values, as long as their Flash?"""
     network, weights = model
     pruned, masks = prune.prune_global(weights, 0.5)
-    q4 = prune.apply_masks(Q.quantize_weights(pruned, 4)[0], masks)
+    q4, quantized = Q.quantize_weights(pruned, 4, masks=masks)
+    assert np.array_equal(q4["classifier"][0], prune.apply_masks(Q.quantize_weights(pruned, 4)[0],
+                                                                 masks)["classifier"][0])
     chosen = storage.model_storage(q4, 4)
+    assert quantized == chosen.flash_bytes
     assert {layer.format for layer in chosen.layers} >= {"dense", "bitmask"}
     assert chosen.flash_bytes == len(serialise(q4, chosen, quantizer_scales(pruned, 4)))
     pruned, masks = prune.prune_global(weights, 0.8)
@@ -305,3 +308,18 @@ def test_the_lecture_table_quotes_the_packages_flash(model):
         assert quoted(row)[0] == flash(sparsity=sparsity), row
     for row, ratio in (("25% of the expanded", 0.25), ("50% of the expanded", 0.5)):
         assert quoted(row) == [flash(channel_ratio=ratio), flash(bits=8, channel_ratio=ratio)], row
+
+
+def test_the_int8_model_stores_what_its_deployed_arrays_hold(model, digits):
+    """Are an int8 model's stored values and biases the bytes of its int8 weight and int32 bias
+    arrays (what deploy writes into Flash), and its decoder one 4-byte scale per output channel
+    (the deployed C keeps a multiplier and a shift per channel in its place)?"""
+    from tinyml_course.compression.int8_convert import convert, real_weights
+
+    network, weights = model
+    int8 = convert(network, weights, digits[0][:256])
+    parts = storage.model_storage(real_weights(int8), 8, "dense").parts()
+    arrays = [q for q in int8.ops.values() if q.weight is not None]
+    assert parts["values"] == sum(q.weight.nbytes for q in arrays)
+    assert parts["biases"] == sum(q.bias.nbytes for q in arrays) == int8.flash_bytes - parts["values"]
+    assert parts["decoder"] == sum(4 * q.weight_scale.size for q in arrays)

@@ -102,9 +102,7 @@ def compress_model(network, weights, data, prune_method="none", sparsity=0.5, no
         storage = model_storage(real_weights(model), 8, fmt)  # codes, scales, int32 biases
     else:  # weight-only quantization: the float kernels run, activations stay float32
         dtype = "float32"
-        qw, _ = Q.quantize_weights(w, bits, method=quantize)
-        if masks:  # quantization keeps pruned zeros at zero (symmetric: zero point 0)
-            qw = prune.apply_masks(qw, masks)
+        qw, _ = Q.quantize_weights(w, bits, method=quantize, masks=masks)  # pruned zeros kept
         acc = batched.accuracy(net, qw, x_test, y_test)
         storage = model_storage(qw, bits, fmt)
         w = qw
@@ -211,13 +209,10 @@ def quick_memory(network, weights, sparsity=0.0, bits=32, channel_ratio=0.0, dev
     if sparsity:
         w, masks = prune.prune_global(w, sparsity)
     if bits == FLOAT_BITS:
-        dtype = "float32"
+        dtype, flash = "float32", model_storage(w, bits).flash_bytes
     else:
         dtype = "int8"
-        w, _ = Q.quantize_weights(w, bits)
-        if masks:
-            w = prune.apply_masks(w, masks)
-    flash = model_storage(w, bits).flash_bytes
+        w, flash = Q.quantize_weights(w, bits, masks=masks)  # pruned zeros kept
     peak = accounting.profile(net, "per-layer", "exact", dtype).peak_sram_bytes
     return {"flash_bytes": int(flash), "peak_sram_bytes": int(peak), "activation_dtype": dtype,
             "weights": w, "network": net, "device": device.name,

@@ -140,11 +140,13 @@ def kmeans_reconstruct(codebook, indices):
     return codebook[indices]
 
 
-def quantize_weights(weights, bits=8, method="linear", symmetric=True, per_channel=True):
+def quantize_weights(weights, bits=8, method="linear", symmetric=True, per_channel=True,
+                     masks=None):
     """Weight-only quantization of a model {op name: (weight, bias)}: each weight replaced by its
     quantized values (float32 again, so the float kernels run it), biases kept float32.
 
-    method: 'linear' or 'kmeans'. Returns (new weights dict, Flash bytes:
+    method: 'linear' or 'kmeans'. masks: {op name: 0/1 mask} of a pruned model, whose zeros are
+    zeroed again after quantizing (a level need not be 0). Returns (new weights dict, Flash bytes:
     ``storage.compressed_flash_bytes`` of the quantized weights at ``bits``).
     """
     if method not in ("linear", "kmeans"):
@@ -155,5 +157,7 @@ def quantize_weights(weights, bits=8, method="linear", symmetric=True, per_chann
             qw = fake_quantize(w, bits, symmetric, per_channel)
         else:
             qw = kmeans_reconstruct(*kmeans_quantize(w, bits))
+        if masks is not None and name in masks:
+            qw = (qw * masks[name]).astype(np.float32)
         out[name] = (qw, b)
     return out, compressed_flash_bytes(out, bits)

@@ -239,7 +239,7 @@ QUANTIZED_DECODERS = (LINEAR_PER_TENSOR, LINEAR_PER_CHANNEL, CODEBOOK)  # below 
 
 # ---------------------------------------------------------------- the storage of a model
 
-def check_bits(bits, names):
+def bits_per_layer(bits, names):
     """``bits`` (an int, or {op: int} naming every op of ``names``), each one of VALID_BITS.
     Returns {op: bits}; raises SpecError naming the valid values."""
     per_layer = bits if isinstance(bits, dict) else dict.fromkeys(names, bits)
@@ -294,7 +294,7 @@ def model_storage(weights, bits=FLOAT_BITS, fmt=BEST):
     of VALID_BITS, 32 = float32), every layer in format ``fmt`` ('best': the cheapest per layer).
     Raises SpecError on bits or formats outside those, or a layer its bits cannot reproduce."""
     check_format(fmt)
-    per_layer = check_bits(bits, list(weights))
+    per_layer = bits_per_layer(bits, list(weights))
     return ModelStorage(tuple(layer_storage(name, w, b, per_layer[name], fmt)
                               for name, (w, b) in weights.items()))
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compression.storage import check_bits
+from ..compression.storage import bits_per_layer
 from ..errors import SpecError
 from ..model.network import OP_RULES, Network, Op
 
@@ -173,7 +173,7 @@ def model_from_plain(record, ref_network):
         weights[op.name] = (_array(pair[0], op.weight_shape, f"op {op.name!r}: its weight"),
                             _array(pair[1], (op.bias_count,), f"op {op.name!r}: its bias"))
     try:
-        bits = check_bits(record["bits"], list(weights))
+        bits = bits_per_layer(record["bits"], list(weights))
     except SpecError as err:
         raise ModelDataError(str(err)) from None
     return PlainModel(network, weights, bits)
