@@ -4,9 +4,11 @@
 (``compress`` and its ``--json``), the compression API and dashboard, ``quantize_weights``, the
 lecture notebook and the compression challenge's grader all call it. Weights are the executor's
 dict {op name: (weight, bias)}; a weight's values are the real ones the model computes with
-(float32, already quantized: an int8 model's codes times their scales). Per layer it keeps the cheapest storage that
-reproduces those values exactly, because a deployment can choose the format layer by layer and
-the cheapest valid choice is never worse than any fixed one. Its bytes, with n weights in
+(float32, already quantized: an int8 model's codes times their scales). Per layer it keeps the
+cheapest storage that reproduces those values exactly, because a deployment can choose the
+format layer by layer and the cheapest valid choice is never worse than any fixed one (the
+figure is checked against the weights serialised byte by byte in the chosen formats and read
+back: tests/test_compressed_flash.py). Its bytes, with n weights in
 ``rows`` output channels of ``cols`` weights each, nnz of them nonzero, at ``bits`` bits a value:
 
 values    ceil(stored * bits / 8); stored = n (dense) or nnz (bitmask, csr: zeros are not stored)
