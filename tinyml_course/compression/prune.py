@@ -1,4 +1,4 @@
-"""Pruning: fine-grained (magnitude) and channel pruning, their sensitivity, fine-tuning, Flash cost.
+"""Pruning: fine-grained (magnitude) and channel pruning, their sensitivity, fine-tuning.
 
 Weights are the executor's dict {op name: (weight, bias)} (float32); nothing is mutated in place.
 
@@ -21,16 +21,12 @@ Weights are the executor's dict {op name: (weight, bias)} (float32); nothing is 
   "Pruning Filters for Efficient ConvNets"). Removing it deletes row c of the expansion weight and
   bias, channel c of the depthwise weight and bias, and column c of the projection weight: the
   network really gets narrower, its activations too. Block outputs stay (residual adds tie them).
-* Zeros do not shrink activations: only channel pruning lowers peak SRAM.
-
-Sparse Flash formats (bytes; values at ``value_bits`` each):
-  dense   n * value_bits / 8
-  bitmask nnz * value_bits / 8 + ceil(n / 8)                 (1 bit per weight says zero or not)
-  csr     nnz * (value_bits / 8 + INDEX_BYTES) + (rows + 1) * POINTER_BYTES
+* Zeros do not shrink activations: only channel pruning lowers peak SRAM. They shrink Flash once
+  a sparse format's index costs less than the zeros it leaves out: ``storage.model_storage``
+  chooses the format per layer.
 """
 
 import dataclasses
-import math
 
 import numpy as np
 
@@ -38,11 +34,7 @@ from ..errors import SpecError
 from ..runtime.batched import accuracy
 from .train import Adam, fit
 
-INDEX_BYTES = 1  # CSR column index: uint8 (every row of this package's weights has <= 256 columns)
-POINTER_BYTES = 2  # CSR row pointer: uint16
-BIAS_BITS = 32  # biases stay dense float32 / int32
 PRUNABLE = ("conv", "dwconv", "pwconv", "linear")
-SPARSE_FORMATS = ("dense", "bitmask", "csr")
 
 
 def check_sparsity(sparsity):
@@ -110,34 +102,6 @@ def sparsity_of(weights, layers=None):
     layers = layers or list(weights)
     zeros = sum(int((weights[n][0] == 0).sum()) for n in layers)
     return zeros / sum(weights[n][0].size for n in layers)
-
-
-# ---------------------------------------------------------------- Flash of sparse weights
-
-def weight_storage_bytes(w, fmt="dense", value_bits=32):
-    """Flash bytes of one weight tensor in format 'dense', 'bitmask' or 'csr' (see module doc)."""
-    n, nnz = w.size, int(np.count_nonzero(w))
-    if fmt == "dense":
-        return math.ceil(n * value_bits / 8)
-    if fmt == "bitmask":
-        return math.ceil(nnz * value_bits / 8) + math.ceil(n / 8)
-    if fmt == "csr":
-        rows = w.shape[0]
-        return math.ceil(nnz * value_bits / 8) + nnz * INDEX_BYTES + (rows + 1) * POINTER_BYTES
-    raise SpecError(f"unknown sparse format {fmt!r}; use one of {', '.join(SPARSE_FORMATS)}")
-
-
-def model_flash_bytes(weights, fmt="dense", value_bits=32):
-    """Flash bytes of a whole model: weights in ``fmt`` at ``value_bits``, biases dense 32-bit."""
-    return sum(weight_storage_bytes(w, fmt, value_bits) + b.size * BIAS_BITS // 8
-               for w, b in weights.values())
-
-
-def best_format(weights, value_bits=32):
-    """(format, bytes) of the smallest storage of the model among SPARSE_FORMATS."""
-    sizes = {fmt: model_flash_bytes(weights, fmt, value_bits) for fmt in SPARSE_FORMATS}
-    fmt = min(sizes, key=sizes.get)
-    return fmt, sizes[fmt]
 
 
 # ---------------------------------------------------------------- channel pruning
