@@ -59,7 +59,7 @@ def test_spec_file_and_devices(capsys, tmp_path):
     (["profile", "resnet50"], "unknown model 'resnet50'"),
     (["profile", "mcunet-in1", "--schedule", "fast"], "invalid choice: 'fast'"),
     (["profile", "mcunet-in1", "--device", "esp32"], "unknown device 'esp32'"),
-    (["profile", "mcunet-in1", "--resolution", "-3"], "positive integer"),
+    (["profile", "mcunet-in1", "--resolution", "-3"], "expected an integer >= 1, got '-3'"),
     (["profile", "mcunet-in1", "--width", "0.5"], "mobilenetv2 only"),
     (["profile", "missing.json"], "no such spec file"),
     (["profile", "{\"resolution\": 96}"], "missing required field"),
@@ -80,9 +80,9 @@ def test_console_script_is_installed_and_reports_errors_without_traceback():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["profile", "mcunet-in2", "--patches", "4"], "need --schedule patch"),
+    (["profile", "mcunet-in2", "--patches", "4"], "--patches needs --schedule patch"),
     (["profile", "mcunet-in2", "--schedule", "patch"], "needs --split"),
-    (["search", "--device", "nano33", "--max-macs", "-5"], "positive number"),
+    (["search", "--device", "nano33", "--max-macs", "-5"], "expected a number > 0, got '-5'"),
 ])
 def test_options_that_do_not_apply_are_refused(capsys, argv, message):
     status, _, err = run(capsys, *argv)

@@ -17,6 +17,7 @@ from functools import lru_cache
 from ..errors import SpecError
 from ..memory import accounting
 from ..model.devices import get_device
+from ..model.units import SCALE_BYTES
 from ..runtime import batched
 from ..runtime.executor import execute
 from ..runtime.int8_backend import Int8Backend, accuracy_int8
@@ -28,7 +29,6 @@ PRUNE_METHODS = ("none", "per-layer", "global", "channel")
 QUANT_METHODS = ("none", "linear", "kmeans", "int8")
 FORMATS = prune.SPARSE_FORMATS + ("best",)
 DEFAULT_DEVICE = "arduino-nano-33-ble-sense"  # the lecture's board: 256 KB SRAM, 1 MB Flash
-BYTES_PER_SCALE = 4  # float32 per-channel scale of linear quantization
 
 
 @dataclass
@@ -115,9 +115,9 @@ def compress_model(network, weights, data, prune_method="none", sparsity=0.5, no
             qw = prune.apply_masks(qw, masks)
         acc = batched.accuracy(net, qw, x_test, y_test)
         if quantize == "linear":
-            extra = lambda name, wt: wt.shape[0] * BYTES_PER_SCALE  # noqa: E731
+            extra = lambda name, wt: wt.shape[0] * SCALE_BYTES  # noqa: E731
         else:
-            extra = lambda name, wt: 2 ** bits * Q.BYTES_PER_FLOAT32  # noqa: E731
+            extra = lambda name, wt: 2 ** bits * SCALE_BYTES  # noqa: E731
         flash = weights_flash_bytes(qw, bits, fmt, extra)
         w = qw
     after = _figures(net, w, acc, flash, dtype, x_probe, backend)
@@ -227,7 +227,7 @@ def quick_memory(network, weights, sparsity=0.0, bits=32, channel_ratio=0.0, dev
         w, _ = Q.quantize_weights(w, bits)
         if masks:
             w = prune.apply_masks(w, masks)
-        flash = weights_flash_bytes(w, bits, "best", lambda name, wt: wt.shape[0] * BYTES_PER_SCALE)
+        flash = weights_flash_bytes(w, bits, "best", lambda name, wt: wt.shape[0] * SCALE_BYTES)
     peak = accounting.profile(net, "per-layer", "exact", dtype).peak_sram_bytes
     return {"flash_bytes": int(flash), "peak_sram_bytes": int(peak), "activation_dtype": dtype,
             "weights": w, "network": net, "device": device.name,

@@ -35,21 +35,20 @@ import math
 import numpy as np
 
 from ..errors import SpecError
+from ..model.units import BIAS_BYTES, DTYPE_BYTES
+from ..validation import check_scalar
 from ..runtime.batched import accuracy
 from .train import Adam, fit
 
-INDEX_BYTES = 1  # CSR column index: uint8 (every row of this package's weights has <= 256 columns)
-POINTER_BYTES = 2  # CSR row pointer: uint16
-BIAS_BITS = 32  # biases stay dense float32 / int32
+INDEX_BYTES = DTYPE_BYTES["uint8"]  # CSR column index (every row of this package's weights has <= 256 columns)
+POINTER_BYTES = DTYPE_BYTES["uint16"]  # CSR row pointer
 PRUNABLE = ("conv", "dwconv", "pwconv", "linear")
 SPARSE_FORMATS = ("dense", "bitmask", "csr")
 
 
 def check_sparsity(sparsity):
     """Return ``sparsity`` if it is a number in [0, 1); raise SpecError otherwise."""
-    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)) or not 0 <= sparsity < 1:
-        raise SpecError(f"sparsity must be a number in [0, 1), got {sparsity!r}")
-    return float(sparsity)
+    return check_scalar(sparsity, "sparsity", float, min_val=0, max_val=1, include_boundaries="left")
 
 
 def magnitude_mask(w, sparsity):
@@ -129,7 +128,7 @@ def weight_storage_bytes(w, fmt="dense", value_bits=32):
 
 def model_flash_bytes(weights, fmt="dense", value_bits=32):
     """Flash bytes of a whole model: weights in ``fmt`` at ``value_bits``, biases dense 32-bit."""
-    return sum(weight_storage_bytes(w, fmt, value_bits) + b.size * BIAS_BITS // 8
+    return sum(weight_storage_bytes(w, fmt, value_bits) + b.size * BIAS_BYTES["int8"]  # dense int32 (float32 biases are as large)
                for w, b in weights.values())
 
 
@@ -157,8 +156,7 @@ def channels_to_keep(weight, ratio, norm="l2"):
 
     At least one channel is always kept. Ties: the lower index is removed first.
     """
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio < 1:
-        raise SpecError(f"channel pruning ratio must be a number in [0, 1), got {ratio!r}")
+    check_scalar(ratio, "channel pruning ratio", float, min_val=0, max_val=1, include_boundaries="left")
     c = weight.shape[0]
     n_remove = min(int(round(ratio * c)), c - 1)
     order = np.argsort(channel_importance(weight, norm), kind="stable")

@@ -11,12 +11,10 @@ holds a ``bits``-bit index per weight plus the codebook.
 import numpy as np
 
 from ..errors import SpecError
+from ..model.units import BIAS_BYTES, SCALE_BYTES, ZERO_POINT_BYTES
 from ..runtime.qscheme import (  # noqa: F401  (re-exported: the scheme is this module's API too)
     MAX_BITS, MIN_BITS, _expand, check_bits, dequantize, linear_qparams, qrange, quantize,
     round_half_away)
-
-BYTES_PER_FLOAT32 = 4  # a scale, a centroid
-BYTES_PER_ZERO_POINT = 4  # stored as int32 in TFLite files
 
 
 def tensor_qparams(w, bits=8, symmetric=True, per_channel=True):
@@ -146,13 +144,13 @@ def kmeans_reconstruct(codebook, indices):
 def linear_flash_bytes(count, bits, channels=1, symmetric=True):
     """Bytes of ``count`` weights at ``bits`` bits (packed) + a float32 scale per channel
     (+ an int32 zero point per channel when asymmetric)."""
-    params = channels * (BYTES_PER_FLOAT32 + (0 if symmetric else BYTES_PER_ZERO_POINT))
+    params = channels * (SCALE_BYTES + (0 if symmetric else ZERO_POINT_BYTES))
     return int(np.ceil(count * check_bits(bits) / 8)) + params
 
 
 def kmeans_flash_bytes(count, bits):
     """Bytes of ``count`` weights as ``bits``-bit indices (packed) + the 2^bits float32 codebook."""
-    return int(np.ceil(count * check_bits(bits) / 8)) + 2 ** bits * BYTES_PER_FLOAT32
+    return int(np.ceil(count * check_bits(bits) / 8)) + 2 ** bits * SCALE_BYTES
 
 
 def quantize_weights(weights, bits=8, method="linear", symmetric=True, per_channel=True):
@@ -166,7 +164,7 @@ def quantize_weights(weights, bits=8, method="linear", symmetric=True, per_chann
         raise SpecError(f"unknown quantization method {method!r}; use 'linear' or 'kmeans'")
     out, flash = {}, 0
     for name, (w, b) in weights.items():
-        flash += b.size * BYTES_PER_FLOAT32
+        flash += b.size * BIAS_BYTES["float32"]
         if method == "linear":
             qw = fake_quantize(w, bits, symmetric, per_channel)
             flash += linear_flash_bytes(w.size, bits, w.shape[0] if per_channel else 1, symmetric)

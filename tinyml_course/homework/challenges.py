@@ -45,13 +45,12 @@ from ..memory import patch_accounting
 from ..memory.arena import Arena, Buffer
 from ..memory.patch_plan import STAGE_KINDS, resolve_split
 from ..model.network import OP_RULES, Network, Op
+from ..model.units import BIAS_BYTES, DTYPE_BYTES, SCALE_BYTES, ZERO_POINT_BYTES
 from ..runtime import batched
 from ..runtime.kernels import depthwise_conv2d
+from ..validation import check_scalar
 
-FLOAT32_BYTES = 4
 RECORD_PREFIX = "challenge-record: "  # a line of a graded cell's output: this prefix, then JSON
-SCALE_BYTES = 4  # a float32 scale per output channel of a quantized weight
-BIAS_BYTES = 4  # int32 / float32 biases
 
 
 @dataclass
@@ -184,7 +183,7 @@ def judge_streaming_run(run, expected):
         elif int(run["live_bytes"]) != expected.nbytes:
             problem = f"{run['live_bytes']} bytes stay allocated, expected {expected.nbytes}"
     peak, temporary = int(run["arena_peak_bytes"]), int(run["temporary_bytes"])
-    extra = (peak + max(0, temporary - TEMPORARY_ALLOWANCE)) / FLOAT32_BYTES - c * h * w
+    extra = (peak + max(0, temporary - TEMPORARY_ALLOWANCE)) / DTYPE_BYTES["float32"] - c * h * w
     return {"shape": [c, h, w], "kernel": int(run["kernel"]), "correct": not problem,
             "problem": problem, "arena_peak_bytes": peak, "temporary_bytes": temporary,
             "extra_elements": float(extra)}
@@ -305,9 +304,7 @@ def score_patch_choice(network, choice, sram_bytes, convention="mcunet", dtype="
     try:
         split, n = choice
         split = str(split)
-        n = int(n)
-        if n < 1:
-            raise ValueError(f"a grid needs n >= 1, got {n}")
+        n = check_scalar(n, "the grid n", int, min_val=1, error=ValueError)
         peak, macs = _plan_figures(network, split, n, convention, dtype)
     except Exception as err:
         msg = "not answered yet" if choice is None else f"{choice!r} is not a valid plan ({err})"
@@ -471,7 +468,7 @@ def layer_parameter_bytes(w, value_bits):
     if all(c is not None for c in codes):
         lo, hi = -2 ** (value_bits - 1), 2 ** (value_bits - 1) - 1
         zero_points = any(c[0] < lo or c[1] > hi for c in codes)
-        options.append(w.shape[0] * (SCALE_BYTES + (BIAS_BYTES if zero_points else 0)))
+        options.append(w.shape[0] * (SCALE_BYTES + (ZERO_POINT_BYTES if zero_points else 0)))
     return min(options) if options else None
 
 
@@ -489,7 +486,7 @@ def model_flash_bytes(weights, bits):
                 raise ValueError(f"{name}: its values are neither at most 2^{value_bits} levels per "
                                  f"layer nor a uniform {value_bits}-bit grid per channel")
             total += extra
-        total += int(np.size(b)) * BIAS_BYTES
+        total += int(np.size(b)) * BIAS_BYTES["int8"]  # int32 (float32 biases are as large)
     return int(total)
 
 

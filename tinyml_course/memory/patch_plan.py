@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import SpecError
+from ..validation import check_scalar
 
 STAGE_KINDS = ("conv", "dwconv", "pwconv", "add")  # ops a patch stage may hold (spatial, local)
 
@@ -91,8 +92,7 @@ def boundary_tensors(network, split_index):
 
 def grid_tiles(size, n):
     """[start, stop) of the n tiles of a size-long axis: tile i = [i*size // n, (i+1)*size // n)."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise SpecError(f"the grid must be a positive integer n (n x n patches), got {n!r}")
+    check_scalar(n, "the grid (n of n x n patches)", int, min_val=1)
     if n > size:
         raise SpecError(f"a {n}x{n} grid has more patches than the {size}x{size} stage output")
     return tuple((i * size // n, (i + 1) * size // n) for i in range(n))

@@ -15,10 +15,10 @@ below, so a spec can never ask for a 300-digit channel count. ``network.build_ne
 """
 
 import json
-import math
 from pathlib import Path
 
 from ..errors import SpecError
+from ..validation import check_scalar
 
 MAX_SPEC_SIZE = 2 ** 31 - 1  # resolution, channels, kernel: at most an int32 tensor dimension
 MAX_EXPAND = 64  # expansion ratio (MobileNetV2 uses 6, the MCUNet search space 3..6)
@@ -46,11 +46,7 @@ def _check_keys(obj, kind, where):
 
 
 def _positive_int(value, where):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SpecError(f"{where} must be a positive integer, got {value!r}")
-    if value > MAX_SPEC_SIZE:
-        raise SpecError(f"{where} must be at most {MAX_SPEC_SIZE} (an int32 dimension), got {value}")
-    return value
+    return check_scalar(value, where, int, min_val=1, max_val=MAX_SPEC_SIZE)
 
 
 def _kernel(value, where):
@@ -68,11 +64,8 @@ def _stride(value, where):
 
 
 def _expand(value, where):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise SpecError(f"{where} must be a positive number, got {value!r}")
-    if not math.isfinite(value) or value > MAX_EXPAND:
-        raise SpecError(f"{where} must be a finite number of at most {MAX_EXPAND}, got {value!r}")
-    return value
+    return check_scalar(value, where, float, min_val=0, max_val=MAX_EXPAND,
+                        include_boundaries="right")
 
 
 def _object(value, kind, where):

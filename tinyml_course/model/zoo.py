@@ -4,7 +4,11 @@ Configurations are those of ``../shared/reference/architectures.md``.
 """
 
 from ..errors import SpecError, UnknownNameError
+from ..validation import check_scalar
 from .network import Network, Op, build_network, conv_output_size
+
+MIN_RESOLUTION = 32  # pixels: five stride-2 stages leave a 1 x 1 feature map
+MAX_WIDTH = 4  # MobileNetV2 width multiplier: the paper and the dashboard go up to 1.4
 
 # MobileNetV2 inverted-residual settings: (expand t, out c, repeats n, first stride s)
 MOBILENETV2_SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
@@ -22,17 +26,22 @@ def make_divisible(value, divisor=8):
     return rounded
 
 
+def check_resolution(resolution):
+    """Return ``resolution`` (pixels) if it is an integer >= MIN_RESOLUTION; raise SpecError."""
+    return check_scalar(resolution, "resolution", int, min_val=MIN_RESOLUTION)
+
+
 def mobilenetv2_spec(width=1.0, resolution=224, classes=1000):
-    """Spec of MobileNetV2 with width multiplier ``width`` at ``resolution`` (pixels, >= 32).
+    """Spec of MobileNetV2 with width multiplier ``width`` (in (0, MAX_WIDTH]) at ``resolution``
+    (pixels, >= MIN_RESOLUTION).
 
     Every channel count, the feature-mix included, is scaled and rounded by make_divisible.
     Resolutions that are not multiples of 16 are accepted; feature maps then round down
     (size formula (H + 2p - k) // s + 1), as in PyTorch.
     """
-    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 4:
-        raise SpecError(f"width multiplier must be a number in (0, 4], got {width!r}")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 32:
-        raise SpecError(f"resolution must be an integer >= 32, got {resolution!r}")
+    check_scalar(width, "width multiplier", float, min_val=0, max_val=MAX_WIDTH,
+                 include_boundaries="right")
+    check_resolution(resolution)
     blocks = []
     for expand, out, repeats, stride in MOBILENETV2_SETTINGS:
         for r in range(repeats):
@@ -95,9 +104,8 @@ def get_spec(name, resolution=None, width=None):
     if width is not None:
         raise SpecError(f"--width applies to mobilenetv2 only, not to {name!r}")
     default_res, stem_out, feature_mix, rows = _REFERENCE[name]
-    if resolution is not None and (isinstance(resolution, bool) or not isinstance(resolution, int)
-                                   or resolution < 32):
-        raise SpecError(f"resolution must be an integer >= 32, got {resolution!r}")
+    if resolution is not None:
+        check_resolution(resolution)
     return _mbconv_spec(name, resolution or default_res, stem_out, rows, feature_mix)
 
 
@@ -126,8 +134,7 @@ def resnet18_network(resolution=224, classes=1000):
     MCU runtimes do. A stage's first block whose stride or width changes gets a 1x1 conv with
     that stride on its shortcut. Raises SpecError for a resolution that is not an int >= 32.
     """
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 32:
-        raise SpecError(f"resolution must be an integer >= 32, got {resolution!r}")
+    check_resolution(resolution)
     ops = []
 
     def add(name, kind, inputs, in_shape, cout, kernel=1, stride=1, act=None, block=None):
