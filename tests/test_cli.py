@@ -185,3 +185,13 @@ def test_unknown_spec_keys_are_refused_naming_them_and_the_allowed_ones(capsys, 
 def test_search_refuses_a_negative_seed_and_unbounded_candidates(capsys, argv, message):
     err = _one_line_error(capsys, "search", "--device", "nano33", *argv)
     assert message in err
+
+
+@pytest.mark.parametrize("command", [["profile", "mcunet-in2"], ["deploy", "digits", "--out", "x"]])
+def test_profile_and_deploy_default_to_the_same_patch_grid(command):
+    """Does a patch schedule without --patches get MCUNetV2's 4x4 grid in both commands?"""
+    from tinyml_course.cli.main import build_parser
+    from tinyml_course.cli.network_options import schedule_from_args
+    from tinyml_course.memory.schedule import Schedule
+    args = build_parser().parse_args(command + ["--schedule", "patch", "--split", "block2"])
+    assert schedule_from_args(args) == Schedule("patch", 4, "block2")

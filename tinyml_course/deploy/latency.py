@@ -33,6 +33,7 @@ import numpy as np
 from ..errors import SpecError
 from ..memory.schedule import as_schedule
 from ..model.devices import get_device
+from ..model.ops import GroupOp
 from .cost import CLASSES, estimate_cycles
 from .program import build_program
 from .toolchain import cpu_of
@@ -88,7 +89,7 @@ def _window_counts(g, fast_path):
 def _kernel_features(op, g, inplace):
     """(key, feature values) of one kernel call (tm_*_opt) with geometry ``g``."""
     cout, rows, pixels = g["cout"], g["out_h"], g["out_h"] * g["out_w"]
-    if op.kind in ("pwconv", "linear"):
+    if op.kind in GroupOp.MATMUL:
         cin, pairs, odd = g["cin"], cout // 2, cout % 2
         quads = cin // 4  # SMLAD passes of 4 input channels; clang unrolls them by 4
         pp = pixels * pairs

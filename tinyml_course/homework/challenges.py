@@ -43,8 +43,8 @@ from ..compression import prune
 from ..memory import accounting
 from ..memory import patch_accounting
 from ..memory.arena import Arena, Buffer
-from ..memory.patch_plan import STAGE_KINDS, resolve_split
-from ..model.network import OP_RULES, Network, Op
+from ..memory.patch_plan import resolve_split
+from ..model.network import OP_RULES, GroupOp, Network, Op
 from ..model.units import BIAS_BYTES, DTYPE_BYTES, SCALE_BYTES, ZERO_POINT_BYTES
 from ..runtime import batched
 from ..runtime.kernels import depthwise_conv2d
@@ -259,7 +259,7 @@ def patch_splits(network):
     splits = []
     for b, ops in network.blocks().items():
         end = resolve_split(network, f"block{b}")
-        if any(op.kind not in STAGE_KINDS for op in network.ops[:end + 1]):
+        if any(op.kind not in GroupOp.PATCH_STAGE for op in network.ops[:end + 1]):
             break
         splits.append(f"block{b}")
     return splits
@@ -539,10 +539,12 @@ VALID_BITS = (2, 3, 4, 5, 6, 7, 8, 32)
 
 def network_plain(network):
     """Plain data of a Network: {'name', 'input_shape', 'ops': [[name, kind, inputs, in_shape,
-    out_shape, kernel, stride, padding, act, block], ...]} (the Op fields, in order)."""
+    out_shape, kernel, stride, padding, act, block, role], ...]} (the Op fields, in order; role
+    as its string or None)."""
     return {"name": str(network.name), "input_shape": [int(d) for d in network.input_shape],
             "ops": [[op.name, op.kind, list(op.inputs), list(op.in_shape), list(op.out_shape),
-                     op.kernel, op.stride, op.padding, op.act, op.block] for op in network.ops]}
+                     op.kernel, op.stride, op.padding, op.act, op.block,
+                     None if op.role is None else str(op.role)] for op in network.ops]}
 
 
 def network_from_plain(data, input_shape):
@@ -554,17 +556,17 @@ def network_from_plain(data, input_shape):
         raise ValueError(f"the input is {tuple(data['input_shape'])}, expected {tuple(input_shape)}")
     shapes, ops = {"input": tuple(input_shape)}, []
     for row in data["ops"]:
-        name, kind, inputs, in_shape, out_shape, kernel, stride, padding, act, block = row
+        name, kind, inputs, in_shape, out_shape, kernel, stride, padding, act, block, *role = row
         op = Op(str(name), str(kind), tuple(str(t) for t in inputs),
                 tuple(int(d) for d in in_shape), tuple(int(d) for d in out_shape),
-                int(kernel), int(stride), int(padding), act, block)
+                int(kernel), int(stride), int(padding), act, block, *role[:1])  # role: optional
         if op.kind not in OP_RULES or not op.inputs or op.name in shapes:
             raise ValueError(f"op {op.name!r}: unknown kind, no input or a repeated name")
         if any(t not in shapes for t in op.inputs) or op.in_shape != shapes[op.inputs[0]]:
             raise ValueError(f"op {op.name!r}: reads {op.inputs} of shape "
                              f"{shapes.get(op.inputs[0])}, but says {op.in_shape}")
         hw = OP_RULES[op.kind].out_hw(*op.in_shape[1:], op.kernel, op.stride, op.padding)
-        same_c = op.kind in ("dwconv", "add", "pool", "maxpool")
+        same_c = op.kind in GroupOp.CHANNELWISE
         if op.out_shape[1:] != hw or (same_c and op.out_shape[0] != op.in_shape[0]) or \
                 (op.kind == "add" and any(shapes[t] != op.in_shape for t in op.inputs)):
             raise ValueError(f"op {op.name!r}: output {op.out_shape} does not follow from "

@@ -24,9 +24,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import SpecError
+from ..model.ops import GroupOp
 from ..validation import check_scalar
-
-STAGE_KINDS = ("conv", "dwconv", "pwconv", "add")  # ops a patch stage may hold (spatial, local)
 
 
 class Window(NamedTuple):
@@ -72,7 +71,7 @@ def resolve_split(network, split):
     if not 0 <= index < len(network.ops):
         raise SpecError(f"split index {index} is outside the network's {len(network.ops)} ops")
     for op in network.ops[:index + 1]:
-        if op.kind not in STAGE_KINDS:
+        if op.kind not in GroupOp.PATCH_STAGE:
             raise SpecError(f"a patch stage can hold convolutions and adds only; {op.name!r} is "
                             f"a {op.kind} (split before it)")
     return index

@@ -5,7 +5,8 @@ Configurations are those of ``../shared/reference/architectures.md``.
 
 from ..errors import SpecError, UnknownNameError
 from ..validation import check_scalar
-from .network import Network, Op, build_network, conv_output_size
+from .network import Network, Op, build_network
+from .ops import OP_RULES, Role
 
 MIN_RESOLUTION = 32  # pixels: five stride-2 stages leave a 1 x 1 feature map
 MAX_WIDTH = 4  # MobileNetV2 width multiplier: the paper and the dashboard go up to 1.4
@@ -137,36 +138,33 @@ def resnet18_network(resolution=224, classes=1000):
     check_resolution(resolution)
     ops = []
 
-    def add(name, kind, inputs, in_shape, cout, kernel=1, stride=1, act=None, block=None):
-        c, h, w = in_shape
+    def add(role, kind, inputs, in_shape, cout, kernel=1, stride=1, act=None, block=None):
+        """Append the op of ``role`` ('stem', 'block3.conv1'), its output size by its kind's rule."""
         padding = kernel // 2
-        if kind in ("conv", "maxpool"):
-            h, w = (conv_output_size(h, kernel, stride, padding),
-                    conv_output_size(w, kernel, stride, padding))
-        elif kind in ("pool", "linear"):
-            h, w = 1, 1
-        ops.append(Op(name, kind, tuple(inputs), in_shape, (cout, h, w), kernel, stride, padding,
-                      act, block))
+        out_hw = OP_RULES[kind].out_hw(*in_shape[1:], kernel, stride, padding)
+        name = str(role) if block is None else f"block{block}.{role}"
+        ops.append(Op(name, kind, tuple(inputs), in_shape, (cout, *out_hw), kernel, stride, padding,
+                      act, block, role))
         return ops[-1]
 
-    stem = add("stem", "conv", ["input"], (3, resolution, resolution), 64, 7, 2, "relu")
-    last = add("maxpool", "maxpool", [stem.name], stem.out_shape, 64, 3, 2)
+    stem = add(Role.STEM, "conv", ["input"], (3, resolution, resolution), 64, 7, 2, "relu")
+    last = add(Role.MAXPOOL, "maxpool", [stem.name], stem.out_shape, 64, 3, 2)
     block = 0
     for channels, first_stride in RESNET18_STAGES:
         for repeat in range(2):
             stride = first_stride if repeat == 0 else 1
             block_input = last
-            conv1 = add(f"block{block}.conv1", "conv", [last.name], last.out_shape, channels, 3,
-                        stride, "relu", block)
-            conv2 = add(f"block{block}.conv2", "conv", [conv1.name], conv1.out_shape, channels, 3,
-                        1, None, block)
+            conv1 = add(Role.CONV1, "conv", [last.name], last.out_shape, channels, 3, stride,
+                        "relu", block)
+            conv2 = add(Role.CONV2, "conv", [conv1.name], conv1.out_shape, channels, 3, 1, None,
+                        block)
             shortcut = block_input
             if stride != 1 or block_input.out_shape[0] != channels:
-                shortcut = add(f"block{block}.shortcut", "conv", [block_input.name],
-                               block_input.out_shape, channels, 1, stride, None, block)
-            last = add(f"block{block}.add", "add", [conv2.name, shortcut.name], conv2.out_shape,
+                shortcut = add(Role.SHORTCUT, "conv", [block_input.name], block_input.out_shape,
+                               channels, 1, stride, None, block)
+            last = add(Role.RESIDUAL, "add", [conv2.name, shortcut.name], conv2.out_shape,
                        channels, act="relu", block=block)
             block += 1
-    last = add("pool", "pool", [last.name], last.out_shape, last.out_shape[0])
-    add("classifier", "linear", [last.name], last.out_shape, classes)
+    last = add(Role.POOL, "pool", [last.name], last.out_shape, last.out_shape[0])
+    add(Role.CLASSIFIER, "linear", [last.name], last.out_shape, classes)
     return Network("resnet18", (3, resolution, resolution), ops)

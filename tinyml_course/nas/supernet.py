@@ -29,6 +29,7 @@ import numpy as np
 from ..compression.train import Adam, cross_entropy, op_backward
 from ..errors import SpecError
 from ..model.network import build_network
+from ..model.ops import GroupOp
 from ..runtime.backend import as_backend
 from ..runtime.batched import op_forward as batched_op_forward
 from . import task
@@ -165,11 +166,10 @@ def _slot_names(arch):
     return ["b0"] + [f"s{slot // MAX_DEPTH}.{slot % MAX_DEPTH}" for slot in arch.active_slots()]
 
 
-def _super_key(op, slots):
-    """Shared-weight name of a subnet op: 'stem', 'classifier' or '<slot>.<expand|dw|project>'."""
-    if op.block is None:
-        return op.name
-    return f"{slots[op.block]}.{op.name.split('.', 1)[1]}"
+def _super_key(op, slots=None):
+    """Shared-weight name of a subnet op: 'stem', 'classifier' or '<slot>.<expand|dw|project>'
+    (its role, ``model.ops.Role``; ``slots``: _slot_names of the arch, needed for block ops)."""
+    return str(op.role) if op.block is None else f"{slots[op.block]}.{op.role}"
 
 
 def init_supernet(seed=0):
@@ -189,7 +189,7 @@ def init_supernet(seed=0):
         w = (rng.standard_normal(op.weight_shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
         cout = op.out_shape[0]
         if op.kind == "linear":
-            weights[op.name] = (w * 0.5, np.zeros(cout, np.float32))
+            weights[_super_key(op)] = (w * 0.5, np.zeros(cout, np.float32))
         else:
             gamma = np.ones(cout, np.float32)
             weights[_super_key(op, slots)] = (w, gamma, np.zeros(cout, np.float32))
@@ -226,7 +226,7 @@ def forward_train(net, arch, shared, x):
     tensors, cache = {"input": x}, {}
     for op in net:
         inputs = [tensors[t] for t in op.inputs]
-        if op.kind in ("conv", "dwconv", "pwconv"):
+        if op.kind in GroupOp.CONV:
             key = _super_key(op, slots)
             w, gamma, beta = shared[key]
             c = op.out_shape[0]
@@ -241,7 +241,7 @@ def forward_train(net, arch, shared, x):
                 np.clip(y, 0, 6, out=y)
             cache[op.name] = (key, wt, zhat, inv)
         elif op.kind == "linear":
-            w, b = shared[op.name]
+            w, b = shared[_super_key(op)]
             y = op_forward(op, inputs, {op.name: (np.ascontiguousarray(_slice(op, w)), b)})
         else:
             y = op_forward(op, inputs, {})
@@ -281,10 +281,10 @@ def backward_train(net, shared, cache, dlogits, grads):
             g[2][:c] += dbeta
             del m
         elif op.kind == "linear":
-            w = shared[op.name][0]
-            wt = np.ascontiguousarray(_slice(op, w))
+            key = _super_key(op)
+            wt = np.ascontiguousarray(_slice(op, shared[key][0]))
             dxs, (dw, db) = op_backward(op, inputs, tensors[op.name], dy, {op.name: (wt, None)})
-            g = grads.setdefault(op.name, tuple(np.zeros_like(a) for a in shared[op.name]))
+            g = grads.setdefault(key, tuple(np.zeros_like(a) for a in shared[key]))
             g[0][_slice_index(op, g[0].shape)] += dw
             g[1][:op.out_shape[0]] += db
         else:
@@ -307,7 +307,7 @@ def calibrate(net, arch, shared, x):
     tensors, stats = {"input": x}, {}
     for op in net:
         inputs = [tensors[t] for t in op.inputs]
-        if op.kind in ("conv", "dwconv", "pwconv"):
+        if op.kind in GroupOp.CONV:
             w, gamma, beta = shared[_super_key(op, slots)]
             c = op.out_shape[0]
             z = op_forward(_no_act(op), inputs, {op.name: (np.ascontiguousarray(_slice(op, w)),
@@ -318,7 +318,7 @@ def calibrate(net, arch, shared, x):
             y = y * gamma[:c, None, None] + beta[:c, None, None]
             tensors[op.name] = np.clip(y, 0, 6) if op.act == "relu6" else y
         elif op.kind == "linear":
-            w, b = shared[op.name]
+            w, b = shared[_super_key(op)]
             tensors[op.name] = op_forward(op, inputs, {op.name: (_slice(op, w), b)})
         else:
             tensors[op.name] = op_forward(op, inputs, {})
@@ -335,7 +335,7 @@ def fold(net, arch, shared, stats):
     weights = {}
     for op in net:
         if op.kind == "linear":
-            w, b = shared[op.name]
+            w, b = shared[_super_key(op)]
             weights[op.name] = (np.ascontiguousarray(_slice(op, w)), b.copy())
         elif op.name in stats:
             w, gamma, beta = shared[_super_key(op, slots)]
