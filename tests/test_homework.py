@@ -316,6 +316,7 @@ def test_float_model_flash_by_hand():
     assert ch.model_flash_bytes(w, 32) == 3 * 4 * 4 + 3 * 4
 
 
+@pytest.mark.slow
 def test_claimed_bits_must_be_stored():
     """Is a float model that claims 4 bits rejected with the reason, and the float model (over
     budget) 0 points with its figures?"""
