@@ -13,7 +13,7 @@ import pytest
 from tinyml_course import memory
 from tinyml_course.cli.main import main
 from tinyml_course.deploy.deploy import deploy, int8_model
-from tinyml_course.deploy.program import build_program
+from tinyml_course.deploy.program import Move, build_program
 from tinyml_course.memory.schedule import Schedule
 from tinyml_course.deploy.toolchain import DoesNotFitError
 from tinyml_course.model.devices import get_device
@@ -58,7 +58,7 @@ def test_digits_is_bit_exact_and_its_arena_is_the_planned_peak(digits, digits_ru
 def test_compaction_and_a_held_input_on_a_cortex_m4_stay_bit_exact(digits, tmp_path):
     model, image = digits
     # the per-layer walk compacts the arena at least once: a memmove step in the C
-    assert any(step.kind == "move" for step in build_program(model.network, "per-layer").steps)
+    assert any(isinstance(step, Move) for step in build_program(model.network, "per-layer").steps)
     schedule = Schedule("patch", 2, "block2", stream_input=False)  # the whole image held in SRAM
     run = deploy(model, image, "stm32f412", schedule, "reference", tmp_path, count=False)
     assert run.cpu == "cortex_m4" and run.bit_exact

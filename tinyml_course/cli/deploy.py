@@ -11,7 +11,7 @@ Bad input and a model that does not fit exit with status 2 and one line (``cli.m
 
 import json
 
-from ..deploy.codegen import KERNEL_FLAVOURS
+from ..deploy.kernels import KERNEL_FLAVOURS
 from ..deploy.deploy import DIGITS, deploy, int8_model
 from .args import UsageError
 from .network_options import (add_model_arguments, add_schedule_arguments, load_network,

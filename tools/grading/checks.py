@@ -45,12 +45,19 @@ class Case:
     expected: object = None        # value, or a zero-argument callable run by the grader
     compare: object = None         # (got, expected) -> None | reason; default `equal`
     timeout: float = 30.0
+    per_student: bool = False      # expected is a callable of the student id being graded
+                                   #   (the quiz's per-student variants)
 
-    def expected_value(self):
-        if not hasattr(self, "_expected"):
-            value = self.expected() if callable(self.expected) else self.expected
-            self._expected = wire.restore(wire.plain(value))  # the shape the answer has
-        return self._expected
+    def expected_value(self, student=None):
+        cache = self.__dict__.setdefault("_expected", {})
+        slot = student if self.per_student else None
+        if slot not in cache:
+            if self.per_student:
+                value = self.expected(student)
+            else:
+                value = self.expected() if callable(self.expected) else self.expected
+            cache[slot] = wire.restore(wire.plain(value))  # the shape the answer has
+        return cache[slot]
 
 
 @dataclass
@@ -249,7 +256,7 @@ def reference_source(dotted):
 
 # --- verdicts ------------------------------------------------------------------------------
 
-def _case_reason(check, case, answer):
+def _case_reason(check, case, answer, student=None):
     if answer is None:
         return "the grader got no answer for this call"
     if not answer.get("ok"):
@@ -263,13 +270,14 @@ def _case_reason(check, case, answer):
     if isinstance(got, dict) and wire.UNSUPPORTED in got:
         return f"returned a {got[wire.UNSUPPORTED]}, which the grader cannot check"
     try:
-        return (case.compare or equal)(got, case.expected_value())
+        return (case.compare or equal)(got, case.expected_value(student))
     except Exception as exc:  # a malformed answer must not crash the grader
         return f"the result could not be compared ({type(exc).__name__}: {exc})"
 
 
-def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD):
-    """Verdict of `check` from {case index: runner answer} and the solution cell's source."""
+def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD, student=None):
+    """Verdict of `check` from {case index: runner answer} and the solution cell's source;
+    ``student``: the id being graded (for a case whose expected value is per student)."""
     used = sorted({u for a in answers.values() if a for u in a.get("used", [])})
     imported = imported_reference(solution_source or "", check.reference) if check.reference else None
     sim = None
@@ -294,8 +302,9 @@ def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD
                     f"exercise, which you are asked to write yourself.")
         return Verdict(check.grade_id, 0.0, sentence, 0, total, sentence, sim, flagged)
     if check.grade is not None:
-        return _graded(check, answers.get(0), sim, flagged)
-    reasons = [_case_reason(check, case, answers.get(i)) for i, case in enumerate(check.cases)]
+        return _graded(check, answers.get(0), sim, flagged, student)
+    reasons = [_case_reason(check, case, answers.get(i), student)
+               for i, case in enumerate(check.cases)]
     passed = sum(r is None for r in reasons)
     failed = [(case, r) for case, r in zip(check.cases, reasons) if r is not None]
     if not failed:
@@ -313,16 +322,16 @@ def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD
                    passed, total, "", sim, flagged)
 
 
-def _graded(check, answer, sim, flagged):
+def _graded(check, answer, sim, flagged, student=None):
     """Verdict of a check with its own `grade` function (one case)."""
     case = check.cases[0]
-    reason = _case_reason(check, case, answer)
+    reason = _case_reason(check, case, answer, student)
     if answer is None or not answer.get("ok"):
         text = f"{check.function} is {reason}." if reason == NOT_ANSWERED else f"{check.function}: {reason}."
         return Verdict(check.grade_id, 0.0, text, 0, 1, "", sim, flagged)
     if reason == NOT_ANSWERED:  # None: 0 points, and whatever the check explains about it
         try:
-            _, message = check.grade(None, case.expected_value())
+            _, message = check.grade(None, case.expected_value(student))
         except Exception:
             message = ""
         text = f"{check.function} is {NOT_ANSWERED}." + (f"\n{message}" if message else "")
@@ -330,7 +339,7 @@ def _graded(check, answer, sim, flagged):
     record = None
     try:
         fraction, message, *rest = check.grade(wire.restore(answer.get("value")),
-                                               case.expected_value())
+                                               case.expected_value(student))
         fraction = min(1.0, max(0.0, float(fraction)))
         record = wire.plain(rest[0]) if rest else None
     except Exception as exc:

@@ -29,6 +29,7 @@ from nbformat import NotebookNode, from_dict
 from traitlets import Float, Integer, Unicode
 
 from nbgrader.preprocessors import NbGraderPreprocessor
+from tinyml_course.homework.quiz_variant import STUDENT_ID_ENV  # the quiz's variants read it
 
 from . import checks as checks_mod
 from . import sandbox
@@ -112,6 +113,9 @@ class SandboxedExecute(NbGraderPreprocessor):
         calls = [{"id": f"{chk.grade_id}#{k}", "expr": case.expr, "timeout": case.timeout,
                   "block": list(chk.reference)}
                  for chk in active for k, case in enumerate(chk.cases)]
+        if student:  # the id this submission is graded under, for the student's own code
+            helpers = (f"import os as _grader_os\n_grader_os.environ[{STUDENT_ID_ENV!r}] = "
+                       f"{str(student)!r}\n" + helpers)
         request = {"cells": cells, "cell_timeout": self.timeout, "helpers": helpers,
                    "calls": calls, "max_output_chars": self.max_output_chars}
         limits = sandbox.Limits(memory_mb=self.memory_mb, fsize_mb=self.fsize_mb,
@@ -141,7 +145,7 @@ class SandboxedExecute(NbGraderPreprocessor):
                      if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
         for chk in active:
             answers = {k: calls_answer.get(f"{chk.grade_id}#{k}") for k in range(len(chk.cases))}
-            v = checks_mod.verdict(chk, answers, solutions.get(chk.solution), threshold)
+            v = checks_mod.verdict(chk, answers, solutions.get(chk.solution), threshold, student)
             v.challenge = chk.challenge
             v.points = round(v.fraction * float(
                 present[chk.grade_id].metadata["nbgrader"].get("points", 0)), 6)
