@@ -55,7 +55,7 @@ def test_check_scalar_raises_the_error_class_its_caller_names():
 
 
 @pytest.mark.parametrize("call, message", [
-    ("get_network('mobilenetv2', 16)", "resolution must be an integer >= 32, got 16"),
+    ("get_network('mobilenetv2', 16)", "resolution must be an integer from 32 to 1024, got 16"),
     ("mobilenetv2_spec(width=5)", "width multiplier must be a number in (0, 4], got 5"),
     ("check_sparsity(1.0)", "sparsity must be a number in [0, 1), got 1.0"),
     ("check_bits(9)", "bit width must be an integer from 2 to 8, got 9"),

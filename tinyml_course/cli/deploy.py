@@ -13,6 +13,7 @@ import json
 
 from ..deploy.kernels import KERNEL_FLAVOURS
 from ..deploy.deploy import DIGITS, deploy, int8_model
+from ..model.devices import get_device
 from .args import UsageError
 from .network_options import (add_model_arguments, add_schedule_arguments, load_network,
                               schedule_from_args)
@@ -52,6 +53,7 @@ def add_deploy_parser(subparsers):
 def run_deploy(args):
     """Run the ``deploy`` subcommand; return the exit status (0)."""
     schedule = schedule_from_args(args)
+    get_device(args.device)  # an unknown device is refused before the model is converted
     model, image = int8_model(deploy_network(args.model, args.resolution, args.width))
     result = deploy(model, image, args.device, schedule, args.kernels, args.out,
                     count=not args.no_count)

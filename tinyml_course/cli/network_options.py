@@ -1,7 +1,7 @@
 """The model and schedule options that ``profile`` and ``deploy`` share: added to a parser by one
 function each, turned into a Network and a Schedule by one function each.
 
-    model:       a zoo name, a path to a JSON spec (*.json) or the JSON text itself
+    model:       a zoo name, 'resnet18', a path to a JSON spec (*.json) or the JSON text itself
     --resolution input resolution in pixels; --width MobileNetV2's width multiplier
     --schedule   per-layer | in-place | patch (--patches n, --split NAME; profile: --hold-input)
 
@@ -10,16 +10,21 @@ Errors are UsageErrors (``cli.args``): ``cli.main`` prints them as one line, exi
 
 from ..memory.schedule import DEFAULT_PATCHES, SCHEDULE_KINDS, Schedule
 from ..model.network import build_network, load_spec
-from ..model.zoo import ZOO_NAMES, get_network
-from .args import UsageError, positive_float, positive_int
+from ..model.spec import MAX_RESOLUTION
+from ..model.zoo import BASELINE_NAMES, ZOO_NAMES, get_network
+from .args import UsageError, positive_float, positive_int, scalar_arg
+
+MODEL_NAMES = ZOO_NAMES + BASELINE_NAMES  # the zoo and the ResNet-18 baseline (accounting only)
+resolution_int = scalar_arg(int, min_val=1, max_val=MAX_RESOLUTION)  # zoo models: >= 32 too
 
 
 def add_model_arguments(parser, extra_models=()):
     """Add ``model``, ``--resolution`` and ``--width``; ``extra_models`` are names the command
     accepts besides the zoo (deploy: 'digits')."""
-    names = ", ".join((*extra_models, *ZOO_NAMES))
+    names = ", ".join((*extra_models, *MODEL_NAMES))
     parser.add_argument("model", help=f"a zoo name ({names}) or a path to a JSON spec")
-    parser.add_argument("--resolution", type=positive_int, help="input resolution in pixels")
+    parser.add_argument("--resolution", type=resolution_int,
+                        help=f"input resolution in pixels (at most {MAX_RESOLUTION})")
     parser.add_argument("--width", type=positive_float, help="width multiplier (mobilenetv2 only)")
 
 
@@ -36,11 +41,11 @@ def add_schedule_arguments(parser, hold_input=False):
 
 
 def load_network(model, resolution=None, width=None, extra_models=()):
-    """A zoo name, a path to a JSON spec or JSON text -> Network (``resolution`` overrides the
+    """A zoo name (or 'resnet18'), a path to a JSON spec or JSON text -> Network (``resolution`` overrides the
     spec's; ``width`` applies to zoo model 'mobilenetv2' only). Raises UsageError for a name that
     is neither (naming the zoo and ``extra_models``, the caller's other names), SpecError /
     UnknownNameError for a bad spec or option."""
-    if model in ZOO_NAMES:
+    if model in MODEL_NAMES:
         return get_network(model, resolution, width)
     if model.endswith(".json") or model.lstrip().startswith("{"):
         if width is not None:
@@ -49,7 +54,7 @@ def load_network(model, resolution=None, width=None, extra_models=()):
         if resolution is not None:
             spec["resolution"] = resolution
         return build_network(spec)
-    raise UsageError(f"unknown model {model!r}; use one of {', '.join((*extra_models, *ZOO_NAMES))} "
+    raise UsageError(f"unknown model {model!r}; use one of {', '.join((*extra_models, *MODEL_NAMES))} "
                      f"or a path to a JSON spec (*.json)")
 
 

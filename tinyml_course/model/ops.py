@@ -71,6 +71,9 @@ class GroupOp:
     PATCH_STAGE = frozenset({"conv", "dwconv", "pwconv", "add"})
     # output channels = input channels, each computed from its own input channel(s)
     CHANNELWISE = frozenset({"dwconv", "add", "pool", "maxpool"})
+    # what the runtimes (float, int8, batched, the arena, deploy) execute: max pooling is in the
+    # ResNet-18 baseline only, which is for accounting
+    EXECUTED = frozenset(OP_KINDS) - {"maxpool"}
 
 
 class Role(StrEnum):

@@ -7,6 +7,7 @@ from ..errors import SpecError, UnknownNameError
 from ..validation import check_scalar
 from .network import Network, Op, build_network
 from .ops import OP_RULES, Role
+from .spec import MAX_RESOLUTION
 
 MIN_RESOLUTION = 32  # pixels: five stride-2 stages leave a 1 x 1 feature map
 MAX_WIDTH = 4  # MobileNetV2 width multiplier: the paper and the dashboard go up to 1.4
@@ -28,8 +29,10 @@ def make_divisible(value, divisor=8):
 
 
 def check_resolution(resolution):
-    """Return ``resolution`` (pixels) if it is an integer >= MIN_RESOLUTION; raise SpecError."""
-    return check_scalar(resolution, "resolution", int, min_val=MIN_RESOLUTION)
+    """Return ``resolution`` (pixels) if it is an integer from MIN_RESOLUTION to MAX_RESOLUTION;
+    raise SpecError naming that range otherwise."""
+    return check_scalar(resolution, "resolution", int, min_val=MIN_RESOLUTION,
+                        max_val=MAX_RESOLUTION)
 
 
 def mobilenetv2_spec(width=1.0, resolution=224, classes=1000):
