@@ -27,7 +27,8 @@ def describe_range(target_type, min_val=None, max_val=None, include_boundaries="
     if target_type not in _TYPE_WORDS:
         raise TypeError(f"target_type must be int or float, got {target_type!r}")
     if include_boundaries not in BOUNDARIES:
-        raise TypeError(f"include_boundaries must be one of {BOUNDARIES}, got {include_boundaries!r}")
+        raise TypeError(f"include_boundaries must be one of {BOUNDARIES}, "
+                        f"got {include_boundaries!r}")
     low_in = include_boundaries in ("both", "left")
     high_in = include_boundaries in ("both", "right")
     if target_type is int:  # an integer bound is said inclusively: > 0 is >= 1

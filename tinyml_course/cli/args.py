@@ -14,7 +14,8 @@ def scalar_arg(target_type, min_val=None, max_val=None, include_boundaries="both
     """An argparse type: text -> ``target_type`` (int or float) within the bounds (checked by
     ``validation.check_scalar``), else ArgumentTypeError 'expected <range>, got <text>'.
 
-    label: what the value is, said before its range ('a seed' -> 'expected a seed: an integer >= 0').
+    label: what the value is, said before its range ('a seed' -> 'expected a seed: an integer
+    >= 0').
     """
     words = describe_range(target_type, min_val, max_val, include_boundaries)
     expected = f"{label}: {words}" if label else words
@@ -36,5 +37,5 @@ positive_float = scalar_arg(float, min_val=0, include_boundaries="right")
 
 
 def int_at_most(maximum):
-    """An argparse type: an integer from 1 to ``maximum``, else ArgumentTypeError naming the bound."""
+    """An argparse type: an integer from 1 to ``maximum``, else ArgumentTypeError naming it."""
     return scalar_arg(int, min_val=1, max_val=maximum)

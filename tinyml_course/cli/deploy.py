@@ -27,7 +27,8 @@ def deploy_network(model, resolution=None, width=None):
     width: MobileNetV2's width multiplier (zoo model 'mobilenetv2' only)."""
     if model == DIGITS:
         if resolution is not None or width is not None:
-            raise UsageError("--resolution and --width do not apply to the trained digits model (16x16)")
+            raise UsageError("--resolution and --width do not apply to the trained digits model "
+                             "(16x16)")
         return DIGITS
     return load_network(model, resolution, width, extra_models=(DIGITS,))
 

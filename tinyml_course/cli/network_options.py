@@ -41,10 +41,10 @@ def add_schedule_arguments(parser, hold_input=False):
 
 
 def load_network(model, resolution=None, width=None, extra_models=()):
-    """A zoo name (or 'resnet18'), a path to a JSON spec or JSON text -> Network (``resolution`` overrides the
-    spec's; ``width`` applies to zoo model 'mobilenetv2' only). Raises UsageError for a name that
-    is neither (naming the zoo and ``extra_models``, the caller's other names), SpecError /
-    UnknownNameError for a bad spec or option."""
+    """A zoo name (or 'resnet18'), a path to a JSON spec or JSON text -> Network (``resolution``
+    overrides the spec's; ``width`` applies to zoo model 'mobilenetv2' only). Raises UsageError
+    for a name that is neither (naming the zoo and ``extra_models``, the caller's other names),
+    SpecError / UnknownNameError for a bad spec or option."""
     if model in MODEL_NAMES:
         return get_network(model, resolution, width)
     if model.endswith(".json") or model.lstrip().startswith("{"):
@@ -54,8 +54,9 @@ def load_network(model, resolution=None, width=None, extra_models=()):
         if resolution is not None:
             spec["resolution"] = resolution
         return build_network(spec)
-    raise UsageError(f"unknown model {model!r}; use one of {', '.join((*extra_models, *MODEL_NAMES))} "
-                     f"or a path to a JSON spec (*.json)")
+    names = ", ".join((*extra_models, *MODEL_NAMES))
+    raise UsageError(f"unknown model {model!r}; use one of {names} or a path to a JSON spec "
+                     f"(*.json)")
 
 
 def schedule_from_args(args):

@@ -41,7 +41,8 @@ from ..validation import check_scalar
 from ..runtime.batched import accuracy
 from .train import Adam, fit
 
-INDEX_BYTES = DTYPE_BYTES["uint8"]  # CSR column index (every row of this package's weights has <= 256 columns)
+# CSR column index: uint8 (every row of this package's weights has <= 256 columns)
+INDEX_BYTES = DTYPE_BYTES["uint8"]
 POINTER_BYTES = DTYPE_BYTES["uint16"]  # CSR row pointer
 # the ops of an MBConv block that channel pruning narrows (by their role, set by the builder)
 CHANNEL_PRUNED_ROLES = frozenset({Role.EXPAND, Role.DEPTHWISE, Role.PROJECT})
@@ -50,7 +51,8 @@ SPARSE_FORMATS = ("dense", "bitmask", "csr")
 
 def check_sparsity(sparsity):
     """Return ``sparsity`` if it is a number in [0, 1); raise SpecError otherwise."""
-    return check_scalar(sparsity, "sparsity", float, min_val=0, max_val=1, include_boundaries="left")
+    return check_scalar(sparsity, "sparsity", float, min_val=0, max_val=1,
+                        include_boundaries="left")
 
 
 def magnitude_mask(w, sparsity):
@@ -130,7 +132,8 @@ def weight_storage_bytes(w, fmt="dense", value_bits=32):
 
 def model_flash_bytes(weights, fmt="dense", value_bits=32):
     """Flash bytes of a whole model: weights in ``fmt`` at ``value_bits``, biases dense 32-bit."""
-    return sum(weight_storage_bytes(w, fmt, value_bits) + b.size * BIAS_BYTES["int8"]  # dense int32 (float32 biases are as large)
+    # biases dense int32 (float32 ones are as large)
+    return sum(weight_storage_bytes(w, fmt, value_bits) + b.size * BIAS_BYTES["int8"]
                for w, b in weights.values())
 
 
@@ -158,7 +161,8 @@ def channels_to_keep(weight, ratio, norm="l2"):
 
     At least one channel is always kept. Ties: the lower index is removed first.
     """
-    check_scalar(ratio, "channel pruning ratio", float, min_val=0, max_val=1, include_boundaries="left")
+    check_scalar(ratio, "channel pruning ratio", float, min_val=0, max_val=1,
+                 include_boundaries="left")
     c = weight.shape[0]
     n_remove = min(int(round(ratio * c)), c - 1)
     order = np.argsort(channel_importance(weight, norm), kind="stable")

@@ -213,7 +213,8 @@ def build_network(spec):
         mid = mid_channels(in_channels, block["expand"], f"spec.blocks[{i}]")
         if block["expand"] != 1:
             last = add(Role.EXPAND, "pwconv", [last], mid, act="relu6", block=i)
-        last = add(Role.DEPTHWISE, "dwconv", [last], mid, block["kernel"], block["stride"], "relu6", i)
+        last = add(Role.DEPTHWISE, "dwconv", [last], mid, block["kernel"], block["stride"], "relu6",
+                   i)
         last = add(Role.PROJECT, "pwconv", [last], block["out"], block=i)
         if block["stride"] == 1 and in_channels == block["out"]:
             last = add(Role.RESIDUAL, "add", [last, block_input], block["out"], block=i)

@@ -12,7 +12,8 @@ KIB = 1024  # bytes
 MIB = 1024 * KIB  # bytes
 
 # bytes per element of every dtype the package stores or counts (numpy's itemsize)
-DTYPE_BYTES = {"int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "float32": 4, "float64": 8}
+DTYPE_BYTES = {"int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "float32": 4,
+               "float64": 8}
 
 # the activation and weight dtypes a network runs in (the --dtype choices), bytes per element
 BYTES_PER_ELEMENT = {name: DTYPE_BYTES[name] for name in ("int8", "float32")}

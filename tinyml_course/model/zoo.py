@@ -142,7 +142,7 @@ def resnet18_network(resolution=224, classes=1000):
     ops = []
 
     def add(role, kind, inputs, in_shape, cout, kernel=1, stride=1, act=None, block=None):
-        """Append the op of ``role`` ('stem', 'block3.conv1'), its output size by its kind's rule."""
+        """Append the op of ``role`` ('stem', 'block3.conv1'), sized by its kind's rule."""
         padding = kernel // 2
         out_hw = OP_RULES[kind].out_hw(*in_shape[1:], kernel, stride, padding)
         name = str(role) if block is None else f"block{block}.{role}"

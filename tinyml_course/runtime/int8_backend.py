@@ -19,7 +19,8 @@ from .batched import forward
 from .executor import reference_forward
 from .fixedpoint import AddRequant, Requant
 
-BYTES_PER_REQUANT_CHANNEL = DTYPE_BYTES["int32"] + DTYPE_BYTES["int8"]  # an int32 M0, an int8 shift per output channel
+# per output channel: an int32 M0 and an int8 shift
+BYTES_PER_REQUANT_CHANNEL = DTYPE_BYTES["int32"] + DTYPE_BYTES["int8"]
 
 
 @dataclass
