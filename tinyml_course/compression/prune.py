@@ -37,8 +37,8 @@ import numpy as np
 from ..errors import SpecError
 from ..model.ops import Role
 from ..model.units import BIAS_BYTES, DTYPE_BYTES
-from ..validation import check_scalar
 from ..runtime.batched import accuracy
+from ..validation import check_scalar
 from .train import Adam, fit
 
 # CSR column index: uint8 (every row of this package's weights has <= 256 columns)
