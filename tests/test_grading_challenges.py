@@ -75,6 +75,7 @@ def test_patching_the_arena_changes_no_streaming_score(patched):
                for case in v.record["measured"]["cases"])
 
 
+@pytest.mark.slow
 def test_patch_plan_reference_earns_the_challenge():
     """Does the reference chooser earn 4 of 4 on the three hidden networks?"""
     check, v = _verdict("patch_inference", "test-choose-patch-plan",

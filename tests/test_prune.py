@@ -136,6 +136,7 @@ def test_channel_pruning_lowers_peak_sram_accounting_and_arena(model, rng):
     assert execute(network, x, sparse).peak_sram_bytes == 4 * 8192
 
 
+@pytest.mark.slow
 def test_sensitivity_scan_and_fine_tuning(model):
     """Does the scan report one accuracy per sparsity, falling at 90% for the stem, and does
     fine-tuning keep the masks while recovering accuracy lost to 50% global pruning?"""

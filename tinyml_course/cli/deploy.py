@@ -17,16 +17,13 @@ import json
 
 from ..deploy.kernels import KERNEL_FLAVOURS
 from ..deploy.deploy import DIGITS, deploy, int8_model
-from ..errors import SpecError
 from ..kws import evaluate as kws_evaluate
-from ..memory.schedule import SCHEDULE_KINDS, Schedule
 from ..model.devices import get_device
-from ..model.network import build_network, load_spec
-from ..model.zoo import ZOO_NAMES, get_network
-from .args import positive_float, positive_int
+from .args import UsageError
+from .network_options import (add_model_arguments, add_schedule_arguments, load_network,
+                              schedule_from_args)
 
 DEFAULT_DEVICE = "stm32f746"  # the MCUNet / TinyEngine reference board
-DEFAULT_PATCHES = 2  # --patches: a 2 x 2 grid (reduced resolutions have few rows to split)
 KWS = "kws"  # the model name of the course's trained keyword spotter (tinyml_course.kws)
 
 
@@ -36,19 +33,9 @@ def deploy_network(model, resolution=None, width=None):
     width: MobileNetV2's width multiplier (zoo model 'mobilenetv2' only)."""
     if model in (DIGITS, KWS):
         if resolution is not None or width is not None:
-            raise SpecError(f"--resolution and --width do not apply to the trained {model} model")
+            raise UsageError(f"--resolution and --width do not apply to the trained {model} model")
         return model
-    if model in ZOO_NAMES:
-        return get_network(model, resolution, width)
-    if width is not None:
-        raise SpecError("--width applies to zoo model 'mobilenetv2' only")
-    if model.endswith(".json") or model.lstrip().startswith("{"):
-        spec = dict(load_spec(model))
-        if resolution is not None:
-            spec["resolution"] = resolution
-        return build_network(spec)
-    raise SpecError(f"unknown model {model!r}; use digits, kws, one of {', '.join(ZOO_NAMES)} or a "
-                    f"path to a JSON spec (*.json)")
+    return load_network(model, resolution, width, extra_models=(DIGITS, KWS))
 
 
 def add_deploy_parser(subparsers):
@@ -57,13 +44,9 @@ def add_deploy_parser(subparsers):
         "deploy", help="generate C, build it for a device, run it on an emulated Cortex-M",
         description="Generate C for a network and schedule, cross-compile and link it for a "
                     "device, run it in an emulator and check the output bit-exactly.")
-    p.add_argument("model", help=f"digits, kws, a zoo name ({', '.join(ZOO_NAMES)}) or a JSON spec")
+    add_model_arguments(p, extra_models=(DIGITS, KWS))
     p.add_argument("--device", default=DEFAULT_DEVICE, help="device (see 'tinyml-course devices')")
-    p.add_argument("--resolution", type=positive_int, help="input resolution (zoo/spec models)")
-    p.add_argument("--width", type=positive_float, help="width multiplier (mobilenetv2 only)")
-    p.add_argument("--schedule", choices=SCHEDULE_KINDS, default="per-layer")
-    p.add_argument("--patches", type=positive_int, help=f"n x n patch grid (default {DEFAULT_PATCHES})")
-    p.add_argument("--split", help="last op or block of the patch stage (e.g. block3)")
+    add_schedule_arguments(p)
     p.add_argument("--kernels", choices=KERNEL_FLAVOURS, default="optimized")
     p.add_argument("--out", metavar="DIR",
                    help="directory for the C project and ELF (default: a temporary one, removed)")
@@ -80,17 +63,11 @@ def add_deploy_parser(subparsers):
 
 def run_deploy(args):
     """Run the ``deploy`` subcommand; return the exit status (0)."""
-    if args.schedule == "patch":
-        if args.split is None:
-            raise SpecError("--schedule patch needs --split NAME (an op or block, e.g. block3)")
-        schedule = Schedule("patch", args.patches or DEFAULT_PATCHES, args.split)
-    elif args.patches is not None or args.split is not None:
-        raise SpecError("--patches and --split need --schedule patch")
-    else:
-        schedule = Schedule(args.schedule)
+    schedule = schedule_from_args(args)
+    get_device(args.device)  # an unknown device is refused before the model is converted
     network = deploy_network(args.model, args.resolution, args.width)
     if args.utterance is not None and network != KWS:
-        raise SpecError("--utterance applies to the keyword spotter (deploy kws) only")
+        raise UsageError("--utterance applies to the keyword spotter (deploy kws) only")
     if network == KWS:
         kws = kws_evaluate.load_model()
         utterance = kws_evaluate.deploy_input(kws, args.utterance or kws_evaluate.DEPLOY_UTTERANCE)

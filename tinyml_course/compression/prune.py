@@ -31,17 +31,19 @@ import dataclasses
 import numpy as np
 
 from ..errors import SpecError
+from ..model.ops import Role
 from ..runtime.batched import accuracy
+from ..validation import check_scalar
 from .train import Adam, fit
 
-PRUNABLE = ("conv", "dwconv", "pwconv", "linear")
+# the ops of an MBConv block that channel pruning narrows (by their role, set by the builder)
+CHANNEL_PRUNED_ROLES = frozenset({Role.EXPAND, Role.DEPTHWISE, Role.PROJECT})
 
 
 def check_sparsity(sparsity):
     """Return ``sparsity`` if it is a number in [0, 1); raise SpecError otherwise."""
-    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)) or not 0 <= sparsity < 1:
-        raise SpecError(f"sparsity must be a number in [0, 1), got {sparsity!r}")
-    return float(sparsity)
+    return check_scalar(sparsity, "sparsity", float, min_val=0, max_val=1,
+                        include_boundaries="left")
 
 
 def magnitude_mask(w, sparsity):
@@ -121,8 +123,8 @@ def channels_to_keep(weight, ratio, norm="l2"):
 
     At least one channel is always kept. Ties: the lower index is removed first.
     """
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio < 1:
-        raise SpecError(f"channel pruning ratio must be a number in [0, 1), got {ratio!r}")
+    check_scalar(ratio, "channel pruning ratio", float, min_val=0, max_val=1,
+                 include_boundaries="left")
     c = weight.shape[0]
     n_remove = min(int(round(ratio * c)), c - 1)
     order = np.argsort(channel_importance(weight, norm), kind="stable")
@@ -132,28 +134,26 @@ def channels_to_keep(weight, ratio, norm="l2"):
 def channel_prune(network, weights, ratio, norm="l2", blocks=None):
     """Remove ``ratio`` of the expanded channels of every MBConv block with an expansion.
 
-    blocks: block indices to prune (default all that have an expansion). Returns
+    The block's ops are found by their role (``Op.role``: expand, depthwise, project), whatever
+    their names. blocks: block indices to prune (default all that have an expansion). Returns
     (new Network, new weights dict); the input network and weights are left untouched.
     """
-    by_block = network.blocks()
     new_ops, new_weights, keep_of = [], dict(weights), {}
-    for index, ops in by_block.items():
-        kinds = [op.name.rsplit(".", 1)[1] for op in ops]
-        if "expand" in kinds and (blocks is None or index in blocks):
-            expand = ops[kinds.index("expand")]
+    for index, ops in network.blocks().items():
+        expand = next((op for op in ops if op.role is Role.EXPAND), None)
+        if expand is not None and (blocks is None or index in blocks):
             keep_of[index] = channels_to_keep(weights[expand.name][0], ratio, norm)
     for op in network.ops:
         keep = keep_of.get(op.block)
-        role = op.name.rsplit(".", 1)[-1]
-        if keep is None or role not in ("expand", "dw", "project"):
+        if keep is None or op.role not in CHANNEL_PRUNED_ROLES:
             new_ops.append(op)
             continue
         w, b = weights[op.name]
         c, h, wd = op.out_shape
-        if role == "expand":
+        if op.role is Role.EXPAND:
             new_ops.append(dataclasses.replace(op, out_shape=(len(keep), h, wd)))
             new_weights[op.name] = (w[keep].copy(), b[keep].copy())
-        elif role == "dw":
+        elif op.role is Role.DEPTHWISE:
             new_ops.append(dataclasses.replace(op, in_shape=(len(keep),) + op.in_shape[1:],
                                                out_shape=(len(keep), h, wd)))
             new_weights[op.name] = (w[keep].copy(), b[keep].copy())

@@ -38,22 +38,21 @@ from typing import Callable
 import numpy as np
 
 from ..errors import SpecError
+from ..model.units import BIAS_BYTES as _BIAS_BYTES, DTYPE_BYTES, SCALE_BYTES, ZERO_POINT_BYTES
 from ..runtime.qscheme import MAX_BITS, MIN_BITS
 
 FLOAT_BITS = 32  # "bits" of unquantized float32 weights
 VALID_BITS = tuple(range(MIN_BITS, MAX_BITS + 1)) + (FLOAT_BITS,)
-BIAS_BYTES = 4  # a float32 or int32 bias
-SCALE_BYTES = 4  # a float32 scale of a linear decoder
-ZERO_POINT_BYTES = 4  # an int32 zero point of a linear decoder
-CODEBOOK_ENTRY_BYTES = 4  # a float32 codebook entry
+BIAS_BYTES = _BIAS_BYTES["int8"]  # an int32 bias (a float32 one is as large)
+CODEBOOK_ENTRY_BYTES = DTYPE_BYTES["float32"]  # a float32 codebook entry
 NARROW_INDEX_COLUMNS = 256  # a CSR column index is 1 byte (uint8) up to this many columns, else 2
 NARROW_POINTER_NNZ = 65535  # a CSR row pointer is 2 bytes (uint16) up to this many nonzeros, else 4
 GRID_TOLERANCE = 1e-3  # codes: a value is on the grid when value / step is this close to an integer
 
 
 def _csr_index_bytes(rows, cols, nnz):
-    index = 1 if cols <= NARROW_INDEX_COLUMNS else 2
-    pointer = 2 if nnz <= NARROW_POINTER_NNZ else 4
+    index = DTYPE_BYTES["uint8" if cols <= NARROW_INDEX_COLUMNS else "uint16"]
+    pointer = DTYPE_BYTES["uint16" if nnz <= NARROW_POINTER_NNZ else "int32"]
     return nnz * index + (rows + 1) * pointer
 
 

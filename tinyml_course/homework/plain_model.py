@@ -6,7 +6,7 @@ carries as tagged lists). The grader rebuilds it (``model_from_plain``) and chec
 measures anything, in this order, so that nothing big is allocated for a forged record:
 
 1. the record's layout: a dict with 'network', 'weights', 'bits'; at most MAX_OPS ops of ten
-   fields each, names and kinds strings, shape entries ints in 1..MAX_DIM;
+   fields each (an eleventh, the op's role, optional), names and kinds strings, shape entries ints in 1..MAX_DIM;
 2. the network's shapes (``network_from_plain``): every op reads tensors made before it, its
    in_shape is its first input's, its out_shape follows from its kind (``OP_RULES``), the input
    is the trained model's, and so is the output;
@@ -26,13 +26,13 @@ import numpy as np
 from ..compression.storage import bits_per_layer
 from ..errors import SpecError
 from ..model.network import OP_RULES, Network, Op
+from ..model.ops import GroupOp, Role
 
 MAX_OPS = 512  # ops of a returned network (the digits model has 27)
 MAX_DIM = 4096  # largest channel count or spatial size of a shape
 MAX_WEIGHTS = 1 << 22  # weight and bias elements of a returned model in all (16 MiB of float32)
 OP_FIELDS = ("name", "kind", "inputs", "in_shape", "out_shape", "kernel", "stride", "padding",
-             "act", "block")  # the Op fields, in the order of a plain op row
-SAME_CHANNELS = ("dwconv", "add", "pool", "maxpool")  # op kinds whose output keeps the channels
+             "act", "block", "role")  # the Op fields, in the order of a plain op row
 
 
 class ModelDataError(SpecError):
@@ -51,10 +51,12 @@ class PlainModel:
 
 def network_to_plain(network):
     """Plain data of a Network: {'name', 'input_shape', 'ops': [[name, kind, inputs, in_shape,
-    out_shape, kernel, stride, padding, act, block], ...]} (OP_FIELDS, in order)."""
+    out_shape, kernel, stride, padding, act, block, role], ...]} (OP_FIELDS, in order; role as
+    its string or None)."""
     return {"name": str(network.name), "input_shape": [int(d) for d in network.input_shape],
             "ops": [[op.name, op.kind, list(op.inputs), list(op.in_shape), list(op.out_shape),
-                     op.kernel, op.stride, op.padding, op.act, op.block] for op in network.ops]}
+                     op.kernel, op.stride, op.padding, op.act, op.block,
+                     None if op.role is None else str(op.role)] for op in network.ops]}
 
 
 def model_to_plain(network, weights, bits):
@@ -83,19 +85,24 @@ def _int(value, what):
 
 def _op(row):
     """An Op from one plain row, its fields' types checked (not yet its shapes)."""
-    if not isinstance(row, (list, tuple)) or len(row) != len(OP_FIELDS):
-        raise ModelDataError(f"an op must be {len(OP_FIELDS)} fields {OP_FIELDS}, got {row!r:.80}")
-    name, kind, inputs, in_shape, out_shape, kernel, stride, padding, act, block = row
+    if not isinstance(row, (list, tuple)) or len(row) not in (len(OP_FIELDS) - 1, len(OP_FIELDS)):
+        raise ModelDataError(f"an op must be {len(OP_FIELDS)} fields {OP_FIELDS} (role optional), "
+                             f"got {row!r:.80}")
+    name, kind, inputs, in_shape, out_shape, kernel, stride, padding, act, block, *role = row
     if not isinstance(name, str) or not isinstance(kind, str) or not isinstance(inputs, (list, tuple)) \
             or not all(isinstance(t, str) for t in inputs):
         raise ModelDataError(f"op {name!r:.40}: name, kind and inputs must be strings")
     if act is not None and not isinstance(act, str):
         raise ModelDataError(f"op {name!r}: act must be a string or None")
     block = None if block is None else _int(block, f"op {name!r}: block")
+    role = role[0] if role else None
+    if role is not None and role not in {r.value for r in Role}:
+        raise ModelDataError(f"op {name!r}: role must be None or one of "
+                             f"{', '.join(r.value for r in Role)}, got {role!r:.40}")
     return Op(name, kind, tuple(inputs), _shape(in_shape, f"op {name!r}: in_shape"),
               _shape(out_shape, f"op {name!r}: out_shape"), _int(kernel, f"op {name!r}: kernel"),
               _int(stride, f"op {name!r}: stride"), _int(padding, f"op {name!r}: padding"), act,
-              block)
+              block, None if role is None else Role(role))
 
 
 def network_from_plain(data, input_shape):
@@ -117,7 +124,7 @@ def network_from_plain(data, input_shape):
             raise ModelDataError(f"op {op.name!r}: reads {op.inputs} of shape "
                                  f"{shapes.get(op.inputs[0])}, but says {op.in_shape}")
         hw = OP_RULES[op.kind].out_hw(*op.in_shape[1:], op.kernel, op.stride, op.padding)
-        same_c = op.kind in SAME_CHANNELS
+        same_c = op.kind in GroupOp.CHANNELWISE
         if op.out_shape[1:] != hw or (same_c and op.out_shape[0] != op.in_shape[0]) or \
                 (op.kind == "add" and any(shapes[t] != op.in_shape for t in op.inputs)):
             raise ModelDataError(f"op {op.name!r}: output {op.out_shape} does not follow from "

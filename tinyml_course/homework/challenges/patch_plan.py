@@ -10,7 +10,9 @@ that network.
 
 from dataclasses import dataclass
 
-from ...memory.patch_plan import STAGE_KINDS, resolve_split
+from ...memory.patch_plan import resolve_split
+from ...model.ops import GroupOp
+from ...validation import check_scalar
 from .probes import plan_figures, run_patch_chooser
 from .score import ChallengeScore, Scale
 
@@ -60,7 +62,7 @@ def patch_splits(network):
     splits = []
     for b in network.blocks():
         end = resolve_split(network, f"block{b}")
-        if any(op.kind not in STAGE_KINDS for op in network.ops[:end + 1]):
+        if any(op.kind not in GroupOp.PATCH_STAGE for op in network.ops[:end + 1]):
             break
         splits.append(f"block{b}")
     return splits
@@ -96,9 +98,8 @@ def score_patch_choice(network, choice, sram_bytes, best=None, scale=PATCH_SCALE
                          "macs": best[3]}}
     try:
         split, n = choice
-        split, n = str(split), int(n)
-        if n < 1:
-            raise ValueError(f"a grid needs n >= 1, got {n}")
+        split = str(split)
+        n = check_scalar(n, "the grid n", int, min_val=1, error=ValueError)
         peak, macs = plan_figures(network, split, n, scale.convention, scale.dtype)
     except Exception as err:  # whatever the student sent: no plan, with the reason
         msg = "not answered yet" if choice is None else f"{choice!r} is not a valid plan ({err})"

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...model.units import DTYPE_BYTES
 from ...runtime.kernels import depthwise_conv2d
 from .probes import run_streaming_depthwise, streaming_inputs
 from .score import ChallengeScore, Scale
 
 NAME = "streaming-depthwise"
-FLOAT32_BYTES = 4  # an element of the challenge's tensors
+FLOAT32_BYTES = DTYPE_BYTES["float32"]  # an element of the challenge's tensors
 STREAMING_CASES = ((4, 64, 64, 3, 0), (3, 48, 72, 5, 1), (2, 80, 56, 7, 2))  # (C, H, W, k, seed)
 
 
