@@ -27,7 +27,8 @@ from pathlib import Path
 
 from ..compression.trained import load_weights, save_weights
 from ..errors import SpecError
-from ..model.network import Network, Op, conv_output_size
+from ..model.network import OP_RULES, Network, Op
+from ..validation import check_scalar
 from .augment import Augmentation
 from .data import CLASSES, COEFFICIENTS, FRAMES
 
@@ -73,8 +74,7 @@ def ds_cnn_network(channels=RECIPE.channels, stem_kernel=RECIPE.stem_kernel, blo
     for label, value in (("channels", channels), ("blocks", blocks), ("frames", frames),
                          ("coefficients", coefficients), ("classes", classes),
                          ("stem_kernel", stem_kernel)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise SpecError(f"{label} must be a positive integer, got {value!r}")
+        check_scalar(value, label, int, min_val=1)
     if stem_kernel % 2 == 0:
         raise SpecError(f"stem_kernel must be odd (padding k // 2 on both sides), got {stem_kernel}")
     ops, shape = [], (1, frames, coefficients)
@@ -82,10 +82,7 @@ def ds_cnn_network(channels=RECIPE.channels, stem_kernel=RECIPE.stem_kernel, blo
     def add(op_name, kind, cout, kernel=1, stride=1, act="relu", block=None):
         nonlocal shape
         padding = kernel // 2
-        if kind in ("pool", "linear"):
-            hw = (1, 1)
-        else:
-            hw = tuple(conv_output_size(s, kernel, stride, padding) for s in shape[1:])
+        hw = OP_RULES[kind].out_hw(*shape[1:], kernel, stride, padding)
         inputs = (ops[-1].name,) if ops else ("input",)
         ops.append(Op(op_name, kind, inputs, shape, (cout, *hw), kernel, stride, padding, act, block))
         shape = ops[-1].out_shape
