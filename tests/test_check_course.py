@@ -113,6 +113,7 @@ def test_each_failure_mode_is_caught(tmp_path, mode):
     assert all(mode in offender for offender in results[description])
 
 
+@pytest.mark.slow
 def test_command_line_exit_status(tmp_path):
     """Does the script exit 1 and print the offender on a bad notebook, 0 on a good one?"""
     script = REPO / "tools" / "check_course.py"

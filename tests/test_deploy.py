@@ -21,6 +21,8 @@ from tinyml_course.model.zoo import ZOO_NAMES, get_network
 from tinyml_course.runtime.executor import execute
 from tinyml_course.runtime.int8_backend import Int8Backend
 
+pytestmark = pytest.mark.slow  # its fixtures cross-compile and emulate networks: about a minute
+
 SCHEDULES = [("per-layer", {}), ("in-place", {}), ("patch", {"split": "block2", "patches": 2})]
 ZOO_RESOLUTION = 32  # the smallest resolution every zoo network accepts
 
@@ -93,7 +95,6 @@ def test_optimized_kernels_execute_fewer_instructions(digits_runs):
     assert run.estimated_ms == pytest.approx(run.estimated_cycles / (device.clock_mhz * 1e3), rel=1e-3)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ZOO_NAMES)
 def test_zoo_networks_are_bit_exact_under_every_schedule(name, tmp_path):
     network = get_network(name, ZOO_RESOLUTION)

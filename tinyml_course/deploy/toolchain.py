@@ -91,7 +91,7 @@ def build(project_dir, device, sources=("model.c",), output="model.elf",
     returns the ELF's Path. Raises DoesNotFitError (linker region overflow) or BuildError.
     """
     device = get_device(device)
-    project = Path(project_dir)
+    project = Path(project_dir).resolve()  # the compiler runs in it: a relative path would nest
     for name in tuple(kernel_sources) + KERNEL_HEADERS:
         shutil.copyfile(KERNEL_DIR / name, project / name)
     (project / "link.ld").write_text(linker_script(device))

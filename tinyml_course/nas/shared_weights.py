@@ -24,11 +24,11 @@ def slot_names(arch):
     return ["b0"] + [f"s{slot // MAX_DEPTH}.{slot % MAX_DEPTH}" for slot in arch.active_slots()]
 
 
-def super_key(op, slots):
-    """Shared-weight name of a subnet op: 'stem', 'classifier' or '<slot>.<expand|dw|project>'."""
-    if op.block is None:
-        return op.name
-    return f"{slots[op.block]}.{op.name.split('.', 1)[1]}"
+def super_key(op, slots=None):
+    """Shared-weight name of a subnet op: 'stem', 'classifier' or '<slot>.<expand|dw|project>':
+    its role (``Op.role``, set by the builder; never parsed from its name) after its block's slot
+    (``slots``: slot_names of the arch; needed for block ops only)."""
+    return str(op.role) if op.block is None else f"{slots[op.block]}.{op.role}"
 
 
 def init_supernet(seed=INIT_SEED):
@@ -49,7 +49,7 @@ def init_supernet(seed=INIT_SEED):
         w = (rng.standard_normal(op.weight_shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
         cout = op.out_shape[0]
         if op.kind == "linear":
-            weights[op.name] = (w * CLASSIFIER_GAIN, np.zeros(cout, np.float32))
+            weights[super_key(op)] = (w * CLASSIFIER_GAIN, np.zeros(cout, np.float32))
         else:
             gamma = np.ones(cout, np.float32)
             weights[super_key(op, slots)] = (w, gamma, np.zeros(cout, np.float32))

@@ -14,12 +14,12 @@ from dataclasses import replace
 import numpy as np
 
 from ..compression.train import op_backward
+from ..model.ops import GroupOp
 from ..runtime.backend import as_backend
 from ..runtime.batched import op_forward as batched_op_forward
 from .shared_weights import slice_index, slot_names, super_key, take
 
 BN_EPS = 1e-5  # added to the variance before the square root (PyTorch's default)
-CONV_KINDS = ("conv", "dwconv", "pwconv")  # the ops followed by a batch norm
 
 
 def op_forward(op, inputs, weights):
@@ -56,14 +56,14 @@ def forward_train(net, arch, shared, x):
     tensors, bn = {"input": x}, {}
     for op in net:
         inputs = [tensors[t] for t in op.inputs]
-        if op.kind in CONV_KINDS:
+        if op.kind in GroupOp.CONV:  # each followed by a batch norm
             key = super_key(op, slots)
             w, gamma, beta = shared[key]
             wt = take(op, w)
             y, zhat, inv, mean, var = bn_forward(op, inputs, wt, gamma, beta)
             bn[op.name] = (key, wt, zhat, inv, mean, var)
         elif op.kind == "linear":
-            w, b = shared[op.name]
+            w, b = shared[super_key(op)]
             y = op_forward(op, inputs, {op.name: (take(op, w), b)})
         else:
             y = op_forward(op, inputs, {})
@@ -109,9 +109,10 @@ def backward_train(net, shared, cache, dlogits, grads):
             g[1][:c] += dgamma
             g[2][:c] += dbeta
         elif op.kind == "linear":
-            wt = take(op, shared[op.name][0])
+            key = super_key(op)
+            wt = take(op, shared[key][0])
             dxs, (dw, db) = op_backward(op, inputs, tensors[op.name], dy, {op.name: (wt, None)})
-            g = grads.setdefault(op.name, tuple(np.zeros_like(a) for a in shared[op.name]))
+            g = grads.setdefault(key, tuple(np.zeros_like(a) for a in shared[key]))
             g[0][slice_index(op, g[0].shape)] += dw
             g[1][:op.out_shape[0]] += db
         else:
@@ -143,7 +144,7 @@ def fold(net, arch, shared, stats):
     weights = {}
     for op in net:
         if op.kind == "linear":
-            w, b = shared[op.name]
+            w, b = shared[super_key(op)]
             weights[op.name] = (take(op, w), b.copy())
         elif op.name in stats:
             w, gamma, beta = shared[super_key(op, slots)]

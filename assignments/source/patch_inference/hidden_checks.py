@@ -11,7 +11,7 @@ import numpy as np
 from grading.checks import Case, Check, close, contains
 
 from tinyml_course import build_network, get_network
-from tinyml_course.homework.challenges import best_patch_choice, score_chooser_runs
+from tinyml_course.homework.challenges.patch_plan import best_patch_choice, score_chooser_runs
 from tinyml_course.memory.accounting import profile
 from tinyml_course.memory.patch_accounting import mac_overhead
 from tinyml_course.memory.patch_plan import patch_plan
@@ -45,7 +45,7 @@ def _grader_forward(fn, n, seed):
 # the challenge: the student's chooser called here, in the sandbox, with the package's
 # PlanEvaluator (restored before the calls); only its choices and counts go back, scored outside
 from tinyml_course import get_network as _get
-from tinyml_course.homework.challenges import run_patch_chooser as _grader_run_chooser
+from tinyml_course.homework.challenges.probes import run_patch_chooser as _grader_run_chooser
 _GRADER_PLAN_CASES = [(_get(*args), budget) for args, budget in {PLAN_CASES!r}]
 
 
@@ -123,7 +123,7 @@ def _plan_grade(got, expected):
     """(fraction, feedback sentence, record) of the challenge from the sandbox's chooser runs:
     each choice measured here (peak SRAM, executed MACs) and scored against the best plan."""
     score = score_chooser_runs(_plan_cases(), got, bests=expected)
-    return score.points / score.max_points, score.summary(), score.to_json()
+    return score.fraction, score.summary(), score.to_json()
 
 
 CHECKS = [
