@@ -1,0 +1,104 @@
+"""tinynas graded outside the student's kernel (issue 18, item 2), as a TA runs it:
+`autograde_class.py --jobs 2` on a class of honest and dishonest students. (deploy_kernel's
+Python override is a hostile student of tests/assignment_cases/deploy_kernel.py.)
+
+tinynas: the grader rebuilds each student's architecture from plain data and measures its memory
+and accuracy itself, so a redefined `get_acc` earns nothing (it scored 10/10 and "99.0%" on the
+leaderboard); exercises answered by the package's `memory.fits` / `codesign_loop` earn no credit,
+with the sentence why; no bare AssertionError in any feedback.
+"""
+import re
+from html import unescape
+
+import pytest
+
+from harness.nbgrader_pipeline import Course, autograde_class, solved_submission, with_solution
+from harness.shared import once
+
+pytestmark = pytest.mark.slow
+
+FORGED_ACC = '''
+my_arch = sn.smallest()  # about 21% held out, below the 29% baseline
+def get_acc(arch):
+    return 0.99  # a forged accuracy: the notebook's own leaderboard believes it
+'''
+FITS_BY_REFERENCE = '''
+def can_fit_memory(arch, schedule, device):
+    return memory.fits(arch.network(), device, schedule=schedule, dtype="int8").fits
+'''
+LOOP_BY_REFERENCE = '''
+def search(arch_space, device, schedule_space, get_valid_acc):
+    from tinyml_course.nas.tinynas import codesign_loop
+    return codesign_loop(arch_space, device, schedules=schedule_space, get_acc=get_valid_acc)[:3]
+'''
+def _graded(tmp_path_factory, assignment, students):
+    def grade(tmp):
+        course = Course.from_assignments(tmp, names=[assignment])
+        course.generate_assignment(assignment)
+        nb = f"{assignment}.ipynb"
+        solved = solved_submission(course, assignment)[nb]
+        course.submit(assignment, {name: {nb: make(solved)} for name, make in students.items()})
+        step = autograde_class(course, assignment, "--jobs", "2", timeout=900)
+        course.generate_feedback(assignment)
+        return course, step
+    return once(tmp_path_factory, f"graded-{assignment}-item2", grade)
+
+
+@pytest.fixture(scope="module")
+def tinynas(tmp_path_factory):
+    students = {
+        "solved": lambda nb: nb,
+        "forger": lambda nb: with_solution(nb, "my-arch", FORGED_ACC),
+        "fitcaller": lambda nb: with_solution(nb, "can-fit-memory", FITS_BY_REFERENCE),
+        "loopcaller": lambda nb: with_solution(nb, "search-loop", LOOP_BY_REFERENCE),
+    }
+    return _graded(tmp_path_factory, "tinynas", students)
+
+
+def _text(course, student, assignment):
+    html = course.feedback_html(student, assignment, f"{assignment}.ipynb")
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def _scores(course, assignment):
+    return {s: v[f"{assignment}.ipynb"] for s, v in course.scores(assignment).items()}
+
+
+def test_tinynas_scores_come_from_the_graders_measurements(tinynas):
+    """A forged get_acc earns only the 'it fits' point (2 + 4 + 1); the exercises answered by the
+    package's reference lose their points; the reference solutions keep 10."""
+    course, step = tinynas
+    assert _scores(course, "tinynas") == {"solved": 10.0, "forger": 7.0, "fitcaller": 8.0,
+                                          "loopcaller": 6.0}, step.output[-3000:]
+
+
+def test_tinynas_feedback_says_why(tinynas):
+    """Does each dishonest answer read one sentence saying why, and the forger the accuracy the
+    grader measured (not 99.0%)?"""
+    course, _ = tinynas
+    forger = _text(course, "forger", "tinynas")
+    assert "measured by the grader" in forger and "99.0%" not in forger.split("measured by")[1]
+    assert ("No credit: can_fit_memory uses the package's reference "
+            "tinyml_course.memory.accounting.fits") in _text(course, "fitcaller", "tinynas")
+    assert ("No credit: search uses the package's reference "
+            "tinyml_course.nas.tinynas.codesign_loop") in _text(course, "loopcaller", "tinynas")
+
+
+def test_tinynas_leaderboard_from_the_grader(tinynas):
+    """Is the leaderboard made of the grader's measured accuracies, the forger below solved?"""
+    from tinyml_course.homework.records import class_records, leaderboard
+    course, _ = tinynas
+    rows = leaderboard(class_records(course.root / "autograded", "tinynas"), "tinynas-accuracy",
+                       by="accuracy")
+    order = [student for student, _, _ in rows]
+    assert order.index("solved") < order.index("forger"), rows
+    forged = next(r for s, _, r in rows if s == "forger")
+    assert forged["measured"]["accuracy"] < 0.3, forged
+
+
+def test_no_bare_assertion_error(tinynas):
+    """Does no feedback hold an AssertionError without its sentence?"""
+    course, _ = tinynas
+    for student in _scores(course, "tinynas"):
+        text = _text(course, student, "tinynas")
+        assert not re.search(r"AssertionError\s*(\n|$)", text), (student, text[-2000:])
