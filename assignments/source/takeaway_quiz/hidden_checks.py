@@ -7,7 +7,7 @@ under the POLICY of the source notebook's setup cell (docs/grading.md).
 import re
 from pathlib import Path
 
-from grading.checks import Case, Check
+from tinyml_course_grading.check_declarations import Case, Check
 
 from tinyml_course import build_network, get_network, memory
 from tinyml_course.memory import patch_plan
