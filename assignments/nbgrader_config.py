@@ -1,6 +1,6 @@
 """nbgrader configuration of the tinyml-course course directory (run nbgrader from this folder).
 
-Changes from nbgrader 0.9's defaults, each proved by tests/harness/test_harness.py and
+Changes from nbgrader 0.9's defaults, each proved by tests/test_harness.py and
 tests/test_grading_*.py:
 
 - Autograde runs student code sandboxed (below), every cell under a time limit: on timeout the

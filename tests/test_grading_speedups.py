@@ -15,6 +15,8 @@ nbgrader_api = pytest.importorskip("nbgrader.api")
 from nbgrader.nbgraderformat import common  # noqa: E402
 from nbgrader.nbgraderformat.v3 import MetadataValidatorV3  # noqa: E402
 
+pytestmark = pytest.mark.slow  # opens gradebooks and runs the grader: about a minute a test
+
 GOOD = {"grade": True, "grade_id": "test-a", "locked": True, "points": 2, "schema_version": 3,
         "solution": False, "task": False}
 BAD = [dict(GOOD, points="two"),                  # wrong type

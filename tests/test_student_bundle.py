@@ -1,7 +1,6 @@
 """tools/build_student.py: the student bundle holds the package, JupyterLab (as the wheel's `lab`
 extra), the lecture notebooks and the released homework, and nothing a student must not have."""
 import importlib.util
-import json
 import shutil
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import nbformat
 import pytest
 
 from conftest import REPO
+from harness.instructor import KEY_PATH, load_answer_leaks
 
 spec = importlib.util.spec_from_file_location("build_student", REPO / "tools" / "build_student.py")
 build_student = importlib.util.module_from_spec(spec)
@@ -52,11 +52,9 @@ def test_bundle_holds_exactly_the_student_files(bundle):
 @pytest.mark.slow
 def test_bundle_holds_no_solution_hidden_test_or_key(bundle):
     """Does no file (nor any file inside the wheel) hold a solution or hidden-test region, an
-    instructor file or the quiz key's explanations?"""
+    instructor file?"""
     folder, _ = bundle
-    key = json.loads((REPO / "instructor" / "takeaway_key.json").read_text())["questions"]
     needles = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "INSTRUCTOR ONLY"]
-    needles += [entry["explanation"][:50] for entry in key.values()]
     texts = {}
     for name in _files(folder):
         data = (folder / name).read_bytes()
@@ -74,6 +72,23 @@ def test_bundle_holds_no_solution_hidden_test_or_key(bundle):
     nb = nbformat.read(folder / "assignments/sram_accounting/sram_accounting.ipynb", as_version=4)
     text = "\n".join(c.source for c in nb.cells)
     assert "# YOUR CODE HERE" in text and "produced.append(op.name)" not in text
+
+
+@pytest.mark.slow
+def test_bundle_states_no_quiz_answer(bundle):
+    """Does tools/answer_leaks.py find no statement of the quiz key anywhere in the bundle (the
+    wheel's files included), and do the lecture notebooks carry no speaker notes?
+    (On the bundle as built before the student edition: 15 leaks, notes and slides.)"""
+    folder, archive = bundle
+    leaks_tool = load_answer_leaks()
+    key = leaks_tool.load_key(KEY_PATH)
+    leaks, scanned = leaks_tool.scan_paths([folder], key)
+    assert scanned == len(_files(folder)) and leaks == [], leaks
+    assert leaks_tool.scan_paths([archive], key)[0] == []
+    for path in sorted((folder / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        kinds = {c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells}
+        assert "notes" not in kinds, path.name
 
 
 @pytest.mark.slow
@@ -112,3 +127,5 @@ def test_audit_catches_instructor_content(tmp_path):
     assert any(p.startswith("takeaway_key.json: a name containing") for p in problems)
     assert "hw.py: a .py source outside the wheel" in problems
     assert not any(p.startswith("student.py") for p in problems)
+    (tmp_path / "slides.md").write_text("So it shrinks the model (takeaway question 5: C).")
+    assert any(p.startswith("slides.md: q5:") for p in build_student.audit(tmp_path))

@@ -20,6 +20,7 @@ from . import check_declarations, sandboxed_run
 from .messages import CallRequest, CellSource, RunRequest
 from .verdicts import verdict
 
+STUDENT = "canary"  # the id the instructor's solution is graded under
 IMPORT_CALL = CallRequest("canary#import", "__import__('tinyml_course').__name__")
 
 
@@ -30,6 +31,8 @@ def _source_notebooks(execute, assignment):
 
 
 def canary(execute, assignment):
+    from .nbgrader_execute import student_helpers
+
     """None when the grader can grade ``assignment`` (see the module doc), else why not."""
     notebooks = _source_notebooks(execute, assignment)
     if not notebooks:
@@ -49,7 +52,7 @@ def canary(execute, assignment):
                               tuple(check.reference)) for k, case in enumerate(check.cases)]
     request = RunRequest(cells=tuple(CellSource(i, c.source) for i, c in enumerate(nb.cells)
                                      if c.cell_type == "code"),
-                         helpers=hidden.helpers, calls=tuple(calls))
+                         helpers=student_helpers(hidden.helpers, STUDENT), calls=tuple(calls))
     try:
         run = sandboxed_run.run_student(request, None, execute.limits(), execute.sandbox)
     except sandboxed_run.SandboxUnavailable as exc:
@@ -67,7 +70,8 @@ def canary(execute, assignment):
         return None
     answers = {k: run.answer.calls.get(f"{check.grade_id}#{k}") for k in range(len(check.cases))}
     solutions = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
-    v = verdict(check, answers, solutions.get(check.solution), hidden.similarity_threshold)
+    v = verdict(check, answers, solutions.get(check.solution), hidden.similarity_threshold,
+                STUDENT)
     if v.fraction < 1.0:
         return (f"the instructor's solution earns {v.fraction:.2f} of {check.grade_id} in the "
                 f"sandbox: {v.message}")

@@ -86,23 +86,34 @@ class Case:
     expected: object = None        # value, or a zero-argument callable run by the grader
     compare: object = None         # (got, expected) -> None | reason; default comparisons.equal
     timeout: float = 30.0          # seconds for this call
+    per_student: bool = False      # expected is a callable of the student id being graded
+                                   #   (the quiz's per-student variants)
 
     def __post_init__(self):
         if not isinstance(self.what, str) or not isinstance(self.expr, str):
             raise CheckDeclarationError(f"Case({self.what!r}, {self.expr!r}): what and expr "
                                         "must be strings")
+        if self.per_student and not callable(self.expected):
+            raise CheckDeclarationError(f"Case {self.what!r}: per_student needs expected to be "
+                                        "a function of the student id")
         if self.compare is not None and not callable(self.compare):
             raise CheckDeclarationError(f"Case {self.what!r}: compare must be callable")
         if not (isinstance(self.timeout, (int, float)) and 0 < self.timeout <= 600):
             raise CheckDeclarationError(f"Case {self.what!r}: timeout must be in (0, 600] s")
         compile(self.expr, f"<case {self.what}>", "eval")  # SyntaxError now, not per student
 
-    def expected_value(self):
-        """The expected value (computed once per process), in the shape an answer has."""
-        if not hasattr(self, "_expected"):
-            value = self.expected() if callable(self.expected) else self.expected
-            self._expected = plain_data.restore(plain_data.plain(value))
-        return self._expected
+    def expected_value(self, student=None):
+        """The expected value (computed once per process, per student for a per_student case),
+        in the shape an answer has."""
+        cache = self.__dict__.setdefault("_expected", {})
+        slot = student if self.per_student else None
+        if slot not in cache:
+            if self.per_student:
+                value = self.expected(student)
+            else:
+                value = self.expected() if callable(self.expected) else self.expected
+            cache[slot] = plain_data.restore(plain_data.plain(value))
+        return cache[slot]
 
 
 @dataclass

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from nbformat import from_dict
 from nbgrader.preprocessors import NbGraderPreprocessor
+from tinyml_course.homework.quiz_variant import STUDENT_ID_ENV  # the quiz's variants read it
 from traitlets import Float, Integer, Unicode
 
 from . import check_declarations, messages, sandboxed_run, submission
@@ -45,6 +46,15 @@ class NotebookNotRun(RuntimeError):
 def take_failure(student):
     """The Failure SandboxedExecute recorded for ``student`` in this process (None), cleared."""
     return _FAILURES.pop(student, None)
+
+
+def student_helpers(helpers, student):
+    """The hidden checks' helpers, after setting the id this submission is graded under (for the
+    student's own code: the quiz's per-student variants)."""
+    if not student:
+        return helpers
+    return (f"import os as _grader_os\n_grader_os.environ[{STUDENT_ID_ENV!r}] = "
+            f"{str(student)!r}\n" + helpers)
 
 
 def _grade_id(cell):
@@ -101,7 +111,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         request = RunRequest(
             cells=tuple(CellSource(i, c.source) for i, c in enumerate(nb.cells)
                         if c.cell_type == "code"),
-            helpers=hidden.helpers,
+            helpers=student_helpers(hidden.helpers, student),
             calls=tuple(CallRequest(f"{chk.grade_id}#{k}", case.expr, case.timeout,
                                     tuple(chk.reference))
                         for chk in active for k, case in enumerate(chk.cases)))
@@ -123,7 +133,8 @@ class SandboxedExecute(NbGraderPreprocessor):
         for chk in active:
             answers = {k: run.answer.calls.get(f"{chk.grade_id}#{k}")
                        for k in range(len(chk.cases))}
-            v = verdict(chk, answers, solutions.get(chk.solution), hidden.similarity_threshold)
+            v = verdict(chk, answers, solutions.get(chk.solution), hidden.similarity_threshold,
+                        student)
             v.points = round(v.fraction * float(
                 present[chk.grade_id].metadata["nbgrader"].get("points", 0)), 6)
             self.write_verdict(present[chk.grade_id], v)

@@ -18,7 +18,7 @@ from .messages import Verdict
 NOT_ANSWERED = "not answered yet"
 
 
-def _case_reason(check, case, answer):
+def _case_reason(check, case, answer, student=None):
     """None when the answer is right, else why not (one line)."""
     if answer is None:
         return "the grader got no answer for this call"
@@ -35,7 +35,7 @@ def _case_reason(check, case, answer):
     if isinstance(got, dict) and plain_data.UNSUPPORTED in got:
         return f"returned a {got[plain_data.UNSUPPORTED]}, which the grader cannot check"
     try:
-        return (case.compare or equal)(got, case.expected_value())
+        return (case.compare or equal)(got, case.expected_value(student))
     except Exception as exc:  # a malformed answer must not crash the grader
         return f"the result could not be compared ({type(exc).__name__}: {exc})"
 
@@ -51,8 +51,9 @@ def _similarity(check, solution_source):
     return round(max(scores), 3)
 
 
-def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD):
-    """Verdict of `check` from {case index: CallResult or None} and its solution cell's source."""
+def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD, student=None):
+    """Verdict of `check` from {case index: CallResult or None} and its solution cell's source;
+    ``student``: the id being graded (for a case whose expected value is per student)."""
     used = sorted({u for a in answers.values() if a is not None for u in a.used})
     imported = imported_reference(solution_source or "", check.reference) \
         if check.reference else None
@@ -66,8 +67,9 @@ def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD
                     f"exercise, which you are asked to write yourself.")
         return Verdict(check.grade_id, 0.0, sentence, 0, total, sentence, **base)
     if check.grade is not None:
-        return _graded(check, answers.get(0), base)
-    reasons = [_case_reason(check, case, answers.get(i)) for i, case in enumerate(check.cases)]
+        return _graded(check, answers.get(0), base, student)
+    reasons = [_case_reason(check, case, answers.get(i), student)
+               for i, case in enumerate(check.cases)]
     passed = sum(r is None for r in reasons)
     failed = [(case, r) for case, r in zip(check.cases, reasons) if r is not None]
     if not failed:
@@ -85,17 +87,17 @@ def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD
                    passed, total, **base)
 
 
-def _graded(check, answer, base):
+def _graded(check, answer, base, student=None):
     """Verdict of a check with its own `grade` function (one case)."""
     case = check.cases[0]
-    reason = _case_reason(check, case, answer)
+    reason = _case_reason(check, case, answer, student)
     if answer is None or not answer.ok:
         text = f"{check.function} is {reason}." if reason == NOT_ANSWERED \
             else f"{check.function}: {reason}."
         return Verdict(check.grade_id, 0.0, text, 0, 1, **base)
     if reason == NOT_ANSWERED:  # None: 0 points, and whatever the check explains about it
         try:
-            _, message = check.grade(None, case.expected_value())
+            _, message = check.grade(None, case.expected_value(student))
         except Exception:
             message = ""
         text = f"{check.function} is {NOT_ANSWERED}." + (f"\n{message}" if message else "")
@@ -103,7 +105,7 @@ def _graded(check, answer, base):
     record = None
     try:
         fraction, message, *rest = check.grade(plain_data.restore(answer.value),
-                                               case.expected_value())
+                                               case.expected_value(student))
         fraction = min(1.0, max(0.0, float(fraction)))
         record = plain_data.plain(rest[0]) if rest else None
     except Exception as exc:  # the student's data broke the check: 0, with the reason

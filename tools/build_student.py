@@ -11,17 +11,18 @@ with this interpreter). The bundle holds:
     student.py                          the one command a student runs: python3 student.py
     README.md                           what is inside, for the student
     tinyml_course-<version>-*.whl       the package (no instructor files, no quiz key)
-    notebooks/<NN_name>.ipynb           the lecture demos, outputs stripped
+    notebooks/<NN_name>.ipynb           the lecture demos, student edition
+                                        (tools/student_edition.py): no speaker notes,
+                                        no outputs, no sentence stating a quiz answer
     assignments/<a>/<a>.ipynb           the homework as released by nbgrader: no solutions, no
                                         hidden tests
 
 It never holds: instructor/ (the quiz key, the rubrics), assignments/source/ (solutions, hidden
-tests), the percent .py sources, gradebooks or feedback. Before writing the zip the bundle is
-audited for those (exit 1 naming the offending file); tests/test_student_bundle.py checks the
-same from outside.
+tests), the percent .py sources, gradebooks or feedback, nor any statement of the takeaway
+quiz's answers (tools/answer_leaks.py). Before writing the zip the bundle is audited for those
+(exit 1 naming the offending file); tests/test_student_bundle.py checks the same from outside.
 """
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -31,6 +32,10 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+import answer_leaks  # noqa: E402
+import student_edition  # noqa: E402
+
 # text that marks instructor-only content; none of it may appear in any file of the bundle
 FORBIDDEN_TEXT = ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "BEGIN HIDDEN TESTS",
                   "INSTRUCTOR ONLY")
@@ -190,21 +195,12 @@ def release_assignments(out):
     return names
 
 
-def _key_explanations():
-    """The quiz key's explanations (their first 60 characters): the key must not leak."""
-    try:
-        questions = json.loads(KEY_PATH.read_text())["questions"]
-    except (OSError, ValueError, KeyError):
-        return []
-    return [entry.get("explanation", "")[:60] for entry in questions.values()
-            if entry.get("explanation")]
-
-
 def audit(bundle):
     """Problems (strings) of a bundle folder: forbidden file names or text (instructor markers,
-    solution and hidden-test regions, the quiz key's explanations), also inside wheels."""
+    solution and hidden-test regions), a statement of the quiz key's answers
+    (tools/answer_leaks.py), also inside wheels."""
     problems = []
-    needles = FORBIDDEN_TEXT + tuple(_key_explanations())
+    key = answer_leaks.load_key(KEY_PATH) if KEY_PATH.exists() else {}
 
     def check(name, data):
         lowered = name.lower()
@@ -212,7 +208,7 @@ def audit(bundle):
             if needle in lowered:
                 problems.append(f"{name}: a name containing {needle!r}")
         text = data.decode("utf-8", errors="replace")
-        for needle in needles:
+        for needle in FORBIDDEN_TEXT:
             if needle in text:
                 problems.append(f"{name}: contains {needle!r}")
 
@@ -228,6 +224,7 @@ def audit(bundle):
             problems.append(f"{rel}: a .py source outside the wheel")
         else:
             check(rel, path.read_bytes())
+        problems += answer_leaks.scan_bytes(rel, path.read_bytes(), key)
     return problems
 
 
@@ -238,8 +235,10 @@ def build(out, make_zip=True):
         shutil.rmtree(out)
     out.mkdir(parents=True)
     build_wheel(out)
-    shutil.copytree(REPO / "notebooks", out / "notebooks",
-                    ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints", "__pycache__"))
+    try:
+        student_edition.write_student_edition(out / "notebooks")
+    except student_edition.LeakError as err:
+        raise BuildError(str(err)) from None
     release_assignments(out / "assignments")
     (out / "student.py").write_text(STUDENT_PY)
     (out / "README.md").write_text(STUDENT_README)

@@ -13,7 +13,7 @@ from tinyml_course_grading.comparisons import close
 
 from tinyml_course.compression import trained
 from tinyml_course.compression.data import load_digits
-from tinyml_course.homework.challenges import score_compression_run
+from tinyml_course.homework.challenges.compressed_model import score_compression_run
 from tinyml_course.compression.prune import channel_importance, magnitude_mask
 from tinyml_course.runtime.fixedpoint import Requant, quantize_multiplier
 from tinyml_course.runtime.int8_kernels import conv2d_int8
@@ -89,7 +89,7 @@ _GRADER_CONV = _grader_conv_inputs({CONVS!r})
 # the challenge: the student's function called here, in the sandbox, on a fresh copy of the
 # trained model; only its model comes back, as plain data, measured and scored outside
 from tinyml_course.compression.data import load_digits as _grader_digits
-from tinyml_course.homework.challenges import run_compress_for_budget as _grader_run_compress
+from tinyml_course.homework.challenges.probes import run_compress_for_budget as _grader_run_compress
 
 
 def _grader_compress(fn):
@@ -174,7 +174,7 @@ def _compress_grade(got, float_accuracy):
         raise ValueError(f"got {type(got).__name__}, expected the probe's record")
     score = score_compression_run(got, NETWORK, float_accuracy, FLASH_BUDGET, SRAM_BUDGET,
                                   load_digits())
-    return score.points / score.max_points, score.summary(), score.to_json()
+    return score.fraction, score.summary(), score.to_json()
 
 
 def _conv_reference(x, x_zp, w, bias, m0, shift, y_zp, stride, padding, act_min, act_max):
@@ -232,8 +232,9 @@ CHECKS = [
                       (lambda i=i: _conv_reference(*_grader_conv_inputs(CONVS)[i])), compare=_conv_compare)
                  for i, (cin, cout, k, st, p) in enumerate(CONVS)]),
     Check("test-compress-for-budget", "compress_for_budget", solution="compress-for-budget",
-          property="a model within 4 KiB of Flash and 8 KiB of SRAM, its held-out accuracy loss "
-                   "on the published scale",
+          property=f"a model within {FLASH_BUDGET // 1024} KiB of Flash and "
+                   f"{SRAM_BUDGET // 1024} KiB of SRAM, its held-out accuracy loss on the "
+                   f"published scale",
           challenge="compress-to-budget", grade=_compress_grade,
           cases=[Case("the trained digits model, measured by the grader",
                       "_grader_compress(compress_for_budget)", _float_accuracy)]),

@@ -12,7 +12,7 @@ from tinyml_course_grading.check_declarations import Case, Check
 from tinyml_course_grading.comparisons import close, contains
 
 from tinyml_course import build_network, get_network
-from tinyml_course.homework.challenges import best_patch_choice, score_chooser_runs
+from tinyml_course.homework.challenges.patch_plan import best_patch_choice, score_chooser_runs
 from tinyml_course.memory.accounting import profile
 from tinyml_course.memory.patch_accounting import mac_overhead
 from tinyml_course.memory.patch_plan import patch_plan
@@ -46,7 +46,7 @@ def _grader_forward(fn, n, seed):
 # the challenge: the student's chooser called here, in the sandbox, with the package's
 # PlanEvaluator (restored before the calls); only its choices and counts go back, scored outside
 from tinyml_course import get_network as _get
-from tinyml_course.homework.challenges import run_patch_chooser as _grader_run_chooser
+from tinyml_course.homework.challenges.probes import run_patch_chooser as _grader_run_chooser
 _GRADER_PLAN_CASES = [(_get(*args), budget) for args, budget in {PLAN_CASES!r}]
 
 
@@ -121,7 +121,7 @@ def _plan_grade(got, expected):
     """(fraction, feedback sentence, record) of the challenge from the sandbox's chooser runs:
     each choice measured here (peak SRAM, executed MACs) and scored against the best plan."""
     score = score_chooser_runs(_plan_cases(), got, bests=expected)
-    return score.points / score.max_points, score.summary(), score.to_json()
+    return score.fraction, score.summary(), score.to_json()
 
 
 CHECKS = [
@@ -144,7 +144,8 @@ CHECKS = [
           reference=PLANNING + ACCOUNTING,
           cases=[Case(f"{n}x{n} patches", f"patch_stage_cost(_GRADER_NET, {n})",
                       (lambda n=n: _cost_expected(n)), compare=_peak_and_overhead)
-                 for n in (1, 2, 4, 3, 5, 8)]),    Check("test-choose-patch-plan", "choose_patch_plan", solution="choose-patch-plan",
+                 for n in (1, 2, 4, 3, 5, 8)]),
+    Check("test-choose-patch-plan", "choose_patch_plan", solution="choose-patch-plan",
           property="a plan that fits, few MACs beyond the best, measured only with evaluate()",
           challenge="patch-plan", grade=_plan_grade,
           cases=[Case("three networks and budgets", "_grader_chooser(choose_patch_plan)",

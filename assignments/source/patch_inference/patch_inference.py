@@ -285,10 +285,9 @@ for _n, _want, _want_over in [(1, 10240, 0.0), (2, 4624, 0.4155941103789127),
 # splits x 8 grids: you cannot try them all, so reason about where the peak is and how the
 # overhead grows.
 #
-# **Scale (per network, then the mean):** a plan that is invalid or does not fit: 0. A plan that
-# fits: 1 + 3·clamp(1 − (your MACs / best MACs − 1) / 0.25) points, "best" being the cheapest plan
-# that fits over every block split and every grid up to 8x8 (exhaustive search). So any plan that
-# fits earns 1 point, the best earns 4, and 12.5% more MACs than the best earns 2.5. The hidden
+# **Scale:** the setup cell below prints it from the grader's own constants: per network, a plan
+# that is invalid or does not fit scores 0, one that fits more the closer its MACs come to the
+# cheapest plan that fits (exhaustive search); the mean over the networks counts. The hidden
 # tests use other networks and budgets. Your figures go on the class leaderboard.
 #
 # *Hint (the idea, not the code):* after the split the network runs in place; if that part alone
@@ -296,12 +295,14 @@ for _n, _want, _want_over in [(1, 10240, 0.0), (2, 4624, 0.4155941103789127),
 # stage to recompute?
 
 # %% nbgrader={"grade": false, "grade_id": "challenge-setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# the challenge's network, its budget and the evaluator (given)
+# the challenge's network, its budget, the evaluator and the published scale (given)
 from tinyml_course import get_network, memory
-from tinyml_course.homework.challenges import PlanEvaluator
+from tinyml_course.homework.challenges.patch_plan import PATCH_SCALE
+from tinyml_course.homework.challenges.probes import PlanEvaluator
 
 CHALLENGE_NET = get_network("mobilenetv2", 144, 0.5)
 CHALLENGE_SRAM = 128 * 1024
+print(PATCH_SCALE.text())
 
 # %% nbgrader={"grade": false, "grade_id": "choose-patch-plan", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def choose_patch_plan(network, sram_bytes, evaluate):

@@ -12,8 +12,8 @@ from tinyml_course_grading.check_declarations import Case, Check
 from tinyml_course_grading.comparisons import close, fields
 
 from tinyml_course import build_network, get_network
-from tinyml_course.homework.challenges import (REPEATS, STREAMING_CASES, judge_streaming_run,
-                                               score_streaming_runs, streaming_expected)
+from tinyml_course.homework.challenges.streaming_depthwise import (
+    STREAMING_CASES, STREAMING_SCALE, judge_streaming_run, score_streaming_runs, streaming_expected)
 from tinyml_course.memory.accounting import profile
 from tinyml_course.memory.arena import Arena
 from tinyml_course.model.units import bytes_per_element
@@ -80,11 +80,11 @@ def _grader_inplace(fn, c, h, w, k, stride, padding, seed):
 
 # the challenge: the student's function measured here, in the sandbox, after the package's
 # classes (Arena, Buffer) are restored; only the figures and outputs go back, judged outside
-from tinyml_course.homework.challenges import run_streaming_depthwise as _grader_run_streaming
+from tinyml_course.homework.challenges.probes import run_streaming_depthwise as _grader_run_streaming
 
 
 def _grader_streaming(fn):
-    runs = [[_grader_run_streaming(fn, *case) for _ in range({REPEATS})]
+    runs = [[_grader_run_streaming(fn, *case) for _ in range({STREAMING_SCALE.repeats})]
             for case in {STREAMING_CASES!r}]
     if all(r["returned"] == "NoneType" for tries in runs for r in tries):
         return None  # not answered yet
@@ -123,7 +123,7 @@ def _streaming_grade(got, expected):
         raise ValueError(f"{len(got)} cases measured, expected {len(expected)}")
     score = score_streaming_runs([[judge_streaming_run(run, want) for run in tries]
                                   for tries, want in zip(got, expected)])
-    return score.points / score.max_points, score.summary(), score.to_json()
+    return score.fraction, score.summary(), score.to_json()
 
 
 _rng = np.random.default_rng(1)

@@ -361,15 +361,20 @@ _check_inplace(8, 10, 10, 3, 1, 1, seed=0, expected_peak=3600)  # (8*10*10 + 10*
 # `extra` = measured peak / 4 bytes − C·H·W elements; each shape runs twice and the lower figure
 # counts.
 #
-# **Scale (per shape, then the mean):** a wrong output, an output elsewhere, or scratch left
-# allocated: 0. A right output: 1 + 3·q points with q = log(H·W / extra) / log(H·W / ((k//2+1)·W)),
-# clipped to [0, 1]. So exercise 5's method earns 1 point, (k//2+1)·W extra elements earn 4, and
-# halving your extra memory always earns the same step. Your measured figures go on the class
+# **Scale:** the next cell prints it from the grader's own constants: per shape, a wrong output
+# scores 0 and a right one more the less extra memory it needs, exercise 5's whole channel of
+# scratch the least; the mean over the shapes counts. Your measured figures go on the class
 # leaderboard in the grading report.
 #
 # *Hint (the idea, not the code):* think of a conveyor belt. An output row can be written back only
 # where nothing will be read again; how many finished rows must wait on the belt until that
 # happens?
+
+# %% nbgrader={"grade": false, "grade_id": "challenge-scale", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# the published scale (given): the text the grader's scorer is made from
+from tinyml_course.homework.challenges.streaming_depthwise import STREAMING_SCALE
+
+print(STREAMING_SCALE.text())
 
 # %% nbgrader={"grade": false, "grade_id": "depthwise-streaming", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def depthwise_streaming(arena, buf, weight, bias=None):
@@ -426,7 +431,7 @@ def depthwise_streaming(arena, buf, weight, bias=None):
 # %% nbgrader={"grade": true, "grade_id": "test-depthwise-streaming", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 # test: the challenge, measured (partial credit on the published scale)
 # one small shape here; the grader measures your function on the hidden shapes and scores it
-from tinyml_course.homework.challenges import measure_streaming_depthwise
+from tinyml_course.homework.challenges.streaming_depthwise import measure_streaming_depthwise
 
 require_answered(depthwise_streaming)
 _run = measure_streaming_depthwise(depthwise_streaming, 3, 12, 10, 3, seed=5)
