@@ -72,6 +72,10 @@ BAD = {  # failure mode -> (fixture, the gate that must catch it)
     "no-slide-type": (_bad(lambda nb: nb["cells"][1]["metadata"].pop("slideshow")),
                       "slide_metadata"),
     "no-speaker-notes": (_bad(lambda nb: nb["cells"].pop()), "slide_metadata"),
+    "hint-is-the-code": (_bad(lambda nb: nb["cells"][1].update(
+        source='# the exercise\ndef f(x):\n    """HINT: total = sum(v * 2 for v in x) + 1"""\n'
+               '    ### BEGIN SOLUTION\n    total = sum(v * 2 for v in x) + 1\n    return total\n'
+               '    ### END SOLUTION')), "hints_not_code"),
     "quiz-answer-stated": (_bad(lambda nb: nb["cells"][0].update(
         source="Intro: depthwise-separable convolution shrinks the model (takeaway question 5: "
                "C).")), "no_quiz_answers"),

@@ -79,12 +79,16 @@ def test_same_rejects_different_answers(got, expected):
 
 
 def test_expect_equal_says_expected_and_got():
-    """Does a failure read "what: expected E, got G (why)", and None "not answered yet"?"""
+    """Does a failure read "what: expected E, got G (why)", and None ask for the `return` (an
+    answered function is never "not answered yet")?"""
     with pytest.raises(AssertionError) as err:
         expect_equal("f(2)", [3, 9], (3, 8), why="rows are half-open")
     assert str(err.value) == "f(2): expected (3, 8), got [3, 9] (rows are half-open)"
-    with pytest.raises(NotAnswered, match="f\\(2\\) returned None: the exercise is not answered yet"):
+    with pytest.raises(AssertionError) as err:
         expect_equal("f(2)", None, (3, 8))
+    assert not isinstance(err.value, NotAnswered)
+    assert str(err.value) == ("f(2): expected (3, 8), got None (does the function end with "
+                              "`return`?)")
     # a list where a tuple is natural passes, and the check shows no value: a graded cell ending
     # in it would otherwise hand nbgrader a number to read as partial credit (538 > 2 points)
     assert expect_equal("f(2)", [3, 8], (3, 8)) is None
@@ -113,3 +117,21 @@ def test_expect_mapping_names_the_first_differing_key():
         expect_mapping("f(net)", {"stem": 5120, "block0.dw": 4096}, want, unit="bytes")
     with pytest.raises(AssertionError, match="expected a dict, got list"):
         expect_mapping("f(net)", [5120, 6144], want)
+
+
+def _returns_a_constant(x):
+    """Answered with a constant (wrong, but answered)."""
+    return 0
+
+
+def _returns_none_on_purpose(x):
+    """Answered, forgetting the return."""
+    x + 1
+
+
+def test_a_constant_is_an_answer_not_a_stub():
+    """Is a function returning a constant (same bytecode shape as the stub) an answer, so that
+    Validate reports its wrong values instead of "not answered yet"? (Issue 18, item 5.)"""
+    assert not is_stub(_returns_a_constant)
+    assert not is_stub(_returns_none_on_purpose)
+    require_answered(_returns_a_constant)  # no NotAnswered

@@ -7,6 +7,7 @@ check whose function reached one of its `reference` functions (the runner's trip
 solution cell imports one, scores 0 with one sentence saying why; the solution is also scored
 for similarity with the reference's source and flagged at or above the threshold (a TA decides).
 """
+import ast
 import math
 
 from . import plain_data
@@ -16,10 +17,31 @@ from .integrity import function_source, imported_reference, similarity
 from .messages import Verdict
 
 NOT_ANSWERED = "not answered yet"
+RETURNED_NONE = "returned None (does the function end with `return`?)"
+MAX_SHOWN = 3  # failing cases named in one feedback sentence
 
 
-def _case_reason(check, case, answer, student=None):
-    """None when the answer is right, else why not (one line)."""
+def is_stub_source(source, name):
+    """True when cell ``source`` defines ``def name`` with a body of only a docstring, ``...``,
+    ``pass`` (the handed-out stub); False for any other body; None when there is no such def
+    (``name`` is a variable, or the cell does not parse)."""
+    try:
+        tree = ast.parse(source or "")
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return all(isinstance(stmt, ast.Pass) or (
+                isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                and (stmt.value.value is Ellipsis or isinstance(stmt.value.value, str)))
+                for stmt in node.body)
+    return None
+
+
+def _case_reason(check, case, answer, student=None, stub=None):
+    """None when the answer is right, else why not (one line); ``stub``: whether the solution
+    cell still holds the stub (None: unknown), so that only an untouched stub is "not answered
+    yet"."""
     if answer is None:
         return "the grader got no answer for this call"
     if not answer.ok:
@@ -31,7 +53,7 @@ def _case_reason(check, case, answer, student=None):
     except plain_data.PlainDataError as exc:
         return f"returned data the grader does not accept: {exc}"
     if got is None:
-        return NOT_ANSWERED
+        return RETURNED_NONE if stub is False else NOT_ANSWERED
     if isinstance(got, dict) and plain_data.UNSUPPORTED in got:
         return f"returned a {got[plain_data.UNSUPPORTED]}, which the grader cannot check"
     try:
@@ -68,7 +90,8 @@ def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD
         return Verdict(check.grade_id, 0.0, sentence, 0, total, sentence, **base)
     if check.grade is not None:
         return _graded(check, answers.get(0), base, student)
-    reasons = [_case_reason(check, case, answers.get(i), student)
+    stub = is_stub_source(solution_source, check.function) if solution_source else None
+    reasons = [_case_reason(check, case, answers.get(i), student, stub)
                for i, case in enumerate(check.cases)]
     passed = sum(r is None for r in reasons)
     failed = [(case, r) for case, r in zip(check.cases, reasons) if r is not None]
@@ -78,10 +101,10 @@ def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD
     if all(r == NOT_ANSWERED for _, r in failed) and passed == 0:
         return Verdict(check.grade_id, 0.0, f"{check.function} is {NOT_ANSWERED}.", 0, total,
                        **base)
-    case, reason = failed[0]
     what = f" ({check.property})" if check.property else ""
-    message = (f"{check.function} fails {len(failed)} of {total} checks{what}; "
-               f"first: {case.what}: {reason}")
+    shown = "; ".join(f"{case.what}: {reason}" for case, reason in failed[:MAX_SHOWN])
+    more = f"; and {len(failed) - MAX_SHOWN} more" if len(failed) > MAX_SHOWN else ""
+    message = f"{check.function} fails {len(failed)} of {total} checks{what}: {shown}{more}"
     fraction = passed / total if check.scoring == "fraction" and total else 0.0
     return Verdict(check.grade_id, fraction if math.isfinite(fraction) else 0.0, message,
                    passed, total, **base)

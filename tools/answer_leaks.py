@@ -227,6 +227,9 @@ def main(argv=None):
     if missing:
         print(f"answer_leaks.py: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
+    if not args.key.exists():
+        print(f"answer_leaks.py: no quiz key at {args.key} (pass --key PATH)", file=sys.stderr)
+        return 2
     leaks, scanned = scan_paths(args.paths, load_key(args.key), args.own_answers_ok)
     if not scanned:
         print("answer_leaks.py: nothing to scan (empty folders)", file=sys.stderr)

@@ -51,7 +51,7 @@ the dependencies, a few minutes):
     python3 student.py
 
 It creates `.venv/` here, installs the `tinyml_course` package with JupyterLab into it, and
-opens JupyterLab on this folder:
+opens JupyterLab on this folder (nbgrader's Validate button on; the instructor's tools off):
 
 - `notebooks/`: the lecture demos (run them, change them);
 - `assignments/<name>/<name>.ipynb`: the homework. Work in the notebook, run all cells, press
@@ -71,6 +71,7 @@ STUDENT_PY = '''#!/usr/bin/env python3
 Standard library only: it runs before anything is installed.
 """
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -78,6 +79,35 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 VENV = os.path.join(HERE, ".venv")
 STAMP = os.path.join(VENV, ".student-installed")
+# what a student uses of nbgrader here is Validate: the instructor's tools (Formgrader, Create
+# Assignment), the exchange panels (Assignment List, Course List: no exchange in a bundle) and
+# the Nbgrader menu that opens them are turned off, in JupyterLab and in the server, in this
+# .venv's own Jupyter config
+LAB_PLUGINS_OFF = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                   "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:assignment-list",
+                   "@jupyter/nbgrader:menu"]
+SERVER_EXTENSIONS_OFF = ["nbgrader.server_extensions.formgrader",
+                         "nbgrader.server_extensions.course_list",
+                         "nbgrader.server_extensions.assignment_list"]
+
+
+def configure_student_lab(venv=VENV):
+    """Write the student's Jupyter config into ``venv``/etc/jupyter (read by its jupyter lab)."""
+    etc = os.path.join(venv, "etc", "jupyter")
+    lab = os.path.join(etc, "labconfig", "page_config.json")
+    os.makedirs(os.path.dirname(lab), exist_ok=True)
+    page = {}
+    if os.path.exists(lab):
+        with open(lab) as f:
+            page = json.load(f)
+    page.setdefault("disabledExtensions", {}).update({name: True for name in LAB_PLUGINS_OFF})
+    with open(lab, "w") as f:
+        json.dump(page, f, indent=1)
+    server = os.path.join(etc, "jupyter_server_config.d", "tinyml-student.json")
+    os.makedirs(os.path.dirname(server), exist_ok=True)  # read after nbgrader.json: it wins
+    with open(server, "w") as f:
+        json.dump({"ServerApp": {"jpserver_extensions": {
+            name: False for name in SERVER_EXTENSIONS_OFF}}}, f, indent=1)
 
 
 def python_in_venv():
@@ -102,6 +132,7 @@ def main(argv):
                         wheels[0] + "[lab]"], check=True)
         with open(STAMP, "w") as f:
             f.write(os.path.basename(wheels[0]))
+    configure_student_lab()
     if "--no-lab" in argv:
         print("student.py: installed; open JupyterLab with: python3 student.py")
         return 0

@@ -207,6 +207,36 @@ def generated_from_source(notebooks):
     return offenders
 
 
+# 2026-12-03 (issue 18, item 7): hints handed over the code: tinynas's APPROACH was the solution's
+# first line. A scaffold (what the student keeps: docstring, comments) may not share a run of
+# HINT_TOKENS code tokens with the solution region it introduces.
+HINT_TOKENS = 8
+SOLUTION_REGION_ONLY = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
+
+
+def _code_tokens(text):
+    return re.findall(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[^\s\w]", text)
+
+
+@gate("exercises: no scaffold (TODO, APPROACH, HINT, comments) repeats the solution's code")
+def hints_not_code(notebooks):
+    offenders = []
+    for name, index, cell, meta in _cells(notebooks):
+        if not meta or not meta.get("solution") or cell.get("cell_type") != "code":
+            continue
+        source = _source(cell)
+        solution = "\n".join(SOLUTION_REGION_ONLY.findall(source))
+        scaffold = _code_tokens(SOLUTION_REGION_ONLY.sub("", source))
+        code = _code_tokens(solution)
+        runs = {tuple(code[i:i + HINT_TOKENS]) for i in range(len(code) - HINT_TOKENS + 1)}
+        for i in range(len(scaffold) - HINT_TOKENS + 1):
+            if tuple(scaffold[i:i + HINT_TOKENS]) in runs:
+                offenders.append(f"{name} cell {index} ({meta.get('grade_id')}): the scaffold "
+                                 f"repeats the solution's {' '.join(scaffold[i:i + HINT_TOKENS])!r}")
+                break
+    return offenders
+
+
 # 2026-12-03 (issue 18): the lecture notebooks a student received said "takeaway question 4: A and
 # B, not C" (in slides and speaker notes) and the quiz's hints showed one key as the example
 # format. What a student receives is the student edition (speaker notes dropped) and the

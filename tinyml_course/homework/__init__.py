@@ -13,8 +13,8 @@
 Stands aside the layers (like ``quiz``): it measures with model, memory, runtime and compression.
 """
 
-from .feedback import (NotAnswered, expect_close, expect_equal, expect_mapping, expect_true,
-                       is_stub, require_answered, same)
+from .feedback import (NotAnswered, expect_all, expect_close, expect_equal, expect_mapping,
+                       expect_true, is_stub, require_answered, same)
 
-__all__ = ["NotAnswered", "expect_close", "expect_equal", "expect_mapping", "expect_true", "is_stub",
-           "require_answered", "same"]
+__all__ = ["NotAnswered", "expect_all", "expect_close", "expect_equal", "expect_mapping",
+           "expect_true", "is_stub", "require_answered", "same"]

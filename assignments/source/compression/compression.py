@@ -56,7 +56,7 @@ print(network)
 def magnitude_prune(w, sparsity):
     """Return (pruned copy of w, 0/1 float32 mask of w's shape).
 
-    TODO: keep the largest |w|; zero exactly round(sparsity * w.size) weights.
+    TODO: keep the largest |w|; zero exactly round(sparsity × w.size) weights (see above).
     APPROACH: rank the weights by magnitude; ties must break by position, so think about which
         sorting algorithms keep equal keys in their original order.
     EXAMPLE: magnitude_prune(np.array([0.1, -3, 0.5, 2]), 0.5) -> ([0, -3, 0, 2], [0, 1, 0, 1])

@@ -192,6 +192,7 @@ def _conv_compare(got, expected):
 
 CHECKS = [
     Check("test-magnitude-prune", "magnitude_prune", solution="magnitude-prune",
+          scoring="fraction",
           property="exactly round(sparsity * size) zeros, smallest |w| first, ties in flat order, "
                    "the input untouched",
           reference=["tinyml_course.compression.prune:magnitude_mask",
@@ -203,6 +204,7 @@ CHECKS = [
                       (lambda i=i: _prune_expected(i)), compare=_prune_compare)
                  for i, s in enumerate(SPARSITIES)]),
     Check("test-channel-importance", "channel_importance", solution="channel-importance",
+          scoring="fraction",
           property="the L1 / L2 norm of every output channel",
           reference=["tinyml_course.compression.prune:channel_importance",
                      "tinyml_course.compression.prune:channels_to_keep"],
@@ -213,6 +215,7 @@ CHECKS = [
                       compare=close(1e-5, 1e-8))
                  for name in LAYERS for norm in ("l1", "l2")]),
     Check("test-linear-qparams", "linear_qparams", solution="linear-qparams",
+          scoring="fraction",
           property="scale and zero point of the range extended to hold 0, rounded half away "
                    "from zero and clamped",
           reference=["tinyml_course.runtime.qscheme:linear_qparams",
@@ -221,6 +224,7 @@ CHECKS = [
           cases=[Case(c.what, c.expr, c.expected, compare=_qparams_compare)
                  for c in _qparams_cases()]),
     Check("test-int8-conv", "int8_conv2d", solution="int8-conv",
+          scoring="fraction",
           property="integer-only convolution, input zero point as padding, TFLite requantization, "
                    "clamped, int8 out",
           reference=["tinyml_course.runtime.int8_kernels:conv2d_int8",
