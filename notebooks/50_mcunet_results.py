@@ -161,7 +161,7 @@ print(f"-> {v1.peak_sram_bytes / v2.peak_sram_bytes:.1f}x less peak SRAM "
 # as the TinyEngine repository publishes it:
 
 # %% slideshow={"slide_type": "-"}
-# MCUNetV2 against MCUNet-v1 (and the baselines) on the same MCU
+# the published gain of MCUNetV2 over MCUNet-v1 (and the baselines) on the same MCU
 for device in ("stm32f412", "stm32f746"):
     print(f"{device}: MCUNetV2 {mcunetv2_gain(device):+.1f} points over MCUNet-v1")
 display(patch_gain_figure())

@@ -11,7 +11,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # TinyNAS: the co-design loop, for real
 #
 # The lecture's central slide is MCUNet's system-algorithm co-design loop:
@@ -42,7 +42,13 @@
 # and stored in `nas/weights/accuracy_cache.json`; the next cell re-measures a few live to show
 # they are the supernet's.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: Run All before class. The accuracies come from the shipped cache (measured once
+# by scripts/measure_supernet.py); the live cell re-measures two subnets to show they are the
+# supernet's. One accuracy on 400 scenes has a standard error of about 2 points: differences
+# smaller than that are noise.
+
+# %% slideshow={"slide_type": "skip"}
 # imports, devices and inline figures
 # %matplotlib inline
 import time
@@ -64,19 +70,19 @@ def get_acc(arch):
     return evaluate.get_valid_acc(arch, cache=cache)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The task: small shapes, where resolution matters
 #
 # The same scenes at 80, 48 and 32 pixels: at 32 a ring starts to look like a disk and a frame
 # like a square.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # show the same validation scenes at three resolutions
 labels = task.load_split("val", 80, n=6)[1]
 views = {r: task.load_split("val", r, n=6)[0] for r in (80, 48, 32)}
 display(plots.samples_figure(views, labels, task.CLASSES))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## get_valid_acc: a subnet with inherited weights, in about a second
 #
 # `Supernet.subnet(arch)` slices the shared weights (first channels, centre of the 7x7 kernels,
@@ -85,7 +91,7 @@ display(plots.samples_figure(views, labels, task.CLASSES))
 # and the int8 converter run like any other. Here two subnets are measured live and compared
 # with the shipped cache.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # measure two subnets live and compare with the cache
 supernet = evaluate.shipped_supernet()
 for arch in study.LIVE:
@@ -97,14 +103,14 @@ for arch in study.LIVE:
           f"{'-' if cached is None else f'{100 * cached:.1f}%'}  ({seconds:.1f} s, "
           f"{arch.network().macs / 1e6:.1f}M MACs)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Accuracy depends on resolution, width, depth and kernel
 #
 # Left: the largest subnet and the MobileNetV2-style baseline (kernel 3, expand 6, full depth) at
 # every input resolution. Right: one dimension varied around a middle subnet (64 px, width 0.75,
 # depth 2, kernel 5, expand 4). One accuracy on 400 scenes has a standard error of about 2 points.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # accuracy vs resolution, and one dimension at a time
 full = study.resolution_curve(get_acc, 1.0)
 half = study.resolution_curve(get_acc, 0.5)
@@ -116,7 +122,7 @@ display(plots.resolution_figure(curves, sweeps))
 for dim, points in sweeps.items():
     print(f"{dim:<7}" + "  ".join(f"{v:g}: {100 * a:.1f}%" for v, a in points))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The slide's loop, line for line
 #
 # `tn.codesign_loop` is the slide (read its source below). The arch space is 24 random subnets;
@@ -124,7 +130,7 @@ for dim, points in sweeps.items():
 # The same loop with per-layer only (a library without memory-aware scheduling) admits fewer
 # models: on the smaller device it must settle for a less accurate one.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # print the loop's source, then run it on both devices with and without TinyEngine's schedules
 import inspect
 
@@ -139,7 +145,7 @@ for device in (NANO, SMALL):
               f"{100 * best_acc:.1f}%  schedule {schedule}  {arch.name[:40] if arch else '-'}")
     print(f"  ({seconds:.1f} s for both loops)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Evolution: the same result with fewer evaluations
 #
 # Accuracy evaluations are the expensive part. The evolutionary search starts from the largest
@@ -147,7 +153,7 @@ for device in (NANO, SMALL):
 # fitting ones, keeps the 3 most accurate of each generation and breeds the next (mutation,
 # crossover; children that do not fit are redrawn without being evaluated).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # run the evolution on the smaller device and compare its progress with the loop's
 evo = tn.evolution(SMALL, seed=0, get_acc=get_acc, **tn.EVOLUTION)
 loop_hist = np.maximum.accumulate([acc for _, _, acc in loops[SMALL.name]["all schedules"][3]])
@@ -157,7 +163,7 @@ reach = next((i + 1 for i, a in enumerate(evo.history) if a >= loop_best), None)
 print(f"loop: best {100 * loop_best:.1f}% after {len(loop_hist)} evaluations; evolution: best "
       f"{100 * evo.best_acc:.1f}% after {evo.evaluations}, reached the loop's best after {reach}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Search-space optimisation
 #
 # MCUNet first picks the search space (width multiplier x resolution) whose models that fit the
@@ -165,14 +171,14 @@ print(f"loop: best {100 * loop_best:.1f}% after {len(loop_hist)} evaluations; ev
 # curve is the distribution of the MACs of 40 random subnets of one space that fit the smaller
 # device under some schedule.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the MACs distribution of fitting models for every (width, resolution) space
 spaces, chosen = tn.space_optimisation(SMALL, samples=40, seed=0)
 display(plots.space_figure(spaces, chosen, SMALL.name))
 print(f"chosen space: width {chosen[0]:g}, resolution {chosen[1]} "
       f"(mean fitting MACs {spaces[chosen].mean() / 1e6:.1f}M)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The result slides, in miniature
 #
 # For each device: the searched models (evolution's best three) against the MobileNetV2-style
@@ -182,7 +188,7 @@ print(f"chosen space: width {chosen[0]:g}, resolution {chosen[1]} "
 # calibrated on the emulator (next section), times a per-instruction-class cycle ESTIMATE, at the
 # device's clock.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # searched models vs scaled baselines on the Nano 33 and the smaller device
 reports = {}
 for device in (NANO, SMALL):
@@ -201,7 +207,7 @@ for device in (NANO, SMALL):
          "baselines (fitting)": [m for m in report["baselines"] if m["fits"]],
          "searched (evolution)": report["top"]}, device.sram_bytes, device.name))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Latency: calibrated on the emulator
 #
 # Emulating one deployment takes seconds (compile, then run tens of millions of instructions in
@@ -213,7 +219,7 @@ for device in (NANO, SMALL):
 # emulator then, against the prediction. (The best searched models emulate in tens of seconds:
 # `benchmarks/bench_latency_model.py` compares them.)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the latency model's held-out check, stored with the table by scripts/calibrate_latency.py
 from tinyml_course.deploy import latency
 
@@ -223,7 +229,7 @@ for cpu, entry in latency.load_table()["cpus"].items():
               f"{row['measured'] / 1e6:6.2f}M  predicted {row['predicted'] / 1e6:6.2f}M "
               f"instructions ({100 * row['relative_error']:+.2f}%)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Compression with stakes
 #
 # The searched models fit by construction. One that does not, until it is pruned AND quantized,
