@@ -15,8 +15,10 @@ QUOTES = {
                       "security cameras:    770,000,000", "robots:     15,000,000",
                       "GPT-3: 355 GPU-years to train, $4,600,000",
                       "AlphaGo: 1,920 CPUs and 280 GPUs, $3,000"],
-    "05_edge_hardware": ["stm32f746 | 216 MHz | 320 KiB | 1 MiB | 462 DMIPS",
-                         "nvidia-v100 | - | 16 GiB", "iphone-11 | - | 4 GiB | 64 GiB"],
+    "05_edge_hardware": ["stm32f746                 216 MHz 320 KiB 1 MiB   462 DMIPS",
+                         "nvidia-v100               -       16 GiB",
+                         "iphone-11                 -       4 GiB   64 GiB",
+                         "apple-a14-neural-engine   -       -       -       11 Tops/s"],
     "15_mobilenet_vs_peak": [
         f"resnet18: 11.68M params = 11.14 MiB int8 weights; peak activation "
         f"{(3 * 224 * 224 + 64 * 112 * 112) / 1024:7.1f} KiB at stem",

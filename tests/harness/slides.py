@@ -90,15 +90,28 @@ def open_slideshow(browser, lab, name, viewport=CANVAS):
     return page
 
 
+# (index of the active cell, index of the last code cell) of the deck's notebook
+CELL_POSITION = """() => { const cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell'));
+    const code = cells.map((c, i) => c.classList.contains('jp-CodeCell') ? i : -1).filter(i => i >= 0);
+    return [cells.findIndex(c => c.classList.contains('jp-mod-active')), code[code.length - 1]]; }"""
+
+
 def run_from_slideshow(page):
     """Step through the deck with Shift+Enter (RISE's run-and-advance) from the first cell to the
-    last, as a presenter does, and wait until every code cell has run; back to the first slide."""
+    last code cell, as a presenter does, and wait until every code cell has run; then go back to
+    the first slide."""
     page.locator(".reveal .slides section.present .jp-Cell").first.click()
-    total = page.locator(".jp-Notebook .jp-Cell").count()
-    for _ in range(total - 1):
+    page.keyboard.press("Escape")  # command mode: Shift+Enter runs, it does not edit
+    trail = []
+    for _ in range(3 * page.locator(".jp-Notebook .jp-Cell").count()):
+        active, last_code = page.evaluate(CELL_POSITION)
+        trail.append(active)
+        if active >= last_code:
+            page.keyboard.press("Control+Enter")  # run the last code cell, add no new cell
+            break
         page.keyboard.press("Shift+Enter")
-        page.wait_for_timeout(100)  # RISE moves to the next slide before the next key
-    page.keyboard.press("Control+Enter")  # the last cell: run it, add no new one
+        page.wait_for_timeout(60)  # RISE may move to the next slide before the next key
+    page.evaluate("t => { window.__trail = t; }", trail)
     page.wait_for_function(
         """() => { const p = Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt'));
                    return p.length > 0 && p.every(e => /\\[\\d+\\]/.test(e.innerText)); }""",

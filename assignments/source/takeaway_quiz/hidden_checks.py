@@ -70,7 +70,7 @@ KEY = {
 }
 
 EXPLANATIONS = {  # why each option is right or wrong: shown after grading
-    'q1': 'All three: AI moves to the edge for privacy (data stays on the device), latency (no round trip to a server) and cost (a microcontroller costs a few dollars).',
+    'q1': 'All three: AI moves to the edge for privacy (data stays on the device), latency (no round trip to a server) and cost (no server to pay per query, no radio to power for each upload).',
     'q2': "Memory (a few hundred kB of SRAM cannot hold a typical DNN's activations) and compute (a slow CPU makes latency high) are the constraints; sparse activations are an opportunity to save work, not a challenge.",
     'q3': 'Pruning removes weights and quantization stores each weight in fewer bits; data augmentation changes the training data, not the model.',
     'q4': 'Activations are rewritten at every inference, and writing to SRAM is fast while writing to Flash is slow; SRAM is LESS dense than Flash, which is exactly why there is so little of it.',
