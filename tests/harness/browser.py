@@ -68,8 +68,10 @@ def free_port():
 class LabServer:
     """JupyterLab on 127.0.0.1:``port`` with token ``token``, root ``root``; use as a context."""
 
-    def __init__(self, root, token="tinyml-course-browser-test", timeout=90):
-        self.root, self.token, self.timeout = Path(root), token, timeout
+    def __init__(self, root, token="tinyml-course-browser-test", timeout=90, grading=False):
+        """``grading``: the server of ``course.py lab --grading`` (Create Assignment, Validate);
+        else the lecture view's."""
+        self.root, self.token, self.timeout, self.grading = Path(root), token, timeout, grading
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
@@ -83,7 +85,8 @@ class LabServer:
     def __enter__(self):
         for folder in ("notebooks", "instructor"):
             shutil.copytree(REPO / folder, self.root / folder,
-                            ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints"))
+                            ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints"),
+                            dirs_exist_ok=True)
         course = _course_module()
         cmd, env, _ = course.lab_command(
             sys.executable, ["--no-browser", f"--port={self.port}", "--ServerApp.ip=127.0.0.1",
@@ -91,7 +94,7 @@ class LabServer:
                              "--LabApp.news_url=", "--LabApp.check_for_updates_class="
                              "jupyterlab.NeverCheckForUpdate"],
             env=subprocess_env(TINYML_COURSE_EXCHANGE=self.root.parent / "exchange"),
-            root=self.root)
+            root=self.root, grading=self.grading)
         self._log = open(self.log_path, "w+")
         self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
