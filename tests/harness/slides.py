@@ -66,7 +66,8 @@ READ_SLIDE = """() => {
   const idx = Array.from(document.querySelectorAll('.reveal .slides > section')).findIndex(s => s.classList.contains('present'));
   const parent = leaf.parentElement.tagName === 'SECTION' ? leaf.parentElement : null;
   const sub = parent ? Array.from(parent.children).filter(s => s.tagName === 'SECTION').indexOf(leaf) : 0;
-  return {index: [idx, sub], title: (leaf.querySelector('h1, h2, h3') || {}).innerText || '',
+  const heading = Array.from(leaf.querySelectorAll('h1, h2, h3')).find(visible);
+  return {index: [idx, sub], title: ((heading || {}).innerText || '').replace('\u00b6', ''),
           bottom, right, wide, smallest, wrapped, scale,
           widgets: leaf.querySelectorAll('.jupyter-widgets.widget-container, .widget-vbox, .widget-interact').length,
           controls: leaf.querySelectorAll('.widget-slider, .widget-dropdown select, .widget-toggle-buttons, .widget-button').length,
@@ -121,9 +122,13 @@ def run_from_slideshow(page):
 
 
 def first_slide(page):
-    page.keyboard.press("Escape")
-    page.keyboard.press("Home")
-    page.wait_for_timeout(200)
+    """Back to the first slide with reveal's controls (Home needs the notebook focused)."""
+    back = page.locator(".reveal .controls .navigate-up.enabled, .reveal .controls .navigate-left.enabled")
+    for _ in range(500):
+        if not back.count():
+            return
+        back.first.click()
+        page.wait_for_timeout(50)
 
 
 def next_slide(page):
