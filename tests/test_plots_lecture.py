@@ -70,3 +70,11 @@ def test_fit_figure_names_the_memories_and_shows_values():
         lo, hi = ax.get_xlim()
         ticks = [t for t in ax.xaxis.get_major_locator().tick_values(lo, hi) if lo <= t <= hi]
         assert len(ticks) >= 4, ticks
+
+
+def test_patch_gain_bars_start_at_zero_and_say_the_budget():
+    """Issue 20 item 5: are the compared bars on y-axes from zero, and is the higher budget's
+    panel titled with 512 KiB (the review), not the F746's 320 KiB?"""
+    fig = patch_gain_figure()
+    assert all(ax.get_ylim()[0] == 0 for ax in fig.axes)
+    assert "512 KiB" in fig.axes[1].get_title("left") and "320" not in fig.axes[1].get_title("left")
