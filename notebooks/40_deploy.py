@@ -33,6 +33,8 @@
 # %% slideshow={"slide_type": "skip"}
 # imports and inline figures
 # %matplotlib inline
+import textwrap
+
 from IPython.display import display
 
 from tinyml_course import memory
@@ -51,7 +53,7 @@ SEED = 0  # generated weights of the zoo networks below
 # deploy the trained digits model (int8) to the emulated STM32F746
 model, image = int8_model("digits")
 run = deploy(model, image, F746, schedule="per-layer", kernels="reference")
-print("\n".join(run.lines()[:5]))
+print("\n".join(textwrap.fill(line, 100) for line in run.lines()[:5]))
 print(f"arena in the ELF = planner's exact peak: equal: {run.arena_bytes == run.planned_arena_bytes}")
 print("predicted digit:", run.output.reshape(-1).argmax())
 
@@ -65,7 +67,7 @@ print("predicted digit:", run.output.reshape(-1).argmax())
 # the input zero point into the bias offline. Adds, pooling and copies are the same code in both
 # sets. Outputs stay bit-exact.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 # reference vs optimised kernels: instructions per layer
 fast = deploy(model, image, F746, schedule="per-layer", kernels="optimized")
 print(f"bit-exact: reference {run.bit_exact}, optimized {fast.bit_exact}")
@@ -75,6 +77,9 @@ for a, b in zip(run.layers, fast.layers):
           f"{a['instructions'] / max(b['instructions'], 1):>8.2f}")
 print(f"whole model: {run.instructions / fast.instructions:.2f}x fewer instructions, "
       f"{run.estimated_ms:.1f} -> {fast.estimated_ms:.1f} ms (estimate at {F746.clock_mhz} MHz)")
+
+# %% slideshow={"slide_type": "subslide"}
+# instructions per layer, reference vs optimized
 display(instruction_bars({"reference": run.layers[1:], "optimized": fast.layers[1:]}))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -138,7 +143,7 @@ in4_weights = random_weights(in4, SEED)
 try:
     deploy(*int8_model(in4, SEED, in4_weights), F746, "in-place", count=False)
 except DoesNotFitError as err:
-    print("before:", err)
+    print(textwrap.fill(f"before: {err}", 100))
 pruned, pruned_weights = channel_prune(in4, in4_weights, 0.6)
 after = deploy(*int8_model(pruned, SEED, pruned_weights), F746, "in-place", count=False)
 print(f"after 60% channel pruning: Flash {after.flash_bytes:,} bytes (linker), "

@@ -38,7 +38,7 @@ READ_SLIDE = """() => {
     bottom = Math.max(bottom, (r.bottom - box.top) / scale);
     right = Math.max(right, (r.right - box.left) / scale);
     for (const el of c.querySelectorAll('.jp-OutputArea-output, .jp-RenderedHTMLCommon, img, .widget-box')) {
-      if (visible(el) && el.scrollWidth > el.clientWidth + 2 && getComputedStyle(el).overflowX !== 'visible')
+      if (visible(el) && el.scrollWidth > el.clientWidth + 8 && getComputedStyle(el).overflowX !== 'visible')
         wide.push((el.innerText || el.tagName).slice(0, 60));
       const er = el.getBoundingClientRect();
       right = Math.max(right, (er.right - box.left) / scale);
