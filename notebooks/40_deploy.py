@@ -143,12 +143,12 @@ in4_weights = random_weights(in4, SEED)
 try:
     deploy(*int8_model(in4, SEED, in4_weights), F746, "in-place", count=False)
 except DoesNotFitError as err:
-    print(textwrap.fill(f"before: {err}", 100))
+    print(textwrap.fill(f"before: {err}", 90))
 pruned, pruned_weights = channel_prune(in4, in4_weights, 0.6)
 after = deploy(*int8_model(pruned, SEED, pruned_weights), F746, "in-place", count=False)
-print(f"after 60% channel pruning: Flash {after.flash_bytes:,} bytes (linker), "
-      f"analytic {memory.profile(pruned).flash_bytes:,} bytes of weights and biases; "
-      f"bit-exact: {after.bit_exact}")
+print(textwrap.fill(f"after 60% channel pruning: Flash {after.flash_bytes:,} bytes (linker), "
+                    f"analytic {memory.profile(pruned).flash_bytes:,} bytes of weights and biases; "
+                    f"bit-exact: {after.bit_exact}", 90))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

@@ -156,8 +156,8 @@ for device in (NANO, SMALL):
     loops[device.name] = study.loops(device, get_acc)
     seconds = time.perf_counter() - start
     for label, (best_acc, arch, schedule, evaluated) in loops[device.name].items():
-        print(f"{device.name:<27}{label:<16} fitting {len(evaluated):>2}/{study.LOOP_ARCHS}  best "
-              f"{100 * best_acc:.1f}%  schedule {schedule}  {arch.name[:40] if arch else '-'}")
+        print(f"{device.name[:14]:<15}{label:<16} fitting {len(evaluated):>2}/{study.LOOP_ARCHS}  "
+              f"best {100 * best_acc:.1f}%  {schedule}  {arch.name[:30] if arch else '-'}")
     print(f"  ({seconds:.1f} s for both loops)")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -215,19 +215,26 @@ plots.space_figure(spaces, chosen, SMALL.name)
 # calibrated on the emulator (next section), times a per-instruction-class cycle ESTIMATE, at the
 # device's clock.
 
-# %% slideshow={"slide_type": "-"}
-# searched models vs scaled baselines on the Nano 33 and the smaller device
+# %% slideshow={"slide_type": "subslide"}
+# searched models vs scaled baselines on the Nano 33
 reports = {}
-for device in (NANO, SMALL):
+def codesign_report(device):
+    """Run the co-design search for ``device``, keep its report, print the comparison."""
     report = tn.codesign(device, seed=0, cache=cache, get_acc=get_acc)
     reports[device.name] = report
     print("\n".join(textwrap.fill(line, 100) for line in tn.codesign_summary(report).splitlines()))
     best, base = report["best_within_baseline_sram"], report["best_baseline"]
-    print(f"-> searched {100 * best['accuracy']:.1f}% at {best['peak_sram_bytes'] / 1024:.1f} KiB vs "
-          f"baseline {100 * base['accuracy']:.1f}% at {base['peak_sram_bytes'] / 1024:.1f} KiB: "
-          f"{100 * (best['accuracy'] - base['accuracy']):+.1f} points, SRAM "
-          f"{'equal or lower' if best['peak_sram_bytes'] <= base['peak_sram_bytes'] else 'higher'}\n")
+    print(textwrap.fill(
+        f"-> searched {100 * best['accuracy']:.1f}% at {best['peak_sram_bytes'] / 1024:.1f} KiB vs "
+        f"baseline {100 * base['accuracy']:.1f}% at {base['peak_sram_bytes'] / 1024:.1f} KiB: "
+        f"{100 * (best['accuracy'] - base['accuracy']):+.1f} points, SRAM "
+        f"{'equal or lower' if best['peak_sram_bytes'] <= base['peak_sram_bytes'] else 'higher'}",
+        100))
+codesign_report(NANO)
 
+# %% slideshow={"slide_type": "subslide"}
+# the same on the smaller device
+codesign_report(SMALL)
 
 # %% slideshow={"slide_type": "subslide"}
 # the loop's random subnets, the fitting baselines and the searched models, per device
@@ -265,9 +272,9 @@ from tinyml_course.deploy import latency
 
 for cpu, entry in latency.load_table()["cpus"].items():
     for row in entry["fit"]["held_out"]:
-        print(f"{cpu}  {row['network'][:26]:<27}{row['schedule']:<22} emulated "
+        print(f"{cpu}  {row['network'][:24]:<25}{row['schedule'][:18]:<19} emulated "
               f"{row['measured'] / 1e6:6.2f}M  predicted {row['predicted'] / 1e6:6.2f}M "
-              f"instructions ({100 * row['relative_error']:+.2f}%)")
+              f"({100 * row['relative_error']:+.2f}%)")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Compression with stakes

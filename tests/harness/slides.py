@@ -37,7 +37,8 @@ READ_SLIDE = """() => {
     const r = c.getBoundingClientRect();
     bottom = Math.max(bottom, (r.bottom - box.top) / scale);
     right = Math.max(right, (r.right - box.left) / scale);
-    for (const el of c.querySelectorAll('.jp-OutputArea-output, .jp-RenderedHTMLCommon, img, .widget-box')) {
+    // (not the markdown container: its heading anchors sit outside it, unseen)
+    for (const el of c.querySelectorAll('.jp-OutputArea-output, .jp-RenderedHTMLCommon pre, .jp-RenderedHTMLCommon table, img, .widget-box')) {
       if (visible(el) && el.scrollWidth > el.clientWidth + 8 && getComputedStyle(el).overflowX !== 'visible')
         wide.push((el.innerText || el.tagName).slice(0, 60));
       const er = el.getBoundingClientRect();
