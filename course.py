@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up the course environment and open the lecture demos or run the tests.
 
-    python3 course.py lab  [jupyter lab options, e.g. --no-browser --port 8888]
+    python3 course.py lab  [--grading] [jupyter lab options, e.g. --no-browser --port 8888]
     python3 course.py test [pytest options, e.g. -k arena -x]
 
 Both commands create `.venv/` next to this file on first use (stdlib `venv` + pip, no conda
@@ -128,13 +128,20 @@ def hermetic_env(base_dir, python):
 
 
 LAB_CONFIG_DIR = os.path.join(ROOT, "lab-config")  # turns off nbgrader's exchange panels
+# the lecture view: no Create Assignment panel, no Validate button (Formgrader stays in the menu)
+LECTURE_CONFIG_DIR = os.path.join(LAB_CONFIG_DIR, "lecture")
 COURSE_DIR = os.path.join(ROOT, "assignments")  # the nbgrader course (nbgrader_config.py)
 EXCHANGE_DIR = os.path.join(ROOT, ".nbgrader-exchange")  # Formgrader's release status (gitignored)
 
 
-def lab_command(python, args, env=None, root=ROOT):
+def lab_command(python, args, env=None, root=ROOT, grading=False):
     """(argv, env, cwd) of the lecture's JupyterLab server; `env` defaults to os.environ, `root`
     (the served folder, with notebooks/ in it) to this repository.
+
+    `grading` False (the lecture view): lab-config/lecture/ turns off nbgrader's Create
+    Assignment panel and Validate button; True (`course.py lab --grading`, for writing and
+    checking homework) keeps them. Both list each lecture notebook once (its percent .py source
+    hidden) and cull kernels idle for 20 minutes with no tab connected (lab-config/).
 
     The server's root is the repository and it opens on notebooks/; it runs in assignments/,
     where Formgrader reads nbgrader_config.py; lab-config/ (on JUPYTER_CONFIG_PATH) turns off
@@ -145,7 +152,8 @@ def lab_command(python, args, env=None, root=ROOT):
     env.setdefault("TINYML_COURSE_EXCHANGE", EXCHANGE_DIR)
     os.makedirs(env["TINYML_COURSE_EXCHANGE"], exist_ok=True)
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
-        [LAB_CONFIG_DIR] + [p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p])
+        ([] if grading else [LECTURE_CONFIG_DIR]) + [LAB_CONFIG_DIR]
+        + [p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p])
     cmd = [python, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}",
            "--LabApp.default_url=/lab/tree/notebooks"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -154,7 +162,8 @@ def lab_command(python, args, env=None, root=ROOT):
 
 
 def cmd_lab(python, args):
-    cmd, env, cwd = lab_command(python, args)
+    grading = "--grading" in args
+    cmd, env, cwd = lab_command(python, [a for a in args if a != "--grading"], grading=grading)
     if os.name == "posix":
         sys.stdout.flush()
         os.chdir(cwd)

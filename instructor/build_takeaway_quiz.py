@@ -3,7 +3,7 @@ and its hidden checks, assignments/source/takeaway_quiz/hidden_checks.py.
 
 Instructor-only. The notebook holds no key and no hidden test: its check cells only say how an
 answer was read. The key (correct letters only), read from instructor/takeaway_key.json, the one
-source of truth, goes into hidden_checks.py, which the grader (tools/grading, docs/grading.md)
+source of truth, goes into hidden_checks.py, which the grader (tinyml_course_grading, docs/grading.md)
 uses outside the student's sandbox; the scoring policy is the `POLICY` of the notebook's setup
 cell. tests/test_quiz_key.py checks that the committed files equal what this script writes.
 After editing the key or this script:
@@ -162,7 +162,7 @@ breaks and where the lecture teaches each takeaway question; never the key.
 import re
 from pathlib import Path
 
-from grading.checks import Case, Check
+from tinyml_course_grading.check_declarations import Case, Check
 
 from tinyml_course import get_network, memory
 from tinyml_course.homework.quiz_variant import quiz_variant

@@ -24,7 +24,6 @@
 # %% slideshow={"slide_type": "skip"}
 # imports
 # %matplotlib inline
-from IPython.display import display
 
 from tinyml_course.model.scale import (BIG_AI, BIG_AI_SOURCE, EDGE_DEVICES_2021,
                                        EDGE_DEVICES_SOURCE, MODEL_SIZES)
@@ -56,7 +55,10 @@ from tinyml_course.ui.plots.edge import edge_devices_figure, model_growth_figure
 for kind, count in EDGE_DEVICES_2021.items():
     print(f"{kind:>17}: {count:>14,}")
 print(f"source: {EDGE_DEVICES_SOURCE}")
-display(edge_devices_figure())
+
+# %% slideshow={"slide_type": "subslide"}
+# the same counts as bars
+edge_devices_figure()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Today's AI is too big
@@ -76,11 +78,15 @@ print(f"source: {BIG_AI_SOURCE}")
 
 # %% slideshow={"slide_type": "-"}
 # parameter counts of well-known models, and what they need in Flash
+print(f"{'model':>12} {'year':>5} {'params':>10} {'fp32':>12} {'int8':>12}")
 for m in MODEL_SIZES:
     fp32, int8 = (m.params * BYTES_PER_ELEMENT[d] / MIB for d in ("float32", "int8"))
-    print(f"{m.name:>12} ({m.year}): {m.params / 1e6:>9,.1f}M params = {fp32:>9,.0f} MiB fp32, "
-          f"{int8:>9,.0f} MiB int8   [{m.source}]")
-display(model_growth_figure())
+    print(f"{m.name:>12} {m.year:>5} {m.params / 1e6:>9,.1f}M {fp32:>8,.0f} MiB {int8:>8,.0f} MiB")
+print("sources:\n" + "\n".join(f"  {m.name}: {m.source}" for m in MODEL_SIZES))
+
+# %% slideshow={"slide_type": "subslide"}
+# parameters per model and year, against 1 MiB of MCU Flash
+model_growth_figure()
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes: the lecture's "Green AI" point: training GPT-3 once cost millions, so we need
@@ -114,7 +120,7 @@ for name in ("mcunet-in1", "mobilenetv2", "resnet18"):
 #
 # | challenge | why it hurts on an MCU | answers (where in this course) |
 # |---|---|---|
-# | **large model size** | the weights must fit in Flash | model compression: pruning, quantization (`30_compression`); neural architecture search (`60` NAS, coming) |
+# | **large model size** | the weights must fit in Flash | model compression: pruning, quantization (`30_compression`); neural architecture search (`60_tinynas`) |
 # | **large input/output tensors** (activations) | they must fit in SRAM at their peak; a larger input resolution gives higher top-1 accuracy but bigger tensors | MCUNet: per-layer scheduling, in-place depthwise, patch-based inference (`10_sram_dashboard`, `20_patch_inference`) |
 #
 # Neural architecture search (Once-for-All, ICLR 2020) cuts the computation; Lite Transformer

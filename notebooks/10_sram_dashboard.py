@@ -25,14 +25,18 @@
 # simulated SRAM, watch in-place depthwise convolution save memory, and end with a dashboard.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Speaker notes: before class, Run All so the dashboard is live in the slideshow. Start from
-# 15's Flash/SRAM table, then move the schedule buttons: per-layer -> in-place is MCUNet-v1's
-# in-place depthwise saving (takeaway question 6), and the convention buttons show why the papers'
-# numbers differ from what the arena measures.
+# Speaker notes: in the slideshow, step through with Shift+Enter (it runs each cell). Start from
+# 15's Flash/SRAM table. The dashboard opens on MobileNetV2-224, per layer, the mcunet rule:
+# 1470 KiB at block1.dw. Click in-place: 1372 KiB, MCUNet-v1's in-place depthwise saving
+# (takeaway question 6). Then the convention buttons: under tinyengine every depthwise is already
+# in place, so the schedule buttons change nothing (the summary says so); exact counts everything
+# the arena measures.
 
 # %% slideshow={"slide_type": "skip"}
 # imports and the one seed of this notebook
 # %matplotlib inline
+import textwrap
+
 import numpy as np
 
 from tinyml_course import get_network
@@ -44,7 +48,8 @@ from tinyml_course.runtime.inplace import depthwise_conv2d_inplace
 from tinyml_course.runtime.kernels import depthwise_conv2d
 from tinyml_course.memory.conventions import CONVENTIONS
 from tinyml_course.memory.accounting import profile
-from tinyml_course.ui.plots.memory import schedule_comparison_figure, sram_figure
+from tinyml_course.ui.plots.comparison import schedule_comparison_figure
+from tinyml_course.ui.plots.memory import sram_figure
 from tinyml_course.model.units import KIB
 from tinyml_course.ui.widgets.memory import sram_dashboard
 
@@ -86,7 +91,8 @@ for d in DEVICES.values():
 # %% slideshow={"slide_type": "-"}
 # the conventions, as the package defines them
 for convention in CONVENTIONS.values():
-    print(f"{convention.name:<11} {convention.summary}")
+    print(textwrap.fill(f"{convention.name:<11} {convention.summary}", 100,
+                        subsequent_indent=" " * 12))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Each convention's rule is one method, `Convention.held`: given what an op sees while it runs
@@ -117,24 +123,30 @@ published = [  # (model, schedule, convention, published peak KiB, where it is p
     ("mcunet-in2", "in-place", "tinyengine", 200, "TinyEngine, STM32F746"),
     ("mcunet-in4", "in-place", "tinyengine", 400, "TinyEngine, STM32F746"),
 ]
+
+# %% slideshow={"slide_type": "subslide"}
+# each published peak, recomputed: the cell stops if one differs
 print(f"{'model':<13}{'schedule':<11}{'convention':<12}{'paper':>7}{'ours':>8}{'exact':>8}"
-      f"  {'peak op':<15}source")
+      f"  {'peak op':<15}")
 for model, schedule, convention, paper_kib, source in published:
     net = get_network(model)
     prof = profile(net, schedule, convention, "int8")
     exact = profile(net, schedule, "exact", "int8")
     ours_kib = prof.peak_sram_bytes / KIB
     print(f"{model:<13}{schedule:<11}{convention:<12}{paper_kib:>7}{ours_kib:>8.1f}"
-          f"{exact.peak_sram_bytes / KIB:>8.1f}  {prof.peak_layer.name:<15}{source}")
+          f"{exact.peak_sram_bytes / KIB:>8.1f}  {prof.peak_layer.name:<15}")
     assert ours_kib == paper_kib, f"{model}: got {ours_kib} KiB, the paper says {paper_kib} KiB"
+print(textwrap.fill("sources: " + "; ".join(f"{m} {s}: {src}" for m, s, _, _, src in published),
+                    100, subsequent_indent="  "))
 
-# %% [markdown] slideshow={"slide_type": "-"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # MobileNetV2's peak is early: at 112x112 the first blocks hold 16 + 96 channels, that is
 # 112 · 112 · (16 + 96) = 1,404,928 bytes = 1372 KiB, four times the F746's SRAM.
 # The `exact` column is the live set under the same schedule (TinyEngine always runs depthwise in
 # place). At the peak op the rules agree here; elsewhere they differ, on what the `mcunet` rule
 # leaves out (residual adds, a block input kept alive through the 1x1 convs): see section 4.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Where the peak is
 #
 # One bar per op: the SRAM it needs while it runs. The dashed line is the device's SRAM; bars
@@ -145,8 +157,8 @@ for model, schedule, convention, paper_kib, source in published:
 mbv2 = get_network("mobilenetv2", 224)
 sram_figure(profile(mbv2, "in-place", "tinyengine", "int8"), "stm32f746")
 
-# %% slideshow={"slide_type": "-"}
-# the same network under each schedule and convention
+# %% slideshow={"slide_type": "subslide"}
+# the same network under each schedule and convention, one panel each
 schedule_comparison_figure(mbv2, device="stm32f746")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -194,6 +206,8 @@ depthwise_conv2d(xin.array, weight, bias, stride=1, padding=1, out=out.array)
 standard = out.array.copy()
 print(f"standard: measured {arena.peak_bytes:,} bytes = 2*C*H*W*4 = {2 * c * h * w * nbytes:,}")
 
+# %% slideshow={"slide_type": "subslide"}
+# the same layer in place: one (H, W) channel buffer instead of a second (C, H, W) tensor
 arena = Arena(1 << 20)
 buf = arena.alloc("x", (c, h, w), np.float32)
 buf.array[...] = x
@@ -205,13 +219,19 @@ assert arena.peak_bytes == (c + 1) * h * w * nbytes
 # %% [markdown] slideshow={"slide_type": "-"}
 # At stride 2 the output channel is smaller (Ho·Wo ≤ H·W), so it still fits over the consumed
 # input; the peak is C·H·W + Ho·Wo elements and the buffer's tail is released afterwards.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The dashboard
 #
 # Choose a model, resolution, width (MobileNetV2 only), schedule, convention, dtype and device.
-# Try: how low must MobileNetV2's resolution go to fit the F746 in place? What does float32 do?
+# It opens on MobileNetV2-224, per layer, the `mcunet` rule: click **in-place** for MCUNet-v1's
+# saving (1470 -> 1372 KiB).
+#
+# Try: at width 0.35, how low must MobileNetV2's resolution go to fit the F746 in place? (At
+# width 1 it never fits: its weights alone, 3.4 MiB, exceed the 1 MiB of Flash, at any
+# resolution.) What does float32 do?
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 # the dashboard: move a control, the figure follows
 sram_dashboard()
 

@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # Patch-based inference, network redistribution and the memory-constrained search
+# # 20 · Patch-based inference, network redistribution and the memory-constrained search
 #
 # The second half of the lecture (MCUNetV2). Per-layer inference holds a whole feature map in SRAM:
 # the peak is about `2 W H C` bytes at the early, high-resolution layers. Patch-based inference runs
@@ -24,14 +24,18 @@
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes: MCUNetV2 (takeaway question 7): only the small patches are in SRAM; the
-# overlap between patches is the cost, not the saving. In the dashboard, move n x n from 1 to 8 and
-# watch the peak fall while the repeated MACs grow; then show redistribution bringing them back.
+# overlap between patches is the cost, not the saving. In the dashboard (last slide), move n x n
+# from 1 to 8 and watch the peak fall while the repeated MACs grow (both in the readout under the
+# figures). At 1x1 the patch peak (1396.5 KiB) is above per layer (1372 KiB): the one patch is the
+# whole map, and the assembled stage output (28x28x32 = 24.5 KiB) is held too; the readout says
+# so. Then show redistribution bringing the MACs back.
 
 # %% slideshow={"slide_type": "skip"}
 # imports and seeds
 # %matplotlib inline
+import textwrap
+
 import numpy as np
-from IPython.display import display
 
 from tinyml_course import get_network
 from tinyml_course.runtime.executor import execute
@@ -75,7 +79,10 @@ plan = patch_plan(net, "block3", 4)
 for tensor in ("input", "stem", "block1.expand", "block3.project"):
     w = plan.window(1, 1, tensor)
     print(f"patch (1, 1) {tensor:>15}: rows {w.r0}..{w.r1}, cols {w.c0}..{w.c1} ({w.h}x{w.w})")
-display(windows_figure(net, "block3", 4, focus=(0, 1)))
+
+# %% slideshow={"slide_type": "subslide"}
+# the windows of the 4x4 grid on the input, patch (0, 1) in red
+windows_figure(net, "block3", 4, focus=(0, 1))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Per-op memory before and after
@@ -90,7 +97,10 @@ patched = profile(net, "patch", "mcunet", patches=4, split="block3")
 print(f"patch-based peak: {patched.peak_sram_bytes / KIB:.1f} KiB at {patched.peak_layer.name}")
 print(f"input window {list(patched.patch.input_window)}, "
       f"output tile {list(patched.patch.output_tile)}")
-display(memory_figure(net, "block3", 4, device="stm32f746"))
+
+# %% slideshow={"slide_type": "subslide"}
+# per-op SRAM, per layer vs 4x4 patches, against the stm32f746
+memory_figure(net, "block3", 4, device="stm32f746")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## It really runs: patch by patch inside the SRAM arena
@@ -124,7 +134,10 @@ print(f"patch stage: {cost.stage_macs / 1e6:.1f}M MACs once, {cost.stage_macs_na
       f"(+{cost.stage_overhead:.0%})")
 print(f"whole network: +{cost.network_overhead:.1%} clipped, "
       f"+{cost.network_overhead_naive:.1%} naive")
-display(overhead_figure(net, "block3", grids=range(1, 9)))
+
+# %% slideshow={"slide_type": "subslide"}
+# overhead and peak against the grid n
+overhead_figure(net, "block3", grids=range(1, 9))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Network redistribution
@@ -136,11 +149,16 @@ display(overhead_figure(net, "block3", grids=range(1, 9)))
 # %% slideshow={"slide_type": "-"}
 # network redistribution
 before, after = compare(get_spec("mobilenetv2"), 3)
+print(f"{'':>13}  {'MACs':>7} {'overhead':>8} {'naive':>7} {'peak':>10} {'stage peak':>11} "
+      f"{'receptive field':>15}")
 for label, c in (("original", before), ("redistributed", after)):
-    print(f"{label:>13}: {c.macs / 1e6:.1f}M MACs, overhead +{c.network_overhead:.1%} "
-          f"(naive +{c.network_overhead_naive:.1%}), peak {c.peak_sram_bytes / KIB:.1f} KiB, "
-          f"stage peak {c.stage_peak_bytes / KIB:.1f} KiB, receptive field {c.input_window[0]}")
-display(redistribution_figure([before, after]))
+    print(f"{label:>13}  {c.macs / 1e6:6.1f}M {c.network_overhead:>+8.1%} "
+          f"{c.network_overhead_naive:>+7.1%} {c.peak_sram_bytes / KIB:>6.1f} KiB "
+          f"{c.stage_peak_bytes / KIB:>7.1f} KiB {c.input_window[0]:>15}")
+
+# %% slideshow={"slide_type": "subslide"}
+# the two networks' MACs and overhead side by side
+redistribution_figure([before, after])
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Co-design: search architectures x schedules
@@ -151,9 +169,18 @@ display(redistribution_figure([before, after]))
 # %% slideshow={"slide_type": "-"}
 # memory-constrained search on the stm32f746
 result = search("stm32f746", candidates=600, seed=SEED)
-print(result.summary())
-display(search_figure(result))
+print(textwrap.fill(result.summary(), 100))
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
+# every sampled architecture: its MACs against its peak SRAM, by the schedule that fits
+search_figure(result)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The patch dashboard
+#
+# Pick a model, the block where the patch stage ends, the grid n x n and the highlighted patch.
+# Move n from 1 to 8: the readout under the figures gives the peak and the MACs.
+
+# %% slideshow={"slide_type": "subslide"}
 # the patch dashboard: model, split, grid and the highlighted patch
 patch_dashboard()

@@ -11,7 +11,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # Deployment: from the trained digits model to an emulated Cortex-M
 #
 # TinyEngine generates C for a given network and schedule. Here the package does the same, and
@@ -25,9 +25,16 @@
 # and milliseconds, from a per-instruction-class cost table (`deploy/cost.py`). An emulator counts
 # instructions exactly but knows nothing of pipelines, caches and Flash wait states.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: Run All before class (the deployments take a few seconds each). The point to
+# make: what the linker and the emulator report is measured (Flash, SRAM, stack, instructions,
+# bit-exact output); cycles and milliseconds are an estimate from a cost table, not a board.
+
+# %% slideshow={"slide_type": "skip"}
 # imports and inline figures
 # %matplotlib inline
+import textwrap
+
 from IPython.display import display
 
 from tinyml_course import memory
@@ -42,15 +49,15 @@ from tinyml_course.ui.plots.deploy import instruction_bars, memory_map
 F746 = get_device("stm32f746")  # the MCUNet / TinyEngine reference board
 SEED = 0  # generated weights of the zoo networks below
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # deploy the trained digits model (int8) to the emulated STM32F746
 model, image = int8_model("digits")
 run = deploy(model, image, F746, schedule="per-layer", kernels="reference")
-print("\n".join(run.lines()[:5]))
+print("\n".join(textwrap.fill(line, 100) for line in run.lines()[:5]))
 print(f"arena in the ELF = planner's exact peak: equal: {run.arena_bytes == run.planned_arena_bytes}")
 print("predicted digit:", run.output.reshape(-1).argmax())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## "The speedup comes from the optimization of operator kernels"
 #
 # Same network, same schedule, same arena; only the kernels change. The optimised set is
@@ -60,7 +67,7 @@ print("predicted digit:", run.output.reshape(-1).argmax())
 # the input zero point into the bias offline. Adds, pooling and copies are the same code in both
 # sets. Outputs stay bit-exact.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 # reference vs optimised kernels: instructions per layer
 fast = deploy(model, image, F746, schedule="per-layer", kernels="optimized")
 print(f"bit-exact: reference {run.bit_exact}, optimized {fast.bit_exact}")
@@ -70,9 +77,12 @@ for a, b in zip(run.layers, fast.layers):
           f"{a['instructions'] / max(b['instructions'], 1):>8.2f}")
 print(f"whole model: {run.instructions / fast.instructions:.2f}x fewer instructions, "
       f"{run.estimated_ms:.1f} -> {fast.estimated_ms:.1f} ms (estimate at {F746.clock_mhz} MHz)")
+
+# %% slideshow={"slide_type": "subslide"}
+# instructions per layer, reference vs optimized
 display(instruction_bars({"reference": run.layers[1:], "optimized": fast.layers[1:]}))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## One network, three schedules, one device
 #
 # Per-layer holds each op's input and output; in-place lets a depthwise overwrite its input through
@@ -80,7 +90,7 @@ display(instruction_bars({"reference": run.layers[1:], "optimized": fast.layers[
 # the ELF is the package's analytic peak for each schedule; the price of patches is recomputed
 # overlap, which shows up as executed instructions.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # per-layer vs in-place vs patch-based: SRAM from the linker, latency from the run
 schedules = [("per-layer", {}), ("in-place", {}), ("patch", {"split": "block2", "patches": 2})]
 print(f"{'schedule':<24}{'arena B':>9}{'planned B':>10}{'SRAM B':>9}{'instructions':>14}{'est. ms':>9}")
@@ -89,12 +99,12 @@ for kind, options in schedules:
     print(f"{r.schedule:<24}{r.arena_bytes:>9,}{r.planned_arena_bytes:>10,}{r.sram_bytes:>9,}"
           f"{r.instructions:>14,}{r.estimated_ms:>9.2f}  bit-exact: {r.bit_exact}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # The digits model's peak is not at a depthwise layer, so in place changes nothing there.
 # MCUNet-in2 (generated weights, 64x64) shows all three steps; its runs skip instruction counting
 # (about ten times faster), so only the linker's figures are printed.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the same three schedules on mcunet-in2 at 64x64: SRAM from the linker
 in2 = get_network("mcunet-in2", 64)
 in2_model, in2_image = int8_model(in2, SEED)
@@ -104,13 +114,13 @@ for kind, options in schedules:
     print(f"{r.schedule:<24}{r.arena_bytes:>9,}{r.planned_arena_bytes:>10,}{r.sram_bytes:>9,}"
           f"  bit-exact: {r.bit_exact}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The memory map of a deployed MCUNet
 #
 # The digits model is tiny next to the board. MCUNet-in1 (generated weights, 96x96 input) fills
 # a good part of it: the weights sit in Flash (`.rodata`), the activations in one static arena.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # memory map of mcunet-in1 at 96x96, in place, on the STM32F746
 in1 = get_network("mcunet-in1", 96)
 in1_model, in1_image = int8_model(in1, SEED)
@@ -119,28 +129,28 @@ print("\n".join(mcu.lines()[1:4]), f"\nbit-exact: {mcu.bit_exact}")
 display(memory_map(mcu.sections, mcu.arena_bytes, mcu.stack_bytes, F746.flash_bytes,
                    F746.sram_bytes, title="mcunet-in1 (96x96) on the STM32F746"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## A model that does not fit fails at link time
 #
 # As on a real toolchain, the linker refuses an image larger than the device: "region FLASH
 # overflowed by N bytes". MCUNet-in4's weights need about 1.8 MiB; removing 60% of the expanded
 # channels of every block (channel pruning) brings it under the STM32F746's 1 MiB.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # fails to link before compression, links after channel pruning
 in4 = get_network("mcunet-in4", 32)
 in4_weights = random_weights(in4, SEED)
 try:
     deploy(*int8_model(in4, SEED, in4_weights), F746, "in-place", count=False)
 except DoesNotFitError as err:
-    print("before:", err)
+    print(textwrap.fill(f"before: {err}", 90))
 pruned, pruned_weights = channel_prune(in4, in4_weights, 0.6)
 after = deploy(*int8_model(pruned, SEED, pruned_weights), F746, "in-place", count=False)
-print(f"after 60% channel pruning: Flash {after.flash_bytes:,} bytes (linker), "
-      f"analytic {memory.profile(pruned).flash_bytes:,} bytes of weights and biases; "
-      f"bit-exact: {after.bit_exact}")
+print(textwrap.fill(f"after 60% channel pruning: Flash {after.flash_bytes:,} bytes (linker), "
+                    f"analytic {memory.profile(pruned).flash_bytes:,} bytes of weights and biases; "
+                    f"bit-exact: {after.bit_exact}", 90))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Generated C + a real linker turn the package's figures into a memory map: the arena in the

@@ -11,8 +11,8 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # TinyNAS: the co-design loop, for real
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 60 · TinyNAS: the co-design loop, for real
 #
 # The lecture's central slide is MCUNet's system-algorithm co-design loop:
 #
@@ -24,7 +24,8 @@
 #             best_acc = max(best_acc, acc)
 #             break
 # ```
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Here every line of it is real, offline, on a laptop CPU:
 #
 # - **the task** (`nas/task.py`) is SYNTHETIC: "which of 8 small shapes is in this cluttered
@@ -42,9 +43,16 @@
 # and stored in `nas/weights/accuracy_cache.json`; the next cell re-measures a few live to show
 # they are the supernet's.
 
-# %%
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: Run All before class. The accuracies come from the shipped cache (measured once
+# by scripts/measure_supernet.py); the live cell re-measures two subnets to show they are the
+# supernet's. One accuracy on 400 scenes has a standard error of about 2 points: differences
+# smaller than that are noise.
+
+# %% slideshow={"slide_type": "skip"}
 # imports, devices and inline figures
 # %matplotlib inline
+import textwrap
 import time
 
 import numpy as np
@@ -64,19 +72,19 @@ def get_acc(arch):
     return evaluate.get_valid_acc(arch, cache=cache)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The task: small shapes, where resolution matters
 #
 # The same scenes at 80, 48 and 32 pixels: at 32 a ring starts to look like a disk and a frame
 # like a square.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # show the same validation scenes at three resolutions
 labels = task.load_split("val", 80, n=6)[1]
 views = {r: task.load_split("val", r, n=6)[0] for r in (80, 48, 32)}
 display(plots.samples_figure(views, labels, task.CLASSES))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## get_valid_acc: a subnet with inherited weights, in about a second
 #
 # `Supernet.subnet(arch)` slices the shared weights (first channels, centre of the 7x7 kernels,
@@ -85,7 +93,7 @@ display(plots.samples_figure(views, labels, task.CLASSES))
 # and the int8 converter run like any other. Here two subnets are measured live and compared
 # with the shipped cache.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # measure two subnets live and compare with the cache
 supernet = evaluate.shipped_supernet()
 for arch in study.LIVE:
@@ -97,14 +105,16 @@ for arch in study.LIVE:
           f"{'-' if cached is None else f'{100 * cached:.1f}%'}  ({seconds:.1f} s, "
           f"{arch.network().macs / 1e6:.1f}M MACs)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Accuracy depends on resolution, width, depth and kernel
 #
 # Left: the largest subnet and the MobileNetV2-style baseline (kernel 3, expand 6, full depth) at
 # every input resolution. Right: one dimension varied around a middle subnet (64 px, width 0.75,
-# depth 2, kernel 5, expand 4). One accuracy on 400 scenes has a standard error of about 2 points.
+# depth 2, kernel 5, expand 4). One accuracy on 400 scenes has a standard error of about 2 points:
+# the bars are two standard errors (about 95%), and where they overlap a difference is noise, not
+# a trend (the cell prints which sweeps rise above it).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # accuracy vs resolution, and one dimension at a time
 full = study.resolution_curve(get_acc, 1.0)
 half = study.resolution_curve(get_acc, 0.5)
@@ -112,11 +122,19 @@ curves = {"largest subnet, width 1": [(r, a) for r, a, _ in full],
           "MobileNetV2-style, width 1": [(r, b) for r, _, b in full],
           "largest subnet, width 0.5": [(r, a) for r, a, _ in half]}
 sweeps = study.dimension_sweeps(get_acc)
-display(plots.resolution_figure(curves, sweeps))
 for dim, points in sweeps.items():
-    print(f"{dim:<7}" + "  ".join(f"{v:g}: {100 * a:.1f}%" for v, a in points))
+    acc = np.array([a for _, a in points])
+    lo, hi = acc.argmin(), acc.argmax()
+    noise = 2 * np.hypot(*evaluate.accuracy_spread(acc[[lo, hi]]))  # 2 SE of a difference
+    verdict = "above the noise" if acc[hi] - acc[lo] > noise else "within the noise"
+    print(f"{dim:<7}" + "  ".join(f"{v:g}: {100 * a:.1f}%" for v, a in points)
+          + f"   spread {100 * (acc[hi] - acc[lo]):.1f} points, noise {100 * noise:.1f}: {verdict}")
 
-# %% [markdown]
+# %% slideshow={"slide_type": "subslide"}
+# accuracy vs resolution and the sweeps, with error bars of two standard errors
+plots.resolution_figure(curves, sweeps, evaluate.accuracy_spread, 1 / len(task.CLASSES))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The slide's loop, line for line
 #
 # `tn.codesign_loop` is the slide (read its source below). The arch space is 24 random subnets;
@@ -124,40 +142,52 @@ for dim, points in sweeps.items():
 # The same loop with per-layer only (a library without memory-aware scheduling) admits fewer
 # models: on the smaller device it must settle for a less accurate one.
 
-# %%
-# print the loop's source, then run it on both devices with and without TinyEngine's schedules
+# %% slideshow={"slide_type": "subslide"}
+# the loop's source
 import inspect
 
 print(inspect.getsource(tn.codesign_loop).split('"""')[-1])
+
+# %% slideshow={"slide_type": "subslide"}
+# run it on both devices with and without TinyEngine's schedules
 loops = {}
 for device in (NANO, SMALL):
     start = time.perf_counter()
     loops[device.name] = study.loops(device, get_acc)
     seconds = time.perf_counter() - start
     for label, (best_acc, arch, schedule, evaluated) in loops[device.name].items():
-        print(f"{device.name:<27}{label:<16} fitting {len(evaluated):>2}/{study.LOOP_ARCHS}  best "
-              f"{100 * best_acc:.1f}%  schedule {schedule}  {arch.name[:40] if arch else '-'}")
+        print(f"{device.name[:14]:<15}{label:<16} fitting {len(evaluated):>2}/{study.LOOP_ARCHS}  "
+              f"best {100 * best_acc:.1f}%  {schedule}  {arch.name[:30] if arch else '-'}")
     print(f"  ({seconds:.1f} s for both loops)")
 
-# %% [markdown]
-# ## Evolution: the same result with fewer evaluations
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Evolution: seeded with the largest subnet that fits
 #
 # Accuracy evaluations are the expensive part. The evolutionary search starts from the largest
 # subnet that fits (the sandwich rule trains that corner of the supernet every step) and random
 # fitting ones, keeps the 3 most accurate of each generation and breeds the next (mutation,
-# crossover; children that do not fit are redrawn without being evaluated).
+# crossover; children that do not fit are redrawn without being evaluated). The cell prints what
+# the generations add to that seed: on this supernet the seed is already the best, so the
+# evolution's curve is flat from its first evaluation; the search itself adds nothing here.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # run the evolution on the smaller device and compare its progress with the loop's
 evo = tn.evolution(SMALL, seed=0, get_acc=get_acc, **tn.EVOLUTION)
 loop_hist = np.maximum.accumulate([acc for _, _, acc in loops[SMALL.name]["all schedules"][3]])
-display(plots.evolution_figure(loop_hist, evo.history))
 loop_best = loop_hist[-1]
 reach = next((i + 1 for i, a in enumerate(evo.history) if a >= loop_best), None)
+gain = evo.best_acc - evo.history[0]  # what the generations add to the seed
 print(f"loop: best {100 * loop_best:.1f}% after {len(loop_hist)} evaluations; evolution: best "
       f"{100 * evo.best_acc:.1f}% after {evo.evaluations}, reached the loop's best after {reach}")
+print(f"the seed (evaluation 1) scores {100 * evo.history[0]:.1f}%; the generations add "
+      f"{100 * gain:+.1f} points" + (": the search adds nothing beyond its seed" if gain <= 0
+                                    else ""))
 
-# %% [markdown]
+# %% slideshow={"slide_type": "subslide"}
+# best accuracy so far against the evaluations spent: the loop and the evolution
+plots.evolution_figure(loop_hist, evo.history)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Search-space optimisation
 #
 # MCUNet first picks the search space (width multiplier x resolution) whose models that fit the
@@ -165,14 +195,17 @@ print(f"loop: best {100 * loop_best:.1f}% after {len(loop_hist)} evaluations; ev
 # curve is the distribution of the MACs of 40 random subnets of one space that fit the smaller
 # device under some schedule.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the MACs distribution of fitting models for every (width, resolution) space
 spaces, chosen = tn.space_optimisation(SMALL, samples=40, seed=0)
-display(plots.space_figure(spaces, chosen, SMALL.name))
 print(f"chosen space: width {chosen[0]:g}, resolution {chosen[1]} "
       f"(mean fitting MACs {spaces[chosen].mean() / 1e6:.1f}M)")
 
-# %% [markdown]
+# %% slideshow={"slide_type": "subslide"}
+# the MACs distribution of each space's fitting models
+plots.space_figure(spaces, chosen, SMALL.name)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The result slides, in miniature
 #
 # For each device: the searched models (evolution's best three) against the MobileNetV2-style
@@ -182,26 +215,46 @@ print(f"chosen space: width {chosen[0]:g}, resolution {chosen[1]} "
 # calibrated on the emulator (next section), times a per-instruction-class cycle ESTIMATE, at the
 # device's clock.
 
-# %%
-# searched models vs scaled baselines on the Nano 33 and the smaller device
+# %% slideshow={"slide_type": "subslide"}
+# searched models vs scaled baselines on the Nano 33
 reports = {}
-for device in (NANO, SMALL):
+def codesign_report(device):
+    """Run the co-design search for ``device``, keep its report, print the comparison."""
     report = tn.codesign(device, seed=0, cache=cache, get_acc=get_acc)
     reports[device.name] = report
-    print(tn.codesign_summary(report))
+    print("\n".join(textwrap.fill(line, 100) for line in tn.codesign_summary(report).splitlines()))
     best, base = report["best_within_baseline_sram"], report["best_baseline"]
-    print(f"-> searched {100 * best['accuracy']:.1f}% at {best['peak_sram_bytes'] / 1024:.1f} KiB vs "
-          f"baseline {100 * base['accuracy']:.1f}% at {base['peak_sram_bytes'] / 1024:.1f} KiB: "
-          f"{100 * (best['accuracy'] - base['accuracy']):+.1f} points, SRAM "
-          f"{'equal or lower' if best['peak_sram_bytes'] <= base['peak_sram_bytes'] else 'higher'}\n")
+    print(textwrap.fill(
+        f"-> searched {100 * best['accuracy']:.1f}% at {best['peak_sram_bytes'] / 1024:.1f} KiB vs "
+        f"baseline {100 * base['accuracy']:.1f}% at {base['peak_sram_bytes'] / 1024:.1f} KiB: "
+        f"{100 * (best['accuracy'] - base['accuracy']):+.1f} points, SRAM "
+        f"{'equal or lower' if best['peak_sram_bytes'] <= base['peak_sram_bytes'] else 'higher'}",
+        100))
+codesign_report(NANO)
+
+# %% slideshow={"slide_type": "subslide"}
+# the same on the smaller device
+codesign_report(SMALL)
+
+# %% slideshow={"slide_type": "subslide"}
+# the loop's random subnets, the fitting baselines and the searched models, per device
+def results(device):
+    report = reports[device.name]
     loop_models = [tn.describe(a, device, accuracy=acc).to_json()
                    for a, _, acc in loops[device.name]["all schedules"][3]]
-    display(plots.results_figure(
+    return plots.results_figure(
         {"random subnets (the loop)": loop_models,
          "baselines (fitting)": [m for m in report["baselines"] if m["fits"]],
-         "searched (evolution)": report["top"]}, device.sram_bytes, device.name))
+         "searched (evolution)": report["top"]}, device.sram_bytes, device.name)
 
-# %% [markdown]
+
+results(NANO)
+
+# %% slideshow={"slide_type": "subslide"}
+# the same on the smaller device
+results(SMALL)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Latency: calibrated on the emulator
 #
 # Emulating one deployment takes seconds (compile, then run tens of millions of instructions in
@@ -213,17 +266,17 @@ for device in (NANO, SMALL):
 # emulator then, against the prediction. (The best searched models emulate in tens of seconds:
 # `benchmarks/bench_latency_model.py` compares them.)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # the latency model's held-out check, stored with the table by scripts/calibrate_latency.py
 from tinyml_course.deploy import latency
 
 for cpu, entry in latency.load_table()["cpus"].items():
     for row in entry["fit"]["held_out"]:
-        print(f"{cpu}  {row['network'][:34]:<35}{row['schedule']:<24} emulated "
+        print(f"{cpu}  {row['network'][:24]:<25}{row['schedule'][:18]:<19} emulated "
               f"{row['measured'] / 1e6:6.2f}M  predicted {row['predicted'] / 1e6:6.2f}M "
-              f"instructions ({100 * row['relative_error']:+.2f}%)")
+              f"({100 * row['relative_error']:+.2f}%)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Compression with stakes
 #
 # The searched models fit by construction. One that does not, until it is pruned AND quantized,

@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # Takeaway quiz
+# # 90 · Takeaway quiz
 #
 # The seven takeaway questions of the lecture, one at a time. Tick every option you think is correct (one or more may be), press **Check** to see each option judged and the explanation, then **Next**.
 #
@@ -44,17 +44,17 @@ else:
 # scoring shown after each check: "partial" or "all-or-nothing"
 policy = "partial"
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 # the quiz: one question at a time
 quiz = QuizWidget(TAKEAWAY_QUESTIONS, key=key, policy=policy)
 quiz
 
-# %% [markdown] slideshow={"slide_type": "slide"}
+# %% [markdown] slideshow={"slide_type": "skip"}
 # ## All questions at once
 #
-# For the slides, or to discuss them together.
+# To read or discuss them together (not in the slideshow: the quiz above shows them one by one).
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 # all questions as text
 for question in TAKEAWAY_QUESTIONS:
     display(Markdown(question.to_markdown()))

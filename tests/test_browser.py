@@ -1,10 +1,14 @@
 """Every lecture notebook in JupyterLab in a real (headless) Chromium, as the instructor uses it.
 
-For each notebook: open it, Run All Cells, and fail on an error output, a figure shown as text
-(`<Figure size ...>`) or a code cell that never ran; then move one slider or dropdown of its
-interactive element and check that the rendered image changes (the pixels of the image, not the
-control's label), printing how long the new image took to appear. Then enter the RISE
-slideshow of a deck. One JupyterLab server and one browser serve the whole module.
+The lecture is taught from the RISE slideshow: for every lecture notebook, enter its slideshow at
+1280x800, run it from there (Shift+Enter, as the presenter does), fail on an error output, a
+figure shown as text or a code cell that never ran, then walk every slide and fail on content
+beyond the 1280x800 canvas, a line that scrolls or wraps, text below the projector sizes of
+notebooks/rise.css, or a widget shown as its repr; on every slide with a dashboard, move each of
+its controls and check that its image changes (harness/slides.py). The interactive notebooks are
+also run in the notebook view (Run All Cells), where the time from a control's move to the new
+image is printed. One lecture-view JupyterLab server and one browser serve the module; the
+student's Validate tests get the grading view's server (`course.py lab --grading`).
 
 Needs Playwright (dev extra) and Debian's chromium; elsewhere the module is skipped with one
 line on how to enable it (harness.browser.HOW_TO_ENABLE); under CI (CI=true, which `.ci/run`
@@ -18,6 +22,7 @@ import nbformat
 import pytest
 
 from conftest import REPO
+from harness import slides
 from harness.browser import CHROMIUM_ARGS, LabServer, chromium_path, missing_requirement
 from harness.nbgrader_pipeline import Course, solved_submission
 
@@ -56,6 +61,14 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def grading_lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("grading-lab") / "root"
+    root.mkdir()
+    with LabServer(root, grading=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
 def browser(lab):
     with sync_playwright() as p:
         # Playwright gives Chromium an empty throwaway profile (its --user-data-dir)
@@ -73,8 +86,11 @@ def open_notebook(browser, lab, name, folder="notebooks"):
 
 
 def wait_idle(page, timeout=60_000):
-    """Wait until the status bar says the notebook's kernel is idle."""
-    page.wait_for_function("() => /\\| Idle/.test(document.querySelector('.jp-StatusBar-Widget').innerText)",
+    """Wait until the status bar says the notebook's kernel is idle (the slideshow has no status
+    bar: wait until no code cell shows the busy prompt [*])."""
+    page.wait_for_function("""() => { const bar = document.querySelector('.jp-StatusBar-Widget');
+        if (bar) return /\\| Idle/.test(bar.innerText);
+        return !Array.from(document.querySelectorAll('.jp-InputPrompt')).some(p => /\\*/.test(p.innerText)); }""",
                            timeout=timeout)
 
 
@@ -122,13 +138,15 @@ def image_bytes(page, locator):
 
 
 def move_control(area, kind, index):
-    """Move the index-th enabled slider of ``area`` one step (right, or left at its maximum), or
-    its index-th dropdown to the next option."""
-    if kind == "slider":
+    """Move the index-th enabled slider of ``area`` a little (right, or left at its maximum) with
+    a click on its track, or its index-th dropdown to the next option."""
+    if kind == "slider":  # by mouse: in the slideshow the arrow keys change the slide
         handle = area.locator(".widget-slider:not(.mod-disabled) .noUi-handle").nth(index)
         at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-        handle.focus()
-        handle.press("ArrowLeft" if at_max else "ArrowRight")  # one step, inside the range
+        handle.scroll_into_view_if_needed()
+        box = handle.bounding_box()
+        x = box["x"] + box["width"] / 2 + (-45 if at_max else 45)  # a click on the track beside
+        area.page.mouse.click(x, box["y"] + box["height"] / 2)
     else:
         select = area.locator("select").nth(index)
         count = select.locator("option").count()
@@ -136,7 +154,7 @@ def move_control(area, kind, index):
         select.select_option(index=(current + 1) % count)
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", INTERACTIVE)
 def test_notebook_runs_clean_in_the_browser(browser, lab, name):
     """Do all cells run, with no error, no figure as text, and every figure an image?"""
     page = open_notebook(browser, lab, name)
@@ -154,11 +172,12 @@ def test_notebook_runs_clean_in_the_browser(browser, lab, name):
 SETTLED = "(el) => !/measuring\\.\\.\\./.test(el.innerText)"
 
 
-def check_interaction(page, name):
+def check_interaction(page, name, area=None):
     """Does a move of each slider, then of each dropdown (last first), change the rendered image?
     Prints the time from the move to the new image, and to the whole redraw (background
-    measurements shown) for a dashboard that measures in the background."""
-    area = page.locator(WIDGET).last
+    measurements shown) for a dashboard that measures in the background. ``area``: the widget
+    (default: the notebook's last one)."""
+    area = page.locator(WIDGET).last if area is None else area
     moves = [("slider", i) for i in range(area.locator(".widget-slider:not(.mod-disabled)").count())]
     moves += [("select", i) for i in reversed(range(area.locator("select").count()))]
     assert moves, f"{name}: no slider or dropdown in its last widget"
@@ -204,24 +223,48 @@ def test_a_broken_notebook_is_caught(browser, lab):
         page.close()
 
 
-def test_slideshow_opens(browser, lab):
-    """Does the RISE slideshow of a deck open with its slides (reveal.js sections), and does
-    stepping through it (Shift+Enter) run its code cells?"""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_slideshow_runs_and_every_slide_fits(browser, lab, name):
+    """In the slideshow at 1280x800: do all cells run from there, with no error and no figure as
+    text, does every slide fit with readable text and no widget as its repr (issue 20 items
+    1-3), and does each dashboard slide hold a live widget whose controls move its image?"""
+    page = slides.open_slideshow(browser, lab, name)
     try:
-        page.goto(lab.url("rise/notebooks/00_why_tinyml.ipynb"))
-        page.wait_for_selector(".reveal .slides section", timeout=60_000)
-        assert page.locator(".reveal .slides > section").count() >= 5
-        assert "TinyML" in page.locator(".reveal .slides").inner_text()
-        page.locator(".reveal .slides section.present .jp-Cell").first.click()
-        for _ in range(8):  # title, imports, slides and notes up to the first counts cell
-            page.keyboard.press("Shift+Enter")
-            page.wait_for_timeout(500)
-        page.wait_for_function(  # textContent: the output may sit on a slide not shown now
-            "() => /15,000,000,000/.test(document.querySelector('.reveal').textContent)",
-            timeout=RUN_TIMEOUT_MS)
+        slides.run_from_slideshow(page)
+        cells = page.evaluate(READ_CELLS)
+        assert not problems(cells), "\n".join(problems(cells))
+        found, dashboards, count = [], 0, 0
+        for slide in slides.walk(page):
+            count += 1
+            found += slides.slide_problems(slide)
+            if slide["controls"]:
+                assert slide["widgets"], f"{name}: controls but no live widget: {slide['index']}"
+                dashboards += 1
+                area = page.locator("section.present:not(:has(section.present))").locator(
+                    WIDGET).first  # the outermost widget of the slide shown
+                if area.locator(".widget-slider, select").count():
+                    check_interaction(page, name, area)
+                else:  # the quiz: tick an option, press Check, see it judged
+                    before = area.inner_text()
+                    area.locator("input[type=checkbox]").first.check(force=True)
+                    area.get_by_role("button", name="Check").click()
+                    page.wait_for_function("([el, t]) => el.innerText !== t",
+                                           arg=[area.element_handle(), before], timeout=20_000)
+        assert count >= 2 and not found, f"{name}: {count} slides\n" + "\n".join(found)
+        if name in INTERACTIVE or name == "90_takeaway_quiz.ipynb":
+            assert dashboards, f"{name}: no slide with a live widget"
     finally:
         page.close()
+
+
+def test_a_widget_repr_and_an_overflowing_slide_are_caught():
+    """Does the slide check report a widget shown as its repr and a slide taller than 800 px?"""
+    slide = {"index": [3, 0], "title": "x", "bottom": 1896, "right": 900, "wide": [], "wrapped": [],
+             "smallest": {"text": {"px": 14, "text": "tiny"}},
+             "text": "SramDashboard(children=(HBox(children=(Dropdown(", "widgets": 0}
+    found = slides.slide_problems(slide)
+    assert any("1896 px tall" in f for f in found) and any("repr" in f for f in found)
+    assert any("text at 14 px" in f for f in found)
 
 
 # the assignments whose challenge the grader now scores outside the kernel
@@ -229,19 +272,19 @@ STUDENT_ASSIGNMENTS = ("sram_accounting", "patch_inference", "compression")
 
 
 @pytest.mark.parametrize("assignment", STUDENT_ASSIGNMENTS)
-def test_student_validates_a_released_assignment(browser, lab, tmp_path, assignment):
+def test_student_validates_a_released_assignment(browser, grading_lab, tmp_path, assignment):
     """Does a student who opens the released assignment, solves it and presses Validate get
     nbgrader's 'passes all the tests'?"""
     course = Course.from_assignments(tmp_path, names=[assignment])
     course.generate_assignment(assignment)
-    home = lab.root / "student" / assignment
+    home = grading_lab.root / "student" / assignment
     home.mkdir(parents=True, exist_ok=True)
     for name, nb in solved_submission(course, assignment).items():
         nbformat.write(nb, home / name)
         notebook = name
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     try:
-        page.goto(lab.url(f"lab/tree/student/{assignment}/{notebook}?reset"))
+        page.goto(grading_lab.url(f"lab/tree/student/{assignment}/{notebook}?reset"))
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         page.get_by_role("button", name="Validate").first.click()
         dialog = page.locator(".jp-Dialog")

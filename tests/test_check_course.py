@@ -129,3 +129,95 @@ def test_command_line_exit_status(tmp_path):
     proc = subprocess.run([sys.executable, str(script), "--root", str(tmp_path), str(good)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# -- the gates in their scopes: a checkout with a bad notebook in notebooks/ or assignments/ ---
+# 2026-12 (issue 20 item 4): the lecture scope's git pathspec 'notebooks/**/*.ipynb' matched no
+# file with git 2.39, so every lecture gate passed vacuously; these tests see each gate fail on a
+# bad notebook where the tool finds it by itself (no paths given), in a git checkout and not.
+FOLDERS = {"lectures": "notebooks", "assignments": "assignments/source/hw"}
+GATE_SCOPES = {"assignments": ("assignments",), "lectures": ("lectures",),
+               "all": ("lectures", "assignments")}
+BAD_FOR_GATE = {  # gate -> a failure mode of BAD (or 'stale-ipynb', made below)
+    "header_shapes": "unlocked-test", "grade_ids": "duplicate-id",
+    "solution_markers": "no-solution-markers", "stripped": "output-left",
+    "step_comments": "no-step-comment", "slide_metadata": "no-slide-type",
+    "generated_from_source": "stale-ipynb",
+}
+
+
+def _checkout(root, git, bad=None, where=None):
+    """A course checkout under ``root``: the GOOD notebook (with its percent source) in each scope's
+    folder; the one in ``where`` replaced by failure mode ``bad``. ``git``: make it a repository."""
+    build_notebooks = _build_notebooks()
+    import jupytext
+    for scope, folder in FOLDERS.items():
+        (root / folder).mkdir(parents=True)
+        name = f"{bad or 'good'}-{scope}" if scope == where else f"good-{scope}"
+        source = root / folder / f"{name}.py"
+        jupytext.write(nbformat_node(GOOD), source, fmt="py:percent")
+        text = build_notebooks.render(source)
+        if scope == where:
+            nb = json.loads(text)
+            if bad == "stale-ipynb":
+                nb["cells"][1]["source"] = "# edited in the .ipynb only\n"
+            else:
+                nb["cells"] = BAD[bad][0]["cells"]
+            text = json.dumps(nb)
+        (root / folder / f"{name}.ipynb").write_text(text)
+    if git:
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def _build_notebooks():
+    sys.path.insert(0, str(REPO / "tools"))
+    import build_notebooks
+    return build_notebooks
+
+
+def nbformat_node(nb):
+    import nbformat
+    return nbformat.from_dict(copy.deepcopy(nb))
+
+
+CASES = [(fn.__name__, scope) for _, gate_scope, fn in check_course.GATES
+         for scope in GATE_SCOPES[gate_scope]]
+
+
+def test_every_gate_has_a_scoped_case():
+    """Does every registered gate have a bad notebook to catch in each scope it covers?"""
+    assert {name for name, _ in CASES} == set(BAD_FOR_GATE)
+
+
+@pytest.mark.parametrize("git", [True, False], ids=["git", "no-git"])
+@pytest.mark.parametrize("gate_name,scope", CASES)
+def test_each_gate_fails_on_a_bad_notebook_of_its_scope(tmp_path, gate_name, scope, git):
+    """Does each gate, finding the notebooks by itself, name the bad one in notebooks/ and in
+    assignments/source/ (with git 2.39 pathspecs and without git), and pass the good checkout?"""
+    mode = BAD_FOR_GATE[gate_name]
+    description = next(d for d, _, fn in check_course.GATES if fn.__name__ == gate_name)
+    good = check_course.run_gates(_checkout(tmp_path / "good", git))
+    assert not any(good.values()), good
+    results = check_course.run_gates(_checkout(tmp_path / "bad", git, mode, scope))
+    bad_name = f"{FOLDERS[scope]}/{mode}-{scope}.ipynb"
+    assert any(bad_name in offender for offender in results[description]), results[description]
+
+
+def test_a_scope_without_notebooks_fails(tmp_path):
+    """Does the tool fail, naming the scope, when a scope finds no notebook at all?"""
+    root = _checkout(tmp_path / "repo", git=True)
+    for path in (root / "notebooks").iterdir():
+        path.unlink()
+    results = check_course.run_gates(root)
+    empty = [o for offenders in results.values() for o in offenders if "no notebooks" in o]
+    assert empty and all("lectures" in o for o in empty), results
+    proc = subprocess.run([sys.executable, str(REPO / "tools" / "check_course.py"), "--root",
+                           str(root)], capture_output=True, text=True)
+    assert proc.returncode == 1 and "no notebooks" in proc.stdout, proc.stdout
+
+
+def test_the_repository_gates_check_every_lecture_notebook():
+    """Does the lecture scope of this repository find all its notebooks (not zero)?"""
+    found = check_course.find_notebooks(REPO, "lectures")
+    assert len(found) == len(list((REPO / "notebooks").glob("*.ipynb"))) >= 10, found

@@ -27,11 +27,33 @@ def fingerprint(fig):
 
 
 def test_default_state_is_the_lecture_opening():
-    """Does the dashboard open on MobileNetV2-224, in place, TinyEngine's rule, on the F746?"""
+    """Does the dashboard open on MobileNetV2-224, per layer, the mcunet rule, on the F746, so that
+    the speaker notes' first click (per-layer -> in-place) shows MCUNet-v1's saving, 1470 -> 1372
+    KiB (MCUNetV2 Table 1)? Issue 20 item 13: it opened on tinyengine, 1372 KiB both ways."""
     s = DashboardState()
     assert (s.model, s.resolution, s.schedule, s.convention, s.device) == \
-        ("mobilenetv2", 224, "in-place", "tinyengine", "stm32f746")
-    assert s.profile().peak_sram_bytes == 1372 * 1024
+        ("mobilenetv2", 224, "per-layer", "mcunet", "stm32f746")
+    assert s.profile().peak_sram_bytes == 1470 * 1024
+    assert s.with_changes(schedule="in-place").profile().peak_sram_bytes == 1372 * 1024
+
+
+def test_tinyengine_says_the_schedule_changes_nothing():
+    """Under tinyengine (every depthwise in place) does the summary say the schedule buttons
+    change nothing, and not under mcunet?"""
+    assert "change nothing" in summary_html(DashboardState(convention="tinyengine"))
+    assert "change nothing" not in summary_html(DashboardState())
+
+
+def test_the_notebooks_resolution_question_can_answer_fits():
+    """Issue 20 item 15: the question '10' asks (MobileNetV2 at width 0.35, in place, on the F746:
+    how low must the resolution go?) has a fitting answer on the slider, and the full-width model
+    never fits (its weights alone exceed the F746's 1 MiB of Flash)."""
+    from tinyml_course.ui.widgets.memory import RESOLUTION_MAX, RESOLUTION_MIN, RESOLUTION_STEP
+    slider = range(RESOLUTION_MIN, RESOLUTION_MAX + 1, RESOLUTION_STEP)
+    narrow = [r for r in slider if DashboardState(width=0.35, resolution=r, schedule="in-place")
+              .fit().fits]
+    assert narrow and max(narrow) < 224, narrow
+    assert not any(DashboardState(resolution=r, schedule="in-place").fit().fits for r in slider)
 
 
 def test_model_change_resets_resolution_to_the_published_one():

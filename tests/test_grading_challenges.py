@@ -2,13 +2,11 @@
 patch plan, compression's compressed model): their hidden check's probe runs the student's
 function where the student's code ran, after the runner restored the package, and the score comes from plain data judged outside.
 
-In one process, as the sandboxed runner does it (tools/grading/runner.py): the check's HELPERS,
+In one process, as the sandboxed runner does it (tinyml_course_grading/student_runner.py): the check's HELPERS,
 the runner's snapshot, the student's code (here: patching what the challenge is measured with),
 the runner's restore, the call, the wire, the verdict. A patch in the student's code changes no
 score; the reference solution earns the whole challenge.
 """
-import json
-import sys
 import tracemalloc
 
 import pytest
@@ -16,8 +14,9 @@ import pytest
 from assignment_cases import sram_accounting as sram_case
 from harness.nbgrader_pipeline import REPO
 
-sys.path.insert(0, str(REPO / "tools"))
-from grading import checks, runner, wire  # noqa: E402
+from tinyml_course_grading import check_declarations, messages
+from tinyml_course_grading import student_runner as runner
+from tinyml_course_grading.verdicts import verdict
 
 SOURCE = REPO / "assignments" / "source"
 
@@ -31,10 +30,10 @@ def _solution(assignment, name):
 
 def _verdict(assignment, grade_id, student_code):
     """The verdict of the challenge's check when the student's namespace ran ``student_code``."""
-    module = checks.load(SOURCE / assignment / "hidden_checks.py")
-    (check,) = [c for c in module.CHECKS if c.grade_id == grade_id]
+    hidden = check_declarations.load(SOURCE / assignment / "hidden_checks.py")
+    check = hidden.checks[grade_id]
     helpers = {}
-    exec(module.HELPERS, helpers)
+    exec(hidden.helpers, helpers)
     saved = runner.snapshot()
     stdlib = dict(vars(tracemalloc))  # the runner leaves it to the student; this process not
     student = {}
@@ -43,13 +42,13 @@ def _verdict(assignment, grade_id, student_code):
              "from tinyml_course.runtime.kernels import depthwise_conv2d\n" + student_code, student)
         runner.restore(saved)  # what the runner does before the calls
         ns = {**student, **{k: v for k, v in helpers.items() if k != "__builtins__"}}
-        answer = runner.Runner({}).call({"expr": check.cases[0].expr, "block": check.reference},
-                                        ns, None)
+        call = messages.CallRequest("c", check.cases[0].expr, block=tuple(check.reference))
+        answer = runner.Runner(messages.RunRequest(cells=())).call(call, ns)
     finally:
         runner.restore(saved)
         vars(tracemalloc).update(stdlib)
-    answer = json.loads(wire.dumps(answer))  # across the sandbox's wall
-    return check, checks.verdict(check, {0: answer}, student_code)
+    answer = messages.loads(messages.CallResult, messages.dumps(answer))  # across the wall
+    return check, verdict(check, {0: answer}, student_code)
 
 
 def test_streaming_reference_earns_the_challenge():

@@ -2,33 +2,32 @@
 rule a case breaks where the check can tell, "not answered yet" only for the untouched stub, and
 partial credit per case where the cases are independent. Verdicts are built from plain answers
 as the sandboxed runner sends them, no sandbox needed."""
-import sys
-
 import pytest
 
 from conftest import REPO
+from tinyml_course_grading import check_declarations, verdicts
+from tinyml_course_grading.check_declarations import Case, Check
+from tinyml_course_grading.messages import CallResult
 
-sys.path.insert(0, str(REPO / "tools"))
-from grading import checks  # noqa: E402
-
-SRAM = checks.load(REPO / "assignments" / "source" / "sram_accounting" / "hidden_checks.py")
+SRAM = check_declarations.load(
+    REPO / "assignments" / "source" / "sram_accounting" / "hidden_checks.py").module
 STUB = 'def f(x):\n    """Handed out."""\n    # YOUR CODE HERE\n    ...\n'
 ANSWERED_NO_RETURN = 'def f(x):\n    """Answered."""\n    y = x + 1\n'
 
 
 def _check(n, scoring="all"):
-    return checks.Check("test-f", "f", solution="f", scoring=scoring,
-                        cases=[checks.Case(f"case {i}", f"f({i})", i) for i in range(n)])
+    return Check("test-f", "f", solution="f", scoring=scoring,
+                 cases=[Case(f"case {i}", f"f({i})", i) for i in range(n)])
 
 
 def _answers(values):
-    return {i: {"ok": True, "value": v, "used": []} for i, v in enumerate(values)}
+    return {i: CallResult(True, v) for i, v in enumerate(values)}
 
 
 def test_every_failing_case_is_named_up_to_three():
     """Does the sentence name the first three failing cases with their reasons, and count the
     rest? (It named only the first: issue 18, item 6.)"""
-    v = checks.verdict(_check(6), _answers([0, 9, 9, 9, 9, 5]), "def f(x):\n    return 9\n")
+    v = verdicts.verdict(_check(6), _answers([0, 9, 9, 9, 9, 5]), "def f(x):\n    return 9\n")
     assert v.fraction == 0.0
     assert v.message == ("f fails 4 of 6 checks: case 1: got 9, expected 1; case 2: got 9, "
                          "expected 2; case 3: got 9, expected 3; and 1 more")
@@ -36,21 +35,21 @@ def test_every_failing_case_is_named_up_to_three():
 
 def test_independent_cases_earn_partial_credit():
     """With scoring="fraction", is each case worth its share?"""
-    v = checks.verdict(_check(4, "fraction"), _answers([0, 1, 7, 7]), "def f(x):\n    return x\n")
+    v = verdicts.verdict(_check(4, "fraction"), _answers([0, 1, 7, 7]), "def f(x):\n    return x\n")
     assert v.fraction == 0.5 and (v.passed, v.total) == (2, 4)
 
 
 def test_only_the_stub_is_not_answered():
     """Is None from the handed-out stub "not answered yet", and None from an answered function
     the missing `return`? (Both read "not answered yet" before.)"""
-    stub = checks.verdict(_check(2), _answers([None, None]), STUB)
+    stub = verdicts.verdict(_check(2), _answers([None, None]), STUB)
     assert stub.message == "f is not answered yet."
-    answered = checks.verdict(_check(2), _answers([None, None]), ANSWERED_NO_RETURN)
+    answered = verdicts.verdict(_check(2), _answers([None, None]), ANSWERED_NO_RETURN)
     assert answered.message.startswith("f fails 2 of 2 checks: case 0: returned None (does the "
                                        "function end with `return`?)")
-    assert checks.is_stub_source(STUB, "f") is True
-    assert checks.is_stub_source("def f(x):\n    return 0\n", "f") is False
-    assert checks.is_stub_source("answer_q1 = None", "answer_q1") is None
+    assert verdicts.is_stub_source(STUB, "f") is True
+    assert verdicts.is_stub_source("def f(x):\n    return 0\n", "f") is False
+    assert verdicts.is_stub_source("answer_q1 = None", "answer_q1") is None
 
 
 def test_exercise_5_is_scored_per_held_out_case():

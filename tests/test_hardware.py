@@ -47,3 +47,10 @@ def test_table_and_amounts():
         hardware_table("quantum")
     with pytest.raises(UnknownNameError):
         get_hardware("cray-1")
+
+
+def test_rates_get_an_si_prefix():
+    """Does a throughput read '11 Tops/s' (issue 20 item 16: the table showed '1.1e+13 ops/s')?"""
+    assert format_amount(11e12, "ops/s") == "11 Tops/s"
+    assert format_amount(472e9, "FLOP/s (FP16)") == "472 GFLOP/s (FP16)"
+    assert format_amount(462, "DMIPS") == "462 DMIPS"

@@ -137,7 +137,7 @@ def test_infinite_loop_times_out(graded):
 def test_stubborn_loop_fails_alone(graded):
     """Does a loop that swallows the interrupt fail only its own submission?
 
-    At the time limit the sandboxed runner (tools/grading) raises in the cell; when the cell
+    At the time limit the sandboxed runner (tinyml_course_grading) raises in the cell; when the cell
     swallows that and goes on, the runner ends at the second alarm, and nbgrader treats the
     submission like a broken one: score 0, no autograded notebook, no feedback.
     """

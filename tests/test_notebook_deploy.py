@@ -25,6 +25,6 @@ def test_prints_the_measured_claims(executed):
 
 def test_figures_are_images(executed):
     """Are the instruction bars and the memory map displayed as images?"""
-    bars = next(c for c in code_cells(executed) if "reference vs optimised" in c.source)
+    bars = next(c for c in code_cells(executed) if "instructions per layer, reference vs optimized" in c.source)
     mmap = next(c for c in code_cells(executed) if "memory map of mcunet-in1" in c.source)
     assert len(images(bars)) == 1 and len(images(mmap)) == 1

@@ -17,12 +17,16 @@ QUOTES = {
                       "security cameras:    770,000,000", "robots:     15,000,000",
                       "GPT-3: 355 GPU-years to train, $4,600,000",
                       "AlphaGo: 1,920 CPUs and 280 GPUs, $3,000"],
-    "05_edge_hardware": ["stm32f746 | 216 MHz | 320 KiB | 1 MiB | 462 DMIPS",
-                         "nvidia-v100 | - | 16 GiB", "iphone-11 | - | 4 GiB | 64 GiB"],
+    "05_edge_hardware": ["stm32f746                 216 MHz 320 KiB 1 MiB   462 DMIPS",
+                         "nvidia-v100               -       16 GiB",
+                         "iphone-11                 -       4 GiB   64 GiB",
+                         "apple-a14-neural-engine   -       -       -       11 Tops/s"],
     "15_mobilenet_vs_peak": [
         f"resnet18: 11.68M params = 11.14 MiB int8 weights; peak activation "
         f"{(3 * 224 * 224 + 64 * 112 * 112) / 1024:7.1f} KiB at stem",
-        "mobilenetv2:  3.49M params", "peak activation  1470.0 KiB at block1.dw"],
+        "mobilenetv2:  3.49M params", "peak activation  1470.0 KiB at block1.dw",
+        # issue 20 item 12: the max pool the mcunet rule leaves out (64x112x112 + 64x56x56 bytes)
+        f"exact: peak {(64 * 112 * 112 + 64 * 56 * 56) / 1024:.1f} KiB at maxpool"],
     "50_mcunet_results": ["mcunet-320kB-vww: top-1 91.8%",  # the mcunet README's VWW table
                           "MCUNet-v1 schedule (in place): 1372.0 KiB", "MCUNetV2 4x4 patches:          171.5 KiB",
                           # slowest-to-fastest ratio: proxyless-w0.3 and mcunet-in0

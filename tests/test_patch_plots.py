@@ -39,7 +39,7 @@ def test_figures_are_figures():
 def test_dashboard_follows_its_controls():
     """Do the sliders change the state, and does the focus stay inside a smaller grid?"""
     box = patch_dashboard(PatchState(model="mcunet-in1", split="block4", patches=3, focus=8))
-    grid = box.children[1].children[0]
+    grid = box.children[0].children[2]  # the n x n slider, as laid out
     grid.value = 2
     assert box.state.patches == 2 and box.state.focus == 3
     assert box.controls["focus"].value == 3 and box.controls["focus"].max == 3
@@ -57,7 +57,8 @@ def test_dashboard_shows_a_refused_choice_as_one_line_and_recovers():
     assert box.summary.value.startswith("cannot show this choice: a 4x4 grid has more patches")
     assert all(image.layout.display == "none" for image in box.images)
     box.controls["patches"].value = 2
-    assert box.summary.value == "" and all(image.layout.display is None for image in box.images)
+    assert box.summary.value.startswith("<b>2x2 patches</b>")
+    assert all(image.layout.display is None for image in box.images)
     assert [image.value for image in box.images] != pngs  # 2x2 now, not 3x3
 
 
@@ -68,3 +69,20 @@ def test_dashboard_model_change_resets_the_split_options():
     assert box.state.model == "mobilenetv2" and box.state.split == "block0"
     assert tuple(box.controls["split"].options) == tuple(split_options("mobilenetv2"))
     assert box.controls["split"].value == "block0"
+
+
+def test_dashboard_shows_the_macs_beside_the_peak_and_explains_1x1():
+    """Issue 20 item 14: the notes say 'watch the peak fall while the repeated MACs grow'; does
+    the readout give both for every n, the MACs growing as the peak falls from 2x2 to 8x8, and
+    does 1x1 (peak above per-layer) say why (the assembled 28x28x32 stage output it holds)?"""
+    box = patch_dashboard()
+    readings = []
+    for n in range(1, 9):
+        box.controls["patches"].value = n
+        text = box.summary.value
+        peak = float(text.split("peak SRAM <b>")[1].split(" KiB")[0])
+        macs = float(text.split("MACs <b>")[1].split("M</b>")[0])
+        readings.append((n, peak, macs))
+    assert all(b[1] <= a[1] and b[2] >= a[2] for a, b in zip(readings[1:], readings[2:])), readings
+    box.controls["patches"].value = 1
+    assert readings[0][1] == 1396.5 and "32x28x28 = 24.5 KiB" in box.summary.value

@@ -56,3 +56,25 @@ def test_byte_axes_say_kib_and_mib():
              if word in ("KB", "MB", "GB", "KiB", "MiB", "GiB")]
     assert "KiB" in units and "MiB" in units
     assert not {"KB", "MB", "GB"} & set(units), [t for t in texts if " KB" in t or " MB" in t]
+
+
+def test_fit_figure_names_the_memories_and_shows_values():
+    """Issue 20 item 16: does a phone's memory read DRAM (not SRAM), an MCU's SRAM; does every
+    bar carry its value; does the log axis have more than two labelled ticks?"""
+    phone, mcu = fit_figure("iphone-11"), fit_figure("stm32f746")
+    assert "DRAM" in phone.axes[0].get_title("left") and "SRAM" not in phone.axes[0].get_title("left")
+    assert "SRAM" in mcu.axes[0].get_title("left") and "Flash" in mcu.axes[1].get_title("left")
+    for ax in mcu.axes:
+        labels = [t.get_text().strip() for t in ax.texts]
+        assert len(labels) == len(ax.patches) and all("B" in t for t in labels), labels
+        lo, hi = ax.get_xlim()
+        ticks = [t for t in ax.xaxis.get_major_locator().tick_values(lo, hi) if lo <= t <= hi]
+        assert len(ticks) >= 4, ticks
+
+
+def test_patch_gain_bars_start_at_zero_and_say_the_budget():
+    """Issue 20 item 5: are the compared bars on y-axes from zero, and is the higher budget's
+    panel titled with 512 KiB (the review), not the F746's 320 KiB?"""
+    fig = patch_gain_figure()
+    assert all(ax.get_ylim()[0] == 0 for ax in fig.axes)
+    assert "512 KiB" in fig.axes[1].get_title("left") and "320" not in fig.axes[1].get_title("left")

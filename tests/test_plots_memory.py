@@ -9,7 +9,8 @@ from PIL import Image
 
 from tinyml_course.model.devices import get_device
 from tinyml_course.memory.accounting import profile
-from tinyml_course.ui.plots.memory import OVER_COLOR, comparison_figure, figure_png, group_ticks, schedule_comparison_figure, sram_artists, sram_figure, sram_png, update_sram_figure
+from tinyml_course.ui.plots.comparison import comparison_figure, schedule_comparison_figure
+from tinyml_course.ui.plots.memory import OVER_COLOR, figure_png, group_ticks, sram_artists, sram_figure, sram_png, update_sram_figure
 from tinyml_course.model.units import KIB
 from tinyml_course.model.zoo import get_network
 
@@ -142,36 +143,64 @@ def test_group_ticks():
     assert group_ticks(names) == ([0, 1, 3, 5, 6], ["stem", "b0", "b1", "pool", "fc"])
 
 
+def _curves(ax):
+    return [line for line in ax.get_lines() if line.get_drawstyle().startswith("steps")]
+
+
 def test_comparison_shows_each_profile_and_its_peak(mbv2):
-    """Does the comparison draw one curve and one peak bar per (schedule, convention)?"""
+    """Does the comparison draw one panel with one curve and one peak bar per (schedule,
+    convention), every panel on the same y-axis from zero?"""
     pairs = (("per-layer", "mcunet"), ("in-place", "mcunet"), ("in-place", "exact"))
     fig = schedule_comparison_figure(mbv2, pairs, device="stm32f746")
-    ax, bax = fig.axes
-    curves = [line for line in ax.get_lines() if line.get_drawstyle().startswith("steps")]
-    assert len(curves) == len(pairs)
+    *panels, bax = fig.axes
+    assert len(panels) == len(pairs) and all(len(_curves(ax)) == 1 for ax in panels)
+    assert len({ax.get_ylim() for ax in panels}) == 1 and panels[0].get_ylim()[0] == 0
     peaks = [profile(mbv2, s, c).peak_sram_bytes / KIB for s, c in pairs]
     np.testing.assert_allclose([p.get_width() for p in bax.patches], peaks)
-    np.testing.assert_allclose(curves[0].get_ydata(),
-                               [l.sram_bytes / KIB for l in profile(mbv2, *pairs[0]).layers])
+    exact = [l.sram_bytes / KIB for l in profile(mbv2, *pairs[2]).layers]
+    np.testing.assert_allclose(_curves(panels[2])[0].get_ydata(), exact)
 
 
 def test_comparison_labels(mbv2):
-    """Are custom labels used in the legend?"""
+    """Are custom labels used in the panels?"""
     fig = comparison_figure([profile(mbv2, "per-layer"), profile(mbv2, "in-place")],
                             labels=["A", "B"])
-    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    texts = [t.get_text() for ax in fig.axes[:2] for t in ax.texts]
     assert texts[0].startswith("A: peak") and texts[1].startswith("B: peak")
 
 
-def test_default_comparison_shows_coinciding_curves(mbv2):
-    """Is tinyengine never labelled per-layer, and does a curve equal to an earlier one say so
-    and get a thinner, dashed line so that the one under it stays visible?"""
+def test_default_comparison_one_curve_per_panel(mbv2):
+    """Issue 20 item 16: is each profile in its own panel (no curve hides another, no legend on
+    the peak), is tinyengine never labelled per-layer, does a curve equal to an earlier one say
+    so, are ops the mcunet rule does not count gaps (not 0 KiB), and are the block labels
+    unrotated at 12 pt?"""
     fig = schedule_comparison_figure(mbv2)
-    ax = fig.axes[0]
-    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    *panels, _ = fig.axes
+    assert len(panels) == 5 and all(ax.get_legend() is None for ax in fig.axes)
+    texts = [t.get_text() for ax in panels for t in ax.texts]
     assert not any("per-layer / tinyengine" in t for t in texts)
-    same = [t for t in texts if "same curve as in-place / mcunet" in t]
-    assert len(same) == 1 and same[0].startswith("tinyengine (depthwise always in place)")
-    curves = [line for line in ax.get_lines() if line.get_drawstyle().startswith("steps")]
-    widths = [line.get_linewidth() for line in curves]
-    assert widths == sorted(widths, reverse=True) and len(set(widths)) == len(widths)
+    same = [t for t in texts if "(= in-place / mcunet)" in t]
+    assert len(same) == 1 and same[0].startswith("tinyengine (dw always in place)")
+    mcunet = _curves(panels[0])[0].get_ydata()
+    adds = [i for i, l in enumerate(profile(mbv2, "per-layer", "mcunet").layers) if l.op == "add"]
+    assert adds and np.isnan(mcunet[adds]).all() and not np.any(mcunet == 0)
+    labels = panels[-1].get_xticklabels()
+    assert 3 <= len(labels) <= 11 and all(t.get_rotation() == 0 and t.get_fontsize() >= 12
+                                          for t in labels)
+
+
+def test_uncounted_ops_are_marked_not_drawn_at_zero():
+    """Issue 20 item 12: ResNet-18's max pool holds 64x112x112 + 64x56x56 bytes, but the mcunet
+    rule does not count pools; is it marked 'not counted' (an x) instead of a silent 0 KiB bar,
+    and does the x label no longer call ResNet's blocks MBConv blocks, with block labels
+    unrotated at 12 pt?"""
+    prof = profile(get_network("resnet18"), "per-layer", "mcunet")
+    fig = sram_figure(prof, "nano33")
+    a = sram_artists(fig)
+    pool = next(i for i, layer in enumerate(prof.layers) if layer.op == "maxpool")
+    assert pool in list(a["uncounted"].get_xdata())
+    assert "MBConv" not in a["ax"].get_xlabel()
+    legend = [t.get_text() for t in a["ax"].get_legend().get_texts()]
+    assert "not counted" in legend
+    ticks = a["ax"].get_xticklabels()
+    assert all(t.get_rotation() == 0 and t.get_fontsize() >= 12 for t in ticks)

@@ -67,13 +67,15 @@ def test_mcunet_beats_each_baseline_at_equal_or_lower_sram():
 
 
 def test_patch_results_as_the_figure_labels_them():
-    """The tinyengine README figure's bars: F412 (256 kB) 49.0 / 56.2 / 60.3 / 64.9, F746
-    (320 kB) 68.5 / 71.8; the gains are its red labels (+4.6, +3.3), MCUNetV2 on top."""
+    """The tinyengine README figure's bars: F412 (256 kB) 49.0 / 56.2 / 60.3 / 64.9, the higher
+    budget 68.5 / 71.8; the gains are its red labels (+4.6, +3.3), MCUNetV2 on top. Issue 20 item
+    5: that budget is 512 kB SRAM (the review's Table 4), not the F746's 320 kB: the model list's
+    320 kB MCUNet reaches 61.8%, its 512 kB one 68.0%."""
     f412, f746 = patch_results("stm32f412"), patch_results("stm32f746")
     assert [(r.model, r.top1) for r in f412] == [("MbV2 0.35x", 49.0), ("Proxyless 0.3x", 56.2),
                                                  ("MCUNet", 60.3), ("MCUNetV2", 64.9)]
     assert [(r.model, r.top1) for r in f746] == [("MCUNet", 68.5), ("MCUNetV2", 71.8)]
-    assert {r.sram_bytes for r in f412} == {256 * KIB} and {r.sram_bytes for r in f746} == {320 * KIB}
+    assert {r.sram_bytes for r in f412} == {256 * KIB} and {r.sram_bytes for r in f746} == {512 * KIB}
     for device, label in PATCH_GAIN_LABELS.items():
         assert mcunetv2_gain(device) == label > 0
         assert max(patch_results(device), key=lambda r: r.top1).family == "mcunetv2"

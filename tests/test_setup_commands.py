@@ -67,19 +67,23 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _get(url, token):
+def _get(url, token, timeout=5):
     request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
-    with urllib.request.urlopen(request, timeout=5) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 
 
 @pytest.mark.slow
 def test_lab_serves_the_notebooks(tmp_path):
-    """Does `course.py lab` start JupyterLab (as root, too) on the repository, list notebooks/,
-    answer Formgrader's API with the course's assignments, and leave out the Assignment List?"""
+    """Does `course.py lab` start JupyterLab (as root, too) on the repository, list each lecture
+    notebook once (not its .py source), answer Formgrader's API with the course's assignments,
+    leave out the Assignment List and the lecture view's grading controls (Create Assignment,
+    Validate), and cull a kernel that no tab is connected to (issue 20 item 18; the idle time
+    shortened to 2 s here, from lab-config's 20 minutes)?"""
     port, token = _free_port(), "tinyml-course-test-token"
     cmd = [sys.executable, str(REPO / "course.py"), "lab", "--no-setup", "--no-browser",
-           f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}"]
+           f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+           "--MappingKernelManager.cull_idle_timeout=2", "--MappingKernelManager.cull_interval=1"]
     log = open(tmp_path / "lab.log", "w+")
     env = subprocess_env(TINYML_COURSE_EXCHANGE=tmp_path / "exchange")
     proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log,
@@ -98,8 +102,9 @@ def test_lab_serves_the_notebooks(tmp_path):
         assert status is not None, f"server not up (exit {proc.poll()}):\n{log.read()[-3000:]}"
         listing = _get(f"{base}/api/contents/notebooks", token)
         served = {item["name"] for item in listing["content"]}
-        expected = {p.name for p in (REPO / "notebooks").iterdir() if not p.name.startswith(".")}
-        assert served == expected
+        expected = {p.name for p in (REPO / "notebooks").iterdir() if not p.name.startswith(".")
+                    and not (p.suffix == ".py" and p.with_suffix(".ipynb").exists())}
+        assert served == expected and not any(name.endswith(".py") for name in served), served
         assignments = {a["name"] for a in _get(f"{base}/formgrader/api/assignments", token)}
         assert assignments == {p.name for p in (REPO / "assignments" / "source").iterdir()
                                if p.is_dir()}
@@ -112,7 +117,19 @@ def test_lab_serves_the_notebooks(tmp_path):
         config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
                            lab.read().decode(), re.S)
         disabled = json.loads(config.group(1))["disabledExtensions"]
-        assert {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list"} <= set(disabled)
+        assert {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list",
+                "@jupyter/nbgrader:create-assignment",
+                "@jupyter/nbgrader:validate-assignment"} <= set(disabled)
+        assert "@jupyter/nbgrader:formgrader" not in disabled  # instructors reach Formgrader
+        request = urllib.request.Request(f"{base}/api/kernels", data=b"{}", method="POST",
+                                         headers={"Authorization": f"token {token}"})
+        kernel = json.loads(urllib.request.urlopen(request, timeout=30).read())["id"]
+        deadline = time.monotonic() + 60  # starting, going idle, then culled
+        while time.monotonic() < deadline and any(
+                k["id"] == kernel for k in _get(f"{base}/api/kernels", token, 30)):
+            time.sleep(1)
+        assert not any(k["id"] == kernel for k in _get(f"{base}/api/kernels", token, 30)), \
+            "an idle kernel with no tab connected was not culled"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)  # the server and anything it started

@@ -11,6 +11,7 @@ no outputs, and with stable cell ids (the nbgrader ``grade_id`` where a cell has
 ``--check`` as a release gate.
 """
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import nbformat
 REPO = Path(__file__).resolve().parents[1]
 SOURCE_GLOBS = ["notebooks/*.py", "assignments/source/*/*.py"]
 JUPYTEXT_HEADER = "# ---\n# jupyter:\n"  # a percent source opens with this front matter
+SLIDES_CONFIG = "slides.json"  # a folder's RISE settings, written into each notebook's metadata
 
 
 def sources(root=REPO):
@@ -30,10 +32,23 @@ def sources(root=REPO):
     return sorted(found)
 
 
+def slides_config(folder):
+    """The RISE settings of the notebooks in ``folder`` (its slides.json, keys starting with '_'
+    left out), or None when it has none."""
+    path = Path(folder) / SLIDES_CONFIG
+    if not path.exists():
+        return None
+    return {k: v for k, v in json.loads(path.read_text()).items() if not k.startswith("_")}
+
+
 def build(source):
-    """The notebook (nbformat v4 node) generated from the percent source at ``source``."""
+    """The notebook (nbformat v4 node) generated from the percent source at ``source``; a
+    ``slides.json`` beside it becomes the notebook's ``rise`` metadata (the lecture slides)."""
     nb = jupytext.read(source)
     nb.metadata.pop("jupytext", None)
+    rise = slides_config(Path(source).parent)
+    if rise is not None:
+        nb.metadata["rise"] = rise
     seen = set()
     for index, cell in enumerate(nb.cells):
         cell_id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell-{index}"

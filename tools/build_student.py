@@ -168,7 +168,41 @@ def build_wheel(out):
     wheels = sorted(Path(out).glob("tinyml_course-*.whl"))
     if len(wheels) != 1:
         raise BuildError(f"expected one wheel, got {[w.name for w in wheels]}")
+    without_grader(wheels[0])
     return wheels[0]
+
+
+GRADER = "tinyml_course_grading/"  # the instructor's grading tool: not a student's
+
+
+def without_grader(wheel):
+    """Rewrite ``wheel`` without the grading package and its console script (RECORD kept
+    consistent): students get the course package only."""
+    import base64
+    import hashlib
+
+    with zipfile.ZipFile(wheel) as z:
+        items = [(i, z.read(i)) for i in z.infolist() if not i.filename.startswith(GRADER)]
+    fixed = {}
+    for info, data in items:
+        if info.filename.endswith(".dist-info/entry_points.txt"):
+            fixed[info.filename] = b"".join(ln for ln in data.splitlines(keepends=True)
+                                            if b"tinyml_course_grading" not in ln)
+    for info, data in items:
+        if info.filename.endswith(".dist-info/RECORD"):
+            rows = []
+            for row in data.decode().splitlines():
+                name = row.split(",")[0]
+                if name.startswith(GRADER):
+                    continue
+                if name in fixed:
+                    digest = base64.urlsafe_b64encode(hashlib.sha256(fixed[name]).digest())
+                    row = f"{name},sha256={digest.rstrip(b'=').decode()},{len(fixed[name])}"
+                rows.append(row)
+            fixed[info.filename] = ("\n".join(rows) + "\n").encode()
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in items:
+            z.writestr(info, fixed.get(info.filename, data))
 
 
 def release_assignments(out):

@@ -284,10 +284,12 @@ def find_notebooks(root, scope):
     paths = set()
     for pattern in SCOPES[scope]:
         paths.update(p for p in root.glob(pattern) if ".ipynb_checkpoints" not in p.parts)
-    try:
+    try:  # ':(glob)': '**/' matches zero or more folders, as in Path.glob (a plain git
+        # pathspec 'notebooks/**/*.ipynb' needs a subfolder, and matched nothing: issue 20)
         listed = subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--",
-             *SCOPES[scope]], cwd=root, capture_output=True, text=True, check=True).stdout
+             *(f":(glob){pattern}" for pattern in SCOPES[scope])], cwd=root,
+            capture_output=True, text=True, check=True).stdout
         tracked = {root / p for p in listed.split("\0") if p}
         paths &= tracked
     except (OSError, subprocess.CalledProcessError):
@@ -320,7 +322,9 @@ def run_gates(root=REPO, paths=None):
         files = paths if paths is not None else find_notebooks(root, scope)
         notebooks, broken = load(files, root)
         unreadable += [b for b in broken if b not in unreadable]
-        results[description] = fn(notebooks)
+        # 2026-12 (issue 20 item 4): a gate whose scope finds no file passes vacuously
+        empty = [] if files else [f"{scope}: no notebooks found ({', '.join(SCOPES[scope])})"]
+        results[description] = empty + fn(notebooks)
     results["notebooks: every notebook is valid JSON"] = unreadable
     return results
 

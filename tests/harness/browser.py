@@ -68,9 +68,13 @@ def free_port():
 class LabServer:
     """JupyterLab on 127.0.0.1:``port`` with token ``token``, root ``root``; use as a context."""
 
-    def __init__(self, root, token="tinyml-course-browser-test", timeout=90, config_path=None):
-        self.root, self.token, self.timeout = Path(root), token, timeout
-        self.config_path = config_path  # a Jupyter config folder read too (a student's .venv)
+    def __init__(self, root, token="tinyml-course-browser-test", timeout=90, grading=False,
+                 config_path=None):
+        """``grading``: the server of ``course.py lab --grading`` (Create Assignment, Validate);
+        else the lecture view's. ``config_path``: a Jupyter config folder read too (a student's
+        .venv)."""
+        self.root, self.token, self.timeout, self.grading = Path(root), token, timeout, grading
+        self.config_path = config_path
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
@@ -84,7 +88,8 @@ class LabServer:
     def __enter__(self):
         for folder in ("notebooks", "instructor"):
             shutil.copytree(REPO / folder, self.root / folder,
-                            ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints"))
+                            ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints"),
+                            dirs_exist_ok=True)
         course = _course_module()
         cmd, env, _ = course.lab_command(
             sys.executable, ["--no-browser", f"--port={self.port}", "--ServerApp.ip=127.0.0.1",
@@ -94,7 +99,7 @@ class LabServer:
             env=subprocess_env(TINYML_COURSE_EXCHANGE=self.root.parent / "exchange",
                                **({"JUPYTER_CONFIG_PATH": str(self.config_path)}
                                   if self.config_path else {})),
-            root=self.root)
+            root=self.root, grading=self.grading)
         self._log = open(self.log_path, "w+")
         self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)

@@ -1,8 +1,8 @@
 """A model as plain data, and back: what crosses the sandbox wall in the compression challenge.
 
 The probe, where the student's code runs, turns the returned (network, weights, bits) into plain
-data (``model_to_plain``: lists, ints, strings and float32 arrays, which tools/grading/wire.py
-carries as tagged lists). The grader rebuilds it (``model_from_plain``) and checks it before it
+data (``model_to_plain``: lists, ints, strings and float32 arrays, which the grader's
+plain_data.py carries as tagged base64). The grader rebuilds it (``model_from_plain``) and checks it before it
 measures anything, in this order, so that nothing big is allocated for a forged record:
 
 1. the record's layout: a dict with 'network', 'weights', 'bits'; at most MAX_OPS ops of ten

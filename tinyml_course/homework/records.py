@@ -2,7 +2,8 @@
 
 A challenge is scored by the course's grader outside the student's kernel (the assignment's
 ``hidden_checks.py``, a check with ``challenge=``): the grader writes each checked cell's verdict
-into the autograded notebook's metadata (``tinyml_grading``, by tools/grading/execute.py), and a
+into the autograded notebook's metadata (``tinyml_grading``, by
+tinyml_course_grading.nbgrader_execute), and a
 challenge's verdict carries its record (the ChallengeScore's plain data). These functions
 collect them:
 
@@ -16,7 +17,7 @@ Nothing a student's code prints is read: a record comes only from the grader's v
 import json
 from pathlib import Path
 
-GRADING_META = "tinyml_grading"  # the notebook metadata key the grader writes (tools/grading)
+GRADING_META = "tinyml_grading"  # the notebook metadata key the grader writes (tinyml_course_grading)
 
 
 def grader_records(notebook):

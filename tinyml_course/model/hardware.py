@@ -78,10 +78,17 @@ class EdgeHardware:
                 if (v := getattr(self, k)) is not None}
 
 
+SI_PREFIXES = (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3))  # for rates (ops/s, FLOP/s)
+
+
 def format_amount(value, unit):
-    """'320 KiB', '16 GiB', '462 DMIPS': bytes get the largest of KiB/MiB/GiB (1 KiB = 1024
-    bytes, the papers' "KB") that keeps >= 1."""
+    """'320 KiB', '16 GiB', '462 DMIPS', '11 Tops/s': bytes get the largest of KiB/MiB/GiB (1 KiB
+    = 1024 bytes, the papers' "KB") that keeps >= 1; a rate ('.../s') the largest SI prefix."""
     if unit != "bytes":
+        if "/s" in unit:
+            for prefix, size in SI_PREFIXES:
+                if value >= size:
+                    return f"{value / size:g} {prefix}{unit}"
         return f"{value:g} {unit}"
     for name, size in (("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
         if value >= size:

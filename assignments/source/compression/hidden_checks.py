@@ -1,6 +1,6 @@
 """Hidden checks of compression (instructor only: never released, hidden in the sandbox).
 
-tools/grading runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
+The grader (tinyml_course_grading) runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
 compares the plain-data answer with `expected`, computed here, in the grader, by the package.
 docs/grading.md, "How to write a hidden check", explains the pieces.
 """
@@ -8,7 +8,8 @@ import inspect
 
 import numpy as np
 
-from grading.checks import Case, Check, close
+from tinyml_course_grading.check_declarations import Case, Check
+from tinyml_course_grading.comparisons import close
 
 from tinyml_course.compression import trained
 from tinyml_course.compression.data import load_digits

@@ -1,6 +1,6 @@
 """Hidden checks of patch_inference (instructor only: never released, hidden in the sandbox).
 
-tools/grading runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
+The grader (tinyml_course_grading) runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
 compares the plain-data answer with `expected`, computed here, in the grader, by the package.
 docs/grading.md, "How to write a hidden check", explains the pieces.
 """
@@ -8,7 +8,8 @@ import functools
 
 import numpy as np
 
-from grading.checks import Case, Check, close, contains
+from tinyml_course_grading.check_declarations import Case, Check
+from tinyml_course_grading.comparisons import close, contains
 
 from tinyml_course import build_network, get_network
 from tinyml_course.homework.challenges.patch_plan import best_patch_choice, score_chooser_runs
@@ -65,7 +66,7 @@ EXECUTION = ["tinyml_course.runtime.patch_exec:execute_patch_based",
 ACCOUNTING = ["tinyml_course.memory.accounting:profile",
               "tinyml_course.memory.patch_accounting:mac_overhead",
               "tinyml_course.memory.patch_accounting:stage_peak_bytes",
-              "tinyml_course.memory.patch_accounting:stage_items",
+              "tinyml_course.memory.patch_accounting:stage_held",
               "tinyml_course.memory.patch_accounting:grid_stage_macs"]
 
 

@@ -1,6 +1,6 @@
 """Hidden checks of sram_accounting (instructor only: never released, hidden in the sandbox).
 
-tools/grading runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
+The grader (tinyml_course_grading) runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
 compares the plain-data answer with `expected`, computed here, in the grader, by the package.
 docs/grading.md, "How to write a hidden check", explains the pieces.
 """
@@ -8,7 +8,8 @@ import inspect
 
 import numpy as np
 
-from grading.checks import Case, Check, close, fields
+from tinyml_course_grading.check_declarations import Case, Check
+from tinyml_course_grading.comparisons import close, fields
 
 from tinyml_course import build_network, get_network
 from tinyml_course.homework.challenges.streaming_depthwise import (
@@ -171,10 +172,11 @@ CHECKS = [
                    "depthwise, 0 for add and pool",
           reference=["tinyml_course.memory.accounting:profile",
                      "tinyml_course.memory.accounting:fits",
-                     "tinyml_course.memory.conventions:io_rule_layers",
-                     "tinyml_course.memory.conventions:layer_memory",
-                     "tinyml_course.memory.conventions:layer_sram"],
-          similar_to=["tinyml_course.memory.conventions:io_rule_layers"],
+                     "tinyml_course.memory.live_set:layer_views",
+                     "tinyml_course.memory.live_set:layer_memory",
+                     "tinyml_course.memory.live_set:layer_sram"],
+          similar_to=["tinyml_course.memory.conventions:Convention.held",
+                      "tinyml_course.memory.live_set:layer_memory"],
           cases=[Case(f"{key} ({dtype})", f"io_rule_sram(_GRADER_NETS[{key!r}], {dtype!r})",
                       _sram(key, "mcunet", dtype))
                  for key, dtype in [("tiny", "int8"), ("tiny", "float32"),
@@ -183,13 +185,12 @@ CHECKS = [
           property="every tensor still to be read is live, residuals until their add",
           reference=["tinyml_course.memory.accounting:profile",
                      "tinyml_course.memory.accounting:fits",
-                     "tinyml_course.memory.conventions:live_tensors",
-                     "tinyml_course.memory.conventions:live_set_sram",
-                     "tinyml_course.memory.conventions:live_set_layers",
-                     "tinyml_course.memory.conventions:layer_memory",
-                     "tinyml_course.memory.conventions:layer_sram"],
-          similar_to=["tinyml_course.memory.conventions:live_set_layers",
-                      "tinyml_course.memory.conventions:live_tensors"],
+                     "tinyml_course.memory.live_set:live_tensors",
+                     "tinyml_course.memory.live_set:layer_views",
+                     "tinyml_course.memory.live_set:layer_memory",
+                     "tinyml_course.memory.live_set:layer_sram"],
+          similar_to=["tinyml_course.memory.live_set:live_tensors",
+                      "tinyml_course.memory.live_set:layer_views"],
           cases=[Case(f"{key} ({dtype})", f"live_set_sram(_GRADER_NETS[{key!r}], {dtype!r})",
                       _sram(key, "exact", dtype))
                  for key, dtype in [("tiny", "int8"), ("tiny", "float32"),

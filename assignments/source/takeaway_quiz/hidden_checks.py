@@ -10,7 +10,7 @@ breaks and where the lecture teaches each takeaway question; never the key.
 import re
 from pathlib import Path
 
-from grading.checks import Case, Check
+from tinyml_course_grading.check_declarations import Case, Check
 
 from tinyml_course import get_network, memory
 from tinyml_course.homework.quiz_variant import quiz_variant

@@ -17,8 +17,8 @@ from ...model.units import KIB
 from .png import encode_png
 from .style import WIDE, projector
 
-BARS_FIGSIZE = (8, 2.6)  # inches
-HIST_FIGSIZE = (8, 2.9)
+BARS_FIGSIZE = (5.9, 3.2)  # inches: the dashboard shows bars and histogram side by side,
+HIST_FIGSIZE = (5.9, 3.2)  # 1180 px together, on one slide with the controls and readout
 BEFORE_COLOR, AFTER_COLOR, LIMIT_COLOR = "tab:blue", "tab:orange", "red"
 _BARS = "_tinyml_compression_bars"  # attribute of a figure made by compression_bars
 _HIST = "_tinyml_weight_histogram"  # attribute of a figure made by weight_histogram

@@ -20,9 +20,10 @@ from .style import WIDE, projector
 FIT_COLOR, MISS_COLOR, LIMIT_COLOR = "#2ca02c", "#d62728", "#222222"
 
 
-def _bytes_axis(axis):
-    """Log-scale byte ticks at 1 and 32 of each KiB/MiB/GiB, labelled '32 KiB'."""
-    axis.set_major_locator(LogLocator(base=1024, subs=(1, 32)))
+def _bytes_axis(axis, base=1024, subs=(1, 32)):
+    """Log-scale byte ticks at ``subs`` of each power of ``base`` (default: 1 and 32 of each
+    KiB/MiB/GiB), labelled '32 KiB'."""
+    axis.set_major_locator(LogLocator(base=base, subs=subs))
     axis.set_minor_locator(LogLocator(base=1024, subs=()))
     axis.set_major_formatter(FuncFormatter(lambda v, _: format_amount(round(v), "bytes")))
 
@@ -121,30 +122,44 @@ def _fit_profile(model, convention):
     return memory_profile(get_network(model), "in-place", convention)
 
 
+def memory_names(hw):
+    """What the device's two memories are called: ('SRAM', 'Flash') on a microcontroller,
+    ('DRAM', 'storage') on a phone or a GPU (whose activations live in DRAM)."""
+    if hw.family == "microcontroller":
+        return "SRAM", "Flash"
+    return "DRAM", "storage"
+
+
 def fit_figure(device, models=FIT_MODELS, convention="tinyengine"):
     """Which zoo models fit ``device`` (a hardware name with memory and storage figures)?
 
-    Two panels, log scale: each model's peak SRAM (int8, depthwise in place, ``convention``)
-    against the device's memory, and its int8 Flash (weights + int32 biases) against its
-    storage; a bar is green when it fits, red when it does not.
+    Two panels, log scale, a tick every 4x and each bar's value at its end: each model's peak
+    activations (int8, depthwise in place, ``convention``) against the device's memory (SRAM on
+    an MCU, DRAM on a phone), and its int8 weights (+ int32 biases) against its Flash or storage;
+    a bar is green when it fits, red when it does not.
     """
     hw = get_hardware(device)
     if hw.memory is None or hw.storage is None:
         raise ValueError(f"{device!r} has no published memory and storage figures to compare with")
+    memory_name, storage_name = memory_names(hw)
     profiles = [_fit_profile(m, convention) for m in models]
     with projector():
         fig = Figure(figsize=WIDE)
         axes = fig.subplots(1, 2)
         for ax, title, values, limit in (
-                (axes[0], "peak SRAM (activations)", [p.peak_sram_bytes for p in profiles],
+                (axes[0], f"activations vs {memory_name}", [p.peak_sram_bytes for p in profiles],
                  hw.memory.value),
-                (axes[1], "Flash (weights)", [p.flash_bytes for p in profiles], hw.storage.value)):
+                (axes[1], f"weights vs {storage_name}", [p.flash_bytes for p in profiles],
+                 hw.storage.value)):
             colors = [FIT_COLOR if v <= limit else MISS_COLOR for v in values]
             ax.barh(list(models), values, color=colors)
+            for y, value in enumerate(values):  # the value at the end of each bar
+                ax.text(value, y, f" {format_amount(round(value), 'bytes')}", va="center",
+                        fontsize=11)
             ax.axvline(limit, color=LIMIT_COLOR, ls="--", lw=2)
             ax.set_xscale("log")
-            _bytes_axis(ax.xaxis)
-            ax.set_xlim(min(values + [limit]) / 3, max(values + [limit]) * 3)
+            _bytes_axis(ax.xaxis, base=4, subs=(1,))  # a tick every 4x: 64 KiB, 256 KiB, 1 MiB
+            ax.set_xlim(min(values + [limit]) / 3, max(values + [limit]) * 12)
             ax.invert_yaxis()
             fits = sum(v <= limit for v in values)
             ax.set_title(f"{title}: {fits} of {len(values)} fit "

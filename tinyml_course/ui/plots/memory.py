@@ -1,4 +1,5 @@
-"""Figures of SRAM and Flash: per-op SRAM bars with the device's limits, and schedule comparisons.
+"""Figures of SRAM and Flash: per-op SRAM bars with the device's limits (comparisons of schedules
+and conventions: ``plots.comparison``).
 
 Every function takes data (a MemoryProfile from ``tinyml_course.memory.profile``, a Device or a
 device name) and returns a ``matplotlib.figure.Figure``. Figures are built with ``Figure()``, not
@@ -19,10 +20,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from ...memory.accounting import profile as memory_profile
 from ...model.devices import get_device
 from ...model.units import KIB
 from .png import encode_png
@@ -37,34 +38,21 @@ OVER_COLOR = "#d62728"  # edges of bars above the SRAM limit, the Flash bar when
 FIT_COLOR = "#2ca02c"  # the Flash bar when it fits
 LIMIT_COLOR = "#222222"  # the device's SRAM / Flash lines
 BAR_WIDTH = 0.8  # in op slots
-FIGSIZE = (11, 4.4)  # inches
+MAX_TICK_LABELS = 14  # block labels under the bars, unrotated at 12 pt
+FIGSIZE = (11, 4.0)  # inches: 1100 x 400 px, a dashboard's figure with its controls and readouts on one slide
 _ARTISTS = "_tinyml_sram_artists"  # attribute of a figure made by sram_figure
 BACKGROUNDS = 8  # op lists (networks) whose static background sram_png keeps per figure
-
-# the (schedule, convention) pairs a comparison shows by default, as the papers count them
-# (tinyengine runs every depthwise in place, so it is only ever paired with "in-place")
-DEFAULT_COMPARISON = (("per-layer", "mcunet"), ("in-place", "mcunet"), ("in-place", "tinyengine"),
-                      ("per-layer", "exact"), ("in-place", "exact"))
-# curves drawn later get thinner, dashed lines, so one that coincides with an earlier one still
-# shows the earlier one under it (linewidth, dash pattern)
-CURVE_STYLES = ((4.5, "-"), (3.2, (0, (6, 2))), (2.2, (0, (2, 2))), (1.6, "-."), (1.1, "-"))
-
-
-def comparison_label(profile):
-    """'in-place / mcunet'; a tinyengine profile says its depthwise always runs in place."""
-    if profile.convention == "tinyengine":
-        return "tinyengine (depthwise always in place)"
-    return f"{profile.schedule} / {profile.convention}"
-
 
 def _device(device):
     return None if device is None else get_device(device)
 
 
-def group_ticks(names):
+def group_ticks(names, max_labels=None):
     """Tick positions and labels: one tick at the first op of each block ('b3'), stem, tail ops.
 
     names: op names in order ('stem', 'block3.expand', ..., 'classifier') -> (positions, labels).
+    max_labels: keep at most this many (every k-th block from the first), so that they fit
+    unrotated at a projector's font size.
     """
     positions, labels, last = [], [], None
     for i, name in enumerate(names):
@@ -74,6 +62,14 @@ def group_ticks(names):
             labels.append(group.replace("block", "b").replace("feature_mix", "mix")
                           .replace("classifier", "fc"))
             last = group
+    if max_labels and len(positions) > max_labels:
+        step = -(-len(positions) // max_labels)  # ceil
+        gap = len(names) / (2 * max_labels)  # ops: closer labels would overlap ('mixfc')
+        kept = []
+        for pos, label in zip(positions[::step], labels[::step]):
+            if not kept or pos - kept[-1][0] >= gap:
+                kept.append((pos, label))
+        positions, labels = [k[0] for k in kept], [k[1] for k in kept]
     return positions, labels
 
 
@@ -103,7 +99,7 @@ def sram_figure(profile, device=None, figsize=FIGSIZE):
     ``update_sram_figure`` can redraw in place.
     """
     fig = Figure(figsize=figsize, dpi=100)
-    fig.subplots_adjust(left=0.065, right=0.975, bottom=0.17, top=0.83, wspace=0.3)
+    fig.subplots_adjust(left=0.065, right=0.975, bottom=0.18, top=0.82, wspace=0.3)
     ax, fax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [10, 1]})
     bars = PolyCollection([], linewidths=0)
     ax.add_collection(bars)
@@ -111,6 +107,8 @@ def sram_figure(profile, device=None, figsize=FIGSIZE):
     limit_text = ax.text(0.995, 0, "", transform=ax.get_yaxis_transform(), ha="right",
                          va="bottom", fontsize=11, color=LIMIT_COLOR)
     peak_mark, = ax.plot([], [], marker="v", color="black", ms=8, ls="none", zorder=4)
+    # ops the convention does not count (pools and adds under mcunet): an x, not a 0 KiB bar
+    uncounted, = ax.plot([], [], marker="x", color="gray", ms=7, ls="none", zorder=4)
     peak_text = ax.annotate("", xy=(0, 0), xytext=(8, 6), textcoords="offset points", fontsize=11,
                             fontweight="bold", va="bottom")
     title = ax.annotate("", xy=(0, 1), xycoords="axes fraction", xytext=(0, 24),
@@ -119,11 +117,12 @@ def sram_figure(profile, device=None, figsize=FIGSIZE):
     ax.text(-0.062, 0.5, "SRAM while the op runs (KiB)", transform=ax.transAxes, rotation=90,
             ha="right", va="center")
     ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))  # fewer labels
-    ax.set_xlabel("ops in execution order (b = MBConv block)")
+    ax.set_xlabel("ops in execution order (bN = block N)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(handles=[Patch(color=c, label=KIND_LABELS[k]) for k, c in KIND_COLORS.items()
-                       if k != "maxpool"],  # ResNet's max pool shares the pool colour
-              loc="upper center", bbox_to_anchor=(0.5, 1.13), ncol=6, fontsize=10, frameon=False)
+                       if k != "maxpool"]  # ResNet's max pool shares the pool colour
+              + [Line2D([], [], marker="x", color="gray", ls="none", label="not counted")],
+              loc="upper center", bbox_to_anchor=(0.5, 1.13), ncol=7, fontsize=10, frameon=False)
     flash_bar = fax.bar([0], [0], width=0.6, color=FIT_COLOR)[0]
     flash_line = fax.axhline(0, color=LIMIT_COLOR, lw=1.5, ls="--")
     flash_text = fax.text(0, 0, "", ha="center", va="bottom", fontsize=10)
@@ -135,6 +134,7 @@ def sram_figure(profile, device=None, figsize=FIGSIZE):
     fax.set_yticks([])  # the bar and the verdict carry the numbers (fewer texts: faster redraw)
     setattr(fig, _ARTISTS, dict(ax=ax, fax=fax, bars=bars, limit_line=limit_line,
                                 limit_text=limit_text, peak_mark=peak_mark, peak_text=peak_text,
+                                uncounted=uncounted,
                                 title=title, flash_bar=flash_bar, flash_line=flash_line,
                                 flash_text=flash_text, verdict=verdict, xticks=None,
                                 backgrounds={}))
@@ -157,6 +157,8 @@ def update_sram_figure(fig, profile, device=None):
     a["bars"].set_edgecolors([OVER_COLOR if o else "none" for o in over])
     a["bars"].set_linewidths([1.3 if o else 0 for o in over])
 
+    zero = [i for i, layer in enumerate(layers) if layer.sram_bytes == 0]
+    a["uncounted"].set_data(zero, [0] * len(zero))
     peak = profile.peak_layer
     ipeak = layers.index(peak)
     a["peak_mark"].set_data([ipeak], [peak.sram_bytes / KIB])
@@ -174,11 +176,11 @@ def update_sram_figure(fig, profile, device=None):
         a["limit_text"].set_text(f"{device.name} SRAM {sram_limit / KIB:.0f} KiB")
         top = max(top, sram_limit / KIB)
     ax.set_ylim(0, top * 1.22)
-    positions, labels = group_ticks([layer.name for layer in layers])
+    positions, labels = group_ticks([layer.name for layer in layers], MAX_TICK_LABELS)
     xticks = (len(layers), tuple(positions), tuple(labels))
     if xticks != a["xticks"]:  # a new op list: new block ticks (and a new background)
         ax.set_xlim(-0.7, len(layers) - 0.3)
-        ax.set_xticks(xticks[1], xticks[2], rotation=90, fontsize=9)
+        ax.set_xticks(xticks[1], xticks[2], fontsize=12)
         a["xticks"] = xticks
     fits_text = _fit_text("SRAM", profile.peak_sram_bytes, sram_limit)
     a["title"].set_text(f"{profile.network}: schedule {profile.schedule}, convention "
@@ -218,7 +220,7 @@ def sram_artists(fig):
 def _changing_artists(a):
     """The artists of an sram_figure that a redraw can change, in drawing (z) order."""
     ax, fax = a["ax"], a["fax"]
-    changing = [a[k] for k in ("bars", "limit_line", "limit_text", "peak_mark", "peak_text",
+    changing = [a[k] for k in ("bars", "limit_line", "limit_text", "peak_mark", "uncounted", "peak_text",
                                "title", "flash_bar", "flash_line", "flash_text", "verdict")]
     changing += [ax.yaxis, *ax.spines.values(), *fax.spines.values()]  # y ticks follow the peak
     return sorted(changing, key=lambda artist: artist.get_zorder())  # stable, as Axes.draw
@@ -302,57 +304,3 @@ class PngCache:
         while len(self._items) > self.size:
             self._items.popitem(last=False)
         return png
-
-
-def comparison_figure(profiles, labels=None, device=None, figsize=FIGSIZE):
-    """Per-op SRAM curves of several profiles (schedules or conventions) and their peaks.
-
-    profiles: MemoryProfiles (usually of one network); labels: one string each (default
-    'schedule / convention'); device: adds the SRAM limit. Left: a step curve per profile over the
-    ops; right: one horizontal bar per profile with its peak in KiB.
-    """
-    device = _device(device)
-    labels = labels or [comparison_label(p) for p in profiles]
-    fig = Figure(figsize=figsize, dpi=100)
-    fig.subplots_adjust(left=0.06, right=0.97, bottom=0.17, top=0.9, wspace=0.55)
-    ax, bax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 1.2]})
-    colors = [f"C{i}" for i in range(len(profiles))]
-    drawn = []  # (label, per-op KiB) of the curves so far
-    for i, (prof, label, color) in enumerate(zip(profiles, labels, colors)):
-        kib = [layer.sram_bytes / KIB for layer in prof.layers]
-        same = next((other for other, values in drawn if values == kib), None)
-        width, dashes = CURVE_STYLES[min(i, len(CURVE_STYLES) - 1)]
-        ax.step(range(len(kib)), kib, where="mid", color=color, lw=width, ls=dashes,
-                label=f"{label}: peak {prof.peak_sram_bytes / KIB:.1f} KiB"
-                      + (f" (same curve as {same})" if same else ""))
-        drawn.append((label, kib))
-    names = [layer.name for layer in profiles[0].layers]
-    positions, ticks = group_ticks(names)
-    ax.set_xticks(positions, ticks, rotation=90, fontsize=7)
-    ax.set_ylabel("SRAM while the op runs (KiB)")
-    ax.set_xlabel("ops in execution order")
-    ax.set_title(f"{profiles[0].network}, {profiles[0].dtype}: the same network, counted differently",
-                 fontsize=10, loc="left")
-    ax.grid(axis="y", alpha=0.3)
-    peaks = [p.peak_sram_bytes / KIB for p in profiles]
-    y = np.arange(len(profiles))
-    bax.barh(y, peaks, color=colors)
-    for yi, value in zip(y, peaks):
-        bax.text(value, yi, f" {value:.0f}", va="center", fontsize=8)
-    bax.set_yticks(y, labels, fontsize=8)
-    bax.invert_yaxis()
-    bax.set_xlabel("peak SRAM (KiB)")
-    bax.set_xlim(0, max(peaks + ([device.sram_bytes / KIB] if device else [])) * 1.25)
-    if device is not None:
-        for a in (ax,):
-            a.axhline(device.sram_bytes / KIB, color=LIMIT_COLOR, ls="--", lw=1.3,
-                      label=f"{device.name} SRAM {device.sram_bytes / KIB:.0f} KiB")
-        bax.axvline(device.sram_bytes / KIB, color=LIMIT_COLOR, ls="--", lw=1.3)
-    ax.legend(fontsize=8, loc="upper right")
-    return fig
-
-
-def schedule_comparison_figure(network, pairs=DEFAULT_COMPARISON, device=None, dtype="int8"):
-    """``comparison_figure`` of ``network`` under each (schedule, convention) pair of ``pairs``."""
-    profiles = [memory_profile(network, schedule, convention, dtype) for schedule, convention in pairs]
-    return comparison_figure(profiles, device=device)

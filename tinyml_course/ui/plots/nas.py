@@ -27,30 +27,45 @@ def samples_figure(images_by_resolution, labels, class_names, count=6):
     return fig
 
 
-def resolution_figure(curves, sweeps):
+def resolution_figure(curves, sweeps, spread=None, chance=None):
     """Left: accuracy vs resolution ({label: [(R, acc)]}); right: one-dimension sweeps
-    ({dimension: [(value, acc)]}, each on its own index axis)."""
-    fig = Figure(figsize=(11, 3.6))
-    left, right = fig.subplots(1, 2)
+    ({dimension: [(value, acc)]}, each on its own index axis).
+
+    spread: accuracies (fractions) -> their standard errors (e.g. ``nas.evaluate.accuracy_spread``);
+    each point then gets an error bar of two standard errors (about 95%), so a difference smaller
+    than the bars is not read as a trend (issue 20 item 9). Both y-axes start at zero; ``chance``
+    (a fraction, 1 / classes) is drawn as a dotted line.
+    """
+    fig = Figure(figsize=(11, 3.8))
+    left, right = fig.subplots(1, 2, sharey=True)
     for label, points in curves.items():
         r, acc = zip(*points)
-        left.plot(r, 100 * np.array(acc), "o-", label=label)
+        _points(left, r, acc, spread, label)
     left.set_xlabel("input resolution (pixels)")
     left.set_ylabel("held-out accuracy (%)")
     left.set_title("accuracy vs input resolution")
-    left.legend(fontsize=8)
-    left.grid(alpha=0.3)
     for dim, points in sweeps.items():
         values, acc = zip(*points)
-        right.plot(range(len(values)), 100 * np.array(acc), "o-",
-                   label=f"{dim}: {', '.join(f'{v:g}' for v in values)}")
+        _points(right, range(len(values)), acc, spread,
+                f"{dim}: {', '.join(f'{v:g}' for v in values)}")
     right.set_xticks([0, 1, 2], ["small", "middle", "large"])
-    right.set_ylabel("held-out accuracy (%)")
-    right.set_title("one dimension at a time (others fixed)")
-    right.legend(fontsize=8)
-    right.grid(alpha=0.3)
-    fig.subplots_adjust(wspace=0.3, bottom=0.15)
+    right.set_title("one dimension at a time (others fixed)"
+                    + (": bars = 2 standard errors" if spread else ""))
+    for ax in (left, right):
+        if chance:
+            ax.axhline(100 * chance, color="gray", ls=":", lw=1.2, label=f"chance {100 * chance:.1f}%")
+        ax.set_ylim(0, 100)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.subplots_adjust(wspace=0.1, bottom=0.15)
     return fig
+
+
+def _points(ax, x, acc, spread, label):
+    """Accuracy points (%) joined by a line, with error bars of 2 * spread(acc) when given."""
+    acc = np.asarray(acc, float)
+    err = None if spread is None else 200 * np.asarray(spread(acc))
+    ax.errorbar(list(x), 100 * acc, yerr=err, fmt="o-", capsize=3, label=label)
 
 
 def space_figure(spaces, chosen, device_name):

@@ -16,6 +16,7 @@ from ...memory.patch_accounting import mac_overhead
 from ...memory.patch_plan import patch_plan
 from ...model.devices import get_device
 from ...model.units import KIB
+from .memory import group_ticks
 
 SCHEDULE_COLORS = {"per-layer": "#4c72b0", "in-place": "#55a868", "patch": "#dd8452",
                    "none": "#bbbbbb"}  # search scatter: the schedule that made a candidate fit
@@ -55,7 +56,7 @@ def windows_figure(network, split, patches, focus=(0, 0), image=None, figsize=(1
     pad = max(0, -rf.r0, -rf.c0, rf.r1 - h, rf.c1 - w) + 2
     ax.set_xlim(-pad, w + pad)
     ax.set_ylim(h + pad, -pad)
-    ax.set_title(f"input {h}x{w}: patch ({i}, {j}) reads {win.h}x{win.w} "
+    ax.set_title(f"input {h}x{w}: patch ({i}, {j})\nreads {win.h}x{win.w} "
                  f"(receptive field {rf.h}x{rf.w})", fontsize=10)
     c, oh, ow = network.shape_of(plan.split)
     out.set_xlim(0, ow)
@@ -67,14 +68,18 @@ def windows_figure(network, split, patches, focus=(0, 0), image=None, figsize=(1
     tile = plan.tile(i, j)
     out.add_patch(Rectangle((tile.c0, tile.r0), tile.w, tile.h, color=FOCUS_COLOR, alpha=0.6))
     out.set_aspect("equal")
-    out.set_title(f"stage output {plan.split}: {c}x{oh}x{ow}, tile {tile.h}x{tile.w}",
+    out.set_title(f"stage output {plan.split}\n{c}x{oh}x{ow}, tile {tile.h}x{tile.w}",
                   fontsize=10)
     return fig
 
 
 def memory_figure(network, split, patches, convention="mcunet", dtype="int8", device=None,
                   figsize=(11, 4)):
-    """Per-op SRAM (KiB) of the network per layer (in place) and with the patch stage, and peaks."""
+    """Per-op SRAM (KiB) of the network per layer (in place) and with the patch stage, and peaks.
+
+    An op the convention does not count (a residual add under ``mcunet``) is a gap in the curve,
+    not a drop to 0 KiB (issue 20 item 16).
+    """
     before = profile(network, "in-place", convention, dtype)
     after = profile(network, "patch", convention, dtype, patches=patches, split=split)
     fig = Figure(figsize=figsize, layout="constrained")
@@ -83,8 +88,9 @@ def memory_figure(network, split, patches, convention="mcunet", dtype="int8", de
     patch_label = str(replace(after.schedule, split=after.patch.split))  # the split op's name
     for prof, label, color in ((before, "per layer (in place)", SCHEDULE_COLORS["in-place"]),
                                (after, patch_label, SCHEDULE_COLORS["patch"])):
-        y = np.array([layer.sram_bytes for layer in prof.layers]) / KIB
-        ax.step(x, y, where="mid", color=color,
+        y = np.array([layer.sram_bytes / KIB if layer.sram_bytes else np.nan
+                      for layer in prof.layers])
+        ax.step(x, y, where="mid", color=color, lw=2,
                 label=f"{label}: peak {prof.peak_sram_bytes / KIB:.1f} KiB")
     split_index = network.index(after.patch.split)
     ax.axvspan(-0.5, split_index + 0.5, color=SCHEDULE_COLORS["patch"], alpha=0.08)
@@ -92,11 +98,14 @@ def memory_figure(network, split, patches, convention="mcunet", dtype="int8", de
         device = get_device(device)
         ax.axhline(device.sram_bytes / KIB, color=LIMIT_COLOR, ls="--",
                    label=f"{device.name} SRAM {device.sram_bytes // KIB} KiB")
-    ax.set_xticks(x[::4], [op.name for op in network.ops][::4], rotation=60, fontsize=7)
-    ax.set_ylabel(f"SRAM, KiB ({convention}, {dtype})")
-    ax.set_title(f"{network.name}: per-op SRAM before and after patch-based inference "
-                 f"(shaded: the patch stage, worst patch per op)", fontsize=10)
-    ax.legend(fontsize=8)
+    positions, labels = group_ticks([op.name for op in network.ops], 8)
+    ax.set_xticks(positions, labels, fontsize=11)
+    ax.set_xlabel("ops in execution order (bN = block N; gaps: not counted)", fontsize=11)
+    ax.set_ylim(0, None)
+    ax.set_ylabel(f"SRAM, KiB ({convention}, {dtype})", fontsize=11)
+    ax.set_title(f"{network.name}: per-op SRAM, per layer vs patches (shaded: patch stage)",
+                 fontsize=11, loc="left")
+    ax.legend(fontsize=10)
     return fig
 
 

@@ -35,7 +35,9 @@ class Dashboard(widgets.VBox):
         self.figures = None
         self.images = []
         self.summary = widgets.HTML()
+        self.summary.add_class("tinyml-readout")  # notebooks/rise.css: compact lines on a slide
         self.timing = widgets.HTML()
+        self.timing.add_class("tinyml-timing")  # the redraw time: hidden on a slide (rise.css)
         self.last_redraw_s = None
         self._built = False
         self._sync_controls()

@@ -78,8 +78,8 @@ class CompressionState:
     @property
     def label(self):
         """The histogram's 'after' title: '4-bit, 50% sparse, 25% channels cut'."""
-        return (f"{self.bits}-bit, {self.sparsity:.0%} sparse"
-                + (f", {self.channel_ratio:.0%} channels cut" if self.channel_ratio else ""))
+        return (f"{self.bits}-bit, {100 * self.sparsity:g}% sparse"  # 12.5%, not 12% or 0.13
+                + (f", {100 * self.channel_ratio:g}% channels cut" if self.channel_ratio else ""))
 
 
 class CompressionLab:
@@ -264,16 +264,20 @@ class CompressionDashboard(Dashboard):
         return {
             "sparsity": widgets.FloatSlider(s.sparsity, min=0.0, max=SPARSITY_MAX, step=SPARSITY_STEP,
                                             description="sparsity", continuous_update=False,
-                                            style=FULL_LABEL),
+                                            readout_format=".1%", style=FULL_LABEL),
             "bits": widgets.SelectionSlider(options=BITS, value=s.bits, description="bits",
                                             continuous_update=False, style=FULL_LABEL),
             "channel_ratio": widgets.FloatSlider(s.channel_ratio, min=0.0, max=RATIO_MAX,
                                                  step=RATIO_STEP, description="channels cut",
-                                                 continuous_update=False, style=FULL_LABEL),
+                                                 readout_format=".1%", continuous_update=False,
+                                                 style=FULL_LABEL),
         }
 
     def arrange(self):
-        return [widgets.HBox(list(self.controls.values())), self.summary, *self.images, self.timing]
+        for image in self.images:  # two side by side, each at most half the width
+            image.layout.max_width = "49%"
+        return [widgets.HBox(list(self.controls.values())), self.summary, widgets.HBox(self.images),
+                self.timing]
 
     def set(self, **changes):
         """Change the state and redraw; with a slow lab the worker pauses meanwhile."""

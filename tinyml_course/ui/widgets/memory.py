@@ -59,8 +59,8 @@ class DashboardState:
     model: str = "mobilenetv2"
     resolution: int = 224
     width: float = 1.0
-    schedule: str = "in-place"
-    convention: str = "tinyengine"
+    schedule: str = "per-layer"  # with mcunet: 1470 KiB; in-place: 1372 KiB (MCUNet-v1's saving)
+    convention: str = "mcunet"
     device: str = "stm32f746"
     dtype: str = "int8"
 
@@ -121,6 +121,9 @@ def summary_html(state):
              + f": {prof.macs / 1e6:.1f}M MACs, {prof.params / 1e6:.2f}M params",
              f"schedule {prof.schedule}, convention {prof.convention}, {prof.dtype}: peak SRAM "
              f"<b>{prof.peak_sram_bytes / KIB:.1f} KiB</b> at <code>{prof.peak_layer.name}</code>"]
+    if state.convention == "tinyengine":  # issue 20 item 13: a click that changes nothing
+        lines.append("<i>tinyengine runs every depthwise in place: the schedule buttons change "
+                     "nothing under it; pick mcunet or exact to see in-place's saving</i>")
     lines += [html.escape(line) for line in report.describe().splitlines()]
     return "<br>".join(lines)
 
@@ -144,23 +147,28 @@ class SramDashboard(Dashboard):
                                             continuous_update=False),
             "width": widgets.SelectionSlider(options=WIDTHS, value=s.width, description="width",
                                              continuous_update=False, disabled=not s.width_enabled),
-            "schedule": widgets.ToggleButtons(options=SCHEDULES, value=s.schedule,
-                                              description="schedule"),
-            "convention": widgets.ToggleButtons(options=tuple(CONVENTIONS), value=s.convention,
-                                                description="convention"),
+            "schedule": widgets.ToggleButtons(options=SCHEDULES, value=s.schedule),
+            "convention": widgets.ToggleButtons(options=tuple(CONVENTIONS), value=s.convention),
             "device": widgets.Dropdown(options=tuple(DEVICES), value=s.device, description="device",
                                        layout=widgets.Layout(width="360px")),
-            "dtype": widgets.ToggleButtons(options=DTYPES, value=s.dtype, description="dtype"),
+            "dtype": widgets.ToggleButtons(options=DTYPES, value=s.dtype),
         }
         for style in ("schedule", "convention", "dtype"):
-            controls[style].style.button_width = "90px"
+            controls[style].style.button_width = "auto"  # wide enough at a projector's font
+            controls[style].layout.width = "auto"  # label and buttons on one line
+        for control in controls.values():  # a label as wide as its text: one row per HBox
+            control.style.description_width = "initial"
         return controls
 
     def arrange(self):
         c = self.controls
+        # a ToggleButtons' own description sits above its buttons: a Label beside them instead
+        label = {k: widgets.Label(k, layout=widgets.Layout(margin="0 8px 0 16px"))
+                 for k in ("schedule", "convention", "dtype")}
         return [widgets.HBox([c["model"], c["resolution"], c["width"]]),
-                widgets.HBox([c["schedule"], c["dtype"]]),
-                widgets.HBox([c["convention"], c["device"]]),
+                widgets.HBox([label["schedule"], c["schedule"], label["convention"],
+                              c["convention"]]),
+                widgets.HBox([label["dtype"], c["dtype"], c["device"]]),
                 *self.images, self.summary, self.timing]
 
     def sync_controls(self, state):

@@ -10,6 +10,9 @@ from dataclasses import dataclass, replace
 
 import ipywidgets as widgets
 
+from ...memory.accounting import profile
+from ...memory.patch_accounting import mac_overhead
+from ...model.units import KIB
 from ...model.zoo import ZOO_NAMES, get_network
 from ..plots.patch import memory_figure, windows_figure
 from .base import Dashboard
@@ -44,12 +47,37 @@ def split_options(model):
     return [f"block{b}" for b, ops in net.blocks().items() if ops[-1].out_shape[1] >= 2]
 
 
+FIGSIZES = ((5.4, 4.2), (6.4, 4.2))  # inches: the two figures side by side on one slide
+
+
 def patch_figures(state):
-    """(windows figure, memory figure) of ``state``."""
+    """(windows figure, memory figure) of ``state``, sized to sit side by side."""
     net = get_network(state.model)
     focus = divmod(state.focus, state.patches)
-    return (windows_figure(net, state.split, state.patches, focus=focus),
-            memory_figure(net, state.split, state.patches, state.convention, device=state.device))
+    return (windows_figure(net, state.split, state.patches, focus=focus, figsize=FIGSIZES[0]),
+            memory_figure(net, state.split, state.patches, state.convention, device=state.device,
+                          figsize=FIGSIZES[1]))
+
+
+def summary_html(state):
+    """The readouts the notes ask the room to watch: the peak against per-layer, and the MACs the
+    overlap repeats (issue 20 item 14); and why a patch peak can exceed the per-layer one."""
+    net = get_network(state.model)
+    before = profile(net, "in-place", state.convention).peak_sram_bytes
+    after = profile(net, "patch", state.convention, patches=state.patches, split=state.split)
+    cost = mac_overhead(net, state.split, state.patches)
+    n = state.patches
+    lines = [f"<b>{n}x{n} patches</b> up to {state.split}: peak SRAM <b>{after.peak_sram_bytes / KIB:.1f}"
+             f" KiB</b> (per layer, in place: {before / KIB:.1f} KiB)",
+             f"MACs <b>{cost.network_macs_clipped / 1e6:.1f}M</b>: +{cost.network_overhead:.1%} over "
+             f"per layer ({cost.network_macs / 1e6:.1f}M), the patch stage +{cost.stage_overhead:.0%}"
+             " (overlapping windows computed again)"]
+    if after.peak_sram_bytes > before:
+        c, h, w = net.shape_of(after.patch.split)
+        lines.append(f"<i>above per layer: the patch schedule also holds the assembled stage output "
+                     f"({c}x{h}x{w} = {c * h * w / KIB:.1f} KiB); with {n}x{n} patches the windows "
+                     "save less than that</i>")
+    return "<br>".join(lines)
 
 
 class PatchDashboard(Dashboard):
@@ -69,8 +97,12 @@ class PatchDashboard(Dashboard):
 
     def arrange(self):
         c = self.controls
-        return [widgets.HBox([c["model"], c["split"]]), widgets.HBox([c["patches"], c["focus"]]),
-                *self.images, self.summary, self.timing]
+        return [widgets.HBox([c["model"], c["split"], c["patches"], c["focus"]],
+                             layout=widgets.Layout(flex_flow="row wrap")),
+                widgets.HBox(self.images), self.summary, self.timing]
+
+    def summary_html(self, state):
+        return summary_html(state)
 
     def sync_controls(self, state):
         options = tuple(split_options(state.model))

@@ -30,8 +30,11 @@ def _children(pid):
         pass
     try:
         import psutil
+    except ImportError:
+        return []
+    try:
         return [p.pid for p in psutil.Process(pid).children()]
-    except Exception:
+    except psutil.Error:  # the process is gone, or not ours to see
         return []
 
 

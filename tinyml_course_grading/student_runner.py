@@ -1,26 +1,19 @@
 """The sandboxed half of grading: run one student's notebook, then call its functions.
 
-    python runner.py --result-fd N  < request.json      (started by sandbox.py, inside bwrap)
+    python -I -m tinyml_course_grading.student_runner --result-fd N < request.json
 
-This process is the only one that runs student code. It reads one request (JSON on stdin):
+(started by sandboxed_run.py, inside bubblewrap). The only process that runs student code. It
+reads one `messages.RunRequest` on stdin, runs the grader's helpers (before any student code:
+they build the inputs), runs every cell in an IPython shell (magics work; stdout, stderr,
+displays and errors recorded as nbformat outputs, bounded), restores the package's and numpy's
+namespaces as they were before the student's code, evaluates each call and writes one
+`messages.RunAnswer` on fd N. Values are plain data (plain_data.plain); the expected values
+never enter this process, so nothing here can leak or change them.
 
-    {"cells": [{"index": 3, "source": "..."}, ...],   # code cells, in notebook order
-     "cell_timeout": 30, "max_output_chars": 20000,
-     "helpers": "python source run before the calls",   # builds inputs, measures (no answers)
-     "calls": [{"id": "c0", "expr": "tensor_bytes((3, 4, 5), 'float32')", "timeout": 30,
-                "block": ["tinyml_course.memory.accounting:profile"]}, ...]}
-
-runs every cell in an IPython shell (magics work; stdout, stderr, displays, errors recorded as
-nbformat outputs, bounded), then evaluates each call and writes one JSON answer on fd N:
-
-    {"cells": [{"index": 3, "outputs": [...], "execution_count": 1}, ...],
-     "calls": {"c0": {"ok": true, "value": 240, "used": []}, ...}}
-
-Values are plain data (wire.plain); the expected values never enter this process, so nothing
-here can leak or change them. While a call runs, every function named in its "block" list has
-its code swapped for a tripwire that records the use and raises: a student's function that calls
-(or is an alias or a partial of) the package's reference for that exercise is caught however it
-was imported. Stand-alone on purpose: standard library, IPython and wire.py only.
+While a call runs, every function named in its ``block`` list has its code swapped for a
+tripwire that records the use and raises: a student's function that calls (or is an alias or a
+partial of) the package's reference for that exercise is reported in its CallResult however it
+was imported. Stand-alone on purpose: standard library, IPython, messages and plain_data.
 """
 import argparse
 import importlib
@@ -29,12 +22,11 @@ import signal
 import sys
 import types
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import wire  # noqa: E402
+from . import messages, plain_data
 
-USED = "_tinyml_grading_used"
 TRUNCATED = "\n... output truncated by the grader ...\n"
 IGNORED_TIMEOUT = 124  # exit status when a cell or call swallowed its time limit
+USED = "_tinyml_grading_used"  # sys attribute: the blocked references a call reached
 FIRED = [0]
 
 
@@ -58,7 +50,7 @@ def _arm(seconds):
 
 
 class Outputs:
-    """nbformat outputs of the cell being run, streams merged, text bounded."""
+    """nbformat outputs of the cell being run, streams merged, everything bounded in size."""
 
     def __init__(self, limit):
         self.limit, self.items, self.chars = limit, [], 0
@@ -75,8 +67,9 @@ class Outputs:
             self.items.append({"output_type": "stream", "name": name, "text": text})
 
     def add(self, output):
-        if self.chars < self.limit:
-            self.chars += 200
+        size = len(plain_data.dumps(output))
+        if self.chars + size <= max(self.limit, 0) * 20:  # images: 20x the text allowance
+            self.chars += size
             self.items.append(output)
 
 
@@ -120,7 +113,7 @@ def make_shell(runner):
             pass
 
         def write_format_data(self, format_dict, md_dict=None):
-            runner.out.add({"output_type": "execute_result", "data": wire.plain(format_dict),
+            runner.out.add({"output_type": "execute_result", "data": plain_data.plain(format_dict),
                             "metadata": {}, "execution_count": self.prompt_count})
 
         def finish_displayhook(self):
@@ -129,8 +122,8 @@ def make_shell(runner):
     class Pub(DisplayPublisher):
         def publish(self, data, metadata=None, source=None, *, transient=None, update=False,
                     **kwargs):
-            runner.out.add({"output_type": "display_data", "data": wire.plain(data),
-                            "metadata": wire.plain(metadata or {})})
+            runner.out.add({"output_type": "display_data", "data": plain_data.plain(data),
+                            "metadata": {}})
 
         def clear_output(self, wait=False):
             pass
@@ -172,15 +165,14 @@ def tripwire_code(name):
 
 
 class Blocked:
-    """Swap the code of the reference functions for tripwires, for the length of one call."""
+    """Swap the code of the reference functions for tripwires, for the length of one call.
+    The names were resolved by the grader when it loaded the checks (check_declarations), so
+    one that does not resolve here is a broken installation: an error, never skipped."""
 
     def __init__(self, names):
         self.swapped = []
         for name in names:
-            try:
-                fn = resolve(name)
-            except Exception:
-                continue
+            fn = resolve(name)
             fn = getattr(fn, "__func__", fn)
             if isinstance(fn, types.FunctionType) and not fn.__code__.co_freevars:
                 self.swapped.append((name, fn, fn.__code__))
@@ -210,7 +202,8 @@ def _protected(name, prefixes):
 def snapshot():
     """The package's (and numpy's) module namespaces and classes, as imported, before any
     student code: a student who monkeypatches them (Arena.peak_bytes, np.allclose, ...) is
-    undone by restore() before the grader measures anything."""
+    undone by restore() before the calls (what is measured for a grade is measured outside
+    this process; this keeps the calls' inputs honest)."""
     saved = []
     for name, mod in list(sys.modules.items()):
         if mod is None or not _protected(name, PROTECT):
@@ -248,54 +241,49 @@ class Runner:
     def __init__(self, request):
         self.request = request
         self.out = None
-        self.limit = int(request.get("max_output_chars", 20000))
+
+    def run_helpers(self):
+        """The grader's helpers, before any student code (inputs built, package imported)."""
+        self.helpers, self.helper_error = {}, ""
+        self.out = Outputs(0)
+        try:
+            exec(compile(self.request.helpers, "<grader helpers>", "exec"), self.helpers)
+        except BaseException as exc:
+            self.helper_error = f"{type(exc).__name__}: {exc}"[:500]
+        self.saved = snapshot()
 
     def run_cells(self, shell):
         answers = []
-        timeout = float(self.request.get("cell_timeout") or 0)
-        for count, cell in enumerate(self.request.get("cells", []), start=1):
-            self.out = Outputs(self.limit)
-            if timeout:
-                _arm(timeout)
+        for count, cell in enumerate(self.request.cells, start=1):
+            self.out = Outputs(self.request.output_chars)
+            if self.request.cell_seconds:
+                _arm(self.request.cell_seconds)
             try:
                 shell.execution_count = count
-                shell.run_cell(cell["source"], store_history=False, silent=False)
+                shell.run_cell(cell.source, store_history=False, silent=False)
             except BaseException as exc:  # SystemExit, a timeout between IPython's handlers
                 self.out.add({"output_type": "error", "ename": type(exc).__name__,
                               "evalue": str(exc)[:2000], "traceback": []})
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-            answers.append({"index": cell["index"], "outputs": self.out.items,
-                            "execution_count": count})
-        return answers
-
-    def run_helpers(self):
-        """The grader's helpers, before any student code (inputs built, package imported)."""
-        self.helpers, self.helper_error = {}, None
-        self.out = Outputs(0)
-        try:
-            exec(compile(self.request.get("helpers", ""), "<grader helpers>", "exec"),
-                 self.helpers)
-        except BaseException as exc:
-            self.helper_error = f"{type(exc).__name__}: {exc}"
-        self.saved = snapshot()
+            answers.append(messages.CellResult(cell.index, tuple(self.out.items), count))
+        return tuple(answers)
 
     def run_calls(self, shell):
         restore(self.saved)
         ns = dict(shell.user_ns)
         ns.update({k: v for k, v in self.helpers.items() if k != "__builtins__"})
         self.out = Outputs(0)  # prints of the calls go nowhere
-        helper_error = self.helper_error
-        answers = {}
-        for call in self.request.get("calls", []):
-            answers[call["id"]] = self.call(call, ns, helper_error)
-        return answers
+        if self.helper_error:
+            return {}
+        return {call.id: self.call(call, ns) for call in self.request.calls}
 
-    def call(self, call, ns, helper_error):
-        if helper_error:
-            return {"ok": False, "error": f"the grader could not set up: {helper_error}"[:500],
-                    "used": []}
-        blocked = Blocked(call.get("block", []))
+    def call(self, call, ns):
+        try:
+            blocked = Blocked(call.block)
+        except (ImportError, AttributeError) as exc:
+            return messages.CallResult(False, error=f"the grader could not set up: {exc}"[:500],
+                                       error_type="GraderSetupError")
         ref_codes = blocked.codes()
         # a new function of the student's built on the reference's code object (a copied
         # __code__: the tripwire would not see it); the reference itself in the namespace is
@@ -304,21 +292,20 @@ class Runner:
                 if isinstance(v, types.FunctionType) and id(v.__code__) in ref_codes
                 and v is not ref_codes[id(v.__code__)][1]}
         sys.__dict__[USED] = set()
-        timeout = float(call.get("timeout") or 0)
-        answer = {}
         with blocked:
-            if timeout:
-                _arm(timeout)
+            if call.seconds:
+                _arm(call.seconds)
             try:
-                value = eval(compile(call["expr"], "<grader call>", "eval"), ns)
-                answer = {"ok": True, "value": wire.plain(value)}
+                value = eval(compile(call.expr, "<grader call>", "eval"), ns)
+                result = {"ok": True, "value": plain_data.plain(value)}
             except BaseException as exc:
-                answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
+                result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500],
+                          "error_type": type(exc).__name__}
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-        used |= set(sys.__dict__.get(USED) or ())
-        answer["used"] = sorted(used)
-        return answer
+        reached = sys.__dict__.get(USED)
+        used |= {str(n) for n in reached} if isinstance(reached, set) else set()
+        return messages.CallResult(**result, used=tuple(sorted(used))[:20])
 
 
 def main():
@@ -330,7 +317,7 @@ def main():
         os.setgroups([])
         os.setgid(args.drop_to)
         os.setuid(args.drop_to)
-    request = wire.loads(sys.stdin.read())
+    request = messages.loads(messages.RunRequest, sys.stdin.read())
     result = os.fdopen(args.result_fd, "w")
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # output at the file-descriptor level (C code, subprocesses) is dropped
@@ -338,12 +325,13 @@ def main():
     runner = Runner(request)
     sys.stdout, sys.stderr = Stream(runner, "stdout"), Stream(runner, "stderr")
     signal.signal(signal.SIGALRM, _alarm)
-    os.chdir(request.get("cwd") or os.getcwd())
+    os.chdir(request.cwd)
     shell = make_shell(runner)
     runner.run_helpers()
     cells = runner.run_cells(shell)
     calls = runner.run_calls(shell)
-    result.write(wire.dumps({"cells": cells, "calls": calls}))
+    answer = messages.RunAnswer(cells, calls, runner.helper_error)
+    result.write(messages.dumps(answer))
     result.flush()
     os._exit(0)  # no atexit handler, thread or __del__ of the student's runs after this
 
