@@ -5,16 +5,20 @@ compiles, links and runs it here, in the emulator, on held-out cases (none is th
 8 x 16 x 16, 3x3, stride 1), and compares the output byte for byte with the package's numpy kernel
 and its SRAM and instruction count with the package's plain-loop kernel on the same case. So
 what the student's notebook runs or prints (`check`, a redefined `check_inplace_depthwise`)
-decides nothing. A kernel that does not compile, faults, loops or overflows the memory costs
-only its own points (`KernelCheck.error`, one line).
+decides nothing, and the figures are the emulator's and the linker's (kernel_check: total
+instructions minus the harness's, every SRAM section plus the lowest address written), which no
+C the kernel runs can change. C that could make the compiler read another file is refused before
+compiling (`kernel_check.source_problem`). A kernel that does not compile, faults, loops or
+overflows the memory costs only its own points (`KernelCheck.error`, one line); one that does
+not build is built once, not once per case.
 """
 import hashlib
 
-from grading.checks import Case, Check
+from tinyml_course_grading.check_declarations import Case, Check
 
-from tinyml_course.deploy.kernel_check import check_inplace_depthwise, depthwise_case, reference_check
+from tinyml_course.deploy.kernel_check import (check_inplace_depthwise, depthwise_case,
+                                               reference_check, source_problem)
 
-MAX_SOURCE_CHARS = 200_000  # a kernel is a few hundred lines; more is refused before compiling
 SRAM_SLACK_BYTES = 256  # the notebook's rule: SRAM within 256 bytes of the reference's
 INSTRUCTION_FACTOR = 1.25  # the notebook's rule: at most 1.25x the reference's instructions
 # held-out (channels, size, kernel, stride, seed): odd sizes, stride 2, k = 5 and 7
@@ -31,9 +35,14 @@ _RUNS = {}  # (source digest, case) -> KernelCheck, shared by the three checks o
 
 
 def _run(source, case):
-    key = (hashlib.sha256(source.encode()).hexdigest(), case)
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    key = (digest, case)
     if key not in _RUNS:
-        _RUNS[key] = check_inplace_depthwise(source, depthwise_case(*case))
+        built = _RUNS.get((digest, "build error"))  # the same source fails to build everywhere
+        _RUNS[key] = built or check_inplace_depthwise(source, depthwise_case(*case))
+        if _RUNS[key].error and ("did not build" in _RUNS[key].error
+                                 or "compiling took longer" in _RUNS[key].error):
+            _RUNS[(digest, "build error")] = _RUNS[key]
     return _RUNS[key]
 
 
@@ -49,17 +58,9 @@ def _what(case):
     return f"C,H,W={c},{size},{size} k={k} stride={stride}"
 
 
-def _source_problem(got):
-    if not isinstance(got, str):
-        return "KERNEL_C is not a string of C"
-    if len(got) > MAX_SOURCE_CHARS:
-        return f"KERNEL_C has {len(got):,} characters; the grader compiles at most {MAX_SOURCE_CHARS:,}"
-    return None
-
-
 def _bit_exact_grade(got, expected):
     """Fraction of the held-out cases whose emulated output equals the package's, byte for byte."""
-    problem = _source_problem(got)
+    problem = source_problem(got)
     if problem:
         return 0.0, problem
     failed = []
@@ -79,7 +80,7 @@ def _bit_exact_grade(got, expected):
 
 def _budget_grade(kind):
     def grade(got, expected):
-        problem = _source_problem(got)
+        problem = source_problem(got)
         if problem:
             return 0.0, problem
         run, ref = _run(got, BUDGET_CASE), _reference(BUDGET_CASE)
