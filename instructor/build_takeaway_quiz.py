@@ -4,8 +4,8 @@ and its hidden checks, assignments/source/takeaway_quiz/hidden_checks.py.
 Instructor-only. The notebook holds no key and no hidden test: its check cells only say how an
 answer was read. The key, read from instructor/takeaway_key.json, the one source of truth, goes
 into hidden_checks.py (the correct letters, for grading; the explanations, never shown, for the
-leak scan a TA runs from the course directory), which the grader (tinyml_course_grading, docs/grading.md)
-uses outside the student's sandbox; the scoring policy is the `POLICY` of the notebook's setup
+leak scan a TA runs from the course directory), which the grader (tinyml_course_grading,
+docs/grading.md) uses outside the student's sandbox; the scoring policy is the `POLICY` of the notebook's setup
 cell. tests/test_quiz_key.py checks that the committed files equal what this script writes.
 After editing the key or this script:
 
@@ -228,7 +228,7 @@ def checks_source(key):
     """The text of hidden_checks.py for ``key``: the key, and what each computed answer is."""
     lines = [CHECKS_HEAD, quiz_computed.expected_source(), "", "", "KEY = {"]
     lines += [f"    {q.id!r}: {sorted(key[q.id].correct)!r}," for q in TAKEAWAY_QUESTIONS]
-    lines += ["}", "", "EXPLANATIONS = {  # never shown: the leak scan looks for them (answer_leaks)"]
+    lines += ["}", "", "EXPLANATIONS = {  # never shown: what the leak scan looks for"]
     lines += [f"    {q.id!r}: {key[q.id].explanation!r}," for q in TAKEAWAY_QUESTIONS]
     lines += ["}", "", "READ_AGAIN = {  # where the lecture teaches each question: the feedback"]
     lines += [f"    {q.id!r}: {quiz_computed.READ_AGAIN[q.id]!r}," for q in TAKEAWAY_QUESTIONS]

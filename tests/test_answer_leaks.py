@@ -1,5 +1,5 @@
-"""tinyml_course_grading/answer_leaks.py and tools/student_edition.py: the takeaway quiz's answers are found
-wherever they are stated, and nothing a student receives states one.
+"""tinyml_course_grading/answer_leaks.py and tools/student_edition.py: the takeaway quiz's answers
+are found wherever they are stated, and nothing a student receives states one.
 
 - each form of a leak is caught (the key's explanation, the key as data, a sentence naming a
   question with its letters or a verdict), and the public questions and format lines are not;

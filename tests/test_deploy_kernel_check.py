@@ -112,7 +112,8 @@ def _kernel(out="scratch", copy=COPY_BACK, first="", last=""):
     body = text[text.index("### BEGIN SOLUTION"):text.index("### END SOLUTION")]
     body = body[body.index('r"""') + 4:body.rindex('"""')]
     assert COPY_BACK in body and "scratch[oy * wo + ox] =" in body
-    body = body.replace("scratch[oy * wo + ox] =", f"{out}[oy * wo + ox] =").replace(COPY_BACK, copy)
+    body = body.replace("scratch[oy * wo + ox] =", f"{out}[oy * wo + ox] =")
+    body = body.replace(COPY_BACK, copy)
     return f"{SIGNATURE} {{\n    {first}\n{body}    {last}\n}}\n"
 
 
@@ -152,7 +153,8 @@ def test_undeclared_sram_repainted_is_still_counted(honest, tmp_path):
     case, check = honest
     c, h, w = case.x.shape
     size = c * h * w  # >= C*Ho*Wo: a whole second tensor
-    hidden = _kernel(out="(full + c * ho * wo)", copy="", first="int8_t *full = (int8_t *)0x20010000;",
+    hidden = _kernel(out="(full + c * ho * wo)", copy="",
+                     first="int8_t *full = (int8_t *)0x20010000;",
                      last=f"for (int i = 0; i < g->cout * ho * wo; i++) x[i] = full[i];\n"
                           f"    for (int i = 0; i < {size}; i++) full[i] = (int8_t)0xA5;")
     sneaky = check_inplace_depthwise(hidden, case, workdir=tmp_path)

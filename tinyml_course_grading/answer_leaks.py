@@ -1,9 +1,9 @@
 """Find the takeaway quiz's answers in anything a student receives, and say where.
 
-    cd assignments                                     # any course directory, wherever it is
-    python -m tinyml_course_grading.answer_leaks --own-answers-ok feedback   # before release_feedback
+    cd assignments                     # any course directory, wherever it is
+    python -m tinyml_course_grading.answer_leaks --own-answers-ok feedback  # before release_feedback
     python -m tinyml_course_grading.answer_leaks release
-    python -m tinyml_course_grading.answer_leaks ../dist/student.zip     # a bundle, a wheel, a folder
+    python -m tinyml_course_grading.answer_leaks ../dist/student.zip  # a bundle, a wheel, a folder
     python -m tinyml_course_grading.answer_leaks --key other_key.json PATH ...
 
 Exit status 1 with one line per leak (file, where in it, what), 0 when nothing is found, 2 when a

@@ -19,7 +19,8 @@ with this interpreter). The bundle holds:
 
 It never holds: instructor/ (the quiz key, the rubrics), assignments/source/ (solutions, hidden
 tests), the percent .py sources, gradebooks or feedback, nor any statement of the takeaway
-quiz's answers (tinyml_course_grading/answer_leaks.py). Before writing the zip the bundle is audited for those
+quiz's answers (tinyml_course_grading/answer_leaks.py). Before writing the zip the bundle is
+audited for those
 (exit 1 naming the offending file); tests/test_student_bundle.py checks the same from outside.
 """
 import argparse

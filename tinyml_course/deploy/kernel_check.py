@@ -48,8 +48,8 @@ FORBIDDEN = {"_Pragma": "_Pragma", "__has_include": "__has_include",
              "__asm": "inline assembly", "__asm__": "inline assembly", "incbin": ".incbin"}
 _TRIGRAPH = re.compile(r"\?\?[=/'()!<>\-]")
 _RAW_STRING = re.compile(r'(?<![A-Za-z0-9_])(?:L|u8|u|U)?R"')  # clang accepts them in C too
-_COMMENT_OR_LITERAL = re.compile(r"//[^\n]*|/\*.*?(\*/|\Z)|\"(\\.|[^\"\\\n])*\"?|'(\\.|[^'\\\n])*'?",
-                                 re.S)
+_COMMENT_OR_LITERAL = re.compile(
+    r"//[^\n]*|/\*.*?(\*/|\Z)|\"(\\.|[^\"\\\n])*\"?|'(\\.|[^'\\\n])*'?", re.S)
 _DIRECTIVE = re.compile(r"^[ \t\f\v]*(?:#|%:)[ \t\f\v]*([A-Za-z_]*)", re.M)
 _WORDS = re.compile(r"##|[A-Za-z_][A-Za-z_0-9]*")
 
@@ -220,7 +220,8 @@ def check_inplace_depthwise(source, case=None, device="stm32f746", function=STUD
     """KernelCheck of the C ``source`` defining ``function`` on ``case`` (default depthwise_case()).
 
     Never raises for a bad kernel: a source the grader does not compile (``source_problem``),
-    build errors, link overflows, faults, budget and time limits come back in ``error``. workdir: where the C project goes (a temporary directory if None).
+    build errors, link overflows, faults, budget and time limits come back in ``error``.
+    workdir: where the C project goes (a temporary directory if None).
     """
     case = case or depthwise_case()
     problem = source_problem(source) if function == STUDENT_FUNCTION else None

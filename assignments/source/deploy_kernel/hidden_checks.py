@@ -72,7 +72,8 @@ def _bit_exact_grade(got, expected):
             failed.append(f"{_what(case)}: {why}")
     total = len(BIT_EXACT_CASES)
     if not failed:
-        return 1.0, f"your kernel, compiled and run by the grader: bit-exact on all {total} held-out cases."
+        return 1.0, (f"your kernel, compiled and run by the grader: bit-exact on all {total} "
+                     f"held-out cases.")
     return ((total - len(failed)) / total,
             f"your kernel, compiled and run by the grader, fails {len(failed)} of {total} "
             f"held-out cases: " + "; ".join(failed[:3]))

@@ -94,7 +94,7 @@ KEY = {
     'q7': ['A'],
 }
 
-EXPLANATIONS = {  # never shown: the leak scan looks for them (answer_leaks)
+EXPLANATIONS = {  # never shown: what the leak scan looks for
     'q1': 'All three: AI moves to the edge for privacy (data stays on the device), latency (no round trip to a server) and cost (no per-query server bill, no radio energy spent on every upload).',
     'q2': "Memory (a few hundred kB of SRAM cannot hold a typical DNN's activations) and compute (a slow CPU makes latency high) are the constraints; sparse activations are an opportunity to save work, not a challenge.",
     'q3': 'Pruning removes weights and quantization stores each weight in fewer bits; data augmentation changes the training data, not the model.',

@@ -42,7 +42,8 @@ _Device, _get_device, _KIB, _MIB = Device, get_device, KIB, MIB
 def _grader_devices():
     """The devices of the cases by key: catalogue ones and three made to test the boundaries."""
     edge = _space.random_arch(_np.random.default_rng(15))
-    peak = _memory.profile(edge.network(), schedule=_schedules(edge)[0], dtype="int8").peak_sram_bytes
+    peak = _memory.profile(edge.network(), schedule=_schedules(edge)[0],
+                           dtype="int8").peak_sram_bytes
     short = _space.random_arch(_np.random.default_rng(16))
     peak_short = _memory.profile(short.network(), schedule=_schedules(short)[0],
                                  dtype="int8").peak_sram_bytes
@@ -125,7 +126,8 @@ def _fit_expected(seed, index, device):
 
 def _search_expected(seed, count, device):
     best_acc, best_arch, best_schedule, evaluated = codesign_loop(
-        _grader_space(seed, count), DEVICES[device], schedules=schedule_space, get_acc=_stand_in_acc)
+        _grader_space(seed, count), DEVICES[device], schedules=schedule_space,
+        get_acc=_stand_in_acc)
     return {"acc": float(best_acc), "arch": None if best_arch is None else best_arch.name,
             "schedule": None if best_schedule is None else str(best_schedule),
             "evaluated": [arch.name for arch, _, _ in evaluated]}
