@@ -1,17 +1,18 @@
 """tinynas graded outside the student's kernel (issue 18, item 2), as a TA runs it:
-`autograde_class.py --jobs 2` on a class of honest and dishonest students. (deploy_kernel's
-Python override is a hostile student of tests/assignment_cases/deploy_kernel.py.)
+`tinyml-course-grade tinynas --jobs 2` on a class of honest and dishonest students
+(deploy_kernel's Python override is a hostile student of tests/assignment_cases/deploy_kernel.py;
+its measurements, tests/test_deploy_kernel_check.py).
 
 tinynas: the grader rebuilds each student's architecture from plain data and measures its memory
-and accuracy itself, so a redefined `get_acc` earns nothing (it scored 10/10 and "99.0%" on the
-leaderboard); exercises answered by the package's `memory.fits` / `codesign_loop` earn no credit,
-with the sentence why; no bare AssertionError in any feedback.
+and accuracy itself, so a redefined `get_acc` earns nothing; exercises answered by the package's
+`memory.fits` / `codesign_loop` earn no credit, with the sentence why; no bare AssertionError in
+any feedback. On the notebook as it was (asserts in the student's kernel, no hidden_checks.py,
+2026-12-06) this class scored forger 9, fitcaller 10, loopcaller 10 of 10, the forger's feedback
+had no grader measurement, and the untouched release failed with bare AssertionErrors.
 """
-import re
-from html import unescape
-
 import pytest
 
+from harness.assignment_checks import assert_no_bare_assertion, feedback_text
 from harness.nbgrader_pipeline import Course, autograde_class, solved_submission, with_solution
 from harness.shared import once
 
@@ -31,13 +32,17 @@ def search(arch_space, device, schedule_space, get_valid_acc):
     from tinyml_course.nas.tinynas import codesign_loop
     return codesign_loop(arch_space, device, schedules=schedule_space, get_acc=get_valid_acc)[:3]
 '''
+
+
 def _graded(tmp_path_factory, assignment, students):
     def grade(tmp):
         course = Course.from_assignments(tmp, names=[assignment])
         course.generate_assignment(assignment)
         nb = f"{assignment}.ipynb"
         solved = solved_submission(course, assignment)[nb]
-        course.submit(assignment, {name: {nb: make(solved)} for name, make in students.items()})
+        release = course.release_notebook(assignment, nb)
+        course.submit(assignment, {name: {nb: make(solved, release)}
+                                   for name, make in students.items()})
         step = autograde_class(course, assignment, "--jobs", "2", timeout=900)
         course.generate_feedback(assignment)
         return course, step
@@ -47,17 +52,17 @@ def _graded(tmp_path_factory, assignment, students):
 @pytest.fixture(scope="module")
 def tinynas(tmp_path_factory):
     students = {
-        "solved": lambda nb: nb,
-        "forger": lambda nb: with_solution(nb, "my-arch", FORGED_ACC),
-        "fitcaller": lambda nb: with_solution(nb, "can-fit-memory", FITS_BY_REFERENCE),
-        "loopcaller": lambda nb: with_solution(nb, "search-loop", LOOP_BY_REFERENCE),
+        "solved": lambda nb, release: nb,
+        "untouched": lambda nb, release: release,  # its bare asserts failed with no sentence
+        "forger": lambda nb, release: with_solution(nb, "my-arch", FORGED_ACC),
+        "fitcaller": lambda nb, release: with_solution(nb, "can-fit-memory", FITS_BY_REFERENCE),
+        "loopcaller": lambda nb, release: with_solution(nb, "search-loop", LOOP_BY_REFERENCE),
     }
     return _graded(tmp_path_factory, "tinynas", students)
 
 
 def _text(course, student, assignment):
-    html = course.feedback_html(student, assignment, f"{assignment}.ipynb")
-    return unescape(re.sub(r"<[^>]+>", "", html))
+    return feedback_text(course, student, assignment, f"{assignment}.ipynb")
 
 
 def _scores(course, assignment):
@@ -68,8 +73,8 @@ def test_tinynas_scores_come_from_the_graders_measurements(tinynas):
     """A forged get_acc earns only the 'it fits' point (2 + 4 + 1); the exercises answered by the
     package's reference lose their points; the reference solutions keep 10."""
     course, step = tinynas
-    assert _scores(course, "tinynas") == {"solved": 10.0, "forger": 7.0, "fitcaller": 8.0,
-                                          "loopcaller": 6.0}, step.output[-3000:]
+    assert _scores(course, "tinynas") == {"solved": 10.0, "untouched": 0.0, "forger": 7.0,
+                                          "fitcaller": 8.0, "loopcaller": 6.0}, step.output[-3000:]
 
 
 def test_tinynas_feedback_says_why(tinynas):
@@ -85,20 +90,27 @@ def test_tinynas_feedback_says_why(tinynas):
 
 
 def test_tinynas_leaderboard_from_the_grader(tinynas):
-    """Is the leaderboard made of the grader's measured accuracies, the forger below solved?"""
+    """Are both leaderboards (the records' and the grading report's) made of the grader's
+    measured accuracies, the forger (21%, below the baseline) below solved, the untouched last?"""
+    import json
+
     from tinyml_course.homework.records import class_records, leaderboard
     course, _ = tinynas
     rows = leaderboard(class_records(course.root / "autograded", "tinynas"), "tinynas-accuracy",
                        by="accuracy")
     order = [student for student, _, _ in rows]
-    assert order.index("solved") < order.index("forger"), rows
-    forged = next(r for s, _, r in rows if s == "forger")
-    assert forged["measured"]["accuracy"] < 0.3, forged
+    assert order.index("solved") < order.index("forger") < order.index("untouched"), rows
+    measured = {s: r["measured"]["accuracy"] for s, _, r in rows if r.get("measured")}
+    assert measured["forger"] < 0.3 < measured["solved"], measured
+    report = json.loads((course.root / "reports" / "tinynas.json").read_text())
+    board = report["leaderboards"]["tinynas-accuracy"]
+    assert [r["student"] for r in board][:2] != ["forger"] and board[-1]["student"] == "untouched"
+    assert {r["student"]: r["rank"] for r in board if "rank" in r} == measured, board
 
 
 def test_no_bare_assertion_error(tinynas):
-    """Does no feedback hold an AssertionError without its sentence?"""
+    """Does no feedback hold an AssertionError without its sentence (the untouched release's
+    `assert can_fit_memory(...) is False` failed with an empty message)?"""
     course, _ = tinynas
     for student in _scores(course, "tinynas"):
-        text = _text(course, student, "tinynas")
-        assert not re.search(r"AssertionError\s*(\n|$)", text), (student, text[-2000:])
+        assert_no_bare_assertion(course, student, "tinynas", "tinynas.ipynb")

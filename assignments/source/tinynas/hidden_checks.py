@@ -77,6 +77,8 @@ def _stand_in_acc(arch):
 
 
 HELPERS = f'''
+from numbers import Real as _Real
+
 import numpy as _np
 from tinyml_course import memory as _memory
 from tinyml_course.model.devices import Device as _Device, get_device as _get_device
@@ -96,15 +98,21 @@ def _grader_fit(fn, seed, index, device):
 
 
 def _grader_search(fn, seed, count, device):
+    """The student's search on a held-out arch space, as plain data (the grader judges it)."""
     seen = []
 
     def acc(arch):
         seen.append(arch.name)
         return _stand_in_acc(arch)
-    best_acc, best_arch, best_schedule = fn(_grader_space(seed, count), _GRADER_DEVICES[device],
-                                            _schedules, acc)
-    return {{"acc": float(best_acc), "arch": None if best_arch is None else best_arch.name,
-             "schedule": None if best_schedule is None else str(best_schedule),
+    result = fn(_grader_space(seed, count), _GRADER_DEVICES[device], _schedules, acc)
+    if result is None:
+        return None
+    if not (isinstance(result, (tuple, list)) and len(result) == 3):
+        return {{"returned": repr(result)[:100], "evaluated": seen}}
+    best_acc, best_arch, best_schedule = result
+    return {{"acc": float(best_acc) if isinstance(best_acc, _Real) else repr(best_acc)[:100],
+             "arch": getattr(best_arch, "name", None if best_arch is None else repr(best_arch)[:100]),
+             "schedule": None if best_schedule is None else str(best_schedule)[:100],
              "evaluated": seen}}
 
 
@@ -112,6 +120,8 @@ def _grader_arch(arch):
     """The student's my_arch as plain data (the grader rebuilds and measures it)."""
     if arch is None:
         return None
+    if not callable(getattr(arch, "to_json", None)):
+        return {{"not_an_arch": type(arch).__name__}}
     return {{key: (list(value) if isinstance(value, tuple) else value)
              for key, value in dict(arch.to_json()).items()}}
 '''
@@ -135,8 +145,9 @@ def _search_expected(seed, count, device):
 
 def _search_compare(got, expected):
     """The search's result field by field, the evaluations as a set of names (each once)."""
-    if not isinstance(got, dict):
-        return f"got {got!r}, expected (best_acc, best_arch, best_schedule)"
+    if not isinstance(got, dict) or "returned" in got:
+        returned = got.get("returned") if isinstance(got, dict) else repr(got)
+        return f"search returned {returned}, expected (best_acc, best_arch, best_schedule)"
     if not isinstance(got.get("acc"), (int, float)) or abs(got["acc"] - expected["acc"]) > 1e-12:
         return f"best_acc {got.get('acc')!r}, expected {expected['acc']!r}"
     for key in ("arch", "schedule"):
@@ -200,8 +211,12 @@ def _measure(data):
 def _arch_grade(level):
     """grade(got, expected) of one step of exercise 3's scale, from the grader's measurement."""
     def grade(got, expected):
-        if not isinstance(got, dict):
-            return 0.0, "my_arch is not an architecture of the space (set it to an Arch)"
+        if got is None:
+            return 0.0, (f"set my_arch to an architecture of the space (an Arch, e.g. from "
+                         f"sn.random_arch) that fits {SMALL.name}")
+        if not isinstance(got, dict) or "not_an_arch" in got:
+            what = got.get("not_an_arch") if isinstance(got, dict) else type(got).__name__
+            return 0.0, f"my_arch is a {what}, not an architecture of the space (an Arch)"
         try:
             m = _measure(got)
         except SpecError as err:
@@ -225,7 +240,7 @@ def _arch_grade(level):
                 why = (f"{acc}; the instructor's search: {100 * expected['instructor']:.1f}% "
                        f"(within {100 * margin:g} points earns this one)")
         record = {"challenge": "tinynas-accuracy", "points": float(passed), "measured": m,
-                  "message": why} if level == "matches" else None
+                  "rank": m["accuracy"], "message": why} if level == "matches" else None
         return (1.0 if passed else 0.0), why, record
     return grade
 
