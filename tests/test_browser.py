@@ -314,7 +314,9 @@ def test_student_lab_shows_only_validate(browser, tmp_path):
     (root / "assignments").mkdir(parents=True)
     release = course.release_notebook("sram_accounting", "sram_accounting.ipynb")
     nbformat.write(release, root / "assignments" / "sram_accounting.ipynb")
-    with LabServer(root, config_path=tmp_path / "venv" / "etc" / "jupyter") as lab:
+    # grading=True: without the lecture view's config (it turns Validate off in the instructor's
+    # lecture Lab); the student's own Lab reads only its .venv's config
+    with LabServer(root, grading=True, config_path=tmp_path / "venv" / "etc" / "jupyter") as lab:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         try:
             page.goto(lab.url("lab/tree/assignments/sram_accounting.ipynb?reset"))

@@ -8,13 +8,15 @@ import pytest
 from conftest import REPO
 
 ASSIGNMENTS = sorted(p.name for p in (REPO / "assignments" / "source").iterdir() if p.is_dir())
+# the two commands that autograde a class: the course's sandboxed one and plain nbgrader's
+AUTOGRADE = re.compile(r"^\s*(tinyml-course-grade|nbgrader autograde)\b", re.M)
 NUMBERS = {"four": 4, "five": 5, "six": 6, "seven": 7}
 
 
 def _grading_blocks(path):
     """The shell blocks of ``path`` that autograde and generate feedback."""
     blocks = re.findall(r"```bash\n(.*?)```", (REPO / path).read_text(), re.S)
-    return [b for b in blocks if "generate_feedback" in b and "autograde" in b]
+    return [b for b in blocks if "generate_feedback" in b and AUTOGRADE.search(b)]
 
 
 @pytest.mark.parametrize("path", ["README.md", "docs/homework.md"])
@@ -24,7 +26,7 @@ def test_formgrader_comes_before_feedback(path):
     blocks = _grading_blocks(path)
     assert blocks, f"{path} has no grading block"
     for block in blocks:
-        autograde = block.index("autograde")
+        autograde = AUTOGRADE.search(block).start()
         feedback = block.index("generate_feedback")
         formgrader = block.find("Formgrader", autograde)
         assert autograde < formgrader < feedback, block
