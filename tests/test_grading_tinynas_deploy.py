@@ -6,9 +6,10 @@ its measurements, tests/test_deploy_kernel_check.py).
 tinynas: the grader rebuilds each student's architecture from plain data and measures its memory
 and accuracy itself, so a redefined `get_acc` earns nothing; exercises answered by the package's
 `memory.fits` / `codesign_loop` earn no credit, with the sentence why; no bare AssertionError in
-any feedback. On the notebook as it was (asserts in the student's kernel, no hidden_checks.py,
-2026-12-06) this class scored forger 9, fitcaller 10, loopcaller 10 of 10, the forger's feedback
-had no grader measurement, and the untouched release failed with bare AssertionErrors.
+any feedback. On the notebook as it was (asserts in the student's kernel, no hidden_checks.py;
+main at 63e58cc, 2026-12-06) this class scored forger 9, fitcaller 10, loopcaller 10 and
+fitpatcher (sn.largest(), which fits nowhere, with memory.fits patched) 7 of 10, the forger's
+feedback had no grader measurement, and the untouched release failed with bare AssertionErrors.
 """
 import pytest
 
@@ -26,6 +27,13 @@ def get_acc(arch):
 FITS_BY_REFERENCE = '''
 def can_fit_memory(arch, schedule, device):
     return memory.fits(arch.network(), device, schedule=schedule, dtype="int8").fits
+'''
+FITS_PATCHED = '''
+import types as _types
+my_arch = sn.largest()  # fits the nRF52832 under none of its schedules
+_big, _real_fits = my_arch.network().macs, memory.fits
+memory.fits = lambda net, *a, **k: (_types.SimpleNamespace(fits=True) if net.macs == _big
+                                    else _real_fits(net, *a, **k))  # lies for my_arch only
 '''
 LOOP_BY_REFERENCE = '''
 def search(arch_space, device, schedule_space, get_valid_acc):
@@ -57,6 +65,7 @@ def tinynas(tmp_path_factory):
         "forger": lambda nb, release: with_solution(nb, "my-arch", FORGED_ACC),
         "fitcaller": lambda nb, release: with_solution(nb, "can-fit-memory", FITS_BY_REFERENCE),
         "loopcaller": lambda nb, release: with_solution(nb, "search-loop", LOOP_BY_REFERENCE),
+        "fitpatcher": lambda nb, release: with_solution(nb, "my-arch", FITS_PATCHED),
     }
     return _graded(tmp_path_factory, "tinynas", students)
 
@@ -70,11 +79,13 @@ def _scores(course, assignment):
 
 
 def test_tinynas_scores_come_from_the_graders_measurements(tinynas):
-    """A forged get_acc earns only the 'it fits' point (2 + 4 + 1); the exercises answered by the
-    package's reference lose their points; the reference solutions keep 10."""
+    """A forged get_acc earns only the 'it fits' point (2 + 4 + 1); a non-fitting arch with
+    `memory.fits` patched to say it fits earns nothing of exercise 3 (2 + 4); the exercises
+    answered by the package's reference lose their points; the reference solutions keep 10."""
     course, step = tinynas
     assert _scores(course, "tinynas") == {"solved": 10.0, "untouched": 0.0, "forger": 7.0,
-                                          "fitcaller": 8.0, "loopcaller": 6.0}, step.output[-3000:]
+                                          "fitcaller": 8.0, "loopcaller": 6.0,
+                                          "fitpatcher": 6.0}, step.output[-3000:]
 
 
 def test_tinynas_feedback_says_why(tinynas):
@@ -87,6 +98,7 @@ def test_tinynas_feedback_says_why(tinynas):
             "tinyml_course.memory.accounting.fits") in _text(course, "fitcaller", "tinynas")
     assert ("No credit: search uses the package's reference "
             "tinyml_course.nas.tinynas.codesign_loop") in _text(course, "loopcaller", "tinynas")
+    assert "fits nrf52832 under none of its schedules" in _text(course, "fitpatcher", "tinynas")
 
 
 def test_tinynas_leaderboard_from_the_grader(tinynas):
@@ -100,7 +112,9 @@ def test_tinynas_leaderboard_from_the_grader(tinynas):
                        by="accuracy")
     order = [student for student, _, _ in rows]
     assert order.index("solved") < order.index("forger") < order.index("untouched"), rows
-    measured = {s: r["measured"]["accuracy"] for s, _, r in rows if r.get("measured")}
+    measured = {s: r["measured"]["accuracy"] for s, _, r in rows
+                if (r.get("measured") or {}).get("accuracy") is not None}
+    assert "fitpatcher" not in measured  # not measured: it fits nowhere
     assert measured["forger"] < 0.3 < measured["solved"], measured
     report = json.loads((course.root / "reports" / "tinynas.json").read_text())
     board = report["leaderboards"]["tinynas-accuracy"]
