@@ -2,9 +2,10 @@
 and its hidden checks, assignments/source/takeaway_quiz/hidden_checks.py.
 
 Instructor-only. The notebook holds no key and no hidden test: its check cells only say how an
-answer was read. The key (correct letters only), read from instructor/takeaway_key.json, the one
-source of truth, goes into hidden_checks.py, which the grader (tinyml_course_grading, docs/grading.md)
-uses outside the student's sandbox; the scoring policy is the `POLICY` of the notebook's setup
+answer was read. The key, read from instructor/takeaway_key.json, the one source of truth, goes
+into hidden_checks.py (the correct letters, for grading; the explanations, never shown, for the
+leak scan a TA runs from the course directory), which the grader (tinyml_course_grading,
+docs/grading.md) uses outside the student's sandbox; the scoring policy is the `POLICY` of the notebook's setup
 cell. tests/test_quiz_key.py checks that the committed files equal what this script writes.
 After editing the key or this script:
 
@@ -17,7 +18,8 @@ The computed questions are per student: their parameters come from the student's
 with the package when the TA autogrades; the reference solutions work them out by hand from the
 printed shapes (so the pipeline tests' full marks check the grader's figures against another
 derivation). Feedback gives each question's score and where the lecture teaches it, never the
-key (tools/answer_leaks.py scans it).
+key (tinyml_course_grading.answer_leaks scans it, with the key this script writes into
+hidden_checks.py: a TA scans from any course directory).
 """
 
 import argparse
@@ -226,6 +228,8 @@ def checks_source(key):
     """The text of hidden_checks.py for ``key``: the key, and what each computed answer is."""
     lines = [CHECKS_HEAD, quiz_computed.expected_source(), "", "", "KEY = {"]
     lines += [f"    {q.id!r}: {sorted(key[q.id].correct)!r}," for q in TAKEAWAY_QUESTIONS]
+    lines += ["}", "", "EXPLANATIONS = {  # never shown: what the leak scan looks for"]
+    lines += [f"    {q.id!r}: {key[q.id].explanation!r}," for q in TAKEAWAY_QUESTIONS]
     lines += ["}", "", "READ_AGAIN = {  # where the lecture teaches each question: the feedback"]
     lines += [f"    {q.id!r}: {quiz_computed.READ_AGAIN[q.id]!r}," for q in TAKEAWAY_QUESTIONS]
     lines += ["}", "", "CHECKS = ["]

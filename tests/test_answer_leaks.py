@@ -1,5 +1,5 @@
-"""tools/answer_leaks.py and tools/student_edition.py: the takeaway quiz's answers are found
-wherever they are stated, and nothing a student receives states one.
+"""tinyml_course_grading/answer_leaks.py and tools/student_edition.py: the takeaway quiz's answers
+are found wherever they are stated, and nothing a student receives states one.
 
 - each form of a leak is caught (the key's explanation, the key as data, a sentence naming a
   question with its letters or a verdict), and the public questions and format lines are not;
@@ -7,9 +7,12 @@ wherever they are stated, and nothing a student receives states one.
   scan finds them, so its silence on the student edition means something;
 - the student edition drops speaker notes and outputs, and refuses a notebook that still
   states an answer; the installed package (its source tree) states none;
-- the command's exit status: 1 with a leak, 0 without, 2 when nothing was scanned.
+- the command's exit status: 1 with a leak, 0 without, 2 when nothing was scanned; the README's
+  scan runs in a course directory copied anywhere, with the key of its own quiz checks.
 """
 import json
+import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -24,7 +27,6 @@ sys.path.insert(0, str(REPO / "tools"))
 import student_edition  # noqa: E402
 
 KEY = leaks_tool.load_key(KEY_PATH)
-SCRIPT = REPO / "tools" / "answer_leaks.py"
 
 
 @pytest.mark.parametrize("text", [
@@ -111,9 +113,16 @@ def test_student_edition_refuses_a_slide_that_states_an_answer(tmp_path):
 
 
 def test_package_states_no_answer():
-    """Does no file of tinyml_course/ (what the wheel and the hub install) state an answer?"""
-    leaks, scanned = leaks_tool.scan_paths([REPO / "tinyml_course"], KEY)
+    """Does no file of tinyml_course/ or tinyml_course_grading/ (what the wheel and the hub
+    install; the scan itself ships in the grading package) state an answer?"""
+    leaks, scanned = leaks_tool.scan_paths([REPO / "tinyml_course", REPO / "tinyml_course_grading"],
+                                           KEY)
     assert scanned > 50 and leaks == [], leaks
+
+
+def _scan(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "tinyml_course_grading.answer_leaks",
+                           *map(str, args)], capture_output=True, text=True, timeout=60, cwd=cwd)
 
 
 def test_command_exit_status(tmp_path):
@@ -124,11 +133,55 @@ def test_command_exit_status(tmp_path):
         z.writestr("notebooks/a.md", "takeaway question 5: C")
     good = tmp_path / "good.md"
     good.write_text("Patch-based inference keeps one patch at a time.")
-    run = lambda *a: subprocess.run([sys.executable, str(SCRIPT), *map(str, a)],
-                                    capture_output=True, text=True, timeout=60)
-    proc = run(bad)
+    proc = _scan(bad, "--key", KEY_PATH)
     assert proc.returncode == 1 and "bundle.zip!notebooks/a.md: q5:" in proc.stdout, proc.stdout
-    assert run(good).returncode == 0
-    proc = run(tmp_path / "empty")
+    assert _scan(good, "--key", KEY_PATH).returncode == 0
+    proc = _scan(tmp_path / "empty", "--key", KEY_PATH)
     assert proc.returncode == 2 and "nothing to scan" in proc.stderr
-    assert run(tmp_path / "missing").returncode == 2
+    assert _scan(tmp_path / "missing", "--key", KEY_PATH).returncode == 2
+    proc = _scan(good, "--key", tmp_path / "no-key.json")
+    assert proc.returncode == 2 and "no quiz key" in proc.stderr, proc.stderr
+
+
+def _readme_leak_scan():
+    """The README's TA block's leak-scan command line, split into words."""
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## For TAs"):]
+    section = section[:section.index("\n## ", 1)]
+    lines = [line.split("#")[0].split() for block in re.findall(r"```bash\n(.*?)```", section, re.S)
+             for line in block.splitlines() if "answer_leaks" in line]
+    assert lines, "the README's TA section has no leak scan"
+    return lines[0]
+
+
+def test_the_readme_scan_runs_in_a_course_directory_copied_elsewhere(tmp_path):
+    """Does the README's leak scan work in a course directory copied away from the repository
+    (no ../tools, no ../instructor), with the key of the course's own quiz checks: exit 1 on a
+    feedback that states an answer, 0 on one that does not? (Before: `python
+    ../tools/answer_leaks.py` could not be opened there, exit 2.)"""
+    course = tmp_path / "elsewhere" / "course"
+    shutil.copytree(REPO / "assignments" / "source" / "takeaway_quiz",
+                    course / "source" / "takeaway_quiz")
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    feedback = course / "feedback" / "alice" / "takeaway_quiz"
+    feedback.mkdir(parents=True)
+    page = feedback / "takeaway_quiz.html"
+    page.write_text("<p>q4: 1.0 of 1. answer_q4 = 'AB'</p>")  # the student's own answer
+    command = _readme_leak_scan()
+    assert command[0] == "python", command
+    run = lambda: subprocess.run([sys.executable, *command[1:]], cwd=course, capture_output=True,
+                                 text=True, timeout=60)
+    proc = run()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "source/takeaway_quiz/hidden_checks.py" in proc.stdout, proc.stdout  # its key
+    page.write_text("<p>Takeaway question 5: C, as the lecture says.</p>")
+    proc = run()
+    assert proc.returncode == 1 and "takeaway_quiz.html: q5:" in proc.stdout, proc.stdout
+
+
+def test_the_course_checks_hold_the_whole_key():
+    """Does the quiz's hidden_checks.py hold the key's letters and explanations, so the scan
+    from a course directory finds what a scan with instructor/takeaway_key.json finds?"""
+    from_checks = leaks_tool.load_key(REPO / "assignments" / "source" / "takeaway_quiz" /
+                                      "hidden_checks.py")
+    assert from_checks == KEY

@@ -12,8 +12,8 @@ import pytest
 
 from assignment_cases import compression, deploy_kernel, patch_inference, sram_accounting, tinynas
 from harness.assignment_checks import (assert_feedback_hides, assert_feedback_says,
-                                       assert_release_clean, assert_score, failed_cells, grade,
-                                       source_points)
+                                       assert_no_bare_assertion, assert_release_clean,
+                                       assert_score, failed_cells, grade, source_points)
 from harness.nbgrader_pipeline import solved_submission, untouched_submission
 
 pytestmark = pytest.mark.slow  # runs the nbgrader pipeline of each assignment: minutes
@@ -81,6 +81,17 @@ def test_hostile_submissions_score_zero_and_cost_no_one_else(graded):
         assert_score(result, student, case.NOTEBOOK, 0.0, case.MAX_POINTS)
     solved = getattr(case, "AUTO_POINTS", case.MAX_POINTS)
     assert_score(result, "solved", case.NOTEBOOK, solved, case.MAX_POINTS)
+
+
+@pytest.mark.parametrize("student", STUDENTS + ["extra"])
+def test_no_feedback_is_a_bare_assertion(graded, student):
+    """Does every failed cell of every student's feedback say why in a sentence, never a bare
+    AssertionError (tinynas and deploy_kernel failed so, one with an empty message: issue 18)?"""
+    case, course, _ = graded
+    names = list(getattr(case, "EXTRA_STUDENTS", {})) if student == "extra" \
+        else [_student(case, student)]
+    for name in names:
+        assert_no_bare_assertion(course, name, case.ASSIGNMENT, case.NOTEBOOK)
 
 
 def test_feedback_teaches(graded):

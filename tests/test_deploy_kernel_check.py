@@ -1,6 +1,8 @@
 """One C kernel built, emulated and scored (the homework's grader), hostile C included; the
 emulator's stack measurement; the Thumb instruction classes of the cycle estimate."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,120 @@ def test_push_pop_count_registers_and_blocks_decode_by_length():
     # LDR r0,[r1]; SMLAD; B . -> three instructions from 8 bytes
     code = bytes([0x08, 0x68, 0x21, 0xfb, 0x02, 0x00, 0xfe, 0xe7])
     assert [c for c, _ in decode_block(code)] == ["load", "mul", "branch"]
+
+
+# --- measurements a kernel's own C cannot change (issue 18 item 2, issue 19 item 5) ------------
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "assignments" / "source" / "deploy_kernel" / \
+    "deploy_kernel.py"
+COPY_BACK = "for (int i = 0; i < ho * wo; i++) x[c * ho * wo + i] = scratch[i];"
+
+
+def _kernel(out="scratch", copy=COPY_BACK, first="", last=""):
+    """The notebook's solution kernel, its output buffer, copy-back, first and last statements
+    changed as given."""
+    text = NOTEBOOK.read_text()
+    body = text[text.index("### BEGIN SOLUTION"):text.index("### END SOLUTION")]
+    body = body[body.index('r"""') + 4:body.rindex('"""')]
+    assert COPY_BACK in body and "scratch[oy * wo + ox] =" in body
+    body = body.replace("scratch[oy * wo + ox] =", f"{out}[oy * wo + ox] =")
+    body = body.replace(COPY_BACK, copy)
+    return f"{SIGNATURE} {{\n    {first}\n{body}    {last}\n}}\n"
+
+
+@pytest.fixture(scope="module")
+def honest(tmp_path_factory):
+    """The notebook's solution kernel on a small case: the figures an honest kernel gets."""
+    case = depthwise_case(3, 9, 3, 1, seed=7)
+    return case, check_inplace_depthwise(_kernel(), case,
+                                         workdir=tmp_path_factory.mktemp("honest"))
+
+
+def test_the_honest_kernel_counts_what_it_executes(honest):
+    """Does the solution kernel count its own work: bit-exact, and about as many instructions as
+    the package's plain loop in the same harness (the rule allows 1.25x)?"""
+    case, check = honest
+    ref = reference_check(case)
+    assert check.error is None and check.bit_exact
+    assert 0.5 * ref.instructions < check.instructions < 1.25 * ref.instructions, \
+        (check.instructions, ref.instructions)
+
+
+def test_tm_layer_calls_do_not_hide_instructions(honest, tmp_path):
+    """Is a kernel that switches the emulator's label (`tm_layer(0)` first, `tm_layer(1)` last,
+    so its loops ran under the harness's label) counted with every instruction it executed?
+    (Before: "32 instructions" against 2,429,797 of a slow kernel: +3 points.)"""
+    case, check = honest
+    faked = check_inplace_depthwise(_kernel(first="tm_layer(0);", last="tm_layer(1);"), case,
+                                    workdir=tmp_path)
+    assert faked.error is None and faked.bit_exact
+    assert faked.instructions >= check.instructions, (faked.instructions, check.instructions)
+
+
+def test_undeclared_sram_repainted_is_still_counted(honest, tmp_path):
+    """Is an out-of-place kernel that computes every output channel into free SRAM below the
+    stack (undeclared, not in .bss), copies it back and repaints it with the emulator's 0xA5,
+    charged for that memory? (Before: it measured as in place: +2 points.)"""
+    case, check = honest
+    c, h, w = case.x.shape
+    size = c * h * w  # >= C*Ho*Wo: a whole second tensor
+    hidden = _kernel(out="(full + c * ho * wo)", copy="",
+                     first="int8_t *full = (int8_t *)0x20010000;",
+                     last=f"for (int i = 0; i < g->cout * ho * wo; i++) x[i] = full[i];\n"
+                          f"    for (int i = 0; i < {size}; i++) full[i] = (int8_t)0xA5;")
+    sneaky = check_inplace_depthwise(hidden, case, workdir=tmp_path)
+    assert sneaky.error is None and sneaky.bit_exact
+    assert sneaky.sram_bytes >= check.sram_bytes + c * (h - 2) * (w - 2), \
+        (sneaky.sram_bytes, check.sram_bytes)
+
+
+def test_a_buffer_in_a_section_of_its_own_is_counted(honest, tmp_path):
+    """Is a second tensor in a section the linker script does not name (not .data or .bss)
+    charged as SRAM (the linker still puts it in SRAM)?"""
+    case, check = honest
+    c, h, w = case.x.shape
+    named = f"static int8_t full[{c * h * w}] __attribute__((section(\".sneak\")));\n" + _kernel(
+        out="(full + c * ho * wo)", copy="",
+        last="for (int i = 0; i < g->cout * ho * wo; i++) x[i] = full[i];")
+    sneaky = check_inplace_depthwise(named, case, workdir=tmp_path)
+    assert sneaky.error is None and sneaky.bit_exact, sneaky.error
+    assert sneaky.sram_bytes >= check.sram_bytes + c * (h - 2) * (w - 2), \
+        (sneaky.sram_bytes, check.sram_bytes)
+
+
+@pytest.mark.parametrize("source", [
+    '#include "/etc/hostname"\n',
+    '/* a comment */ #include "/etc/hostname"\n',
+    '  %:  include "/etc/hostname"\n',  # a digraph
+    '#\\\ninclude "/etc/hostname"\n',  # a line continuation
+    'int a;\r#include "/etc/hostname"\n',  # a lone CR ends a line
+    '#embed "/etc/hostname"\n',
+    '#pragma GCC dependency "/etc/hostname"\n',
+    '#define P(x) _Pragma(#x)\n',
+    '#define J(a, b) a ## b\n',
+    '#if __has_include("/etc/hostname")\n#endif\n',
+    'const char *s = R"x(\n/*\n)x";\n#include "/etc/hostname"\n',  # a raw string, then
+    '??=include "/etc/hostname"\n',
+    '__asm__(".incbin \\"/etc/hostname\\"");\n',
+    'void f(void) { asm("nop"); }\n',
+])
+def test_c_that_would_read_another_file_is_not_compiled(source, tmp_path):
+    """Is C that could make the grader's compiler read or embed a file (whose text an error line
+    would show, or a measurement leak) refused with one sentence, before compiling?"""
+    check = check_inplace_depthwise(source + f"{SIGNATURE} {{ }}\n", depthwise_case(2, 8),
+                                    workdir=tmp_path)
+    assert check.error and check.error.startswith("KERNEL_C ") and "grader" in check.error, \
+        check.error
+    assert not (tmp_path / "kernel.c").exists()  # refused before anything was compiled
+
+
+def test_macros_conditionals_and_comments_are_fine(honest, tmp_path):
+    """Does an honest kernel with macros, conditionals, comments and strings that mention
+    '#include' still compile and run bit-exact?"""
+    case, _ = honest
+    source = ('#define TAP(c, y, x) xc[(y) * w + (x)]  /* #include in a comment */\n'
+              '#ifndef UNUSED\n#define UNUSED 0\n#endif\n'
+              'static const char *note = "#include is done for you";\n'
+              + _kernel().replace("xc[iy * w + ix]", "TAP(c, iy, ix)"))
+    check = check_inplace_depthwise(source, case, workdir=tmp_path)
+    assert check.error is None and check.bit_exact, check.error

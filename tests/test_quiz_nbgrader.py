@@ -153,7 +153,7 @@ def _secrets(own_solutions=False):
 @pytest.mark.slow
 def test_release_and_feedback_hold_no_key(graded):
     """Do the released notebook and every feedback HTML lack the hidden tests, and does
-    tools/answer_leaks.py find no statement of the key in them?"""
+    the leak scan (tinyml_course_grading.answer_leaks) find no statement of the key in them?"""
     policy, course, result = graded
     leaks_tool = load_answer_leaks()
     key = leaks_tool.load_key(KEY_PATH)

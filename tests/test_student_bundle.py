@@ -77,8 +77,8 @@ def test_bundle_holds_no_solution_hidden_test_or_key(bundle):
 
 @pytest.mark.slow
 def test_bundle_states_no_quiz_answer(bundle):
-    """Does tools/answer_leaks.py find no statement of the quiz key anywhere in the bundle (the
-    wheel's files included), and do the lecture notebooks carry no speaker notes?
+    """Does the leak scan (tinyml_course_grading.answer_leaks) find no statement of the quiz key
+    anywhere in the bundle (the wheel's files included), and do the lecture notebooks carry no speaker notes?
     (On the bundle as built before the student edition: 15 leaks, notes and slides.)"""
     folder, archive = bundle
     leaks_tool = load_answer_leaks()

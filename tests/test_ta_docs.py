@@ -45,3 +45,18 @@ def test_homework_doc_counts_the_assignments():
     assert match and NUMBERS.get(match.group(1)) == len(ASSIGNMENTS), match
     table = text.split("## Student install")[0]
     assert sorted(re.findall(r"^\| `([a-z_]+)` \|", table, re.M)) == ASSIGNMENTS
+
+
+@pytest.mark.parametrize("path", ["README.md", "docs/homework.md"])
+def test_grading_commands_need_nothing_outside_the_course_directory(path):
+    """Does every command of a grading block run from a course directory copied anywhere: no
+    path above it (`python ../tools/answer_leaks.py` exists only inside the repository's own
+    assignments/), every `python -m` a module of the installed packages?"""
+    import importlib.util
+    for block in _grading_blocks(path):
+        commands = [line.split("#")[0].strip() for line in block.splitlines()]
+        commands = [c for c in commands if c]
+        outside = [c for c in commands if re.search(r"(^|\s)\.\./", c)]
+        assert not outside, f"{path}: {outside}"
+        for module in re.findall(r"^python3? -m ([\w.]+)", "\n".join(commands), re.M):
+            assert importlib.util.find_spec(module), f"{path}: no module {module}"

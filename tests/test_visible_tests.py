@@ -114,3 +114,15 @@ def test_tiles_that_assume_n_divides_h_fail_visibly():
     assert str(err.value).startswith("patch_forward fails 1 of 4 cases: 3x3 patches: expected the "
                                      "per-layer output"), err.value
     run_visible("patch_inference", "test-patch-forward", {})  # the reference passes
+
+
+def test_tinynas_visible_tests_pass_the_reference_and_catch_a_forgotten_flash():
+    """Do the reference answers pass tinynas's visible tests (literal values, no package
+    reference), and does a can_fit_memory that forgets Flash fail visibly?"""
+    from assignment_cases import tinynas as tinynas_case
+    run_visible("tinynas", "test-can-fit-memory", {})
+    run_visible("tinynas", "test-search-loop", {})
+    with pytest.raises(AssertionError) as err:
+        run_visible("tinynas", "test-can-fit-memory", {"can-fit-memory": tinynas_case.SRAM_ONLY})
+    assert ("can_fit_memory fails 1 of 11 cases: smallest(), per-layer, 7 KiB of Flash: "
+            "can_fit_memory: expected False, got True (SRAM and Flash must both fit)") == str(err.value)

@@ -18,7 +18,9 @@ Everything in it comes from the grader: the gradebook, the scheduler's outcomes 
 printed). `integrity` lists the exercises that earned nothing because they use the package's
 reference; `flagged` those whose source is at least `similarity_threshold` similar to the
 reference's (a TA decides). `challenges` holds {name: points earned} of checks declared with
-`challenge=`; each leaderboard ranks a challenge, best first, ties by student id. `sandbox` is
+`challenge=`; each leaderboard ranks a challenge, best first, ties by student id; a challenge
+whose record carries `rank` (the grader's measurement, e.g. tinynas's held-out accuracy) is
+ranked by it, larger first, and its rows show it. `sandbox` is
 "off" when the instructor graded without the sandbox (`--sandbox off`), for every student so.
 """
 import json
@@ -91,10 +93,27 @@ def build(course, assignment, outcomes=None, sandbox=None):
     boards = {}
     for student, entry in report["students"].items():
         for name, value in entry["challenges"].items():
-            boards.setdefault(name, []).append({"student": student, "score": value})
-    report["leaderboards"] = {name: sorted(rows, key=lambda r: (-r["score"], r["student"]))
+            boards.setdefault(name, []).append({"student": student, "score": value,
+                                                **_rank(entry, name)})
+    report["leaderboards"] = {name: sorted(rows, key=_board_order)
                               for name, rows in sorted(boards.items())}
     return report
+
+
+def _rank(entry, challenge):
+    """{"rank": figure} when the challenge's record carries the grader's measurement to rank by
+    (tinynas: the held-out accuracy it measured), else {}."""
+    for exercise in entry["exercises"].values():
+        record = exercise.get("record") or {}
+        if exercise.get("challenge") == challenge and isinstance(record.get("rank"), (int, float)):
+            return {"rank": float(record["rank"])}
+    return {}
+
+
+def _board_order(row):
+    """Best first: by the measured figure where the record gives one (larger first, rows
+    without one after), then by points, then by student id."""
+    return ("rank" not in row, -row.get("rank", 0.0), -row["score"], row["student"])
 
 
 def write(course, assignment, report):

@@ -19,7 +19,8 @@ with this interpreter). The bundle holds:
 
 It never holds: instructor/ (the quiz key, the rubrics), assignments/source/ (solutions, hidden
 tests), the percent .py sources, gradebooks or feedback, nor any statement of the takeaway
-quiz's answers (tools/answer_leaks.py). Before writing the zip the bundle is audited for those
+quiz's answers (tinyml_course_grading/answer_leaks.py). Before writing the zip the bundle is
+audited for those
 (exit 1 naming the offending file); tests/test_student_bundle.py checks the same from outside.
 """
 import argparse
@@ -33,8 +34,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
-import answer_leaks  # noqa: E402
+sys.path.insert(1, str(REPO))  # tinyml_course_grading.answer_leaks: standard library only
 import student_edition  # noqa: E402
+from tinyml_course_grading import answer_leaks  # noqa: E402
 
 # text that marks instructor-only content; none of it may appear in any file of the bundle
 FORBIDDEN_TEXT = ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "BEGIN HIDDEN TESTS",
@@ -229,7 +231,7 @@ def release_assignments(out):
 def audit(bundle):
     """Problems (strings) of a bundle folder: forbidden file names or text (instructor markers,
     solution and hidden-test regions), a statement of the quiz key's answers
-    (tools/answer_leaks.py), also inside wheels."""
+    (tinyml_course_grading/answer_leaks.py), also inside wheels."""
     problems = []
     key = answer_leaks.load_key(KEY_PATH) if KEY_PATH.exists() else {}
 

@@ -263,8 +263,8 @@ def _as_student_receives(name, nb):
 @gate("students: the student edition of each lecture and each released assignment state no "
       "answer of the takeaway quiz's key", scope="all")
 def no_quiz_answers(notebooks):
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import answer_leaks
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tinyml_course_grading import answer_leaks
     keys = [root / "instructor" / "takeaway_key.json" for root in (CHECKED_ROOT[0], REPO)]
     key_path = next((k for k in keys if k.exists()), None)
     if key_path is None:

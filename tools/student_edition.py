@@ -9,9 +9,9 @@ The lecture notebooks are the instructor's slides: their speaker notes (cells wh
 ``slide_type`` is ``notes``) say which slide answers which takeaway question. Everything a
 student receives (tools/build_student.py's bundle, a deck exported for students) takes the
 student edition instead: the notes cells dropped, outputs and execution counts cleared. Each
-notebook is then scanned with tools/answer_leaks.py for the quiz key's answers; a notebook
-that still states one is refused (``LeakError`` naming the file, the cell and the sentence),
-so a new sentence in a slide that gives an answer away fails the build instead of reaching a
+notebook is then scanned with tinyml_course_grading/answer_leaks.py for the quiz key's answers;
+a notebook that still states one is refused (``LeakError`` naming the file, the cell and the
+sentence), so a new sentence in a slide that gives an answer away fails the build instead of reaching a
 student. Standard library only.
 """
 import argparse
@@ -20,10 +20,9 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import answer_leaks  # noqa: E402
-
-REPO = answer_leaks.REPO
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tinyml_course_grading.answer_leaks: standard library only
+from tinyml_course_grading import answer_leaks  # noqa: E402
 NOTES = "notes"  # the RISE slide_type of a speaker-notes cell
 
 

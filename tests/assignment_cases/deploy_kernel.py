@@ -3,7 +3,8 @@
 
 Students: `solved` (the reference solution), `untouched` (the release as handed out: an empty
 kernel, which compiles and runs but is wrong), `wasteful` (bit-exact, but through a static
-4 KiB second buffer: fails the SRAM test only). Hostile students (EXTRA_STUDENTS, each must score
+4 KiB second buffer: fails the SRAM test only). The grader compiles and runs each KERNEL_C
+itself, on held-out cases (hidden_checks.py). Hostile students (EXTRA_STUDENTS, each must score
 0 without costing the others anything): `looper` (an endless loop: the instruction budget stops
 it), `smasher` (writes below SRAM: a memory fault), `hoarder` (a 1 MiB static array: the link
 fails, region RAM overflowed).
@@ -44,8 +45,9 @@ HOARDER_KERNEL = 'KERNEL_C = "static int8_t hoard[1 << 20];\\n" + ' + _HEAD.spli
 
 WRONG_POINTS = MAX_POINTS - POINTS["test-sram"]
 SOLUTION_SNIPPETS = ["acc += (xc[iy * w + ix] - q->x_zp)", "x[c * ho * wo + i] = scratch[i]"]
-HIDDEN_SNIPPETS = ["HIDDEN TESTS", "depthwise_case(3, 9, 3, 2, seed=1)", "_other.bit_exact"]
-VISIBLE_SNIPPETS = ["assert check.bit_exact", "reference.sram_bytes + 256"]
+HIDDEN_SNIPPETS = ["HIDDEN TESTS", "BIT_EXACT_CASES", "_grader_source", "hidden_checks",
+                   "(5, 11, 7, 2, 3)"]
+VISIBLE_SNIPPETS = ["expect_true(check.bit_exact", "reference.sram_bytes + 256"]
 
 
 def _kernel(source):
@@ -62,6 +64,17 @@ def wrong_submission(course, assignment):
 WRONG_STUDENT = "wasteful"  # the name the partly wrong submission is graded under
 FAILED_CELLS = {"test-sram"}  # the graded cells its mistakes break
 # sentences each student's feedback must hold (tests/test_assignment_pipelines.py)
-FEEDBACK = {"wasteful": ["expected at most", "(in place: no second tensor)"]}
+FEEDBACK = {"wasteful": ["on the held-out case C,H,W=6,12,12 k=3 stride=1: SRAM",
+                         "(in place: no second tensor)"],
+            "solved": ["compiled and run by the grader: bit-exact on all 4 held-out cases"],
+            "overrider": ["compiled and run by the grader, fails 4 of 4 held-out cases"]}
+# no kernel at all, and the notebook's checks overridden in Python (it scored 10 of 10 when the
+# checks ran in the student's kernel: issue 18, item 2)
+PYTHON_OVERRIDE = '''
+KERNEL_C = "void student_dwconv_inplace(void) {}"
+from tinyml_course.deploy.kernel_check import KernelCheck as _K
+check_inplace_depthwise = lambda *a, **k: _K(None, True, 1, 1, 1, 1, None)
+'''
 EXTRA_STUDENTS = {"looper": _kernel(LOOPER_KERNEL), "smasher": _kernel(SMASHER_KERNEL),
-                  "hoarder": _kernel(HOARDER_KERNEL)}  # hostile C: 0 points each
+                  "hoarder": _kernel(HOARDER_KERNEL),  # hostile C: 0 points each
+                  "overrider": _kernel(PYTHON_OVERRIDE)}

@@ -72,9 +72,24 @@ def assert_html_hides(html, student, hidden, shown):
         assert snippet in text, f"{student}'s feedback lacks the visible test {snippet!r}"
 
 
+def feedback_text(course, student, assignment, notebook):
+    """A student's feedback page as text (tags and entities removed)."""
+    return unescape(re.sub(r"<[^>]+>", "", course.feedback_html(student, assignment, notebook)))
+
+
 def assert_feedback_says(course, student, assignment, notebook, sentences):
     """The feedback HTML shows every one of ``sentences`` (as text, tags and entities removed)."""
-    html = course.feedback_html(student, assignment, notebook)
-    text = unescape(re.sub(r"<[^>]+>", "", html))
+    text = feedback_text(course, student, assignment, notebook)
     for sentence in sentences:
         assert sentence in text, f"{student}'s feedback lacks {sentence!r}"
+
+
+BARE_ASSERTION = re.compile(r"AssertionError(?::[ \t]*)?(?:\n|$)")  # no sentence after it
+
+
+def assert_no_bare_assertion(course, student, assignment, notebook):
+    """No failed cell of the feedback reads a bare ``AssertionError`` (no sentence saying why)."""
+    text = feedback_text(course, student, assignment, notebook)
+    match = BARE_ASSERTION.search(text)
+    assert match is None, (f"{student}'s feedback has a bare AssertionError: "
+                           f"{text[max(0, match.start() - 300):match.end()]!r}")

@@ -2,7 +2,9 @@
 
 Only the device's Flash (read-only) and SRAM are mapped, so a stray access outside them, or a
 store into Flash, is a memory fault, reported as such. The stack is painted before the run and
-read back after it: the deepest changed byte gives the stack's high-water mark. A native block
+read back after it: the deepest changed byte gives the stack's high-water mark (with
+``watch_writes=True`` also the lowest address written there, which a program that repaints
+what it used cannot hide: the homework's kernel check measures a student's C so). A native block
 hook (``block_counter``) counts every executed block, so the total instructions are exact and an
 instruction budget ends endless loops; with ``count=True`` it also tells the labels apart
 (``tm_layer`` calls mark them) and each distinct block is classified once (``cost.classify``):
@@ -17,6 +19,7 @@ import numpy as np
 from unicorn import (
     UC_ARCH_ARM,
     UC_HOOK_MEM_INVALID,
+    UC_HOOK_MEM_WRITE,
     UC_MEM_FETCH_UNMAPPED,
     UC_MEM_READ_UNMAPPED,
     UC_MEM_WRITE_PROT,
@@ -68,12 +71,15 @@ class RunResult:
 
 
 def run(elf, device, labels=1, budget=DEFAULT_BUDGET, count=True, timeout_s=None,
-        capacity=DEFAULT_CAPACITY):
+        capacity=DEFAULT_CAPACITY, watch_writes=False):
     """Run ElfInfo ``elf`` (``elf.read_elf``) on ``device`` from ``_start`` to ``tm_halt``.
 
     labels: how many labels the program marks (``tm_layer(i)``, 0 <= i < labels).
     timeout_s: wall-clock limit in seconds (None: none); it ends a run like the budget does.
     capacity: entries of the block counter's table (doubled and rerun when a run needs more).
+    watch_writes: also record every store into the free SRAM (between the static data and the
+        top: the stack and any undeclared memory), so ``stack_bytes`` covers the lowest address
+        written even if the program painted it back (slower where the stack is busy).
     Raises EmulationError on a memory fault, an invalid instruction, an exhausted budget or a
     stack that ran into the static data.
     """
@@ -98,6 +104,13 @@ def run(elf, device, labels=1, budget=DEFAULT_BUDGET, count=True, timeout_s=None
         return False
 
     uc.hook_add(UC_HOOK_MEM_INVALID, on_invalid)
+    lowest = [top]
+    if watch_writes:
+        def on_write(uc, access, address, size, value, data):
+            if address < lowest[0]:
+                lowest[0] = address
+
+        uc.hook_add(UC_HOOK_MEM_WRITE, on_write, begin=paint_from, end=top - 1)
     flash_end = max(a + len(d) for a, d in elf.segments if a < RAM_ORIGIN)
     counter = BlockCounter(uc, FLASH_ORIGIN, uc.mem_read(FLASH_ORIGIN, flash_end - FLASH_ORIGIN),
                            elf.symbols[LAYER_FUNCTION][0] if count else None, budget, capacity)
@@ -113,7 +126,7 @@ def run(elf, device, labels=1, budget=DEFAULT_BUDGET, count=True, timeout_s=None
                                  f"{RAM_ORIGIN:#x}+{device.sram_bytes:#x})") from None
         raise EmulationError(f"CPU fault at pc {pc:#010x}: {err}") from None
     if counter.full:  # more distinct (label, block) pairs than the table holds: run again
-        return run(elf, device, labels, budget, count, timeout_s, capacity * 2)
+        return run(elf, device, labels, budget, count, timeout_s, capacity * 2, watch_writes)
     pc = uc.reg_read(arm_const.UC_ARM_REG_PC)
     if pc != halt or counter.exhausted:
         raise EmulationError(f"instruction budget of {budget:,} instructions or time limit of "
@@ -121,7 +134,7 @@ def run(elf, device, labels=1, budget=DEFAULT_BUDGET, count=True, timeout_s=None
     memory = bytes(uc.mem_read(RAM_ORIGIN, device.sram_bytes))
     painted = np.frombuffer(memory, np.uint8)[paint_from - RAM_ORIGIN:]
     changed = np.flatnonzero(painted != STACK_PAINT)
-    stack_bytes = int(len(painted) - changed[0]) if len(changed) else 0
+    stack_bytes = max(int(len(painted) - changed[0]) if len(changed) else 0, top - lowest[0])
     if stack_bytes >= len(painted):
         raise EmulationError(f"stack overflow: the stack ran into the static data "
                              f"({top - paint_from:,} bytes free between .bss and the top of SRAM)")

@@ -8,8 +8,16 @@ with the package's numpy kernel (``runtime.int8_kernels.depthwise_conv2d_int8``)
 Hostile C costs only its own check: an endless loop ends at the instruction budget or the time
 limit, a stray access is a memory fault, a huge array fails at link time, bad C fails to compile;
 each comes back as ``KernelCheck.error`` (one line), never as an exception.
+
+The figures come from the emulator and the linker, never from anything the kernel's C can call or
+undo: instructions are the run's total (the native block counter) minus the same harness's total
+around an empty kernel (so ``tm_layer`` calls in the kernel change nothing); SRAM is every section
+the linker put in SRAM plus the lowest address written below them (the emulator watches the
+stores, so memory used outside the arena and painted back with the stack's 0xA5 still counts).
 """
 
+import hashlib
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,19 +25,33 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import TinyMLError
+from ..model.devices import get_device
 from ..runtime.fixedpoint import Requant, quantize_multiplier
 from ..runtime.int8_kernels import depthwise_conv2d_int8
 from . import emulator
 from .codegen import ARENA_SYMBOL, c_array
 from .elf import read_elf
 from .structs import Geom, Quant, c_initializer
-from .toolchain import build
+from .toolchain import RAM_ORIGIN, build
 
 STUDENT_FUNCTION = "student_dwconv_inplace"
 REFERENCE_FUNCTION = "tm_dwconv_inplace_ref"  # the package's plain-loop kernel, for comparison
 HARNESS_SOURCES = ("requant.c", "runtime.c")  # what a student's kernel is linked with
 CHECK_BUDGET = 5_000_000  # instructions: ~7x the plain-loop kernel on the default case
 CHECK_TIMEOUT_S = 10  # wall-clock limit of one emulated run
+MAX_SOURCE_CHARS = 200_000  # a kernel is a few hundred lines; more is refused before compiling
+# the grader compiles a student's C on its own machine: nothing in it may make the compiler read
+# another file (a directive's error line would show it) or embed one (.incbin)
+DIRECTIVES = ("define", "undef", "if", "ifdef", "ifndef", "elif", "else", "endif", "")
+FORBIDDEN = {"_Pragma": "_Pragma", "__has_include": "__has_include",
+             "__has_embed": "__has_embed", "##": "token pasting (##)", "asm": "inline assembly",
+             "__asm": "inline assembly", "__asm__": "inline assembly", "incbin": ".incbin"}
+_TRIGRAPH = re.compile(r"\?\?[=/'()!<>\-]")
+_RAW_STRING = re.compile(r'(?<![A-Za-z0-9_])(?:L|u8|u|U)?R"')  # clang accepts them in C too
+_COMMENT_OR_LITERAL = re.compile(
+    r"//[^\n]*|/\*.*?(\*/|\Z)|\"(\\.|[^\"\\\n])*\"?|'(\\.|[^'\\\n])*'?", re.S)
+_DIRECTIVE = re.compile(r"^[ \t\f\v]*(?:#|%:)[ \t\f\v]*([A-Za-z_]*)", re.M)
+_WORDS = re.compile(r"##|[A-Za-z_][A-Za-z_0-9]*")
 
 
 @dataclass
@@ -74,9 +96,9 @@ class KernelCheck:
     error: str | None = None
     bit_exact: bool = False
     flash_bytes: int | None = None
-    sram_bytes: int | None = None  # .data + .bss + stack high-water mark
+    sram_bytes: int | None = None  # every section in SRAM + what was written below the stack top
     arena_bytes: int | None = None  # the harness's arena: C*H*W + Ho*Wo
-    instructions: int | None = None  # executed inside the kernel
+    instructions: int | None = None  # executed beyond the harness around an empty kernel
     output: np.ndarray | None = None
 
     def describe(self):
@@ -113,14 +135,42 @@ def harness_c(case, function):
             "    tm_layer(2);\n    tm_halt();\n}\n"), (c, ho, wo)
 
 
-def check_inplace_depthwise(source, case=None, device="stm32f746", function=STUDENT_FUNCTION,
-                            budget=CHECK_BUDGET, timeout_s=CHECK_TIMEOUT_S, workdir=None):
-    """KernelCheck of the C ``source`` defining ``function`` on ``case`` (default depthwise_case()).
+def source_problem(source):
+    """One sentence saying why the grader will not compile the C ``source``, or None.
 
-    Never raises for a bad kernel: build errors, link overflows, faults, budget and time limits
-    come back in ``error``. workdir: where the C project goes (a temporary directory if None).
+    Macros and conditionals are fine; what would make the compiler read or embed a file is not:
+    ``#include`` (the harness includes tinyml.h for you), ``#embed``, ``#pragma``, ``#line``,
+    ``_Pragma``, ``__has_include``, token pasting, inline assembly, trigraphs.
     """
-    case = case or depthwise_case()
+    if not isinstance(source, str):
+        return "KERNEL_C is not a string of C"
+    if len(source) > MAX_SOURCE_CHARS:
+        return f"KERNEL_C has {len(source):,} characters; the grader compiles at most " \
+               f"{MAX_SOURCE_CHARS:,}"
+    if _TRIGRAPH.search(source):
+        return "KERNEL_C uses a trigraph (??=, ??/, ...), which the grader does not compile"
+    lines = source.replace("\r\n", "\n").replace("\r", "\n")  # a lone CR ends a line too
+    joined = re.sub(r"\\[ \t]*\n", "", lines)  # line continuations first, as the compiler does
+    if _RAW_STRING.search(joined):
+        return "KERNEL_C uses a raw string literal (R\"...\"), which the grader does not compile"
+    code = _COMMENT_OR_LITERAL.sub(  # a comment keeps its line breaks: '/*\n*/ #x' is checked
+        lambda m: ("\n" * m.group(0).count("\n") or " ") if m.group(0)[0] == "/" else '""', joined)
+    for match in _DIRECTIVE.finditer(code):
+        if match.group(1) not in DIRECTIVES:
+            return (f"KERNEL_C uses #{match.group(1)}: the grader compiles only #define, #undef "
+                    f"and #if/#ifdef/#ifndef/#elif/#else/#endif (tinyml.h is included for you)")
+    for word in _WORDS.findall(code):
+        if word in FORBIDDEN or (word.startswith("__has_") and "include" in word):
+            return (f"KERNEL_C uses {FORBIDDEN.get(word, word)}, which the grader does not "
+                    f"compile: write the kernel in plain C (clang's __builtin_arm_* intrinsics "
+                    f"are fine)")
+    if "incbin" in joined:
+        return "KERNEL_C mentions .incbin, which the grader does not compile"
+    return None
+
+
+def _build_and_run(source, case, device, function, budget, timeout_s, workdir):
+    """(ElfInfo, RunResult, output shape) of the harness around ``source``, or (error line,)."""
     with tempfile.TemporaryDirectory(prefix="tinyml-kernel-") as scratch:
         project = Path(workdir) if workdir else Path(scratch)  # a scratch project is removed
         project.mkdir(parents=True, exist_ok=True)
@@ -132,16 +182,61 @@ def check_inplace_depthwise(source, case=None, device="stm32f746", function=STUD
             info = read_elf(build(project, device, ("main.c", "kernel.c"), "kernel.elf",
                                   HARNESS_SOURCES + extra))
         except TinyMLError as err:
-            return KernelCheck(error=str(err).replace(str(project) + "/", ""))
+            return (str(err).replace(str(project) + "/", ""),)
     try:
-        run = emulator.run(info, device, labels=3, budget=budget, timeout_s=timeout_s)
+        run = emulator.run(info, device, labels=3, budget=budget, timeout_s=timeout_s,
+                           watch_writes=True)
     except TinyMLError as err:
-        return KernelCheck(error=str(err))
+        return (str(err),)
+    return info, run, out_shape
+
+
+EMPTY_KERNEL = (f"void {STUDENT_FUNCTION}(int8_t *x, int8_t *scratch, const tm_geom *g, "
+                "const tm_quant *q) { }\n")
+_HARNESS_INSTRUCTIONS = {}  # (main.c digest, device) -> instructions of the harness alone
+
+
+def harness_instructions(case, device="stm32f746"):
+    """Instructions the harness executes around an empty kernel on ``case`` (measured once)."""
+    key = (hashlib.sha256(harness_c(case, STUDENT_FUNCTION)[0].encode()).hexdigest(), device)
+    if key not in _HARNESS_INSTRUCTIONS:
+        built = _build_and_run(EMPTY_KERNEL, case, device, STUDENT_FUNCTION, CHECK_BUDGET,
+                               None, None)
+        if len(built) == 1:
+            raise TinyMLError(f"the kernel harness itself failed: {built[0]}")
+        _HARNESS_INSTRUCTIONS[key] = built[1].instructions
+    return _HARNESS_INSTRUCTIONS[key]
+
+
+def sram_section_bytes(info, device):
+    """Bytes of every section the linker placed in ``device``'s SRAM (.data, .bss and any other
+    section a kernel names)."""
+    top = RAM_ORIGIN + get_device(device).sram_bytes
+    return sum(size for address, size in info.sections.values() if RAM_ORIGIN <= address < top)
+
+
+def check_inplace_depthwise(source, case=None, device="stm32f746", function=STUDENT_FUNCTION,
+                            budget=CHECK_BUDGET, timeout_s=CHECK_TIMEOUT_S, workdir=None):
+    """KernelCheck of the C ``source`` defining ``function`` on ``case`` (default depthwise_case()).
+
+    Never raises for a bad kernel: a source the grader does not compile (``source_problem``),
+    build errors, link overflows, faults, budget and time limits come back in ``error``.
+    workdir: where the C project goes (a temporary directory if None).
+    """
+    case = case or depthwise_case()
+    problem = source_problem(source) if function == STUDENT_FUNCTION else None
+    if problem:
+        return KernelCheck(error=problem)
+    built = _build_and_run(source, case, device, function, budget, timeout_s, workdir)
+    if len(built) == 1:
+        return KernelCheck(error=built[0])
+    info, run, out_shape = built
     address, arena_bytes = info.symbols[ARENA_SYMBOL]
     output = np.frombuffer(run.read(address, int(np.prod(out_shape))), np.int8).reshape(out_shape)
     return KernelCheck(None, bool(np.array_equal(output, case.expected)), info.flash_bytes,
-                       info.static_sram_bytes + run.stack_bytes, int(arena_bytes),
-                       run.per_label[1], output.copy())
+                       sram_section_bytes(info, device) + run.stack_bytes, int(arena_bytes),
+                       max(0, run.instructions - harness_instructions(case, device)),
+                       output.copy())
 
 
 def reference_check(case=None, device="stm32f746"):

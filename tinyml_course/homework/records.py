@@ -66,8 +66,17 @@ def class_records(autograded_dir, assignment):
     return out
 
 
-def leaderboard(records_by_student, challenge):
-    """Rows (student, points, record) of one challenge, best first (ties by student name)."""
+def leaderboard(records_by_student, challenge, by=None):
+    """Rows (student, points, record) of one challenge, best first (ties by student name).
+
+    by: rank by the record's measured figure of that name instead of the points (tinynas's
+    ``"accuracy"``, the grader's own measurement), largest first; a record without it last.
+    """
     rows = [(student, r["points"], r) for student, records in records_by_student.items()
             for r in records if r.get("challenge") == challenge]
-    return sorted(rows, key=lambda row: (-row[1], row[0]))
+    if by is None:
+        return sorted(rows, key=lambda row: (-row[1], row[0]))
+    def figure(row):
+        value = (row[2].get("measured") or {}).get(by)
+        return -float(value) if isinstance(value, (int, float)) else float("inf")
+    return sorted(rows, key=lambda row: (figure(row), row[0]))

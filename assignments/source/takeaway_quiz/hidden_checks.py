@@ -94,6 +94,16 @@ KEY = {
     'q7': ['A'],
 }
 
+EXPLANATIONS = {  # never shown: what the leak scan looks for
+    'q1': 'All three: AI moves to the edge for privacy (data stays on the device), latency (no round trip to a server) and cost (no per-query server bill, no radio energy spent on every upload).',
+    'q2': "Memory (a few hundred kB of SRAM cannot hold a typical DNN's activations) and compute (a slow CPU makes latency high) are the constraints; sparse activations are an opportunity to save work, not a challenge.",
+    'q3': 'Pruning removes weights and quantization stores each weight in fewer bits; data augmentation changes the training data, not the model.',
+    'q4': 'Activations are rewritten at every inference, and writing to SRAM is fast while writing to Flash is slow; SRAM is LESS dense than Flash, which is exactly why there is so little of it.',
+    'q5': 'Splitting a convolution into depthwise and pointwise parts cuts parameters and MACs; it adds a layer rather than removing one, and it does not shrink (often grows) the peak activation.',
+    'q6': "In-place depthwise convolution overwrites the input channel by channel, keeping only one channel's output in a temporary buffer; the lecture credits the speedup to optimized operator kernels, not to the smaller peak memory.",
+    'q7': 'Patch-based inference keeps only a small patch of the large early activations in SRAM; the overlap between patches is the price paid (recomputation), not the saving.',
+}
+
 READ_AGAIN = {  # where the lecture teaches each question: the feedback
     'q1': "00_why_tinyml, 'AI is coming to the edge quickly'",
     'q2': "00_why_tinyml, 'TinyML is challenging'",

@@ -1,33 +1,41 @@
-#!/usr/bin/env python3
 """Find the takeaway quiz's answers in anything a student receives, and say where.
 
-    python tools/answer_leaks.py dist/student.zip                  # a bundle, a wheel, a folder
-    python tools/answer_leaks.py assignments/release
-    python tools/answer_leaks.py --own-answers-ok assignments/feedback   # before release_feedback
-    python tools/answer_leaks.py --key other_key.json PATH ...
+    cd assignments                     # any course directory, wherever it is
+    python -m tinyml_course_grading.answer_leaks --own-answers-ok feedback  # before release_feedback
+    python -m tinyml_course_grading.answer_leaks release
+    python -m tinyml_course_grading.answer_leaks ../dist/student.zip  # a bundle, a wheel, a folder
+    python -m tinyml_course_grading.answer_leaks --key other_key.json PATH ...
 
 Exit status 1 with one line per leak (file, where in it, what), 0 when nothing is found, 2 when a
-path does not exist or nothing was scanned (a scan of nothing proves nothing).
+path does not exist, no key is found or nothing was scanned (a scan of nothing proves nothing).
+
+The key (``find_key``): ``--key PATH`` (the instructor's JSON, or a hidden_checks.py); else the
+course directory's own quiz checks, ``source/takeaway_quiz/hidden_checks.py`` under ``--course``
+(default: the current directory; instructor/build_takeaway_quiz.py writes the key's letters and
+explanations there, never released); else the repository's ``instructor/takeaway_key.json``
+beside the installed package (a checkout).
 
 What counts as stating an answer (``find_leaks``), for each question of the key
 (instructor/takeaway_key.json):
 
 - **the key's explanation**: any run of ``SHINGLE_WORDS`` consecutive words of it;
-- **the key as data**: the question's id next to its letters (``answer_q5 = "C"``,
-  ``'q4': ['A', 'B']``);
+- **the key as data**: the question's id next to its letters (``answer_qN = "X"``,
+  ``'qN': ['X', 'Y']``);
 - **a sentence that names a takeaway question and a verdict**: it refers to the question
-  ("takeaway question 4", "the first takeaway question", "q4") and, in the same sentence,
-  states letters ("(A)", "A and B", "not C", ": C") or a verdict word (correct, wrong, right,
+  ("takeaway question N", "the Nth takeaway question", "qN") and, in the same sentence,
+  states letters ("(X)", "X and Y", "not X", ": X") or a verdict word (correct, wrong, right,
   answer). The questions' own prompts and options (public) are removed before looking.
 
-Feedback shows each student's own answers (``answer_q4 = "AB"``) and how the notebook read them
-(``q4: read as A, B; format OK``): a right answer there is the student's, not a leak.
+Feedback shows each student's own answers (``answer_qN = "XY"``) and how the notebook read them
+(``qN: read as X, Y; format OK``): a right answer there is the student's, not a leak.
 ``--own-answers-ok`` leaves those lines out, so what remains is what the grader wrote.
 
-Standard library only: tools/check_course.py and tools/build_student.py use it, and a TA can
-run it on the feedback folder before releasing feedback.
+Standard library only (no import of the course or of nbgrader): tools/check_course.py,
+tools/build_student.py and tools/student_edition.py use it, and a TA runs it on the feedback
+folder before releasing feedback.
 """
 import argparse
+import ast
 import html
 import io
 import json
@@ -36,8 +44,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-KEY_PATH = REPO / "instructor" / "takeaway_key.json"
+PACKAGES = Path(__file__).resolve().parents[1]  # the folder holding tinyml_course and this package
+KEY_PATH = PACKAGES / "instructor" / "takeaway_key.json"  # in a checkout (an editable install)
+COURSE_CHECKS = Path("source") / "takeaway_quiz" / "hidden_checks.py"  # in a course directory
+PROG = "python -m tinyml_course_grading.answer_leaks"
 SHINGLE_WORDS = 7  # a run of this many words of an explanation is a copy, not a coincidence
 ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"]
 # words that judge an option, or say that something is the answer
@@ -47,12 +57,39 @@ TEXT_SUFFIXES = {".md", ".txt", ".py", ".json", ".html", ".htm", ".ipynb", ".cfg
                  ".csv", ".c", ".h", ".js", ".css", ".yml", ".yaml", ".rst", ""}
 
 
+def _checks_key(path):
+    """{qid: (letters, explanation)} from a quiz hidden_checks.py's KEY and EXPLANATIONS, read as
+    literals (the file is not imported)."""
+    found = {}
+    for node in ast.parse(Path(path).read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and getattr(node.targets[0], "id", None) in ("KEY", "EXPLANATIONS"):
+            found[node.targets[0].id] = ast.literal_eval(node.value)
+    if "KEY" not in found:
+        raise ValueError(f"{path} has no KEY")
+    explanations = found.get("EXPLANATIONS", {})
+    return {qid: (sorted(str(x).upper() for x in letters), str(explanations.get(qid, "")))
+            for qid, letters in found["KEY"].items()}
+
+
 def load_key(path=KEY_PATH):
-    """{question id: (sorted letters, explanation)} from the key's JSON."""
+    """{question id: (sorted letters, explanation)} from the key's JSON, or from a quiz
+    hidden_checks.py (``KEY`` and ``EXPLANATIONS``)."""
+    if Path(path).suffix == ".py":
+        return _checks_key(path)
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     return {qid: (sorted(str(x).upper() for x in entry.get("correct", [])),
                   str(entry.get("explanation", "")))
             for qid, entry in data["questions"].items()}
+
+
+def find_key(course="."):
+    """The key file to use when none is named: the course directory's quiz checks, else the
+    repository's key beside the package; None when neither exists."""
+    for candidate in (Path(course) / COURSE_CHECKS, KEY_PATH):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def _words(text):
@@ -63,7 +100,7 @@ def _public_texts():
     """The questions' prompts and options: public, removed before looking for verdicts. Read
     from the package's questions.py by path (standard library only; no package import)."""
     import importlib.util
-    path = REPO / "tinyml_course" / "quiz" / "questions.py"
+    path = PACKAGES / "tinyml_course" / "quiz" / "questions.py"
     if not path.exists():  # a checkout without the package: nothing to remove
         return []
     spec = importlib.util.spec_from_file_location("_takeaway_questions", path)
@@ -87,7 +124,7 @@ def _number(qid):
 def _reference(qid):
     """A regex matching a mention of question ``qid`` in prose or code."""
     n = _number(qid)
-    forms = [rf"(?<![A-Za-z0-9]){re.escape(qid)}\b"]  # also answer_q4
+    forms = [rf"(?<![A-Za-z0-9]){re.escape(qid)}\b"]  # also answer_qN
     if n is not None:
         forms.append(rf"\btakeaway\s+(?:question|q)\s*#?\s*{n}\b")
         forms.append(rf"\bquestions?\s+{n}\b")
@@ -96,7 +133,7 @@ def _reference(qid):
     return re.compile("|".join(forms), re.I)
 
 
-# a statement of option letters: "(A)", "A and B", "A, B", "not C", ": C", "only A"
+# a statement of option letters: "(X)", "X and Y", "X, Y", "not X", ": X", "only X"
 LETTERS = re.compile(r"\([A-F]\)|\b[A-F]\s*(?:,|and|or|&)\s*[A-F]\b|\bnot\s+[A-F]\b"
                      r"|:\s*[A-F]\b(?![\w'-])|\bonly\s+[A-F]\b")
 VERDICT = re.compile(rf"\b{VERDICT_WORDS}\b", re.I)
@@ -217,26 +254,37 @@ def scan_paths(paths, key, own_answers_ok=False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="files, folders, zips or wheels")
-    parser.add_argument("--key", type=Path, default=KEY_PATH, help="the quiz key (JSON)")
+    parser.add_argument("--key", type=Path, default=None,
+                        help="the quiz key: the instructor's JSON or a quiz hidden_checks.py "
+                             f"(default: --course's {COURSE_CHECKS}, else {KEY_PATH})")
+    parser.add_argument("--course", type=Path, default=Path("."),
+                        help="the nbgrader course directory whose quiz key to use (default: .)")
     parser.add_argument("--own-answers-ok", action="store_true",
                         help="feedback: leave out each student's own answer lines and their echo")
     args = parser.parse_args(argv)
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
-        print(f"answer_leaks.py: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        print(f"{PROG}: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    if not args.key.exists():
-        print(f"answer_leaks.py: no quiz key at {args.key} (pass --key PATH)", file=sys.stderr)
+    key_path = args.key or find_key(args.course)
+    if key_path is None or not key_path.is_file():
+        print(f"{PROG}: no quiz key at {key_path or args.course / COURSE_CHECKS} (run it in the "
+              f"course directory, or pass --key PATH)", file=sys.stderr)
         return 2
-    leaks, scanned = scan_paths(args.paths, load_key(args.key), args.own_answers_ok)
+    try:
+        key = load_key(key_path)
+    except (ValueError, KeyError, SyntaxError) as err:
+        print(f"{PROG}: {key_path} is not a quiz key ({err})", file=sys.stderr)
+        return 2
+    leaks, scanned = scan_paths(args.paths, key, args.own_answers_ok)
     if not scanned:
-        print("answer_leaks.py: nothing to scan (empty folders)", file=sys.stderr)
+        print(f"{PROG}: nothing to scan (empty folders)", file=sys.stderr)
         return 2
     for leak in leaks:
         print(leak)
-    print(f"answer_leaks.py: {len(leaks)} leak(s) in {scanned} file(s)")
+    print(f"{PROG}: {len(leaks)} leak(s) in {scanned} file(s), key {key_path}")
     return 1 if leaks else 0
 
 
