@@ -13,6 +13,7 @@ Every new gate gets a dated comment naming the defect it was added to catch.
 Standard library only, so it runs before the course environment exists.
 """
 import argparse
+import functools
 import json
 import re
 import subprocess
@@ -186,13 +187,27 @@ def slide_metadata(notebooks):
     return offenders
 
 
+@functools.lru_cache(maxsize=None)
+def _sibling_tool(name):
+    """The module tools/<name>.py, loaded from this file's folder (sys.path left alone).
+
+    Raises ImportError when it (or what it imports) cannot be loaded."""
+    import importlib.util
+    path = Path(__file__).resolve().parent / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"tools_{name}", path)
+    if spec is None:
+        raise ImportError(f"no tool {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 # 2026-11-29: the .ipynb were edited by hand and nothing showed the change in review; they are
 # generated from percent .py sources now, and a stale one fails here.
 @gate("sources: every .ipynb is exactly what tools/build_notebooks.py generates from its .py", scope="all")
 def generated_from_source(notebooks):
     try:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import build_notebooks
+        build_notebooks = _sibling_tool("build_notebooks")
     except ImportError as err:  # jupytext is in the lab and dev extras
         return [f"cannot check the notebook sources without jupytext: {err}"]
     offenders = []
@@ -248,7 +263,7 @@ SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION|### BEGIN H
 def _as_student_receives(name, nb):
     """The cell texts of ``nb`` as a student receives them: a lecture's student edition, an
     assignment's release (solution and hidden-test regions cleared, written answers empty)."""
-    import student_edition
+    student_edition = _sibling_tool("student_edition")
     if name.startswith("notebooks/"):
         nb = student_edition.student_notebook(nb)
     texts = []
@@ -263,8 +278,10 @@ def _as_student_receives(name, nb):
 @gate("students: the student edition of each lecture and each released assignment state no "
       "answer of the takeaway quiz's key", scope="all")
 def no_quiz_answers(notebooks):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tinyml_course_grading import answer_leaks
+    try:
+        from tinyml_course_grading import answer_leaks
+    except ImportError as err:  # the package is installed by `python3 course.py lab|test`
+        return [f"cannot check for quiz answers without the course package installed: {err}"]
     keys = [root / "instructor" / "takeaway_key.json" for root in (CHECKED_ROOT[0], REPO)]
     key_path = next((k for k in keys if k.exists()), None)
     if key_path is None:
