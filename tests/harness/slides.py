@@ -1,7 +1,6 @@
 """The lecture's RISE slideshow in a real browser: open it, run it from there, walk every slide.
 
-Used by tests/test_browser.py (one server, one browser for every deck) and by
-``python -m harness.slides`` (screenshots of every slide, for a person to look at). A slide is
+Used by tests/test_browser.py (one server, one browser for every deck). A slide is
 read in the page by ``READ_SLIDE``: its overflow (content beyond the 1280x800 canvas of
 notebooks/slides.json, or wider than its cell), the smallest rendered text size by kind, the
 printed lines that wrap, the widgets on it and any widget shown as its Python repr.
