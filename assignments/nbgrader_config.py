@@ -1,6 +1,6 @@
 """nbgrader configuration of the tinyml-course course directory (run nbgrader from this folder).
 
-Changes from nbgrader 0.9's defaults, each proved by tests/harness/test_harness.py and
+Changes from nbgrader 0.9's defaults, each proved by tests/test_harness.py and
 tests/test_grading_*.py:
 
 - Autograde runs student code sandboxed (below), every cell under a time limit: on timeout the
@@ -13,37 +13,22 @@ tests/test_grading_*.py:
   the failing source line, which may be hidden test code. A hidden-test marker typed in a
   student's solution no longer makes that student's feedback fail (ClearHiddenTestsInTests).
 
-Autograde never runs student code in nbgrader's process tree: `SandboxedExecute` (tools/grading)
+Autograde never runs student code in nbgrader's process tree: `SandboxedExecute`
+(tinyml_course_grading, installed with the course: this file imports it from any course folder)
 replaces nbgrader's Execute. It runs each notebook in a bubblewrap sandbox, calls the student's
 functions there with the inputs of `source/<assignment>/hidden_checks.py`, compares the plain-data
 answers outside, and writes each checked cell's verdict as its output, which nbgrader grades as
-usual. This holds for plain `nbgrader autograde` and for `python ../tools/autograde_class.py
-ASSIGNMENT` (long-lived workers, several students at once, per-student failure reasons and a
-grading report): docs/grading.md.
+usual. This holds for plain `nbgrader autograde` and for `tinyml-course-grade ASSIGNMENT`
+(long-lived workers, several students at once, per-student failure reasons and a grading
+report): docs/grading.md.
 """
-import sys
-from pathlib import Path
-
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
-from traitlets import Bool
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades,
                                    IgnorePattern, LimitOutput, SaveAutoGrades)
-
-
-def _grading_tools():
-    """The repository's tools/ folder: beside this course directory, else beside the package."""
-    here = Path(__file__).resolve().parent.parent / "tools"
-    if (here / "grading").is_dir():
-        return here
-    import tinyml_course
-    return Path(tinyml_course.__file__).resolve().parents[1] / "tools"
-
-
-if str(_grading_tools()) not in sys.path:
-    sys.path.insert(0, str(_grading_tools()))
-from grading.execute import SandboxedExecute  # noqa: E402
-from grading.feedback import ClearHiddenTestsInTests  # noqa: E402
+from tinyml_course_grading.feedback_preprocessors import (ClearHiddenTestsInTests,
+                                                          ScrubHiddenTracebacks)
+from tinyml_course_grading.nbgrader_execute import SandboxedExecute
 
 c = get_config()  # noqa: F821  (injected by traitlets when it loads this file)
 
@@ -60,34 +45,22 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # a function body, and an untouched function then returns None, which its tests reject.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\n..."}
 
-# --- autograde: the student's code runs sandboxed (tools/grading/execute.py), never in a kernel
-# of nbgrader's; hidden checks decide the cells they name. Per-cell time limit in seconds; the
-# sandbox is "auto" (bubblewrap where the machine allows it, else resource limits, said once),
-# "required" (refuse to grade without it) or "off".
+# --- autograde: the student's code runs sandboxed (tinyml_course_grading.nbgrader_execute),
+# never in a kernel of nbgrader's; hidden checks decide the cells they name. Per-cell time limit
+# in seconds; the sandbox is "required" (refuse to grade where bubblewrap cannot build it) or
+# "off" (the instructor's explicit choice: `--SandboxedExecute.sandbox=off`, in the report).
 c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 c.SandboxedExecute.timeout = 30
-c.SandboxedExecute.sandbox = "auto"
+c.SandboxedExecute.sandbox = "required"
+# before nbgrader creates the first submission: the instructor's solution, graded in the same
+# sandbox, must earn full marks, or autograde ends with one line and writes no score
+c.Autograde.pre_convert_hook = "tinyml_course_grading.canary.before_first_student"
 # nbgrader validate (the student's Validate button) still runs a kernel: same cell limit
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True
 # never keep a huge output (a print in a loop) in the gradebook or the feedback
 c.LimitOutput.max_lines = 200
-
-
-class ScrubHiddenTracebacks(Preprocessor):
-    """Reduce error outputs of cells with hidden tests to `Name: message`, with no code lines."""
-
-    enabled = Bool(True, help="nbconvert preprocessors are off unless enabled").tag(config=True)
-    begin_test_delimeter = "BEGIN HIDDEN TESTS"
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code" or self.begin_test_delimeter not in cell.source:
-            return cell, resources
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
-        return cell, resources
 
 
 # --- feedback: order matters. ScrubHiddenTracebacks must run before ClearHiddenTests, which

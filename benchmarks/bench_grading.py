@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Throughput of grading a class: plain `nbgrader autograde` (serial) against
-tools/autograde_class.py with --jobs 1 and --jobs 2, on the same class, side by side.
+tinyml-course-grade with --jobs 1 and --jobs 2, on the same class, side by side.
 
     python benchmarks/bench_grading.py [--assignment sram_accounting] [-n 24] [--repeat 3]
                                        [--jobs 1,2] [--class-size 300]
@@ -36,10 +36,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO / "tools"))
 
-from grading.processes import become_subreaper  # noqa: E402
-from grading.sandbox import available as sandbox_available  # noqa: E402
+from tinyml_course_grading.process_tree import become_subreaper  # noqa: E402
+from tinyml_course_grading.sandboxed_run import available as sandbox_available  # noqa: E402
 from harness.env import ensure_hermetic  # noqa: E402
 from harness.nbgrader_pipeline import (Course, autograde_class, solved_submission,  # noqa: E402
                                        untouched_submission, with_solution)
@@ -106,7 +105,7 @@ def grade(course, assignment, command):
         step = autograde_class(course, assignment, "--jobs", command, timeout=None)
         if step.returncode != 0:
             print(step.output[-3000:])
-            raise SystemExit(f"autograde_class.py exited {step.returncode}")
+            raise SystemExit(f"tinyml-course-grade exited {step.returncode}")
     wall = time.perf_counter() - start
     return wall, children_cpu() - cpu
 

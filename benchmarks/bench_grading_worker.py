@@ -5,9 +5,9 @@ process against the sandboxed runner it starts, without and with speedups.py.
     python benchmarks/bench_grading_worker.py [--assignment sram_accounting] [-n 6] [--repeat 2]
 
 Fabricates a class of N (as bench_grading.py does), then, in a fresh process per variant, grades
-it with tools/grading/worker.py's `grade_one` R times over (one warm-up student first; "as
+it with tinyml_course_grading.grading_worker's `grade_one` R times over (one warm-up student first; "as
 nbgrader runs": a plain copy of the gradebook, nbgrader as it is; "with speedups.py": the WAL
-copy and the speedups of a worker of tools/autograde_class.py) and
+copy and the speedups of a worker of tinyml-course-grade) and
 prints per student the medians of: CPU seconds of the worker's own process (nbgrader, the
 gradebook, the comparisons), CPU seconds of the runner and its sandbox (children's user+sys,
 reaped as their subreaper) and wall seconds. CPU time is what compares on a shared machine.
@@ -24,21 +24,22 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO / "tools"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 def measure(course, assignment, repeat, speedups):
     """In this process: [(worker CPU s, runner CPU s, wall s)] per graded student."""
-    from grading import gradebook, processes, worker
-    from grading import speedups as fast
+    from tinyml_course_grading import gradebook_merge as gradebook
+    from tinyml_course_grading import grading_worker as worker
+    from tinyml_course_grading import nbgrader_speedups as fast
+    from tinyml_course_grading import process_tree as processes
     from bench_grading import children_cpu
 
     processes.become_subreaper()
     db = Path(course) / "worker.db"
     if db.exists():
         db.unlink()
-    # as tools/autograde_class.py makes a worker's copy, and as worker.py installs the speedups
+    # as the class scheduler makes a worker's copy, and as grading_worker.py installs the speedups
     gradebook.copy_db(Path(course) / "gradebook.db", db, wal=speedups)
     if speedups:
         fast.install(scratch=[f"sqlite:///{db}"])
@@ -51,9 +52,9 @@ def measure(course, assignment, repeat, speedups):
     for _ in range(repeat):
         for student in students:
             own, kids, wall = time.process_time(), children_cpu(), time.perf_counter()
-            ok, error, _ = worker.grade_one(cfg, course, assignment, student, db, logdir)
-            if not ok:
-                raise SystemExit(f"{student}: {error}")
+            answer = worker.grade_one(cfg, course, assignment, student, db, logdir)
+            if answer.failure is not None:
+                raise SystemExit(f"{student}: {answer.failure.kind.value}: {answer.failure.detail}")
             rows.append((time.process_time() - own, children_cpu() - kids,
                          time.perf_counter() - wall))
     return rows

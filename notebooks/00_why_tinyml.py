@@ -40,8 +40,6 @@ from tinyml_course.ui.plots.edge import edge_devices_figure, model_growth_figure
 # - **latency**: no network round trip; the answer comes in milliseconds, even offline;
 # - **cost**: no server to pay per query, no radio to power for each upload (and less energy,
 #   so less carbon).
-#
-# These are the three answers to the first takeaway question.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes: ask the room which of their devices already run a network locally (face unlock,

@@ -39,9 +39,12 @@ from tinyml_course.ui.plots.results import params_vs_peak_figure
 # | read / write | fast reads; writes are slow (a whole sector is erased first) and wear the cells out | fast reads **and** writes, no wear |
 # | density | high: one transistor per bit, so megabytes fit on the chip | low: six transistors per bit, so only a few hundred KiB fit |
 #
-# So activations, rewritten every inference, must live in SRAM: it is **fast to write** and
-# gives **low latency**. Not because SRAM is dense: it is the *less* dense memory, which is
-# exactly why there is so little of it (takeaway question 4: A and B, not C).
+# Activations are rewritten at every layer of every inference; weights are written once.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: so activations must live in SRAM: it is fast to write and gives low latency.
+# Not because SRAM is dense: it is the less dense memory, which is why there is so little of it
+# (takeaway question 4: A and B, not C).
 
 # %% slideshow={"slide_type": "subslide"}
 # the Arduino's two memories, in bytes
@@ -126,7 +129,10 @@ print(f"-> {standard.params / sum(o.params for o in separable):.1f}x fewer param
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The separable pair has about 8 times fewer weights and MACs, but it is **two** layers, and the
 # tensor between them is as large as the layer's input. MobileNetV2's inverted residual block
-# makes it worse: it first *expands* the channels (x6) before the depthwise. So depthwise-separable
-# convolution shrinks the model (takeaway question 5: C); it neither reduces the activations (A)
-# nor the number of layers (B). Reducing the activations is MCUNet's job: in-place depthwise
-# (`10_sram_dashboard`) and patch-based inference (`20_patch_inference`).
+# makes it worse: it first *expands* the channels (x6) before the depthwise. Reducing the
+# activations is MCUNet's job: in-place depthwise (`10_sram_dashboard`) and patch-based inference
+# (`20_patch_inference`).
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Speaker notes: so depthwise-separable convolution shrinks the model (takeaway question 5: C); it
+# neither reduces the activations (A) nor the number of layers (B).

@@ -72,7 +72,7 @@ def main():
              "how": "scripts/calibrate_latency.py: least squares of per-layer, per-class emulator "
                     "counts on the trip-count features of deploy/latency.py",
              "date": datetime.date.today().isoformat(),
-             "features": {k: list(v) for k, v in latency.FEATURES.items()},
+             "features": {k: list(v) for k, v in latency.FEATURES.items()},  # every kernel set's
              "targets": list(latency.TARGETS), "cpus": {}}
     for cpu in args.cpus:
         device = DEVICES[cpu]

@@ -4,18 +4,18 @@
     python scripts/train_supernet.py --save          # ... and overwrites the shipped weights
     python scripts/train_supernet.py --steps 20      # a quick smoke run
 
-The recipe (steps, batch, learning rate, sandwich size) is the RECIPE dict in nas/supernet.py.
-Every step renders fresh synthetic scenes (nas/task.py), so there is no epoch and no over-fitting
-to a fixed training set. A checkpoint is written every 25 steps (--checkpoint PATH), and
---resume PATH continues from one. Time: see docs/tinynas.md (measured on the course machine).
+The recipe (steps, batch, learning rate, sandwich size) is the RECIPE dict in
+nas/supernet_train.py. Every step renders fresh synthetic scenes (nas/task.py), so there is no
+epoch and no over-fitting to a fixed training set. A checkpoint (float32 weights, step, Adam's
+moments: nas/checkpoint.py) is written every 25 steps (--checkpoint PATH), and --resume PATH
+continues from one. Time: see docs/tinynas.md (measured on the course machine).
 """
 
 import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
+from tinyml_course.nas import checkpoint as ckpt
 from tinyml_course.nas import supernet
 
 
@@ -33,24 +33,23 @@ def main():
     parser.add_argument("--save", action="store_true", help="overwrite the shipped weights")
     args = parser.parse_args()
 
-    shared, start_step = None, 0
+    shared, start_step, optimizer = None, 0, None
     if args.resume:
-        shared = supernet.Supernet.load(args.resume).shared
-        start_step = int(np.load(str(args.resume) + ".step.npy"))
+        shared, start_step, optimizer = ckpt.load_checkpoint(args.resume, args.lr)
         print(f"resuming at step {start_step}")
 
     def log(step, losses, seconds):
         print(f"step {step + 1}/{args.steps}: losses "
               f"{' '.join(f'{x:.3f}' for x in losses)}, {seconds:.0f} s", flush=True)
 
-    def checkpoint(shared, step):
+    def checkpoint(shared, step, optimizer):
         if args.checkpoint:
-            supernet.Supernet(shared).save(args.checkpoint)
-            np.save(str(args.checkpoint) + ".step.npy", step)
+            ckpt.save_checkpoint(args.checkpoint, shared, step, optimizer)
 
     start = time.perf_counter()
     shared = supernet.train(args.steps, args.batch, args.lr, args.seed, args.random, shared,
-                            start_step, log, checkpoint, checkpoint_every=25)
+                            start_step, log, checkpoint, checkpoint_every=25,
+                            optimizer=optimizer)
     print(f"trained {args.steps - start_step} steps in {time.perf_counter() - start:.0f} s")
     net = supernet.Supernet(shared)
     if args.save:

@@ -1,4 +1,6 @@
-"""Shared test setup: a hermetic Jupyter/IPython/matplotlib environment, `rng`, the `slow` marker.
+"""Shared test setup: a hermetic Jupyter/IPython/matplotlib environment and `rng`.
+
+The markers (slow, remeasure, hub) are registered once, in pyproject.toml.
 
 The environment is fixed at import time, before any test module imports matplotlib or Jupyter:
 all per-user dirs point into one throwaway folder (kept as is when `course.py test` made it),
@@ -19,13 +21,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 REPO = TESTS.parent
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "slow: takes more than a few seconds (still part of the default run)")
-    config.addinivalue_line(
-        "markers", "hub: the JupyterHub end-to-end test (root; creates throwaway system users)")
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from harness.assignment_checks import (assert_feedback_hides, assert_feedback_sa
                                        source_points)
 from harness.nbgrader_pipeline import solved_submission, untouched_submission
 
+pytestmark = pytest.mark.slow  # runs the nbgrader pipeline of each assignment: minutes
+
 CASES = [sram_accounting, patch_inference, compression, deploy_kernel, tinynas]
 STUDENTS = ["solved", "untouched", "partly-wrong"]
 

@@ -295,3 +295,39 @@ def test_student_validates_a_released_assignment(browser, grading_lab, tmp_path,
         assert "passes all the tests" in dialog.inner_text(), dialog.inner_text()
     finally:
         page.close()
+
+
+def test_student_lab_shows_only_validate(browser, tmp_path):
+    """In the Lab a student's `python3 student.py` opens (its .venv's Jupyter config), is there a
+    Validate button on an assignment, and no Nbgrader menu, Formgrader, Course List or Create
+    Assignment (issue 18, item 9)? The instructor's Lab of this module has that menu."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("build_student", REPO / "tools" / "build_student.py")
+    build_student = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_student)
+    student = {"__file__": str(tmp_path / "student.py"), "__name__": "student"}
+    exec(build_student.STUDENT_PY, student)
+    student["configure_student_lab"](str(tmp_path / "venv"))
+    course = Course.from_assignments(tmp_path / "course", names=["sram_accounting"])
+    course.generate_assignment("sram_accounting")
+    root = tmp_path / "root"
+    (root / "assignments").mkdir(parents=True)
+    release = course.release_notebook("sram_accounting", "sram_accounting.ipynb")
+    nbformat.write(release, root / "assignments" / "sram_accounting.ipynb")
+    with LabServer(root, config_path=tmp_path / "venv" / "etc" / "jupyter") as lab:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        try:
+            page.goto(lab.url("lab/tree/assignments/sram_accounting.ipynb?reset"))
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+            page.get_by_role("button", name="Validate").first.wait_for(timeout=30_000)
+            menus = page.locator("#jp-menu-panel .lm-MenuBar-itemLabel").all_inner_texts()
+            assert "File" in menus and "Nbgrader" not in menus, menus
+            assert page.locator("text=Create Assignment").count() == 0
+        finally:
+            page.close()
+        import urllib.error
+        import urllib.request
+        for path in ("formgrader", "courses", "assignments"):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(lab.url(path), timeout=10)
+            assert err.value.code == 404, path

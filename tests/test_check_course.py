@@ -72,6 +72,15 @@ BAD = {  # failure mode -> (fixture, the gate that must catch it)
     "no-slide-type": (_bad(lambda nb: nb["cells"][1]["metadata"].pop("slideshow")),
                       "slide_metadata"),
     "no-speaker-notes": (_bad(lambda nb: nb["cells"].pop()), "slide_metadata"),
+    "hint-is-the-code": (_bad(lambda nb: nb["cells"][1].update(
+        source='# the exercise\ndef f(x):\n    """HINT: total = sum(v * 2 for v in x) + 1"""\n'
+               '    ### BEGIN SOLUTION\n    total = sum(v * 2 for v in x) + 1\n    return total\n'
+               '    ### END SOLUTION')), "hints_not_code"),
+    "quiz-answer-stated": (_bad(lambda nb: nb["cells"][0].update(
+        source="Intro: depthwise-separable convolution shrinks the model (takeaway question 5: "
+               "C).")), "no_quiz_answers"),
+    "quiz-key-in-a-given-cell": (_bad(lambda nb: nb["cells"][2].update(
+        source='# its test\nassert f(1) == 1\nKEY = {"q4": ["A", "B"]}')), "no_quiz_answers"),
 }
 
 
@@ -104,6 +113,7 @@ def test_each_failure_mode_is_caught(tmp_path, mode):
     assert all(mode in offender for offender in results[description])
 
 
+@pytest.mark.slow
 def test_command_line_exit_status(tmp_path):
     """Does the script exit 1 and print the offender on a bad notebook, 0 on a good one?"""
     script = REPO / "tools" / "check_course.py"

@@ -1,6 +1,7 @@
 """The command line: readable and JSON output, and one-line errors with exit status 2."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -59,7 +60,7 @@ def test_spec_file_and_devices(capsys, tmp_path):
     (["profile", "resnet50"], "unknown model 'resnet50'"),
     (["profile", "mcunet-in1", "--schedule", "fast"], "invalid choice: 'fast'"),
     (["profile", "mcunet-in1", "--device", "esp32"], "unknown device 'esp32'"),
-    (["profile", "mcunet-in1", "--resolution", "-3"], "positive integer"),
+    (["profile", "mcunet-in1", "--resolution", "-3"], "expected an integer from 1 to 1024, got '-3'"),
     (["profile", "mcunet-in1", "--width", "0.5"], "mobilenetv2 only"),
     (["profile", "missing.json"], "no such spec file"),
     (["profile", "{\"resolution\": 96}"], "missing required field"),
@@ -80,9 +81,9 @@ def test_console_script_is_installed_and_reports_errors_without_traceback():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["profile", "mcunet-in2", "--patches", "4"], "need --schedule patch"),
+    (["profile", "mcunet-in2", "--patches", "4"], "--patches needs --schedule patch"),
     (["profile", "mcunet-in2", "--schedule", "patch"], "needs --split"),
-    (["search", "--device", "nano33", "--max-macs", "-5"], "positive number"),
+    (["search", "--device", "nano33", "--max-macs", "-5"], "expected a number > 0, got '-5'"),
 ])
 def test_options_that_do_not_apply_are_refused(capsys, argv, message):
     status, _, err = run(capsys, *argv)
@@ -121,15 +122,15 @@ def _one_line_error(capsys, *argv):
     return err
 
 
-@pytest.mark.parametrize("argv, needed", [
-    (["profile", "mobilenetv2", "--resolution", "100000", "--measure"], 10 ** 12),
-    (["profile", "mobilenetv2", "--resolution", "100000", "--measure", "--schedule", "patch",
-      "--split", "block3"], 10 ** 12),
-    (["profile", "mcunet-in1", "--resolution", "4000", "--measure", "--dtype", "float32"], 2 ** 30),
+@pytest.mark.parametrize("argv, needed", [  # MobileNetV2 x4 wide at the largest resolution
+    (["profile", "mobilenetv2", "--resolution", "1024", "--width", "4", "--measure"], 3 * 2 ** 30),
+    (["profile", "mobilenetv2", "--resolution", "1024", "--width", "4", "--measure", "--schedule",
+      "patch", "--split", "block3"], 3 * 2 ** 30),
+    (["profile", "mobilenetv2", "--resolution", "1024", "--width", "2", "--measure", "--dtype",
+      "float32"], 2 ** 30),
 ])
 def test_measure_refuses_before_allocating_and_names_the_bytes(capsys, argv, needed):
     """Is a --measure run that needs more than 1 GiB refused, naming its bytes, without allocating?"""
-    import re
     import tracemalloc
     tracemalloc.start()
     err = _one_line_error(capsys, *argv)
@@ -185,3 +186,88 @@ def test_unknown_spec_keys_are_refused_naming_them_and_the_allowed_ones(capsys, 
 def test_search_refuses_a_negative_seed_and_unbounded_candidates(capsys, argv, message):
     err = _one_line_error(capsys, "search", "--device", "nano33", *argv)
     assert message in err
+
+
+@pytest.mark.parametrize("command", [["profile", "mcunet-in2"], ["deploy", "digits", "--out", "x"]])
+def test_profile_and_deploy_default_to_the_same_patch_grid(command):
+    """Does a patch schedule without --patches get MCUNetV2's 4x4 grid in both commands?"""
+    from tinyml_course.cli.main import build_parser
+    from tinyml_course.cli.network_options import schedule_from_args
+    from tinyml_course.memory.schedule import Schedule
+    args = build_parser().parse_args(command + ["--schedule", "patch", "--split", "block2"])
+    assert schedule_from_args(args) == Schedule("patch", 4, "block2")
+
+
+# ---------------------------------------------------------------- issue 20, item 19
+
+@pytest.mark.slow
+def test_deploy_writes_a_relative_out_dir_from_a_fresh_directory(capsys, tmp_path, monkeypatch):
+    """Does the README's `deploy digits ... --out build/digits` work where build/ does not exist?"""
+    monkeypatch.chdir(tmp_path)  # a fresh clone: nothing built yet, --out relative to it
+    status, out, err = run(capsys, "deploy", "digits", "--out", "build/digits", "--no-count",
+                           "--json")
+    assert status == 0, err
+    assert json.loads(out)["bit_exact"] is True
+    assert (tmp_path / "build" / "digits" / "model.elf").is_file()
+    assert (tmp_path / "build" / "digits" / "model.c").is_file()
+
+
+def test_profile_accepts_the_resnet18_baseline_the_notebooks_use(capsys, tmp_path):
+    """Is `profile resnet18` (notebooks 00 and 15) a profile of ResNet-18, not a refusal?"""
+    status, out, err = run(capsys, "profile", "resnet18", "--json")
+    assert status == 0, err
+    data = json.loads(out)
+    # He et al. (2016), Table 1: 1.8 x 10^9 multiply-adds at 224 x 224
+    assert data["network"] == "resnet18" and round(data["macs"] / 1e9, 1) == 1.8
+    assert data["layers"][0]["output_shape"] == [64, 112, 112]
+    status, out, err = run(capsys, "profile", "resnet18", "--resolution", "112", "--json")
+    assert status == 0 and json.loads(out)["layers"][0]["output_shape"] == [64, 56, 56]
+    for argv in (["profile", "resnet18", "--resolution", "32", "--measure"],
+                 ["deploy", "resnet18", "--resolution", "32", "--no-count", "--out", "OUT"]):
+        # the runtimes do not execute its max pooling
+        err = _one_line_error(capsys, *[str(tmp_path) if a == "OUT" else a for a in argv])
+        assert "the ResNet-18 baseline is for accounting" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["profile", "mobilenetv2", "--resolution", "100000"],
+     "argument --resolution: expected an integer from 1 to 1024, got '100000'"),
+    (["deploy", "mcunet-in1", "--resolution", "4096", "--out", "OUT"],
+     "argument --resolution: expected an integer from 1 to 1024, got '4096'"),
+    (["profile", "mcunet-in1", "--device", "arduino"], "unknown device 'arduino'"),
+    (["profile", "mcunet-in1", "--device", "stm32"], "unknown device 'stm32'"),
+    (["deploy", "digits", "--device", "arduino", "--out", "OUT"], "unknown device 'arduino'"),
+])
+def test_an_unbounded_resolution_and_a_partial_device_name_are_refused(capsys, tmp_path, argv,
+                                                                       message):
+    err = _one_line_error(capsys, *[str(tmp_path) if a == "OUT" else a for a in argv])
+    assert message in err
+
+
+def test_an_unknown_device_lists_every_name_and_alias(capsys):
+    from tinyml_course.model.devices import DEVICES
+    err = _one_line_error(capsys, "profile", "mcunet-in1", "--device", "arduino")
+    assert all(name in err for name in DEVICES) and "nano33" in err and "f746" in err
+
+
+@pytest.mark.parametrize("name", ["nano33", "ARDUINO-NANO-33-BLE-SENSE", "f746", "stm32f746"])
+def test_exact_device_names_and_aliases_still_work(capsys, name):
+    status, out, _ = run(capsys, "profile", "mcunet-in1", "--device", name, "--json")
+    assert status == 0 and json.loads(out)["device"]["name"] in {"arduino-nano-33-ble-sense",
+                                                                 "stm32f746"}
+
+
+def test_the_profile_table_keeps_its_columns_apart_for_wide_numbers(capsys, tmp_path):
+    """Does every row keep two spaces between its columns when numbers outgrow their headings?"""
+    wide = dict(TINY, resolution=1024, stem=dict(TINY["stem"], out=4096),
+                blocks=[dict(BLOCK, expand=6, out=4096)], classes=1000)
+    status, out, err = run(capsys, "profile", _spec_file(tmp_path, json.dumps(wide)))
+    assert status == 0, err
+    header, *rows = out.splitlines()[1:-1]
+    columns = header.split()[:2] + ["input (C,H,W)", "output (C,H,W)", "SRAM KiB", "MACs"]
+    assert [c.strip() for c in re.split(r"\s{2,}", header.strip())] == columns
+    for row in rows:
+        cells = re.split(r"\s{2,}", row.split("  <- peak")[0].strip())
+        assert len(cells) == 6, row
+    # the pwconv's MACs are exact in the table: 512 x 512 pixels x 24576 x 4096
+    assert f"{512 * 512 * 24576 * 4096:,}" in out

@@ -281,6 +281,7 @@ def at_stake():
     return net, weights, x, y
 
 
+@pytest.mark.slow
 def test_the_model_at_stake_fits_once_quantized_and_pruned(at_stake):
     """On the model at stake and the nRF52832: float32 no, 8 bits still no (SRAM), 12.5% of the
     channels cut as well: yes; does each move change the image, and the fit line flip?"""

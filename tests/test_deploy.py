@@ -13,13 +13,15 @@ import pytest
 from tinyml_course import memory
 from tinyml_course.cli.main import main
 from tinyml_course.deploy.deploy import deploy, int8_model
-from tinyml_course.deploy.program import build_program
+from tinyml_course.deploy.program import Move, build_program
 from tinyml_course.memory.schedule import Schedule
 from tinyml_course.deploy.toolchain import DoesNotFitError
 from tinyml_course.model.devices import get_device
 from tinyml_course.model.zoo import ZOO_NAMES, get_network
 from tinyml_course.runtime.executor import execute
 from tinyml_course.runtime.int8_backend import Int8Backend
+
+pytestmark = pytest.mark.slow  # its fixtures cross-compile and emulate networks: about a minute
 
 SCHEDULES = [("per-layer", {}), ("in-place", {}), ("patch", {"split": "block2", "patches": 2})]
 ZOO_RESOLUTION = 32  # the smallest resolution every zoo network accepts
@@ -56,7 +58,7 @@ def test_digits_is_bit_exact_and_its_arena_is_the_planned_peak(digits, digits_ru
 def test_compaction_and_a_held_input_on_a_cortex_m4_stay_bit_exact(digits, tmp_path):
     model, image = digits
     # the per-layer walk compacts the arena at least once: a memmove step in the C
-    assert any(step.kind == "move" for step in build_program(model.network, "per-layer").steps)
+    assert any(isinstance(step, Move) for step in build_program(model.network, "per-layer").steps)
     schedule = Schedule("patch", 2, "block2", stream_input=False)  # the whole image held in SRAM
     run = deploy(model, image, "stm32f412", schedule, "reference", tmp_path, count=False)
     assert run.cpu == "cortex_m4" and run.bit_exact
@@ -93,7 +95,6 @@ def test_optimized_kernels_execute_fewer_instructions(digits_runs):
     assert run.estimated_ms == pytest.approx(run.estimated_cycles / (device.clock_mhz * 1e3), rel=1e-3)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ZOO_NAMES)
 def test_zoo_networks_are_bit_exact_under_every_schedule(name, tmp_path):
     network = get_network(name, ZOO_RESOLUTION)

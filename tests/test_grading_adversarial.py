@@ -1,7 +1,7 @@
-"""Hostile students graded among honest ones by the course's command (tools/autograde_class.py),
+"""Hostile students graded among honest ones by the course's command (tinyml-course-grade),
 sram_accounting, two at a time; each attack's effect is asserted, not just "it was graded".
 
-The student's code runs in the sandboxed runner (tools/grading); hidden checks are decided
+The student's code runs in the sandboxed runner (tinyml_course_grading); hidden checks are decided
 outside it. Every row is one student; base = the reference solutions with one cell changed.
 The scores below are of the original ten points of exercises 1-5; each student also keeps the
 4 points of the streaming challenge (MAX = 14 autograded of 18), except where the row says not.
@@ -47,11 +47,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.nbgrader_pipeline import (REPO, Course, autograde_class, solved_submission,
+from harness.nbgrader_pipeline import (Course, autograde_class, solved_submission,
                                        untouched_submission, with_solution)
 from harness.shared import once
+from tinyml_course_grading.limits import SANDBOX_UID_BASE
+from tinyml_course_grading.memory_cgroup import MemoryCgroup
 
-sys.path.insert(0, str(REPO / "tools"))
 pytestmark = pytest.mark.slow
 
 A = "sram_accounting"
@@ -59,7 +60,7 @@ NB = "sram_accounting.ipynb"
 MAX = 14.0  # the autograded points of sram_accounting (18 in all: 4 are written answers)
 TOTAL = 18.0  # what the tool prints as the maximum
 LOST = MAX - 3.0  # a student whose attack costs exercise 3 (3 points) and nothing else
-UID_BASE = 64000  # tools/grading/cli.py: worker i runs student code as this + i (root only)
+UID_BASE = SANDBOX_UID_BASE  # worker i runs student code as this + i (root only)
 TOOL_ARGS = ["--jobs", "2", "--cell-timeout", "3", "--timeout", "90", "--nproc", "64"]
 HIDDEN = ["_GRADER_NETS", "_grader_inplace", "hidden_checks", "BEGIN SOLUTION",
           "mobilenetv2@96x0.35", "INPLACE = ["]
@@ -420,11 +421,10 @@ def test_summary_and_report(graded):
     """The tool says it sandboxes; the report says every graded student ran sandboxed, with a
     memory cgroup of its own where this machine allows one (tests/test_grading_sandbox.py)."""
     import json
-    from grading.sandbox import MemoryCgroup
     course, step, *_ = graded
     assert step.output.splitlines()[0].startswith("sandbox: bubblewrap"), step.output[:500]
     report = json.loads((course.root / "reports" / f"{A}.json").read_text())
-    cgroups = MemoryCgroup._parent()[0] is not None
+    cgroups = MemoryCgroup.parent()[0] is not None
     for student in sorted(set(EXPECTED) - set(FAILED)):
         entry = report["students"][student]
         assert entry["sandboxed"] is True and entry["memory_cgroup"] is cgroups, (student, entry)
@@ -439,18 +439,26 @@ def test_bad_usage_exits_2(tmp_path):
     assert step.returncode == 2 and "no source/no_such_assignment" in step.output, step.output
 
 
-def test_without_bubblewrap_one_line_then_limits_or_refusal(tmp_path, monkeypatch):
-    """No bwrap: `auto` says so in one line and grades with limits; `required` refuses (2)."""
+def test_without_bubblewrap_refused_unless_off_and_recorded(tmp_path, monkeypatch):
+    """No bwrap: both commands refuse to grade (one line, non-zero, no score); only an explicit
+    `--sandbox off` grades, says so, and the report records it."""
     monkeypatch.setenv("TINYML_GRADING_BWRAP", "none")
     course = Course.from_assignments(tmp_path, names=[A])
     course.generate_assignment(A)
     course.submit(A, {"solved": solved_submission(course, A)})
-    step = autograde_class(course, A, "--sandbox", "required", timeout=120)
+    step = autograde_class(course, A, timeout=120)
     assert step.returncode == 2 and step.output.strip().startswith(
-        "autograde_class: --sandbox required, but no bwrap"), step.output
-    step = autograde_class(course, A, "--jobs", "1", timeout=300)
-    assert step.output.splitlines()[0].startswith("sandbox: not available (no bwrap"), step.output
+        f"tinyml-course-grade: the grader cannot grade {A} (--sandbox required, but no bwrap"), \
+        step.output
+    plain = course.autograde(A)
+    assert plain.returncode != 0 and course.scores(A).get("solved") is None, plain.output[-2000:]
+    step = autograde_class(course, A, "--jobs", "1", "--sandbox", "off", timeout=300)
+    assert step.output.splitlines()[0].startswith("sandbox: off (--sandbox off"), step.output
     assert step.returncode == 0 and course.scores(A)["solved"][NB] == MAX, step.output
+    import json
+    report = json.loads((course.root / "reports" / f"{A}.json").read_text())
+    assert report["sandbox"] == "off" and report["students"]["solved"]["sandbox"] == "off"
+    assert "ATTENTION: graded with --sandbox off" in step.output
 
 
 QUIZ = "takeaway_quiz"

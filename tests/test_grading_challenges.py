@@ -1,14 +1,12 @@
-"""The two challenges scored by the grader (sram_accounting's streaming depthwise, patch_inference's
-patch plan): their hidden check's probe runs the student's function where the student's code
-ran, after the runner restored the package, and the score comes from plain data judged outside.
+"""The three challenges scored by the grader (sram_accounting's streaming depthwise, patch_inference's
+patch plan, compression's compressed model): their hidden check's probe runs the student's
+function where the student's code ran, after the runner restored the package, and the score comes from plain data judged outside.
 
-In one process, as the sandboxed runner does it (tools/grading/runner.py): the check's HELPERS,
+In one process, as the sandboxed runner does it (tinyml_course_grading/student_runner.py): the check's HELPERS,
 the runner's snapshot, the student's code (here: patching what the challenge is measured with),
 the runner's restore, the call, the wire, the verdict. A patch in the student's code changes no
 score; the reference solution earns the whole challenge.
 """
-import json
-import sys
 import tracemalloc
 
 import pytest
@@ -16,8 +14,9 @@ import pytest
 from assignment_cases import sram_accounting as sram_case
 from harness.nbgrader_pipeline import REPO
 
-sys.path.insert(0, str(REPO / "tools"))
-from grading import checks, runner, wire  # noqa: E402
+from tinyml_course_grading import check_declarations, messages
+from tinyml_course_grading import student_runner as runner
+from tinyml_course_grading.verdicts import verdict
 
 SOURCE = REPO / "assignments" / "source"
 
@@ -31,10 +30,10 @@ def _solution(assignment, name):
 
 def _verdict(assignment, grade_id, student_code):
     """The verdict of the challenge's check when the student's namespace ran ``student_code``."""
-    module = checks.load(SOURCE / assignment / "hidden_checks.py")
-    (check,) = [c for c in module.CHECKS if c.grade_id == grade_id]
+    hidden = check_declarations.load(SOURCE / assignment / "hidden_checks.py")
+    check = hidden.checks[grade_id]
     helpers = {}
-    exec(module.HELPERS, helpers)
+    exec(hidden.helpers, helpers)
     saved = runner.snapshot()
     stdlib = dict(vars(tracemalloc))  # the runner leaves it to the student; this process not
     student = {}
@@ -43,13 +42,13 @@ def _verdict(assignment, grade_id, student_code):
              "from tinyml_course.runtime.kernels import depthwise_conv2d\n" + student_code, student)
         runner.restore(saved)  # what the runner does before the calls
         ns = {**student, **{k: v for k, v in helpers.items() if k != "__builtins__"}}
-        answer = runner.Runner({}).call({"expr": check.cases[0].expr, "block": check.reference},
-                                        ns, None)
+        call = messages.CallRequest("c", check.cases[0].expr, block=tuple(check.reference))
+        answer = runner.Runner(messages.RunRequest(cells=())).call(call, ns)
     finally:
         runner.restore(saved)
         vars(tracemalloc).update(stdlib)
-    answer = json.loads(wire.dumps(answer))  # across the sandbox's wall
-    return check, checks.verdict(check, {0: answer}, student_code)
+    answer = messages.loads(messages.CallResult, messages.dumps(answer))  # across the wall
+    return check, verdict(check, {0: answer}, student_code)
 
 
 def test_streaming_reference_earns_the_challenge():
@@ -75,6 +74,7 @@ def test_patching_the_arena_changes_no_streaming_score(patched):
                for case in v.record["measured"]["cases"])
 
 
+@pytest.mark.slow
 def test_patch_plan_reference_earns_the_challenge():
     """Does the reference chooser earn 4 of 4 on the three hidden networks?"""
     check, v = _verdict("patch_inference", "test-choose-patch-plan",
@@ -85,7 +85,7 @@ def test_patch_plan_reference_earns_the_challenge():
 
 
 # measures plans with memory.profile(..., "patch") instead of evaluate(), the block's last op as
-# the split; with the evaluator patched to claim it is always measuring, nothing would be counted
+# the split; with the evaluator patched to claim every measurement, nothing would be counted
 AROUND_EVALUATE = '''
 def choose_patch_plan(network, sram_bytes, evaluate):
     split = f"block{min(2, len(network.blocks()) - 1)}"
@@ -94,8 +94,10 @@ def choose_patch_plan(network, sram_bytes, evaluate):
     return split, min(peaks, key=peaks.get)
 '''
 PATCH_EVALUATOR = '''
-from tinyml_course.homework.challenges import PlanEvaluator as _PE
-_PE.measuring = property(lambda self: True, lambda self, value: None)
+from tinyml_course.homework.challenges.probes import PlanEvaluator as _PE
+from tinyml_course.memory import patch_accounting as _pa
+_PE.stage_measurements = property(lambda self: 10 ** 9, lambda self, value: None)
+_pa.stage_measurements = lambda: 0
 '''
 
 
@@ -129,10 +131,10 @@ def compress_for_budget(network, weights, digits):
 '''
 # what a student could patch in their kernel so that the float model measures as within budget
 PATCH_COMPRESSION = '''
-from tinyml_course.homework import challenges as _ch
-from tinyml_course.compression import prune as _prune
-_ch.model_flash_bytes = lambda weights, bits: 1000
-_prune.weight_storage_bytes = lambda w, fmt, bits: 0
+from tinyml_course.homework.challenges import compressed_model as _cm
+from tinyml_course.compression import storage as _st
+_cm.model_storage = lambda *args, **kwargs: _st.ModelStorage(())
+_st.layer_storage = lambda *args, **kwargs: None
 '''
 
 

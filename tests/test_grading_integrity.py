@@ -1,5 +1,5 @@
 """No credit for calling the reference, a flag for copying it, full marks for honest variants:
-sram_accounting graded by both commands (tools/autograde_class.py, then plain `nbgrader
+sram_accounting graded by both commands (tinyml-course-grade, then plain `nbgrader
 autograde`) on the same class, with the same scores, feedback sentences and report.
 
 | student  | submission                                                       | score | report        |
@@ -15,14 +15,12 @@ autograde`) on the same class, with the same scores, feedback sentences and repo
 """
 import json
 import re
-import subprocess
-import sys
 from html import unescape
 
 import pytest
 
 from assignment_cases import sram_accounting as sram_case
-from harness.nbgrader_pipeline import (REPO, Course, autograde_class, solved_submission,
+from harness.nbgrader_pipeline import (Course, autograde_class, solved_submission,
                                        untouched_submission, with_solution)
 from harness.shared import once
 
@@ -197,9 +195,7 @@ def _run(tmp):
     _unflag(course)  # the plain run must flag on its own
     plain = course.autograde(A)
     course.generate_feedback(A)
-    rep = subprocess.run([sys.executable, str(REPO / "tools" / "grading" / "report.py"), A,
-                          "--course", str(course.root)], capture_output=True, text=True,
-                         timeout=120)
+    rep = autograde_class(course, A, "--report-only", timeout=120)
     report = json.loads((course.root / "reports" / f"{A}.json").read_text())
     results["nbgrader"] = (plain, course.scores(A), report,
                            {s: _feedback_text(course, s) for s in EXPECTED}, rep, _flagged(course))

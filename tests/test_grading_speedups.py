@@ -1,4 +1,4 @@
-"""tools/grading/speedups.py: what a long-lived grading worker does once instead of per student
+"""tinyml_course_grading/nbgrader_speedups.py: what a long-lived grading worker does once instead of per student
 must not change what nbgrader decides (the same metadata errors, the same gradebook rows)."""
 import sqlite3
 import sys
@@ -9,13 +9,13 @@ import nbformat
 import pytest
 from sqlalchemy import text as sqlalchemy_text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-
-from grading import speedups  # noqa: E402
+from tinyml_course_grading import nbgrader_speedups as speedups
 
 nbgrader_api = pytest.importorskip("nbgrader.api")
 from nbgrader.nbgraderformat import common  # noqa: E402
 from nbgrader.nbgraderformat.v3 import MetadataValidatorV3  # noqa: E402
+
+pytestmark = pytest.mark.slow  # opens gradebooks and runs the grader: about a minute a test
 
 GOOD = {"grade": True, "grade_id": "test-a", "locked": True, "points": 2, "schema_version": 3,
         "solution": False, "task": False}

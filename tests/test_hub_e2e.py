@@ -6,7 +6,7 @@ the proxy are cached, see CACHE) with free ports, an exchange and throwaway syst
 user logs in (PAM) and gets a token; the instructor generates and releases `sram_accounting`;
 each student's server is started by the hub, and the student fetches the assignment, saves
 their answer (contents API) and submits it (nbgrader's assignment_list endpoints of their own
-server); the instructor collects, grades with tools/autograde_class.py (sandbox required),
+server); the instructor collects, grades with tools/autograde_class.py (tinyml-course-grade; sandbox required),
 generates and releases feedback; each student fetches their feedback. The scores are the
 case's (tests/assignment_cases/sram_accounting.py): reference solution = every autograded
 point, untouched = 0, partly wrong = its points. Last, everything started is stopped by

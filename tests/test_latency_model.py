@@ -8,8 +8,9 @@ deployment each, about a second at 32 px), and the subnets checked are not among
 import numpy as np
 import pytest
 
-from tinyml_course.deploy import calibration, latency
+from tinyml_course.deploy import calibration, kernels, latency
 from tinyml_course.deploy.program import build_program
+from tinyml_course.deploy.structs import Geom
 from tinyml_course.deploy.deploy import deploy, int8_model
 from tinyml_course.errors import SpecError
 from tinyml_course.memory.schedule import Schedule
@@ -29,7 +30,7 @@ CASES = [  # (arch, schedule, device): none of them is in the calibration's fit
 
 def _loop_counts(g, fast_path):
     """(pixels, fast, border, valid rows over border pixels, taps over border pixels) of one
-    channel, counted the way kernels_opt.c's dw_channel_opt loops run."""
+    channel, counted by plain loops over the output pixels and their window taps."""
     k, s, pad = g["k"], g["stride"], g["pad"]
     pixels = fast = border = rows = taps = 0
     for oy in range(g["out_h"]):
@@ -52,13 +53,19 @@ def _loop_counts(g, fast_path):
 
 @pytest.mark.parametrize("k,stride,region", [(3, 1, (0, 7, 0, 7)), (3, 2, (0, 4, 0, 4)),
                                              (5, 1, (2, 3, 0, 7)), (7, 2, (1, 2, 1, 3))])
-def test_trip_counts_match_the_kernels_loops(k, stride, region):
-    """Are the vectorised trip counts those of the C loops, also for a patch's output window?"""
+def test_window_counts_match_plain_loops(k, stride, region):
+    """Are the vectorised window counts those of plain loops, also for a patch's output window?
+    (tests/test_deploy_contracts.py checks the kernels' formulas against the C itself.)"""
     r0, h, c0, w = region
-    g = dict(k=k, stride=stride, pad=k // 2, in_h=7, in_w=7, out_r0=r0, out_h=h, out_c0=c0,
-             out_w=w)
-    for fast_path in (False, True):
-        assert latency._window_counts(g, fast_path) == _loop_counts(g, fast_path)
+    g = Geom(cin=1, in_h=7, in_w=7, win_r0=0, win_c0=0, win_h=7, win_w=7, cout=1, k=k,
+             stride=stride, pad=k // 2, out_r0=r0, out_c0=c0, out_h=h, out_w=w, y_cstride=1,
+             y_rstride=1)
+    window = kernels.Window.of(g)
+    pixels, interior, border, rows, taps = _loop_counts(vars(g), True)
+    assert (window.pixels, window.interior, window.border_rows, window.border_taps) == \
+        (pixels, interior, rows, taps) and border == pixels - interior
+    pixels, _, _, rows, taps = _loop_counts(vars(g), False)
+    assert (window.rows, window.taps) == (rows, taps)
 
 
 @pytest.mark.slow
@@ -92,14 +99,14 @@ def test_the_table_reports_its_fit_and_the_label():
 
 def test_unknown_cpu_and_uncalibrated_kernel_are_one_line_errors():
     """Is a CPU, a kernel or a loop the fit never saw refused with a SpecError naming it?"""
-    features = {"pwconv": np.ones(len(latency.FEATURES["pwconv"]))}
+    features = {"pwconv_opt": np.ones(len(latency.FEATURES["pwconv_opt"]))}
     with pytest.raises(SpecError, match="no latency calibration for cortex_m0"):
         latency.predict_features(features, "cortex_m0", 64)
     table = {"cpus": {"cortex_m4": {"coefficients": {}}}}
-    with pytest.raises(SpecError, match="kernel 'pwconv'"):
+    with pytest.raises(SpecError, match="kernel 'pwconv_opt'"):
         latency.predict_features(features, "cortex_m4", 64, table)
-    with pytest.raises(SpecError, match="kernel 'pwconv' with .*odd_pixels"):  # the supernet has
-        latency.predict_features(features, "cortex_m4", 64)  # no odd channel count to fit on
+    with pytest.raises(SpecError, match="kernel 'pwconv_opt' with .*pwconv_opt_odd"):  # the supernet
+        latency.predict_features(features, "cortex_m4", 64)  # has no odd channel count to fit on
 
 
 def test_fit_recovers_a_known_linear_cost_and_marks_unseen_features():
@@ -118,5 +125,5 @@ def test_fit_recovers_a_known_linear_cost_and_marks_unseen_features():
     coefficients = calibration.fit(samples)
     for _, _, measured, predicted, _ in calibration.errors(samples, coefficients):
         assert predicted == pytest.approx(measured, rel=1e-5)
-    odd = latency.FEATURES["pwconv"].index("odd_pixels")
-    assert coefficients["pwconv"][odd] is None
+    odd = latency.FEATURES["pwconv_opt"].index("pwconv_opt_odd")
+    assert coefficients["pwconv_opt"][odd] is None

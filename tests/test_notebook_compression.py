@@ -11,6 +11,8 @@ from conftest import REPO
 from harness.notebooks import code_cells, execute_notebook, images, shows_widget, stream_text
 from tinyml_course.nas import stakes
 
+pytestmark = pytest.mark.slow  # executes the notebook: tens of seconds
+
 
 @pytest.fixture(scope="module")
 def executed():

@@ -6,6 +6,8 @@ import pytest
 from conftest import REPO
 from harness.notebooks import code_cells, execute_notebook, images, stream_text
 
+pytestmark = pytest.mark.slow  # executes the notebook (cross-compiles and emulates): about a minute
+
 
 @pytest.fixture(scope="module")
 def executed():

@@ -10,6 +10,8 @@ import pytest
 from conftest import REPO
 from harness.notebooks import code_cells, execute_notebook, images, shows_widget, stream_text
 
+pytestmark = pytest.mark.slow  # executes the lecture notebooks: tens of seconds
+
 QUOTES = {
     "00_why_tinyml": ["mobile phones: 15,000,000,000", "cars:  1,400,000,000",
                       "security cameras:    770,000,000", "robots:     15,000,000",

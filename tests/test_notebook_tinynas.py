@@ -11,6 +11,8 @@ import pytest
 from conftest import REPO
 from harness.notebooks import code_cells, execute_notebook, images, stream_text
 
+pytestmark = pytest.mark.slow  # executes the notebook: tens of seconds
+
 
 @pytest.fixture(scope="module")
 def executed():

@@ -129,6 +129,7 @@ def test_zoo_patch_equals_per_layer(name):
         assert run.peak_sram_bytes == profile(net, schedule, "exact", "float32").peak_sram_bytes
 
 
+@pytest.mark.slow
 def test_patch_int8_equals_per_layer_int8():
     """Is int8 patch inference bit-exact with int8 per-layer inference (zero-point padding)?"""
     from tinyml_course.runtime.int8_backend import Int8Backend

@@ -99,6 +99,7 @@ def pixels(png):
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
 
 
+@pytest.mark.slow
 def test_blitted_png_is_the_whole_figure_drawn(mbv2, in2):
     """After in-place updates (another device, schedule, dtype, network, no device), is the
     blitted PNG pixel for pixel a fresh figure of the same profile drawn whole?"""

@@ -1,4 +1,4 @@
-"""Pruning: exact sparsity, per-layer vs global thresholds, sparse Flash formats (hand-computed),
+"""Pruning: exact sparsity, per-layer vs global thresholds (sparse Flash formats: test_compressed_flash.py),
 channel pruning that really narrows the network (checked against zeroed weights, and its SRAM
 through the accounting and the arena), sensitivity scan, fine-tuning with masks."""
 
@@ -85,28 +85,6 @@ def test_per_layer_and_global_pruning(model):
     assert weights["stem"][0].min() != 0  # input weights untouched
 
 
-def test_storage_formats_hand_computed():
-    """Are dense / bitmask / CSR bytes those counted by hand for a 3x4 matrix with 4 nonzeros?"""
-    w = np.array([[0, 1.5, 0, 0], [0, 0, 0, 0], [2, 0, 3, -1]], np.float32)
-    assert prune.weight_storage_bytes(w, "dense", 32) == 12 * 4
-    assert prune.weight_storage_bytes(w, "bitmask", 32) == 4 * 4 + 2  # 12 bits -> 2 bytes
-    assert prune.weight_storage_bytes(w, "csr", 32) == 4 * (4 + 1) + 4 * 2  # values+cols, 4 row ptrs
-    assert prune.weight_storage_bytes(w, "bitmask", 8) == 4 + 2
-    with pytest.raises(SpecError):
-        prune.weight_storage_bytes(w, "coo")
-
-
-def test_sparse_flash_shrinks_only_past_the_index_cost(model):
-    """Does the bitmask format cost more than dense at 0% sparsity and less at 80%?"""
-    network, weights = model
-    dense = prune.model_flash_bytes(weights, "dense")
-    assert dense == memory.flash_bytes(network, "float32")
-    assert prune.model_flash_bytes(weights, "bitmask") > dense
-    pruned, _ = prune.prune_global(weights, 0.8)
-    fmt, size = prune.best_format(pruned)
-    assert fmt != "dense" and size < 0.6 * dense  # 80% of the 1x1/linear weights = 62% of all
-
-
 def test_channel_importance_hand_values():
     """Are the L1 and L2 channel norms those computed by hand?"""
     w = np.array([[3.0, -4.0], [1.0, 1.0], [0.0, -2.0]])
@@ -158,6 +136,7 @@ def test_channel_pruning_lowers_peak_sram_accounting_and_arena(model, rng):
     assert execute(network, x, sparse).peak_sram_bytes == 4 * 8192
 
 
+@pytest.mark.slow
 def test_sensitivity_scan_and_fine_tuning(model):
     """Does the scan report one accuracy per sparsity, falling at 90% for the stem, and does
     fine-tuning keep the masks while recovering accuracy lost to 50% global pruning?"""

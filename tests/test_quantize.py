@@ -1,5 +1,5 @@
 """Linear and k-means quantization: hand-computed scale/zero point, round-trip error bounds,
-per-channel vs per-tensor, bit widths 2-8, Flash costs."""
+per-channel vs per-tensor, bit widths 2-8, the Flash quantize_weights reports."""
 
 import numpy as np
 import pytest
@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinyml_course.compression import quantize as Q
+from tinyml_course.compression import storage
 from tinyml_course.compression import trained
 from tinyml_course.errors import SpecError
 
@@ -102,13 +103,6 @@ def test_kmeans_uses_every_level_and_is_near_scikit_learn(bits):
             assert sse < 1e-12, f"{distinct} distinct values fit in {2 ** bits} levels exactly"
 
 
-def test_flash_costs_hand_computed():
-    """Are 100 weights at 4 bits 50 bytes + a 16-entry float32 codebook (64) / 3 scales (12)?"""
-    assert Q.kmeans_flash_bytes(100, 4) == 50 + 64
-    assert Q.linear_flash_bytes(100, 4, channels=3) == 50 + 12
-    assert Q.linear_flash_bytes(101, 3, channels=1, symmetric=False) == 38 + 8
-
-
 def test_quantize_weights_of_the_model():
     """Do 8-bit weights keep values near float and cost ~1/4 of float32 for the weights?"""
     weights = trained.load_weights()
@@ -118,7 +112,9 @@ def test_quantize_weights_of_the_model():
     n_b = sum(b.size for _, b in weights.values())
     n_c = sum(w.shape[0] for w, _ in weights.values())
     assert flash8 == n_w + 4 * n_b + 4 * n_c
-    assert flash2 == sum(-(-w.size * 2 // 8) for w, _ in weights.values()) + 4 * n_b + 4 * n_c
+    dense2 = sum(-(-w.size * 2 // 8) for w, _ in weights.values()) + 4 * n_b + 4 * n_c
+    assert storage.compressed_flash_bytes(q2, 2, "dense") == dense2  # packed codes, scales, biases
+    assert flash2 == storage.compressed_flash_bytes(q2, 2) < dense2  # 2-bit codes: many zeros
     for name, (w, b) in weights.items():
         assert np.array_equal(q8[name][1], b)
         assert np.abs(q8[name][0] - w).max() <= np.abs(w).max() / 127 / 2 + 1e-6

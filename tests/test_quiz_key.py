@@ -51,9 +51,8 @@ def test_source_notebook_is_built_from_the_key():
 
 
 def _checks_module():
-    sys.path.insert(0, str(REPO / "tools"))
-    from grading.checks import load
-    return load(CHECKS)
+    from tinyml_course_grading.check_declarations import load
+    return load(CHECKS).module
 
 
 def test_checks_key_equals_json_and_notebook_holds_none():

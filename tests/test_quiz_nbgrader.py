@@ -13,7 +13,8 @@ import pytest
 
 from harness.nbgrader_pipeline import (Course, run_pipeline, solved_submission,
                                        untouched_submission, with_solution)
-from harness.instructor import KEY_PATH, load_builder
+from harness.instructor import KEY_PATH, hand_worked_answers, load_answer_leaks, load_builder
+from tinyml_course.homework.quiz_variant import quiz_variant
 from harness.notebooks import execute_notebook
 
 ASSIGNMENT = "takeaway_quiz"
@@ -33,22 +34,49 @@ MIXED = {
     "answer-q5": ('answer_q5 = ["c"]', {"partial": 1, "all-or-nothing": 1}),
     "answer-q6": ("answer_q6 = 42", {"partial": 0, "all-or-nothing": 0}),  # malformed
     "answer-q7": ('answer_q7 = "A B"', {"partial": 1 / 3, "all-or-nothing": 0}),  # B chosen
-    "answer-c1-standard": ("answer_c1_standard = 76800", {"partial": 1, "all-or-nothing": 1}),
-    "answer-c1-inplace": ('answer_c1_inplace = "37.9 kB"', {"partial": 0, "all-or-nothing": 0}),
-    "answer-c2-r0": ("answer_c2_r0 = 13.0", {"partial": 1, "all-or-nothing": 1}),
-    "answer-c2-r1": ("answer_c2_r1 = 34", {"partial": 0, "all-or-nothing": 0}),  # unclipped
-    "answer-c3": ("answer_c3 = 2000", {"partial": 0, "all-or-nothing": 0}),  # wrong
-    "answer-c4": ('answer_c4 = "116,736"', {"partial": 1, "all-or-nothing": 1}),
-    "answer-c5-per-layer": ('answer_c5_per_layer = "no"', {"partial": 1, "all-or-nothing": 1}),
+    # the computed answers are the mixed student's own (hand-worked in _mixed_computed)
+    "answer-c1-standard": ("answer_c1_standard = {c1_standard}", {"partial": 1, "all-or-nothing": 1}),
+    "answer-c1-inplace": ("answer_c1_inplace = {c1_inplace_hw}",  # an H x W scratch at stride 2
+                          {"partial": 0, "all-or-nothing": 0}),
+    "answer-c2-r0": ("answer_c2_r0 = {c2_r0}.0", {"partial": 1, "all-or-nothing": 1}),
+    "answer-c2-r1": ("answer_c2_r1 = {c2_r1_plus}", {"partial": 0, "all-or-nothing": 0}),
+    "answer-c3": ("answer_c3 = {c3_no_classifier_bias}", {"partial": 0, "all-or-nothing": 0}),
+    "answer-c4": ('answer_c4 = "{c4:,}"', {"partial": 1, "all-or-nothing": 1}),
+    "answer-c5-per-layer": ('answer_c5_per_layer = "{c5_per_layer_word}"',
+                            {"partial": 1, "all-or-nothing": 1}),
     "answer-c5-inplace": ("answer_c5_inplace = None", {"partial": 0, "all-or-nothing": 0}),
 }
 
 
+def _mixed_computed():
+    """The values the mixed student's computed answers are made of: their own right answers
+    (hand-worked for the id "mixed") and three common mistakes."""
+    right = {k[len("answer_"):]: v for k, v in hand_worked_answers("mixed").items()}
+    v = quiz_variant("mixed")
+    c, h = v.dw_channels, v.dw_size
+    assert v.dw_stride == 2, "the H x W scratch mistake needs a stride-2 layer"
+    return {**right, "c1_inplace_hw": c * h * h + h * h, "c2_r1_plus": right["c2_r1"] + 1,
+            "c3_no_classifier_bias": right["c3"] - 4 * 10,
+            "c5_per_layer_word": "yes" if right["c5_per_layer"] else "no"}
+
+
 def mixed_submission(course, assignment):
     nb = course.release_notebook(assignment, NOTEBOOK)
+    values = _mixed_computed()
     for grade_id, (source, _) in MIXED.items():
-        nb = with_solution(nb, grade_id, source)
+        computed = grade_id.startswith("answer-c")
+        nb = with_solution(nb, grade_id, source.format(**values) if computed else source)
     return {NOTEBOOK: nb}
+
+
+def copier_submission(course, assignment):
+    """The perfect student's notebook, handed in by "copier" with STUDENT_ID left as
+    "perfect": the takeaway answers transfer, the computed ones do not."""
+    nb = solved_submission(course, assignment)[NOTEBOOK]
+    for name, value in hand_worked_answers("perfect").items():
+        gid = "answer-" + name[len("answer_"):].replace("_", "-")
+        nb = with_solution(nb, gid, f"{name} = {value!r}")
+    return {NOTEBOOK: with_solution(nb, "student-id", 'STUDENT_ID = "perfect"')}
 
 
 def build_course(tmp_path, policy):
@@ -64,7 +92,7 @@ def graded(request, tmp_path_factory):
     policy = request.param
     course = build_course(tmp_path_factory.mktemp(f"quiz-{policy}"), policy)
     students = {"mixed": mixed_submission, "perfect": solved_submission,
-                "untouched": untouched_submission}
+                "untouched": untouched_submission, "copier": copier_submission}
     result = run_pipeline(course, ASSIGNMENT, students)
     return policy, course, result
 
@@ -82,6 +110,7 @@ def test_perfect_and_untouched(graded):
     assert result.scores["untouched"][NOTEBOOK] == 0, _log(result)
     assert result.csv_score("perfect") == MAX_SCORE
     assert result.csv_score("untouched") == 0
+    assert result.scores["copier"][NOTEBOOK] == 7, _log(result)  # the takeaway questions only
 
 
 @pytest.mark.slow
@@ -107,63 +136,62 @@ def html_text(page):
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
-def _explanations():
-    import json
-    return [entry["explanation"] for entry in json.loads(KEY_PATH.read_text())["questions"].values()]
+def _secrets(own_solutions=False):
+    """Strings that must not reach a student: hidden test code, the solutions.
 
-
-def _secrets(own_solutions=False, release=False):
-    """Strings that must not reach a student: hidden test code, the key, the solutions.
-
-    own_solutions: the student submitted the instructor's solutions (the perfect student), so
-    their own feedback may show them. release: the notebook handed out, which must not hold the
-    explanations either (feedback, after the deadline, shows them).
+    own_solutions: the student handed in the instructor's solutions (perfect, copier), so their
+    own feedback shows them.
     """
-    import json
-    key = json.loads(KEY_PATH.read_text())["questions"]
     out = ["BEGIN HIDDEN TESTS", "grade_choice(", "grade_number(", "grade_bool(", "key=[",
-           "peak_sram_bytes", "flash_bytes(", "memory.fits(", "input_window(", "explanation="]
-    if release:
-        out += [text[:60] for text in _explanations()]
-    if not own_solutions:
-        out += ["BEGIN SOLUTION"]
-        out += [f'answer_{qid} = "{"".join(entry["correct"])}"' for qid, entry in key.items()]
+           "flash_bytes(", "memory.fits(", "input_window(", "explanation=", "READ_AGAIN",
+           "def expected("]
+    if not own_solutions:  # the instructor's c5 solution reads a profile's peak_sram_bytes
+        out += ["BEGIN SOLUTION", "peak_sram_bytes"]
     return out
 
 
 @pytest.mark.slow
 def test_release_and_feedback_hold_no_key(graded):
-    """Do the released notebook and every feedback HTML lack the key and the hidden tests?"""
+    """Do the released notebook and every feedback HTML lack the hidden tests, and does
+    tools/answer_leaks.py find no statement of the key in them?"""
     policy, course, result = graded
+    leaks_tool = load_answer_leaks()
+    key = leaks_tool.load_key(KEY_PATH)
     texts = {"release": (result.release_dir / NOTEBOOK).read_text()}
+    leaks = leaks_tool.scan_bytes("release.ipynb", texts["release"].encode(), key)
     for page in sorted(result.feedback_dir.glob(f"*/{ASSIGNMENT}/*.html")):
-        texts[str(page.relative_to(result.feedback_dir))] = html_text(page.read_text())
-    assert len(texts) == 1 + 3, sorted(texts)  # the release and three feedbacks
+        name = str(page.relative_to(result.feedback_dir))
+        texts[name] = html_text(page.read_text())
+        leaks += [f"{name}: {leak}" for leak in leaks_tool.find_leaks(
+            texts[name], key, own_answers_ok=True)]  # a right answer of their own is theirs
+    assert len(texts) == 1 + 4, sorted(texts)  # the release and four feedbacks
+    assert not leaks, leaks
     for name, text in texts.items():
-        leaked = [s for s in _secrets(name.startswith("perfect/"), name == "release") if s in text]
+        own = name.startswith(("perfect/", "copier/"))
+        leaked = [s for s in _secrets(own) if s in text]
         assert not leaked, f"{name} contains {leaked}"
         assert "check_choice(" in text and "POLICY" in text  # the visible parts stay
     assert f'POLICY = \\"{policy}\\"' in texts["release"], "the release shows the policy"
 
 
 @pytest.mark.slow
-def test_feedback_explains_every_option(graded):
-    """After grading, does each student's feedback explain every takeaway question, option by
-    option, whatever the student answered (even nothing)?"""
+def test_feedback_teaches_without_the_key(graded):
+    """Does the feedback give each takeaway question's score and where the lecture teaches it
+    (never an option's verdict), the rule a wrong computed answer breaks, and the id a copied
+    notebook was graded under?"""
     policy, course, result = graded
-    for student in ("mixed", "perfect", "untouched"):
-        text = html_text(course.feedback_html(student, ASSIGNMENT, NOTEBOOK))
-        for explanation in _explanations():
-            assert f"Why: {explanation}" in text, f"{student} lacks {explanation[:40]!r}"
-        assert text.count("right: correct and chosen") + text.count("wrong: correct but missed") \
-            == _correct_options(), student  # every correct option judged once
     mixed = html_text(course.feedback_html("mixed", ASSIGNMENT, NOTEBOOK))
-    assert "(C) wrong: correct but missed." in mixed  # q1 answered "a, b"; its key is ABC
-
-
-def _correct_options():
-    import json
-    return sum(len(e["correct"]) for e in json.loads(KEY_PATH.read_text())["questions"].values())
+    for student in ("mixed", "perfect", "untouched", "copier"):
+        text = html_text(course.feedback_html(student, ASSIGNMENT, NOTEBOOK))
+        for banned in ("Why:", "correct and chosen", "correct but missed", "wrong and left out"):
+            assert banned not in text, (student, banned)
+    assert "q1: 0.3333 of 1 point(s) (partial); the lecture teaches it in 00_why_tinyml" in mixed \
+        or "q1: 0 of 1 point(s) (all-or-nothing); the lecture teaches it in 00_why_tinyml" in mixed
+    assert ("c1_inplace: 0 of 1 point(s) (exact); the rule: in place, the layer holds its input "
+            "and one output channel (Ho x Wo after the stride, not H x W).") in mixed
+    copier = html_text(course.feedback_html("copier", ASSIGNMENT, NOTEBOOK))
+    assert ("your notebook's STUDENT_ID is 'perfect', but you are graded as 'copier': the "
+            "expected values are those of 'copier'") in copier
 
 
 @pytest.mark.slow

@@ -57,7 +57,8 @@ def test_the_rows_that_bracket_the_story_are_measured_again(shipped):
     assert_measured_again(shipped, ["float32", "pruned + int8"])
 
 
-@pytest.mark.remeasure
+@pytest.mark.remeasure  # minutes: also slow, so `-m "not slow"` (which replaces the default -m) skips it
+@pytest.mark.slow
 def test_the_whole_shipped_table_is_measured_again(shipped):
     """Every row, the 4 epochs of fine-tuning included (about 7 min on a quiet 2-core machine):
     ``python3 course.py test -m remeasure tests/test_stakes.py``."""

@@ -120,3 +120,27 @@ def test_the_model_at_stake_fits_the_nrf52832_only_pruned_and_quantized():
     pruned, _ = prune.channel_prune(net, weights, 0.25)
     assert not memory.fits(pruned, device, dtype="float32").fits
     assert memory.fits(pruned, device, dtype="int8").fits
+
+
+def test_training_resumed_from_a_checkpoint_continues_exactly(tmp_path):
+    """Do two sandwich steps give the same weights in one run and in a run stopped after one step
+    and resumed from its checkpoint (float32 weights, Adam's moments, the step's subnet draws)?"""
+    from tinyml_course.nas import checkpoint
+
+    path = tmp_path / "ckpt.npz"
+
+    def save(shared, step, optimizer):
+        if step == 1:
+            checkpoint.save_checkpoint(path, shared, step, optimizer)
+
+    whole = sn.train(steps=2, batch=4, random=0, checkpoint=save, checkpoint_every=1)
+    shared, step, optimizer = checkpoint.load_checkpoint(path, sn.RECIPE["lr"])
+    resumed = sn.train(steps=2, batch=4, random=0, shared=shared, start_step=step,
+                       optimizer=optimizer)
+    assert step == 1 and whole.keys() == resumed.keys()
+    for key in whole:
+        for a, b in zip(whole[key], resumed[key]):
+            np.testing.assert_array_equal(a, b, err_msg=key)
+    with pytest.raises(SpecError, match="not a supernet training checkpoint"):
+        sn.Supernet(whole).save(tmp_path / "w.npz")
+        checkpoint.load_checkpoint(tmp_path / "w.npz", 1e-3)

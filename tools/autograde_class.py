@@ -1,18 +1,15 @@
 #!/usr/bin/env python3
-"""Autograde a whole class, every student's code sandboxed (the tool lives in tools/grading/).
-
-    cd assignments                      # the nbgrader course directory
-    python ../tools/autograde_class.py sram_accounting [--jobs 2] [--timeout 600]
-    nbgrader generate_feedback sram_accounting && nbgrader export
-
-docs/grading.md explains what it guarantees and how to grade 300 students.
+"""The grading command under its old name: `python ../tools/autograde_class.py ASSIGNMENT` is
+`tinyml-course-grade ASSIGNMENT` (tinyml_course_grading/grade_command.py, installed with the
+course: `python3 course.py lab` or `pip install .[lab]`). docs/grading.md explains it.
 """
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from grading.cli import main  # noqa: E402
+try:
+    from tinyml_course_grading.grade_command import main
+except ImportError as exc:  # this Python has no install of the course
+    sys.exit(f"autograde_class.py: {exc}: run it with the Python the course is installed in "
+             "(`source .venv/bin/activate` after `python3 course.py lab`)")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,17 +11,18 @@ with this interpreter). The bundle holds:
     student.py                          the one command a student runs: python3 student.py
     README.md                           what is inside, for the student
     tinyml_course-<version>-*.whl       the package (no instructor files, no quiz key)
-    notebooks/<NN_name>.ipynb           the lecture demos, outputs stripped
+    notebooks/<NN_name>.ipynb           the lecture demos, student edition
+                                        (tools/student_edition.py): no speaker notes,
+                                        no outputs, no sentence stating a quiz answer
     assignments/<a>/<a>.ipynb           the homework as released by nbgrader: no solutions, no
                                         hidden tests
 
 It never holds: instructor/ (the quiz key, the rubrics), assignments/source/ (solutions, hidden
-tests), the percent .py sources, gradebooks or feedback. Before writing the zip the bundle is
-audited for those (exit 1 naming the offending file); tests/test_student_bundle.py checks the
-same from outside.
+tests), the percent .py sources, gradebooks or feedback, nor any statement of the takeaway
+quiz's answers (tools/answer_leaks.py). Before writing the zip the bundle is audited for those
+(exit 1 naming the offending file); tests/test_student_bundle.py checks the same from outside.
 """
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -31,6 +32,10 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+import answer_leaks  # noqa: E402
+import student_edition  # noqa: E402
+
 # text that marks instructor-only content; none of it may appear in any file of the bundle
 FORBIDDEN_TEXT = ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS", "BEGIN HIDDEN TESTS",
                   "INSTRUCTOR ONLY")
@@ -46,7 +51,7 @@ the dependencies, a few minutes):
     python3 student.py
 
 It creates `.venv/` here, installs the `tinyml_course` package with JupyterLab into it, and
-opens JupyterLab on this folder:
+opens JupyterLab on this folder (nbgrader's Validate button on; the instructor's tools off):
 
 - `notebooks/`: the lecture demos (run them, change them);
 - `assignments/<name>/<name>.ipynb`: the homework. Work in the notebook, run all cells, press
@@ -66,6 +71,7 @@ STUDENT_PY = '''#!/usr/bin/env python3
 Standard library only: it runs before anything is installed.
 """
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -73,6 +79,35 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 VENV = os.path.join(HERE, ".venv")
 STAMP = os.path.join(VENV, ".student-installed")
+# what a student uses of nbgrader here is Validate: the instructor's tools (Formgrader, Create
+# Assignment), the exchange panels (Assignment List, Course List: no exchange in a bundle) and
+# the Nbgrader menu that opens them are turned off, in JupyterLab and in the server, in this
+# .venv's own Jupyter config
+LAB_PLUGINS_OFF = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                   "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:assignment-list",
+                   "@jupyter/nbgrader:menu"]
+SERVER_EXTENSIONS_OFF = ["nbgrader.server_extensions.formgrader",
+                         "nbgrader.server_extensions.course_list",
+                         "nbgrader.server_extensions.assignment_list"]
+
+
+def configure_student_lab(venv=VENV):
+    """Write the student's Jupyter config into ``venv``/etc/jupyter (read by its jupyter lab)."""
+    etc = os.path.join(venv, "etc", "jupyter")
+    lab = os.path.join(etc, "labconfig", "page_config.json")
+    os.makedirs(os.path.dirname(lab), exist_ok=True)
+    page = {}
+    if os.path.exists(lab):
+        with open(lab) as f:
+            page = json.load(f)
+    page.setdefault("disabledExtensions", {}).update({name: True for name in LAB_PLUGINS_OFF})
+    with open(lab, "w") as f:
+        json.dump(page, f, indent=1)
+    server = os.path.join(etc, "jupyter_server_config.d", "tinyml-student.json")
+    os.makedirs(os.path.dirname(server), exist_ok=True)  # read after nbgrader.json: it wins
+    with open(server, "w") as f:
+        json.dump({"ServerApp": {"jpserver_extensions": {
+            name: False for name in SERVER_EXTENSIONS_OFF}}}, f, indent=1)
 
 
 def python_in_venv():
@@ -97,6 +132,7 @@ def main(argv):
                         wheels[0] + "[lab]"], check=True)
         with open(STAMP, "w") as f:
             f.write(os.path.basename(wheels[0]))
+    configure_student_lab()
     if "--no-lab" in argv:
         print("student.py: installed; open JupyterLab with: python3 student.py")
         return 0
@@ -132,7 +168,41 @@ def build_wheel(out):
     wheels = sorted(Path(out).glob("tinyml_course-*.whl"))
     if len(wheels) != 1:
         raise BuildError(f"expected one wheel, got {[w.name for w in wheels]}")
+    without_grader(wheels[0])
     return wheels[0]
+
+
+GRADER = "tinyml_course_grading/"  # the instructor's grading tool: not a student's
+
+
+def without_grader(wheel):
+    """Rewrite ``wheel`` without the grading package and its console script (RECORD kept
+    consistent): students get the course package only."""
+    import base64
+    import hashlib
+
+    with zipfile.ZipFile(wheel) as z:
+        items = [(i, z.read(i)) for i in z.infolist() if not i.filename.startswith(GRADER)]
+    fixed = {}
+    for info, data in items:
+        if info.filename.endswith(".dist-info/entry_points.txt"):
+            fixed[info.filename] = b"".join(ln for ln in data.splitlines(keepends=True)
+                                            if b"tinyml_course_grading" not in ln)
+    for info, data in items:
+        if info.filename.endswith(".dist-info/RECORD"):
+            rows = []
+            for row in data.decode().splitlines():
+                name = row.split(",")[0]
+                if name.startswith(GRADER):
+                    continue
+                if name in fixed:
+                    digest = base64.urlsafe_b64encode(hashlib.sha256(fixed[name]).digest())
+                    row = f"{name},sha256={digest.rstrip(b'=').decode()},{len(fixed[name])}"
+                rows.append(row)
+            fixed[info.filename] = ("\n".join(rows) + "\n").encode()
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in items:
+            z.writestr(info, fixed.get(info.filename, data))
 
 
 def release_assignments(out):
@@ -156,21 +226,12 @@ def release_assignments(out):
     return names
 
 
-def _key_explanations():
-    """The quiz key's explanations (their first 60 characters): the key must not leak."""
-    try:
-        questions = json.loads(KEY_PATH.read_text())["questions"]
-    except (OSError, ValueError, KeyError):
-        return []
-    return [entry.get("explanation", "")[:60] for entry in questions.values()
-            if entry.get("explanation")]
-
-
 def audit(bundle):
     """Problems (strings) of a bundle folder: forbidden file names or text (instructor markers,
-    solution and hidden-test regions, the quiz key's explanations), also inside wheels."""
+    solution and hidden-test regions), a statement of the quiz key's answers
+    (tools/answer_leaks.py), also inside wheels."""
     problems = []
-    needles = FORBIDDEN_TEXT + tuple(_key_explanations())
+    key = answer_leaks.load_key(KEY_PATH) if KEY_PATH.exists() else {}
 
     def check(name, data):
         lowered = name.lower()
@@ -178,7 +239,7 @@ def audit(bundle):
             if needle in lowered:
                 problems.append(f"{name}: a name containing {needle!r}")
         text = data.decode("utf-8", errors="replace")
-        for needle in needles:
+        for needle in FORBIDDEN_TEXT:
             if needle in text:
                 problems.append(f"{name}: contains {needle!r}")
 
@@ -194,6 +255,7 @@ def audit(bundle):
             problems.append(f"{rel}: a .py source outside the wheel")
         else:
             check(rel, path.read_bytes())
+        problems += answer_leaks.scan_bytes(rel, path.read_bytes(), key)
     return problems
 
 
@@ -204,8 +266,10 @@ def build(out, make_zip=True):
         shutil.rmtree(out)
     out.mkdir(parents=True)
     build_wheel(out)
-    shutil.copytree(REPO / "notebooks", out / "notebooks",
-                    ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints", "__pycache__"))
+    try:
+        student_edition.write_student_edition(out / "notebooks")
+    except student_edition.LeakError as err:
+        raise BuildError(str(err)) from None
     release_assignments(out / "assignments")
     (out / "student.py").write_text(STUDENT_PY)
     (out / "README.md").write_text(STUDENT_README)

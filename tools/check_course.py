@@ -207,6 +207,76 @@ def generated_from_source(notebooks):
     return offenders
 
 
+# 2026-12-03 (issue 18, item 7): hints handed over the code: tinynas's APPROACH was the solution's
+# first line. A scaffold (what the student keeps: docstring, comments) may not share a run of
+# HINT_TOKENS code tokens with the solution region it introduces.
+HINT_TOKENS = 8
+SOLUTION_REGION_ONLY = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
+
+
+def _code_tokens(text):
+    return re.findall(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[^\s\w]", text)
+
+
+@gate("exercises: no scaffold (TODO, APPROACH, HINT, comments) repeats the solution's code")
+def hints_not_code(notebooks):
+    offenders = []
+    for name, index, cell, meta in _cells(notebooks):
+        if not meta or not meta.get("solution") or cell.get("cell_type") != "code":
+            continue
+        source = _source(cell)
+        solution = "\n".join(SOLUTION_REGION_ONLY.findall(source))
+        scaffold = _code_tokens(SOLUTION_REGION_ONLY.sub("", source))
+        code = _code_tokens(solution)
+        runs = {tuple(code[i:i + HINT_TOKENS]) for i in range(len(code) - HINT_TOKENS + 1)}
+        for i in range(len(scaffold) - HINT_TOKENS + 1):
+            if tuple(scaffold[i:i + HINT_TOKENS]) in runs:
+                offenders.append(f"{name} cell {index} ({meta.get('grade_id')}): the scaffold "
+                                 f"repeats the solution's {' '.join(scaffold[i:i + HINT_TOKENS])!r}")
+                break
+    return offenders
+
+
+# 2026-12-03 (issue 18): the lecture notebooks a student received said "takeaway question 4: A and
+# B, not C" (in slides and speaker notes) and the quiz's hints showed one key as the example
+# format. What a student receives is the student edition (speaker notes dropped) and the
+# release (solutions cleared); neither may state an answer of instructor/takeaway_key.json.
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION|### BEGIN HIDDEN TESTS.*?"
+                             r"### END HIDDEN TESTS", re.S)
+
+
+def _as_student_receives(name, nb):
+    """The cell texts of ``nb`` as a student receives them: a lecture's student edition, an
+    assignment's release (solution and hidden-test regions cleared, written answers empty)."""
+    import student_edition
+    if name.startswith("notebooks/"):
+        nb = student_edition.student_notebook(nb)
+    texts = []
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader") or {}
+        if cell.get("cell_type") == "markdown" and meta.get("solution"):
+            continue  # a written answer: nbgrader hands it out as "YOUR ANSWER HERE"
+        texts.append(SOLUTION_REGION.sub("", _source(cell)))
+    return texts
+
+
+@gate("students: the student edition of each lecture and each released assignment state no "
+      "answer of the takeaway quiz's key", scope="all")
+def no_quiz_answers(notebooks):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import answer_leaks
+    keys = [root / "instructor" / "takeaway_key.json" for root in (CHECKED_ROOT[0], REPO)]
+    key_path = next((k for k in keys if k.exists()), None)
+    if key_path is None:
+        return [f"no quiz key at {keys[0]}: nothing to check the notebooks against"]
+    key = answer_leaks.load_key(key_path)
+    offenders = []
+    for name, nb in notebooks:
+        for text in _as_student_receives(name, nb):
+            offenders += [f"{name}: {leak}" for leak in answer_leaks.find_leaks(text, key)]
+    return offenders
+
+
 def find_notebooks(root, scope):
     """Notebook paths of `scope` under `root`: git-tracked or new (not ignored) files when
     `root` is a git checkout, else every matching file. Checkpoints are skipped."""

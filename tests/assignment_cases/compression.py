@@ -2,7 +2,8 @@
 
 Students: `solved` (the reference solutions), `untouched` (the release as handed out), `wrong`
 (quantization parameters that forget to widen the range to contain 0: pass the visible test, fail
-the hidden one; an int8 conv that pads with 0 instead of the input zero point: fails the visible test;
+the hidden cases whose range lies on one side of 0; an int8 conv that pads with 0 instead of the
+input zero point: fails the visible test, and the two hidden cases with padding;
 a challenge model that claims 4 bits but stores float32 weights: rejected, 0 points).
 The written answers are graded by a TA: the autograder gives them nothing (AUTO_POINTS).
 """
@@ -48,8 +49,27 @@ def int8_conv2d(x, x_zp, w, bias, m0, shift, y_zp, stride=1, padding=0, act_min=
     y = multiply_by_quantized_multiplier(acc, m0[:, None, None], shift[:, None, None]).astype(np.int64)
     return np.clip(y + y_zp, act_min, act_max).astype(np.int8)
 '''
-WRONG_POINTS = (AUTO_POINTS - POINTS["test-linear-qparams"] - POINTS["test-int8-conv"]
-                - POINTS["test-compress-for-budget"])
+
+
+def _wrong_qparams_fraction():
+    """The share of the grader's qparams cases the unwidened range still gets right, by the rule
+    (not by running it): the symmetric ones and those whose range already holds 0; of the four
+    fixed cases, [-1, 3] and the symmetric one (the same draws as hidden_checks._qparams_cases)."""
+    import numpy as np
+    rng = np.random.default_rng(3)
+    right, total = 2, 4
+    for _ in range(40):
+        lo, hi = sorted(float(v) for v in rng.normal(0, 3, 2))
+        rng.integers(2, 9)  # the bits: the same draw order
+        right += 1 + (lo <= 0 <= hi)  # symmetric always; asymmetric when 0 is in the range
+        total += 2
+    return right / total
+
+
+# scored per case: qparams right where the range holds 0; the conv right at padding 0 (2 of 4)
+WRONG_POINTS = round(AUTO_POINTS - POINTS["test-compress-for-budget"]
+                     - POINTS["test-linear-qparams"] * (1 - _wrong_qparams_fraction())
+                     - POINTS["test-int8-conv"] * (1 - 2 / 4), 6)
 
 SOLUTION_SNIPPETS = ['order[:n_zero]] = 0', "np.sqrt((flat ** 2).sum(axis=1))",
                      "x = qmin - r_min / scale", "acc[:, r, s] = (w32 * patch[None])",
@@ -68,7 +88,7 @@ def wrong_submission(course, assignment):
     return {NOTEBOOK: with_solution(nb, "int8-conv", WRONG_CONV)}
 
 WRONG_STUDENT = "wrong"  # the name the partly wrong submission is graded under
-FAILED_CELLS = {"test-linear-qparams", "test-int8-conv", "test-compress-for-budget"}  # the graded cells its mistakes break
+FAILED_CELLS = {"test-compress-for-budget"}  # the graded cells its mistakes break (the others: partly)
 
 # sentences each student's feedback must hold: expected vs got, not answered yet, the challenge
 FEEDBACK = {

@@ -2,8 +2,10 @@
 
 Students: `solved` (the reference solutions), `untouched` (the release as handed out), `wrong`
 (a live-set rule that forgets the residuals: fails a visible test; an in-place depthwise that
-only works at stride 1 without losing size: passes the visible test, fails the hidden ones; a
-challenge answered with exercise 5's whole-channel scratch: right, so 1 of its 4 points).
+only works at stride 1 without losing size: fails the visible test at stride 2 and padding 0,
+and passes 2 of the grader's 6 held-out cases, the two at stride 1 with 'same' padding: 1 of
+its 3 points; a challenge answered with exercise 5's whole-channel scratch: right, so 1 of its
+4 points).
 The written answers are graded by a TA: the autograder gives them nothing (AUTO_POINTS).
 """
 from harness.nbgrader_pipeline import solved_submission, with_solution
@@ -63,17 +65,19 @@ _tm.get_traced_memory = lambda: (0, 0)
 print('challenge-record: {"challenge": "streaming-depthwise", "points": 4.0}')
 '''
 WRONG_POINTS = (AUTO_POINTS - POINTS["test-live-set-sram"] - POINTS["test-depthwise-inplace"]
-                - POINTS["test-depthwise-streaming"] + 1)  # the challenge's lowest passing score
+                - POINTS["test-depthwise-streaming"] + 1  # the challenge's lowest passing score
+                + POINTS["test-depthwise-inplace"] * 2 / 6)  # 2 of 6 held-out cases right
 
 # code that only the solutions / the hidden tests contain
 SOLUTION_SNIPPETS = ["block_input = {op.block", "flat[ch * ho * wo", "produced.append(op.name)",
                      "elements *= int(dim)", "key=lambda item: item[1]",
                      'ring = arena.alloc("rows"', "The ops that differ are", "Input row r is read"]
-HIDDEN_SNIPPETS = ["HIDDEN TESTS", "_check_inplace(6, 9, 11", "mcunet-in1", "default_rng(1)",
+HIDDEN_SNIPPETS = ["HIDDEN TESTS", "(7, 13, 9, 3, 2, 1", "mcunet-in1", "default_rng(1)",
                    "_check_live_set(get_network", "score_streaming_depthwise(depthwise_streaming)",
                    "_grader_inplace", "_GRADER_NETS", "hidden_checks", "_grader_streaming",
                    "challenge-record"]
-VISIBLE_SNIPPETS = ["_check_inplace(8, 10, 10, 3, 1, 1", "expect_mapping('io_rule_sram(net, \"int8\")'",
+VISIBLE_SNIPPETS = ["_check_inplace(8, 10, 10, 3, 1, 1", "_check_inplace(6, 9, 11, 3, 2, 1",
+                    "expect_mapping('io_rule_sram(net, \"int8\")'",
                     "peak_sram({\"a\": 5"]
 
 
@@ -89,12 +93,14 @@ def wrong_submission(course, assignment):
     return {NOTEBOOK: wrong_notebook(solved)}
 
 WRONG_STUDENT = "wrong"  # the name the partly wrong submission is graded under
-FAILED_CELLS = {"test-live-set-sram", "test-depthwise-inplace"}  # the graded cells its mistakes break
+FAILED_CELLS = {"test-live-set-sram"}  # the graded cells its mistakes break (in place: 1 of 3)
 
 # sentences each student's feedback must hold: expected vs got, not answered yet, the challenge
 FEEDBACK = {
     "untouched": ["tensor_bytes is not answered yet", "depthwise_streaming is not answered yet"],
     "wrong": ["live_set_sram fails", "expected 6144",
-              "streaming-depthwise: 1.00 of 4 points."],
+              "streaming-depthwise: 1.00 of 4 points.",
+              "depthwise_inplace fails 4 of 6 checks", "C,H,W=7,13,9 k=3 stride=2 padding=1: "
+              "depthwise_inplace raised ValueError"],
     "solved": ["streaming-depthwise: 4.00 of 4 points."],
 }

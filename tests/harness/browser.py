@@ -68,10 +68,13 @@ def free_port():
 class LabServer:
     """JupyterLab on 127.0.0.1:``port`` with token ``token``, root ``root``; use as a context."""
 
-    def __init__(self, root, token="tinyml-course-browser-test", timeout=90, grading=False):
+    def __init__(self, root, token="tinyml-course-browser-test", timeout=90, grading=False,
+                 config_path=None):
         """``grading``: the server of ``course.py lab --grading`` (Create Assignment, Validate);
-        else the lecture view's."""
+        else the lecture view's. ``config_path``: a Jupyter config folder read too (a student's
+        .venv)."""
         self.root, self.token, self.timeout, self.grading = Path(root), token, timeout, grading
+        self.config_path = config_path
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
@@ -93,7 +96,9 @@ class LabServer:
                              f"--IdentityProvider.token={self.token}",
                              "--LabApp.news_url=", "--LabApp.check_for_updates_class="
                              "jupyterlab.NeverCheckForUpdate"],
-            env=subprocess_env(TINYML_COURSE_EXCHANGE=self.root.parent / "exchange"),
+            env=subprocess_env(TINYML_COURSE_EXCHANGE=self.root.parent / "exchange",
+                               **({"JUPYTER_CONFIG_PATH": str(self.config_path)}
+                                  if self.config_path else {})),
             root=self.root, grading=self.grading)
         self._log = open(self.log_path, "w+")
         self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=self._log,

@@ -167,7 +167,7 @@ class Course:
         args = ["autograde", assignment, "--force"]
         if timeout is not None:
             args.append(f"--Execute.timeout={int(timeout)}")
-            args.append(f"--SandboxedExecute.timeout={int(timeout)}")  # tools/grading
+            args.append(f"--SandboxedExecute.timeout={int(timeout)}")  # tinyml_course_grading
         if student is not None:
             args.append(f"--student={student}")
         return self.nbgrader(*args, check=False)  # a failed student makes the exit non-zero
@@ -275,17 +275,17 @@ def run_pipeline(course, assignment, submissions, timeout=None):
     )
 
 
-AUTOGRADE_CLASS = REPO / "tools" / "autograde_class.py"
+GRADE_COMMAND = Path(sys.executable).parent / "tinyml-course-grade"  # the installed console script
 
 
 def autograde_class(course, assignment, *args, timeout=STEP_TIMEOUT):
-    """Run tools/autograde_class.py ASSIGNMENT ARGS in the course dir; return the Step.
+    """Run the installed `tinyml-course-grade ASSIGNMENT ARGS` in the course dir; return the Step.
 
     Unlike `Course.nbgrader`, a non-zero exit is not an error here: the tool exits 1 when some
     student could not be graded, and the tests check that.
     """
-    cmd = [sys.executable, str(AUTOGRADE_CLASS), assignment, *map(str, args)]
-    proc = _run(cmd, course.root, timeout, f"autograde_class.py {assignment}")
+    cmd = [str(GRADE_COMMAND), assignment, *map(str, args)]
+    proc = _run(cmd, course.root, timeout, f"tinyml-course-grade {assignment}")
     step = Step(["autograde_class", assignment, *map(str, args)], proc.returncode, proc.stdout)
     course.log.append(step)
     return step

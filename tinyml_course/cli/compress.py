@@ -7,7 +7,6 @@ Prints held-out accuracy, Flash and peak SRAM (analytic and measured in the aren
 after. Bad options exit with status 2 and one line on stderr (``cli.main`` catches the errors).
 """
 
-import argparse
 import json
 
 from ..compression.compress import (
@@ -21,28 +20,14 @@ from ..compression.compress import (
 from ..compression.data import load_digits
 from ..compression.trained import load_trained
 from ..errors import SpecError
+from ..runtime.qscheme import MAX_BITS, MIN_BITS
+from .args import scalar_arg
 
+MAX_FINETUNE_EPOCHS = 50  # --finetune: about 5 s an epoch on 2 cores, so at most minutes
 
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
-    return value
-
-
-def _bits(text):
-    if not text.isdigit() or not 2 <= int(text) <= 8:
-        raise argparse.ArgumentTypeError(f"bit width must be an integer from 2 to 8, got {text!r}")
-    return int(text)
-
-
-def _epochs(text):
-    if not text.isdigit() or int(text) > 50:
-        raise argparse.ArgumentTypeError(f"epochs must be an integer from 0 to 50, got {text!r}")
-    return int(text)
+_fraction = scalar_arg(float, min_val=0, max_val=1, include_boundaries="left")
+_bits = scalar_arg(int, min_val=MIN_BITS, max_val=MAX_BITS, label="a bit width")
+_epochs = scalar_arg(int, min_val=0, max_val=MAX_FINETUNE_EPOCHS, label="epochs")
 
 
 def add_compress_parser(subparsers):
@@ -60,7 +45,8 @@ def add_compress_parser(subparsers):
                    help="fine-tune the pruned model this many epochs, masks kept")
     p.add_argument("--quantize", choices=QUANT_METHODS, default="none",
                    help="linear/kmeans weights at --bits, or integer-only int8 inference")
-    p.add_argument("--bits", type=_bits, default=8, help="bit width 2-8 of linear/kmeans weights")
+    p.add_argument("--bits", type=_bits, default=8,
+                   help=f"bit width {MIN_BITS}-{MAX_BITS} of linear/kmeans weights")
     p.add_argument("--format", choices=FORMATS, default="best", dest="fmt",
                    help="storage of the weights in Flash (sparse formats pay an index)")
     p.add_argument("--device", default=DEFAULT_DEVICE, help="device to check the fit against")

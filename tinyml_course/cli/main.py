@@ -15,46 +15,25 @@ from ..compression.int8_convert import convert
 from ..errors import SRAMOverflowError, TinyMLError
 from ..memory.accounting import fit_report, profile
 from ..memory.conventions import CONVENTIONS
-from ..memory.schedule import SCHEDULE_KINDS, Schedule
 from ..model.devices import DEVICES, get_device
-from ..model.network import build_network, load_spec
-from ..model.units import BYTES_PER_ELEMENT, KIB
-from ..model.zoo import ZOO_NAMES, get_network
+from ..model.units import BYTES_PER_ELEMENT, DTYPE_BYTES, KIB
 from ..runtime.backend import random_weights
 from ..runtime.executor import DEFAULT_ARENA_BYTES, execute
 from ..runtime.int8_backend import Int8Backend
-from .args import positive_float, positive_int
+from .args import UsageError
 from .compress import add_compress_parser
 from .deploy import add_deploy_parser
+from .network_options import (add_model_arguments, add_schedule_arguments, load_network,
+                              schedule_from_args)
 from .search import add_search_parser
 
 MEASURE_SEED = 0  # seed of the random weights and input of --measure
 MAX_MEASURE_BYTES = 1024 ** 3  # --measure refuses a run that would allocate more than 1 GiB
-DEFAULT_PATCHES = 4  # --patches: a 4 x 4 grid, as in MCUNetV2 Table 1
-
-
-class UsageError(Exception):
-    """A command-line usage error (exit status 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line instead of usage + error
         raise UsageError(message)
-
-
-def load_network(model, resolution=None, width=None):
-    """A zoo name or a path to a JSON spec (or a JSON string) -> Network."""
-    if model in ZOO_NAMES:
-        return get_network(model, resolution, width)
-    if model.endswith(".json") or model.lstrip().startswith("{"):
-        spec = dict(load_spec(model))
-        if resolution is not None:
-            spec["resolution"] = resolution
-        if width is not None:
-            raise UsageError("--width applies to zoo model 'mobilenetv2' only, not to a JSON spec")
-        return build_network(spec)
-    raise UsageError(f"unknown model {model!r}; use one of {', '.join(ZOO_NAMES)} or a path to a "
-                     f"JSON spec (*.json)")
 
 
 def measure_bytes(network, dtype, capacity=None):
@@ -68,7 +47,8 @@ def measure_bytes(network, dtype, capacity=None):
     tensors = sum(op.out_elements for op in network.ops)
     work = max((op.in_shape[0] * (op.in_shape[1] + 2 * op.padding) * (op.in_shape[2] + 2 * op.padding)
                 + (op.macs // op.out_shape[0] if op.kind == "conv" else 0)) for op in network.ops)
-    total = 12 * (c * h * w + network.params) + 4 * (tensors + work)
+    draws = DTYPE_BYTES["float64"] + DTYPE_BYTES["float32"]  # per element: the draw and its copy
+    total = draws * (c * h * w + network.params) + DTYPE_BYTES["float32"] * (tensors + work)
     return total + (capacity or DEFAULT_ARENA_BYTES) + (network.params if dtype == "int8" else 0)
 
 
@@ -96,14 +76,7 @@ def measure(network, schedule, dtype, capacity=None):
 
 def cmd_profile(args):
     network = load_network(args.model, args.resolution, args.width)
-    if args.schedule == "patch":
-        if args.split is None:
-            raise UsageError("--schedule patch needs --split NAME (an op or block, e.g. block3)")
-        schedule = Schedule("patch", args.patches or DEFAULT_PATCHES, args.split, not args.hold_input)
-    elif args.patches is not None or args.split is not None or args.hold_input:
-        raise UsageError("--patches, --split and --hold-input need --schedule patch")
-    else:
-        schedule = Schedule(args.schedule)
+    schedule = schedule_from_args(args)
     device = get_device(args.device) if args.device else None
     prof = profile(network, schedule, args.convention, args.dtype)
     result = prof.to_json()
@@ -148,16 +121,8 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("profile", help="per-op SRAM, peak, Flash and MACs of a network")
-    p.add_argument("model", help=f"zoo name ({', '.join(ZOO_NAMES)}) or path to a JSON spec")
-    p.add_argument("--resolution", type=positive_int, help="input resolution in pixels")
-    p.add_argument("--width", type=positive_float, help="width multiplier (mobilenetv2 only)")
-    p.add_argument("--schedule", choices=SCHEDULE_KINDS, default="per-layer")
-    p.add_argument("--patches", type=positive_int,
-                   help=f"n for an n x n patch grid (default {DEFAULT_PATCHES})")
-    p.add_argument("--split", help="last op or block of the patch stage "
-                   "(e.g. block3: MobileNetV2 up to 28x28x32)")
-    p.add_argument("--hold-input", action="store_true",
-                   help="patch schedule: hold the whole input image in SRAM instead of streaming it")
+    add_model_arguments(p)
+    add_schedule_arguments(p, hold_input=True)
     p.add_argument("--convention", choices=list(CONVENTIONS), default="exact")
     p.add_argument("--dtype", choices=list(BYTES_PER_ELEMENT), default="int8")
     p.add_argument("--device", help="check the fit against a device (see 'tinyml-course devices')")

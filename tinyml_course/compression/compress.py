@@ -1,7 +1,8 @@
 """One compression pipeline for the CLI, the lecture notebook and the benchmarks.
 
 ``compress_model`` prunes and/or quantizes the trained digits model and measures, before and after:
-held-out accuracy, Flash (bytes, at the storage format that is chosen) and peak SRAM (bytes, through
+held-out accuracy, Flash (bytes: ``storage.model_storage``, the cheapest storage per layer, or the
+format asked for) and peak SRAM (bytes, through
 the ``exact`` accounting and through the arena executor). Before = the float32 model, float32
 activations. After = float32 activations, or int8 activations with ``quantize='int8'`` (integer-only
 inference). ``linear``/``kmeans`` quantize the weights only: Flash shrinks, activations (and so
@@ -22,13 +23,13 @@ from ..runtime.executor import execute
 from ..runtime.int8_backend import Int8Backend, accuracy_int8
 from . import prune
 from . import quantize as Q
-from .int8_convert import convert
+from .int8_convert import convert, real_weights
+from .storage import BEST, FLOAT_BITS, SPARSE_FORMATS, model_storage
 
 PRUNE_METHODS = ("none", "per-layer", "global", "channel")
 QUANT_METHODS = ("none", "linear", "kmeans", "int8")
-FORMATS = prune.SPARSE_FORMATS + ("best",)
+FORMATS = SPARSE_FORMATS + (BEST,)
 DEFAULT_DEVICE = "arduino-nano-33-ble-sense"  # the lecture's board: 256 KB SRAM, 1 MB Flash
-BYTES_PER_SCALE = 4  # float32 per-channel scale of linear quantization
 
 
 @dataclass
@@ -36,7 +37,8 @@ class Figures:
     """Accuracy (0..1), Flash and peak SRAM (bytes) of one model."""
 
     accuracy: float
-    flash_bytes: int
+    flash_bytes: int  # storage.model_storage(...).flash_bytes
+    flash_parts: dict  # its 'values', 'index', 'decoder', 'biases' (bytes)
     peak_sram_bytes: int  # analytic, convention 'exact', per-layer schedule
     measured_peak_sram_bytes: int  # the arena executor's high-water mark
     activation_dtype: str
@@ -44,19 +46,11 @@ class Figures:
     macs: int
 
 
-def _figures(network, weights, accuracy, flash, dtype, x_probe, backend=None):
+def _figures(network, weights, accuracy, storage, dtype, x_probe, backend=None):
     peak = accounting.profile(network, "per-layer", "exact", dtype).peak_sram_bytes
     run = execute(network, x_probe, backend or weights)
-    return Figures(float(accuracy), int(flash), int(peak), int(run.peak_sram_bytes), dtype,
-                   int(network.params), int(network.macs))
-
-
-def weights_flash_bytes(weights, value_bits, fmt="best", extra_per_layer=None):
-    """Flash of a model whose weights take ``value_bits`` each in sparse format ``fmt`` (or the best
-    one per model), biases 32-bit, plus ``extra_per_layer(name, weight)`` bytes (scales, codebooks)."""
-    extra = sum(extra_per_layer(name, w) for name, (w, _) in weights.items()) if extra_per_layer else 0
-    formats = prune.SPARSE_FORMATS if fmt == "best" else (fmt,)
-    return min(prune.model_flash_bytes(weights, f, value_bits) for f in formats) + extra
+    return Figures(float(accuracy), int(storage.flash_bytes), storage.parts(), int(peak),
+                   int(run.peak_sram_bytes), dtype, int(network.params), int(network.macs))
 
 
 def compress_model(network, weights, data, prune_method="none", sparsity=0.5, norm="l2",
@@ -83,7 +77,7 @@ def compress_model(network, weights, data, prune_method="none", sparsity=0.5, no
     x_probe = x_test[0]
     start = time.perf_counter()
     before = _figures(network, weights, batched.accuracy(network, weights, x_test, y_test),
-                      prune.model_flash_bytes(weights, "dense", 32), "float32", x_probe)
+                      model_storage(weights, FLOAT_BITS, "dense"), "float32", x_probe)
 
     net, w, masks = network, weights, None
     if prune_method == "channel":
@@ -99,28 +93,20 @@ def compress_model(network, weights, data, prune_method="none", sparsity=0.5, no
     if quantize == "none":
         dtype = "float32"
         acc = batched.accuracy(net, w, x_test, y_test)
-        flash = weights_flash_bytes(w, 32, fmt)
+        storage = model_storage(w, FLOAT_BITS, fmt)
     elif quantize == "int8":
-
         dtype = "int8"
         model = convert(net, w, x_train)
         backend = Int8Backend(model)
         acc = accuracy_int8(model, x_test, y_test)
-        int_weights = {name: (q.weight, q.bias) for name, q in model.ops.items() if q.weight is not None}
-        flash = weights_flash_bytes(int_weights, 8, fmt)
+        storage = model_storage(real_weights(model), 8, fmt)  # codes, scales, int32 biases
     else:  # weight-only quantization: the float kernels run, activations stay float32
         dtype = "float32"
-        qw, _ = Q.quantize_weights(w, bits, method=quantize)
-        if masks:  # quantization keeps pruned zeros at zero (symmetric: zero point 0)
-            qw = prune.apply_masks(qw, masks)
+        qw, _ = Q.quantize_weights(w, bits, method=quantize, masks=masks)  # pruned zeros kept
         acc = batched.accuracy(net, qw, x_test, y_test)
-        if quantize == "linear":
-            extra = lambda name, wt: wt.shape[0] * BYTES_PER_SCALE  # noqa: E731
-        else:
-            extra = lambda name, wt: 2 ** bits * Q.BYTES_PER_FLOAT32  # noqa: E731
-        flash = weights_flash_bytes(qw, bits, fmt, extra)
+        storage = model_storage(qw, bits, fmt)
         w = qw
-    after = _figures(net, w, acc, flash, dtype, x_probe, backend)
+    after = _figures(net, w, acc, storage, dtype, x_probe, backend)
     fits = {"sram": after.peak_sram_bytes <= device.sram_bytes,
             "flash": after.flash_bytes <= device.flash_bytes}
     return {
@@ -153,7 +139,9 @@ def report_lines(result):
 
     lines.append(f"{'accuracy (held-out)':<26}{100 * b['accuracy']:>11.2f}%{100 * a['accuracy']:>11.2f}%")
     row("Flash (bytes)", "flash_bytes", lambda v: f"{v:,}")
-    lines.append(f"{'':<26}(weights at their bit width + 32-bit biases, as TFLite int8)")
+    p = a["flash_parts"]
+    lines.append(f"{'':<26}(after: values {p['values']:,} + index {p['index']:,} + decoder "
+                 f"{p['decoder']:,} + biases {p['biases']:,}; compression.storage)")
     row("peak SRAM (bytes)", "peak_sram_bytes", lambda v: f"{v:,}")
     row("peak SRAM measured", "measured_peak_sram_bytes", lambda v: f"{v:,}")
     lines.append(f"{'activations':<26}{b['activation_dtype']:>12}{a['activation_dtype']:>12}")
@@ -220,14 +208,11 @@ def quick_memory(network, weights, sparsity=0.0, bits=32, channel_ratio=0.0, dev
     masks = None
     if sparsity:
         w, masks = prune.prune_global(w, sparsity)
-    if bits == 32:
-        dtype, flash = "float32", weights_flash_bytes(w, 32)
+    if bits == FLOAT_BITS:
+        dtype, flash = "float32", model_storage(w, bits).flash_bytes
     else:
         dtype = "int8"
-        w, _ = Q.quantize_weights(w, bits)
-        if masks:
-            w = prune.apply_masks(w, masks)
-        flash = weights_flash_bytes(w, bits, "best", lambda name, wt: wt.shape[0] * BYTES_PER_SCALE)
+        w, flash = Q.quantize_weights(w, bits, masks=masks)  # pruned zeros kept
     peak = accounting.profile(net, "per-layer", "exact", dtype).peak_sram_bytes
     return {"flash_bytes": int(flash), "peak_sram_bytes": int(peak), "activation_dtype": dtype,
             "weights": w, "network": net, "device": device.name,

@@ -66,3 +66,12 @@ def convert(network, weights, x_calib):
         else:
             model.ops[op.name] = QuantizedOp()
     return model
+
+
+def real_weights(model):
+    """{op: (weight, bias)} of a QuantizedModel: its int8 codes times their per-channel scales
+    (float32, the real values the codes stand for: what ``storage.model_storage`` measures at
+    8 bits) and its int32 biases."""
+    return {name: ((q.weight * q.weight_scale.reshape((-1,) + (1,) * (q.weight.ndim - 1)))
+                   .astype(np.float32), q.bias)
+            for name, q in model.ops.items() if q.weight is not None}

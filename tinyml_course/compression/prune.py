@@ -1,4 +1,4 @@
-"""Pruning: fine-grained (magnitude) and channel pruning, their sensitivity, fine-tuning, Flash cost.
+"""Pruning: fine-grained (magnitude) and channel pruning, their sensitivity, fine-tuning.
 
 Weights are the executor's dict {op name: (weight, bias)} (float32); nothing is mutated in place.
 
@@ -21,35 +21,29 @@ Weights are the executor's dict {op name: (weight, bias)} (float32); nothing is 
   "Pruning Filters for Efficient ConvNets"). Removing it deletes row c of the expansion weight and
   bias, channel c of the depthwise weight and bias, and column c of the projection weight: the
   network really gets narrower, its activations too. Block outputs stay (residual adds tie them).
-* Zeros do not shrink activations: only channel pruning lowers peak SRAM.
-
-Sparse Flash formats (bytes; values at ``value_bits`` each):
-  dense   n * value_bits / 8
-  bitmask nnz * value_bits / 8 + ceil(n / 8)                 (1 bit per weight says zero or not)
-  csr     nnz * (value_bits / 8 + INDEX_BYTES) + (rows + 1) * POINTER_BYTES
+* Zeros do not shrink activations: only channel pruning lowers peak SRAM. They shrink Flash once
+  a sparse format's index costs less than the zeros it leaves out: ``storage.model_storage``
+  chooses the format per layer.
 """
 
 import dataclasses
-import math
 
 import numpy as np
 
 from ..errors import SpecError
+from ..model.ops import Role
 from ..runtime.batched import accuracy
+from ..validation import check_scalar
 from .train import Adam, fit
 
-INDEX_BYTES = 1  # CSR column index: uint8 (every row of this package's weights has <= 256 columns)
-POINTER_BYTES = 2  # CSR row pointer: uint16
-BIAS_BITS = 32  # biases stay dense float32 / int32
-PRUNABLE = ("conv", "dwconv", "pwconv", "linear")
-SPARSE_FORMATS = ("dense", "bitmask", "csr")
+# the ops of an MBConv block that channel pruning narrows (by their role, set by the builder)
+CHANNEL_PRUNED_ROLES = frozenset({Role.EXPAND, Role.DEPTHWISE, Role.PROJECT})
 
 
 def check_sparsity(sparsity):
     """Return ``sparsity`` if it is a number in [0, 1); raise SpecError otherwise."""
-    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)) or not 0 <= sparsity < 1:
-        raise SpecError(f"sparsity must be a number in [0, 1), got {sparsity!r}")
-    return float(sparsity)
+    return check_scalar(sparsity, "sparsity", float, min_val=0, max_val=1,
+                        include_boundaries="left")
 
 
 def magnitude_mask(w, sparsity):
@@ -112,34 +106,6 @@ def sparsity_of(weights, layers=None):
     return zeros / sum(weights[n][0].size for n in layers)
 
 
-# ---------------------------------------------------------------- Flash of sparse weights
-
-def weight_storage_bytes(w, fmt="dense", value_bits=32):
-    """Flash bytes of one weight tensor in format 'dense', 'bitmask' or 'csr' (see module doc)."""
-    n, nnz = w.size, int(np.count_nonzero(w))
-    if fmt == "dense":
-        return math.ceil(n * value_bits / 8)
-    if fmt == "bitmask":
-        return math.ceil(nnz * value_bits / 8) + math.ceil(n / 8)
-    if fmt == "csr":
-        rows = w.shape[0]
-        return math.ceil(nnz * value_bits / 8) + nnz * INDEX_BYTES + (rows + 1) * POINTER_BYTES
-    raise SpecError(f"unknown sparse format {fmt!r}; use one of {', '.join(SPARSE_FORMATS)}")
-
-
-def model_flash_bytes(weights, fmt="dense", value_bits=32):
-    """Flash bytes of a whole model: weights in ``fmt`` at ``value_bits``, biases dense 32-bit."""
-    return sum(weight_storage_bytes(w, fmt, value_bits) + b.size * BIAS_BITS // 8
-               for w, b in weights.values())
-
-
-def best_format(weights, value_bits=32):
-    """(format, bytes) of the smallest storage of the model among SPARSE_FORMATS."""
-    sizes = {fmt: model_flash_bytes(weights, fmt, value_bits) for fmt in SPARSE_FORMATS}
-    fmt = min(sizes, key=sizes.get)
-    return fmt, sizes[fmt]
-
-
 # ---------------------------------------------------------------- channel pruning
 
 def channel_importance(weight, norm="l2"):
@@ -157,8 +123,8 @@ def channels_to_keep(weight, ratio, norm="l2"):
 
     At least one channel is always kept. Ties: the lower index is removed first.
     """
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio < 1:
-        raise SpecError(f"channel pruning ratio must be a number in [0, 1), got {ratio!r}")
+    check_scalar(ratio, "channel pruning ratio", float, min_val=0, max_val=1,
+                 include_boundaries="left")
     c = weight.shape[0]
     n_remove = min(int(round(ratio * c)), c - 1)
     order = np.argsort(channel_importance(weight, norm), kind="stable")
@@ -168,28 +134,26 @@ def channels_to_keep(weight, ratio, norm="l2"):
 def channel_prune(network, weights, ratio, norm="l2", blocks=None):
     """Remove ``ratio`` of the expanded channels of every MBConv block with an expansion.
 
-    blocks: block indices to prune (default all that have an expansion). Returns
+    The block's ops are found by their role (``Op.role``: expand, depthwise, project), whatever
+    their names. blocks: block indices to prune (default all that have an expansion). Returns
     (new Network, new weights dict); the input network and weights are left untouched.
     """
-    by_block = network.blocks()
     new_ops, new_weights, keep_of = [], dict(weights), {}
-    for index, ops in by_block.items():
-        kinds = [op.name.rsplit(".", 1)[1] for op in ops]
-        if "expand" in kinds and (blocks is None or index in blocks):
-            expand = ops[kinds.index("expand")]
+    for index, ops in network.blocks().items():
+        expand = next((op for op in ops if op.role is Role.EXPAND), None)
+        if expand is not None and (blocks is None or index in blocks):
             keep_of[index] = channels_to_keep(weights[expand.name][0], ratio, norm)
     for op in network.ops:
         keep = keep_of.get(op.block)
-        role = op.name.rsplit(".", 1)[-1]
-        if keep is None or role not in ("expand", "dw", "project"):
+        if keep is None or op.role not in CHANNEL_PRUNED_ROLES:
             new_ops.append(op)
             continue
         w, b = weights[op.name]
         c, h, wd = op.out_shape
-        if role == "expand":
+        if op.role is Role.EXPAND:
             new_ops.append(dataclasses.replace(op, out_shape=(len(keep), h, wd)))
             new_weights[op.name] = (w[keep].copy(), b[keep].copy())
-        elif role == "dw":
+        elif op.role is Role.DEPTHWISE:
             new_ops.append(dataclasses.replace(op, in_shape=(len(keep),) + op.in_shape[1:],
                                                out_shape=(len(keep), h, wd)))
             new_weights[op.name] = (w[keep].copy(), b[keep].copy())

@@ -1,11 +1,12 @@
-"""Linear and k-means (codebook) quantization of weights, with the Flash each costs.
+"""Linear and k-means (codebook) quantization of weights.
 
 Linear quantization (``q = clamp(round(r / scale) + zero_point, qmin, qmax)``; symmetric for
 weights, asymmetric for activations, per tensor or per output channel) is defined in
 ``runtime.qscheme``, which the int8 runtime shares; this module applies it to weights and adds
 what compression needs: per-channel weight parameters, fake quantization and Flash sizes.
 K-means quantization replaces every weight by the nearest of 2^bits shared float32 centroids; Flash
-holds a ``bits``-bit index per weight plus the codebook.
+holds a ``bits``-bit index per weight plus the codebook. The Flash of either is
+``storage.model_storage``'s (the cheapest storage of the quantized values, layer by layer).
 """
 
 import numpy as np
@@ -14,9 +15,7 @@ from ..errors import SpecError
 from ..runtime.qscheme import (  # noqa: F401  (re-exported: the scheme is this module's API too)
     MAX_BITS, MIN_BITS, _expand, check_bits, dequantize, linear_qparams, qrange, quantize,
     round_half_away)
-
-BYTES_PER_FLOAT32 = 4  # a scale, a centroid
-BYTES_PER_ZERO_POINT = 4  # stored as int32 in TFLite files
+from .storage import compressed_flash_bytes
 
 
 def tensor_qparams(w, bits=8, symmetric=True, per_channel=True):
@@ -141,38 +140,24 @@ def kmeans_reconstruct(codebook, indices):
     return codebook[indices]
 
 
-# ---------------------------------------------------------------- Flash cost (bytes)
-
-def linear_flash_bytes(count, bits, channels=1, symmetric=True):
-    """Bytes of ``count`` weights at ``bits`` bits (packed) + a float32 scale per channel
-    (+ an int32 zero point per channel when asymmetric)."""
-    params = channels * (BYTES_PER_FLOAT32 + (0 if symmetric else BYTES_PER_ZERO_POINT))
-    return int(np.ceil(count * check_bits(bits) / 8)) + params
-
-
-def kmeans_flash_bytes(count, bits):
-    """Bytes of ``count`` weights as ``bits``-bit indices (packed) + the 2^bits float32 codebook."""
-    return int(np.ceil(count * check_bits(bits) / 8)) + 2 ** bits * BYTES_PER_FLOAT32
-
-
-def quantize_weights(weights, bits=8, method="linear", symmetric=True, per_channel=True):
+def quantize_weights(weights, bits=8, method="linear", symmetric=True, per_channel=True,
+                     masks=None):
     """Weight-only quantization of a model {op name: (weight, bias)}: each weight replaced by its
     quantized values (float32 again, so the float kernels run it), biases kept float32.
 
-    method: 'linear' or 'kmeans'. Returns (new weights dict, Flash bytes: packed weights + scales
-    or codebooks + 32-bit biases).
+    method: 'linear' or 'kmeans'. masks: {op name: 0/1 mask} of a pruned model, whose zeros are
+    zeroed again after quantizing (a level need not be 0). Returns (new weights dict, Flash bytes:
+    ``storage.compressed_flash_bytes`` of the quantized weights at ``bits``).
     """
     if method not in ("linear", "kmeans"):
         raise SpecError(f"unknown quantization method {method!r}; use 'linear' or 'kmeans'")
-    out, flash = {}, 0
+    out = {}
     for name, (w, b) in weights.items():
-        flash += b.size * BYTES_PER_FLOAT32
         if method == "linear":
             qw = fake_quantize(w, bits, symmetric, per_channel)
-            flash += linear_flash_bytes(w.size, bits, w.shape[0] if per_channel else 1, symmetric)
         else:
-            codebook, idx = kmeans_quantize(w, bits)
-            qw = kmeans_reconstruct(codebook, idx)
-            flash += kmeans_flash_bytes(w.size, bits)
+            qw = kmeans_reconstruct(*kmeans_quantize(w, bits))
+        if masks is not None and name in masks:
+            qw = (qw * masks[name]).astype(np.float32)
         out[name] = (qw, b)
-    return out, flash
+    return out, compressed_flash_bytes(out, bits)

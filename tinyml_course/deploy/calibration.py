@@ -16,7 +16,7 @@ from ..memory.schedule import as_schedule
 from ..model.devices import get_device
 from .cost import CLASSES
 from .deploy import deploy, int8_model
-from .latency import FEATURES, label_features, predict_features, sum_features
+from .latency import DEFAULT_KERNELS, FEATURES, label_features, predict_features, sum_features
 from .program import build_program
 from .toolchain import cpu_of
 
@@ -36,16 +36,16 @@ class Sample:
     instructions: int
 
 
-def measure(network, schedule, device, seed=0):
-    """Sample of ``network`` deployed under ``schedule`` on ``device`` (optimized kernels, generated
-    He weights and input from ``seed``). About a second per few million instructions."""
+def measure(network, schedule, device, seed=0, kernels=DEFAULT_KERNELS):
+    """Sample of ``network`` deployed under ``schedule`` on ``device`` with kernel set ``kernels``
+    (generated He weights and input from ``seed``). About a second per few million instructions."""
     device = get_device(device)
     schedule = as_schedule(schedule)
     model, image = int8_model(network, seed)
-    run = deploy(model, image, device, schedule=schedule)
+    run = deploy(model, image, device, schedule=schedule, kernels=kernels)
     targets = np.array([[layer["classes"][c] for c in CLASSES] + [layer["registers"]]
                         for layer in run.layers], np.float64)
-    features = label_features(build_program(network, schedule))
+    features = label_features(build_program(network, schedule), kernels)
     return Sample(network.name, str(schedule), cpu_of(device), features, targets, run.instructions)
 
 

@@ -5,42 +5,33 @@
 ``weights.bin`` (every constant array, 4-byte aligned, little-endian) and ``weights.S`` (which
 ``.incbin``s the blob into .rodata as ``tm_blob``: clang parses a megabyte of array initialisers
 slowly, an assembler copies bytes). The kernels live in ``kernels_c/`` (``KERNEL_SOURCES``), which
-``toolchain`` compiles beside them.
-kernels: 'reference' (plain loops) or 'optimized' (TinyEngine-style: 1x1 with SMLAD, 3x3 depthwise
-and 3x3 full conv unrolled). The input image (int8, (C, H, W)) is a ``const`` array in
-Flash, standing in for the camera.
+``toolchain`` compiles beside them; which one a step calls is ``kernels.kernel_for``'s answer, its
+C call is ``c_call``'s (one function per step kind), its structs' initialisers come from
+``structs``. The input image (int8, (C, H, W)) is a ``const`` array in Flash, standing in for the
+camera.
 """
 
+from functools import singledispatch
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import UnknownNameError
+from ..errors import SpecError
+from .kernels import TRIP_NAMES, check_kernels, kernel_for
+from .program import Add, Camera, Copy, InplaceDepthwise, Mark, Move, OpCall, Pool
+from .structs import AddQuant, Quant, c_initializer
 
 KERNEL_DIR = Path(__file__).parent / "kernels_c"
-KERNEL_SOURCES = ("requant.c", "kernels_ref.c", "kernels_opt.c", "runtime.c")
-KERNEL_FLAVOURS = ("reference", "optimized")
+KERNEL_SOURCES = ("requant.c", "conv.c", "dwconv.c", "pwconv.c", "elementwise.c", "runtime.c")
+KERNEL_HEADERS = ("tinyml.h", "simd.h")
 ARENA_SYMBOL = "tm_arena"  # the static arena (its ELF symbol size is the arena's bytes)
 CAMERA_SYMBOL = "tm_camera"  # the input image in Flash
 BLOB_SYMBOL = "tm_blob"  # every constant array of the model, in Flash
+TRIPS_SYMBOL = "tm_trips"  # the counted blocks' trips, per label (a -DTM_COUNT_TRIPS build)
+TRIPS_HEADER = "tm_trips.h"  # the counted blocks' indices (written into the project)
+COUNT_TRIPS_DEFINE = "TM_COUNT_TRIPS"
 LAYER_FUNCTION = "tm_layer"  # called with a label index at the start of every step group
 HALT_FUNCTION = "tm_halt"  # the end of the inference: an endless loop the emulator stops at
-
-# kernel function of (op kind, in place?) per flavour
-_KERNELS = {
-    "reference": {"conv": "tm_conv_ref", "dwconv": "tm_dwconv_ref", "pwconv": "tm_pwconv_ref",
-                  "linear": "tm_pwconv_ref", "inplace": "tm_dwconv_inplace_ref"},
-    "optimized": {"conv": "tm_conv_opt", "dwconv": "tm_dwconv_opt", "pwconv": "tm_pwconv_opt",
-                  "linear": "tm_pwconv_opt", "inplace": "tm_dwconv_inplace_opt"},
-}
-_GEOM_FIELDS = ("cin", "in_h", "in_w", "win_r0", "win_c0", "win_h", "win_w", "cout", "k", "stride",
-                "pad", "out_r0", "out_c0", "out_h", "out_w", "y_cstride", "y_rstride")
-
-
-def check_kernels(kernels):
-    """Raise UnknownNameError unless ``kernels`` is 'reference' or 'optimized'."""
-    if kernels not in KERNEL_FLAVOURS:
-        raise UnknownNameError(f"unknown kernels {kernels!r}; use one of {', '.join(KERNEL_FLAVOURS)}")
 
 
 def c_array(ctype, name, values, per_line=24):
@@ -78,28 +69,100 @@ def _quant_defs(model, op, index, blob):
     q = model.ops[op.name]
     if op.kind == "add":
         a = q.add
-        values = [a.a_zp, a.a_m0, a.a_shift, a.b_zp, a.b_m0, a.b_shift, a.out.m0, a.out.shift,
-                  a.out.y_zp, a.out.act_min, a.out.act_max]
-        text = f"static const tm_addq q{index} = {{{', '.join(str(int(v)) for v in values)}}};\n"
-        return text, f"q{index}"
+        value = AddQuant(a.a_zp, a.a_m0, a.a_shift, a.b_zp, a.b_m0, a.b_shift, a.out.m0,
+                         a.out.shift, a.out.y_zp, a.out.act_min, a.out.act_max)
+        return f"static const tm_addq q{index} = {c_initializer(value)};\n", f"q{index}"
     if q.weight is None:
         return "", None
     rq = q.requant
-    x_zp = model.qparams[op.inputs[0]].zero_point
-    arrays = [blob.add(q.weight, "int8"), blob.add(q.bias, "int32"), blob.add(rq.m0, "int32"),
-              blob.add(rq.shift, "int32"), blob.add(_weight_sums(q.weight), "int32")]
-    text = (f"static const tm_quant q{index} = {{{', '.join(arrays)}, "
-            f"{x_zp}, {rq.y_zp}, {rq.act_min}, {rq.act_max}}};\n")
-    return text, f"q{index}"
+    value = Quant(blob.add(q.weight, "int8"), blob.add(q.bias, "int32"), blob.add(rq.m0, "int32"),
+                  blob.add(rq.shift, "int32"), blob.add(_weight_sums(q.weight), "int32"),
+                  model.qparams[op.inputs[0]].zero_point, rq.y_zp, rq.act_min, rq.act_max)
+    return f"static const tm_quant q{index} = {c_initializer(value)};\n", f"q{index}"
 
 
-def generate_c(model, program, image, kernels="optimized"):
+class _Context:
+    """What a step's C call refers to: the quant struct of each op, the geometries so far."""
+
+    def __init__(self, quant):
+        self.quant = quant  # op name -> C name of its tm_quant / tm_addq
+        self.geoms = {}  # Geom -> C name
+
+    def geom(self, geom):
+        if geom not in self.geoms:
+            self.geoms[geom] = f"g{len(self.geoms)}"
+        return self.geoms[geom]
+
+
+def _strided(base, region):
+    return f"{base} + {region.offset}, {region.cstride}, {region.rstride}"
+
+
+@singledispatch
+def c_call(step, function, ctx):
+    """The C statement of program step ``step`` calling ``function`` (one per step kind)."""
+    raise SpecError(f"no C for program step {step!r}")
+
+
+@c_call.register
+def _(step: Mark, function, ctx):
+    return f"{function}({step.label});"
+
+
+@c_call.register
+def _(step: Camera, function, ctx):
+    return (f"{function}({_strided(CAMERA_SYMBOL, step.src)}, {_strided('A', step.dst)}, "
+            f"{step.c}, {step.h}, {step.w});")
+
+
+@c_call.register
+def _(step: Copy, function, ctx):
+    return (f"{function}({_strided('A', step.src)}, {_strided('A', step.dst)}, {step.c}, "
+            f"{step.h}, {step.w});")
+
+
+@c_call.register
+def _(step: Move, function, ctx):
+    return f"{function}(A + {step.dst}, A + {step.src}, {step.nbytes});"
+
+
+@c_call.register
+def _(step: Add, function, ctx):
+    return (f"{function}({_strided('A', step.a)}, {_strided('A', step.b)}, "
+            f"{_strided('A', step.y)}, {step.c}, {step.h}, {step.w}, &{ctx.quant[step.op.name]});")
+
+
+@c_call.register
+def _(step: Pool, function, ctx):
+    return f"{function}(A + {step.x}, A + {step.y}, {step.c}, {step.h}, {step.w});"
+
+
+@c_call.register
+def _(step: OpCall, function, ctx):
+    return (f"{function}(A + {step.x}, A + {step.y}, &{ctx.geom(step.geom)}, "
+            f"&{ctx.quant[step.op.name]});")
+
+
+@c_call.register
+def _(step: InplaceDepthwise, function, ctx):
+    return (f"{function}(A + {step.x}, A + {step.scratch}, &{ctx.geom(step.geom)}, "
+            f"&{ctx.quant[step.op.name]});")
+
+
+def trips_header():
+    """Text of tm_trips.h: TM_TRIPS and the index of every counted block (kernels.TRIP_NAMES)."""
+    lines = [f"#define TM_TRIP_{name} {i}" for i, name in enumerate(TRIP_NAMES)]
+    return "/* generated by tinyml_course.deploy.codegen: do not edit */\n" + \
+        f"#define TM_TRIPS {len(TRIP_NAMES)}\n" + "\n".join(lines) + "\n"
+
+
+def generate_c(model, program, image, kernels="optimized", count_trips=False):
     """(text of model.c, bytes of weights.bin): structs, arena, ``_start`` running ``program``.
 
     model: a QuantizedModel (runtime.int8_backend) of program.network; image: int8 (C, H, W).
+    count_trips: also define ``tm_trips`` (int32 (labels, TM_TRIPS)) for a -DTM_COUNT_TRIPS build.
     """
     check_kernels(kernels)
-    names = _KERNELS[kernels]
     network = program.network
     image = np.asarray(image, np.int8)
     parts = ['/* generated by tinyml_course.deploy.codegen: do not edit */\n#include "tinyml.h"\n\n',
@@ -108,45 +171,17 @@ def generate_c(model, program, image, kernels="optimized"):
              f"int8_t {ARENA_SYMBOL}[ARENA_BYTES] __attribute__((aligned(4)));\n",
              f"extern const uint8_t {BLOB_SYMBOL}[];  /* weights.bin, in Flash (weights.S) */\n",
              c_array("int8_t", CAMERA_SYMBOL, image).replace("static const", "const", 1)]
+    if count_trips:
+        parts.append(f"int32_t {TRIPS_SYMBOL}[{len(program.labels)} * TM_TRIPS];\n")
     quant, blob = {}, _Blob()
     for index, op in enumerate(network.ops):
         text, name = _quant_defs(model, op, index, blob)
         parts.append(text)
-        quant[index] = name
-    geoms, body = {}, []
-    _, img_h, img_w = network.input_shape
-    for step in program.steps:
-        a = step.args
-        if step.kind == "mark":
-            body.append(f"    {LAYER_FUNCTION}({step.layer});")
-        elif step.kind == "camera":
-            w = a["win"]
-            body.append(f"    tm_copy({CAMERA_SYMBOL} + {w.r0 * img_w + w.c0}, {img_h * img_w}, {img_w}, "
-                        f"A + {a['dst']}, {w.h * w.w}, {w.w}, {image.shape[0]}, {w.h}, {w.w});")
-        elif step.kind == "move":
-            body.append(f"    memmove(A + {a['dst']}, A + {a['src']}, {a['nbytes']});")
-        elif step.kind == "copy":
-            body.append(f"    tm_copy(A + {a['src']}, {a['s_st'][0]}, {a['s_st'][1]}, A + {a['dst']}, "
-                        f"{a['d_st'][0]}, {a['d_st'][1]}, {a['c']}, {a['h']}, {a['w']});")
-        elif step.kind == "add":
-            body.append(f"    tm_add(A + {a['a']}, {a['a_st'][0]}, {a['a_st'][1]}, A + {a['b']}, "
-                        f"{a['b_st'][0]}, {a['b_st'][1]}, A + {a['y']}, {a['y_st'][0]}, "
-                        f"{a['y_st'][1]}, {a['c']}, {a['h']}, {a['w']}, &{quant[step.layer]});")
-        elif step.kind == "pool":
-            body.append(f"    tm_avgpool(A + {a['x']}, A + {a['y']}, {a['c']}, {a['h']}, {a['w']});")
-        else:  # kernel / inplace
-            key = tuple(a["geom"][f] for f in _GEOM_FIELDS)
-            if key not in geoms:
-                geoms[key] = f"g{len(geoms)}"
-            op = network.ops[step.layer]
-            if step.kind == "inplace":
-                body.append(f"    {names['inplace']}(A + {a['x']}, A + {a['scratch']}, "
-                            f"&{geoms[key]}, &{quant[step.layer]});")
-            else:
-                body.append(f"    {names[op.kind]}(A + {a['x']}, A + {a['y']}, &{geoms[key]}, "
-                            f"&{quant[step.layer]});")
-    for key, name in geoms.items():
-        parts.append(f"static const tm_geom {name} = {{{', '.join(str(int(v)) for v in key)}}};\n")
+        quant[op.name] = name
+    ctx = _Context(quant)
+    body = [f"    {c_call(step, kernel_for(step, kernels).function, ctx)}" for step in program.steps]
+    for geom, name in ctx.geoms.items():
+        parts.append(f"static const tm_geom {name} = {c_initializer(geom)};\n")
     parts.append("\nvoid *memmove(void *dst, const void *src, unsigned int n);\n"
                  f"__attribute__((noinline, noreturn)) void {HALT_FUNCTION}(void) {{ for (;;) {{ }} }}\n\n"
                  "void _start(void) {\n"
@@ -155,11 +190,14 @@ def generate_c(model, program, image, kernels="optimized"):
     return "".join(parts), bytes(blob.data)
 
 
-def write_project(project_dir, model, program, image, kernels="optimized"):
-    """Write model.c, weights.bin and weights.S into ``project_dir``; return the sources to build."""
-    text, blob = generate_c(model, program, image, kernels)
+def write_project(project_dir, model, program, image, kernels="optimized", count_trips=False):
+    """Write model.c, weights.bin and weights.S (and with count_trips tm_trips.h) into
+    ``project_dir``; return the sources to build."""
+    text, blob = generate_c(model, program, image, kernels, count_trips)
     project = Path(project_dir)
     (project / "model.c").write_text(text)
+    if count_trips:
+        (project / TRIPS_HEADER).write_text(trips_header())
     (project / "weights.bin").write_bytes(blob)
     (project / "weights.S").write_text(
         f'    .section .rodata.{BLOB_SYMBOL}, "a"\n    .global {BLOB_SYMBOL}\n    .balign 4\n'

@@ -24,9 +24,10 @@ from ..model.network import Network
 from ..runtime.backend import random_weights
 from ..runtime.int8_backend import Int8Backend, run_int8
 from . import emulator
-from .codegen import ARENA_SYMBOL, check_kernels, write_project
+from .codegen import ARENA_SYMBOL, write_project
 from .cost import CLASSES, estimate_cycles
 from .elf import read_elf
+from .kernels import check_kernels
 from .program import build_program
 from .toolchain import build, cpu_of
 

@@ -22,6 +22,7 @@ from ..runtime.int8_kernels import depthwise_conv2d_int8
 from . import emulator
 from .codegen import ARENA_SYMBOL, c_array
 from .elf import read_elf
+from .structs import Geom, Quant, c_initializer
 from .toolchain import build
 
 STUDENT_FUNCTION = "student_dwconv_inplace"
@@ -93,15 +94,17 @@ def harness_c(case, function):
     k = case.weight.shape[-1]
     ho = (h + 2 * case.padding - k) // case.stride + 1
     wo = (w + 2 * case.padding - k) // case.stride + 1
-    geom = [c, h, w, 0, 0, h, w, c, k, case.stride, case.padding, 0, 0, ho, wo, ho * wo, wo]
+    geom = Geom(cin=c, in_h=h, in_w=w, win_r0=0, win_c0=0, win_h=h, win_w=w, cout=c, k=k,
+                stride=case.stride, pad=case.padding, out_r0=0, out_c0=0, out_h=ho, out_w=wo,
+                y_cstride=ho * wo, y_rstride=wo)
+    quant = Quant("w", "b", "m", "s", "0", case.x_zp, case.y_zp, case.act_min, case.act_max)
     return ('#include "tinyml.h"\n'
             f"int8_t {ARENA_SYMBOL}[{c * h * w + ho * wo}] __attribute__((aligned(4)));\n"
             + c_array("int8_t", "x_in", case.x) + c_array("int8_t", "w", case.weight)
             + c_array("int32_t", "b", case.bias) + c_array("int32_t", "m", case.m0)
             + c_array("int32_t", "s", case.shift)
-            + f"static const tm_geom g = {{{', '.join(map(str, geom))}}};\n"
-            f"static const tm_quant q = {{w, b, m, s, 0, {case.x_zp}, {case.y_zp}, {case.act_min}, "
-            f"{case.act_max}}};\n"
+            + f"static const tm_geom g = {c_initializer(geom)};\n"
+            f"static const tm_quant q = {c_initializer(quant)};\n"
             f"void {function}(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q);\n"
             "__attribute__((noinline, noreturn)) void tm_halt(void) { for (;;) { } }\n"
             "void _start(void) {\n"
@@ -124,7 +127,7 @@ def check_inplace_depthwise(source, case=None, device="stm32f746", function=STUD
         main, out_shape = harness_c(case, function)
         (project / "main.c").write_text(main)
         (project / "kernel.c").write_text('#include "tinyml.h"\n' + source)
-        extra = ("kernels_ref.c",) if function == REFERENCE_FUNCTION else ()
+        extra = ("dwconv.c",) if function == REFERENCE_FUNCTION else ()
         try:
             info = read_elf(build(project, device, ("main.c", "kernel.c"), "kernel.elf",
                                   HARNESS_SOURCES + extra))

@@ -11,31 +11,124 @@ Window convention (patch-based inference): a kernel computes the rows/cols ``out
 from an input buffer holding the rows/cols ``win`` of the full input (see ``kernels_c/tinyml.h``).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import SpecError, SRAMOverflowError
 from ..memory.accounting import profile
 from ..memory.arena import Arena
 from ..memory.patch_plan import Window, patch_plan
 from ..memory.schedule import as_schedule
-from ..model.network import can_run_inplace
+from ..model.network import Op, can_run_inplace
+from .structs import Geom
 
 INT8 = "int8"
 
 
-@dataclass
-class Step:
-    """One call of the generated program.
+@dataclass(frozen=True)
+class Region:
+    """A (c, h, w) region inside a buffer: byte offset of its first pixel, channel and row strides
+    in elements (int8: bytes)."""
 
-    kind: 'mark' (start of label ``layer``), 'camera' (copy a region of the input image, kept in
-    Flash, into the arena), 'kernel' (an op's kernel on windows), 'inplace' (in-place depthwise),
-    'add', 'pool', 'copy' (a region between arena buffers), 'move' (memmove of compaction).
-    Offsets are bytes from the arena's start; strides are in elements (int8: bytes).
-    """
+    offset: int
+    cstride: int
+    rstride: int
 
-    kind: str
-    layer: int = 0  # index into Program.labels ('mark') / of the op (other kinds)
-    args: dict = field(default_factory=dict)
+
+# Program steps: one frozen dataclass per kind. ``family`` names the kernel kinds that can run a
+# step, most specific first (``kernels.kernel_for`` picks one from a kernel set); codegen writes
+# each kind's C call, the latency model counts its kernel's loops. Offsets are bytes from the
+# arena's start.
+
+@dataclass(frozen=True)
+class Mark:
+    """The start of label ``label`` (0: the input copy, i + 1: op i): ``tm_layer(label)``."""
+
+    label: int
+    family = ("mark",)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Copy a (c, h, w) region between arena buffers (a patch's tile into its full tensor)."""
+
+    src: Region
+    dst: Region
+    c: int
+    h: int
+    w: int
+    family = ("copy",)
+
+
+@dataclass(frozen=True)
+class Camera(Copy):
+    """Copy the (c, h, w) region ``src`` of the input image (in Flash) to ``dst`` in the arena."""
+
+
+@dataclass(frozen=True)
+class Move:
+    """memmove of ``nbytes`` from ``src`` to ``dst``: the arena's compaction."""
+
+    dst: int
+    src: int
+    nbytes: int
+    family = ("move",)
+
+
+@dataclass(frozen=True)
+class Add:
+    """Residual add of op ``op``: (c, h, w) regions a + b -> y."""
+
+    op: Op
+    a: Region
+    b: Region
+    y: Region
+    c: int
+    h: int
+    w: int
+    family = ("add",)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Global average pool of op ``op``: (c, h, w) at ``x`` -> (c,) at ``y``."""
+
+    op: Op
+    x: int
+    y: int
+    c: int
+    h: int
+    w: int
+    family = ("pool",)
+
+
+@dataclass(frozen=True)
+class OpCall:
+    """A conv, dwconv, pwconv or linear op's kernel computing ``geom``'s output region."""
+
+    op: Op
+    x: int
+    y: int
+    geom: Geom
+
+    @property
+    def family(self):
+        kind = "pwconv" if self.op.kind == "linear" else self.op.kind
+        return (f"{kind}_k{self.geom.k}", kind)
+
+
+@dataclass(frozen=True)
+class InplaceDepthwise:
+    """In-place depthwise of op ``op``: the input at ``x`` becomes the output, through one
+    channel's ``scratch``."""
+
+    op: Op
+    x: int
+    scratch: int
+    geom: Geom
+
+    @property
+    def family(self):
+        return (f"dwconv_inplace_k{self.geom.k}", "dwconv_inplace")
 
 
 @dataclass
@@ -52,9 +145,9 @@ class Program:
 
 
 def _geom(op, win, out, y_strides):
-    """The tm_geom fields of ``op`` computing region ``out`` from an input buffer holding ``win``."""
+    """The Geom of ``op`` computing region ``out`` from an input buffer holding ``win``."""
     cin, in_h, in_w = op.in_shape
-    return dict(cin=cin, in_h=in_h, in_w=in_w, win_r0=win.r0, win_c0=win.c0, win_h=win.h,
+    return Geom(cin=cin, in_h=in_h, in_w=in_w, win_r0=win.r0, win_c0=win.c0, win_h=win.h,
                 win_w=win.w, cout=op.out_shape[0], k=op.kernel, stride=op.stride, pad=op.padding,
                 out_r0=out.r0, out_c0=out.c0, out_h=out.h, out_w=out.w,
                 y_cstride=y_strides[0], y_rstride=y_strides[1])
@@ -65,8 +158,33 @@ def _whole(shape):
 
 
 def _region(offset, win, region):
-    """(byte offset of ``region``'s first pixel inside a buffer holding ``win``, its strides)."""
-    return (offset + (region.r0 - win.r0) * win.w + (region.c0 - win.c0), (win.h * win.w, win.w))
+    """The Region of ``region`` inside a buffer at ``offset`` holding ``win`` (every channel)."""
+    return Region(offset + (region.r0 - win.r0) * win.w + (region.c0 - win.c0), win.h * win.w, win.w)
+
+
+def _add(op, sources, out_off, out_win, y_strides):
+    (a_off, a_win), (b_off, b_win) = sources
+    return Add(op, _region(a_off, a_win, out_win), _region(b_off, b_win, out_win),
+               Region(out_off, *y_strides), op.out_shape[0], out_win.h, out_win.w)
+
+
+def _pool(op, sources, out_off, out_win, y_strides):
+    return Pool(op, sources[0][0], out_off, *op.in_shape)
+
+
+def _op_call(op, sources, out_off, out_win, y_strides):
+    x_off, x_win = sources[0]
+    return OpCall(op, x_off, out_off, _geom(op, x_win, out_win, y_strides))
+
+
+_OP_STEPS = {"add": _add, "pool": _pool}  # op kind -> its step (others: an OpCall)
+
+
+def _camera(network, dst, win):
+    """The Camera step copying window ``win`` of the input image into the arena at ``dst``."""
+    c, h, w = network.input_shape
+    return Camera(Region(win.r0 * w + win.c0, h * w, w), Region(dst, win.h * win.w, win.w), c,
+                  win.h, win.w)
 
 
 class _Walk:
@@ -82,31 +200,16 @@ class _Walk:
                 super().compact()
                 for b in self.buffers:
                     if b.offset != before[id(b)]:
-                        walk.steps.append(Step("move", args=dict(dst=b.offset, src=before[id(b)],
-                                                                 nbytes=b.nbytes)))
+                        walk.steps.append(Move(b.offset, before[id(b)], b.nbytes))
 
         self.arena = _Recording(capacity)
 
     def mark(self, label):
-        self.steps.append(Step("mark", label))
+        self.steps.append(Mark(label))
 
-    def op_step(self, index, op, sources, out_off, out_win, y_strides):
-        """The step computing ``out_win`` of op ``index``; sources: [(offset, Window held)]."""
-        if op.kind == "add":
-            (a_off, a_win), (b_off, b_win) = sources
-            a, a_st = _region(a_off, a_win, out_win)
-            b, b_st = _region(b_off, b_win, out_win)
-            self.steps.append(Step("add", index, dict(a=a, a_st=a_st, b=b, b_st=b_st, y=out_off,
-                                                      y_st=y_strides, c=op.out_shape[0],
-                                                      h=out_win.h, w=out_win.w)))
-        elif op.kind == "pool":
-            self.steps.append(Step("pool", index, dict(x=sources[0][0], y=out_off,
-                                                       c=op.in_shape[0], h=op.in_shape[1],
-                                                       w=op.in_shape[2])))
-        else:
-            x_off, x_win = sources[0]
-            self.steps.append(Step("kernel", index, dict(x=x_off, y=out_off,
-                                                         geom=_geom(op, x_win, out_win, y_strides))))
+    def op_step(self, op, sources, out_off, out_win, y_strides):
+        """The step computing ``out_win`` of ``op``; sources: [(offset, Window held)]."""
+        self.steps.append(_OP_STEPS.get(op.kind, _op_call)(op, sources, out_off, out_win, y_strides))
 
     def layers(self, network, start, stop, tensors, inplace):
         """ops[start:stop] per layer (as ``runtime.layerwise.run_layers``); tensors: name -> Buffer."""
@@ -118,16 +221,16 @@ class _Walk:
                 buf = tensors.pop(op.inputs[0])
                 _, ho, wo = op.out_shape
                 temp = self.arena.alloc(f"{op.name}/scratch", (ho, wo), INT8)
-                self.steps.append(Step("inplace", i, dict(
-                    x=buf.offset, scratch=temp.offset,
-                    geom=_geom(op, _whole(op.in_shape), _whole(op.out_shape), (ho * wo, wo)))))
+                self.steps.append(InplaceDepthwise(
+                    op, buf.offset, temp.offset,
+                    _geom(op, _whole(op.in_shape), _whole(op.out_shape), (ho * wo, wo))))
                 self.arena.free(temp)
                 tensors[op.name] = self.arena.shrink(buf, op.out_shape, op.name)
                 continue
             out = self.arena.alloc(op.name, op.out_shape, INT8)
             sources = [(tensors[t].offset, _whole(tensors[t].shape)) for t in op.inputs]
             _, h, w = op.out_shape
-            self.op_step(i, op, sources, out.offset, _whole(op.out_shape), (h * w, w))
+            self.op_step(op, sources, out.offset, _whole(op.out_shape), (h * w, w))
             tensors[op.name] = out
             for t in set(op.inputs):
                 if last_use[t] == i:
@@ -143,7 +246,7 @@ class _Walk:
         if not schedule.stream_input:
             held = self.arena.alloc("input", network.input_shape, INT8)
             self.mark(0)
-            self.steps.append(Step("camera", args=dict(dst=held.offset, win=whole_in)))
+            self.steps.append(_camera(network, held.offset, whole_in))
         for i, j in plan.patch_order():
             win, tile = plan.windows(i, j), plan.tile(i, j)
             live = {}
@@ -152,7 +255,7 @@ class _Walk:
                 live["input"] = self.arena.alloc("input[patch]", (network.input_shape[0], w.h, w.w),
                                                  INT8)
                 self.mark(0)
-                self.steps.append(Step("camera", args=dict(dst=live["input"].offset, win=w)))
+                self.steps.append(_camera(network, live["input"].offset, w))
 
             def source(t):
                 return (held.offset, whole_in) if t == "input" and held is not None else \
@@ -164,28 +267,26 @@ class _Walk:
                 if op.name in plan.direct:  # straight into the full-size tensor
                     f = full[op.name]
                     _, fh, fw = f.shape
-                    y, _ = _region(f.offset, _whole(f.shape), ow)
-                    self.op_step(index, op, [source(t) for t in op.inputs], y, ow, (fh * fw, fw))
+                    y = _region(f.offset, _whole(f.shape), ow)
+                    self.op_step(op, [source(t) for t in op.inputs], y.offset, ow, (fh * fw, fw))
                 elif schedule.inplace_depthwise and can_run_inplace(network, index, last_use):
                     buf = live.pop(op.inputs[0])
                     temp = self.arena.alloc(f"{op.name}/scratch", (ow.h, ow.w), INT8)
-                    self.steps.append(Step("inplace", index, dict(
-                        x=buf.offset, scratch=temp.offset,
-                        geom=_geom(op, win[op.inputs[0]], ow, (ow.h * ow.w, ow.w)))))
+                    self.steps.append(InplaceDepthwise(
+                        op, buf.offset, temp.offset,
+                        _geom(op, win[op.inputs[0]], ow, (ow.h * ow.w, ow.w))))
                     self.arena.free(temp)
                     live[op.name] = self.arena.shrink(buf, (op.out_shape[0], ow.h, ow.w), op.name)
                 else:
                     buf = self.arena.alloc(op.name, (op.out_shape[0], ow.h, ow.w), INT8)
                     live[op.name] = buf
-                    self.op_step(index, op, [source(t) for t in op.inputs], buf.offset, ow,
+                    self.op_step(op, [source(t) for t in op.inputs], buf.offset, ow,
                                  (ow.h * ow.w, ow.w))
                 if op.name in plan.boundary and op.name not in plan.direct:  # keep its tile
                     f = full[op.name]
-                    src, s_st = _region(live[op.name].offset, ow, tile)
-                    dst, d_st = _region(f.offset, _whole(f.shape), tile)
-                    self.steps.append(Step("copy", index, dict(src=src, s_st=s_st, dst=dst,
-                                                               d_st=d_st, c=op.out_shape[0],
-                                                               h=tile.h, w=tile.w)))
+                    self.steps.append(Copy(_region(live[op.name].offset, ow, tile),
+                                           _region(f.offset, _whole(f.shape), tile),
+                                           op.out_shape[0], tile.h, tile.w))
                 for t in set(op.inputs):
                     if stage_last[t] == index and t in live:
                         self.arena.free(live.pop(t))
@@ -212,8 +313,8 @@ def build_program(network, schedule="per-layer", **schedule_options):
         else:
             tensors = {"input": walk.arena.alloc("input", network.input_shape, INT8)}
             walk.mark(0)
-            walk.steps.append(Step("camera", args=dict(dst=tensors["input"].offset,
-                                                       win=_whole(network.input_shape))))
+            walk.steps.append(_camera(network, tensors["input"].offset,
+                                      _whole(network.input_shape)))
             walk.layers(network, 0, len(network.ops), tensors, schedule.inplace_depthwise)
     except SRAMOverflowError as err:
         raise SpecError(f"the static arena layout needs more than the planned {planned} bytes: "

@@ -17,13 +17,15 @@ from pathlib import Path
 
 from ..errors import TinyMLError
 from ..model.devices import get_device
-from .codegen import KERNEL_DIR, KERNEL_SOURCES
+from .codegen import KERNEL_DIR, KERNEL_HEADERS, KERNEL_SOURCES
 
 FLASH_ORIGIN = 0x08000000  # STM32 Flash base
 RAM_ORIGIN = 0x20000000  # SRAM base (Cortex-M SRAM region)
 COMPILE_TIMEOUT_S = 300  # a generous limit on one compile-and-link
 CPU_OF_CORE = {"Cortex-M4F": "cortex_m4", "Cortex-M4": "cortex_m4", "Cortex-M7": "cortex_m7"}
-CFLAGS = ("-O2", "-ffreestanding", "-nostdlib", "-fno-builtin", "-fno-exceptions",
+# -fno-unroll-loops: the compiled loops are the C loops, so the latency model's trip counts
+# (kernels.py) are the compiled code's; a kernel that unrolls does it in its C
+CFLAGS = ("-O2", "-fno-unroll-loops", "-ffreestanding", "-nostdlib", "-fno-builtin", "-fno-exceptions",
           "-fno-unwind-tables", "-fno-asynchronous-unwind-tables", "-ffunction-sections",
           "-fdata-sections", "-Wall", "-Wno-unused-function")
 _OVERFLOW = re.compile(r"section '([^']+)' will not fit in region '([^']+)': overflowed by (\d+) bytes")
@@ -80,19 +82,21 @@ def compiler_command():
 
 
 def build(project_dir, device, sources=("model.c",), output="model.elf",
-          kernel_sources=KERNEL_SOURCES):
+          kernel_sources=KERNEL_SOURCES, defines=()):
     """Compile ``sources`` (in project_dir) with ``kernel_sources`` and link them for ``device``.
+
+    defines: preprocessor names to define (e.g. codegen.COUNT_TRIPS_DEFINE).
 
     Copies the kernel sources into project_dir (a self-contained C project), writes link.ld, and
     returns the ELF's Path. Raises DoesNotFitError (linker region overflow) or BuildError.
     """
     device = get_device(device)
-    project = Path(project_dir)
-    for name in tuple(kernel_sources) + ("tinyml.h",):
+    project = Path(project_dir).resolve()  # the compiler runs in it: a relative path would nest
+    for name in tuple(kernel_sources) + KERNEL_HEADERS:
         shutil.copyfile(KERNEL_DIR / name, project / name)
     (project / "link.ld").write_text(linker_script(device))
     cmd = compiler_command() + ["-target", "thumb-freestanding-eabihf", f"-mcpu={cpu_of(device)}",
-                                *CFLAGS, "-I", str(project), "-T", str(project / "link.ld"),
+                                *CFLAGS, *[f"-D{d}" for d in defines], "-I", str(project), "-T", str(project / "link.ld"),
                                 "-Wl,--gc-sections", "-o", str(project / output),
                                 *[str(project / s) for s in list(sources) + list(kernel_sources)]]
     with tempfile.TemporaryDirectory(prefix="tinyml-zig-") as cache:  # zig's cache, not in $HOME

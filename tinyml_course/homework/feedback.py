@@ -2,7 +2,9 @@
 
 Every check raises :class:`AssertionError` (nbgrader's "failed") whose message is one sentence:
 ``"tensor_bytes((3, 4, 5), 'float32'): expected 240, got 60"``, or, for an exercise the student
-has not started, ``"tensor_bytes is not answered yet: ..."`` (:class:`NotAnswered`).
+has not started (its stub untouched, :func:`require_answered`), ``"tensor_bytes is not answered
+yet: ..."`` (:class:`NotAnswered`). An answered function that returns None or a constant is an
+answer: it fails with the values it gave.
 
 Values are compared by :func:`same`: a list and a tuple with equal items are the same answer,
 numpy integers and floats equal their Python values, arrays compare element-wise.
@@ -15,6 +17,9 @@ import numpy as np
 
 NOT_ANSWERED = ("is not answered yet: replace `# YOUR CODE HERE` and the `...` under it by your "
                 "code, then run the cell")
+
+
+RETURNED_NONE = "got None (does the function end with `return`?)"
 
 
 class NotAnswered(AssertionError):
@@ -36,10 +41,14 @@ _STUB_CODES = {_stub.__code__.co_code, _stub_with_docstring.__code__.co_code}
 def is_stub(fn):
     """True when ``fn`` is a function whose body is only a docstring, ``...`` or ``pass``.
 
-    Compares bytecode with stubs compiled by this interpreter, so it holds across Python versions.
+    Compares bytecode with stubs compiled by this interpreter, so it holds across Python versions,
+    and the constants it returns: ``return 0`` compiles to the stub's bytecode with another
+    constant, and is an answer (a wrong one), not a stub.
     """
     code = getattr(fn, "__code__", None)
-    return code is not None and code.co_code in _STUB_CODES
+    if code is None or code.co_code not in _STUB_CODES:
+        return False
+    return all(const is None or const == fn.__doc__ for const in code.co_consts)
 
 
 def _names_used(code):
@@ -123,12 +132,13 @@ def expect_equal(what, got, expected, tol=0.0, why=""):
     """Fail with "what: expected E, got G" unless ``same(got, expected, tol)``.
 
     what: the call or quantity in words, e.g. "tensor_bytes((3, 4, 5), 'float32')"; why: an
-    optional clause added to the sentence (the property at stake). A ``got`` of None reads
-    "not answered yet". Returns None, as every ``expect_*`` does: a graded cell that ends in a
-    check must show no value, since nbgrader reads a number there as the cell's partial credit.
+    optional clause added to the sentence (the property at stake). A ``got`` of None says that
+    the function returned nothing. Returns None, as every ``expect_*`` does: a graded cell that
+    ends in a check must show no value, since nbgrader reads a number there as the cell's
+    partial credit.
     """
     if got is None and expected is not None:
-        raise NotAnswered(f"{what} returned None: the exercise {NOT_ANSWERED}")
+        raise AssertionError(f"{what}: expected {_show(expected)}, {RETURNED_NONE}")
     if not same(got, expected, tol):
         extra = f" ({why})" if why else ""
         raise AssertionError(f"{what}: expected {_show(expected)}, got {_show(got)}{extra}")
@@ -138,7 +148,7 @@ def expect_mapping(what, got, expected, unit=""):
     """Dicts keyed in order (op name -> bytes, say): the same keys in the same order, then each
     value, failing on the first difference with "what[key] (unit): expected E, got G"."""
     if got is None:
-        raise NotAnswered(f"{what} returned None: the exercise {NOT_ANSWERED}")
+        raise AssertionError(f"{what}: expected a dict, {RETURNED_NONE}")
     if not isinstance(got, dict):
         raise AssertionError(f"{what}: expected a dict, got {type(got).__name__}")
     expect_equal(f"the keys of {what}", list(got), list(expected), why="one entry each, in order")
@@ -149,7 +159,7 @@ def expect_mapping(what, got, expected, unit=""):
 def expect_close(what, got, expected, tol, why=""):
     """Arrays: fail with the largest difference (and where) unless |got - expected| <= tol."""
     if got is None:
-        raise NotAnswered(f"{what} returned None: the exercise {NOT_ANSWERED}")
+        raise AssertionError(f"{what}: expected an array, {RETURNED_NONE}")
     expected = np.asarray(expected)
     try:
         got = np.asarray(got, dtype=float)
@@ -174,3 +184,32 @@ def expect_true(condition, sentence):
     """Fail with ``sentence`` (a property in words: "the output lives at the input's address")."""
     if not condition:
         raise AssertionError(sentence)
+
+
+MAX_SHOWN = 3  # failing cases named in one feedback sentence
+
+
+def expect_all(what, cases):
+    """Run every case and fail once, naming each failing case (up to MAX_SHOWN) and its sentence.
+
+    cases: (name, check) pairs, ``check`` a zero-argument function that raises AssertionError
+    (an ``expect_*``) when the case fails; any other exception (the answer crashed on it) is
+    that case's failure, named in one line. A stub (NotAnswered) stops at once. The message reads
+    "what fails 2 of 3 cases: <name>: <sentence>; <name>: <sentence>", so a student sees every
+    rule their answer breaks, not only the first.
+    """
+    failed = []
+    for name, check in cases:
+        try:
+            check()
+        except NotAnswered:
+            raise
+        except AssertionError as err:
+            failed.append(f"{name}: {err}")
+        except Exception as err:  # the answer crashed on this case: say how, in one line
+            text = str(err).splitlines()[0][:200] if str(err) else ""
+            failed.append(f"{name}: raised {type(err).__name__}" + (f": {text}" if text else ""))
+    if failed:
+        more = f"; and {len(failed) - MAX_SHOWN} more" if len(failed) > MAX_SHOWN else ""
+        raise AssertionError(f"{what} fails {len(failed)} of {len(cases)} cases: "
+                             + "; ".join(failed[:MAX_SHOWN]) + more)

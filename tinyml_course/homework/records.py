@@ -2,7 +2,8 @@
 
 A challenge is scored by the course's grader outside the student's kernel (the assignment's
 ``hidden_checks.py``, a check with ``challenge=``): the grader writes each checked cell's verdict
-into the autograded notebook's metadata (``tinyml_grading``, by tools/grading/execute.py), and a
+into the autograded notebook's metadata (``tinyml_grading``, by
+tinyml_course_grading.nbgrader_execute), and a
 challenge's verdict carries its record (the ChallengeScore's plain data). These functions
 collect them:
 
@@ -10,29 +11,13 @@ collect them:
     # {"alice": [{"challenge": "streaming-depthwise", "points": 3.2, "measured": {...},
     #             "scored_by": "grader", "grade_id": "test-depthwise-streaming", ...}], ...}
 
-A challenge still scored in the student's kernel (its hidden test cell ends with
-``ChallengeScore.report()``, which prints ``challenge-record: {...JSON...}``) is read from that
-line, ``"scored_by": "kernel"``, and only in a cell the grader did not decide and for a challenge
-the grader did not score: a student's own print cannot add to, or replace, a record the grader
-wrote (a kernel-scored record is only as trustworthy as the student's kernel).
+Nothing a student's code prints is read: a record comes only from the grader's verdict.
 """
 
 import json
 from pathlib import Path
 
-from .challenges import RECORD_PREFIX
-
-GRADING_META = "tinyml_grading"  # the notebook metadata key the grader writes (tools/grading)
-
-
-def _output_text(output):
-    if output.get("output_type") == "stream":
-        text = output.get("text", "")
-    elif output.get("output_type") in ("execute_result", "display_data"):
-        text = output.get("data", {}).get("text/plain", "")
-    else:
-        return ""
-    return "".join(text) if isinstance(text, list) else text
+GRADING_META = "tinyml_grading"  # the notebook metadata key the grader writes (tinyml_course_grading)
 
 
 def grader_records(notebook):
@@ -53,35 +38,20 @@ def grader_records(notebook):
 
 
 def notebook_records(notebook):
-    """Records (dicts) of a notebook, in cell order, each with its cell's 'grade_id' and
-    'scored_by' ('grader', or 'kernel' for a printed record line in a cell the grader did not
-    decide, of a challenge it did not score; a line that starts with the prefix but does not hold
-    valid JSON is skipped).
+    """Records (dicts) of the challenges the grader decided in a notebook, in cell order, each
+    with its cell's 'grade_id' and 'scored_by': 'grader' (grader_records; a verdict whose cell
+    is not in the notebook comes last).
 
     notebook: a path or an already loaded notebook (a dict in nbformat v4 layout).
     """
     if not isinstance(notebook, dict):
         notebook = json.loads(Path(notebook).read_text())
     by_grader = grader_records(notebook)
-    decided = set(notebook.get("metadata", {}).get(GRADING_META, {}).get("checks", {}))
-    scored = {r["challenge"] for r in by_grader.values()}
     records = []
     for cell in notebook.get("cells", []):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in by_grader:
             records.append(by_grader.pop(grade_id))
-        if grade_id in decided:
-            continue
-        for output in cell.get("outputs", []):
-            for line in _output_text(output).splitlines():
-                if not line.startswith(RECORD_PREFIX):
-                    continue
-                try:
-                    record = json.loads(line[len(RECORD_PREFIX):])
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(record, dict) and record.get("challenge") not in scored:
-                    records.append({**record, "grade_id": grade_id, "scored_by": "kernel"})
     return records + list(by_grader.values())
 
 

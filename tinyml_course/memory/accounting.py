@@ -38,6 +38,11 @@ def flash_bytes(network, dtype="int8"):
     return totals(network, dtype)[0]
 
 
+# the per-op table's columns: (title, usual width in characters, alignment)
+TABLE_COLUMNS = (("op", 22, "<"), ("kind", 8, "<"), ("input (C,H,W)", 17, "<"),
+                 ("output (C,H,W)", 17, "<"), ("SRAM KiB", 10, ">"), ("MACs", 12, ">"))
+
+
 @dataclass
 class MemoryProfile:
     """The per-op SRAM of a network under a schedule and convention, its Flash, MACs and params."""
@@ -64,20 +69,27 @@ class MemoryProfile:
     def table(self):
         """A readable per-op table (KiB = 1024 bytes) with the peak marked."""
         peak = self.peak_layer.name
+        rows = [(layer.name, layer.op, _shape(layer.input_shape), _shape(layer.output_shape),
+                 f"{layer.sram_bytes / KIB:.1f}", f"{layer.macs:,}") for layer in self.layers]
+        # each column as wide as its widest cell plus a two-space gap, at least its usual width
+        widths = [max(width, 2 + max((len(row[i]) for row in rows), default=0))
+                  for i, (_, width, _) in enumerate(TABLE_COLUMNS)]
+
+        def line(cells):
+            return "".join(f"{cell:{align}{width}}"
+                           for cell, width, (_, _, align) in zip(cells, widths, TABLE_COLUMNS))
+
         lines = [f"{self.network}: schedule {self.schedule}, convention {self.convention}, "
                  f"{self.dtype} activations ({bytes_per_element(self.dtype)} byte(s) each)",
-                 f"{'op':<22}{'kind':<8}{'input (C,H,W)':<17}{'output (C,H,W)':<17}"
-                 f"{'SRAM KiB':>10}{'MACs':>12}"]
+                 line([title for title, _, _ in TABLE_COLUMNS])]
         headings, marks = {}, {}
         if self.patch:  # which patch the stage rows show, what their MACs count
             headings, marks = self.patch.table_notes()
-        for index, layer in enumerate(self.layers):
+        for index, (layer, row) in enumerate(zip(self.layers, rows)):
             mark = marks.get(index, "") + ("  <- peak" if layer.name == peak else "")
             if index in headings:
                 lines.append(headings[index])
-            lines.append(f"{layer.name:<22}{layer.op:<8}{_shape(layer.input_shape):<17}"
-                         f"{_shape(layer.output_shape):<17}{layer.sram_bytes / KIB:>10.1f}"
-                         f"{layer.macs:>12,}{mark}")
+            lines.append(line(row) + mark)
         lines.append(f"peak SRAM {self.peak_sram_bytes:,} bytes = {self.peak_sram_bytes / KIB:.1f} KiB "
                      f"at {peak}; Flash {self.flash_bytes:,} bytes = {self.flash_bytes / KIB:.1f} KiB "
                      f"(weights {self.dtype}, biases {8 * BIAS_BYTES[self.dtype]}-bit); "

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SpecError, SRAMOverflowError
+from ..validation import check_scalar
 
 
 @dataclass
@@ -39,9 +40,7 @@ class Arena:
     """A simulated SRAM of ``capacity`` bytes."""
 
     def __init__(self, capacity):
-        if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)) or capacity < 1:
-            raise SpecError(f"arena capacity must be a positive number of bytes, got {capacity!r}")
-        self.capacity = int(capacity)
+        self.capacity = check_scalar(capacity, "arena capacity (bytes)", int, min_val=1)
         self.memory = np.zeros(self.capacity, dtype=np.uint8)
         self.buffers = []  # live buffers, sorted by offset
         self.live_bytes = 0

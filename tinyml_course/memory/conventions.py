@@ -32,8 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UnknownNameError
-
-IO_RULE_KINDS = ("conv", "pwconv", "dwconv", "linear")  # ops the mcunet rule counts
+from ..model.ops import GroupOp
 
 
 def tensor_key(tensor, suffix="output"):
@@ -103,7 +102,7 @@ class Convention:
             else:
                 held[f"{op.name}/output"] = view.output
             return held
-        if op.kind not in IO_RULE_KINDS:  # adds and pooling are not counted
+        if op.kind not in GroupOp.WEIGHTED:  # the mcunet rule counts no adds and no pooling
             return {}
         if op.kind == "dwconv" and (view.inplace or self.always_inplace):
             held = {f"{op.name}/inplace": np.maximum(view.input, view.output)}

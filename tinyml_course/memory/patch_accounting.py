@@ -85,9 +85,20 @@ def patch_views(plan, stream_input=True):
                      plan.last_use[op.inputs[0]] == index, op.name in plan.direct)
 
 
+_STAGE_MEASUREMENTS = [0]  # stage_held calls so far in this process
+
+
+def stage_measurements():
+    """How many patch-stage SRAM measurements (``stage_held`` calls: behind memory.profile(...,
+    "patch") and the patch search) this process has made; the patch-plan challenge's probe
+    counts a chooser's measurements by the difference."""
+    return _STAGE_MEASUREMENTS[0]
+
+
 def stage_held(plan, convention="exact", dtype="int8", stream_input=True):
     """Per stage op, dict 'layer/tensor' -> bytes (an int, or an n x n array over the patches):
-    Convention.held of each patch_views view."""
+    Convention.held of each patch_views view. Counted by ``stage_measurements``."""
+    _STAGE_MEASUREMENTS[0] += 1
     convention = get_convention(convention)
     nb = bytes_per_element(check_dtype(dtype))
     return [{k: v * nb for k, v in convention.held(view).items()}

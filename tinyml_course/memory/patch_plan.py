@@ -24,8 +24,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import SpecError
-
-STAGE_KINDS = ("conv", "dwconv", "pwconv", "add")  # ops a patch stage may hold (spatial, local)
+from ..model.ops import GroupOp
+from ..validation import check_scalar
 
 
 class Window(NamedTuple):
@@ -71,7 +71,7 @@ def resolve_split(network, split):
     if not 0 <= index < len(network.ops):
         raise SpecError(f"split index {index} is outside the network's {len(network.ops)} ops")
     for op in network.ops[:index + 1]:
-        if op.kind not in STAGE_KINDS:
+        if op.kind not in GroupOp.PATCH_STAGE:
             raise SpecError(f"a patch stage can hold convolutions and adds only; {op.name!r} is "
                             f"a {op.kind} (split before it)")
     return index
@@ -91,8 +91,7 @@ def boundary_tensors(network, split_index):
 
 def grid_tiles(size, n):
     """[start, stop) of the n tiles of a size-long axis: tile i = [i*size // n, (i+1)*size // n)."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise SpecError(f"the grid must be a positive integer n (n x n patches), got {n!r}")
+    check_scalar(n, "the grid (n of n x n patches)", int, min_val=1)
     if n > size:
         raise SpecError(f"a {n}x{n} grid has more patches than the {size}x{size} stage output")
     return tuple((i * size // n, (i + 1) * size // n) for i in range(n))

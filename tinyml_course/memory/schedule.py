@@ -10,8 +10,12 @@
 from dataclasses import dataclass
 
 from ..errors import SpecError, UnknownNameError
+from ..validation import check_scalar
 
 SCHEDULE_KINDS = ("per-layer", "in-place", "patch")
+# n of the n x n patch grid when none is given: MCUNetV2's 4x4 (its 172 kB MobileNetV2 figure,
+# ../shared/reference/published-figures.md); a stage output with fewer rows asks for a smaller n
+DEFAULT_PATCHES = 4
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,7 @@ class Schedule:
         if self.kind not in SCHEDULE_KINDS:
             raise UnknownNameError(f"unknown schedule {self.kind!r}; use one of {', '.join(SCHEDULE_KINDS)}")
         if self.kind == "patch":
-            if isinstance(self.patches, bool) or not isinstance(self.patches, int) or self.patches < 1:
-                raise SpecError(f"patches must be a positive integer (an n x n grid), got {self.patches!r}")
+            check_scalar(self.patches, "patches (n of an n x n grid)", int, min_val=1)
             if not self.split:
                 raise SpecError("a patch schedule needs a split op or block name (e.g. 'block4')")
 

@@ -39,20 +39,24 @@ DEVICES = {d.name: d for d in [
            "specification: 64 KiB RAM, 512 KiB Flash)"),
 ]}
 
+# exact short names of one device each; a vendor or family name ('arduino', 'stm32') names many
+# boards (the Arduino Uno's ATmega328P has 2 KiB of SRAM, by its datasheet) and is no alias
 ALIASES = {"nano33": "arduino-nano-33-ble-sense", "nano-33-ble-sense": "arduino-nano-33-ble-sense",
-           "arduino": "arduino-nano-33-ble-sense", "nrf52840": "arduino-nano-33-ble-sense",
+           "nrf52840": "arduino-nano-33-ble-sense",
            "f412": "stm32f412", "f746": "stm32f746", "f765": "stm32f765", "h743": "stm32h743"}
 
 
 def get_device(name):
-    """The Device called ``name`` (case-insensitive; short aliases such as 'f746' work).
-
-    Raises UnknownNameError listing the catalogue otherwise. A Device passes through unchanged.
+    """The Device called ``name``: a catalogue name or an alias ('f746'), exactly (case, '_' and
+    spaces aside). Raises UnknownNameError listing every name and alias otherwise. A Device
+    passes through unchanged.
     """
     if isinstance(name, Device):
         return name
     key = str(name).strip().lower().replace("_", "-").replace(" ", "-")
     key = ALIASES.get(key, key)
     if key not in DEVICES:
-        raise UnknownNameError(f"unknown device {name!r}; known devices: {', '.join(DEVICES)}")
+        aliases = ", ".join(f"{alias} ({device})" for alias, device in ALIASES.items())
+        raise UnknownNameError(f"unknown device {name!r}; known devices: {', '.join(DEVICES)}; "
+                               f"aliases: {aliases}")
     return DEVICES[key]

@@ -4,61 +4,22 @@ Every activation tensor has the layout (C, H, W), batch 1. Each op produces one 
 the op; the network input is the tensor ``"input"``. Activations (ReLU6/ReLU) are fused into the
 op before them, as MCU runtimes do, so they cost no memory of their own.
 
-The spec format and its checks are in ``spec.py``.
+The spec format and its checks are in ``spec.py``; op kinds, their groupings and op roles in
+``ops.py``. The builder sets each op's ``role`` and names the op after it (``block3.expand``).
 
 Block rules: mid = round(in * expand); a 1x1 expansion (+ReLU6) only when expand != 1; a k x k
 depthwise with the block's stride and padding k // 2 (+ReLU6); a linear 1x1 projection; an identity
 shortcut (residual add) when stride == 1 and in == out.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import SpecError, UnknownNameError
+from .ops import (  # noqa: F401  (OpKind, GroupOp, conv_output_size: re-exported)
+    OP_KINDS, OP_RULES, GroupOp, OpKind, Role, conv_output_size)
 from .spec import load_spec, mid_channels, validate_spec  # noqa: F401  (load_spec: re-exported)
 
 ACTIVATIONS = (None, "relu", "relu6")
-
-
-def conv_output_size(size, kernel, stride, padding):
-    """Output height/width of a convolution: (size + 2*padding - kernel) // stride + 1."""
-    return (size + 2 * padding - kernel) // stride + 1
-
-
-@dataclass(frozen=True)
-class OpKind:
-    """What an op kind is, in one place: its weight layout, its MACs and its output size.
-
-    weight_shape(cin, cout, k): the weight tensor's shape, None for ops without weights;
-    macs_per_output(cin, k): multiply-accumulates per output element (0: the papers count conv
-    and linear only); spatial: 'window' (a k x k sliding window with stride and padding),
-    'same' (elementwise, H x W kept) or 'global' (H x W -> 1 x 1).
-    """
-
-    weight_shape: Callable[[int, int, int], tuple | None]
-    macs_per_output: Callable[[int, int], int]
-    spatial: str
-
-    def out_hw(self, h, w, kernel, stride, padding):
-        """(Ho, Wo) of an input H x W."""
-        if self.spatial == "window":
-            return (conv_output_size(h, kernel, stride, padding),
-                    conv_output_size(w, kernel, stride, padding))
-        return (h, w) if self.spatial == "same" else (1, 1)
-
-
-OP_RULES = {
-    "conv": OpKind(lambda cin, cout, k: (cout, cin, k, k), lambda cin, k: cin * k * k, "window"),
-    "dwconv": OpKind(lambda cin, cout, k: (cout, k, k), lambda cin, k: k * k, "window"),
-    "pwconv": OpKind(lambda cin, cout, k: (cout, cin), lambda cin, k: cin, "window"),  # k = 1
-    "add": OpKind(lambda cin, cout, k: None, lambda cin, k: 0, "same"),
-    "pool": OpKind(lambda cin, cout, k: None, lambda cin, k: 0, "global"),  # global average
-    # k x k max pooling: only in the ResNet baseline (zoo.resnet18); no weights, no MACs, and the
-    # runtimes do not execute it (the baseline is for accounting)
-    "maxpool": OpKind(lambda cin, cout, k: None, lambda cin, k: 0, "window"),
-    "linear": OpKind(lambda cin, cout, k: (cout, cin), lambda cin, k: cin, "global"),
-}
-OP_KINDS = tuple(OP_RULES)  # ("conv", "dwconv", "pwconv", "add", "pool", "maxpool", "linear")
 
 
 @dataclass(frozen=True)
@@ -79,6 +40,15 @@ class Op:
     padding: int = 0
     act: str | None = None  # fused activation: None, 'relu' or 'relu6'
     block: int | None = None  # index of the MBConv block the op belongs to, None outside blocks
+    role: Role | None = None  # what the op does (ops.Role), set by its builder; None: not said
+
+    def __post_init__(self):
+        if self.role is not None and not isinstance(self.role, Role):
+            try:
+                object.__setattr__(self, "role", Role(self.role))
+            except ValueError:
+                raise SpecError(f"op {self.name!r} has unknown role {self.role!r}; roles are "
+                                f"{', '.join(r.value for r in Role)}") from None
 
     @property
     def rule(self):
@@ -225,30 +195,34 @@ def build_network(spec):
     shape = (channels, res, res)
     ops = []
 
-    def add(name, kind, inputs, out_channels, kernel=1, stride=1, act=None, block=None):
+    def add(role, kind, inputs, out_channels, kernel=1, stride=1, act=None, block=None):
+        """Append the op of ``role``, named after it ('stem', 'block3.expand'); return its name."""
         nonlocal shape
         in_shape = shape
         padding = kernel // 2
         shape = (out_channels, *OP_RULES[kind].out_hw(*in_shape[1:], kernel, stride, padding))
-        ops.append(Op(name, kind, tuple(inputs), in_shape, shape, kernel, stride, padding, act, block))
+        name = str(role) if block is None else f"block{block}.{role}"
+        ops.append(Op(name, kind, tuple(inputs), in_shape, shape, kernel, stride, padding, act,
+                      block, role))
         return name
 
     stem = spec["stem"]
-    last = add("stem", "conv", ["input"], stem["out"], stem["kernel"], stem["stride"], "relu6")
+    last = add(Role.STEM, "conv", ["input"], stem["out"], stem["kernel"], stem["stride"], "relu6")
     for i, block in enumerate(spec["blocks"]):
         block_input, in_channels = last, shape[0]
         mid = mid_channels(in_channels, block["expand"], f"spec.blocks[{i}]")
         if block["expand"] != 1:
-            last = add(f"block{i}.expand", "pwconv", [last], mid, act="relu6", block=i)
-        last = add(f"block{i}.dw", "dwconv", [last], mid, block["kernel"], block["stride"], "relu6", i)
-        last = add(f"block{i}.project", "pwconv", [last], block["out"], block=i)
+            last = add(Role.EXPAND, "pwconv", [last], mid, act="relu6", block=i)
+        last = add(Role.DEPTHWISE, "dwconv", [last], mid, block["kernel"], block["stride"], "relu6",
+                   i)
+        last = add(Role.PROJECT, "pwconv", [last], block["out"], block=i)
         if block["stride"] == 1 and in_channels == block["out"]:
-            last = add(f"block{i}.add", "add", [last, block_input], block["out"], block=i)
+            last = add(Role.RESIDUAL, "add", [last, block_input], block["out"], block=i)
     if spec.get("feature_mix"):
-        last = add("feature_mix", "pwconv", [last], spec["feature_mix"], act="relu6")
+        last = add(Role.FEATURE_MIX, "pwconv", [last], spec["feature_mix"], act="relu6")
     if spec.get("classes"):
-        last = add("pool", "pool", [last], shape[0])
-        add("classifier", "linear", [last], spec["classes"])
+        last = add(Role.POOL, "pool", [last], shape[0])
+        add(Role.CLASSIFIER, "linear", [last], spec["classes"])
     return Network(spec.get("name", "custom"), (channels, res, res), ops, spec=spec)
 
 

@@ -11,16 +11,20 @@ An optional ``"width"`` (a positive number) records the width multiplier a spec 
 (the search's samples carry it); it is information only, the channel counts already include it.
 Every object accepts only the keys listed in ``SPEC_KEYS`` (a typo such as ``"clases"`` is an
 error, not a network without a classifier), every number must be finite and at most its limit
-below, so a spec can never ask for a 300-digit channel count. ``network.build_network`` builds it.
+below (the resolution at most MAX_RESOLUTION), so a spec can never ask for a 300-digit channel
+count. ``network.build_network`` builds it.
 """
 
 import json
-import math
 from pathlib import Path
 
 from ..errors import SpecError
+from ..validation import check_scalar
 
-MAX_SPEC_SIZE = 2 ** 31 - 1  # resolution, channels, kernel: at most an int32 tensor dimension
+MAX_SPEC_SIZE = 2 ** 31 - 1  # channels, kernel: at most an int32 tensor dimension
+# input resolution, pixels: 4.6x ImageNet's 224 (the zoo's largest input), 3.2x the dashboard's
+# largest (320); a larger image is no microcontroller input, and its tables read in hundreds of GB
+MAX_RESOLUTION = 1024
 MAX_EXPAND = 64  # expansion ratio (MobileNetV2 uses 6, the MCUNet search space 3..6)
 
 # allowed keys of each spec object -> required? (the rest are optional)
@@ -46,11 +50,7 @@ def _check_keys(obj, kind, where):
 
 
 def _positive_int(value, where):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SpecError(f"{where} must be a positive integer, got {value!r}")
-    if value > MAX_SPEC_SIZE:
-        raise SpecError(f"{where} must be at most {MAX_SPEC_SIZE} (an int32 dimension), got {value}")
-    return value
+    return check_scalar(value, where, int, min_val=1, max_val=MAX_SPEC_SIZE)
 
 
 def _kernel(value, where):
@@ -68,11 +68,8 @@ def _stride(value, where):
 
 
 def _expand(value, where):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise SpecError(f"{where} must be a positive number, got {value!r}")
-    if not math.isfinite(value) or value > MAX_EXPAND:
-        raise SpecError(f"{where} must be a finite number of at most {MAX_EXPAND}, got {value!r}")
-    return value
+    return check_scalar(value, where, float, min_val=0, max_val=MAX_EXPAND,
+                        include_boundaries="right")
 
 
 def _object(value, kind, where):
@@ -94,7 +91,7 @@ def validate_spec(spec):
     _check_keys(spec, "spec", "spec")
     if not isinstance(spec.get("name", ""), str):
         raise SpecError(f"spec.name must be a string, got {spec['name']!r}")
-    _positive_int(spec["resolution"], "spec.resolution")
+    check_scalar(spec["resolution"], "spec.resolution", int, min_val=1, max_val=MAX_RESOLUTION)
     _positive_int(spec.get("input_channels", 3), "spec.input_channels")
     stem = _object(spec["stem"], "stem", "spec.stem")
     _kernel(stem["kernel"], "spec.stem.kernel")

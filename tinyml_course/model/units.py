@@ -1,4 +1,8 @@
-"""Units and dtypes. Memory is counted in bytes; 1 KiB = 1024 bytes (the papers' "kB")."""
+"""Units and dtypes. Memory is counted in bytes; 1 KiB = 1024 bytes (the papers' "kB").
+
+``DTYPE_BYTES`` is the one table of bytes per element; every byte size in the package (a float32
+scale, an int32 bias or zero point, a CSR index) is read from it through the names below.
+"""
 
 import numpy as np
 
@@ -7,8 +11,18 @@ from ..errors import UnknownNameError
 KIB = 1024  # bytes
 MIB = 1024 * KIB  # bytes
 
-BYTES_PER_ELEMENT = {"int8": 1, "float32": 4}  # activation and weight dtypes we simulate
-BIAS_BYTES = {"int8": 4, "float32": 4}  # int8 models keep int32 biases (TFLite int8 scheme)
+# bytes per element of every dtype the package stores or counts (numpy's itemsize)
+DTYPE_BYTES = {"int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "float32": 4,
+               "float64": 8}
+
+# the activation and weight dtypes a network runs in (the --dtype choices), bytes per element
+BYTES_PER_ELEMENT = {name: DTYPE_BYTES[name] for name in ("int8", "float32")}
+
+# what is stored beside the weights, by dtype (TFLite int8 scheme: int32 biases and zero points)
+BIAS_DTYPE = {"int8": "int32", "float32": "float32"}  # weight dtype -> bias dtype (BN folded in)
+BIAS_BYTES = {weights: DTYPE_BYTES[bias] for weights, bias in BIAS_DTYPE.items()}
+SCALE_BYTES = DTYPE_BYTES["float32"]  # a quantization scale or a codebook centroid
+ZERO_POINT_BYTES = DTYPE_BYTES["int32"]  # a quantization zero point, as TFLite files store it
 
 
 def check_dtype(dtype):

@@ -4,7 +4,13 @@ Configurations are those of ``../shared/reference/architectures.md``.
 """
 
 from ..errors import SpecError, UnknownNameError
-from .network import Network, Op, build_network, conv_output_size
+from ..validation import check_scalar
+from .network import Network, Op, build_network
+from .ops import OP_RULES, Role
+from .spec import MAX_RESOLUTION
+
+MIN_RESOLUTION = 32  # pixels: five stride-2 stages leave a 1 x 1 feature map
+MAX_WIDTH = 4  # MobileNetV2 width multiplier: the paper and the dashboard go up to 1.4
 
 # MobileNetV2 inverted-residual settings: (expand t, out c, repeats n, first stride s)
 MOBILENETV2_SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
@@ -22,17 +28,24 @@ def make_divisible(value, divisor=8):
     return rounded
 
 
+def check_resolution(resolution):
+    """Return ``resolution`` (pixels) if it is an integer from MIN_RESOLUTION to MAX_RESOLUTION;
+    raise SpecError naming that range otherwise."""
+    return check_scalar(resolution, "resolution", int, min_val=MIN_RESOLUTION,
+                        max_val=MAX_RESOLUTION)
+
+
 def mobilenetv2_spec(width=1.0, resolution=224, classes=1000):
-    """Spec of MobileNetV2 with width multiplier ``width`` at ``resolution`` (pixels, >= 32).
+    """Spec of MobileNetV2 with width multiplier ``width`` (in (0, MAX_WIDTH]) at ``resolution``
+    (pixels, >= MIN_RESOLUTION).
 
     Every channel count, the feature-mix included, is scaled and rounded by make_divisible.
     Resolutions that are not multiples of 16 are accepted; feature maps then round down
     (size formula (H + 2p - k) // s + 1), as in PyTorch.
     """
-    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width <= 4:
-        raise SpecError(f"width multiplier must be a number in (0, 4], got {width!r}")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 32:
-        raise SpecError(f"resolution must be an integer >= 32, got {resolution!r}")
+    check_scalar(width, "width multiplier", float, min_val=0, max_val=MAX_WIDTH,
+                 include_boundaries="right")
+    check_resolution(resolution)
     blocks = []
     for expand, out, repeats, stride in MOBILENETV2_SETTINGS:
         for r in range(repeats):
@@ -95,9 +108,8 @@ def get_spec(name, resolution=None, width=None):
     if width is not None:
         raise SpecError(f"--width applies to mobilenetv2 only, not to {name!r}")
     default_res, stem_out, feature_mix, rows = _REFERENCE[name]
-    if resolution is not None and (isinstance(resolution, bool) or not isinstance(resolution, int)
-                                   or resolution < 32):
-        raise SpecError(f"resolution must be an integer >= 32, got {resolution!r}")
+    if resolution is not None:
+        check_resolution(resolution)
     return _mbconv_spec(name, resolution or default_res, stem_out, rows, feature_mix)
 
 
@@ -126,40 +138,36 @@ def resnet18_network(resolution=224, classes=1000):
     MCU runtimes do. A stage's first block whose stride or width changes gets a 1x1 conv with
     that stride on its shortcut. Raises SpecError for a resolution that is not an int >= 32.
     """
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 32:
-        raise SpecError(f"resolution must be an integer >= 32, got {resolution!r}")
+    check_resolution(resolution)
     ops = []
 
-    def add(name, kind, inputs, in_shape, cout, kernel=1, stride=1, act=None, block=None):
-        c, h, w = in_shape
+    def add(role, kind, inputs, in_shape, cout, kernel=1, stride=1, act=None, block=None):
+        """Append the op of ``role`` ('stem', 'block3.conv1'), sized by its kind's rule."""
         padding = kernel // 2
-        if kind in ("conv", "maxpool"):
-            h, w = (conv_output_size(h, kernel, stride, padding),
-                    conv_output_size(w, kernel, stride, padding))
-        elif kind in ("pool", "linear"):
-            h, w = 1, 1
-        ops.append(Op(name, kind, tuple(inputs), in_shape, (cout, h, w), kernel, stride, padding,
-                      act, block))
+        out_hw = OP_RULES[kind].out_hw(*in_shape[1:], kernel, stride, padding)
+        name = str(role) if block is None else f"block{block}.{role}"
+        ops.append(Op(name, kind, tuple(inputs), in_shape, (cout, *out_hw), kernel, stride, padding,
+                      act, block, role))
         return ops[-1]
 
-    stem = add("stem", "conv", ["input"], (3, resolution, resolution), 64, 7, 2, "relu")
-    last = add("maxpool", "maxpool", [stem.name], stem.out_shape, 64, 3, 2)
+    stem = add(Role.STEM, "conv", ["input"], (3, resolution, resolution), 64, 7, 2, "relu")
+    last = add(Role.MAXPOOL, "maxpool", [stem.name], stem.out_shape, 64, 3, 2)
     block = 0
     for channels, first_stride in RESNET18_STAGES:
         for repeat in range(2):
             stride = first_stride if repeat == 0 else 1
             block_input = last
-            conv1 = add(f"block{block}.conv1", "conv", [last.name], last.out_shape, channels, 3,
-                        stride, "relu", block)
-            conv2 = add(f"block{block}.conv2", "conv", [conv1.name], conv1.out_shape, channels, 3,
-                        1, None, block)
+            conv1 = add(Role.CONV1, "conv", [last.name], last.out_shape, channels, 3, stride,
+                        "relu", block)
+            conv2 = add(Role.CONV2, "conv", [conv1.name], conv1.out_shape, channels, 3, 1, None,
+                        block)
             shortcut = block_input
             if stride != 1 or block_input.out_shape[0] != channels:
-                shortcut = add(f"block{block}.shortcut", "conv", [block_input.name],
-                               block_input.out_shape, channels, 1, stride, None, block)
-            last = add(f"block{block}.add", "add", [conv2.name, shortcut.name], conv2.out_shape,
+                shortcut = add(Role.SHORTCUT, "conv", [block_input.name], block_input.out_shape,
+                               channels, 1, stride, None, block)
+            last = add(Role.RESIDUAL, "add", [conv2.name, shortcut.name], conv2.out_shape,
                        channels, act="relu", block=block)
             block += 1
-    last = add("pool", "pool", [last.name], last.out_shape, last.out_shape[0])
-    add("classifier", "linear", [last.name], last.out_shape, classes)
+    last = add(Role.POOL, "pool", [last.name], last.out_shape, last.out_shape[0])
+    add(Role.CLASSIFIER, "linear", [last.name], last.out_shape, classes)
     return Network("resnet18", (3, resolution, resolution), ops)

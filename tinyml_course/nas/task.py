@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import SpecError
+from ..validation import check_scalar
 
 CLASSES = ("disk", "ring", "square", "frame", "plus", "cross", "triangle", "chevron")
 CANVAS = 128  # pixels of the drawing grid; every resolution is an area average of it
@@ -35,9 +36,7 @@ def area_matrix(resolution, canvas=CANVAS):
     ``A @ img @ A.T`` is the area (box) downsampling of a (canvas, canvas) image to (R, R); every
     row sums to 1. Raises SpecError unless 1 <= R <= canvas.
     """
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
-            or not 1 <= resolution <= canvas:
-        raise SpecError(f"resolution must be an integer in 1..{canvas}, got {resolution!r}")
+    check_scalar(resolution, "resolution", int, min_val=1, max_val=canvas)
     edges = np.linspace(0, canvas, resolution + 1)
     lo, hi = edges[:-1, None], edges[1:, None]
     left, right = np.arange(canvas)[None, :], np.arange(canvas)[None, :] + 1

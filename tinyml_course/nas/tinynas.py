@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import memory
 from ..deploy import latency
+from ..memory.patch_plan import resolve_split
 from ..memory.schedule import Schedule
 from ..model.devices import get_device
 from . import supernet as sn
@@ -51,7 +52,7 @@ def schedule_space(arch):
     net = arch.network()
     out = [Schedule("per-layer"), Schedule("in-place")]
     for split in split_blocks(net):
-        size = net.blocks()[int(split[len("block"):])][-1].out_shape[1]  # the split's output side
+        size = net.ops[resolve_split(net, split)].out_shape[1]  # the split's output side
         out += [Schedule("patch", n, split) for n in PATCH_GRIDS if n <= size]
     return out
 

@@ -74,7 +74,7 @@ def parse_answer(value, options) -> frozenset[str]:
     letters = _letters_of(options)
     if value is None:
         raise AnswerFormatError(
-            "unanswered: replace None with the letters of every correct option, e.g. \"AC\"",
+            "unanswered: replace None with the letters you choose, as a string or a list",
             "unanswered")
     if isinstance(value, str):
         parts = [value]

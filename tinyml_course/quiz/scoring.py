@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+from ..validation import check_scalar
 from .answers import (
     AnswerFormatError,
     format_letters,
@@ -115,10 +116,7 @@ def _fmt(x: float) -> str:
 
 
 def _check_points(points) -> float:
-    points = float(points)
-    if not (points >= 0 and math.isfinite(points)):
-        raise ValueError(f"points must be a finite number >= 0, got {points!r}")
-    return points
+    return check_scalar(points, "points", float, min_val=0, error=ValueError)
 
 
 def score(answer, key, points: float = 1.0, policy: str | ScoringPolicy = DEFAULT_POLICY,

@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import SpecError
-from ..model.network import OP_KINDS
+from ..model.network import OP_KINDS, GroupOp
 from . import kernels
 
 BIAS_STD = 0.05  # random_weights: standard deviation of the random biases (0: zero biases)
@@ -41,6 +41,15 @@ def random_weights(network, rng=None, bias_std=BIAS_STD):
     return weights
 
 
+def check_executed(op):
+    """Raise SpecError unless the runtimes execute ``op``'s kind (``GroupOp.EXECUTED``)."""
+    if op.kind not in OP_KINDS:
+        raise SpecError(f"op {op.name!r} has unknown kind {op.kind!r}; kinds are {OP_KINDS}")
+    if op.kind not in GroupOp.EXECUTED:
+        raise SpecError(f"op {op.name!r} is a {op.kind}, which the runtimes do not execute: "
+                        f"the ResNet-18 baseline is for accounting (profile it, without --measure)")
+
+
 class Backend:
     """The dispatch every backend shares: ``run_op`` calls the method named after ``op.kind``."""
 
@@ -48,8 +57,7 @@ class Backend:
 
     def run_op(self, op, inputs, out=None):
         """Run ``op`` on ``inputs`` (list of (C, H, W) arrays), into ``out`` if given; return it."""
-        if op.kind not in OP_KINDS:
-            raise SpecError(f"op {op.name!r} has unknown kind {op.kind!r}; kinds are {OP_KINDS}")
+        check_executed(op)
         return getattr(self, op.kind)(op, inputs, out)
 
     def finish_output(self, y):

@@ -13,7 +13,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .backend import as_backend
+from ..model.ops import GroupOp
+from .backend import as_backend, check_executed
 
 
 def side_by_side(backend, op, x):
@@ -66,7 +67,8 @@ FOLD = {"conv": side_by_side, "dwconv": _depthwise, "pwconv": _stacked, "linear"
 
 def op_forward(op, inputs, backend):
     """Run one op on a batch. inputs: list of (N, C, H, W) arrays -> (N, C', H', W')."""
-    if op.kind in ("add", "pool"):
+    check_executed(op)
+    if op.kind in GroupOp.WEIGHTLESS:  # an add reads two tensors: its fold takes the list
         return FOLD[op.kind](backend, op, inputs)
     return FOLD[op.kind](backend, op, inputs[0])
 

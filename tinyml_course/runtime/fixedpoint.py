@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import SpecError
+from ..validation import check_scalar
 from .qscheme import round_half_away
 
 INT8_MIN, INT8_MAX = -128, 127
@@ -33,8 +33,7 @@ def quantize_multiplier(real):
     real = np.asarray(real, np.float64)
     m0, shift = np.zeros(real.shape, np.int64), np.zeros(real.shape, np.int64)
     for i, value in np.ndenumerate(real):
-        if value < 0:
-            raise SpecError(f"a requantization multiplier must be >= 0, got {value}")
+        check_scalar(value, "a requantization multiplier", float, min_val=0)
         if value == 0:
             continue
         q, e = math.frexp(float(value))

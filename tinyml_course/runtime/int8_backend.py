@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..model.units import DTYPE_BYTES
 from . import int8_kernels as K
 from . import qscheme as Q
 from .backend import Backend
@@ -18,7 +19,8 @@ from .batched import forward
 from .executor import reference_forward
 from .fixedpoint import AddRequant, Requant
 
-BYTES_PER_REQUANT_CHANNEL = 5  # an int32 M0 and an int8 shift per output channel
+# per output channel: an int32 M0 and an int8 shift
+BYTES_PER_REQUANT_CHANNEL = DTYPE_BYTES["int32"] + DTYPE_BYTES["int8"]
 
 
 @dataclass

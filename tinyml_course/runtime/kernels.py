@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import SpecError
+from ..validation import check_scalar
 
 
 def _check_chw(x, name="x"):
@@ -23,10 +24,8 @@ def _check_chw(x, name="x"):
 
 
 def _check_conv_args(stride, padding):
-    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
-        raise SpecError(f"stride must be a positive integer, got {stride!r}")
-    if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
-        raise SpecError(f"padding must be a non-negative integer, got {padding!r}")
+    check_scalar(stride, "stride", int, min_val=1)
+    check_scalar(padding, "padding", int, min_val=0)
 
 
 def activate(y, act):

@@ -16,8 +16,6 @@ from ..model.network import can_run_inplace
 from .inplace import depthwise_inplace
 from .layerwise import run_layers
 
-STAGE_KINDS = ("conv", "dwconv", "pwconv", "add")  # ops a patch stage may hold (spatial, local)
-
 
 def _axis_feed(op, a, b, size):
     """How to feed a symmetric-padding kernel so that its outputs j_off .. j_off+(b-a) are [a, b).

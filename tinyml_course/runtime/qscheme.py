@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import SpecError
+from ..validation import check_scalar
 
 MIN_BITS, MAX_BITS = 2, 8
 
@@ -34,9 +34,7 @@ class QParams:
 
 def check_bits(bits):
     """Return ``bits`` if it is an integer in [2, 8]; raise SpecError otherwise."""
-    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not MIN_BITS <= bits <= MAX_BITS:
-        raise SpecError(f"bit width must be an integer from {MIN_BITS} to {MAX_BITS}, got {bits!r}")
-    return int(bits)
+    return check_scalar(bits, "bit width", int, min_val=MIN_BITS, max_val=MAX_BITS)
 
 
 def round_half_away(x):

@@ -56,7 +56,7 @@ print(network)
 def magnitude_prune(w, sparsity):
     """Return (pruned copy of w, 0/1 float32 mask of w's shape).
 
-    TODO: keep the largest |w|; zero exactly round(sparsity * w.size) weights.
+    TODO: keep the largest |w|; zero exactly round(sparsity × w.size) weights (see above).
     APPROACH: rank the weights by magnitude; ties must break by position, so think about which
         sorting algorithms keep equal keys in their original order.
     EXAMPLE: magnitude_prune(np.array([0.1, -3, 0.5, 2]), 0.5) -> ([0, -3, 0, 2], [0, 1, 0, 1])
@@ -262,29 +262,32 @@ expect_equal("int8_conv2d on a random 3x3 conv (x_zp -3, y_zp 5, padding 1)", go
 # channel pruning) and the bits of its weights, an int for all layers or `{op name: bits}` (2 to 8;
 # 32 means float32 weights).
 #
-# **How it is measured.** Flash per layer: the weights at their bits in the cheapest of the dense,
-# bitmask and CSR formats (so zeros from pruning help), plus what decodes them, the cheaper valid
-# one of a codebook (at most 2^bits distinct values in the layer: 2^bits float32 entries) or a
-# linear grid per output channel (a float32 scale per channel, plus an int32 zero point if the
-# codes are not symmetric), plus 4 bytes per bias. A layer whose values fit neither is rejected:
-# the bits you claim must be the bits you store. SRAM: the exact live-set peak, int8 activations
+# **How it is measured.** Flash per layer (`compression.storage`, the figure the lecture's
+# dashboard and `tinyml-course compress` show too): the weights at their bits in the cheapest of
+# the dense, bitmask and CSR formats (so zeros from pruning help: the sparse formats do not store
+# them), plus what decodes them, the cheapest valid of a codebook (at most 2^bits distinct values
+# stored in the layer: 2^bits float32 entries) or a linear grid through 0 for the whole layer or
+# per output channel (a float32 scale each, plus an int32 zero point if the codes are not
+# symmetric), plus 4 bytes per bias. A layer whose values no decoder reproduces is rejected: the
+# bits you claim must be the bits you store. SRAM: the exact live-set peak, int8 activations
 # when every layer is below 32 bits, else float32. Accuracy: the float kernels on your weights,
 # on the held-out digits. Train only on `digits[0]`, `digits[1]` (the training split).
 #
-# **Scale:** over budget or a layer that does not decode: 0. Within budget: 1 + 3·clamp((0.12 −
-# loss) / 0.10) points, loss = the float model's held-out accuracy − yours. So any model within
-# budget earns 1 point, a loss of 2 percentage points or less earns 4, 7 points of loss earn 2.5.
-# Your figures go on the class leaderboard.
+# **Scale:** the setup cell below prints it from the grader's own constants: a model over budget,
+# or with a layer that does not decode, scores 0; one within budget more the less held-out
+# accuracy it loses against the float model. Your figures go on the class leaderboard.
 #
 # *Hint (the idea, not the code):* at this size the decoding data and the biases are a large share
 # of the Flash, and the layers are not equally sensitive. Measure before you spend bits.
 
 # %% nbgrader={"grade": false, "grade_id": "challenge-setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# the budget and the digits (given)
+# the budget, the digits and the published scale (given)
 from tinyml_course.compression.data import load_digits
+from tinyml_course.homework.challenges.compressed_model import COMPRESSION_SCALE
 
 FLASH_BUDGET, SRAM_BUDGET = 4 * 1024, 8 * 1024
 DIGITS = load_digits()  # (x_train, y_train, x_test, y_test)
+print(COMPRESSION_SCALE.text())
 
 # %% nbgrader={"grade": false, "grade_id": "compress-for-budget", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def compress_for_budget(network, weights, digits):
@@ -295,7 +298,7 @@ def compress_for_budget(network, weights, digits):
     TODO: combine pruning, quantization and bit allocation to fit the budget, with the least loss.
     APPROACH: first account for where the Flash goes per layer (weights, decoding data, biases);
         then decide, layer by layer, what each byte saved costs in accuracy.
-    EXAMPLE: 4-bit weights everywhere with per-layer codebooks take about 4.9 KiB: not enough.
+    EXAMPLE: 4-bit weights everywhere with per-layer codebooks take 4,932 bytes: not enough.
     HINT: your magnitude_prune and linear_qparams are tools here; a 1-D k-means (Lloyd's
         algorithm) gives the best 2^bits levels of a layer.
     """
@@ -327,7 +330,7 @@ def compress_for_budget(network, weights, digits):
 # %% nbgrader={"grade": true, "grade_id": "test-compress-for-budget", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 # test: the challenge, measured (partial credit on the published scale)
 # measured here for your feedback; the grader calls your function again and scores its model
-from tinyml_course.homework.challenges import score_compressed_model
+from tinyml_course.homework.challenges.compressed_model import score_compressed_model
 from tinyml_course.runtime import batched
 
 require_answered(compress_for_budget)

@@ -1,6 +1,6 @@
 """Hidden checks of compression (instructor only: never released, hidden in the sandbox).
 
-tools/grading runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
+The grader (tinyml_course_grading) runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
 compares the plain-data answer with `expected`, computed here, in the grader, by the package.
 docs/grading.md, "How to write a hidden check", explains the pieces.
 """
@@ -8,11 +8,12 @@ import inspect
 
 import numpy as np
 
-from grading.checks import Case, Check, close
+from tinyml_course_grading.check_declarations import Case, Check
+from tinyml_course_grading.comparisons import close
 
 from tinyml_course.compression import trained
 from tinyml_course.compression.data import load_digits
-from tinyml_course.homework.challenges import score_compression_run
+from tinyml_course.homework.challenges.compressed_model import score_compression_run
 from tinyml_course.compression.prune import channel_importance, magnitude_mask
 from tinyml_course.runtime.fixedpoint import Requant, quantize_multiplier
 from tinyml_course.runtime.int8_kernels import conv2d_int8
@@ -88,7 +89,7 @@ _GRADER_CONV = _grader_conv_inputs({CONVS!r})
 # the challenge: the student's function called here, in the sandbox, on a fresh copy of the
 # trained model; only its model comes back, as plain data, measured and scored outside
 from tinyml_course.compression.data import load_digits as _grader_digits
-from tinyml_course.homework.challenges import run_compress_for_budget as _grader_run_compress
+from tinyml_course.homework.challenges.probes import run_compress_for_budget as _grader_run_compress
 
 
 def _grader_compress(fn):
@@ -173,7 +174,7 @@ def _compress_grade(got, float_accuracy):
         raise ValueError(f"got {type(got).__name__}, expected the probe's record")
     score = score_compression_run(got, NETWORK, float_accuracy, FLASH_BUDGET, SRAM_BUDGET,
                                   load_digits())
-    return score.points / score.max_points, score.summary(), score.to_json()
+    return score.fraction, score.summary(), score.to_json()
 
 
 def _conv_reference(x, x_zp, w, bias, m0, shift, y_zp, stride, padding, act_min, act_max):
@@ -191,6 +192,7 @@ def _conv_compare(got, expected):
 
 CHECKS = [
     Check("test-magnitude-prune", "magnitude_prune", solution="magnitude-prune",
+          scoring="fraction",
           property="exactly round(sparsity * size) zeros, smallest |w| first, ties in flat order, "
                    "the input untouched",
           reference=["tinyml_course.compression.prune:magnitude_mask",
@@ -202,6 +204,7 @@ CHECKS = [
                       (lambda i=i: _prune_expected(i)), compare=_prune_compare)
                  for i, s in enumerate(SPARSITIES)]),
     Check("test-channel-importance", "channel_importance", solution="channel-importance",
+          scoring="fraction",
           property="the L1 / L2 norm of every output channel",
           reference=["tinyml_course.compression.prune:channel_importance",
                      "tinyml_course.compression.prune:channels_to_keep"],
@@ -212,6 +215,7 @@ CHECKS = [
                       compare=close(1e-5, 1e-8))
                  for name in LAYERS for norm in ("l1", "l2")]),
     Check("test-linear-qparams", "linear_qparams", solution="linear-qparams",
+          scoring="fraction",
           property="scale and zero point of the range extended to hold 0, rounded half away "
                    "from zero and clamped",
           reference=["tinyml_course.runtime.qscheme:linear_qparams",
@@ -220,6 +224,7 @@ CHECKS = [
           cases=[Case(c.what, c.expr, c.expected, compare=_qparams_compare)
                  for c in _qparams_cases()]),
     Check("test-int8-conv", "int8_conv2d", solution="int8-conv",
+          scoring="fraction",
           property="integer-only convolution, input zero point as padding, TFLite requantization, "
                    "clamped, int8 out",
           reference=["tinyml_course.runtime.int8_kernels:conv2d_int8",
@@ -231,8 +236,9 @@ CHECKS = [
                       (lambda i=i: _conv_reference(*_grader_conv_inputs(CONVS)[i])), compare=_conv_compare)
                  for i, (cin, cout, k, st, p) in enumerate(CONVS)]),
     Check("test-compress-for-budget", "compress_for_budget", solution="compress-for-budget",
-          property="a model within 4 KiB of Flash and 8 KiB of SRAM, its held-out accuracy loss "
-                   "on the published scale",
+          property=f"a model within {FLASH_BUDGET // 1024} KiB of Flash and "
+                   f"{SRAM_BUDGET // 1024} KiB of SRAM, its held-out accuracy loss on the "
+                   f"published scale",
           challenge="compress-to-budget", grade=_compress_grade,
           cases=[Case("the trained digits model, measured by the grader",
                       "_grader_compress(compress_for_budget)", _float_accuracy)]),

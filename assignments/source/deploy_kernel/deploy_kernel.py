@@ -55,9 +55,11 @@ KERNEL_C = r"""
 void student_dwconv_inplace(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q) {
 """
 # TODO: append the body of the kernel to KERNEL_C (a C string), then the closing brace is added.
-# APPROACH: three loops (c, oy, ox) and two tap loops (ky, kx); skip taps outside [0, H) x [0, W).
+# APPROACH: the method of sram_accounting's exercise 5 in int8: which taps of a border pixel fall
+#   outside the image, and what do they add to the sum?
 # EXAMPLE: with k = 3, stride = 1, pad = 1, output pixel (0, 0) reads x[c][0..1][0..1] only.
-# HINT: int32_t accumulators; the output channel goes to x + c * g->out_h * g->out_w.
+# HINT: a sum of k*k products of int8 values outgrows int8 (and int16) quickly: choose the
+#   accumulator's type for the largest sum, not a typical one.
 ### BEGIN SOLUTION
 KERNEL_C += r"""
     int k = g->k, h = g->in_h, w = g->in_w, ho = g->out_h, wo = g->out_w;

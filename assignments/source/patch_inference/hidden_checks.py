@@ -1,6 +1,6 @@
 """Hidden checks of patch_inference (instructor only: never released, hidden in the sandbox).
 
-tools/grading runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
+The grader (tinyml_course_grading) runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
 compares the plain-data answer with `expected`, computed here, in the grader, by the package.
 docs/grading.md, "How to write a hidden check", explains the pieces.
 """
@@ -8,10 +8,11 @@ import functools
 
 import numpy as np
 
-from grading.checks import Case, Check, close, contains
+from tinyml_course_grading.check_declarations import Case, Check
+from tinyml_course_grading.comparisons import close, contains
 
 from tinyml_course import build_network, get_network
-from tinyml_course.homework.challenges import best_patch_choice, score_chooser_runs
+from tinyml_course.homework.challenges.patch_plan import best_patch_choice, score_chooser_runs
 from tinyml_course.memory.accounting import profile
 from tinyml_course.memory.patch_accounting import mac_overhead
 from tinyml_course.memory.patch_plan import patch_plan
@@ -45,7 +46,7 @@ def _grader_forward(fn, n, seed):
 # the challenge: the student's chooser called here, in the sandbox, with the package's
 # PlanEvaluator (restored before the calls); only its choices and counts go back, scored outside
 from tinyml_course import get_network as _get
-from tinyml_course.homework.challenges import run_patch_chooser as _grader_run_chooser
+from tinyml_course.homework.challenges.probes import run_patch_chooser as _grader_run_chooser
 _GRADER_PLAN_CASES = [(_get(*args), budget) for args, budget in {PLAN_CASES!r}]
 
 
@@ -65,16 +66,19 @@ EXECUTION = ["tinyml_course.runtime.patch_exec:execute_patch_based",
 ACCOUNTING = ["tinyml_course.memory.accounting:profile",
               "tinyml_course.memory.patch_accounting:mac_overhead",
               "tinyml_course.memory.patch_accounting:stage_peak_bytes",
-              "tinyml_course.memory.patch_accounting:stage_items",
+              "tinyml_course.memory.patch_accounting:stage_held",
               "tinyml_course.memory.patch_accounting:grid_stage_macs"]
 
 
 def _window_cases():
-    cases = [Case("stem rows [2, 4) of 32", "op_input_rows(_GRADER_NET.op('stem'), 2, 4, 32)", (3, 8)),
-             Case("stem rows [0, 2): clip row -1",
-                  "op_input_rows(_GRADER_NET.op('stem'), 0, 2, 32)", (0, 4)),
-             Case("stem rows [14, 16)", "op_input_rows(_GRADER_NET.op('stem'), 14, 16, 32)", (27, 32)),
-             Case("a 1x1 conv", "op_input_rows(_GRADER_NET.op('block0.expand'), 3, 5, 16)", (3, 5))]
+    # held out (the visible test has stem [2, 4), [0, 2), [14, 16) and a 1x1 conv), by hand:
+    # rows [a*s - p, (b-1)*s - p + k) cut to [0, H)
+    cases = [Case("stem (3x3, stride 2, padding 1) rows [5, 7) of 32",
+                  "op_input_rows(_GRADER_NET.op('stem'), 5, 7, 32)", (9, 14)),
+             Case("block1.dw (5x5, stride 2, padding 2) rows [1, 3) of 16: clip rows -2, -1",
+                  "op_input_rows(_GRADER_NET.op('block1.dw'), 1, 3, 16)", (0, 7)),
+             Case("block1.dw (5x5, stride 2, padding 2) rows [6, 8) of 16: clip row 16",
+                  "op_input_rows(_GRADER_NET.op('block1.dw'), 6, 8, 16)", (10, 16))]
     for n in (4, 1, 3, 5, 8):
         plan = patch_plan(NET, LAST, n)
         for i, (a, b) in enumerate(plan.row_tiles):
@@ -120,14 +124,14 @@ def _plan_grade(got, expected):
     """(fraction, feedback sentence, record) of the challenge from the sandbox's chooser runs:
     each choice measured here (peak SRAM, executed MACs) and scored against the best plan."""
     score = score_chooser_runs(_plan_cases(), got, bests=expected)
-    return score.points / score.max_points, score.summary(), score.to_json()
+    return score.fraction, score.summary(), score.to_json()
 
 
 CHECKS = [
     Check("test-windows", "stage_windows", solution="stage-windows",
           property="the clipped input window of every tensor, for every tile of several grids",
           reference=PLANNING, similar_to=["tinyml_course.memory.patch_plan:axis_windows"],
-          cases=_window_cases()),
+          cases=_window_cases(), scoring="fraction"),
     Check("test-patch-forward", "patch_forward", solution="patch-forward",
           property="the assembled output equals per-layer inference, grids that do not divide H "
                    "included",
@@ -136,14 +140,16 @@ CHECKS = [
           cases=[Case(f"{n}x{n} patches" + (" (the notebook's x)" if seed == 1 else ""),
                       f"_grader_forward(patch_forward, {n}, {seed})",
                       (lambda seed=seed: _forward_expected(seed)), compare=close(0, 1e-5))
-                 for n, seed in [(1, 1), (2, 1), (4, 1), (3, 3), (5, 5), (8, 8)]]),
+                 for n, seed in [(3, 3), (5, 5), (6, 6), (7, 7), (8, 8)]],  # held out
+          scoring="fraction"),
     Check("test-patch-stage-cost", "patch_stage_cost", solution="patch-stage-cost",
           property="peak SRAM (input + output windows, in-place depthwise, the full stage "
                    "output) and MAC overhead",
           reference=PLANNING + ACCOUNTING,
           cases=[Case(f"{n}x{n} patches", f"patch_stage_cost(_GRADER_NET, {n})",
                       (lambda n=n: _cost_expected(n)), compare=_peak_and_overhead)
-                 for n in (1, 2, 4, 3, 5, 8)]),    Check("test-choose-patch-plan", "choose_patch_plan", solution="choose-patch-plan",
+                 for n in (3, 5, 6, 8)], scoring="fraction"),  # held out: the test has 1, 2, 4
+    Check("test-choose-patch-plan", "choose_patch_plan", solution="choose-patch-plan",
           property="a plan that fits, few MACs beyond the best, measured only with evaluate()",
           challenge="patch-plan", grade=_plan_grade,
           cases=[Case("three networks and budgets", "_grader_chooser(choose_patch_plan)",

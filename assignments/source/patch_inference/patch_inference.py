@@ -41,7 +41,7 @@ from functools import partial
 import numpy as np
 
 from tinyml_course import build_network
-from tinyml_course.homework import expect_equal, expect_true, require_answered
+from tinyml_course.homework import expect_all, expect_equal, expect_true, require_answered
 from tinyml_course.runtime import backend
 from tinyml_course.runtime.executor import reference_forward
 
@@ -185,19 +185,26 @@ def patch_forward(network, x, n):
 # %% [markdown] nbgrader={"grade": false, "grade_id": "forward-what", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **What we're testing:** the assembled output against per-layer inference, on several grids.
 # **Why it matters:** patch-based inference is only worth its memory if the answer does not change.
-# **Expected:** `np.abs(patch_forward(network, x, 4) - reference_forward(network, x, WEIGHTS)).max() < 1e-5`.
+# **Expected:** `np.abs(patch_forward(network, x, n) - reference_forward(network, x, WEIGHTS)).max() < 1e-5`
+# for n = 1, 2, 3 (tiles of 2 and 3 rows) and 4.
 
 # %% nbgrader={"grade": true, "grade_id": "test-patch-forward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# test: patch-based execution equals per-layer execution (the grader also tries 3x3, 5x5, 8x8)
+# test: patch-based execution equals per-layer execution, 3x3 a grid that does not divide the
+# 8x8 output (the grader tries other grids and inputs)
 require_answered(op_input_rows, stage_windows, patch_forward)
 _ref = reference_forward(network, x, WEIGHTS)
-for _n in (1, 2, 4):
-    _got = patch_forward(network, x, _n)
-    expect_equal(f"patch_forward(network, x, {_n}).shape", None if _got is None else _got.shape,
-                 _ref.shape)
-    _err = float(np.abs(_got - _ref).max())
-    expect_true(_err < 1e-5, f"{_n}x{_n} patches: expected the per-layer output (difference "
-                             f"< 1e-5), got a difference of {_err:.2e}")
+
+
+def _check_forward(n):
+    got = patch_forward(network, x, n)
+    expect_equal("the output's shape", None if got is None else got.shape, _ref.shape)
+    err = float(np.abs(got - _ref).max())
+    expect_true(err < 1e-5, f"expected the per-layer output (difference < 1e-5), got a "
+                            f"difference of {err:.2e}")
+
+
+expect_all("patch_forward", [(f"{n}x{n} patches", lambda n=n: _check_forward(n))
+                             for n in (1, 2, 3, 4)])
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "cost-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 3: peak SRAM and MAC overhead
@@ -285,23 +292,25 @@ for _n, _want, _want_over in [(1, 10240, 0.0), (2, 4624, 0.4155941103789127),
 # splits x 8 grids: you cannot try them all, so reason about where the peak is and how the
 # overhead grows.
 #
-# **Scale (per network, then the mean):** a plan that is invalid or does not fit: 0. A plan that
-# fits: 1 + 3·clamp(1 − (your MACs / best MACs − 1) / 0.25) points, "best" being the cheapest plan
-# that fits over every block split and every grid up to 8x8 (exhaustive search). So any plan that
-# fits earns 1 point, the best earns 4, and 12.5% more MACs than the best earns 2.5. The hidden
+# **Scale:** the setup cell below prints it from the grader's own constants: per network, a plan
+# that is invalid or does not fit scores 0, one that fits more the closer its MACs come to the
+# cheapest plan that fits (exhaustive search); the mean over the networks counts. The hidden
 # tests use other networks and budgets. Your figures go on the class leaderboard.
 #
-# *Hint (the idea, not the code):* after the split the network runs in place; if that part alone
-# does not fit, no grid helps. Among the splits that can work, which one leaves the shortest
-# stage to recompute?
+# *Hint (the idea, not the code):* two figures pull in opposite directions as the split moves
+# later and the grid grows finer: which part of the network sets the peak, and what the patches
+# recompute. Work out what you can about both without `evaluate`, then use your six measurements
+# to test your reasoning, not to search.
 
 # %% nbgrader={"grade": false, "grade_id": "challenge-setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# the challenge's network, its budget and the evaluator (given)
+# the challenge's network, its budget, the evaluator and the published scale (given)
 from tinyml_course import get_network, memory
-from tinyml_course.homework.challenges import PlanEvaluator
+from tinyml_course.homework.challenges.patch_plan import PATCH_SCALE
+from tinyml_course.homework.challenges.probes import PlanEvaluator
 
 CHALLENGE_NET = get_network("mobilenetv2", 144, 0.5)
 CHALLENGE_SRAM = 128 * 1024
+print(PATCH_SCALE.text())
 
 # %% nbgrader={"grade": false, "grade_id": "choose-patch-plan", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def choose_patch_plan(network, sram_bytes, evaluate):
@@ -310,11 +319,11 @@ def choose_patch_plan(network, sram_bytes, evaluate):
     network: a zoo Network; sram_bytes: the budget (int8 activations, convention 'mcunet');
     evaluate(split, n) -> (peak bytes, executed MACs), at most six calls (then RuntimeError).
     TODO: choose the candidates worth measuring, measure them, return the cheapest that fits.
-    APPROACH: first rule out the splits that cannot fit whatever the grid, from facts you can
-        compute without evaluate; then spend the six measurements where the optimum must be.
+    APPROACH: measurements are the scarce resource: decide from what you can compute without
+        evaluate which plans deserve one.
     EXAMPLE: choose_patch_plan(CHALLENGE_NET, CHALLENGE_SRAM, PlanEvaluator(CHALLENGE_NET, 6))
         returns a (split, n) whose peak is at most 131072 bytes.
-    HINT: memory.profile(network, "in-place", "mcunet").layers gives each op's SRAM in place.
+    HINT: memory.profile with the "in-place" schedule gives each op's SRAM without patches.
     """
     ### BEGIN SOLUTION
     layers = memory.profile(network, "in-place", "mcunet", "int8").layers

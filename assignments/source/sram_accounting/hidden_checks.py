@@ -1,6 +1,6 @@
 """Hidden checks of sram_accounting (instructor only: never released, hidden in the sandbox).
 
-tools/grading runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
+The grader (tinyml_course_grading) runs the student's notebook in a sandbox, evaluates each Case's `expr` there and
 compares the plain-data answer with `expected`, computed here, in the grader, by the package.
 docs/grading.md, "How to write a hidden check", explains the pieces.
 """
@@ -8,11 +8,13 @@ import inspect
 
 import numpy as np
 
-from grading.checks import Case, Check, close, fields
+from tinyml_course_grading.check_declarations import Case, Check
+from tinyml_course_grading.comparisons import close, fields
 
 from tinyml_course import build_network, get_network
-from tinyml_course.homework.challenges import (REPEATS, STREAMING_CASES, judge_streaming_run,
-                                               score_streaming_runs, streaming_expected)
+from tinyml_course.homework.challenges.streaming_depthwise import (
+    STREAMING_CASES, STREAMING_SCALE, judge_streaming_run, score_streaming_runs, streaming_expected)
+from tinyml_course.homework.rules import inplace_scratch_rule
 from tinyml_course.memory.accounting import profile
 from tinyml_course.memory.arena import Arena
 from tinyml_course.model.units import bytes_per_element
@@ -28,8 +30,10 @@ SPEC = {"name": "tiny-mbconv", "resolution": 32, "input_channels": 3,
 NETS = {"tiny": ("tiny",), "mcunet-in1@96": ("mcunet-in1", 96), "mcunet-in2@64": ("mcunet-in2", 64),
         "mobilenetv2@64x0.5": ("mobilenetv2", 64, 0.5),
         "mobilenetv2@96x0.35": ("mobilenetv2", 96, 0.35)}
-INPLACE = [(8, 10, 10, 3, 1, 1, 0), (6, 9, 11, 3, 2, 1, 1), (5, 12, 12, 5, 1, 2, 2),
-           (4, 15, 15, 7, 2, 3, 3), (3, 8, 8, 3, 1, 0, 4)]
+# held out: none of them is one of the visible test's three cases (8,10,10 s1 p1; 6,9,11 s2 p1;
+# 3,8,8 s1 p0); stride 2, padding 0, odd and non-square sizes, k = 5 and 7
+INPLACE = [(7, 13, 9, 3, 2, 1, 10), (5, 12, 12, 5, 1, 2, 2), (4, 15, 15, 7, 2, 3, 3),
+           (3, 11, 8, 3, 1, 0, 11), (6, 10, 14, 5, 2, 0, 12), (2, 7, 7, 3, 1, 1, 13)]
 
 # Built by these functions here (for the expected values) and, from their source in HELPERS,
 # inside the sandbox (for the student's calls); `_np`, `_build`, `_get` are their names in both
@@ -79,11 +83,11 @@ def _grader_inplace(fn, c, h, w, k, stride, padding, seed):
 
 # the challenge: the student's function measured here, in the sandbox, after the package's
 # classes (Arena, Buffer) are restored; only the figures and outputs go back, judged outside
-from tinyml_course.homework.challenges import run_streaming_depthwise as _grader_run_streaming
+from tinyml_course.homework.challenges.probes import run_streaming_depthwise as _grader_run_streaming
 
 
 def _grader_streaming(fn):
-    runs = [[_grader_run_streaming(fn, *case) for _ in range({REPEATS})]
+    runs = [[_grader_run_streaming(fn, *case) for _ in range({STREAMING_SCALE.repeats})]
             for case in {STREAMING_CASES!r}]
     if all(r["returned"] == "NoneType" for tries in runs for r in tries):
         return None  # not answered yet
@@ -111,6 +115,20 @@ def _inplace_expected(c, h, w, k, stride, padding, seed):
             "live": out.nbytes}
 
 
+def _inplace_compare(c, h, w, k, stride, padding):
+    """The fields compared, and for a wrong peak the rule the scratch breaks (rules.py)."""
+    base = fields(out=close(1e-4, 1e-4))
+
+    def compare(got, expected):
+        reason = base(got, expected)
+        if reason and reason.startswith("peak:") and isinstance(got.get("peak"), int):
+            rule = inplace_scratch_rule((c, h, w), expected["shape"], got["peak"], 4, stride,
+                                        padding, k)
+            reason += f" ({rule})" if rule else ""
+        return reason
+    return compare
+
+
 def _streaming_expected():
     return [streaming_expected(*case) for case in STREAMING_CASES]
 
@@ -122,7 +140,7 @@ def _streaming_grade(got, expected):
         raise ValueError(f"{len(got)} cases measured, expected {len(expected)}")
     score = score_streaming_runs([[judge_streaming_run(run, want) for run in tries]
                                   for tries, want in zip(got, expected)])
-    return score.points / score.max_points, score.summary(), score.to_json()
+    return score.fraction, score.summary(), score.to_json()
 
 
 _rng = np.random.default_rng(1)
@@ -144,40 +162,40 @@ def _peak_cases():
 
 
 CHECKS = [
-    Check("test-tensor-bytes", "tensor_bytes", solution="tensor-bytes",
+    Check("test-tensor-bytes", "tensor_bytes", solution="tensor-bytes", scoring="fraction",
           property="bytes = elements x bytes per element, any shape, both dtypes",
           cases=[Case(f"shape {shape}, {dtype}", f"tensor_bytes({shape!r}, {dtype!r})",
                       int(np.prod(shape)) * bytes_per_element(dtype))
                  for shape, dtype in _BYTES_CASES]),
-    Check("test-io-rule-sram", "io_rule_sram", solution="io-rule-sram",
+    Check("test-io-rule-sram", "io_rule_sram", solution="io-rule-sram", scoring="fraction",
           property="input + output per conv-like op, the block input at a residual block's "
                    "depthwise, 0 for add and pool",
           reference=["tinyml_course.memory.accounting:profile",
                      "tinyml_course.memory.accounting:fits",
-                     "tinyml_course.memory.conventions:io_rule_layers",
-                     "tinyml_course.memory.conventions:layer_memory",
-                     "tinyml_course.memory.conventions:layer_sram"],
-          similar_to=["tinyml_course.memory.conventions:io_rule_layers"],
+                     "tinyml_course.memory.live_set:layer_views",
+                     "tinyml_course.memory.live_set:layer_memory",
+                     "tinyml_course.memory.live_set:layer_sram"],
+          similar_to=["tinyml_course.memory.conventions:Convention.held",
+                      "tinyml_course.memory.live_set:layer_memory"],
           cases=[Case(f"{key} ({dtype})", f"io_rule_sram(_GRADER_NETS[{key!r}], {dtype!r})",
                       _sram(key, "mcunet", dtype))
                  for key, dtype in [("tiny", "int8"), ("tiny", "float32"),
                                     ("mcunet-in1@96", "int8"), ("mobilenetv2@64x0.5", "float32")]]),
-    Check("test-live-set-sram", "live_set_sram", solution="live-set-sram",
+    Check("test-live-set-sram", "live_set_sram", solution="live-set-sram", scoring="fraction",
           property="every tensor still to be read is live, residuals until their add",
           reference=["tinyml_course.memory.accounting:profile",
                      "tinyml_course.memory.accounting:fits",
-                     "tinyml_course.memory.conventions:live_tensors",
-                     "tinyml_course.memory.conventions:live_set_sram",
-                     "tinyml_course.memory.conventions:live_set_layers",
-                     "tinyml_course.memory.conventions:layer_memory",
-                     "tinyml_course.memory.conventions:layer_sram"],
-          similar_to=["tinyml_course.memory.conventions:live_set_layers",
-                      "tinyml_course.memory.conventions:live_tensors"],
+                     "tinyml_course.memory.live_set:live_tensors",
+                     "tinyml_course.memory.live_set:layer_views",
+                     "tinyml_course.memory.live_set:layer_memory",
+                     "tinyml_course.memory.live_set:layer_sram"],
+          similar_to=["tinyml_course.memory.live_set:live_tensors",
+                      "tinyml_course.memory.live_set:layer_views"],
           cases=[Case(f"{key} ({dtype})", f"live_set_sram(_GRADER_NETS[{key!r}], {dtype!r})",
                       _sram(key, "exact", dtype))
                  for key, dtype in [("tiny", "int8"), ("tiny", "float32"),
                                     ("mcunet-in2@64", "int8"), ("mobilenetv2@96x0.35", "float32")]]),
-    Check("test-peak-sram", "peak_sram", solution="peak-sram",
+    Check("test-peak-sram", "peak_sram", solution="peak-sram", scoring="fraction",
           property="the largest entry and its op, the first one when tied",
           cases=_peak_cases()),
     Check("test-depthwise-inplace", "depthwise_inplace", solution="depthwise-inplace",
@@ -188,8 +206,8 @@ CHECKS = [
           cases=[Case(f"C,H,W={c},{h},{w} k={k} stride={s} padding={p}",
                       f"_grader_inplace(depthwise_inplace, {c}, {h}, {w}, {k}, {s}, {p}, {seed})",
                       (lambda args=(c, h, w, k, s, p, seed): _inplace_expected(*args)),
-                      compare=fields(out=close(1e-4, 1e-4)))
-                 for c, h, w, k, s, p, seed in INPLACE]),
+                      compare=_inplace_compare(c, h, w, k, s, p))
+                 for c, h, w, k, s, p, seed in INPLACE], scoring="fraction"),
     Check("test-depthwise-streaming", "depthwise_streaming", solution="depthwise-streaming",
           property="a right in-place output, measured extra memory on the published scale",
           challenge="streaming-depthwise", grade=_streaming_grade,

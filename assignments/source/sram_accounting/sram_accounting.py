@@ -50,7 +50,8 @@
 import numpy as np
 
 from tinyml_course import build_network, get_network
-from tinyml_course.homework import expect_equal, expect_mapping, expect_true, require_answered
+from tinyml_course.homework import (expect_all, expect_equal, expect_mapping, expect_true,
+                                    require_answered)
 from tinyml_course.memory.arena import Arena
 from tinyml_course.runtime.kernels import depthwise_conv2d
 
@@ -85,11 +86,11 @@ BYTES_PER_ELEMENT = {"int8": 1, "float32": 4}
 def tensor_bytes(shape, dtype="int8"):
     """Return the bytes a tensor of ``shape`` takes in SRAM at ``dtype`` ('int8' or 'float32').
 
-    TODO: multiply the number of elements by the bytes per element.
-    APPROACH: a tensor is a box of elements; each element takes a fixed number of bytes for its
-        dtype. Your code should work for any number of dimensions.
+    TODO: return how many bytes the tensor occupies.
+    APPROACH: what decides how many elements a box of shape (C, H, W) holds, and what decides
+        how large each element is? Your code should work for any number of dimensions.
     EXAMPLE: tensor_bytes((16, 112, 112), "int8") -> 200704; tensor_bytes((3, 4, 5), "float32") -> 240
-    HINT: return a plain Python int (int(...)), not a numpy integer.
+    HINT: check yourself on (1, 1, 1) and on a shape with a zero in it; return a plain Python int.
     """
     ### BEGIN SOLUTION
     elements = 1
@@ -130,9 +131,8 @@ def io_rule_sram(network, dtype="int8"):
     """Return {op name: SRAM bytes while it runs} by the input + output rule, in op order.
 
     TODO: apply the three rules above to every op of ``network.ops``.
-    APPROACH: the only non-local fact is "which tensor will the block's add read later": find
-        it once per block before you walk the ops (the add op itself tells you). Everything else
-        is one op at a time.
+    APPROACH: the only non-local fact is "which tensor will the block's add read later"; know
+        it before you reach the block's depthwise. Everything else is one op at a time.
     EXAMPLE: for `net` above, the stem (3, 32, 32) -> (8, 16, 16) in int8 costs
         3*32*32 + 8*16*16 = 5120 bytes; block0.dw costs 2048 + 2048 + 2048 (its block's input)
         = 6144 bytes.
@@ -229,11 +229,11 @@ expect_mapping('live_set_sram(net, "int8")', live_set_sram(net, "int8"), unit="b
 def peak_sram(sram_by_op):
     """Return (op name, bytes) of the largest entry of ``sram_by_op``; the first one if tied.
 
-    TODO: find the maximum of a dict {op name: bytes} and its key.
-    APPROACH: a single pass is enough; think about what "first one if tied" means for when you
-        replace the best so far.
+    TODO: find the largest entry of a dict {op name: bytes} and the op that holds it.
+    APPROACH: the op matters as much as the bytes (it is where a designer acts); think about what
+        "first one if tied" means in op order.
     EXAMPLE: peak_sram({"a": 5, "b": 9, "c": 9}) -> ("b", 9)
-    HINT: return a tuple; Python's built-ins already break ties the way you need.
+    HINT: return a tuple; try your function on a tie before you run the test.
     """
     ### BEGIN SOLUTION
     return max(sram_by_op.items(), key=lambda item: item[1])
@@ -266,9 +266,10 @@ expect_equal('peak_sram({"a": 5, "b": 9, "c": 9})', got, ("b", 9), why="the firs
 # - `arena.shrink(buffer, shape)` keeps only the first bytes of a buffer as a smaller tensor;
 # - `arena.peak_bytes` is the high-water mark: the measured peak SRAM.
 #
-# Where output channel *c* goes: store the output compactly at the start of the input's memory,
-# channel *c* at flat elements `[c*Ho*Wo, (c+1)*Ho*Wo)`. Those elements lie inside input channels
-# 0..c, which are all consumed by then, so this also works at stride 2.
+# Where the output goes: on return, the (C, Ho, Wo) output is stored compactly at the start of
+# the input's memory (its first C·Ho·Wo elements, channel after channel). Before you write a
+# channel there, ask which input channels those bytes belong to, and whether any of them will
+# still be read; that is what makes the method work at stride 2 too.
 
 # %% nbgrader={"grade": false, "grade_id": "depthwise-inplace", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def depthwise_inplace(arena, buf, weight, bias=None, stride=1, padding=0):
@@ -276,18 +277,18 @@ def depthwise_inplace(arena, buf, weight, bias=None, stride=1, padding=0):
 
     buf: a float32 Buffer of shape (C, H, W), allocated in ``arena``; weight: (C, k, k) float32;
     bias: (C,) or None. Mutates buf's memory: on return buf has shape (C, Ho, Wo) with
-    Ho = (H + 2*padding - k) // stride + 1 (same for Wo) and holds what
+    Ho = ⌊(H + 2·padding − k) / stride⌋ + 1 (same for Wo) and holds what
     depthwise_conv2d(x, weight, bias, stride, padding) gives. Allocates exactly one temporary
     (Ho, Wo) buffer in the arena, and frees it.
 
     TODO: compute the output channel by channel through one temporary buffer.
-    APPROACH: a depthwise output channel depends on one input channel only, so one channel of
-        scratch is enough: compute a channel there, then put it where it belongs in the input's
-        memory (see the layout above) before starting the next. depthwise_conv2d computes one
-        channel if you give it one-channel slices, and it can write into an ``out=`` array.
+    APPROACH: a depthwise output channel depends on one input channel only; which memory does
+        each channel need while it is computed, and which is free once it is? The given
+        depthwise_conv2d works on any number of channels and can write into an ``out=`` array.
     EXAMPLE: C, H, W = 8, 10, 10, k = 3, stride 1, padding 1, float32: the arena's peak is
         (8*10*10 + 10*10) * 4 = 3600 bytes (a standard layer: 6400).
-    HINT: never allocate a (C, Ho, Wo) output; x.reshape(-1) of a contiguous view is a view.
+    HINT: print arena.peak_bytes after the call, and compare with C*H*W + Ho*Wo elements at
+        stride 2 as well as at stride 1.
     """
     ### BEGIN SOLUTION
     c, h, w = buf.shape
@@ -312,10 +313,14 @@ def depthwise_inplace(arena, buf, weight, bias=None, stride=1, padding=0):
 # is C·H·W + Ho·Wo elements (4 bytes each), exactly what the package's own in-place kernel measures;
 # the output lives at the input's address.
 # **Why it matters:** this is how MCUNet fits MobileNetV2's depthwise layers in a few hundred KiB.
-# **Expected:** for (8, 10, 10), k = 3, stride 1, padding 1: peak 3600 bytes.
+# **Expected:** for (8, 10, 10), k = 3, stride 1, padding 1: peak 3600 bytes; for (6, 9, 11) at
+# stride 2 (odd sizes, Ho x Wo = 5 x 6): 2496 bytes; for (3, 8, 8) without padding: 912 bytes.
 
 # %% nbgrader={"grade": true, "grade_id": "test-depthwise-inplace", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# test: in-place depthwise, measured in the arena (the grader also tries stride 2, k = 5 and 7)
+# test: in-place depthwise, measured in the arena, on three cases (the grader tries other shapes)
+from tinyml_course.homework.rules import inplace_scratch_rule
+
+
 def _check_inplace(c, h, w, k, stride, padding, seed, expected_peak):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((c, h, w)).astype(np.float32)
@@ -326,23 +331,29 @@ def _check_inplace(c, h, w, k, stride, padding, seed, expected_peak):
     buf = arena.alloc("x", (c, h, w), np.float32)
     buf.array[...] = x
     offset = buf.offset
-    require_answered(depthwise_inplace)
     out = depthwise_inplace(arena, buf, weight, bias, stride, padding)
-    where = f"C,H,W={c},{h},{w} k={k} stride={stride} padding={padding}"
-    expect_equal(f"{where}: the output's shape", None if out is None else tuple(out.shape),
-                 expected.shape)
-    expect_equal(f"{where}: the output's byte offset", out.offset, offset,
+    expect_equal("the output's shape", None if out is None else tuple(out.shape), expected.shape)
+    expect_equal("the output's byte offset", out.offset, offset,
                  why="the output must live at the input's address")
     err = float(np.max(np.abs(out.array - expected)))
-    expect_true(err < 1e-4, f"{where}: expected the values of depthwise_conv2d, got values that "
-                            f"differ by up to {err:.3g}")
-    expect_equal(f"{where}: the measured peak (bytes)", arena.peak_bytes, expected_peak,
-                 why="C*H*W + Ho*Wo elements: one channel of scratch")
-    expect_equal(f"{where}: bytes still live after the call", arena.live_bytes, out.array.nbytes,
+    expect_true(err < 1e-4, f"expected the values of depthwise_conv2d, got values that differ by "
+                            f"up to {err:.3g}")
+    rule = inplace_scratch_rule((c, h, w), expected.shape, arena.peak_bytes, 4, stride, padding, k)
+    expect_equal("the measured peak (bytes)", arena.peak_bytes, expected_peak,
+                 why=rule or "C*H*W + Ho*Wo elements: one channel of scratch")
+    expect_equal("bytes still live after the call", arena.live_bytes, out.array.nbytes,
                  why="free the scratch")
 
 
-_check_inplace(8, 10, 10, 3, 1, 1, seed=0, expected_peak=3600)  # (8*10*10 + 10*10) * 4 bytes
+require_answered(depthwise_inplace)
+expect_all("depthwise_inplace", [
+    ("C,H,W=8,10,10 k=3 stride=1 padding=1",  # (8*10*10 + 10*10) * 4 bytes
+     lambda: _check_inplace(8, 10, 10, 3, 1, 1, seed=0, expected_peak=3600)),
+    ("C,H,W=6,9,11 k=3 stride=2 padding=1",  # Ho, Wo = 5, 6: (6*9*11 + 5*6) * 4 bytes
+     lambda: _check_inplace(6, 9, 11, 3, 2, 1, seed=1, expected_peak=2496)),
+    ("C,H,W=3,8,8 k=3 stride=1 padding=0",  # Ho, Wo = 6, 6: (3*8*8 + 6*6) * 4 bytes
+     lambda: _check_inplace(3, 8, 8, 3, 1, 0, seed=4, expected_peak=912)),
+])
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "challenge-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 6, challenge: beat the paper (4 points, graded by measurement)
@@ -361,15 +372,20 @@ _check_inplace(8, 10, 10, 3, 1, 1, seed=0, expected_peak=3600)  # (8*10*10 + 10*
 # `extra` = measured peak / 4 bytes − C·H·W elements; each shape runs twice and the lower figure
 # counts.
 #
-# **Scale (per shape, then the mean):** a wrong output, an output elsewhere, or scratch left
-# allocated: 0. A right output: 1 + 3·q points with q = log(H·W / extra) / log(H·W / ((k//2+1)·W)),
-# clipped to [0, 1]. So exercise 5's method earns 1 point, (k//2+1)·W extra elements earn 4, and
-# halving your extra memory always earns the same step. Your measured figures go on the class
+# **Scale:** the next cell prints it from the grader's own constants: per shape, a wrong output
+# scores 0 and a right one more the less extra memory it needs, exercise 5's whole channel of
+# scratch the least; the mean over the shapes counts. Your measured figures go on the class
 # leaderboard in the grading report.
 #
 # *Hint (the idea, not the code):* think of a conveyor belt. An output row can be written back only
 # where nothing will be read again; how many finished rows must wait on the belt until that
 # happens?
+
+# %% nbgrader={"grade": false, "grade_id": "challenge-scale", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# the published scale (given): the text the grader's scorer is made from
+from tinyml_course.homework.challenges.streaming_depthwise import STREAMING_SCALE
+
+print(STREAMING_SCALE.text())
 
 # %% nbgrader={"grade": false, "grade_id": "depthwise-streaming", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def depthwise_streaming(arena, buf, weight, bias=None):
@@ -380,12 +396,12 @@ def depthwise_streaming(arena, buf, weight, bias=None):
     and everything you allocated in the arena is freed.
 
     TODO: use as little memory beyond C*H*W elements as you can (see the scale above).
-    APPROACH: work channel by channel and row by row; decide from the kernel size how long a
-        finished output row has to wait before its place in the input is free.
+    APPROACH: draw one channel as rows: which input rows does an output row read, and after
+        which output row is an input row never read again?
     EXAMPLE: for C, H, W = 4, 64, 64 and k = 3, exercise 5 holds 4096 extra elements; streaming
         rows reaches 128.
-    HINT: one output row is a sum of k*k shifted input rows times a scalar; numpy slicing of a
-        row gives the shift. Print arena.peak_bytes as you go.
+    HINT: print arena.peak_bytes as you go, and check the output on a small channel against
+        depthwise_conv2d first.
     """
     ### BEGIN SOLUTION
     c, h, w = buf.shape
@@ -426,7 +442,7 @@ def depthwise_streaming(arena, buf, weight, bias=None):
 # %% nbgrader={"grade": true, "grade_id": "test-depthwise-streaming", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 # test: the challenge, measured (partial credit on the published scale)
 # one small shape here; the grader measures your function on the hidden shapes and scores it
-from tinyml_course.homework.challenges import measure_streaming_depthwise
+from tinyml_course.homework.challenges.streaming_depthwise import measure_streaming_depthwise
 
 require_answered(depthwise_streaming)
 _run = measure_streaming_depthwise(depthwise_streaming, 3, 12, 10, 3, seed=5)

@@ -56,7 +56,7 @@ print(f"multiple-choice scoring policy: {POLICY}")
 # - (C) Good privacy
 
 # %% nbgrader={"grade": false, "grade_id": "answer-q1", "locked": false, "schema_version": 3, "solution": true, "task": false}
-# q1: the letters of every correct option, e.g. "AC"
+# q1: your letters, in any form of 'How to answer' above
 answer_q1 = None
 ### BEGIN SOLUTION
 answer_q1 = "ABC"
@@ -74,7 +74,7 @@ check_choice("q1", answer_q1)
 # - (C) Sparse input activations
 
 # %% nbgrader={"grade": false, "grade_id": "answer-q2", "locked": false, "schema_version": 3, "solution": true, "task": false}
-# q2: the letters of every correct option, e.g. "AC"
+# q2: your letters, in any form of 'How to answer' above
 answer_q2 = None
 ### BEGIN SOLUTION
 answer_q2 = "AB"
@@ -92,7 +92,7 @@ check_choice("q2", answer_q2)
 # - (C) Quantization
 
 # %% nbgrader={"grade": false, "grade_id": "answer-q3", "locked": false, "schema_version": 3, "solution": true, "task": false}
-# q3: the letters of every correct option, e.g. "AC"
+# q3: your letters, in any form of 'How to answer' above
 answer_q3 = None
 ### BEGIN SOLUTION
 answer_q3 = "BC"
@@ -110,7 +110,7 @@ check_choice("q3", answer_q3)
 # - (C) The SRAM memory density is high
 
 # %% nbgrader={"grade": false, "grade_id": "answer-q4", "locked": false, "schema_version": 3, "solution": true, "task": false}
-# q4: the letters of every correct option, e.g. "AC"
+# q4: your letters, in any form of 'How to answer' above
 answer_q4 = None
 ### BEGIN SOLUTION
 answer_q4 = "AB"
@@ -128,7 +128,7 @@ check_choice("q4", answer_q4)
 # - (C) Shrink the model size
 
 # %% nbgrader={"grade": false, "grade_id": "answer-q5", "locked": false, "schema_version": 3, "solution": true, "task": false}
-# q5: the letters of every correct option, e.g. "AC"
+# q5: your letters, in any form of 'How to answer' above
 answer_q5 = None
 ### BEGIN SOLUTION
 answer_q5 = "C"
@@ -146,7 +146,7 @@ check_choice("q5", answer_q5)
 # - (C) Store activations on a temp buffer
 
 # %% nbgrader={"grade": false, "grade_id": "answer-q6", "locked": false, "schema_version": 3, "solution": true, "task": false}
-# q6: the letters of every correct option, e.g. "AC"
+# q6: your letters, in any form of 'How to answer' above
 answer_q6 = None
 ### BEGIN SOLUTION
 answer_q6 = "AC"
@@ -164,7 +164,7 @@ check_choice("q6", answer_q6)
 # - (C) Regularization
 
 # %% nbgrader={"grade": false, "grade_id": "answer-q7", "locked": false, "schema_version": 3, "solution": true, "task": false}
-# q7: the letters of every correct option, e.g. "AC"
+# q7: your letters, in any form of 'How to answer' above
 answer_q7 = None
 ### BEGIN SOLUTION
 answer_q7 = "A"
@@ -175,43 +175,44 @@ answer_q7 = "A"
 check_choice("q7", answer_q7)
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part-2", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Part 2: computed questions
+# ## Part 2: computed questions, your own numbers
 #
 # All memory is in **bytes**, activations and weights in **int8** (1 byte per element), biases in
-# **int32** (4 bytes), as in the lecture. Work the numbers out by hand first (the next cell prints
-# every op's shapes); you may then check yourself with `tinyml_course`.
+# **int32** (4 bytes), as in the lecture. Every student has their own layer and network: the
+# numbers depend on your student id. Put it in the next cell (on the course's hub it is found for
+# you), run the cell after it, and work your numbers out by hand from what it prints; you may then
+# check yourself with `tinyml_course`. The grader computes the expected values for the id your
+# submission is graded under, so answers copied from someone else do not fit yours.
 #
 
+# %% nbgrader={"grade": false, "grade_id": "student-id", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# your student id: the name your submission is graded under (your course login), e.g. "jdoe"
+STUDENT_ID = None
+### BEGIN SOLUTION
+STUDENT_ID = None  # the instructor's notebook takes the id the grader or the hub gives
+### END SOLUTION
+
 # %% nbgrader={"grade": false, "grade_id": "computed-setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# the layer and the network of the computed questions (given; do not edit)
-from tinyml_course import build_network
-from tinyml_course.model.network import Network, Op
+# your layer and network for the computed questions (given; do not edit)
+from tinyml_course.homework.quiz_variant import student_variant
 
-# one 3x3 depthwise convolution, stride 1, padding 1, on an int8 (C, H, W) = (96, 20, 20) input
-dw_layer = Op("dw", "dwconv", ("input",), in_shape=(96, 20, 20), out_shape=(96, 20, 20),
-              kernel=3, stride=1, padding=1)
-dw_net = Network("one-depthwise", (96, 20, 20), [dw_layer])
-
-QUIZ_SPEC = {
-    "name": "quiz-net", "resolution": 32, "input_channels": 3,
-    "stem": {"kernel": 3, "stride": 2, "out": 8},
-    "blocks": [{"kernel": 3, "expand": 1, "out": 8, "stride": 1},
-               {"kernel": 3, "expand": 4, "out": 16, "stride": 2}],
-    "classes": 10,
-}
-quiz_net = build_network(QUIZ_SPEC)
-for op in quiz_net:
-    print(f"{op.name:15s} {op.kind:7s} in {op.in_shape} -> out {op.out_shape} "
-          f"kernel {op.kernel} stride {op.stride}")
+variant = student_variant(STUDENT_ID)  # prints your parameters, or what to fix
+if variant is not None:
+    dw_layer, dw_net, quiz_net = variant.dw_layer(), variant.dw_net(), variant.quiz_net()
+    for op in quiz_net:
+        print(f"{op.name:15s} {op.kind:7s} in {op.in_shape} -> out {op.out_shape} "
+              f"kernel {op.kernel} stride {op.stride} padding {op.padding}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-c1", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# **c1.** The depthwise layer `dw_layer` above runs alone. How many bytes of SRAM does it need at its peak **(a)** run the standard way, the output in a buffer of its own beside the input; **(b)** run in place (MCUNet-v1): each output channel is computed into one temporary channel buffer and then written over its input channel? Count every tensor alive while it runs (the `exact` convention).
+# **c1.** Your depthwise layer `dw_layer` (printed above) runs alone. How many bytes of SRAM does it need at its peak **(a)** run the standard way, the output in a buffer of its own beside the input; **(b)** run in place (MCUNet-v1): each output channel is computed into one temporary channel buffer and then written over the input's memory? Count every tensor alive while it runs (the `exact` convention).
 
 # %% nbgrader={"grade": false, "grade_id": "answer-c1-standard", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # c1_standard: (a) bytes, standard
 answer_c1_standard = None
 ### BEGIN SOLUTION
-answer_c1_standard = 76800
+C, H, W = dw_layer.in_shape
+_, Ho, Wo = dw_layer.out_shape
+answer_c1_standard = C * H * W + C * Ho * Wo
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "check-c1-standard", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
@@ -222,7 +223,9 @@ check_number("c1_standard", answer_c1_standard, unit="bytes")
 # c1_inplace: (b) bytes, in place
 answer_c1_inplace = None
 ### BEGIN SOLUTION
-answer_c1_inplace = 38800
+C, H, W = dw_layer.in_shape
+_, Ho, Wo = dw_layer.out_shape
+answer_c1_inplace = C * H * W + Ho * Wo
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "check-c1-inplace", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
@@ -230,13 +233,18 @@ answer_c1_inplace = 38800
 check_number("c1_inplace", answer_c1_inplace, unit="bytes")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-c2", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# **c2.** Patch-based inference (MCUNetV2) runs the ops of `quiz_net` up to and including block 0 (`stem`, `block0.*`) on a 2 x 2 grid of patches of block 0's 16 x 16 output, one patch at a time. Which rows of the 32 x 32 input image does the bottom-right patch (grid row 1, column 1) read? Give the half-open range [r0, r1), cut to the image (the zero padding is never stored): **(a)** r0; **(b)** r1. The columns are the same, by symmetry.
+# **c2.** Patch-based inference (MCUNetV2) runs the ops of `quiz_net` up to and including block 0 (`stem`, `block0.*`) on your grid of patches of block 0's output (printed above: n x n, tile t of a size-S axis covering [t*S // n, (t+1)*S // n)), one patch at a time. Which rows of the input image does your patch (grid row i, column i) read? Give the half-open range [r0, r1), cut to the image (the zero padding is never stored): **(a)** r0; **(b)** r1. The columns are the same, by symmetry.
 
 # %% nbgrader={"grade": false, "grade_id": "answer-c2-r0", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # c2_r0: (a) first input row read, r0
 answer_c2_r0 = None
 ### BEGIN SOLUTION
-answer_c2_r0 = 13
+ops = {op.name: op for op in quiz_net}
+S = ops["block0.dw"].in_shape[1]  # rows of the stem output = of block 0
+a, b = variant.patch * S // variant.grid, (variant.patch + 1) * S // variant.grid
+p = ops["block0.dw"].padding  # block0.dw: k x k, stride 1 (project, add: 1x1)
+a, b = max(0, a - p), min(S, b + p)  # rows of the stem output the patch needs
+answer_c2_r0 = max(0, 2 * a - 1)  # the stem: 3 x 3, stride 2, padding 1
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "check-c2-r0", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
@@ -247,7 +255,13 @@ check_number("c2_r0", answer_c2_r0, unit="")
 # c2_r1: (b) one past the last input row read, r1
 answer_c2_r1 = None
 ### BEGIN SOLUTION
-answer_c2_r1 = 32
+ops = {op.name: op for op in quiz_net}
+S = ops["block0.dw"].in_shape[1]  # rows of the stem output = of block 0
+a, b = variant.patch * S // variant.grid, (variant.patch + 1) * S // variant.grid
+p = ops["block0.dw"].padding  # block0.dw: k x k, stride 1 (project, add: 1x1)
+a, b = max(0, a - p), min(S, b + p)  # rows of the stem output the patch needs
+R = quiz_net.ops[0].in_shape[1]
+answer_c2_r1 = min(R, 2 * b)
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "check-c2-r1", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
@@ -261,7 +275,13 @@ check_number("c2_r1", answer_c2_r1, unit="")
 # c3: bytes of Flash
 answer_c3 = None
 ### BEGIN SOLUTION
-answer_c3 = 2024
+answer_c3 = 0
+for op in quiz_net:
+    c_out, c_in = op.out_shape[0], op.in_shape[0]
+    if op.kind in ("conv", "pwconv", "linear"):
+        answer_c3 += c_out * c_in * op.kernel ** 2 + 4 * c_out
+    elif op.kind == "dwconv":
+        answer_c3 += c_out * op.kernel ** 2 + 4 * c_out
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "check-c3", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
@@ -275,7 +295,11 @@ check_number("c3", answer_c3, unit="bytes")
 # c4: MACs
 answer_c4 = None
 ### BEGIN SOLUTION
-answer_c4 = 116736
+answer_c4 = 0
+for op in quiz_net:
+    if op.name.startswith("block1."):
+        per_output = op.kernel ** 2 * (1 if op.kind == "dwconv" else op.in_shape[0])
+        answer_c4 += op.out_shape[0] * op.out_shape[1] * op.out_shape[2] * per_output
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "check-c4", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
@@ -283,13 +307,18 @@ answer_c4 = 116736
 check_number("c4", answer_c4, unit="MACs")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "question-c5", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# **c5.** Does the zoo network `mcunet-in2` (int8, `exact` convention) fit the Arduino Nano 33 BLE Sense (256 KB SRAM, 1 MB Flash) **(a)** run per layer; **(b)** with in-place depthwise convolution?
+# **c5.** Does your zoo network (printed above; int8, `exact` convention) fit your device (its SRAM and Flash printed above) **(a)** run per layer; **(b)** with in-place depthwise convolution?
 
 # %% nbgrader={"grade": false, "grade_id": "answer-c5-per-layer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 # c5_per_layer: (a) True or False
 answer_c5_per_layer = None
 ### BEGIN SOLUTION
-answer_c5_per_layer = False
+from tinyml_course import get_network, memory
+from tinyml_course.model.devices import get_device
+device = get_device(variant.fit_device)
+prof = memory.profile(get_network(variant.fit_network), "per-layer", "exact", "int8")
+answer_c5_per_layer = (prof.peak_sram_bytes <= device.sram_bytes
+                       and prof.flash_bytes <= device.flash_bytes)
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "check-c5-per-layer", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
@@ -300,7 +329,12 @@ check_bool("c5_per_layer", answer_c5_per_layer)
 # c5_inplace: (b) True or False
 answer_c5_inplace = None
 ### BEGIN SOLUTION
-answer_c5_inplace = True
+from tinyml_course import get_network, memory
+from tinyml_course.model.devices import get_device
+device = get_device(variant.fit_device)
+prof = memory.profile(get_network(variant.fit_network), "in-place", "exact", "int8")
+answer_c5_inplace = (prof.peak_sram_bytes <= device.sram_bytes
+                     and prof.flash_bytes <= device.flash_bytes)
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "check-c5-inplace", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}

@@ -62,8 +62,9 @@ print(ARCHS[0].name, ARCHS[0].network())
 def can_fit_memory(arch, schedule, device):
     """True when arch.network() under ``schedule`` fits ``device`` (int8): SRAM and Flash.
 
-    TODO: profile the network once; compare its peak SRAM and its Flash with the device's.
-    APPROACH: prof = memory.profile(arch.network(), schedule=schedule, dtype="int8").
+    TODO: decide whether the arch's network runs on the device under this schedule.
+    APPROACH: which two figures of a network's memory must be within which two figures of the
+        device? The profile above gives the network's.
     EXAMPLE: can_fit_memory(sn.largest(80), Schedule("per-layer"), SMALL) -> False (187.5 KiB).
     HINT: return a plain bool.
     """

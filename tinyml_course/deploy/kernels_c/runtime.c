@@ -4,7 +4,10 @@
 
 volatile int32_t tm_current_layer;  /* written by tm_layer, so the call is never optimised away */
 
-__attribute__((noinline)) void tm_layer(int32_t layer) { tm_current_layer = layer; }
+__attribute__((noinline)) void tm_layer(int32_t layer) {
+    tm_current_layer = layer;
+    TM_TRIP(mark_call);
+}
 
 /* clang may turn loops into calls to these, and -nostdlib provides none */
 void *memcpy(void *dst, const void *src, size_t n) {
@@ -14,13 +17,21 @@ void *memcpy(void *dst, const void *src, size_t n) {
     return dst;
 }
 
+/* the arena's compaction moves (generated code calls it) */
 void *memmove(void *dst, const void *src, size_t n) {
+    TM_TRIP(move_call);
     unsigned char *d = dst;
     const unsigned char *s = src;
     if (d < s) {
-        while (n--) *d++ = *s++;
+        while (n--) {
+            TM_TRIP(move_byte);
+            *d++ = *s++;
+        }
     } else {
-        while (n--) d[n] = s[n];
+        while (n--) {
+            TM_TRIP(move_byte);
+            d[n] = s[n];
+        }
     }
     return dst;
 }

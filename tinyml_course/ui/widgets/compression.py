@@ -30,6 +30,7 @@ from ...compression.compress import DEFAULT_DEVICE, quick_accuracy, quick_memory
 from ...errors import SpecError
 from ...model.devices import get_device
 from ...model.units import KIB
+from ...validation import check_scalar
 from ..plots.compression import PENDING, PngRenderer, compression_bars, weight_histogram
 from ..plots.memory import PngCache
 from .base import Dashboard
@@ -65,9 +66,8 @@ class CompressionState:
     def __post_init__(self):
         for field, high in (("sparsity", SPARSITY_MAX), ("channel_ratio", RATIO_MAX)):
             value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= high:
-                raise SpecError(f"{field} must be a number in [0, {high}], got {value!r}")
-            object.__setattr__(self, field, round(float(value), 6))
+            value = check_scalar(getattr(self, field), field, float, min_val=0, max_val=high)
+            object.__setattr__(self, field, round(value, 6))
         if self.bits not in BITS or isinstance(self.bits, bool):
             raise SpecError(f"bits must be one of {', '.join(map(str, BITS))}, got {self.bits!r}")
         object.__setattr__(self, "bits", int(self.bits))

@@ -16,12 +16,12 @@ from functools import lru_cache
 
 import ipywidgets as widgets
 
-from ...errors import SpecError, UnknownNameError
+from ...errors import UnknownNameError
 from ...memory.accounting import FitReport, profile
 from ...memory.conventions import CONVENTIONS
 from ...model.devices import DEVICES, get_device
 from ...model.units import KIB
-from ...model.zoo import ZOO_NAMES, get_network, get_spec
+from ...model.zoo import ZOO_NAMES, check_resolution, get_network, get_spec
 from ..plots.memory import PngCache, sram_figure, sram_png, update_sram_figure
 from .base import Dashboard
 
@@ -72,9 +72,7 @@ class DashboardState:
             if value not in allowed:
                 raise UnknownNameError(f"unknown {field} {value!r}; use one of {', '.join(allowed)}")
         get_device(self.device)
-        if isinstance(self.resolution, bool) or not isinstance(self.resolution, int) \
-                or self.resolution < 32:
-            raise SpecError(f"resolution must be an integer >= 32, got {self.resolution!r}")
+        check_resolution(self.resolution)
 
     @property
     def width_enabled(self):

@@ -1,0 +1,248 @@
+"""The C kernels, described once: which function a program step calls, in each kernel set, and how
+often each counted block of that function runs.
+
+Every loop body and branch of a kernel that costs instructions is marked ``TM_TRIP(name)`` in its
+C source (``kernels_c/*.c``). A ``Kernel`` here names the C function, lists those blocks (its
+``loops``) and gives their trip counts for one call as a function of the step's shapes alone
+(``trips``). Those trip counts ARE the latency model's features (``latency.py``: instructions =
+sum of fitted instructions per trip), and a build with ``-DTM_COUNT_TRIPS`` counts the same blocks
+in the emulator (``trip_check.py``), so a kernel whose loops change without its description here
+fails a test. Adding a kernel: write the C with its TM_TRIP marks, describe it here, put it in a
+``Tier``.
+
+``kernel_for(step, kernels)`` is the one dispatch from a program step to its Kernel, by the step's
+``family`` (most specific first, e.g. ``('dwconv_k3', 'dwconv')``).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import SpecError, UnknownNameError
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One C function and its counted blocks.
+
+    name: the latency table's key; function: the C function; loops: the TM_TRIP names in the C,
+    in feature order; trips(step) -> {loop: runs in one call}.
+    """
+
+    name: str
+    function: str
+    loops: tuple
+    trips: Callable
+
+    def features(self, step):
+        """Trip counts of one call, in ``loops`` order (int tuple). Raises SpecError if the
+        description's formulas name other blocks than ``loops``."""
+        counts = self.trips(step)
+        if set(counts) != set(self.loops):
+            raise SpecError(f"kernel {self.name}: trips give {sorted(counts)}, loops are "
+                            f"{sorted(self.loops)}")
+        return tuple(int(counts[name]) for name in self.loops)
+
+
+def _axis(out0, n, stride, pad, size, k):
+    """(valid taps per output position, whether the whole window is inside) along one axis."""
+    start = (out0 + np.arange(n)) * stride - pad
+    valid = np.clip(np.minimum(k, size - start) - np.maximum(0, -start), 0, None)
+    return valid, (start >= 0) & (start + k <= size)
+
+
+@dataclass(frozen=True)
+class Window:
+    """How a k x k window meets the image over the output region of a tm_geom (one channel).
+
+    pixels: output pixels; interior: pixels whose window is wholly inside; rows / taps: valid
+    window rows / taps summed over all pixels; border_rows / border_taps: over the other pixels.
+    """
+
+    pixels: int
+    interior: int
+    rows: int
+    taps: int
+    border_rows: int
+    border_taps: int
+
+    @classmethod
+    def of(cls, g):
+        vr, ir = _axis(g.out_r0, g.out_h, g.stride, g.pad, g.in_h, g.k)
+        vc, ic = _axis(g.out_c0, g.out_w, g.stride, g.pad, g.in_w, g.k)
+        border = ~np.outer(ir, ic)
+        return cls(len(vr) * len(vc), int(ir.sum() * ic.sum()), int(vr.sum() * len(vc)),
+                   int(vr.sum() * vc.sum()), int((vr[:, None] * border).sum()),
+                   int((np.outer(vr, vc) * border).sum()))
+
+
+def _plain_taps(prefix, w, k, times):
+    """Trips of plain-loop taps over every pixel: ky (all), ky_in (valid), kx (all), tap (valid)."""
+    return {f"{prefix}_ky": times * w.pixels * k, f"{prefix}_ky_in": times * w.rows,
+            f"{prefix}_kx": times * w.rows * k, f"{prefix}_tap": times * w.taps}
+
+
+def _conv_ref(step):
+    g = step.geom
+    w = Window.of(g)
+    return {"conv_ref_call": 1, "conv_ref_channel": g.cout, "conv_ref_row": g.cout * g.out_h,
+            "conv_ref_pixel": g.cout * w.pixels, "conv_ref_cin": g.cout * w.pixels * g.cin,
+            **_plain_taps("conv_ref", w, g.k, g.cout * g.cin)}
+
+
+_CONV_OPT_OWN = ("conv_opt_call", "conv_opt_channel", "conv_opt_row", "conv_opt_pixel",
+                 "conv_opt_interior", "conv_opt_interior_cin", "conv_opt_border",
+                 "conv_opt_border_cin", "conv_opt_border_ky", "conv_opt_border_ky_in",
+                 "conv_opt_border_kx", "conv_opt_border_tap")
+_CONV_REF_LOOPS = ("conv_ref_call", "conv_ref_channel", "conv_ref_row", "conv_ref_pixel",
+                   "conv_ref_cin", "conv_ref_ky", "conv_ref_ky_in", "conv_ref_kx", "conv_ref_tap")
+
+
+def _conv_opt(step):
+    g = step.geom
+    out = dict.fromkeys(_CONV_OPT_OWN + _CONV_REF_LOOPS, 0)
+    out["conv_opt_call"] = 1
+    if g.k != 3:  # tm_conv_opt hands other kernel sizes to tm_conv_ref
+        out.update(_conv_ref(step))
+        return out
+    w = Window.of(g)
+    border = w.pixels - w.interior
+    n = g.cout * g.cin
+    out.update({"conv_opt_channel": g.cout, "conv_opt_row": g.cout * g.out_h,
+                "conv_opt_pixel": g.cout * w.pixels, "conv_opt_interior": g.cout * w.interior,
+                "conv_opt_interior_cin": n * w.interior, "conv_opt_border": g.cout * border,
+                "conv_opt_border_cin": n * border, "conv_opt_border_ky": n * border * g.k,
+                "conv_opt_border_ky_in": n * w.border_rows,
+                "conv_opt_border_kx": n * w.border_rows * g.k,
+                "conv_opt_border_tap": n * w.border_taps})
+    return out
+
+
+def _dw_ref_channels(g):
+    w = Window.of(g)
+    c = g.cout
+    return {"dw_ref_channel": c, "dw_ref_row": c * g.out_h, "dw_ref_pixel": c * w.pixels,
+            **_plain_taps("dw_ref", w, g.k, c)}
+
+
+def _dw_opt_channels(g):
+    w = Window.of(g)
+    c = g.cout
+    interior = w.interior if g.k == 3 else 0  # only 3x3 has the unrolled interior path
+    border = w.pixels - interior
+    rows = w.border_rows if g.k == 3 else w.rows
+    taps = w.border_taps if g.k == 3 else w.taps
+    return {"dw_opt_channel": c, "dw_opt_row": c * g.out_h, "dw_opt_pixel": c * w.pixels,
+            "dw_opt_interior": c * interior, "dw_opt_border": c * border,
+            "dw_opt_ky": c * border * g.k, "dw_opt_ky_in": c * rows, "dw_opt_kx": c * rows * g.k,
+            "dw_opt_tap": c * taps}
+
+
+def _pwconv_opt(step):
+    g = step.geom
+    pixels = g.out_h * g.out_w
+    pairs = pixels * (g.cout // 2)
+    odd = pixels * (g.cout % 2)
+    return {"pwconv_opt_call": 1, "pwconv_opt_row": g.out_h, "pwconv_opt_pixel": pixels,
+            "pwconv_opt_pair": pairs, "pwconv_opt_quad": pairs * (g.cin // 4),
+            "pwconv_opt_tail": pairs * (g.cin % 4), "pwconv_opt_odd": odd,
+            "pwconv_opt_odd_cin": odd * g.cin}
+
+
+def _pwconv_ref(step):
+    g = step.geom
+    pixels = g.out_h * g.out_w
+    return {"pwconv_ref_call": 1, "pwconv_ref_channel": g.cout, "pwconv_ref_row": g.cout * g.out_h,
+            "pwconv_ref_pixel": g.cout * pixels, "pwconv_ref_cin": g.cout * pixels * g.cin}
+
+
+def _elementwise(prefix):
+    """Trips of a (c, h, w) loop nest: add and copy."""
+    return lambda s: {f"{prefix}_call": 1, f"{prefix}_channel": s.c, f"{prefix}_row": s.c * s.h,
+                      f"{prefix}_element": s.c * s.h * s.w}
+
+
+def _kernel(name, function, trips, loops):
+    return Kernel(name, function, tuple(loops), trips)
+
+
+_DW_REF = ("dw_ref_channel", "dw_ref_row", "dw_ref_pixel", "dw_ref_ky", "dw_ref_ky_in",
+           "dw_ref_kx", "dw_ref_tap")
+_DW_OPT = ("dw_opt_channel", "dw_opt_row", "dw_opt_pixel", "dw_opt_interior", "dw_opt_border",
+           "dw_opt_ky", "dw_opt_ky_in", "dw_opt_kx", "dw_opt_tap")
+
+COMMON = {  # the same code in every kernel set
+    "mark": _kernel("mark", "tm_layer", lambda s: {"mark_call": 1}, ("mark_call",)),
+    "copy": _kernel("copy", "tm_copy", _elementwise("copy"),
+                    ("copy_call", "copy_channel", "copy_row", "copy_element")),
+    "move": _kernel("move", "memmove", lambda s: {"move_call": 1, "move_byte": s.nbytes},
+                    ("move_call", "move_byte")),
+    "add": _kernel("add", "tm_add", _elementwise("add"),
+                   ("add_call", "add_channel", "add_row", "add_element")),
+    "pool": _kernel("pool", "tm_avgpool",
+                    lambda s: {"pool_call": 1, "pool_channel": s.c, "pool_element": s.c * s.h * s.w},
+                    ("pool_call", "pool_channel", "pool_element")),
+}
+
+REFERENCE = {
+    "conv": _kernel("conv_ref", "tm_conv_ref", _conv_ref, _CONV_REF_LOOPS),
+    "dwconv": _kernel("dwconv_ref", "tm_dwconv_ref",
+                      lambda s: {"dwconv_ref_call": 1, **_dw_ref_channels(s.geom)},
+                      ("dwconv_ref_call",) + _DW_REF),
+    "dwconv_inplace": _kernel(
+        "dwconv_inplace_ref", "tm_dwconv_inplace_ref",
+        lambda s: {"dwconv_inplace_ref_call": 1, **_dw_ref_channels(s.geom),
+                   "dw_inplace_ref_byte": s.geom.cout * s.geom.out_h * s.geom.out_w},
+        ("dwconv_inplace_ref_call",) + _DW_REF + ("dw_inplace_ref_byte",)),
+    "pwconv": _kernel("pwconv_ref", "tm_pwconv_ref", _pwconv_ref,
+                      ("pwconv_ref_call", "pwconv_ref_channel", "pwconv_ref_row",
+                       "pwconv_ref_pixel", "pwconv_ref_cin")),
+}
+
+
+def _inplace_opt(s):
+    g = s.geom
+    pixels = g.out_h * g.out_w
+    return {"dwconv_inplace_opt_call": 1, **_dw_opt_channels(g),
+            "dw_inplace_opt_word": g.cout * (pixels // 4),
+            "dw_inplace_opt_byte": g.cout * (pixels % 4)}
+
+
+OPTIMIZED = {
+    "conv": _kernel("conv_opt", "tm_conv_opt", _conv_opt, _CONV_OPT_OWN + _CONV_REF_LOOPS),
+    "dwconv": _kernel("dwconv_opt", "tm_dwconv_opt",
+                      lambda s: {"dwconv_opt_call": 1, **_dw_opt_channels(s.geom)},
+                      ("dwconv_opt_call",) + _DW_OPT),
+    "dwconv_inplace": _kernel("dwconv_inplace_opt", "tm_dwconv_inplace_opt", _inplace_opt,
+                              ("dwconv_inplace_opt_call",) + _DW_OPT +
+                              ("dw_inplace_opt_word", "dw_inplace_opt_byte")),
+    "pwconv": _kernel("pwconv_opt", "tm_pwconv_opt", _pwconv_opt,
+                      ("pwconv_opt_call", "pwconv_opt_row", "pwconv_opt_pixel", "pwconv_opt_pair",
+                       "pwconv_opt_quad", "pwconv_opt_tail", "pwconv_opt_odd",
+                       "pwconv_opt_odd_cin")),
+}
+
+# kernel set name -> {step family -> Kernel}
+KERNEL_SETS = {"reference": {**COMMON, **REFERENCE}, "optimized": {**COMMON, **OPTIMIZED}}
+KERNEL_FLAVOURS = tuple(KERNEL_SETS)
+ALL_KERNELS = {k.name: k for kernels in KERNEL_SETS.values() for k in kernels.values()}
+TRIP_NAMES = tuple(dict.fromkeys(loop for k in ALL_KERNELS.values() for loop in k.loops))
+
+
+def check_kernels(kernels):
+    """Raise UnknownNameError unless ``kernels`` names a kernel set (KERNEL_FLAVOURS)."""
+    if kernels not in KERNEL_SETS:
+        raise UnknownNameError(f"unknown kernels {kernels!r}; use one of {', '.join(KERNEL_FLAVOURS)}")
+
+
+def kernel_for(step, kernels):
+    """The Kernel that program step ``step`` calls in kernel set ``kernels``: the first of the
+    step's ``family`` keys the set has. Raises SpecError when it has none."""
+    check_kernels(kernels)
+    table = KERNEL_SETS[kernels]
+    for key in step.family:
+        if key in table:
+            return table[key]
+    raise SpecError(f"the {kernels} kernels have none for {type(step).__name__} "
+                    f"(families {', '.join(step.family)})")

@@ -1,0 +1,75 @@
+"""A submission folder checked before nbgrader or the sandbox sees it.
+
+`problem(folder)` -> a typed `Failure`, or None when the folder can be graded: it holds a
+notebook; no symbolic link anywhere (nbgrader would follow one: a link to the instructor's
+source would be graded as the source, a link named notes.html to the hidden checks would be
+copied into the feedback); at most `limits.SUBMISSION` files and bytes; each notebook within its
+size, valid JSON and a valid notebook, with no graded cell twice and no more cells or code than
+allowed. Nothing is read before its size is known.
+"""
+import json
+import os
+import stat
+from pathlib import Path
+
+from .limits import SUBMISSION
+from .messages import Failure, FailureKind
+
+
+def _notebook_problem(path, limits):
+    import nbformat
+
+    size = path.stat().st_size
+    if size > limits.notebook_bytes:
+        return f"{path.name} is {size} bytes (at most {limits.notebook_bytes})"
+    try:
+        nb = nbformat.reads(path.read_text(errors="replace"), as_version=4)
+        nbformat.validate(nb)
+    except (ValueError, nbformat.ValidationError, KeyError, TypeError, AttributeError) as exc:
+        kind = "not JSON" if isinstance(exc, json.JSONDecodeError) else "not a valid notebook"
+        return f"{path.name} is {kind}"
+    code = [c for c in nb.cells if c.get("cell_type") == "code"]
+    if len(nb.cells) > limits.cells:
+        return f"{path.name} has {len(nb.cells)} cells (at most {limits.cells})"
+    chars = sum(len(c.get("source", "")) for c in code)
+    if chars > limits.source_chars:
+        return f"{path.name} has {chars} characters of code (at most {limits.source_chars})"
+    ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    ids = [g for g in ids if g]
+    twice = sorted({g for g in ids if ids.count(g) > 1})
+    if twice:
+        return f"the graded cell {twice[0]!r} appears more than once"
+    return None
+
+
+def problem(folder, limits=SUBMISSION):
+    """Why the submission ``folder`` cannot be graded as it is (a Failure), or None."""
+    folder = Path(folder)
+    if os.path.islink(folder):
+        return Failure(FailureKind.INVALID_SUBMISSION, f"{folder.name} is a symbolic link")
+    files, total = [], 0
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        for name in dirs + names:
+            path = Path(root) / name
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                rel = path.relative_to(folder.parent)
+                return Failure(FailureKind.INVALID_SUBMISSION, f"{rel} is a symbolic link "
+                               "(submissions are graded as regular files only)")
+            if stat.S_ISREG(mode):
+                files.append(path)
+                total += os.lstat(path).st_size
+            elif not stat.S_ISDIR(mode):
+                return Failure(FailureKind.INVALID_SUBMISSION,
+                               f"{path.relative_to(folder.parent)} is not a regular file")
+        if len(files) > limits.files or total > limits.total_bytes:
+            return Failure(FailureKind.INVALID_SUBMISSION, f"more than {limits.files} files or "
+                           f"{limits.total_bytes} bytes")
+    notebooks = sorted(p for p in folder.glob("*.ipynb"))
+    if not notebooks:
+        return Failure(FailureKind.NO_NOTEBOOK, "no .ipynb in the submission folder")
+    for nb in notebooks:
+        why = _notebook_problem(nb, limits)
+        if why:
+            return Failure(FailureKind.INVALID_NOTEBOOK, why)
+    return None

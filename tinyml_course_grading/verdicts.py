@@ -1,0 +1,139 @@
+"""A hidden check's verdict, reached outside the sandbox from the runner's plain answers.
+
+The verdict of a check is all-or-nothing (`scoring="all"`) or the fraction of cases passed
+(`scoring="fraction"`, partial credit through nbgrader's numeric cell output), or what the
+check's own `grade` function says (a quiz answer, a challenge's published scale). Integrity: a
+check whose function reached one of its `reference` functions (the runner's tripwires), or whose
+solution cell imports one, scores 0 with one sentence saying why; the solution is also scored
+for similarity with the reference's source and flagged at or above the threshold (a TA decides).
+"""
+import ast
+import math
+
+from . import plain_data
+from .check_declarations import SIMILARITY_THRESHOLD
+from .comparisons import equal
+from .integrity import function_source, imported_reference, similarity
+from .messages import Verdict
+
+NOT_ANSWERED = "not answered yet"
+RETURNED_NONE = "returned None (does the function end with `return`?)"
+MAX_SHOWN = 3  # failing cases named in one feedback sentence
+
+
+def is_stub_source(source, name):
+    """True when cell ``source`` defines ``def name`` with a body of only a docstring, ``...``,
+    ``pass`` (the handed-out stub); False for any other body; None when there is no such def
+    (``name`` is a variable, or the cell does not parse)."""
+    try:
+        tree = ast.parse(source or "")
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return all(isinstance(stmt, ast.Pass) or (
+                isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                and (stmt.value.value is Ellipsis or isinstance(stmt.value.value, str)))
+                for stmt in node.body)
+    return None
+
+
+def _case_reason(check, case, answer, student=None, stub=None):
+    """None when the answer is right, else why not (one line); ``stub``: whether the solution
+    cell still holds the stub (None: unknown), so that only an untouched stub is "not answered
+    yet"."""
+    if answer is None:
+        return "the grader got no answer for this call"
+    if not answer.ok:
+        if answer.error.startswith("NameError") and f"'{check.function}'" in answer.error:
+            return NOT_ANSWERED
+        return f"{check.function} raised {answer.error}"
+    try:
+        got = plain_data.restore(answer.value)
+    except plain_data.PlainDataError as exc:
+        return f"returned data the grader does not accept: {exc}"
+    if got is None:
+        return RETURNED_NONE if stub is False else NOT_ANSWERED
+    if isinstance(got, dict) and plain_data.UNSUPPORTED in got:
+        return f"returned a {got[plain_data.UNSUPPORTED]}, which the grader cannot check"
+    try:
+        return (case.compare or equal)(got, case.expected_value(student))
+    except Exception as exc:  # a malformed answer must not crash the grader
+        return f"the result could not be compared ({type(exc).__name__}: {exc})"
+
+
+def _similarity(check, solution_source):
+    if not solution_source or not check.similar:
+        return None
+    body = function_source(solution_source, check.function)
+    sources = [name.source for name in check.similar]
+    scores = [similarity(body, s) for s in sources]
+    if len(sources) > 1:  # the whole cell against all of them: a copy of helpers and caller
+        scores.append(similarity(solution_source, "\n".join(sources)))
+    return round(max(scores), 3)
+
+
+def verdict(check, answers, solution_source=None, threshold=SIMILARITY_THRESHOLD, student=None):
+    """Verdict of `check` from {case index: CallResult or None} and its solution cell's source;
+    ``student``: the id being graded (for a case whose expected value is per student)."""
+    used = sorted({u for a in answers.values() if a is not None for u in a.used})
+    imported = imported_reference(solution_source or "", check.reference) \
+        if check.reference else None
+    sim = _similarity(check, solution_source)
+    flagged = sim is not None and sim >= threshold
+    total = len(check.cases)
+    base = dict(similarity=sim, flagged=flagged, challenge=check.challenge)
+    if used or imported:
+        name = (used or [imported])[0].replace(":", ".")
+        sentence = (f"No credit: {check.function} uses the package's reference {name} for this "
+                    f"exercise, which you are asked to write yourself.")
+        return Verdict(check.grade_id, 0.0, sentence, 0, total, sentence, **base)
+    if check.grade is not None:
+        return _graded(check, answers.get(0), base, student)
+    stub = is_stub_source(solution_source, check.function) if solution_source else None
+    reasons = [_case_reason(check, case, answers.get(i), student, stub)
+               for i, case in enumerate(check.cases)]
+    passed = sum(r is None for r in reasons)
+    failed = [(case, r) for case, r in zip(check.cases, reasons) if r is not None]
+    if not failed:
+        return Verdict(check.grade_id, 1.0, f"{check.function}: all {total} checks passed.",
+                       passed, total, **base)
+    if all(r == NOT_ANSWERED for _, r in failed) and passed == 0:
+        return Verdict(check.grade_id, 0.0, f"{check.function} is {NOT_ANSWERED}.", 0, total,
+                       **base)
+    what = f" ({check.property})" if check.property else ""
+    shown = "; ".join(f"{case.what}: {reason}" for case, reason in failed[:MAX_SHOWN])
+    more = f"; and {len(failed) - MAX_SHOWN} more" if len(failed) > MAX_SHOWN else ""
+    message = f"{check.function} fails {len(failed)} of {total} checks{what}: {shown}{more}"
+    fraction = passed / total if check.scoring == "fraction" and total else 0.0
+    return Verdict(check.grade_id, fraction if math.isfinite(fraction) else 0.0, message,
+                   passed, total, **base)
+
+
+def _graded(check, answer, base, student=None):
+    """Verdict of a check with its own `grade` function (one case)."""
+    case = check.cases[0]
+    reason = _case_reason(check, case, answer, student)
+    if answer is None or not answer.ok:
+        text = f"{check.function} is {reason}." if reason == NOT_ANSWERED \
+            else f"{check.function}: {reason}."
+        return Verdict(check.grade_id, 0.0, text, 0, 1, **base)
+    if reason == NOT_ANSWERED:  # None: 0 points, and whatever the check explains about it
+        try:
+            _, message = check.grade(None, case.expected_value(student))
+        except Exception:
+            message = ""
+        text = f"{check.function} is {NOT_ANSWERED}." + (f"\n{message}" if message else "")
+        return Verdict(check.grade_id, 0.0, text, 0, 1, **base)
+    record = None
+    try:
+        fraction, message, *rest = check.grade(plain_data.restore(answer.value),
+                                               case.expected_value(student))
+        fraction = min(1.0, max(0.0, float(fraction)))
+        record = plain_data.plain(rest[0]) if rest else None
+    except Exception as exc:  # the student's data broke the check: 0, with the reason
+        fraction, message = 0.0, f"could not read the answer ({type(exc).__name__}: {exc})"[:500]
+    if not math.isfinite(fraction):
+        fraction = 0.0
+    return Verdict(check.grade_id, fraction, message, int(fraction >= 1.0), 1,
+                   record=record, **base)
