@@ -142,7 +142,8 @@ BAD_FOR_GATE = {  # gate -> a failure mode of BAD (or 'stale-ipynb', made below)
     "header_shapes": "unlocked-test", "grade_ids": "duplicate-id",
     "solution_markers": "no-solution-markers", "stripped": "output-left",
     "step_comments": "no-step-comment", "slide_metadata": "no-slide-type",
-    "generated_from_source": "stale-ipynb",
+    "generated_from_source": "stale-ipynb", "hints_not_code": "hint-is-the-code",
+    "no_quiz_answers": "quiz-answer-stated",
 }
 
 
