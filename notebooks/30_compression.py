@@ -246,7 +246,7 @@ print(f"pruning costs {100 * lost:.1f} points (chance: {100 / len(task.CLASSES):
       f"win back {100 * won:.1f} ({won / lost:.0%})")
 
 # %% slideshow={"slide_type": "subslide"}
-# accuracy (+- 2 standard errors of the held-out scenes it was measured on), Flash and SRAM
+# accuracy, Flash and SRAM of the model at stake (accuracy +- 2 standard errors of its 'val')
 n_val = len(task.load_split("val", stakes.STAKES_ARCH.resolution)[1])  # stakes_model's 'val'
 display(stakes_figure([(label, {**r["after"], "fits": r["fits"]["both"]})
                        for label, r in results.items()],

@@ -335,9 +335,7 @@ def test_student_lab_shows_only_validate(browser, tmp_path):
     (root / "assignments").mkdir(parents=True)
     release = course.release_notebook("sram_accounting", "sram_accounting.ipynb")
     nbformat.write(release, root / "assignments" / "sram_accounting.ipynb")
-    # not the lecture view (grading=False turns Validate off for the room): the student's own
-    # Lab, whose config (student.py's) is what is under test
-    with LabServer(root, grading=True, config_path=tmp_path / "venv" / "etc" / "jupyter") as lab:
+    with LabServer(root, config_path=tmp_path / "venv" / "etc" / "jupyter") as lab:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         try:
             page.goto(lab.url("lab/tree/assignments/sram_accounting.ipynb?reset"))

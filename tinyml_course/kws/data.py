@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SpecError, UnknownNameError
-from ..stats import standard_error  # noqa: F401 (kws.evaluate's, one definition)
 from .mfcc import FSDD_RECIPE
 
 DATA_DIR = Path(__file__).parent / "data"
