@@ -56,7 +56,8 @@ def rebuild_redraw(lab, sparsity=0.0, bits=32, channel_ratio=0.0):
                                          bits, channel_ratio, lab.device.name)
     finally:
         compress.quick_accuracy = fast
-    figures = [compression_bars(lab.baseline, result, lab.device.sram_bytes, lab.device.flash_bytes),
+    figures = [compression_bars(lab.baseline, result, lab.device.sram_bytes, lab.device.flash_bytes,
+                                examples=len(lab.y_test), chance=1 / lab.classes),
                weight_histogram(lab.weights, result["weights"], f"{bits}-bit, {sparsity:.0%} sparse")]
     for fig in figures:
         fig.tight_layout()

@@ -76,7 +76,8 @@ def full_compression_render(lab, state):
     start = time.perf_counter()
     result = quick_compress(lab.network, lab.weights, lab.x_test, lab.y_test, state.sparsity,
                             state.bits, state.channel_ratio, lab.device.name)
-    for fig in (compression_bars(lab.baseline, result, lab.device.sram_bytes, lab.device.flash_bytes),
+    for fig in (compression_bars(lab.baseline, result, lab.device.sram_bytes, lab.device.flash_bytes,
+                                 examples=len(lab.y_test), chance=1 / lab.classes),
                 weight_histogram(lab.weights, result["weights"], state.label)):
         fig.savefig(io.BytesIO(), format="png", dpi=120, pil_kwargs={"compress_level": 1})
     return time.perf_counter() - start

@@ -38,8 +38,8 @@ from tinyml_course.ui.plots.edge import edge_devices_figure, model_growth_figure
 #
 # - **privacy**: the camera image or the voice never leaves the device;
 # - **latency**: no network round trip; the answer comes in milliseconds, even offline;
-# - **cost**: no server to pay per query, no radio to power for each upload (and less energy,
-#   so less carbon).
+# - **cost**: no server bill for every query and no radio drawing power on every upload (less
+#   energy, so less carbon).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Speaker notes: ask the room which of their devices already run a network locally (face unlock,

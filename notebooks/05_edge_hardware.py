@@ -74,7 +74,7 @@ for key, text in SOURCES.items():
 # (where the weights live) is at least 64,000 times smaller than the phone's storage (the paper
 # gives the phone's as "> 64 GB").
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 # cloud GPU vs phone vs MCU, log scale
 display(memory_gap_figure())
 
@@ -86,7 +86,7 @@ display(memory_gap_figure())
 # depthwise in place); green fits, red does not. On a phone everything fits; on an MCU only the
 # networks designed for it do, and ResNet-18 misses both memories by far.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 # pick a device, see what fits
 choices = [(f"{h.family}: {h.name}", h.name) for h in HARDWARE.values()
            if h.memory is not None and h.storage is not None]

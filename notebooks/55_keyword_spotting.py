@@ -56,7 +56,7 @@ UTTERANCE = "7_yweweler_0"  # FSDD's name, digit_speaker_take: "seven", take 0, 
 # made in this notebook** (not speech): a tone gliding from 300 to 2,400 Hz over a steady
 # 500 Hz one, faded in and out.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 # a synthetic 0.6 s signal (made here, not a recording) through the package's front end
 rate = FSDD_RECIPE.sample_rate
 t = np.arange(int(0.6 * rate)) / rate
@@ -64,9 +64,9 @@ glide = np.sin(2 * np.pi * (300 * t + 0.5 * (2400 - 300) / t[-1] * t ** 2))  # 3
 signal = np.hanning(len(t)) * (0.5 * glide + 0.3 * np.sin(2 * np.pi * 500 * t))
 features = mfcc(signal)
 print(f"synthetic signal: {len(signal)} samples = {len(signal) / rate:.2f} s at {rate} Hz -> "
-      f"MFCCs {features.shape[0]} frames x {features.shape[1]} coefficients "
-      f"(window {FSDD_RECIPE.window_ms:.0f} ms, hop {FSDD_RECIPE.hop_ms:.0f} ms; "
-      f"1 + {len(signal)} // {FSDD_RECIPE.hop} = {1 + len(signal) // FSDD_RECIPE.hop})")
+      f"MFCCs {features.shape[0]} frames x {features.shape[1]} coefficients")
+print(f"(window {FSDD_RECIPE.window_ms:.0f} ms, hop {FSDD_RECIPE.hop_ms:.0f} ms; "
+      f"1 + {len(signal)} // {FSDD_RECIPE.hop} = {1 + len(signal) // FSDD_RECIPE.hop} frames)")
 display(utterance_figure(signal, rate, features, FSDD_RECIPE.hop_ms,
                          title="a synthetic glide over a steady tone (made in this notebook)"))
 
@@ -77,14 +77,15 @@ display(utterance_figure(signal, rate, features, FSDD_RECIPE.hop_ms,
 # enters as the MFCCs the data ships for it: what the front end above makes of the microphone's
 # samples on the device. `tinyml-course deploy kws --utterance 3_yweweler_12` picks another.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "subslide"}
 # the shipped model and corpus (about 1 s), and the utterance's shipped MFCCs
 kws = load_model()
 utterance = deploy_input(kws, UTTERANCE)
 frames = len(utterance.mfccs)
 print(f"{utterance.name} (row {utterance.row} of the corpus): '{WORDS[utterance.digit]}' by "
-      f"{utterance.speaker}, held out: {utterance.held_out}; {frames} frames x "
-      f"{utterance.mfccs.shape[1]} coefficients = about {frames * FSDD_RECIPE.hop_ms / 1000:.2f} s")
+      f"{utterance.speaker}, held out: {utterance.held_out}")
+print(f"{frames} frames x {utterance.mfccs.shape[1]} coefficients = about "
+      f"{frames * FSDD_RECIPE.hop_ms / 1000:.2f} s")
 display(mfcc_figure(utterance.mfccs, FSDD_RECIPE.hop_ms,
                     title=f"'{WORDS[utterance.digit]}' spoken by {utterance.speaker} (held out): "
                           f"its shipped MFCCs"))

@@ -29,3 +29,21 @@ def test_command_line_reports_a_broken_notebook(tmp_path, capsys):
     assert export_slides.main(["--no-execute", "--out", str(tmp_path / "out"),
                                str(tmp_path / "broken.ipynb")]) == 1
     assert capsys.readouterr().out.startswith("FAILED")
+
+
+def test_executed_deck_keeps_figures_and_dashboards_as_images(tmp_path):
+    """Issue 20: does an executed deck carry its figures, and a dashboard's figure and readout as
+    they were (not its Python repr), on the lecture's 1280x800 canvas?"""
+    import json
+    nb = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+        "rise": json.loads((REPO / "notebooks" / "slides.json").read_text())})
+    nb.cells = [nbformat.v4.new_markdown_cell("# a deck", metadata={"slideshow": {"slide_type": "slide"}}),
+                nbformat.v4.new_code_cell("# the dashboard\nfrom tinyml_course.ui.widgets.patch import "
+                                          "patch_dashboard\npatch_dashboard()")]
+    path = tmp_path / "deck.ipynb"
+    nbformat.write(nb, path)
+    html = export_slides.export(path, tmp_path / "out").read_text()
+    assert html.count("data:image/png;base64,") >= 2  # the dashboard's two figures
+    assert "4x4 patches" in html and "PatchDashboard(" not in html
+    assert "width: 1280," in html and "height: 800," in html  # reveal.js's canvas

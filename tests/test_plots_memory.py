@@ -179,7 +179,7 @@ def test_default_comparison_one_curve_per_panel(mbv2):
     assert len(panels) == 5 and all(ax.get_legend() is None for ax in fig.axes)
     texts = [t.get_text() for ax in panels for t in ax.texts]
     assert not any("per-layer / tinyengine" in t for t in texts)
-    same = [t for t in texts if "(= in-place / mcunet)" in t]
+    same = [t for t in texts if t.endswith(", = in-place / mcunet")]
     assert len(same) == 1 and same[0].startswith("tinyengine (dw always in place)")
     mcunet = _curves(panels[0])[0].get_ydata()
     adds = [i for i, l in enumerate(profile(mbv2, "per-layer", "mcunet").layers) if l.op == "add"]

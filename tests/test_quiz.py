@@ -295,3 +295,11 @@ def test_grade_choice_explains_every_option(capsys):
     assert f"({letters[0]}) wrong: correct but missed." in out
     grade_choice(q.id, letters[0], key=[letters[0]])
     assert "Why:" not in capsys.readouterr().out  # no explanation given: none printed
+
+
+def test_check_with_nothing_ticked_says_so():
+    """Issue 20 item 17: does Check with no option ticked show a message (it showed nothing)?"""
+    from tinyml_course.quiz import QuizWidget
+    quiz = QuizWidget(TAKEAWAY_QUESTIONS, key=KEY)
+    quiz.check_button.click()
+    assert "tick one or more options" in quiz.feedback_html.value

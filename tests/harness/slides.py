@@ -1,7 +1,6 @@
 """The lecture's RISE slideshow in a real browser: open it, run it from there, walk every slide.
 
-Used by tests/test_browser.py (one server, one browser for every deck) and by
-``python -m harness.slides`` (screenshots of every slide, for a person to look at). A slide is
+Used by tests/test_browser.py (one server, one browser for every deck). A slide is
 read in the page by ``READ_SLIDE``: its overflow (content beyond the 1280x800 canvas of
 notebooks/slides.json, or wider than its cell), the smallest rendered text size by kind, the
 printed lines that wrap, the widgets on it and any widget shown as its Python repr.
@@ -20,6 +19,9 @@ READABLE_PX = {"text": 24, "code": 18, "widget": 18}
 REPR = re.compile(r"\b[A-Z]\w*(Dashboard|Widget|Box|Slider|Dropdown|Buttons|Output|Image|HTML)"
                   r"\((children|value|options|layout|description)=")
 RUN_TIMEOUT_MS = 120_000  # a whole deck, on a shared 2-core machine
+# a folder: walk() saves a screenshot of every slide there (NN_name-S.s.png; docs/lecture.md's
+# slides are taken this way), e.g. TINYML_SLIDE_SHOTS=build/slide-shots
+SHOTS_ENV = "TINYML_SLIDE_SHOTS"
 
 # the present slide (the innermost section.present), measured in canvas px
 READ_SLIDE = """() => {
@@ -142,11 +144,17 @@ def next_slide(page):
     return True
 
 
-def walk(page):
-    """Yield READ_SLIDE's reading of every slide from the first to the last."""
+def walk(page, shots=None, stem="slide"):
+    """Yield READ_SLIDE's reading of every slide from the first to the last; with ``shots`` (a
+    folder) save each slide as shown, before the caller moves its controls, as
+    ``{stem}-{slide}.{subslide}.png``."""
     first_slide(page)
     while True:
-        yield page.evaluate(READ_SLIDE)
+        slide = page.evaluate(READ_SLIDE)
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(shots) / f"{stem}-{slide['index'][0]}.{slide['index'][1]}.png"))
+        yield slide
         if not next_slide(page):
             return
 

@@ -148,8 +148,3 @@ def load_split(test_speakers=TEST_SPEAKERS, corpus=None):
     return Split(inputs(train_rows), corpus.digit[train_rows], inputs(test_rows),
                  corpus.digit[test_rows], scale,
                  tuple(s for s in corpus.speakers if s not in test_speakers), tuple(test_speakers))
-
-
-def standard_error(accuracy, n):
-    """Binomial standard error sqrt(p (1 - p) / n) of an accuracy p measured on n examples."""
-    return float(np.sqrt(accuracy * (1.0 - accuracy) / n))

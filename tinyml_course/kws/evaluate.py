@@ -13,7 +13,8 @@ import numpy as np
 from ..compression.int8_convert import convert
 from ..runtime.batched import predict
 from ..runtime.int8_backend import Int8Backend, predict_int8
-from .data import WORDS, Corpus, Split, features, load_corpus, load_split, standard_error
+from ..stats import standard_error
+from .data import WORDS, Corpus, Split, features, load_corpus, load_split
 from .model import RECIPE, load_kws
 
 __all__ = ["WORDS", "Accuracy", "KwsModel", "load_model", "measure", "deploy_input",

@@ -167,8 +167,10 @@ class QuizState:
             return CheckResult(q.id, message=msg)
         try:
             chosen = parse_answer(self.selection, q)
-        except AnswerFormatError as err:
-            return CheckResult(q.id, message=str(err))
+        except AnswerFormatError as err:  # e.g. nothing ticked: say so (issue 20 item 17)
+            result = CheckResult(q.id, message=f"{err}: tick one or more options, then Check")
+            self._results[q.id] = result
+            return result
         feedback = tuple(OptionFeedback(x, q.options[x], x in chosen, x in entry.correct)
                          for x in q.letters)
         sc = score(chosen, entry.correct, self.points, self.policy, q)

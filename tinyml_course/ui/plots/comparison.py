@@ -64,8 +64,9 @@ def comparison_figure(profiles, labels=None, device=None, figsize=FIGSIZE):
             ax.step(range(len(kib)), kib, where="mid", color=f"C{i}", lw=2.2)
             ipeak = prof.layers.index(prof.peak_layer)
             ax.plot([ipeak], [peaks[i]], marker="v", color="black", ms=7)
-            ax.text(0.995, 0.9, f"{label}: peak {peaks[i]:.0f} KiB at {prof.peak_layer.name}"
-                    + (f" (= {same})" if same else ""), transform=ax.transAxes, va="top",
+            ax.text(0.995, 0.9, f"{label}: peak {peaks[i]:.0f} KiB"
+                    + (f", = {same}" if same else f" at {prof.peak_layer.name}"),
+                    transform=ax.transAxes, va="top",
                     ha="right", fontsize=12, color=f"C{i}", fontweight="bold")
             if limit:
                 ax.axhline(limit, color=LIMIT_COLOR, ls="--", lw=1.2)

@@ -5,7 +5,8 @@ pyplot). Given ``fig=`` a figure they made before, they redraw it in place inste
 new heights and labels, the histogram new counts over the bins fixed when it was built, the titles
 new text. Margins are fixed (no ``tight_layout``), so a dashboard's redraw is an artist update plus
 one Agg render. ``stakes_figure`` (static) compares several versions of one model against a
-device's limits.
+device's limits. Accuracies are measured on held-out examples, so both draw them with error bars
+of ``stats.ERROR_BAR_SE`` standard errors (``examples``: how many) and the chance line.
 """
 
 import numpy as np
@@ -14,12 +15,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ...model.units import KIB
+from ...stats import ERROR_BAR_SE, standard_error
 from .png import encode_png
 from .style import WIDE, projector
 
 BARS_FIGSIZE = (5.9, 3.2)  # inches: the dashboard shows bars and histogram side by side,
 HIST_FIGSIZE = (5.9, 3.2)  # 1180 px together, on one slide with the controls and readout
 BEFORE_COLOR, AFTER_COLOR, LIMIT_COLOR = "tab:blue", "tab:orange", "red"
+ERROR_COLOR, CHANCE_COLOR = "black", "gray"
+ACCURACY_TITLE = f"accuracy (%), +- {ERROR_BAR_SE} SE"
 _BARS = "_tinyml_compression_bars"  # attribute of a figure made by compression_bars
 _HIST = "_tinyml_weight_histogram"  # attribute of a figure made by weight_histogram
 
@@ -44,8 +48,10 @@ def histogram_artists(fig):
 
 def bars_artists(fig):
     """What ``compression_bars`` updates: dict with axes, bars (before/after Rectangles per panel),
-    labels (their value texts), limits (the device lines, None on the accuracy panel) and
-    dynamic (the artists an update changes, with the spines drawn over them)."""
+    labels (their value texts), limits (the device lines, None on the accuracy panel), errors
+    (the accuracy panel's before/after error bars, Line2D from p - 2 SE to p + 2 SE in %), chance
+    (its chance line, or None) and dynamic (the artists an update changes, with the spines drawn
+    over them)."""
     return _artists(fig, _BARS, "compression_bars")
 
 
@@ -106,21 +112,29 @@ def _percent(accuracy):
     return None if accuracy is None else 100 * accuracy
 
 
+def _error_pct(accuracy, examples):
+    """ERROR_BAR_SE standard errors of an accuracy (0..1, or None: 0) in percentage points."""
+    return 0.0 if accuracy is None else 100 * ERROR_BAR_SE * standard_error(accuracy, examples)
+
+
 def _bar_rows(before, after, device_sram_bytes, device_flash_bytes):
-    return [("accuracy (%)", _percent(before["accuracy"]), _percent(after["accuracy"]), None),
+    return [(ACCURACY_TITLE, _percent(before["accuracy"]), _percent(after["accuracy"]), None),
             ("Flash (KiB)", before["flash_bytes"] / KIB, after["flash_bytes"] / KIB,
              device_flash_bytes / KIB),
             ("peak SRAM (KiB)", before["peak_sram_bytes"] / KIB, after["peak_sram_bytes"] / KIB,
              device_sram_bytes / KIB)]
 
 
-def compression_bars(before, after, device_sram_bytes, device_flash_bytes, fig=None):
+def compression_bars(before, after, device_sram_bytes, device_flash_bytes, fig=None, *,
+                     examples, chance=None):
     """Accuracy (%), Flash (KiB) and peak SRAM (KiB) before vs after, device limits as lines.
 
     before/after: dicts with 'accuracy' (0..1, or None while it is being measured: an empty bar
-    labelled PENDING), 'flash_bytes', 'peak_sram_bytes'. A device line
-    shows when it is in view (below 4x the larger bar). With ``fig`` (one made here) the bars,
-    labels, lines and y ranges are updated in place.
+    labelled PENDING, no error bar), 'flash_bytes', 'peak_sram_bytes'. examples: the held-out
+    examples each accuracy was measured on (its error bar: ERROR_BAR_SE standard errors);
+    chance: 1 / classes, a dotted line on the accuracy panel (fixed when the figure is built).
+    A device line shows when it is in view (below 4x the larger bar). With ``fig`` (one made
+    here) the bars, labels, error bars, lines and y ranges are updated in place.
     """
     if fig is None or getattr(fig, _BARS, None) is None:
         fig = Figure(figsize=BARS_FIGSIZE)
@@ -136,18 +150,34 @@ def compression_bars(before, after, device_sram_bytes, device_flash_bytes, fig=N
                           ax.axhline(0, color=LIMIT_COLOR, linestyle="--", linewidth=1))
             ax.tick_params(labelsize=8)
         axes[0].set_ylim(0, 112)
+        axes[0].set_title(ACCURACY_TITLE, fontsize=9)
+        errors = [axes[0].plot([x, x], [0, 0], color=ERROR_COLOR, lw=1.5, marker="_",
+                               markersize=10)[0] for x in (0, 1)]
+        line = None
+        if chance is not None:
+            line = axes[0].axhline(100 * chance, color=CHANCE_COLOR, linestyle=":", linewidth=1.2)
+            axes[0].set_title(f"{ACCURACY_TITLE}\ndotted: chance ({100 * chance:g}%)", fontsize=9)
         dynamic = [artist for i, ax in enumerate(axes) for artist in
-                   [*bars[i], *labels[i], *([limits[i]] if limits[i] else []), *ax.spines.values()]]
-        setattr(fig, _BARS, dict(axes=axes, bars=bars, labels=labels, limits=limits, dynamic=dynamic))
+                   [*bars[i], *labels[i], *([limits[i]] if limits[i] else []),
+                    *(errors if i == 0 else []), *ax.spines.values()]]
+        setattr(fig, _BARS, dict(axes=axes, bars=bars, labels=labels, limits=limits, errors=errors,
+                                 chance=line, dynamic=dynamic))
     a = bars_artists(fig)
     rows = _bar_rows(before, after, device_sram_bytes, device_flash_bytes)
+    tops = []  # the accuracy bars' value labels go above their error bars
+    for x, (line, result) in enumerate(zip(a["errors"], (before, after))):
+        p, err = _percent(result["accuracy"]), _error_pct(result["accuracy"], examples)
+        line.set_data([x, x], [(p or 0) - err, (p or 0) + err])
+        line.set_visible(p is not None)
+        tops.append((p or 0) + err)
     for i, (title, b, v, limit) in enumerate(rows):
         ax = a["axes"][i]
         for x, (bar, label, value) in enumerate(zip(a["bars"][i], a["labels"][i], (b, v))):
             bar.set_height(value or 0)
-            label.xy = (x, value or 0)
+            label.xy = (x, tops[x] if i == 0 else value or 0)
             label.set_text(PENDING if value is None else f"{value:.1f}")
-        ax.set_title(title, fontsize=9)
+        if i:  # (the accuracy title, with the chance line's, is set when the figure is built)
+            ax.set_title(title, fontsize=9)
         if a["limits"][i] is not None:
             shown = limit < 4 * max(b, v)  # show the device line when it is in view
             a["limits"][i].set_visible(shown)
@@ -200,12 +230,15 @@ class PngRenderer:
 FIT_COLOR, MISS_COLOR = "tab:green", "tab:red"
 
 
-def stakes_figure(rows, device_sram_bytes, device_flash_bytes, device_name=""):
+def stakes_figure(rows, device_sram_bytes, device_flash_bytes, device_name="", *, examples,
+                  chance=None):
     """Accuracy (%), Flash (KiB) and peak SRAM (KiB) of several versions of one model, one bar
-    each (green: fits the device, red: does not), the device's limits as dashed lines.
+    each (green: fits the device, red: does not), the device's limits as dashed lines; every
+    accuracy with an error bar of ERROR_BAR_SE standard errors, the chance line dotted.
 
     rows: list of (label, dict with 'accuracy' (0..1), 'flash_bytes', 'peak_sram_bytes' and
-    'fits' (bool)), top to bottom.
+    'fits' (bool)), top to bottom. examples: the held-out examples each accuracy was measured on;
+    chance: 1 / classes.
     """
     with projector():
         fig = Figure(figsize=(WIDE[0], 0.6 * len(rows) + 1.8))
@@ -213,20 +246,27 @@ def stakes_figure(rows, device_sram_bytes, device_flash_bytes, device_name=""):
         fig.subplots_adjust(left=0.2, right=0.98, bottom=0.2, top=0.84, wspace=0.12)
         y = np.arange(len(rows))[::-1]
         colors = [FIT_COLOR if r["fits"] else MISS_COLOR for _, r in rows]
-        panels = (("accuracy (%)", [100 * r["accuracy"] for _, r in rows], None),
+        errors = [_error_pct(r["accuracy"], examples) for _, r in rows]
+        panels = ((ACCURACY_TITLE, [100 * r["accuracy"] for _, r in rows], None),
                   ("Flash (KiB)", [r["flash_bytes"] / KIB for _, r in rows], device_flash_bytes / KIB),
                   ("peak SRAM (KiB)", [r["peak_sram_bytes"] / KIB for _, r in rows],
                    device_sram_bytes / KIB))
-        for ax, (title, values, limit) in zip(axes, panels):
-            ax.barh(y, values, color=colors)
-            for yi, v in zip(y, values):
-                ax.annotate(f"{v:.1f}", (v, yi), xytext=(3, 0), textcoords="offset points",
+        for i, (ax, (title, values, limit)) in enumerate(zip(axes, panels)):
+            err = errors if i == 0 else [0] * len(values)
+            ax.barh(y, values, color=colors, xerr=errors if i == 0 else None,
+                    error_kw=dict(ecolor=ERROR_COLOR, capsize=4, lw=1.5))
+            for yi, v, e in zip(y, values, err):
+                ax.annotate(f"{v:.1f}", (v + e, yi), xytext=(3, 0), textcoords="offset points",
                             va="center", fontsize=11)
             if limit is not None:
                 ax.axvline(limit, color=LIMIT_COLOR, linestyle="--", linewidth=1.5)
-            ax.set_xlim(0, 1.25 * max(values + ([limit] if limit else [])))
+            ax.set_xlim(0, 1.25 * max([v + e for v, e in zip(values, err)]
+                                      + ([limit] if limit else [])))
             ax.set_title(title)
+        if chance is not None:
+            axes[0].axvline(100 * chance, color=CHANCE_COLOR, linestyle=":", linewidth=1.5)
         axes[0].set_yticks(y, [label for label, _ in rows])
-        fig.suptitle(f"green: fits the {device_name}, red: does not; dashed: its limits"
-                     if device_name else "green: fits, red: does not; dashed: the device's limits")
+        fig.suptitle((f"green: fits the {device_name}, red: does not; dashed: its limits"
+                      if device_name else "green: fits, red: does not; dashed: the device's limits")
+                     + (f"; dotted: chance ({100 * chance:g}%)" if chance is not None else ""))
     return fig

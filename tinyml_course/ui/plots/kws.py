@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 MFCC_FIGSIZE = (9, 2.8)  # inches
-UTTERANCE_FIGSIZE = (9, 4.2)
+UTTERANCE_FIGSIZE = (9, 3.6)  # inches; with its code cell it fits the 1280x800 slide
 ANSWER_FIGSIZE = (9, 2.4)
 MFCC_COLOURBAR = "dB (cepstral; row 0 saturates)"
 

@@ -89,7 +89,8 @@ class CompressionLab:
     no forward pass), cached for the last RESULT_CACHE states; ``accuracy(state)`` runs the
     compressed model on the held-out images (``compress.quick_accuracy``) once per state, one
     measurement at a time (any thread); ``result(state)`` is both, ``quick_compress``'s dict.
-    ``baseline`` is the uncompressed model's result; ``accuracy_s`` the last measurement's time (s).
+    ``baseline`` is the uncompressed model's result; ``accuracy_s`` the last measurement's time (s);
+    ``classes`` the classifier's outputs (chance = 1 / classes).
     sync_accuracy_s: above it the lab is ``slow`` (0: always, for tests).
     """
 
@@ -97,6 +98,7 @@ class CompressionLab:
                  sync_accuracy_s=SYNC_ACCURACY_S):
         self.network, self.weights, self.x_test, self.y_test = network, weights, x_test, y_test
         self.device, self.sync_accuracy_s = get_device(device), sync_accuracy_s
+        self.classes = network.ops[-1].out_shape[0]  # (C, 1, 1) of the last op, the classifier
         self._memory = lru_cache(maxsize=RESULT_CACHE)(self._compute_memory)
         self._accuracies = {}  # state -> accuracy (0..1)
         self._measuring = threading.Lock()
@@ -221,7 +223,7 @@ def dashboard_figures(lab, state, figures=None, result=None):
     result = result or lab.result(state)
     bars_fig, hist_fig = figures or (None, None)
     bars_fig = compression_bars(lab.baseline, result, lab.device.sram_bytes, lab.device.flash_bytes,
-                                fig=bars_fig)
+                                fig=bars_fig, examples=len(lab.y_test), chance=1 / lab.classes)
     hist_fig = weight_histogram(lab.weights, result["weights"], state.label, fig=hist_fig)
     return bars_fig, hist_fig
 
