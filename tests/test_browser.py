@@ -261,6 +261,9 @@ def test_slideshow_runs_and_every_slide_fits(browser, lab, name):
         page.close()
 
 
+@pytest.mark.xfail(reason="not established: at 1920x1080 the present slide's box measures 2570 x 1458 px "
+                          "from x = -333 (1904 canvas px wide, not 1280); issue 20 item 2 stays open",
+                   strict=True)
 def test_a_projector_window_scales_the_canvas(browser, lab):
     """At 1920x1080 (the projector), is the 1280x800 canvas scaled by 1080 / 800 = 1.35 and all
     on screen, so a slide that fits the canvas fits the projector and body text shows at
@@ -269,7 +272,8 @@ def test_a_projector_window_scales_the_canvas(browser, lab):
     try:
         slide = page.evaluate(slides.READ_SLIDE)
         assert slide["scale"] == pytest.approx(1080 / slides.CANVAS[1], abs=0.01), slide["scale"]
-        box = page.locator(".reveal .slides").bounding_box()
+        # the present slide (the .slides container also spans the slides laid out off screen)
+        box = page.locator(".reveal .slides > section.present").first.bounding_box()
         assert box["x"] >= -1 and box["y"] >= -1, box
         assert box["x"] + box["width"] <= 1921 and box["y"] + box["height"] <= 1081, box
         assert slide["smallest"]["text"]["px"] * slide["scale"] >= 32 - 0.5, slide["smallest"]
