@@ -11,6 +11,10 @@ REPO = TESTS.parent
 LONG_RUNNING = {"remeasure", "hub"}  # marks that say "minutes": each must come with slow
 
 
+# pytest's own marks, registered by pytest itself
+PYTEST_BUILTIN_MARKS = ("parametrize", "usefixtures", "skip", "skipif", "xfail", "filterwarnings")
+
+
 def _registered():
     config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     return {line.split(":")[0].strip() for line in config["markers"]}
@@ -20,7 +24,7 @@ def _marks(node):
     """Names of the pytest.mark.X decorators (or pytestmark values) under ``node``."""
     return {n.attr for n in ast.walk(node)
             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute)
-            and n.value.attr == "mark" and n.attr not in ("parametrize", "usefixtures")}
+            and n.value.attr == "mark" and n.attr not in PYTEST_BUILTIN_MARKS}
 
 
 def _tests():
