@@ -6,7 +6,8 @@ here; nothing else writes a number of seconds, bytes or processes for a grading 
 exception, by the layering rule (the course package never imports this one, and this module
 imports nothing the sandboxed runner does not have): the bounds of a compression model sent as
 plain data (ops, kernel 1..7, padding <= k // 2, channels, MACs) are
-`tinyml_course.homework.plain_model.ModelLimits`, which the grader's `model_from_plain` applies.
+`tinyml_course.homework.plain_model.ModelLimits`, which the grader's `model_from_plain` applies,
+and those of compiling and emulating a student's C are `tinyml_course.deploy.kernel_check`'s.
 """
 from dataclasses import dataclass, fields
 
@@ -82,16 +83,12 @@ class SubmissionLimits:
 @dataclass(frozen=True)
 class GraderLimits:
     """What the grader spends outside the sandbox on one check's verdict (a challenge's model
-    rebuilt and measured, a C kernel compiled and run, a comparison): CPU seconds of the
-    grader's process (user + system, so a loaded machine does not shorten it).
-
-    compile_seconds, compile_mb and compile_output_mb bound one compile-and-link of a student's
-    C (wall seconds; the compiler's address space and the largest file it may write, MiB)."""
+    rebuilt and measured, a comparison): CPU seconds of the grader's process (user + system, so
+    a loaded machine does not shorten it). A student's C is compiled and emulated in child
+    processes, under `tinyml_course.deploy.kernel_check`'s limits (COMPILE_SECONDS,
+    COMPILE_MB, COMPILE_OUTPUT_MB, CHECK_TIMEOUT_S, CHECK_BUDGET)."""
 
     verdict_seconds: float = 5.0
-    compile_seconds: float = 20.0
-    compile_mb: int = 1024
-    compile_output_mb: int = 16
 
 
 PLAIN = PlainLimits()
