@@ -6,20 +6,60 @@ check's own `grade` function says (a quiz answer, a challenge's published scale)
 check whose function reached one of its `reference` functions (the runner's tripwires), or whose
 solution cell imports one, scores 0 with one sentence saying why; the solution is also scored
 for similarity with the reference's source and flagged at or above the threshold (a TA decides).
+
+Bounded: what the grader does with one answer (`compare`, a check's `grade`: a challenge's
+model rebuilt and measured) runs under a budget of `limits.GRADER.verdict_seconds` CPU seconds
+of the grader's process (`cpu_budget`); past it the check scores 0 with one sentence. The
+expected values are computed before the budget starts (they are the grader's own, cached).
 """
 import ast
+import contextlib
 import math
+import signal
+import threading
 
 from . import plain_data
 from .check_declarations import SIMILARITY_THRESHOLD
 from .comparisons import equal
 from .integrity import function_source, imported_reference, similarity
+from .limits import GRADER
 from .messages import Verdict
 
 NOT_ANSWERED = "not answered yet"
 UNDEFINED = "is not defined when the checks run"  # an answered cell whose definition never ran
 RETURNED_NONE = "returned None (does the function end with `return`?)"
 MAX_SHOWN = 3  # failing cases named in one feedback sentence
+
+
+class BudgetExceeded(BaseException):
+    """The grader's work on one answer ran past its CPU budget (a BaseException, so that a
+    check's own ``except Exception`` cannot swallow it)."""
+
+
+def over_budget(seconds):
+    return (f"the grader's measurement of this answer ran past its budget of {seconds:g} CPU "
+            f"seconds (the answer is too costly to check; nothing was measured)")
+
+
+@contextlib.contextmanager
+def cpu_budget(seconds=None):
+    """Raise BudgetExceeded in the block once the process has spent ``seconds`` (default
+    GRADER.verdict_seconds) of CPU in it (ITIMER_PROF: user + system, all threads). Only in the
+    main thread (where nbgrader and the grading worker run checks); elsewhere no limit."""
+    seconds = GRADER.verdict_seconds if seconds is None else seconds
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise BudgetExceeded(over_budget(seconds))
+    previous = signal.signal(signal.SIGPROF, expired)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def is_stub_source(source, name):
@@ -107,8 +147,12 @@ def _case_reason(check, case, answer, student=None, stub=None, undefined=NOT_ANS
         return RETURNED_NONE if stub is False else NOT_ANSWERED
     if isinstance(got, dict) and plain_data.UNSUPPORTED in got:
         return f"returned a {got[plain_data.UNSUPPORTED]}, which the grader cannot check"
+    expected = case.expected_value(student)
     try:
-        return (case.compare or equal)(got, case.expected_value(student))
+        with cpu_budget():
+            return (case.compare or equal)(got, expected)
+    except BudgetExceeded as exc:
+        return str(exc)
     except Exception as exc:  # a malformed answer must not crash the grader
         return f"the result could not be compared ({type(exc).__name__}: {exc})"
 
@@ -181,12 +225,14 @@ def _graded(check, answer, base, student=None, undefined=NOT_ANSWERED):
             message = ""
         text = f"{check.function} is {NOT_ANSWERED}." + (f"\n{message}" if message else "")
         return Verdict(check.grade_id, 0.0, text, 0, 1, **base)
-    record = None
+    record, expected = None, case.expected_value(student)
     try:
-        fraction, message, *rest = check.grade(plain_data.restore(answer.value),
-                                               case.expected_value(student))
+        with cpu_budget():
+            fraction, message, *rest = check.grade(plain_data.restore(answer.value), expected)
         fraction = min(1.0, max(0.0, float(fraction)))
         record = plain_data.plain(rest[0]) if rest else None
+    except BudgetExceeded as exc:
+        fraction, message = 0.0, f"{check.function}: {exc}."
     except Exception as exc:  # the student's data broke the check: 0, with the reason
         fraction, message = 0.0, f"could not read the answer ({type(exc).__name__}: {exc})"[:500]
     if not math.isfinite(fraction):
