@@ -1,5 +1,7 @@
-"""Count parameters (weights + biases) and MACs of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED layers in .tflite files (needs the `tflite` PyPI package; the counts it printed are recorded in tinyml_course/model/mlperf.py).
-n
+"""Count parameters (weights + biases) and MACs of the CONV_2D, DEPTHWISE_CONV_2D and
+FULLY_CONNECTED layers of .tflite files, with the `tflite` PyPI package (a dev-time tool; its
+output for MLCommons' int8 files is recorded in tinyml_course/model/mlperf.py, TFLITE_COUNTS).
+
 Usage: python scripts/mlperf_tflite_counts.py FILE.tflite ...
 """
 import sys, json
