@@ -27,7 +27,10 @@ def _macro_bomb(levels):
 ])
 def test_compile_bombs_stop_at_the_compilers_limits(what, source, reason):
     """A few lines of C that would take the grader's compiler minutes and gigabytes (or a
-    gigabyte of object file on its disk) end at kernel_check's limits, as the check's error."""
+    gigabyte of object file on its disk) end at kernel_check's limits, as the check's error.
+    Seen failing with those limits off (COMPILE_MB = COMPILE_OUTPUT_MB = None): the macro bomb
+    ran into the 10 s wall clock instead, and the array wrote a 300 MB object before the linker
+    refused it (Flash overflowed by 298,953,860 bytes)."""
     from tinyml_course.deploy import kernel_check as kc
     start = time.monotonic()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
