@@ -137,7 +137,8 @@ def measure(name, device):
             row.instructions, row.estimated_ms = result.instructions, result.estimated_ms
             for layer in result.layers[1:]:  # label 0 is the input copy
                 kind = network.ops[network.index(layer["name"])].kind
-                row.kind_instructions[kind] = row.kind_instructions.get(kind, 0) + layer["instructions"]
+                count = layer["instructions"]
+                row.kind_instructions[kind] = row.kind_instructions.get(kind, 0) + count
     for op in network.ops:
         row.kind_macs[op.kind] = row.kind_macs.get(op.kind, 0) + op.macs
     try:

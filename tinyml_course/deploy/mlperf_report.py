@@ -43,7 +43,9 @@ def _arena(run):
     if run is None:
         return NONE
     text = _bytes(run.arena_bytes)
-    return text if run.arena_bytes == run.planned_bytes else f"{text} (planned {_bytes(run.planned_bytes)})"
+    if run.arena_bytes == run.planned_bytes:
+        return text
+    return f"{text} (planned {_bytes(run.planned_bytes)})"
 
 
 def _patch(row):
@@ -69,32 +71,32 @@ def explanation(row):
     xcube_ram = XCUBE_ACTIVATION_BYTES[row.model]
     top = max(row.kind_instructions, key=row.kind_instructions.get)
     share = row.kind_instructions[top] / row.instructions
-    per_mac = row.kind_instructions[top] / row.kind_macs[top]
-    parts = [f"{row.model} on {row.device}: our in-place arena is {_bytes(in_place.arena_bytes)} B, "
-             f"{_bytes(xcube_ram - in_place.arena_bytes)} B below X-CUBE-AI's reported "
+    top_per_mac = row.kind_instructions[top] / row.kind_macs[top]
+    parts = [f"{row.model} on {row.device}: our in-place arena is {_bytes(in_place.arena_bytes)} "
+             f"B, {_bytes(xcube_ram - in_place.arena_bytes)} B below X-CUBE-AI's reported "
              f"{_bytes(xcube_ram)} B (ours holds only the int8 tensors live at the peak, "
              f"{row.peak_layer}, a {row.peak_op_kind}; X-CUBE-AI's figure is not broken down, so "
              f"the rest is not attributed)"]
     if row.run("per-layer").arena_bytes == in_place.arena_bytes:
-        parts.append("in place saves nothing, the peak not being at a depthwise conv")
+        parts.append(f"in place saves nothing, the peak being at a {row.peak_op_kind}, not a "
+                     f"depthwise conv")
+    ours = (f"our '{latency.DEFAULT_KERNELS}' kernels execute "
+            f"{row.instructions / row.macs:.1f} instructions/MAC ({100 * share:.0f}% of them in "
+            f"{top} layers at {top_per_mac:.1f})")
     published = published_latencies(row.model, row.device)
-    if XCUBE in published:
-        xc = published[XCUBE].ms
-        text = (f"our latency ESTIMATE {row.estimated_ms:,.1f} ms is {row.estimated_ms / xc:.1f}x "
-                f"X-CUBE-AI's measured {xc} ms")
-        if TFLM_CMSIS in published:
-            tf = published[TFLM_CMSIS].ms
-            text += f" and {row.estimated_ms / tf:.2f}x TFLM + CMSIS-NN's {tf} ms"
-        text += (f": X-CUBE-AI's time is {cycles_per_mac(xc, device.clock_mhz, row.macs):.1f} "
-                 f"cycles/MAC (derived: ms x {device.clock_mhz} MHz / MACs), while our '{latency.DEFAULT_KERNELS}' kernels execute "
-                 f"{row.instructions / row.macs:.1f} instructions/MAC "
-                 f"({100 * share:.0f}% of them in {top} layers at {per_mac:.1f}), which the cycle "
-                 f"table turns into {cycles_per_mac(row.estimated_ms, device.clock_mhz, row.macs):.1f} "
-                 f"cycles/MAC")
-        parts.append(text)
-    else:
-        parts.append(f"no published latency is among the anchors; {100 * share:.0f}% of our "
-                     f"instructions are in {top} layers at {per_mac:.1f} instructions/MAC")
+    if XCUBE not in published:
+        parts.append(f"no published latency is among the anchors; {ours}")
+        return "; ".join(parts) + "."
+    mhz, estimate = device.clock_mhz, row.estimated_ms
+    xc = published[XCUBE].ms
+    text = (f"our latency ESTIMATE {estimate:,.1f} ms is {estimate / xc:.1f}x X-CUBE-AI's measured "
+            f"{xc} ms")
+    if TFLM_CMSIS in published:
+        tf = published[TFLM_CMSIS].ms
+        text += f" and {estimate / tf:.2f}x TFLM + CMSIS-NN's {tf} ms"
+    parts.append(f"{text}: X-CUBE-AI's time is {cycles_per_mac(xc, mhz, row.macs):.1f} cycles/MAC "
+                 f"(derived: ms x {mhz} MHz / MACs), while {ours}, which the cycle table turns "
+                 f"into {cycles_per_mac(estimate, mhz, row.macs):.1f} cycles/MAC")
     return "; ".join(parts) + "."
 
 
