@@ -101,6 +101,7 @@ class MlperfRow:
     kind_macs: dict = field(default_factory=dict)  # op kind -> MACs
     peak_layer: str = ""  # where the in-place peak is (memory.profile)
     peak_op_kind: str = ""
+    tflm: object = None  # tflm_arena.TflmArena of the same int8 model (the report fills it)
 
     def run(self, kind):
         """The ScheduleRun of schedule kind ``kind`` ('per-layer', 'in-place', 'patch'), or None."""
