@@ -16,6 +16,7 @@ from tinyml_course.errors import SpecError
 from tinyml_course.memory.accounting import profile
 from tinyml_course.memory.patch_plan import patch_splits
 from tinyml_course.model.zoo import get_network
+from tinyml_course.ui.plots.mlperf import mlperf_figure
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "deploy.md"
 
@@ -108,3 +109,19 @@ def test_report_refuses_a_doc_without_markers_in_one_line(tmp_path, capsys, monk
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no mlperf-report markers" in err[0]
     assert doc.read_text() == "no table here\n"
+
+
+@pytest.mark.slow
+def test_notebook_figure_shows_the_linked_arenas_and_the_published_latencies(rows):
+    """Notebook 40's MLPerf figure: left, every schedule's linked arena and X-CUBE-AI's reported
+    RAM (KiB); right, our estimate and the two published latencies of VWW and IC (ms)."""
+    board = [r for r in rows if r.device == "nucleo-l4r5zi"]
+    memory_ax, latency_ax = mlperf_figure(board).axes
+    heights = sorted(round(p.get_height() * 1024) for p in memory_ax.patches)
+    expected = [run.arena_bytes for r in board if not r.not_built for run in r.runs]
+    expected += [58624, 56672, 2048]  # X-CUBE-AI 9.0's activation RAM: VWW, IC, AD
+    assert heights == sorted(expected)
+    ms = sorted(round(p.get_height(), 1) for p in latency_ax.patches)
+    ours = [round(r.estimated_ms, 1) for r in board if r.model in ("mlperf-vww", "mlperf-ic")]
+    assert ms == sorted(ours + [88.9, 165.1, 600.6, 704.2])
+    assert latency_ax.get_yscale() == "log"
