@@ -58,10 +58,14 @@ def _weights(op, weight):
     return w  # linear: (Cout, Cin)
 
 
+from tinyml_course.model.ops import OP_RULES  # noqa: E402
+
+
 def _options(op):
     """(BuiltinOptions type, options object) of ``op``."""
     act = ACTIVATIONS[op.act]
-    if op.kind in ("conv", "pwconv", "dwconv"):
+    rule = OP_RULES[op.kind]
+    if rule.spatial == "window" and rule.weight_shape(1, 1, 1) is not None:  # the convolutions
         opts = fb.DepthwiseConv2DOptionsT() if op.kind == "dwconv" else fb.Conv2DOptionsT()
         opts.padding, opts.strideH, opts.strideW = _padding(op), op.stride, op.stride
         opts.dilationHFactor = opts.dilationWFactor = 1
