@@ -26,6 +26,7 @@ import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 from ..errors import SpecError
+from ..model.ops import OP_RULES
 
 FILE_IDENTIFIER = b"TFL3"
 SCHEMA_VERSION = 3
@@ -56,9 +57,6 @@ def _weights(op, weight):
     if op.kind == "dwconv":
         return w.transpose(1, 2, 0)[np.newaxis]  # (C, k, k) -> (1, k, k, C)
     return w  # linear: (Cout, Cin)
-
-
-from tinyml_course.model.ops import OP_RULES  # noqa: E402
 
 
 def _options(op):
