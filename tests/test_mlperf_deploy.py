@@ -125,3 +125,14 @@ def test_notebook_figure_shows_the_linked_arenas_and_the_published_latencies(row
     ours = [round(r.estimated_ms, 1) for r in board if r.model in ("mlperf-vww", "mlperf-ic")]
     assert ms == sorted(ours + [88.9, 165.1, 600.6, 704.2])
     assert latency_ax.get_yscale() == "log"
+
+
+@pytest.mark.slow
+def test_an_arena_above_x_cube_ais_says_above(rows, monkeypatch):
+    """Where ours were the larger (X-CUBE-AI's figure set to 500 B for the 768 B autoencoder
+    arena), the sentence says 268 B above, never a negative 'below'."""
+    from tinyml_course.deploy import mlperf_report
+    ad = next(r for r in rows if r.model == "mlperf-ad")
+    monkeypatch.setitem(mlperf_report.XCUBE_ACTIVATION_BYTES, "mlperf-ad", 500)
+    text = explanation(ad)
+    assert "768 B, 268 B above X-CUBE-AI's reported 500 B" in text, text[:200]
