@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SpecError, UnknownNameError
+from .layouts import fused_requant_applies
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,9 @@ class Kernel:
     name: the latency table's key; function: the C function; loops: the TM_TRIP names in the C,
     in feature order; trips(step) -> {loop: runs in one call}; layout: how the code generator
     lays out the op's constants for it ('plain': as the package holds them; 'te_pwconv': the
-    tinyengine 1x1's reordered weights, folded bias and rounding constants, see pwconv.c).
+    tinyengine 1x1's reordered weights and per-channel records, see pwconv_te.h). A kernel
+    with a tinyengine layout is an inline body that codegen instantiates once per op with the
+    op's constants (``codegen.te_instance``); ``function`` names the body.
     """
 
     name: str
@@ -244,15 +247,17 @@ def _pwconv_te(step):
             "pwconv_te_fill_tail_ch": pairs * (g.cin % 4),
             "pwconv_te_fill_one": lasts * groups, "pwconv_te_fill_one_ch": lasts * g.cin,
             "pwconv_te_pair": columns * (g.cout // 2), "pwconv_te_odd": columns * (g.cout % 2),
-            "pwconv_te_mac": columns * ((g.cout + 1) // 2) * groups}
+            "pwconv_te_mac": columns * ((g.cout + 1) // 2) * (groups // 2),
+            "pwconv_te_mac_tail": columns * ((g.cout + 1) // 2) * (groups % 2)}
 
 
 TINYENGINE = {
-    "pwconv": _kernel("pwconv_te", "tm_pwconv_te", _pwconv_te,
+    "pwconv": _kernel("pwconv_te", "te_pwconv", _pwconv_te,
                       ("pwconv_te_call", "pwconv_te_run", "pwconv_te_pixels", "pwconv_te_last",
                        "pwconv_te_fill", "pwconv_te_fill_tail", "pwconv_te_fill_tail_ch",
                        "pwconv_te_fill_one", "pwconv_te_fill_one_ch", "pwconv_te_pair",
-                       "pwconv_te_odd", "pwconv_te_mac"), layout="te_pwconv"),
+                       "pwconv_te_odd", "pwconv_te_mac", "pwconv_te_mac_tail"),
+                      layout="te_pwconv"),
 }
 
 # kernel set name -> {step family -> Kernel}
@@ -269,24 +274,20 @@ def check_kernels(kernels):
         raise UnknownNameError(f"unknown kernels {kernels!r}; use one of {', '.join(KERNEL_FLAVOURS)}")
 
 
-def fused_requant_applies(requant):
-    """Is te_requant (simd.h) bit-exact for this op: every m0 >= 0 and every shift <= -1?"""
-    return bool((np.asarray(requant.m0) >= 0).all() and (np.asarray(requant.shift) <= -1).all())
-
-
 def kernel_for(step, kernels, quant=None):
     """The Kernel that program step ``step`` calls in kernel set ``kernels``: the first of the
     step's ``family`` keys the set has. quant: the op's constants (an int8_backend op quant,
     None: assume the usual ones); a kernel with a tinyengine layout whose fused requantization
-    does not apply to them (a multiplier >= 0.5) gives way to the reference kernel. Raises
-    SpecError when the set has none."""
+    does not apply to them (``layouts.fused_requant_applies``: a multiplier >= 0.5, or
+    accumulators that could reach 2^30) gives way to the reference kernel. Raises SpecError
+    when the set has none."""
     check_kernels(kernels)
     table = KERNEL_SETS[kernels]
     for key in step.family:
         if key in table:
             kernel = table[key]
             if kernel.layout != "plain" and quant is not None and quant.requant is not None \
-                    and not fused_requant_applies(quant.requant):
+                    and not fused_requant_applies(quant):
                 return kernel_for(step, "reference")
             return kernel
     raise SpecError(f"the {kernels} kernels have none for {type(step).__name__} "
