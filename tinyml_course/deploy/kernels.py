@@ -251,7 +251,35 @@ def _pwconv_te(step):
             "pwconv_te_mac_tail": columns * ((g.cout + 1) // 2) * (groups % 2)}
 
 
-TINYENGINE = {
+def _dw_te_channel(g):
+    """Trips of one channel of te_dwconv (dwconv_te.h): its buffer rows and output pairs."""
+    s, k = g.stride, g.k
+    n = (g.out_w - 1) * s + k
+    r0, c0 = g.out_r0 * s - g.pad, g.out_c0 * s - g.pad
+    rows = r0 + np.arange((g.out_h - 1) * s + k)
+    image = int(((rows >= 0) & (rows < g.in_h)).sum())
+    left, right = min(max(-c0, 0), n), min(g.in_w - c0, n)
+    fill = max(0, right - left)
+    padded = len(rows) - image
+    return {"dw_te_channel": 1, "dw_te_row": g.out_h, "dw_te_pair": g.out_h * -(-g.out_w // 2),
+            "dw_te_fill_row": image, "dw_te_fill_elem": image * fill,
+            "dw_te_pad_row": padded, "dw_te_pad_elem": padded * n + image * (n - fill)}
+
+
+def _dwconv_te(step):
+    g = step.geom
+    return {"dw_te_call": 1, **{name: g.cout * v for name, v in _dw_te_channel(g).items()}}
+
+
+_DW_TE = ("dw_te_call", "dw_te_channel", "dw_te_row", "dw_te_pair", "dw_te_fill_row",
+          "dw_te_fill_elem", "dw_te_pad_row", "dw_te_pad_elem")
+_TE_DW = _kernel("dwconv_te", "te_dwconv", _dwconv_te, _DW_TE, layout="te_dwconv")
+_TE_DW_INPLACE = _kernel("dwconv_inplace_te", "te_dwconv_inplace", _dwconv_te, _DW_TE,
+                         layout="te_dwconv")
+
+TINYENGINE = {  # depthwise k = 3, 5, 7 (te_dwconv's rows[7]); other k: the optimized kernel
+    **{f"dwconv_k{k}": _TE_DW for k in (3, 5, 7)},
+    **{f"dwconv_inplace_k{k}": _TE_DW_INPLACE for k in (3, 5, 7)},
     "pwconv": _kernel("pwconv_te", "te_pwconv", _pwconv_te,
                       ("pwconv_te_call", "pwconv_te_run", "pwconv_te_pixels", "pwconv_te_last",
                        "pwconv_te_fill", "pwconv_te_fill_tail", "pwconv_te_fill_tail_ch",

@@ -90,6 +90,16 @@ def te_pwconv_weights(weight):
     return np.concatenate([interleaved.reshape(-1), quads[2 * pairs:].reshape(-1)])
 
 
+def te_dwconv_weights(weight):
+    """int8 depthwise weights (C, k, k) -> int16 (C, k, 2 * ceil(k / 2)): per kernel row the tap
+    pairs te_dwconv's SMLAD reads (dwconv_te.h), an odd k's last pair (w_{k-1}, 0)."""
+    w = np.asarray(weight, np.int16)
+    c, k = w.shape[0], w.shape[-1]
+    out = np.zeros((c, k, 2 * ((k + 1) // 2)), np.int16)
+    out[:, :, :k] = w.reshape(c, k, k)
+    return out
+
+
 def op_constants(layout, quant, x_zp):
     """{tm_quant field: array} for an op's ``quant`` (int8_backend) under ``layout``; x_zp: the
     input zero point. Raises SpecError for an unknown layout."""
@@ -100,5 +110,8 @@ def op_constants(layout, quant, x_zp):
         return plain
     if layout == "te_pwconv":
         return {**plain, "weight": te_pwconv_weights(quant.weight),
+                "chan": channel_records(quant, x_zp)}
+    if layout == "te_dwconv":
+        return {**plain, "weight": te_dwconv_weights(quant.weight),
                 "chan": channel_records(quant, x_zp)}
     raise SpecError(f"unknown constant layout {layout!r}")
