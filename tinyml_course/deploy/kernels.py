@@ -277,9 +277,39 @@ _TE_DW = _kernel("dwconv_te", "te_dwconv", _dwconv_te, _DW_TE, layout="te_dwconv
 _TE_DW_INPLACE = _kernel("dwconv_inplace_te", "te_dwconv_inplace", _dwconv_te, _DW_TE,
                          layout="te_dwconv")
 
+def _te_channel_trips(columns, cin, cout):
+    """Trips of te_channels (pwconv_te.h) called ``columns`` times with ``cin`` inputs."""
+    groups = (cin + 3) // 4
+    return {"pwconv_te_pair": columns * (cout // 2), "pwconv_te_odd": columns * (cout % 2),
+            "pwconv_te_mac": columns * ((cout + 1) // 2) * (groups // 2),
+            "pwconv_te_mac_tail": columns * ((cout + 1) // 2) * (groups % 2)}
+
+
+def _conv_te(step):
+    g = step.geom
+    pairs = -(-(g.out_h * g.out_w) // 2)
+    rows_in = np.add.outer(np.arange(g.k), (g.out_r0 + np.arange(g.out_h)) * g.stride - g.pad)
+    rows_in = ((rows_in >= 0) & (rows_in < g.in_h)).sum(axis=0)  # per output row
+    pixel_rows = int(rows_in.sum()) * g.out_w  # inside kernel rows over all pixels
+    if g.out_h * g.out_w % 2:  # an odd last pixel's patch is written twice
+        pixel_rows += int(rows_in[-1])
+    patches = 2 * pairs
+    cin, n = g.cin, g.cin * g.k * g.k
+    inside = cin * pixel_rows
+    return {"conv_te_call": 1, "conv_te_pixels": pairs, "conv_te_cin": patches * cin,
+            "conv_te_row_in": inside, "conv_te_row_pad": patches * cin * g.k - inside,
+            "conv_te_tap": inside * g.k, "conv_te_pack": pairs * ((n + 3) // 4),
+            **_te_channel_trips(pairs, n, g.cout)}
+
+
+_CONV_TE = ("conv_te_call", "conv_te_pixels", "conv_te_cin", "conv_te_row_in", "conv_te_row_pad",
+            "conv_te_tap", "conv_te_pack", "pwconv_te_pair", "pwconv_te_odd", "pwconv_te_mac",
+            "pwconv_te_mac_tail")
+
 TINYENGINE = {  # depthwise k = 3, 5, 7 (te_dwconv's rows[7]); other k: the optimized kernel
     **{f"dwconv_k{k}": _TE_DW for k in (3, 5, 7)},
     **{f"dwconv_inplace_k{k}": _TE_DW_INPLACE for k in (3, 5, 7)},
+    "conv": _kernel("conv_te", "te_conv", _conv_te, _CONV_TE, layout="te_conv"),
     "pwconv": _kernel("pwconv_te", "te_pwconv", _pwconv_te,
                       ("pwconv_te_call", "pwconv_te_run", "pwconv_te_pixels", "pwconv_te_last",
                        "pwconv_te_fill", "pwconv_te_fill_tail", "pwconv_te_fill_tail_ch",

@@ -111,6 +111,9 @@ def op_constants(layout, quant, x_zp):
     if layout == "te_pwconv":
         return {**plain, "weight": te_pwconv_weights(quant.weight),
                 "chan": channel_records(quant, x_zp)}
+    if layout == "te_conv":  # im2col + the 1x1 micro-kernel: (Cout, Cin * k * k) as a 1x1
+        return {**plain, "weight": te_pwconv_weights(quant.weight),
+                "chan": channel_records(quant, x_zp)}
     if layout == "te_dwconv":
         return {**plain, "weight": te_dwconv_weights(quant.weight),
                 "chan": channel_records(quant, x_zp)}
