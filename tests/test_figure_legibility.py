@@ -172,3 +172,20 @@ def test_compression_figures_are_legible():
         assert collisions(fig) == [], name
         assert clipped_texts(fig) == [], name
         assert small_texts(fig, MIN_POINTS) == [], name
+
+
+def test_keyword_spotting_figures_are_legible():
+    """Notebook 55's three figures (waveform over MFCCs, an utterance's MFCCs, the MCU's
+    answer) on data of the notebook's shapes: no overlapping texts, >= 10 pt (passed as the
+    figures were: checked, nothing to fix)."""
+    import numpy as np
+    from tinyml_course.kws.data import WORDS
+    from tinyml_course.ui.plots.kws import answer_bars, mfcc_figure, utterance_figure
+    rng = np.random.default_rng(0)
+    mfccs = rng.normal(0, 20, (25, 13))
+    for name, fig in (("utterance", utterance_figure(rng.normal(0, 0.3, 4800), 8000, mfccs, 25,
+                                                     "a synthetic glide over a steady tone")),
+                      ("mfccs", mfcc_figure(mfccs[:18], 25, "'seven' spoken by yweweler")),
+                      ("answer", answer_bars(rng.integers(-50, 50, 10), WORDS, 7))):
+        assert collisions(fig) == [], name  # (shown inline: the tight bounding box keeps edges)
+        assert small_texts(fig, MIN_POINTS) == [], name

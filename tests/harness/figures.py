@@ -73,7 +73,9 @@ def _all_tick_labels(fig):
 
 
 def clipped_texts(fig):
-    """Visible texts that run past the figure's edge (cut off in its PNG): [text]."""
+    """Visible texts that run past the figure's edge: [text]. Cut off in a PNG rendered at
+    the figure's size (a dashboard's); an inline display crops to the tight bounding box
+    instead, so there such a text shows, and the image grows."""
     texts = visible_texts(fig)  # draws on an Agg canvas
     width, height = fig.canvas.get_width_height()
     return [t.get_text() for t, box in texts
