@@ -1,7 +1,7 @@
 """Before the first student: a grader that cannot grade says so, and writes no score.
 
 `canary(execute, assignment)` runs, exactly as a student's notebook would run (the same
-sandbox, limits and installed package), the instructor's source notebook, with every call of
+sandbox, limits and student edition of the package), the instructor's source notebook, with every call of
 one hidden check (the first that is not a challenge) and a call that imports the package. It
 returns None when that check gives the instructor's solution full marks, else one line naming
 the cause: no sandbox (bubblewrap's own message), a stale name in hidden_checks.py, the package
@@ -31,9 +31,9 @@ def _source_notebooks(execute, assignment):
 
 
 def canary(execute, assignment):
-    from .nbgrader_execute import student_helpers
-
     """None when the grader can grade ``assignment`` (see the module doc), else why not."""
+    from .nbgrader_execute import NotebookNotRun, student_helpers
+
     notebooks = _source_notebooks(execute, assignment)
     if not notebooks:
         return f"no source notebook of {assignment}"
@@ -54,7 +54,11 @@ def canary(execute, assignment):
                                      if c.cell_type == "code"),
                          helpers=student_helpers(hidden.helpers, STUDENT), calls=tuple(calls))
     try:
-        run = sandboxed_run.run_student(request, None, execute.limits(), execute.sandbox)
+        edition = execute.student_edition(assignment, STUDENT)
+        run = sandboxed_run.run_student(request, None, execute.limits(), execute.sandbox,
+                                        package_source=edition)
+    except NotebookNotRun as exc:
+        return str(exc)
     except sandboxed_run.SandboxUnavailable as exc:
         return f"--sandbox required, but {exc}"
     if run.answer is None:

@@ -40,14 +40,15 @@ def _leaf(dotted):
     return dotted.partition(":")[2].split(".")[-1]
 
 
-def _called_leaves(source):
-    """Names a cell's code refers to, as attribute leaves or plain names (`memory.profile`,
-    `profile`); empty when it does not parse."""
+def _names(source):
+    """(names a cell's code refers to: attribute leaves, plain names, imported names such as
+    `memory.profile`, `profile`; the functions and classes it defines); empty sets when it
+    does not parse."""
     try:
         tree = ast.parse(source or "")
     except SyntaxError:
-        return set()
-    names = set()
+        return set(), set()
+    names, defined = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
             names.add(node.attr)
@@ -55,15 +56,22 @@ def _called_leaves(source):
             names.add(node.id)
         elif isinstance(node, ast.alias):
             names.add((node.asname or node.name).split(".")[-1])
-    return names
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+    return names, defined
 
 
 def withheld_names(references, kept_sources=()):
     """The names ("module:qualname") of ``references`` to withhold: all of them except one whose
-    function name the code of ``kept_sources`` (the instructor's solution and given cells, as
-    strings) refers to."""
-    used = set().union(*(_called_leaves(s) for s in kept_sources)) if kept_sources else set()
-    return tuple(sorted({r for r in references if _leaf(r) not in used}))
+    function name the code of ``kept_sources`` (the instructor's source notebook's code cells,
+    as strings: given code and solutions) refers to without defining it anywhere (a student's
+    own `depthwise_inplace` is not a use of the package's)."""
+    used, defined = set(), set()
+    for source in kept_sources:
+        names, defs = _names(source)
+        used |= names
+        defined |= defs
+    return tuple(sorted({r for r in references if _leaf(r) not in used - defined}))
 
 
 def _function_node(tree, qual):
