@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import check_declarations, sandboxed_run
+from . import check_declarations, package_edition, sandboxed_run
 from .messages import CallRequest, CellSource, RunRequest
 from .verdicts import verdict
 
@@ -66,6 +66,11 @@ def canary(execute, assignment):
                 f"({run.failure.kind.value}: {run.failure.detail})")
     if run.answer.helper_error:
         return f"the hidden checks' helpers failed in the sandbox: {run.answer.helper_error}"
+    withheld = _withheld_error(run.answer.cells)
+    if withheld:
+        return (f"the instructor's notebook fails in the sandbox's student edition of the "
+                f"package ({withheld}): list that function in KEEP_IN_GRADING of "
+                f"{execute.checks_file}")
     imported = run.answer.calls.get(IMPORT_CALL.id)
     if imported is None or not imported.ok:
         return ("the sandbox cannot import the course package "
@@ -80,6 +85,16 @@ def canary(execute, assignment):
         return (f"the instructor's solution earns {v.fraction:.2f} of {check.grade_id} in the "
                 f"sandbox: {v.message}")
     return None
+
+
+def _withheld_error(cells):
+    """The first cell error that says a function is withheld in grading, or ''."""
+    for cell in cells:
+        for out in cell.outputs:
+            text = str(out.get("evalue", "")) if out.get("output_type") == "error" else ""
+            if package_edition.WITHHELD in text:
+                return text[:200]
+    return ""
 
 
 _DONE = {}  # (assignment, sandbox mode) -> the canary's answer, once per process

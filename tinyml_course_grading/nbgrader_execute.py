@@ -28,7 +28,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from tinyml_course.homework.quiz_variant import STUDENT_ID_ENV  # the quiz's variants read it
 from traitlets import Float, Integer, Unicode
 
-from . import check_declarations, messages, package_edition, sandboxed_run, submission
+from . import check_declarations, messages, oracles, package_edition, sandboxed_run, submission
 from .limits import SANDBOX, SandboxLimits
 from .messages import CallRequest, CellSource, Failure, FailureKind, GradingRecord, RunRequest
 from .verdicts import verdict
@@ -117,8 +117,9 @@ class SandboxedExecute(NbGraderPreprocessor):
             calls=tuple(CallRequest(f"{chk.grade_id}#{k}", case.expr, case.timeout,
                                     tuple(chk.reference))
                         for chk in active for k, case in enumerate(chk.cases)))
+        measured = oracles.Oracles(getattr(hidden.module, "ORACLES", None))
         run = self.run(request, files, student, hide=[cd.root],
-                       package_source=self.student_edition(assignment, student))
+                       package_source=self.student_edition(assignment, student), oracle=measured)
         for note in run.notes:
             self.log.warning(note)
         if run.answer.helper_error:  # before any student code ran: the grader's own failure
@@ -133,8 +134,9 @@ class SandboxedExecute(NbGraderPreprocessor):
                                similarity_threshold=hidden.similarity_threshold)
         solutions = {_grade_id(c): c.source for c in nb.cells
                      if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+        calls = measured.answers(run.answer.calls)  # the grader's own measurements put in
         for chk in active:
-            answers = {k: run.answer.calls.get(f"{chk.grade_id}#{k}")
+            answers = {k: calls.get(f"{chk.grade_id}#{k}")
                        for k in range(len(chk.cases))}
             v = verdict(chk, answers, solutions.get(chk.solution), hidden.similarity_threshold,
                         student)
@@ -165,12 +167,12 @@ class SandboxedExecute(NbGraderPreprocessor):
             _FAILURES[student] = failure
             raise NotebookNotRun(failure) from None
 
-    def run(self, request, files, student, hide=(), package_source=None):
+    def run(self, request, files, student, hide=(), package_source=None, oracle=None):
         """The sandboxed Run of ``request``; NotebookNotRun (its Failure recorded) when there is
         no answer."""
         try:
             run = sandboxed_run.run_student(request, files, self.limits(), self.sandbox, hide,
-                                            package_source=package_source)
+                                            oracle, package_source)
         except sandboxed_run.SandboxUnavailable as exc:
             failure = Failure(FailureKind.SANDBOX, f"--sandbox required, but {exc}")
             _FAILURES[student] = failure
@@ -224,7 +226,9 @@ class SandboxedExecute(NbGraderPreprocessor):
 @functools.lru_cache(maxsize=None)
 def _edition(checks_path, notebooks):
     """The student edition's folder for the checks at ``checks_path`` (a Path) and the source
-    ``notebooks`` (Paths); None when the checks list no reference. Once per process."""
+    ``notebooks`` (Paths): the checks' references withheld, less those the notebooks call and
+    those hidden_checks.py lists in KEEP_IN_GRADING (package functions the given code reaches
+    through the package); None when nothing is withheld. Once per process."""
     if not checks_path.exists():
         return None
     hidden = check_declarations.load(checks_path)
@@ -233,7 +237,8 @@ def _edition(checks_path, notebooks):
         return None
     sources = [c.source for path in notebooks for c in nbformat.read(path, as_version=4).cells
                if c.cell_type == "code"]
-    return package_edition.edition(package_edition.withheld_names(references, sources))
+    keep = set(getattr(hidden.module, "KEEP_IN_GRADING", ()))  # the package calls them itself
+    return package_edition.edition(package_edition.withheld_names(references - keep, sources))
 
 
 def grading_record(nb):

@@ -255,15 +255,15 @@ def _write(proc, data, deadline):
                 raise ConversationError("closed") from None
 
 
-def _refuse(ask):
+def _refuse(call_id, ask):
     return conversation.Reply(False, error=f"the grader measures no {ask.oracle!r}")
 
 
 def _converse(proc, rfd, request, limits, start, oracle=None):
     """The conversation (conversation.py) of ``request`` with the started runner: the cells,
     and only once their outputs are in, the helpers and one call at a time, answering its asks
-    with ``oracle(Ask) -> Reply``. -> (RunAnswer, None), or (None, a Failure or None when the
-    runner ended: its exit status says why)."""
+    with ``oracle(call id, Ask) -> Reply``. -> (RunAnswer, None), or (None, a Failure or None
+    when the runner ended: its exit status says why)."""
     oracle = oracle or _refuse
     deadline = start + limits.run_seconds
     reader = conversation.LineReader(rfd, limits.answer_bytes)
@@ -271,11 +271,11 @@ def _converse(proc, rfd, request, limits, start, oracle=None):
     def send(step, body=None):
         _write(proc, conversation.encode(step, body), deadline)
 
-    def receive(wanted):
+    def receive(wanted, call_id=None):
         step, body = conversation.decode(reader.line(deadline, lambda: proc.poll() is None),
                                          conversation.RUNNER_STEPS)
         while step == "ask" and wanted == "call":
-            send("reply", oracle(body))
+            send("reply", oracle(call_id, body))
             step, body = conversation.decode(reader.line(deadline, lambda: proc.poll() is None),
                                              conversation.RUNNER_STEPS)
         if step != wanted:
@@ -292,7 +292,7 @@ def _converse(proc, rfd, request, limits, start, oracle=None):
             helper_error = receive("helpers").error
         for call in () if helper_error else request.calls:
             send("call", call)
-            done = receive("call")
+            done = receive("call", call.id)
             if done.id != call.id:
                 raise ConversationError(f"the runner answered call {done.id!r:.60}")
             calls[call.id] = done.result
