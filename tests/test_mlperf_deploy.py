@@ -16,6 +16,7 @@ from tinyml_course.errors import SpecError
 from tinyml_course.memory.accounting import profile
 from tinyml_course.memory.patch_plan import patch_splits
 from tinyml_course.model.zoo import get_network
+from tinyml_course.ui.plots.mlperf import mlperf_figure
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "deploy.md"
 
@@ -108,3 +109,30 @@ def test_report_refuses_a_doc_without_markers_in_one_line(tmp_path, capsys, monk
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no mlperf-report markers" in err[0]
     assert doc.read_text() == "no table here\n"
+
+
+@pytest.mark.slow
+def test_notebook_figure_shows_the_linked_arenas_and_the_published_latencies(rows):
+    """Notebook 40's MLPerf figure: left, every schedule's linked arena and X-CUBE-AI's reported
+    RAM (KiB); right, our estimate and the two published latencies of VWW and IC (ms)."""
+    board = [r for r in rows if r.device == "nucleo-l4r5zi"]
+    memory_ax, latency_ax = mlperf_figure(board).axes
+    heights = sorted(round(p.get_height() * 1024) for p in memory_ax.patches)
+    expected = [run.arena_bytes for r in board if not r.not_built for run in r.runs]
+    expected += [58624, 56672, 2048]  # X-CUBE-AI 9.0's activation RAM: VWW, IC, AD
+    assert heights == sorted(expected)
+    ms = sorted(round(p.get_height(), 1) for p in latency_ax.patches)
+    ours = [round(r.estimated_ms, 1) for r in board if r.model in ("mlperf-vww", "mlperf-ic")]
+    assert ms == sorted(ours + [88.9, 165.1, 600.6, 704.2])
+    assert latency_ax.get_yscale() == "log"
+
+
+@pytest.mark.slow
+def test_an_arena_above_x_cube_ais_says_above(rows, monkeypatch):
+    """Where ours were the larger (X-CUBE-AI's figure set to 500 B for the 768 B autoencoder
+    arena), the sentence says 268 B above, never a negative 'below'."""
+    from tinyml_course.deploy import mlperf_report
+    ad = next(r for r in rows if r.model == "mlperf-ad")
+    monkeypatch.setitem(mlperf_report.XCUBE_ACTIVATION_BYTES, "mlperf-ad", 500)
+    text = explanation(ad)
+    assert "768 B, 268 B above X-CUBE-AI's reported 500 B" in text, text[:200]

@@ -100,8 +100,9 @@ def explanation(row):
     top = max(row.kind_instructions, key=row.kind_instructions.get)
     share = row.kind_instructions[top] / row.instructions
     top_per_mac = row.kind_instructions[top] / row.kind_macs[top]
+    gap = xcube_ram - in_place.arena_bytes
     parts = [f"{row.model} on {row.device}: our in-place arena is {_bytes(in_place.arena_bytes)} "
-             f"B, {_bytes(xcube_ram - in_place.arena_bytes)} B below X-CUBE-AI's reported "
+             f"B, {_bytes(abs(gap))} B {'below' if gap >= 0 else 'above'} X-CUBE-AI's reported "
              f"{_bytes(xcube_ram)} B (ours holds only the int8 tensors live at the peak, "
              f"{row.peak_layer}, a {row.peak_op_kind}; X-CUBE-AI's figure is not broken down, so "
              f"the rest is not attributed)"]

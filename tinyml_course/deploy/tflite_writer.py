@@ -26,6 +26,7 @@ import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 from ..errors import SpecError
+from ..model.ops import OP_RULES
 
 FILE_IDENTIFIER = b"TFL3"
 SCHEMA_VERSION = 3
@@ -61,7 +62,8 @@ def _weights(op, weight):
 def _options(op):
     """(BuiltinOptions type, options object) of ``op``."""
     act = ACTIVATIONS[op.act]
-    if op.kind in ("conv", "pwconv", "dwconv"):
+    rule = OP_RULES[op.kind]
+    if rule.spatial == "window" and rule.weight_shape(1, 1, 1) is not None:  # the convolutions
         opts = fb.DepthwiseConv2DOptionsT() if op.kind == "dwconv" else fb.Conv2DOptionsT()
         opts.padding, opts.strideH, opts.strideW = _padding(op), op.stride, op.stride
         opts.dilationHFactor = opts.dilationWFactor = 1
