@@ -32,7 +32,7 @@ def _source_notebooks(execute, assignment):
 
 def canary(execute, assignment):
     """None when the grader can grade ``assignment`` (see the module doc), else why not."""
-    from .nbgrader_execute import NotebookNotRun, student_helpers
+    from .nbgrader_execute import NotebookNotRun, student_environ
 
     notebooks = _source_notebooks(execute, assignment)
     if not notebooks:
@@ -52,7 +52,8 @@ def canary(execute, assignment):
                               tuple(check.reference)) for k, case in enumerate(check.cases)]
     request = RunRequest(cells=tuple(CellSource(i, c.source) for i, c in enumerate(nb.cells)
                                      if c.cell_type == "code"),
-                         helpers=student_helpers(hidden.helpers, STUDENT), calls=tuple(calls))
+                         helpers=hidden.helpers, environ=student_environ(STUDENT),
+                         calls=tuple(calls))
     try:
         edition = execute.student_edition(assignment, STUDENT)
         run = sandboxed_run.run_student(request, None, execute.limits(), execute.sandbox,

@@ -43,6 +43,7 @@ class Start:
     cell_seconds: float = 30.0
     output_chars: int = 20000
     cwd: str = "."
+    environ: typing.Tuple[str, ...] = ()   # "NAME=value", set before the cells (the student's id)
 
 
 @dataclass(frozen=True)

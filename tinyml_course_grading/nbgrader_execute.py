@@ -50,13 +50,10 @@ def take_failure(student):
     return _FAILURES.pop(student, None)
 
 
-def student_helpers(helpers, student):
-    """The hidden checks' helpers, after setting the id this submission is graded under (for the
-    student's own code: the quiz's per-student variants)."""
-    if not student:
-        return helpers
-    return (f"import os as _grader_os\n_grader_os.environ[{STUDENT_ID_ENV!r}] = "
-            f"{str(student)!r}\n" + helpers)
+def student_environ(student):
+    """The environment the student's code runs with: the id this submission is graded under
+    (the quiz's per-student variants read it before any hidden check has run)."""
+    return (f"{STUDENT_ID_ENV}={student}",) if student else ()
 
 
 def _grade_id(cell):
@@ -113,7 +110,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         request = RunRequest(
             cells=tuple(CellSource(i, c.source) for i, c in enumerate(nb.cells)
                         if c.cell_type == "code"),
-            helpers=student_helpers(hidden.helpers, student),
+            helpers=hidden.helpers, environ=student_environ(student),
             calls=tuple(CallRequest(f"{chk.grade_id}#{k}", case.expr, case.timeout,
                                     tuple(chk.reference))
                         for chk in active for k, case in enumerate(chk.cases)))

@@ -285,7 +285,7 @@ def _converse(proc, rfd, request, limits, start, oracle=None):
     try:
         send("cells", conversation.Start(request.cells, conversation.preload(request.helpers),
                                          request.cell_seconds, request.output_chars,
-                                         request.cwd))
+                                         request.cwd, request.environ))
         cells, calls, helper_error = receive("cells").cells, {}, ""
         if request.helpers or request.calls:
             send("helpers", conversation.Helpers(request.helpers))

@@ -344,6 +344,7 @@ def main():
     sys.stdout, sys.stderr = Stream(runner, "stdout"), Stream(runner, "stderr")
     signal.signal(signal.SIGALRM, _alarm)
     os.chdir(runner.start.cwd)
+    os.environ.update(entry.split("=", 1) for entry in runner.start.environ if "=" in entry)
     _preload(runner.start.preload)
     saved = snapshot()
     shell = make_shell(runner)
