@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import SpecError
 from .kernels import TRIP_NAMES, check_kernels, kernel_for
+from .layouts import op_constants
 from .program import Add, Camera, Copy, InplaceDepthwise, Mark, Move, OpCall, Pool
 from .structs import AddQuant, Quant, c_initializer
 
@@ -42,12 +43,6 @@ def c_array(ctype, name, values, per_line=24):
     return f"static const {ctype} {name}[{max(len(flat), 1)}] = {{\n    {body or '0'}\n}};\n"
 
 
-def _weight_sums(weight):
-    """Per output channel sum of the int8 weights, int32 (two's complement wrap as in C)."""
-    w = np.asarray(weight, np.int64).reshape(weight.shape[0], -1)
-    return w.sum(axis=1).astype(np.int32)
-
-
 class _Blob:
     """Constant arrays packed into one little-endian byte string, each 4-byte aligned."""
 
@@ -64,8 +59,9 @@ class _Blob:
         return f"(const {ctype} *)(tm_blob + {offset})"
 
 
-def _quant_defs(model, op, index, blob):
-    """Definition of op ``index``'s tm_quant / tm_addq struct (arrays into ``blob``); its name."""
+def _quant_defs(model, op, index, blob, layout):
+    """Definition of op ``index``'s tm_quant / tm_addq struct (arrays into ``blob``, laid out
+    for its kernel: ``layouts.op_constants``); its name."""
     q = model.ops[op.name]
     if op.kind == "add":
         a = q.add
@@ -75,9 +71,12 @@ def _quant_defs(model, op, index, blob):
     if q.weight is None:
         return "", None
     rq = q.requant
-    value = Quant(blob.add(q.weight, "int8"), blob.add(q.bias, "int32"), blob.add(rq.m0, "int32"),
-                  blob.add(rq.shift, "int32"), blob.add(_weight_sums(q.weight), "int32"),
-                  model.qparams[op.inputs[0]].zero_point, rq.y_zp, rq.act_min, rq.act_max)
+    x_zp = model.qparams[op.inputs[0]].zero_point
+    arrays = op_constants(layout, q, x_zp)
+    ptr = {name: blob.add(values, "int8" if name == "weight" else "int32")
+           for name, values in arrays.items()}
+    value = Quant(ptr["weight"], ptr["bias"], ptr["m0"], ptr["shift"], ptr["wsum"],
+                  ptr.get("rnd", "(const int32_t *)0"), x_zp, rq.y_zp, rq.act_min, rq.act_max)
     return f"static const tm_quant q{index} = {c_initializer(value)};\n", f"q{index}"
 
 
@@ -149,6 +148,13 @@ def _(step: InplaceDepthwise, function, ctx):
             f"&{ctx.quant[step.op.name]});")
 
 
+def step_kernel(step, model, kernels):
+    """The Kernel of program step ``step`` in set ``kernels``, knowing the op's constants (a
+    tinyengine kernel whose fused requantization does not apply gives way: kernels.kernel_for)."""
+    op = getattr(step, "op", None)
+    return kernel_for(step, kernels, model.ops.get(op.name) if op is not None else None)
+
+
 def trips_header():
     """Text of tm_trips.h: TM_TRIPS and the index of every counted block (kernels.TRIP_NAMES)."""
     lines = [f"#define TM_TRIP_{name} {i}" for i, name in enumerate(TRIP_NAMES)]
@@ -173,13 +179,15 @@ def generate_c(model, program, image, kernels="optimized", count_trips=False):
              c_array("int8_t", CAMERA_SYMBOL, image).replace("static const", "const", 1)]
     if count_trips:
         parts.append(f"int32_t {TRIPS_SYMBOL}[{len(program.labels)} * TM_TRIPS];\n")
+    chosen = [step_kernel(step, model, kernels) for step in program.steps]  # before the layout
+    layout = {step.op.name: k.layout for step, k in zip(program.steps, chosen) if hasattr(step, "op")}
     quant, blob = {}, _Blob()
     for index, op in enumerate(network.ops):
-        text, name = _quant_defs(model, op, index, blob)
+        text, name = _quant_defs(model, op, index, blob, layout.get(op.name, "plain"))
         parts.append(text)
         quant[op.name] = name
     ctx = _Context(quant)
-    body = [f"    {c_call(step, kernel_for(step, kernels).function, ctx)}" for step in program.steps]
+    body = [f"    {c_call(step, k.function, ctx)}" for step, k in zip(program.steps, chosen)]
     for geom, name in ctx.geoms.items():
         parts.append(f"static const tm_geom {name} = {c_initializer(geom)};\n")
     parts.append("\nvoid *memmove(void *dst, const void *src, unsigned int n);\n"

@@ -27,13 +27,16 @@ class Kernel:
     """One C function and its counted blocks.
 
     name: the latency table's key; function: the C function; loops: the TM_TRIP names in the C,
-    in feature order; trips(step) -> {loop: runs in one call}.
+    in feature order; trips(step) -> {loop: runs in one call}; layout: how the code generator
+    lays out the op's constants for it ('plain': as the package holds them; 'te_pwconv': the
+    tinyengine 1x1's reordered weights, folded bias and rounding constants, see pwconv.c).
     """
 
     name: str
     function: str
     loops: tuple
     trips: Callable
+    layout: str = "plain"
 
     def features(self, step):
         """Trip counts of one call, in ``loops`` order (int tuple). Raises SpecError if the
@@ -163,8 +166,8 @@ def _elementwise(prefix):
                       f"{prefix}_element": s.c * s.h * s.w}
 
 
-def _kernel(name, function, trips, loops):
-    return Kernel(name, function, tuple(loops), trips)
+def _kernel(name, function, trips, loops, layout="plain"):
+    return Kernel(name, function, tuple(loops), trips, layout)
 
 
 _DW_REF = ("dw_ref_channel", "dw_ref_row", "dw_ref_pixel", "dw_ref_ky", "dw_ref_ky_in",
@@ -223,8 +226,38 @@ OPTIMIZED = {
                        "pwconv_opt_odd_cin")),
 }
 
+def _te_pixel_runs(g):
+    """(runs, pixels per run) of tm_pwconv_te: one run when input and output rows are packed."""
+    packed = g.out_w == g.win_w and g.y_rstride == g.out_w
+    return (1, g.out_h * g.out_w) if packed else (g.out_h, g.out_w)
+
+
+def _pwconv_te(step):
+    g = step.geom
+    runs, length = _te_pixel_runs(g)
+    pairs, lasts = runs * (length // 2), runs * (length % 2)
+    groups = (g.cin + 3) // 4
+    columns = pairs + lasts  # te_channels calls
+    return {"pwconv_te_call": 1, "pwconv_te_run": runs, "pwconv_te_pixels": pairs,
+            "pwconv_te_last": lasts, "pwconv_te_fill": pairs * (g.cin // 4),
+            "pwconv_te_fill_tail": pairs * int(g.cin % 4 > 0),
+            "pwconv_te_fill_tail_ch": pairs * (g.cin % 4),
+            "pwconv_te_fill_one": lasts * groups, "pwconv_te_fill_one_ch": lasts * g.cin,
+            "pwconv_te_pair": columns * (g.cout // 2), "pwconv_te_odd": columns * (g.cout % 2),
+            "pwconv_te_mac": columns * ((g.cout + 1) // 2) * groups}
+
+
+TINYENGINE = {
+    "pwconv": _kernel("pwconv_te", "tm_pwconv_te", _pwconv_te,
+                      ("pwconv_te_call", "pwconv_te_run", "pwconv_te_pixels", "pwconv_te_last",
+                       "pwconv_te_fill", "pwconv_te_fill_tail", "pwconv_te_fill_tail_ch",
+                       "pwconv_te_fill_one", "pwconv_te_fill_one_ch", "pwconv_te_pair",
+                       "pwconv_te_odd", "pwconv_te_mac"), layout="te_pwconv"),
+}
+
 # kernel set name -> {step family -> Kernel}
-KERNEL_SETS = {"reference": {**COMMON, **REFERENCE}, "optimized": {**COMMON, **OPTIMIZED}}
+KERNEL_SETS = {"reference": {**COMMON, **REFERENCE}, "optimized": {**COMMON, **OPTIMIZED},
+               "tinyengine": {**COMMON, **OPTIMIZED, **TINYENGINE}}
 KERNEL_FLAVOURS = tuple(KERNEL_SETS)
 ALL_KERNELS = {k.name: k for kernels in KERNEL_SETS.values() for k in kernels.values()}
 TRIP_NAMES = tuple(dict.fromkeys(loop for k in ALL_KERNELS.values() for loop in k.loops))
@@ -236,13 +269,25 @@ def check_kernels(kernels):
         raise UnknownNameError(f"unknown kernels {kernels!r}; use one of {', '.join(KERNEL_FLAVOURS)}")
 
 
-def kernel_for(step, kernels):
+def fused_requant_applies(requant):
+    """Is te_requant (simd.h) bit-exact for this op: every m0 >= 0 and every shift <= -1?"""
+    return bool((np.asarray(requant.m0) >= 0).all() and (np.asarray(requant.shift) <= -1).all())
+
+
+def kernel_for(step, kernels, quant=None):
     """The Kernel that program step ``step`` calls in kernel set ``kernels``: the first of the
-    step's ``family`` keys the set has. Raises SpecError when it has none."""
+    step's ``family`` keys the set has. quant: the op's constants (an int8_backend op quant,
+    None: assume the usual ones); a kernel with a tinyengine layout whose fused requantization
+    does not apply to them (a multiplier >= 0.5) gives way to the reference kernel. Raises
+    SpecError when the set has none."""
     check_kernels(kernels)
     table = KERNEL_SETS[kernels]
     for key in step.family:
         if key in table:
-            return table[key]
+            kernel = table[key]
+            if kernel.layout != "plain" and quant is not None and quant.requant is not None \
+                    and not fused_requant_applies(quant.requant):
+                return kernel_for(step, "reference")
+            return kernel
     raise SpecError(f"the {kernels} kernels have none for {type(step).__name__} "
                     f"(families {', '.join(step.family)})")

@@ -41,4 +41,22 @@ static inline int8_t requant(int32_t acc, int32_t m0, int32_t shift, const tm_qu
     v = v < q->act_min ? q->act_min : v;
     return (int8_t)(v > q->act_max ? q->act_max : v);
 }
+/* TinyEngine tier: the fused requantization, bit-exact with tm_requant whenever m0 >= 0 and
+   shift <= -1 (every op the package's converter makes; codegen hands the other ops to the
+   reference kernels). With r = -shift, TFLite's RoundingDivideByPOT(SRDHM(acc, m0), r) is
+       floor((acc * m0 + 2^30 + (2^(r-1) - [acc < 0]) * 2^31) / 2^(31 + r)),
+   one 64-bit multiply-accumulate (SMLAL) onto a constant and one shift of its high word:
+   rnd = 2^30 + 2^(30 + r) (an int64 as two words, low first) is computed by the code generator,
+   and the shift of the high word is r - 1 = ~shift (tests/test_deploy_tiers.py checks the
+   identity against runtime/fixedpoint.py, negative and rounding-tie cases included). */
+static inline int8_t te_requant(int32_t acc, int32_t m0, const int32_t *rnd, int32_t shift,
+                                int32_t y_zp, int32_t act_min, int32_t act_max) {
+    int64_t s;
+    __builtin_memcpy(&s, rnd, 8);                              /* LDRD: the rounding constant */
+    s -= (int64_t)((uint32_t)acc >> 31) << 31;                 /* - 2^31 for a negative acc */
+    s += (int64_t)acc * m0;                                    /* SMLAL */
+    int32_t v = ((int32_t)(s >> 32) >> ~shift) + y_zp;         /* high word >> (r - 1) */
+    v = v < act_min ? act_min : v;
+    return (int8_t)(v > act_max ? act_max : v);
+}
 #endif
