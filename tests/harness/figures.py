@@ -1,6 +1,6 @@
 """What a figure shows once drawn: its visible texts, where they land, which ones collide.
 
-    from harness.figures import collisions, small_texts
+    from harness.figures import clipped_texts, collisions, small_texts
 
 A text counts only where a person sees it: a tick label only when its tick lies inside the axis'
 view (matplotlib also keeps labels for ticks outside it, never drawn), a rotated tick label not
@@ -70,6 +70,16 @@ def collisions(fig):
 
 def _all_tick_labels(fig):
     return {t for ax in fig.axes for axis in (ax.xaxis, ax.yaxis) for t in _tick_labels(axis)}
+
+
+def clipped_texts(fig):
+    """Visible texts that run past the figure's edge: [text]. Cut off in a PNG rendered at
+    the figure's size (a dashboard's); an inline display crops to the tight bounding box
+    instead, so there such a text shows, and the image grows."""
+    texts = visible_texts(fig)  # draws on an Agg canvas
+    width, height = fig.canvas.get_width_height()
+    return [t.get_text() for t, box in texts
+            if box.x0 < -0.5 or box.y0 < -0.5 or box.x1 > width + 0.5 or box.y1 > height + 0.5]
 
 
 def small_texts(fig, points):
