@@ -39,6 +39,7 @@ FIT_COLOR = "#2ca02c"  # the Flash bar when it fits
 LIMIT_COLOR = "#222222"  # the device's SRAM / Flash lines
 BAR_WIDTH = 0.8  # in op slots
 MAX_TICK_LABELS = 14  # block labels under the bars, unrotated at 12 pt
+TICK_SLOT_CHARS = 7  # characters of 12 pt text (about 8 px) per label slot of an axis holding MAX_TICK_LABELS
 FIGSIZE = (11, 4.0)  # inches: 1100 x 400 px, a dashboard's figure with its controls and readouts on one slide
 _ARTISTS = "_tinyml_sram_artists"  # attribute of a figure made by sram_figure
 BACKGROUNDS = 8  # op lists (networks) whose static background sram_png keeps per figure
@@ -52,7 +53,9 @@ def group_ticks(names, max_labels=None):
 
     names: op names in order ('stem', 'block3.expand', ..., 'classifier') -> (positions, labels).
     max_labels: keep at most this many (every k-th block from the first), so that they fit
-    unrotated at a projector's font size.
+    unrotated at a projector's font size; the axis is taken as ``max_labels`` label slots of
+    ``TICK_SLOT_CHARS`` characters, and a label closer to the one kept before it than half
+    their two widths is left out (ResNet-18's 'stem', 'maxpool', 'b0' one op apart).
     """
     positions, labels, last = [], [], None
     for i, name in enumerate(names):
@@ -62,13 +65,16 @@ def group_ticks(names, max_labels=None):
             labels.append(group.replace("block", "b").replace("feature_mix", "mix")
                           .replace("classifier", "fc"))
             last = group
-    if max_labels and len(positions) > max_labels:
-        step = -(-len(positions) // max_labels)  # ceil
-        gap = len(names) / (2 * max_labels)  # ops: closer labels would overlap ('mixfc')
+    if max_labels:
+        step = -(-len(positions) // max_labels)  # ceil: every step-th block
+        ops_per_char = len(names) / (max_labels * TICK_SLOT_CHARS)
         kept = []
         for pos, label in zip(positions[::step], labels[::step]):
-            if not kept or pos - kept[-1][0] >= gap:
-                kept.append((pos, label))
+            if kept:
+                previous_pos, previous = kept[-1]
+                if pos - previous_pos < ops_per_char * ((len(previous) + len(label)) / 2 + 1):
+                    continue  # would touch the label before it
+            kept.append((pos, label))
         positions, labels = [k[0] for k in kept], [k[1] for k in kept]
     return positions, labels
 
