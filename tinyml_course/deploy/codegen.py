@@ -210,7 +210,7 @@ def generate_c(model, program, image, kernels="optimized", count_trips=False):
     calls = []
     for step, kernel in zip(program.steps, chosen):
         function = kernel.function
-        if kernel.layout != "plain":  # an inline body: one instance per op, its constants baked in
+        if kernel.baked:  # an inline body: one instance per op, its constants baked in
             function, text = te_instance(kernel, step.op, network.ops.index(step.op), model)
             instances.setdefault(function, text)
         calls.append((step, function))

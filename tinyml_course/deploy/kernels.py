@@ -14,6 +14,7 @@ fails a test. Adding a kernel: write the C with its TM_TRIP marks, describe it h
 ``family`` (most specific first, e.g. ``('dwconv_k3', 'dwconv')``).
 """
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ class Kernel:
     loops: tuple
     trips: Callable
     layout: str = "plain"
+    baked: bool = False  # an inline body codegen instantiates per op (codegen.te_instance)
 
     def features(self, step):
         """Trip counts of one call, in ``loops`` order (int tuple). Raises SpecError if the
@@ -169,8 +171,8 @@ def _elementwise(prefix):
                       f"{prefix}_element": s.c * s.h * s.w}
 
 
-def _kernel(name, function, trips, loops, layout="plain"):
-    return Kernel(name, function, tuple(loops), trips, layout)
+def _kernel(name, function, trips, loops, layout="plain", baked=False):
+    return Kernel(name, function, tuple(loops), trips, layout, baked)
 
 
 _DW_REF = ("dw_ref_channel", "dw_ref_row", "dw_ref_pixel", "dw_ref_ky", "dw_ref_ky_in",
@@ -273,9 +275,9 @@ def _dwconv_te(step):
 
 _DW_TE = ("dw_te_call", "dw_te_channel", "dw_te_row", "dw_te_pair", "dw_te_fill_row",
           "dw_te_fill_elem", "dw_te_pad_row", "dw_te_pad_elem")
-_TE_DW = _kernel("dwconv_te", "te_dwconv", _dwconv_te, _DW_TE, layout="te_dwconv")
+_TE_DW = _kernel("dwconv_te", "te_dwconv", _dwconv_te, _DW_TE, "te_dwconv", baked=True)
 _TE_DW_INPLACE = _kernel("dwconv_inplace_te", "te_dwconv_inplace", _dwconv_te, _DW_TE,
-                         layout="te_dwconv")
+                         "te_dwconv", baked=True)
 
 def _te_channel_trips(columns, cin, cout):
     """Trips of te_channels (pwconv_te.h) called ``columns`` times with ``cin`` inputs."""
@@ -309,17 +311,26 @@ _CONV_TE = ("conv_te_call", "conv_te_pixels", "conv_te_cin", "conv_te_row_in", "
 TINYENGINE = {  # depthwise k = 3, 5, 7 (te_dwconv's rows[7]); other k: the optimized kernel
     **{f"dwconv_k{k}": _TE_DW for k in (3, 5, 7)},
     **{f"dwconv_inplace_k{k}": _TE_DW_INPLACE for k in (3, 5, 7)},
-    "conv": _kernel("conv_te", "te_conv", _conv_te, _CONV_TE, layout="te_conv"),
+    "conv": _kernel("conv_te", "te_conv", _conv_te, _CONV_TE, "te_conv", baked=True),
     "pwconv": _kernel("pwconv_te", "te_pwconv", _pwconv_te,
                       ("pwconv_te_call", "pwconv_te_run", "pwconv_te_pixels", "pwconv_te_last",
                        "pwconv_te_fill", "pwconv_te_fill_tail", "pwconv_te_fill_tail_ch",
                        "pwconv_te_fill_one", "pwconv_te_fill_one_ch", "pwconv_te_pair",
                        "pwconv_te_odd", "pwconv_te_mac", "pwconv_te_mac_tail"),
-                      layout="te_pwconv"),
+                      "te_pwconv", baked=True),
 }
+
+# cmsis: the same bodies as generic functions (constants at run time, no per-shape code)
+_GENERIC = {"conv": "tm_conv_cmsis", "pwconv": "tm_pwconv_cmsis", "dwconv_k3": "tm_dwconv_cmsis",
+            "dwconv_inplace_k3": "tm_dwconv_inplace_cmsis"}
+CMSIS = {family: dataclasses.replace(TINYENGINE[family], name=TINYENGINE[family].name.replace(
+    "_te", "_cmsis"), function=function, baked=False) for family, function in _GENERIC.items()}
+CMSIS.update({f"dwconv_k{k}": CMSIS["dwconv_k3"] for k in (5, 7)})
+CMSIS.update({f"dwconv_inplace_k{k}": CMSIS["dwconv_inplace_k3"] for k in (5, 7)})
 
 # kernel set name -> {step family -> Kernel}
 KERNEL_SETS = {"reference": {**COMMON, **REFERENCE}, "optimized": {**COMMON, **OPTIMIZED},
+               "cmsis": {**COMMON, **OPTIMIZED, **CMSIS},
                "tinyengine": {**COMMON, **OPTIMIZED, **TINYENGINE}}
 KERNEL_FLAVOURS = tuple(KERNEL_SETS)
 ALL_KERNELS = {k.name: k for kernels in KERNEL_SETS.values() for k in kernels.values()}
