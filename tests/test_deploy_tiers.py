@@ -8,10 +8,12 @@ Expected outputs come from the package's numpy int8 path, not from the C under t
 """
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
 
+from tinyml_course.cli.main import main
 from tinyml_course.deploy import layouts
 from tinyml_course.deploy.deploy import deploy, int8_model
 from tinyml_course.deploy.kernels import KERNEL_FLAVOURS
@@ -121,3 +123,18 @@ def test_a_tinyengine_kernel_whose_requantization_does_not_apply_gives_way(odd_m
     assert run.bit_exact
     calls = (tmp_path / "model.c").read_text()
     assert calls.count("tm_pwconv_ref(") == 1 and "te_pwconv_1(" not in calls and "te_pwconv_3(" in calls
+
+
+@pytest.mark.slow
+def test_cli_deploys_each_tier(capsys, tmp_path):
+    """Does `deploy --kernels cmsis|tinyengine --json` run bit-exact and name its tier, with the
+    tinyengine instances in the generated C?"""
+    for kernels in ("cmsis", "tinyengine"):
+        out = tmp_path / kernels
+        assert main(["deploy", "digits", "--kernels", kernels, "--schedule", "in-place",
+                     "--out", str(out), "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["bit_exact"] is True and data["kernels"] == kernels
+        text = (out / "model.c").read_text()
+        assert ("static void te_pwconv_" in text) == (kernels == "tinyengine")
+        assert ("tm_pwconv_cmsis(" in text) == (kernels == "cmsis")

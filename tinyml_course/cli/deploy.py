@@ -47,7 +47,10 @@ def add_deploy_parser(subparsers):
     add_model_arguments(p, extra_models=(DIGITS, KWS))
     p.add_argument("--device", default=DEFAULT_DEVICE, help="device (see 'tinyml-course devices')")
     add_schedule_arguments(p)
-    p.add_argument("--kernels", choices=KERNEL_FLAVOURS, default="optimized")
+    p.add_argument("--kernels", choices=KERNEL_FLAVOURS, default="optimized",
+                   help="kernel tier: reference (TFLM-style plain loops), optimized (the default "
+                        "set), cmsis (generic SIMD, CMSIS-NN's manner), tinyengine (specialised "
+                        "per op by the code generator); bit-exact in every tier")
     p.add_argument("--out", metavar="DIR",
                    help="directory for the C project and ELF (default: a temporary one, removed)")
     p.add_argument("--utterance", metavar="NAME|ROW",

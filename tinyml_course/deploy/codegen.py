@@ -76,8 +76,9 @@ def _quant_defs(model, op, index, blob, layout):
     arrays = op_constants(layout, q, x_zp)
     ptr = {name: blob.add(values, np.asarray(values).dtype.name if name == "weight" else "int32")
            for name, values in arrays.items()}
-    value = Quant(ptr["weight"], ptr["bias"], ptr["m0"], ptr["shift"], ptr["wsum"],
-                  ptr.get("chan", "(const int32_t *)0"), x_zp, rq.y_zp, rq.act_min, rq.act_max)
+    none = "(const int32_t *)0"  # a field the op's kernel does not read
+    value = Quant(ptr["weight"], *(ptr.get(f, none) for f in ("bias", "m0", "shift", "wsum", "chan")),
+                  x_zp, rq.y_zp, rq.act_min, rq.act_max)
     return f"static const tm_quant q{index} = {c_initializer(value)};\n", f"q{index}"
 
 
@@ -210,7 +211,7 @@ def generate_c(model, program, image, kernels="optimized", count_trips=False):
     calls = []
     for step, kernel in zip(program.steps, chosen):
         function = kernel.function
-        if kernel.layout != "plain":  # an inline body: one instance per op, its constants baked in
+        if kernel.baked:  # an inline body: one instance per op, its constants baked in
             function, text = te_instance(kernel, step.op, network.ops.index(step.op), model)
             instances.setdefault(function, text)
         calls.append((step, function))

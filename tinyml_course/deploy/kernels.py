@@ -14,12 +14,14 @@ fails a test. Adding a kernel: write the C with its TM_TRIP marks, describe it h
 ``family`` (most specific first, e.g. ``('dwconv_k3', 'dwconv')``).
 """
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import SpecError, UnknownNameError
+from . import kernels_te as te
 from .layouts import fused_requant_applies
 
 
@@ -40,6 +42,7 @@ class Kernel:
     loops: tuple
     trips: Callable
     layout: str = "plain"
+    baked: bool = False  # an inline body codegen instantiates per op (codegen.te_instance)
 
     def features(self, step):
         """Trip counts of one call, in ``loops`` order (int tuple). Raises SpecError if the
@@ -169,8 +172,8 @@ def _elementwise(prefix):
                       f"{prefix}_element": s.c * s.h * s.w}
 
 
-def _kernel(name, function, trips, loops, layout="plain"):
-    return Kernel(name, function, tuple(loops), trips, layout)
+def _kernel(name, function, trips, loops, layout="plain", baked=False):
+    return Kernel(name, function, tuple(loops), trips, layout, baked)
 
 
 _DW_REF = ("dw_ref_channel", "dw_ref_row", "dw_ref_pixel", "dw_ref_ky", "dw_ref_ky_in",
@@ -229,97 +232,28 @@ OPTIMIZED = {
                        "pwconv_opt_odd_cin")),
 }
 
-def _te_pixel_runs(g):
-    """(runs, pixels per run) of tm_pwconv_te: one run when input and output rows are packed."""
-    packed = g.out_w == g.win_w and g.y_rstride == g.out_w
-    return (1, g.out_h * g.out_w) if packed else (g.out_h, g.out_w)
-
-
-def _pwconv_te(step):
-    g = step.geom
-    runs, length = _te_pixel_runs(g)
-    pairs, lasts = runs * (length // 2), runs * (length % 2)
-    groups = (g.cin + 3) // 4
-    columns = pairs + lasts  # te_channels calls
-    return {"pwconv_te_call": 1, "pwconv_te_run": runs, "pwconv_te_pixels": pairs,
-            "pwconv_te_last": lasts, "pwconv_te_fill": pairs * (g.cin // 4),
-            "pwconv_te_fill_tail": pairs * int(g.cin % 4 > 0),
-            "pwconv_te_fill_tail_ch": pairs * (g.cin % 4),
-            "pwconv_te_fill_one": lasts * groups, "pwconv_te_fill_one_ch": lasts * g.cin,
-            "pwconv_te_pair": columns * (g.cout // 2), "pwconv_te_odd": columns * (g.cout % 2),
-            "pwconv_te_mac": columns * ((g.cout + 1) // 2) * (groups // 2),
-            "pwconv_te_mac_tail": columns * ((g.cout + 1) // 2) * (groups % 2)}
-
-
-def _dw_te_channel(g):
-    """Trips of one channel of te_dwconv (dwconv_te.h): its buffer rows and output pairs."""
-    s, k = g.stride, g.k
-    n = (g.out_w - 1) * s + k
-    r0, c0 = g.out_r0 * s - g.pad, g.out_c0 * s - g.pad
-    rows = r0 + np.arange((g.out_h - 1) * s + k)
-    image = int(((rows >= 0) & (rows < g.in_h)).sum())
-    left, right = min(max(-c0, 0), n), min(g.in_w - c0, n)
-    fill = max(0, right - left)
-    padded = len(rows) - image
-    return {"dw_te_channel": 1, "dw_te_row": g.out_h, "dw_te_pair": g.out_h * -(-g.out_w // 2),
-            "dw_te_fill_row": image, "dw_te_fill_elem": image * fill,
-            "dw_te_pad_row": padded, "dw_te_pad_elem": padded * n + image * (n - fill)}
-
-
-def _dwconv_te(step):
-    g = step.geom
-    return {"dw_te_call": 1, **{name: g.cout * v for name, v in _dw_te_channel(g).items()}}
-
-
-_DW_TE = ("dw_te_call", "dw_te_channel", "dw_te_row", "dw_te_pair", "dw_te_fill_row",
-          "dw_te_fill_elem", "dw_te_pad_row", "dw_te_pad_elem")
-_TE_DW = _kernel("dwconv_te", "te_dwconv", _dwconv_te, _DW_TE, layout="te_dwconv")
-_TE_DW_INPLACE = _kernel("dwconv_inplace_te", "te_dwconv_inplace", _dwconv_te, _DW_TE,
-                         layout="te_dwconv")
-
-def _te_channel_trips(columns, cin, cout):
-    """Trips of te_channels (pwconv_te.h) called ``columns`` times with ``cin`` inputs."""
-    groups = (cin + 3) // 4
-    return {"pwconv_te_pair": columns * (cout // 2), "pwconv_te_odd": columns * (cout % 2),
-            "pwconv_te_mac": columns * ((cout + 1) // 2) * (groups // 2),
-            "pwconv_te_mac_tail": columns * ((cout + 1) // 2) * (groups % 2)}
-
-
-def _conv_te(step):
-    g = step.geom
-    pairs = -(-(g.out_h * g.out_w) // 2)
-    rows_in = np.add.outer(np.arange(g.k), (g.out_r0 + np.arange(g.out_h)) * g.stride - g.pad)
-    rows_in = ((rows_in >= 0) & (rows_in < g.in_h)).sum(axis=0)  # per output row
-    pixel_rows = int(rows_in.sum()) * g.out_w  # inside kernel rows over all pixels
-    if g.out_h * g.out_w % 2:  # an odd last pixel's patch is written twice
-        pixel_rows += int(rows_in[-1])
-    patches = 2 * pairs
-    cin, n = g.cin, g.cin * g.k * g.k
-    inside = cin * pixel_rows
-    return {"conv_te_call": 1, "conv_te_pixels": pairs, "conv_te_cin": patches * cin,
-            "conv_te_row_in": inside, "conv_te_row_pad": patches * cin * g.k - inside,
-            "conv_te_tap": inside * g.k, "conv_te_pack": pairs * ((n + 3) // 4),
-            **_te_channel_trips(pairs, n, g.cout)}
-
-
-_CONV_TE = ("conv_te_call", "conv_te_pixels", "conv_te_cin", "conv_te_row_in", "conv_te_row_pad",
-            "conv_te_tap", "conv_te_pack", "pwconv_te_pair", "pwconv_te_odd", "pwconv_te_mac",
-            "pwconv_te_mac_tail")
-
+_TE_DW = _kernel("dwconv_te", "te_dwconv", te.dwconv_te, te.DW_TE_LOOPS, "te_dwconv", baked=True)
+_TE_DW_INPLACE = _kernel("dwconv_inplace_te", "te_dwconv_inplace", te.dwconv_te, te.DW_TE_LOOPS,
+                         "te_dwconv", baked=True)
 TINYENGINE = {  # depthwise k = 3, 5, 7 (te_dwconv's rows[7]); other k: the optimized kernel
     **{f"dwconv_k{k}": _TE_DW for k in (3, 5, 7)},
     **{f"dwconv_inplace_k{k}": _TE_DW_INPLACE for k in (3, 5, 7)},
-    "conv": _kernel("conv_te", "te_conv", _conv_te, _CONV_TE, layout="te_conv"),
-    "pwconv": _kernel("pwconv_te", "te_pwconv", _pwconv_te,
-                      ("pwconv_te_call", "pwconv_te_run", "pwconv_te_pixels", "pwconv_te_last",
-                       "pwconv_te_fill", "pwconv_te_fill_tail", "pwconv_te_fill_tail_ch",
-                       "pwconv_te_fill_one", "pwconv_te_fill_one_ch", "pwconv_te_pair",
-                       "pwconv_te_odd", "pwconv_te_mac", "pwconv_te_mac_tail"),
-                      layout="te_pwconv"),
+    "conv": _kernel("conv_te", "te_conv", te.conv_te, te.CONV_TE_LOOPS, "te_conv", baked=True),
+    "pwconv": _kernel("pwconv_te", "te_pwconv", te.pwconv_te, te.PWCONV_TE_LOOPS, "te_pwconv",
+                      baked=True),
 }
+
+# cmsis: the same bodies as generic functions (constants at run time, no per-shape code)
+_GENERIC = {"conv": "tm_conv_cmsis", "pwconv": "tm_pwconv_cmsis", "dwconv_k3": "tm_dwconv_cmsis",
+            "dwconv_inplace_k3": "tm_dwconv_inplace_cmsis"}
+CMSIS = {family: dataclasses.replace(TINYENGINE[family], name=TINYENGINE[family].name.replace(
+    "_te", "_cmsis"), function=function, baked=False) for family, function in _GENERIC.items()}
+CMSIS.update({f"dwconv_k{k}": CMSIS["dwconv_k3"] for k in (5, 7)})
+CMSIS.update({f"dwconv_inplace_k{k}": CMSIS["dwconv_inplace_k3"] for k in (5, 7)})
 
 # kernel set name -> {step family -> Kernel}
 KERNEL_SETS = {"reference": {**COMMON, **REFERENCE}, "optimized": {**COMMON, **OPTIMIZED},
+               "cmsis": {**COMMON, **OPTIMIZED, **CMSIS},
                "tinyengine": {**COMMON, **OPTIMIZED, **TINYENGINE}}
 KERNEL_FLAVOURS = tuple(KERNEL_SETS)
 ALL_KERNELS = {k.name: k for kernels in KERNEL_SETS.values() for k in kernels.values()}

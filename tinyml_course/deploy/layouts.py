@@ -104,17 +104,14 @@ def op_constants(layout, quant, x_zp):
     """{tm_quant field: array} for an op's ``quant`` (int8_backend) under ``layout``; x_zp: the
     input zero point. Raises SpecError for an unknown layout."""
     rq = quant.requant
-    plain = {"weight": quant.weight, "bias": quant.bias, "m0": rq.m0, "shift": rq.shift,
-             "wsum": weight_sums(quant.weight)}
     if layout == "plain":
-        return plain
+        return {"weight": quant.weight, "bias": quant.bias, "m0": rq.m0, "shift": rq.shift,
+                "wsum": weight_sums(quant.weight)}
+    # the tinyengine layouts hold only what their kernels read (the other fields are 0)
     if layout == "te_pwconv":
-        return {**plain, "weight": te_pwconv_weights(quant.weight),
-                "chan": channel_records(quant, x_zp)}
+        return {"weight": te_pwconv_weights(quant.weight), "chan": channel_records(quant, x_zp)}
     if layout == "te_conv":  # im2col + the 1x1 micro-kernel: (Cout, Cin * k * k) as a 1x1
-        return {**plain, "weight": te_pwconv_weights(quant.weight),
-                "chan": channel_records(quant, x_zp)}
+        return {"weight": te_pwconv_weights(quant.weight), "chan": channel_records(quant, x_zp)}
     if layout == "te_dwconv":
-        return {**plain, "weight": te_dwconv_weights(quant.weight),
-                "chan": channel_records(quant, x_zp)}
+        return {"weight": te_dwconv_weights(quant.weight), "chan": channel_records(quant, x_zp)}
     raise SpecError(f"unknown constant layout {layout!r}")

@@ -107,3 +107,10 @@ void tm_conv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q
         }
     }
 }
+
+/* cmsis: im2col to int16 and the 1x1's 2x2 SMLAD micro-kernel (conv_te.h), generic: kernel size,
+   stride and constants read at run time (the tinyengine tier bakes them in per op) */
+#include "conv_te.h"
+void tm_conv_cmsis(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q) {
+    te_conv(x, y, g, q, g->cin, g->cout, q->y_zp, q->act_min, q->act_max, g->k, g->stride);
+}

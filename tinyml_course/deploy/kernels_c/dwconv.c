@@ -126,3 +126,15 @@ void tm_dwconv_inplace_opt(int8_t *x, int8_t *scratch, const tm_geom *g, const t
         }
     }
 }
+
+/* cmsis: the padded-row SMLAD depthwise of dwconv_te.h with the kernel size and stride read at run
+   time: one generic loop nest (the tinyengine tier has one per kernel size and stride) */
+#include "dwconv_te.h"
+void tm_dwconv_cmsis(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q) {
+    te_dwconv(x, y, g, q, g->cin, g->cout, q->y_zp, q->act_min, q->act_max, g->k, g->stride);
+}
+
+void tm_dwconv_inplace_cmsis(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q) {
+    te_dwconv_inplace(x, scratch, g, q, g->cin, g->cout, q->y_zp, q->act_min, q->act_max, g->k,
+                      g->stride);
+}

@@ -78,4 +78,11 @@ void tm_pwconv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant 
     }
 }
 
-/* the tinyengine tier of this kind: pwconv_te.h (instantiated per op by the code generator) */
+/* cmsis: CMSIS-NN's generic 1x1 (arm_nn_mat_mult_kernel_s8_s16: 2 output channels x 2 pixels,
+   int16 operands, SMLAD), the body of pwconv_te.h called with the op's constants at run time:
+   not specialised per shape. The tinyengine tier instantiates the same body per op with its
+   constants as literals (codegen.te_instance). */
+#include "pwconv_te.h"
+void tm_pwconv_cmsis(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q) {
+    te_pwconv(x, y, g, q, g->cin, g->cout, q->y_zp, q->act_min, q->act_max);
+}

@@ -107,9 +107,8 @@ TE_INLINE void te_fill_one(int32_t *col, const int8_t *x, int plane, const int c
 TE_INLINE void te_mac_2x2(const int32_t *col, const int32_t *w, const int groups, const int step,
                           int32_t acc[4]) {
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-    const int32_t *end = col + 8 * (groups >> 1);
     __asm__("" : "+r"(col), "+r"(w));  /* opaque pointers: the compiler walks them, not sp + i */
-    while (col < end) {
+    for (int i = 0; i < groups >> 1; i++) {  /* groups is a literal: one pass is no loop */
         TM_TRIP(pwconv_te_mac);
         int32_t wa = w[0], wb = w[step - 1], wc = w[step], wd = w[2 * step - 1];
         w += 2 * step;

@@ -71,6 +71,11 @@ void tm_conv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q
 void tm_pwconv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
 void tm_dwconv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
 void tm_dwconv_inplace_opt(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q);
+/* cmsis tier: the tinyengine bodies (<kind>_te.h) with every constant read at run time */
+void tm_conv_cmsis(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
+void tm_pwconv_cmsis(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
+void tm_dwconv_cmsis(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
+void tm_dwconv_inplace_cmsis(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q);
 /* the tinyengine tier: <kind>_te.h, inline bodies the code generator instantiates per op */
 
 /* elementwise add of (c, h, w) regions; a/b/y point at the region's first pixel, *_rs are row
