@@ -1,5 +1,5 @@
-"""The synthetic task and the weight-sharing supernet: area downsampling against block means,
-deterministic scenes, supernet gradients against finite differences, BN folding against the
+"""The Fashion-MNIST task and the weight-sharing supernet: area downsampling against block means,
+the shipped subset's splits, supernet gradients against finite differences, BN folding against the
 batch-norm forward, and the shipped weights' held-out accuracy."""
 
 import numpy as np
@@ -12,27 +12,38 @@ from tinyml_course.runtime import batched
 
 
 def test_area_matrix_averages_blocks_like_a_reshape_mean(rng):
-    """Does A @ img @ A.T equal the mean over 4 x 4 blocks when R divides the canvas by 4?"""
-    img = rng.random((task.CANVAS, task.CANVAS)).astype(np.float32)
-    a = task.area_matrix(task.CANVAS // 4)
-    blocks = img.reshape(task.CANVAS // 4, 4, task.CANVAS // 4, 4).mean(axis=(1, 3))
+    """Does A @ img @ A.T equal the mean over 2 x 2 blocks of a 28 x 28 image at 14 px, and does
+    every row of a non-dividing resolution (20 px) still sum to 1?"""
+    img = rng.random((task.NATIVE, task.NATIVE)).astype(np.float32)
+    a = task.area_matrix(task.NATIVE // 2)
+    blocks = img.reshape(task.NATIVE // 2, 2, task.NATIVE // 2, 2).mean(axis=(1, 3))
     np.testing.assert_allclose(a @ img @ a.T, blocks, rtol=1e-5)
-    np.testing.assert_allclose(task.area_matrix(96).sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_allclose(task.area_matrix(20).sum(axis=1), 1, rtol=1e-6)
     with pytest.raises(SpecError, match="resolution"):
-        task.area_matrix(task.CANVAS + 1)
+        task.area_matrix(task.NATIVE + 1)
 
 
-def test_scenes_are_deterministic_and_cover_every_class():
-    """Does a seed give the same scenes, another seed other ones, and every class appear?"""
-    a, la = task.render_canvases(64, seed=5)
-    b, lb = task.render_canvases(64, seed=5)
-    c, _ = task.render_canvases(64, seed=6)
-    assert np.array_equal(a, b) and np.array_equal(la, lb) and not np.array_equal(a, c)
-    assert set(la.tolist()) == set(range(len(task.CLASSES)))
-    x, y = task.load_split("val", 48, n=16)
-    assert x.shape == (16, 1, 48, 48) and x.dtype == np.float32 and y.shape == (16,)
+def test_the_shipped_fashion_mnist_subset_keeps_its_splits_apart():
+    """Are val, calib and train distinct images of the official training file (the supernet never
+    trained on val), test of the official test file, every class present, pixels 0..1 at 28 px
+    exactly the uint8 / 255, and a bad split or count a one-line SpecError?"""
+    index = {s: set(task.raw_split(s)[2].tolist()) for s in task.SPLITS}
+    assert not (index["val"] & index["calib"]) and not (index["val"] & index["train"])
+    assert not (index["calib"] & index["train"])
+    card = task.dataset_card()
+    assert card["name"] == "Fashion-MNIST" and card["licence"] == "MIT"
+    assert (card["val_examples"], card["test_examples"]) == (2500, 2500)
+    for split in task.SPLITS:
+        x, y = task.load_split(split, 28)
+        raw = task.raw_split(split)[0]
+        np.testing.assert_array_equal(x[:, 0], raw.astype(np.float32) / 255)
+        assert x.dtype == np.float32 and set(y.tolist()) == set(range(10))
+    x, y = task.load_split("val", 20, n=16)
+    assert x.shape == (16, 1, 20, 20) and y.shape == (16,) and 0 <= x.min() and x.max() <= 1
     with pytest.raises(SpecError, match="unknown split"):
-        task.load_split("test", 48)
+        task.load_split("holdout", 28)
+    with pytest.raises(SpecError, match="n must be"):
+        task.load_split("val", 28, n=2501)
 
 
 def test_arch_rejects_values_outside_the_space():
@@ -41,9 +52,9 @@ def test_arch_rejects_values_outside_the_space():
     with pytest.raises(SpecError, match="resolution"):
         sn.Arch(50, good.width, good.depths, good.kernels, good.expands)
     with pytest.raises(SpecError, match="kernel"):
-        sn.Arch(48, 0.5, good.depths, (4,) * sn.SLOTS, good.expands)
+        sn.Arch(24, 0.5, good.depths, (4,) * sn.SLOTS, good.expands)
     with pytest.raises(SpecError, match="depths must have 3"):
-        sn.Arch(48, 0.5, (1, 1), good.kernels, good.expands)
+        sn.Arch(24, 0.5, (1, 1), good.kernels, good.expands)
     assert sn.Arch.from_json(sn.largest().to_json()) == sn.largest()
 
 
@@ -52,9 +63,9 @@ def test_supernet_gradients_match_finite_differences(rng):
     weights within 1e-6 of central differences, and leave unused slices at zero?"""
     shared = {k: tuple(a.astype(np.float64) + (rng.standard_normal(a.shape) * 0.1 if i else 0)
                        for i, a in enumerate(v)) for k, v in sn.init_supernet(1).items()}
-    arch = sn.Arch(48, 0.5, (2, 1, 1), (5, 3, 3, 7, 3, 3, 3, 3, 3), (3, 4, 6, 3, 3, 3, 6, 3, 3))
+    arch = sn.Arch(16, 0.5, (2, 1, 1), (5, 3, 3, 7, 3, 3, 3, 3, 3), (3, 4, 6, 3, 3, 3, 6, 3, 3))
     net = arch.network()
-    x, y = rng.standard_normal((3, 1, 48, 48)), np.array([0, 3, 7])
+    x, y = rng.standard_normal((3, 1, 16, 16)), np.array([0, 3, 9])
 
     def loss():
         return cross_entropy(sn.forward_train(net, arch, shared, x)[0], y)[0]
@@ -81,9 +92,9 @@ def test_folded_subnet_equals_its_batch_norm_forward(rng):
     """Does the folded plain Network (batched.forward) give the logits of conv -> BN(calibrated
     statistics) -> ReLU6, computed by calibrate's own pass on the same images?"""
     shared = sn.init_supernet(3)
-    arch = sn.Arch(64, 0.75, (1, 2, 1), (7,) * sn.SLOTS, (4,) * sn.SLOTS)
+    arch = sn.Arch(24, 0.75, (1, 2, 1), (7,) * sn.SLOTS, (4,) * sn.SLOTS)
     net = arch.network()
-    x = rng.standard_normal((6, 1, 64, 64)).astype(np.float32)
+    x = rng.standard_normal((6, 1, 24, 24)).astype(np.float32)
     stats = sn.calibrate(net, arch, shared, x)
     logits_train, _ = sn.forward_train(net, arch, shared, x)  # batch statistics of this very x
     folded = batched.forward(net, sn.fold(net, arch, shared, stats), x)

@@ -24,7 +24,7 @@ from . import supernet as sn
 from . import task
 from .evaluate import shipped_supernet
 
-STAKES_ARCH = sn.largest(48)
+STAKES_ARCH = sn.largest(28)
 STAKES_DEVICE = "nrf52832"
 TRAIN_IMAGES = 1000  # fine-tuning images (training scenes)
 PRUNE_RATIO = 0.25  # share of the expanded channels cut: the least that fits with int8
