@@ -12,6 +12,9 @@ tests/test_grading_*.py:
   traceback of a failed hidden-test cell with its last line, because IPython's traceback quotes
   the failing source line, which may be hidden test code. A hidden-test marker typed in a
   student's solution no longer makes that student's feedback fail (ClearHiddenTestsInTests).
+- No markup a student wrote or printed reaches a TA's browser: `EscapeStudentHTML` runs at
+  autograde (Formgrader shows the autograded notebook) and again at feedback; a markdown cell
+  or an output with a `<script>`, `onerror=` or a `javascript:` link is shown as text.
 
 Autograde never runs student code in nbgrader's process tree: `SandboxedExecute`
 (tinyml_course_grading, installed with the course: this file imports it from any course folder)
@@ -27,6 +30,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades,
                                    IgnorePattern, LimitOutput, SaveAutoGrades)
 from tinyml_course_grading.feedback_preprocessors import (ClearHiddenTestsInTests,
+                                                          EscapeStudentHTML,
                                                           ScrubHiddenTracebacks)
 from tinyml_course_grading.nbgrader_execute import SandboxedExecute
 
@@ -50,7 +54,8 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\n..."}
 # in seconds; the sandbox is "required" (refuse to grade where bubblewrap cannot build it) or
 # "off" (the instructor's explicit choice: `--SandboxedExecute.sandbox=off`, in the report).
 c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, LimitOutput,
-                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+                                       SaveAutoGrades, AssignLatePenalties, EscapeStudentHTML,
+                                       CheckCellMetadata]
 c.SandboxedExecute.timeout = 30
 c.SandboxedExecute.sandbox = "required"
 # before nbgrader creates the first submission: the instructor's solution, graded in the same
@@ -71,5 +76,6 @@ c.GenerateFeedback.preprocessors = [
     GetGrades,
     ScrubHiddenTracebacks,
     ClearHiddenTestsInTests,
+    EscapeStudentHTML,
     CSSHTMLHeaderPreprocessor,
 ]

@@ -261,23 +261,34 @@ def test_slideshow_runs_and_every_slide_fits(browser, lab, name):
         page.close()
 
 
-@pytest.mark.xfail(reason="not established: at 1920x1080 the present slide's box measures 2570 x 1458 px "
-                          "from x = -333 (1904 canvas px wide, not 1280); issue 20 item 2 stays open",
-                   strict=True)
+PROJECTOR = (1920, 1080)  # px: the lecture room's projector window
+PROJECTOR_DECK = "10_sram_dashboard.ipynb"  # a dashboard deck, run from its slideshow
+
+
 def test_a_projector_window_scales_the_canvas(browser, lab):
     """At 1920x1080 (the projector), is the 1280x800 canvas scaled by 1080 / 800 = 1.35 and all
-    on screen, so a slide that fits the canvas fits the projector and body text shows at
-    24 x 1.35 = 32 px (issue 20 item 2)?"""
-    page = slides.open_slideshow(browser, lab, "00_why_tinyml.ipynb", viewport=(1920, 1080))
+    on screen on every slide of a dashboard deck run from its slideshow, so a slide that fits the
+    canvas fits the projector, and body text shows at 24 x 1.35 = 32 px or more (issue 20 item
+    2)? (RISE's own CSS stretched the slides to the window, and reveal scaled that: 2570 x 1458
+    px from x = -333; notebooks/rise.css lays them out on the canvas.)"""
+    page = slides.open_slideshow(browser, lab, PROJECTOR_DECK, viewport=PROJECTOR)
     try:
-        slide = page.evaluate(slides.READ_SLIDE)
-        assert slide["scale"] == pytest.approx(1080 / slides.CANVAS[1], abs=0.01), slide["scale"]
-        # the present slide (the .slides container also spans the slides laid out off screen)
-        box = page.locator(".reveal .slides > section.present").first.bounding_box()
-        assert box["x"] >= -1 and box["y"] >= -1, box
-        assert box["x"] + box["width"] <= 1921 and box["y"] + box["height"] <= 1081, box
-        assert slide["smallest"]["text"]["px"] * slide["scale"] >= 32 - 0.5, slide["smallest"]
-        assert not slides.slide_problems(slide), slides.slide_problems(slide)
+        slides.run_from_slideshow(page)
+        found, count = [], 0
+        for slide in slides.walk(page):
+            count += 1
+            assert slide["scale"] == pytest.approx(PROJECTOR[1] / slides.CANVAS[1], abs=0.01), slide
+            # the slide shown (the .slides container also spans the slides laid out off screen)
+            box = page.locator("section.present:not(:has(section.present))").first.bounding_box()
+            assert box["x"] >= -1 and box["y"] >= -1, (slide["index"], box)
+            assert box["x"] + box["width"] <= PROJECTOR[0] + 1, (slide["index"], box)
+            assert box["y"] + box["height"] <= PROJECTOR[1] + 1, (slide["index"], box)
+            assert box["width"] == pytest.approx(slides.CANVAS[0] * slide["scale"], abs=2), box
+            text = slide["smallest"].get("text")
+            if text:
+                assert text["px"] * slide["scale"] >= 32 - 0.5, (slide["index"], text)
+            found += slides.slide_problems(slide)
+        assert count >= 2 and not found, f"{PROJECTOR_DECK}: {count} slides\n" + "\n".join(found)
     finally:
         page.close()
 

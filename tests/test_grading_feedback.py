@@ -9,8 +9,9 @@ from tinyml_course_grading import check_declarations, verdicts
 from tinyml_course_grading.check_declarations import Case, Check
 from tinyml_course_grading.messages import CallResult
 
-SRAM = check_declarations.load(
-    REPO / "assignments" / "source" / "sram_accounting" / "hidden_checks.py").module
+SRAM_HIDDEN = check_declarations.load(
+    REPO / "assignments" / "source" / "sram_accounting" / "hidden_checks.py")
+SRAM, SRAM_CHECKS = SRAM_HIDDEN.module, SRAM_HIDDEN.checks
 STUB = 'def f(x):\n    """Handed out."""\n    # YOUR CODE HERE\n    ...\n'
 ANSWERED_NO_RETURN = 'def f(x):\n    """Answered."""\n    y = x + 1\n'
 
@@ -84,3 +85,71 @@ def test_other_scratch_mistakes_have_their_sentence(extra, sentence):
     from tinyml_course.homework.rules import inplace_scratch_rule
     rule = inplace_scratch_rule((6, 9, 11), (6, 5, 6), (6 * 9 * 11 + extra) * 4, 4, 2, 1, 3)
     assert rule.startswith(sentence), rule
+
+
+# --- a function the checks cannot find is "not answered yet" only when its cell is the stub ----
+# 2026-12-07: a solution cell whose `def` never ran (a SyntaxError in it, an error raised above
+# the def, the function renamed) read "not answered yet", as the untouched stub does: the runner
+# answers every call with NameError, and the verdict did not look at the cell.
+
+UNDEFINED_CELLS = [
+    ('BYTES = {"int8": 1}\n\ndef tensor_bytes(shape, dtype="int8"):\n    n = 1\n'
+     '    for d in shape\n        n *= d\n    return n\n',
+     "tensor_bytes is not defined when the checks run: its cell does not run (SyntaxError on "
+     "line 5: expected ':')."),
+    ('raise ValueError("a check of my own")\n\ndef tensor_bytes(shape, dtype="int8"):\n'
+     '    return 1\n',
+     "tensor_bytes is not defined when the checks run: its cell stopped with an error before "
+     "it defined tensor_bytes (the cell's output shows the error)."),
+    ('def tensor_byte(shape, dtype="int8"):\n    return 1\n',
+     "tensor_bytes is not defined when the checks run: its cell defines no tensor_bytes (was it "
+     "renamed?)."),
+]
+STUB_CELLS = [
+    'def tensor_bytes(shape, dtype="int8"):\n    """Handed out."""\n    # YOUR CODE HERE\n    ...\n',
+    "# YOUR CODE HERE\n",  # a cell emptied: nothing answered
+]
+
+
+def _name_errors(check):
+    error = f"NameError: name '{check.function}' is not defined"
+    return {i: CallResult(False, error=error, error_type="NameError")
+            for i in range(len(check.cases))}
+
+
+@pytest.mark.parametrize("cell, message", UNDEFINED_CELLS)
+def test_an_answered_cell_that_defines_nothing_says_why(cell, message):
+    """Does a NameError from a cell that was answered say why the function is missing, never
+    "not answered yet"?"""
+    check = SRAM_CHECKS["test-tensor-bytes"]
+    v = verdicts.verdict(check, _name_errors(check), cell)
+    assert v.fraction == 0.0 and v.message == message
+
+
+@pytest.mark.parametrize("cell", STUB_CELLS + [None])
+def test_a_missing_function_of_the_stub_is_not_answered(cell):
+    """Is a NameError from the handed-out (or an emptied, or an unknown) cell "not answered
+    yet"?"""
+    check = SRAM_CHECKS["test-tensor-bytes"]
+    assert verdicts.verdict(check, _name_errors(check), cell).message == \
+        "tensor_bytes is not answered yet."
+
+
+def test_the_runner_answers_a_broken_cell_so():
+    """Run by the real runner (sandboxed), is a cell with a SyntaxError in its def read as such?
+    (The runner answers each call with a NameError: the unit tests above start from that.)"""
+    from tinyml_course_grading import sandboxed_run
+    from tinyml_course_grading.messages import CallRequest, CellSource, RunRequest
+    ok, why = sandboxed_run.available()
+    if not ok:
+        pytest.skip(f"no sandbox here: {why}")
+    check = SRAM_CHECKS["test-tensor-bytes"]
+    cell, message = UNDEFINED_CELLS[0]
+    request = RunRequest(cells=(CellSource(0, cell),), helpers=SRAM_HIDDEN.helpers,
+                         calls=tuple(CallRequest(f"t#{k}", case.expr, case.timeout,
+                                                 tuple(check.reference))
+                                     for k, case in enumerate(check.cases)))
+    run = sandboxed_run.run_student(request)
+    assert run.answer is not None, run.failure
+    answers = {k: run.answer.calls.get(f"t#{k}") for k in range(len(check.cases))}
+    assert verdicts.verdict(check, answers, cell).message == message

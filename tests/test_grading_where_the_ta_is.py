@@ -117,6 +117,18 @@ def test_plain_nbgrader_gives_the_solution_full_marks(graded):
 # --- a grader that cannot grade says so before any score --------------------------------------
 
 FAKE_BWRAP = "#!/bin/sh\necho 'bwrap: execvp /nowhere/python: No such file or directory' >&2\nexit 1\n"
+# the real bwrap, with the course package's folder covered by an empty one: the sandbox of
+# finding 1, which did not bring in an editable install's source (the solved notebook scored 0)
+HIDING_BWRAP = """#!/bin/sh
+done=""
+for a; do
+    shift
+    if [ "$a" = "--" ] && [ -z "$done" ]; then set -- "$@" --tmpfs '{package}' --; done=1
+    else set -- "$@" "$a"; fi
+done
+exec '{bwrap}' "$@"
+"""
+SOLVED_LINE = "return elements * BYTES_PER_ELEMENT[dtype]"  # the instructor's tensor_bytes
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +144,21 @@ def broken(tmp_path_factory):
         bad_env = dict(env, TINYML_GRADING_BWRAP=str(fake))
         out["bwrap_tool"] = _run(readme_ta_command(A), course_dir, bad_env)
         out["bwrap_plain"] = _run(["nbgrader", "autograde", A], course_dir, bad_env)
+        from tinyml_course_grading.sandboxed_run import bwrap_path
+        hiding = tmp / "hiding-bwrap"
+        hiding.write_text(HIDING_BWRAP.format(package=(checkout / "tinyml_course").resolve(),
+                                              bwrap=bwrap_path()))
+        hiding.chmod(0o755)
+        hidden_env = dict(env, TINYML_GRADING_BWRAP=str(hiding))
+        out["hidden_tool"] = _run(readme_ta_command(A), course_dir, hidden_env)
+        out["hidden_plain"] = _run(["nbgrader", "autograde", A], course_dir, hidden_env)
+        source = course_dir / "source" / A / NB
+        solved = source.read_text()
+        assert SOLVED_LINE in solved
+        source.write_text(solved.replace(SOLVED_LINE, "return elements"))  # bytes forgotten
+        out["unsolved_tool"] = _run(readme_ta_command(A), course_dir, env)
+        out["unsolved_plain"] = _run(["nbgrader", "autograde", A], course_dir, env)
+        source.write_text(solved)
         checks = course_dir / "source" / A / "hidden_checks.py"
         checks.write_text(checks.read_text().replace("tinyml_course.memory.live_set:live_tensors",
                                                      "tinyml_course.memory.conventions:live_tensors"))
@@ -142,9 +169,16 @@ def broken(tmp_path_factory):
     return once(tmp_path_factory, "where-the-ta-is-broken", compute)
 
 
+# 2026-12-07: the package hidden in the sandbox (finding 1's cause, simulated by a bwrap that
+# covers it) and an instructor's solution that no longer earns full marks are set-up failures
+# too; with the canary switched off the class was graded (exit 0) and its scores written.
 @pytest.mark.parametrize("case, cause", [
     ("bwrap_tool", "bwrap: execvp /nowhere/python: No such file or directory"),
     ("bwrap_plain", "bwrap: execvp /nowhere/python: No such file or directory"),
+    ("hidden_tool", "No module named 'tinyml_course'"),
+    ("hidden_plain", "No module named 'tinyml_course'"),
+    ("unsolved_tool", "of test-tensor-bytes in the sandbox: tensor_bytes fails"),
+    ("unsolved_plain", "of test-tensor-bytes in the sandbox: tensor_bytes fails"),
     ("stale_tool", "'tinyml_course.memory.conventions:live_tensors' does not resolve"),
     ("stale_plain", "'tinyml_course.memory.conventions:live_tensors' does not resolve"),
 ])

@@ -19,10 +19,12 @@ def _grading_blocks(path):
     return [b for b in blocks if "generate_feedback" in b and AUTOGRADE.search(b)]
 
 
-@pytest.mark.parametrize("path", ["README.md", "docs/homework.md"])
+@pytest.mark.parametrize("path", ["README.md", "docs/homework.md", "docs/grading.md"])
 def test_formgrader_comes_before_feedback(path):
     """Does every block that autogrades and generates feedback grade the written answers in
-    Formgrader in between? (Without it, written answers show "Score: 0.0 / 2.0".)"""
+    Formgrader in between? (Without it, written answers show "Score: 0.0 / 2.0". docs/grading.md's
+    "Grading a class of 300 students" block, the one the README points a TA to, went straight from
+    autograde to generate_feedback until 2026-12-07.)"""
     blocks = _grading_blocks(path)
     assert blocks, f"{path} has no grading block"
     for block in blocks:
@@ -47,7 +49,7 @@ def test_homework_doc_counts_the_assignments():
     assert sorted(re.findall(r"^\| `([a-z_]+)` \|", table, re.M)) == ASSIGNMENTS
 
 
-@pytest.mark.parametrize("path", ["README.md", "docs/homework.md"])
+@pytest.mark.parametrize("path", ["README.md", "docs/homework.md", "docs/grading.md"])
 def test_grading_commands_need_nothing_outside_the_course_directory(path):
     """Does every command of a grading block run from a course directory copied anywhere: no
     path above it (`python ../tools/answer_leaks.py` exists only inside the repository's own

@@ -27,9 +27,10 @@ def _strip(source):
     return re.sub(r"\s*### (BEGIN|END) SOLUTION", "", source)
 
 
-def run_visible(assignment, test_id, answers):
+def run_visible(assignment, test_id, answers, given=()):
     """Run the setup cell, ``answers`` (grade_id -> source, the reference's where absent) for
-    every solution cell before the test, then the test cell; the namespace."""
+    every solution cell before the test, and the given cells ``given`` (grade_ids) in their
+    place, then the test cell; the namespace."""
     cells = _cells(assignment)
     ns = {}
     exec(cells["setup"], ns)
@@ -38,6 +39,8 @@ def run_visible(assignment, test_id, answers):
             break
         if "### BEGIN SOLUTION" in source and not source.lstrip().startswith("#"):
             exec(answers.get(gid, _strip(source)), ns)
+        elif gid in given:
+            exec(source, ns)
     exec(cells[test_id], ns)
     return ns
 
@@ -126,3 +129,55 @@ def test_tinynas_visible_tests_pass_the_reference_and_catch_a_forgotten_flash():
         run_visible("tinynas", "test-can-fit-memory", {"can-fit-memory": tinynas_case.SRAM_ONLY})
     assert ("can_fit_memory fails 1 of 11 cases: smallest(), per-layer, 7 KiB of Flash: "
             "can_fit_memory: expected False, got True (SRAM and Flash must both fit)") == str(err.value)
+
+
+# --- stride 2 in the other exercises that take a stride ---------------------------------------
+# 2026-12-07: compression's int8_conv2d and deploy_kernel's C kernel were tested visibly at
+# stride 1 only (the grader's held-out cases have stride 2): a convolution whose window does not
+# move by the stride, or a C kernel that stores output channel c at x + c*H*W (right only while
+# Ho = H), passed Validate and lost its points at grading.
+
+def _int8_conv_variant(old, new):
+    source = _strip(_cells("compression")["int8-conv"])
+    assert old in source
+    return source.replace(old, new)
+
+
+def test_an_int8_conv_whose_window_ignores_the_stride_fails_visibly():
+    """Does an int8_conv2d whose window moves one pixel at any stride fail Validate, naming the
+    stride-2 case? (The reference passes.)"""
+    run_visible("compression", "test-int8-conv", {})
+    wrong = _int8_conv_variant("xp[:, r * stride:r * stride + k, s * stride:s * stride + k]",
+                               "xp[:, r:r + k, s:s + k]")
+    with pytest.raises(AssertionError) as err:
+        run_visible("compression", "test-int8-conv", {"int8-conv": wrong})
+    assert str(err.value).startswith("int8_conv2d on a 5x5 kernel at stride 2 (Cin=2, 7x7, "
+                                     "padding 2, x_zp 4, y_zp -7)"), err.value
+
+
+DEPLOY_GIVEN = ("run-kernel",)
+
+
+def _kernel_variant(old, new):
+    source = _strip(_cells("deploy_kernel")["kernel-c"])
+    assert old in source
+    return source.replace(old, new)
+
+
+@pytest.mark.parametrize("old, new", [
+    ("x[c * ho * wo + i] = scratch[i]", "x[c * h * w + i] = scratch[i]"),     # H x W layout
+    ("int iy = oy * g->stride - g->pad + ky", "int iy = oy - g->pad + ky"),   # the stride ignored
+])
+def test_a_c_kernel_right_only_at_stride_1_fails_visibly(old, new):
+    """Does a C kernel that is bit-exact on the notebook's stride-1 case but wrong at stride 2
+    fail Validate's bit-exact test on the stride-2 case? (The reference passes.)"""
+    wrong = _kernel_variant(old, new)
+    with pytest.raises(AssertionError) as err:
+        run_visible("deploy_kernel", "test-bit-exact", {"kernel-c": wrong}, DEPLOY_GIVEN)
+    assert str(err.value).startswith("at stride 2 (4 channels of 9x9, 3x3) the output differs "
+                                     "from the package's kernel in "), err.value
+
+
+def test_the_reference_c_kernel_passes_both_visible_cases():
+    ns = run_visible("deploy_kernel", "test-bit-exact", {}, DEPLOY_GIVEN)
+    assert ns["check"].bit_exact and ns["check_stride2"].bit_exact

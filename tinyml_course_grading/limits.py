@@ -2,7 +2,12 @@
 grader accepts back from it, and what a submission may hold.
 
 The grading command's options, SandboxedExecute's traits and the sandbox read their defaults
-here; nothing else writes a number of seconds, bytes or processes for a grading run.
+here; nothing else writes a number of seconds, bytes or processes for a grading run. One
+exception, by the layering rule (the course package never imports this one, and this module
+imports nothing the sandboxed runner does not have): the bounds of a compression model sent as
+plain data (ops, kernel 1..7, padding <= k // 2, channels, MACs) are
+`tinyml_course.homework.plain_model.ModelLimits`, which the grader's `model_from_plain` applies,
+and those of compiling and emulating a student's C are `tinyml_course.deploy.kernel_check`'s.
 """
 from dataclasses import dataclass, fields
 
@@ -77,10 +82,13 @@ class SubmissionLimits:
 
 @dataclass(frozen=True)
 class GraderLimits:
-    """What the grader spends outside the sandbox on one student's verdicts (a challenge's model
-    rebuilt and measured, every comparison): seconds of CPU in all."""
+    """What the grader spends outside the sandbox on one check's verdict (a challenge's model
+    rebuilt and measured, a comparison): CPU seconds of the grader's process (user + system, so
+    a loaded machine does not shorten it). A student's C is compiled and emulated in child
+    processes, under `tinyml_course.deploy.kernel_check`'s limits (COMPILE_SECONDS,
+    COMPILE_MB, COMPILE_OUTPUT_MB, CHECK_TIMEOUT_S, CHECK_BUDGET)."""
 
-    verdict_seconds: float = 60.0
+    verdict_seconds: float = 5.0
 
 
 PLAIN = PlainLimits()

@@ -1,8 +1,9 @@
 """The lecture's RISE slideshow in a real browser: open it, run it from there, walk every slide.
 
 Used by tests/test_browser.py (one server, one browser for every deck). A slide is
-read in the page by ``READ_SLIDE``: its overflow (content beyond the 1280x800 canvas of
-notebooks/slides.json, or wider than its cell), the smallest rendered text size by kind, the
+read in the page by ``READ_SLIDE``: the size the slides are laid out on (the 1280x800 canvas of
+notebooks/slides.json, which reveal.js scales to the window), its overflow (content beyond the
+canvas, or wider than its cell), the smallest rendered text size by kind, the
 printed lines that wrap, the widgets on it and any widget shown as its Python repr.
 """
 import json
@@ -71,7 +72,7 @@ READ_SLIDE = """() => {
   const sub = parent ? Array.from(parent.children).filter(s => s.tagName === 'SECTION').indexOf(leaf) : 0;
   const heading = Array.from(leaf.querySelectorAll('h1, h2, h3')).find(visible);
   return {index: [idx, sub], title: ((heading || {}).innerText || '').replace('\u00b6', ''),
-          bottom, right, wide, smallest, wrapped, scale,
+          bottom, right, wide, smallest, wrapped, scale, layout: [slides.offsetWidth, slides.offsetHeight],
           widgets: leaf.querySelectorAll('.jupyter-widgets.widget-container, .widget-vbox, .widget-interact').length,
           controls: leaf.querySelectorAll('.widget-slider, .widget-dropdown select, .widget-toggle-buttons, .widget-button').length,
           images: Array.from(leaf.querySelectorAll('.jp-OutputArea-output img')).filter(visible).length,
@@ -163,6 +164,10 @@ def slide_problems(slide, canvas=CANVAS):
     """What a person in the room would see as wrong on this slide, one line each."""
     where = f"slide {slide['index'][0]}.{slide['index'][1]} ({slide['title'][:50]!r})"
     found = []
+    layout = slide.get("layout")
+    if layout and tuple(layout) != tuple(canvas):  # RISE's CSS stretches it to the window (rise.css)
+        found.append(f"{where}: laid out on {layout[0]}x{layout[1]} px, not the {canvas[0]}x{canvas[1]} "
+                     f"canvas: reveal scales the window, not the canvas")
     if slide["bottom"] > canvas[1] + 1:
         found.append(f"{where}: content {slide['bottom']:.0f} px tall on a {canvas[1]} px slide")
     if slide["right"] > canvas[0] + 1:

@@ -1,7 +1,7 @@
 """The model and schedule options that ``profile`` and ``deploy`` share: added to a parser by one
 function each, turned into a Network and a Schedule by one function each.
 
-    model:       a zoo name, 'resnet18', a path to a JSON spec (*.json) or the JSON text itself
+    model:       a zoo name, 'resnet18', 'mlperf-vww|ic|ad', a path to a JSON spec (*.json) or the JSON text itself
     --resolution input resolution in pixels; --width MobileNetV2's width multiplier
     --schedule   per-layer | in-place | patch (--patches n, --split NAME; profile: --hold-input)
 
@@ -11,10 +11,11 @@ Errors are UsageErrors (``cli.args``): ``cli.main`` prints them as one line, exi
 from ..memory.schedule import DEFAULT_PATCHES, SCHEDULE_KINDS, Schedule
 from ..model.network import build_network, load_spec
 from ..model.spec import MAX_RESOLUTION
-from ..model.zoo import BASELINE_NAMES, ZOO_NAMES, get_network
+from ..model.zoo import BASELINE_NAMES, REFERENCE_NAMES, ZOO_NAMES, get_network
 from .args import UsageError, positive_float, positive_int, scalar_arg
 
-MODEL_NAMES = ZOO_NAMES + BASELINE_NAMES  # the zoo and the ResNet-18 baseline (accounting only)
+# the zoo, the ResNet-18 baseline (accounting only) and the MLPerf Tiny reference models
+MODEL_NAMES = ZOO_NAMES + BASELINE_NAMES + REFERENCE_NAMES
 resolution_int = scalar_arg(int, min_val=1, max_val=MAX_RESOLUTION)  # zoo models: >= 32 too
 
 

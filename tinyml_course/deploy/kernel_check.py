@@ -6,7 +6,8 @@ see ``kernels_c/tinyml.h``) with a generated harness and only ``requant.c`` and 
 package's own depthwise kernels are not linked), runs it in the emulator and compares the output
 with the package's numpy kernel (``runtime.int8_kernels.depthwise_conv2d_int8``), computed outside the C.
 Hostile C costs only its own check: an endless loop ends at the instruction budget or the time
-limit, a stray access is a memory fault, a huge array fails at link time, bad C fails to compile;
+limit, a stray access is a memory fault, a huge array fails at link time, bad C fails to compile,
+a compile bomb ends at the compiler's limits (COMPILE_SECONDS, COMPILE_MB, COMPILE_OUTPUT_MB);
 each comes back as ``KernelCheck.error`` (one line), never as an exception.
 
 The figures come from the emulator and the linker, never from anything the kernel's C can call or
@@ -39,6 +40,11 @@ REFERENCE_FUNCTION = "tm_dwconv_inplace_ref"  # the package's plain-loop kernel,
 HARNESS_SOURCES = ("requant.c", "runtime.c")  # what a student's kernel is linked with
 CHECK_BUDGET = 5_000_000  # instructions: ~7x the plain-loop kernel on the default case
 CHECK_TIMEOUT_S = 10  # wall-clock limit of one emulated run
+# one compile-and-link of a student's kernel (an honest one: under 1 s, about 150 MB): a macro
+# that expands to millions of tokens or an array of a gigabyte stops here, not in the grader's RAM
+COMPILE_SECONDS = 10  # wall clock
+COMPILE_MB = 1024  # address space of the compiler and what it starts (MiB)
+COMPILE_OUTPUT_MB = 16  # largest file it may write (MiB): the image is at most 1 MiB of Flash
 MAX_SOURCE_CHARS = 200_000  # a kernel is a few hundred lines; more is refused before compiling
 # the grader compiles a student's C on its own machine: nothing in it may make the compiler read
 # another file (a directive's error line would show it) or embed one (.incbin)
@@ -180,7 +186,8 @@ def _build_and_run(source, case, device, function, budget, timeout_s, workdir):
         extra = ("dwconv.c",) if function == REFERENCE_FUNCTION else ()
         try:
             info = read_elf(build(project, device, ("main.c", "kernel.c"), "kernel.elf",
-                                  HARNESS_SOURCES + extra))
+                                  HARNESS_SOURCES + extra, timeout_s=COMPILE_SECONDS,
+                                  memory_mb=COMPILE_MB, file_mb=COMPILE_OUTPUT_MB))
         except TinyMLError as err:
             return (str(err).replace(str(project) + "/", ""),)
     try:

@@ -9,7 +9,9 @@ the ELF's path. A model that does not fit fails here, at link time, as on a real
 
 import os
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -81,11 +83,52 @@ def compiler_command():
     return [sys.executable, "-m", "ziglang", "cc"]
 
 
+def _limited(memory_mb, file_mb):
+    """A preexec_fn giving the compiler (and everything it starts) an address space of
+    ``memory_mb`` MiB and files of at most ``file_mb`` MiB (None: no limit), no core dumps."""
+    def apply():
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if memory_mb:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
+        if file_mb:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_mb << 20, file_mb << 20))
+    return apply
+
+
+def _run_compiler(cmd, project, env, timeout_s, memory_mb, file_mb):
+    """(returncode, stderr) of ``cmd`` in its own process group, all of which is killed after
+    ``timeout_s`` seconds (BuildError naming the limit)."""
+    proc = subprocess.Popen(cmd, cwd=project, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_limited(memory_mb, file_mb))
+    try:
+        _, stderr = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise BuildError(f"compiling took longer than {timeout_s:g} s") from None
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # nothing the compiler started outlives it
+        except ProcessLookupError:
+            pass
+    if proc.returncode in (-signal.SIGXFSZ, 128 + signal.SIGXFSZ) or (
+            file_mb and "File too large" in stderr):
+        raise BuildError(f"the compiler's output grew past {file_mb} MiB")
+    if memory_mb and proc.returncode != 0 and re.search(
+            r"out of memory|std::bad_alloc|Cannot allocate memory|exit code (134|137|139)", stderr):
+        raise BuildError(f"the compiler ran out of its {memory_mb} MiB (or crashed) on this C")
+    return proc.returncode, stderr
+
+
 def build(project_dir, device, sources=("model.c",), output="model.elf",
-          kernel_sources=KERNEL_SOURCES, defines=()):
+          kernel_sources=KERNEL_SOURCES, defines=(), timeout_s=COMPILE_TIMEOUT_S,
+          memory_mb=None, file_mb=None):
     """Compile ``sources`` (in project_dir) with ``kernel_sources`` and link them for ``device``.
 
-    defines: preprocessor names to define (e.g. codegen.COUNT_TRIPS_DEFINE).
+    defines: preprocessor names to define (e.g. codegen.COUNT_TRIPS_DEFINE). timeout_s,
+    memory_mb, file_mb: wall seconds, address space (MiB) and largest file (MiB) of the
+    compiler and everything it starts (a student's C: kernel_check's limits; None: none).
 
     Copies the kernel sources into project_dir (a self-contained C project), writes link.ld, and
     returns the ELF's Path. Raises DoesNotFitError (linker region overflow) or BuildError.
@@ -101,20 +144,16 @@ def build(project_dir, device, sources=("model.c",), output="model.elf",
                                 *[str(project / s) for s in list(sources) + list(kernel_sources)]]
     with tempfile.TemporaryDirectory(prefix="tinyml-zig-") as cache:  # zig's cache, not in $HOME
         env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=cache, ZIG_LOCAL_CACHE_DIR=cache)
-        try:
-            proc = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True,
-                                  timeout=COMPILE_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            raise BuildError(f"compiling took longer than {COMPILE_TIMEOUT_S} s") from None
-    if proc.returncode != 0:
-        match = _OVERFLOW.search(proc.stderr)
+        returncode, stderr = _run_compiler(cmd, project, env, timeout_s, memory_mb, file_mb)
+    if returncode != 0:
+        match = _OVERFLOW.search(stderr)
         if match:
             overflow = {}
-            for m in _OVERFLOW.finditer(proc.stderr):  # lld reports each section; keep the largest
+            for m in _OVERFLOW.finditer(stderr):  # lld reports each section; keep the largest
                 overflow[m.group(2)] = max(overflow.get(m.group(2), 0), int(m.group(3)))
             region = "RAM" if "RAM" in overflow else next(iter(overflow))
             raise DoesNotFitError(device, region, overflow[region])
-        errors = [line for line in proc.stderr.splitlines() if "error" in line] or \
-            proc.stderr.strip().splitlines()[-1:]
-        raise BuildError(f"the C did not build: {errors[0].strip() if errors else proc.returncode}")
+        errors = [line for line in stderr.splitlines() if "error" in line] or \
+            stderr.strip().splitlines()[-1:]
+        raise BuildError(f"the C did not build: {errors[0].strip() if errors else returncode}")
     return project / output

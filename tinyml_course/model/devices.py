@@ -37,13 +37,25 @@ DEVICES = {d.name: d for d in [
            "Cortex-M4F", 64, 64 * KIB, 512 * KIB,
            "a smaller device than the lecture's, for the TinyNAS notebook (Nordic's product "
            "specification: 64 KiB RAM, 512 KiB Flash)"),
+    # the MLPerf Tiny v1.2 closed-division boards (mlcommons/tiny_results_v1.2)
+    Device("nucleo-l4r5zi", "NUCLEO-L4R5ZI (STM32L4R5ZI; MLPerf Tiny's reference board)",
+           "Cortex-M4F", 120, 640 * KIB, 2 * MIB,
+           "ST datasheet DS12023 (STM32L4R5xx): Cortex-M4 with FPU up to 120 MHz, 640 KiB SRAM, "
+           "2 MiB Flash"),
+    Device("nucleo-h7a3zi-q", "NUCLEO-H7A3ZI-Q (STM32H7A3ZI)", "Cortex-M7", 280, 1024 * KIB,
+           2 * MIB,
+           "ST datasheet DS13195 (STM32H7A3xI/G): Cortex-M7 up to 280 MHz, 2 MiB Flash, 1,184 KiB "
+           "of system SRAM of which the 1,024 KiB AXI SRAM (the largest contiguous region) is "
+           "counted here; TCM and backup RAM left out"),
 ]}
 
 # exact short names of one device each; a vendor or family name ('arduino', 'stm32') names many
 # boards (the Arduino Uno's ATmega328P has 2 KiB of SRAM, by its datasheet) and is no alias
 ALIASES = {"nano33": "arduino-nano-33-ble-sense", "nano-33-ble-sense": "arduino-nano-33-ble-sense",
            "nrf52840": "arduino-nano-33-ble-sense",
-           "f412": "stm32f412", "f746": "stm32f746", "f765": "stm32f765", "h743": "stm32h743"}
+           "f412": "stm32f412", "f746": "stm32f746", "f765": "stm32f765", "h743": "stm32h743",
+           "l4r5zi": "nucleo-l4r5zi", "stm32l4r5": "nucleo-l4r5zi", "h7a3": "nucleo-h7a3zi-q",
+           "stm32h7a3": "nucleo-h7a3zi-q"}
 
 
 def get_device(name):

@@ -229,12 +229,13 @@ def int8_conv2d(x, x_zp, w, bias, m0, shift, y_zp, stride=1, padding=0, act_min=
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "conv-what", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **What we're testing:** the identity example, then a random convolution with padding and zero
-# points, bit for bit (the values of the package's `conv2d_int8`); the output dtype is int8.
+# points, then a 5x5 one at stride 2, bit for bit (the values of the package's `conv2d_int8`);
+# the output dtype is int8.
 # **Why it matters:** this is the loop an MCU runs for every layer of the int8 model.
 # **Expected:** equal to the package's output everywhere.
 
 # %% nbgrader={"grade": true, "grade_id": "test-int8-conv", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# test: int8 convolution (the grader also tries strides, kernels 1 to 5 and ReLU6 clamps)
+# test: int8 convolution (the grader also tries other shapes, strides, kernels 1 to 5 and ReLU6 clamps)
 require_answered(int8_conv2d)
 _x = np.arange(-8, 10, dtype=np.int8).reshape(2, 3, 3)
 _m0, _sh = quantize_multiplier(np.ones(2))
@@ -251,6 +252,16 @@ _want = np.array([[[-29, -3, 2, -76], [-61, -25, 20, 61], [12, 42, 127, -17], [1
                   [[8, 15, 11, 13], [-8, 26, -10, -3], [5, 7, 29, 5], [23, -1, 16, -9]]])
 expect_equal("int8_conv2d on a random 3x3 conv (x_zp -3, y_zp 5, padding 1)", got, _want,
              why="integer outputs agree exactly")
+_rng = np.random.default_rng(1)
+_x = _rng.integers(-128, 128, (2, 7, 7)).astype(np.int8)
+_w = _rng.integers(-127, 128, (2, 2, 5, 5)).astype(np.int8)
+_b = _rng.integers(-500, 500, 2).astype(np.int32)
+_m0, _sh = quantize_multiplier(_rng.uniform(0.0005, 0.003, 2))
+got = int8_conv2d(_x, 4, _w, _b, _m0, _sh, -7, 2, 2)
+_want = np.array([[[-1, -82, 32, 35], [25, 26, 48, -26], [-29, 38, 45, -58], [-21, 127, -111, -71]],
+                  [[-13, -34, 35, -72], [-6, 54, -24, 2], [116, -38, -64, -33], [45, -78, 30, -23]]])
+expect_equal("int8_conv2d on a 5x5 kernel at stride 2 (Cin=2, 7x7, padding 2, x_zp 4, y_zp -7)",
+             got, _want, why="the window moves by the stride: Ho = (7 + 2*2 - 5) // 2 + 1 = 4")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "challenge-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Exercise 5, challenge: fit the budget (4 points, graded by measurement)

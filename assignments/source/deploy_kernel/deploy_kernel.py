@@ -89,28 +89,37 @@ KERNEL_C += r"""
 KERNEL_C += "}\n"
 
 # %% nbgrader={"grade": false, "grade_id": "run-kernel", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# build, link and run your kernel in the emulator (8 channels of 16x16, 3x3, stride 1)
+# build, link and run your kernel in the emulator (8 channels of 16x16, 3x3, stride 1; then 4
+# channels of 9x9 at stride 2, where Ho = 5 is not H)
 check = check_inplace_depthwise(KERNEL_C)
 reference = reference_check()
 print("yours:    ", check.describe())
 print("reference:", reference.describe())
+STRIDE2_CASE = depthwise_case(channels=4, size=9, kernel=3, stride=2, seed=7)
+check_stride2 = check_inplace_depthwise(KERNEL_C, STRIDE2_CASE) if check.error is None else check
+print("yours at stride 2:", check_stride2.describe())
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "kernel-what", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # **What we're testing:** the emulated output against `runtime.int8_kernels.depthwise_conv2d_int8`, on the
-# case above and (hidden) on other shapes, strides and kernel sizes; then the measured SRAM and
+# two cases above and (hidden) on other shapes, strides and kernel sizes; then the measured SRAM and
 # instruction count against the package's plain-loop kernel in the same harness.
 # **Why it matters:** on a board nothing tells you a byte is wrong; and an "in-place" kernel that
 # secretly allocates a second tensor saves no SRAM.
 # **Expected:** `bit-exact`; SRAM within 256 bytes of the reference's; instructions at most 1.25x.
 
 # %% nbgrader={"grade": true, "grade_id": "test-bit-exact", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
-# test: bit-exact output on the case above (the grader compiles your KERNEL_C itself and runs it
-# on held-out shapes, strides and kernel sizes)
+# test: bit-exact output on the two cases above (the grader compiles your KERNEL_C itself and
+# runs it on held-out shapes, strides and kernel sizes)
 from tinyml_course.homework import expect_true
 
 expect_true(check.error is None, f"your kernel did not run: {check.error}")
 expect_true(check.bit_exact, f"the output differs from the package's kernel in "
             f"{int((check.output != depthwise_case().expected).sum())} bytes")
+expect_true(check_stride2.error is None, f"at stride 2 your kernel did not run: {check_stride2.error}")
+expect_true(check_stride2.bit_exact,
+            f"at stride 2 (4 channels of 9x9, 3x3) the output differs from the package's kernel in "
+            f"{int((check_stride2.output != STRIDE2_CASE.expected).sum())} bytes (does the window "
+            f"move by g->stride, and does output channel c start at x + c*Ho*Wo?)")
 
 # %% nbgrader={"grade": true, "grade_id": "test-sram", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # test: SRAM of an in-place kernel (linker .data + .bss + stack high-water mark)
