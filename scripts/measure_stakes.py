@@ -3,7 +3,7 @@
     python scripts/measure_stakes.py [--out PATH]
 
 Runs ``nas.stakes.measure_stakes()`` (the compression lecture's ``compress_model`` on the largest
-48 px subnet for the nRF52832: float32, int8, 25% of the channels pruned + int8, then fine-tuned;
+24 px subnet for the nRF52832: float32, int8, 25% of the channels pruned + int8, then fine-tuned;
 about 5 minutes on a busy 2-core machine) and writes tinyml_course/nas/weights/stakes_results.json,
 which ``tests/test_stakes.py`` re-measures.
 """
