@@ -33,7 +33,7 @@ def torch_measure():
     import train_supernet_torch as twin
 
     from tinyml_course.nas import task
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)  # one per process: the two parts run side by side on 2 cores
     weights = {k: [torch.tensor(a) for a in v] for k, v in evaluate.shipped_supernet().shared.items()}
 
     def measure(arch, supernet=None, split="val", n=evaluate.VAL_IMAGES):

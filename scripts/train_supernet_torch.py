@@ -6,6 +6,7 @@
     ...                                          # run again: it resumes from ck.pt until done
     PYTHONPATH=. /tmp/tvenv/bin/python scripts/train_supernet_torch.py --checkpoint ck.pt --save
     PYTHONPATH=. /tmp/tvenv/bin/python scripts/train_supernet_torch.py --alone --checkpoint alone.pt
+    PYTHONPATH=. /tmp/tvenv/bin/python scripts/train_supernet_torch.py --checkpoint alone.pt --report
 
 The network is the package's, layer for layer (``nas/space.py``: conv -> batch norm with the
 batch's statistics -> ReLU6, channel slicing, centre kernel crops, first blocks of each stage), so
@@ -134,6 +135,19 @@ def evaluate(w, arch, x_calib, x_val, y_val):
         return float((logits.argmax(1) == y_val).float().mean())
 
 
+def report(w, step):
+    """The largest subnet's accuracy on the shipped subset's 2,500 'val' and 2,500 'test' images,
+    batch norm recalibrated on the first CALIB_IMAGES 'calib' ones (``nas/evaluate.py``'s rule)."""
+    from tinyml_course.nas import evaluate as ev, task
+    arch = sp.largest()
+    calib = torch.tensor(task.load_split("calib", arch.resolution, ev.CALIB_IMAGES)[0])
+    for split in ("val", "test"):
+        x, y = task.load_split(split, arch.resolution)
+        acc = evaluate(w, arch, calib, torch.tensor(x), torch.tensor(y))
+        print(f"step {step}: {arch.name} {split} ({len(y)}) {100 * acc:.2f}% "
+              f"+- {100 * float(ev.accuracy_spread(acc)):.2f}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", type=Path, required=True)
@@ -141,6 +155,8 @@ def main():
     p.add_argument("--alone", action="store_true", help="train only the largest subnet")
     p.add_argument("--save", type=Path, nargs="?", const=Path("tinyml_course/nas/weights/supernet.npz"),
                    default=None, help="write the shared weights (.npz, float16) and stop")
+    p.add_argument("--report", action="store_true",
+                   help="print the largest subnet's accuracy on the shipped 'val' and 'test' and stop")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=RECIPE["steps"],
                    help="the cosine's horizon (a resumed leg may shorten it: docs/tinynas.md)")
@@ -168,6 +184,9 @@ def main():
         opt.load_state_dict(state["opt"])
         step = state["step"]
         print(f"resumed at step {step}", flush=True)
+    if args.report:
+        report(w, step)
+        return
     if args.save:
         shared = {k: tuple(a.detach().numpy() for a in v) for k, v in w.items()}
         ckpt.save_weights(args.save, shared)
