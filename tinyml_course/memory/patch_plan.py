@@ -70,11 +70,28 @@ def resolve_split(network, split):
         index = network.index(split)
     if not 0 <= index < len(network.ops):
         raise SpecError(f"split index {index} is outside the network's {len(network.ops)} ops")
+    first = network.ops[0]
+    if first.kind not in GroupOp.PATCH_STAGE:
+        raise SpecError(f"{network.name} has no patch stage: its first op {first.name!r} is a "
+                        f"{first.kind}, and a patch stage holds convolutions and adds only "
+                        f"(use the per-layer or in-place schedule)")
     for op in network.ops[:index + 1]:
         if op.kind not in GroupOp.PATCH_STAGE:
             raise SpecError(f"a patch stage can hold convolutions and adds only; {op.name!r} is "
                             f"a {op.kind} (split before it)")
     return index
+
+
+def patch_splits(network):
+    """Block names whose ops (and all before them) may form a patch stage: 'block0', ... (empty
+    for a network whose first op is no convolution, e.g. a fully connected one)."""
+    splits = []
+    for b, ops in _facts(network)[1].items():
+        end = network.index(ops[-1].name)
+        if any(op.kind not in GroupOp.PATCH_STAGE for op in network.ops[:end + 1]):
+            break
+        splits.append(f"block{b}")
+    return splits
 
 
 def boundary_tensors(network, split_index):

@@ -10,7 +10,7 @@ that network.
 
 from dataclasses import dataclass
 
-from ...memory.patch_plan import resolve_split
+from ...memory.patch_plan import patch_splits, resolve_split
 from ...model.ops import GroupOp
 from ...validation import check_scalar
 from .probes import plan_figures, run_patch_chooser
@@ -55,17 +55,6 @@ class PatchScale(Scale):
 
 
 PATCH_SCALE = PatchScale()
-
-
-def patch_splits(network):
-    """Block names whose ops (and all before them) may form a patch stage: 'block0', ..."""
-    splits = []
-    for b in network.blocks():
-        end = resolve_split(network, f"block{b}")
-        if any(op.kind not in GroupOp.PATCH_STAGE for op in network.ops[:end + 1]):
-            break
-        splits.append(f"block{b}")
-    return splits
 
 
 def best_patch_choice(network, sram_bytes, scale=PATCH_SCALE):
