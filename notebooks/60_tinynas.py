@@ -155,8 +155,11 @@ for device in (NANO, SMALL):
     loops[device.name] = study.loops(device, get_acc)
     seconds = time.perf_counter() - start
     for label, (best_acc, arch, schedule, evaluated) in loops[device.name].items():
+        kinds = {k: sum(s.kind == k for _, s, _ in evaluated) for k in ("per-layer", "in-place", "patch")}
         print(f"{device.name[:14]:<15}{label:<16} fitting {len(evaluated):>2}/{study.LOOP_ARCHS}  "
-              f"best {100 * best_acc:.1f}%  {schedule}  {arch.name[:30] if arch else '-'}")
+              f"best {100 * best_acc:.1f} +- {100 * evaluate.accuracy_spread(best_acc):.1f}%  "
+              f"{schedule}  {arch.name[:30] if arch else '-'}")
+        print(f"{'':<31}first fitting schedule: " + ", ".join(f"{k} {n}" for k, n in kinds.items()))
     print(f"  ({seconds:.1f} s for both loops)")
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -78,7 +78,8 @@ def main():
         return acc
 
     if args.part in ("all", "a"):
-        print("live checks", [get_acc(a) for a in study.LIVE], flush=True)
+        print("live checks", [get_acc(a) for a in study.LIVE],
+              [evaluate.test_accuracy(a, cache=cache) for a in study.LIVE], flush=True)
         print("resolution curves", [study.resolution_curve(get_acc, w) for w in (1.0, 0.5)],
               flush=True)
         print("sweeps", study.dimension_sweeps(get_acc), flush=True)

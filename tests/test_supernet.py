@@ -58,6 +58,20 @@ def test_arch_rejects_values_outside_the_space():
     assert sn.Arch.from_json(sn.largest().to_json()) == sn.largest()
 
 
+def test_an_arch_name_gives_the_arch_back(rng):
+    """Does Arch.from_name invert Arch.name (the cache's keys) on random archs, and is a
+    malformed or out-of-space name a one-line SpecError naming it?"""
+    for _ in range(20):
+        arch = sn.random_arch(rng)
+        again = sn.Arch.from_name(arch.name)
+        assert again.name == arch.name and again.network().macs == arch.network().macs
+    assert sn.Arch.from_name(sn.smallest().name) == sn.smallest()
+    for bad in ("r24-w1-d12-k3e3", "r24-w1-d111-k3e3-k3e3", "r24-w1-d111-k4e3-k3e3-k3e3", "junk"):
+        with pytest.raises(SpecError, match="not an arch name") as err:
+            sn.Arch.from_name(bad)
+        assert bad in str(err.value) and "\n" not in str(err.value)
+
+
 def test_supernet_gradients_match_finite_differences(rng):
     """Does backward_train (conv + BN + ReLU6, sliced and cropped weights) give dL/dw of shared
     weights within 1e-6 of central differences, and leave unused slices at zero?"""
@@ -140,46 +154,16 @@ def test_the_best_searched_model_s_cached_accuracies_are_measured_again():
         assert report[key]["test_accuracy"] == pytest.approx(test, abs=IMAGE_FLIPS), key
 
 
-def test_the_model_at_stake_fits_the_nrf52832_only_pruned_and_quantized():
-    """Is the largest 24 px subnet out of the nRF52832's budget in float32, still 3.5 KiB over in
-    SRAM when only quantized to int8 (per-layer: 24 x 24 x 96 expanded + 12 x 12 x 96 depthwise
-    out = 69,120 bytes), and inside once 25% of its expanded channels go too?"""
-    from tinyml_course import memory
-    from tinyml_course.compression import prune
-    from tinyml_course.nas import stakes
+@pytest.mark.slow
+def test_a_random_sample_of_the_cache_is_measured_again():
+    """Do two cached 'val' accuracies drawn at random (seeded) from the whole shipped cache
+    agree with numpy measuring them now (seconds to a minute each)?"""
+    cache = evaluate.shipped_cache()
+    names = sorted(k for k in cache.values if not k.startswith(evaluate.TEST_KEY))
+    assert len(names) > 100  # the notebook's, the CLI's and the homework's accuracies
+    for i in np.random.default_rng(22).choice(len(names), 2, replace=False):
+        arch = sn.Arch.from_name(names[i])
+        assert arch.name == names[i]
+        assert cache.values[names[i]] == pytest.approx(evaluate.measure_accuracy(arch),
+                                                       abs=IMAGE_FLIPS), names[i]
 
-    net = stakes.STAKES_ARCH.network()
-    ones = {op.name: (np.zeros(op.out_shape[0]), np.ones(op.out_shape[0]))
-            for op in net if op.kind in ("conv", "dwconv", "pwconv")}
-    weights = sn.fold(net, stakes.STAKES_ARCH, sn.init_supernet(0), ones)
-    device = stakes.STAKES_DEVICE
-    assert not memory.fits(net, device, dtype="float32").fits
-    int8 = memory.fits(net, device, dtype="int8")
-    assert int8.flash_fits and int8.sram_bytes == 24 * 24 * 96 + 12 * 12 * 96 == 64 * 1024 + 3584
-    pruned, _ = prune.channel_prune(net, weights, 0.25)
-    assert not memory.fits(pruned, device, dtype="float32").fits
-    assert memory.fits(pruned, device, dtype="int8").fits
-
-
-def test_training_resumed_from_a_checkpoint_continues_exactly(tmp_path):
-    """Do two sandwich steps give the same weights in one run and in a run stopped after one step
-    and resumed from its checkpoint (float32 weights, Adam's moments, the step's subnet draws)?"""
-    from tinyml_course.nas import checkpoint
-
-    path = tmp_path / "ckpt.npz"
-
-    def save(shared, step, optimizer):
-        if step == 1:
-            checkpoint.save_checkpoint(path, shared, step, optimizer)
-
-    whole = sn.train(steps=2, batch=4, random=0, checkpoint=save, checkpoint_every=1)
-    shared, step, optimizer = checkpoint.load_checkpoint(path, sn.RECIPE["lr"])
-    resumed = sn.train(steps=2, batch=4, random=0, shared=shared, start_step=step,
-                       optimizer=optimizer)
-    assert step == 1 and whole.keys() == resumed.keys()
-    for key in whole:
-        for a, b in zip(whole[key], resumed[key]):
-            np.testing.assert_array_equal(a, b, err_msg=key)
-    with pytest.raises(SpecError, match="not a supernet training checkpoint"):
-        sn.Supernet(whole).save(tmp_path / "w.npz")
-        checkpoint.load_checkpoint(tmp_path / "w.npz", 1e-3)

@@ -94,6 +94,25 @@ class Arch:
                 "kernels": list(self.kernels), "expands": list(self.expands)}
 
     @classmethod
+    def from_name(cls, name):
+        """The Arch whose ``name`` this is ('r24-w1-d122-k5e4-...'); the slots past a stage's depth
+        (which a name leaves out) get kernel and expand min. SpecError for a malformed name."""
+        try:
+            res, width, depths, *blocks = name.split("-")
+            depths = tuple(int(d) for d in depths.removeprefix("d"))
+            kernels, expands = [min(KERNELS)] * SLOTS, [min(EXPANDS)] * SLOTS
+            slots = [s * MAX_DEPTH + j for s, d in enumerate(depths) for j in range(d)]
+            if len(blocks) != len(slots):
+                raise ValueError(f"{len(blocks)} blocks for depths {depths}")
+            for slot, block in zip(slots, blocks):
+                k, e = block.removeprefix("k").split("e")
+                kernels[slot], expands[slot] = int(k), int(e)
+            return cls(int(res.removeprefix("r")), float(width.removeprefix("w")), depths,
+                       tuple(kernels), tuple(expands))
+        except ValueError as err:
+            raise SpecError(f"not an arch name {name!r}: {err}") from None
+
+    @classmethod
     def from_json(cls, data):
         """An Arch from ``to_json``'s dict; SpecError for missing or bad fields."""
         try:

@@ -173,7 +173,8 @@ expect_equal("search on an arch that fits nowhere",
 #
 # Set `my_arch` to the most accurate subnet you can find that fits `SMALL` (64 KiB SRAM, 512 KiB
 # Flash) under one of `schedules(arch)`. Use your `search` on more or smarter samples (mutate the
-# best ones?), or anything else: every `get_acc` of a new arch costs about a second.
+# best ones?), or anything else: every `get_acc` of a new arch costs seconds (a minute for the
+# largest ones).
 # Graded on a scale (4 points): it fits (1); it beats the best width/resolution-scaled
 # MobileNetV2-style baseline that fits (1); it is within 2 points of the instructor's evolutionary
 # search (1); within 0.5 points (1).
