@@ -12,7 +12,8 @@ The slide, as a function you can read next to it (``codesign_loop``)::
 plus what makes it practical:
 
 * ``evolution``: an evolutionary search (mutation + crossover of fitting archs, OFA / MCUNet style)
-  that reaches the loop's best accuracy with fewer accuracy evaluations;
+  started from the largest subnet that fits; notebook 60 compares it with the loop at equal
+  accuracy evaluations over seeds;
 * ``space_optimisation``: MCUNet's search-space optimisation - for every (width, resolution) space,
   the MACs of the random subnets that fit the device; pick the space whose fitting models have the
   most MACs (FLOPs = 2 x MACs);
