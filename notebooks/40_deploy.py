@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # Deployment: from the trained digits model to an emulated Cortex-M
+# # 40 · Deployment: from the trained digits model to an emulated Cortex-M
 #
 # TinyEngine generates C for a given network and schedule. Here the package does the same, and
 # then does what a board would: it **cross-compiles** the C for a Cortex-M7 (clang and lld from the

@@ -321,3 +321,18 @@ def test_stakes_figure_draws_each_version_against_the_limits():
     assert not [line for line in acc.lines if line.get_linestyle() == "--"]  # no device limit
     at = dict(zip(acc.get_yticks(), (t.get_text() for t in acc.get_yticklabels())))
     assert [at[y] for y in sorted(at, reverse=True)] == ["big", "small"]  # top to bottom
+
+
+def test_one_cut_reads_the_same_on_the_slider_and_the_histogram():
+    """Issue 20 item 17: 30 showed one cut as 0.13 (slider), 12% and 12.5%. For every step of the
+    channels and sparsity sliders, is the slider's readout (its readout_format, which Python and
+    the front end's d3-format write alike) the percent the histogram's title gives?"""
+    from tinyml_course.ui.widgets.compression import CompressionDashboard, CompressionState
+    controls = CompressionDashboard.make_controls(None, CompressionState())
+    for field in ("channel_ratio", "sparsity"):
+        slider = controls[field]
+        for k in range(1, round((slider.max - slider.min) / slider.step) + 1):
+            value = round(slider.min + k * slider.step, 10)
+            readout = format(value, slider.readout_format).replace(".0%", "%")  # '12.5%', '50%'
+            label = CompressionState(**{field: value}).label
+            assert f" {readout} " in f" {label} ".replace(",", " "), (field, readout, label)

@@ -14,7 +14,7 @@ import pytest
 from assignment_cases import sram_accounting as sram_case
 from harness.nbgrader_pipeline import REPO
 
-from tinyml_course_grading import check_declarations, messages
+from tinyml_course_grading import check_declarations, conversation, messages, oracles
 from tinyml_course_grading import student_runner as runner
 from tinyml_course_grading.verdicts import verdict
 
@@ -28,11 +28,30 @@ def _solution(assignment, name):
     return src[start:src.index("# %% [markdown]", start)]
 
 
+class _Channel:
+    """conversation's channel, in this process: each ask answered by the grader's oracles."""
+
+    def __init__(self, measured):
+        self.measured, self.asked = measured, None
+
+    def send(self, step, body):
+        self.asked = body
+
+    def next(self):  # the grader's measurements are another process's: not counted here
+        from tinyml_course.memory import patch_accounting
+        count = list(patch_accounting._STAGE_MEASUREMENTS)
+        try:
+            return "reply", self.measured("c", self.asked)
+        finally:
+            patch_accounting._STAGE_MEASUREMENTS[:] = count
+
+
 def _verdict(assignment, grade_id, student_code):
     """The verdict of the challenge's check when the student's namespace ran ``student_code``."""
     hidden = check_declarations.load(SOURCE / assignment / "hidden_checks.py")
     check = hidden.checks[grade_id]
     helpers = {}
+    measured = oracles.Oracles(getattr(hidden.module, "ORACLES", None))
     exec(hidden.helpers, helpers)
     saved = runner.snapshot()
     stdlib = dict(vars(tracemalloc))  # the runner leaves it to the student; this process not
@@ -43,11 +62,14 @@ def _verdict(assignment, grade_id, student_code):
         runner.restore(saved)  # what the runner does before the calls
         ns = {**student, **{k: v for k, v in helpers.items() if k != "__builtins__"}}
         call = messages.CallRequest("c", check.cases[0].expr, block=tuple(check.reference))
+        conversation._CHANNEL[:] = [_Channel(measured)]
         answer = runner.Runner(messages.RunRequest(cells=())).call(call, ns)
     finally:
+        conversation._CHANNEL[:] = []
         runner.restore(saved)
         vars(tracemalloc).update(stdlib)
     answer = messages.loads(messages.CallResult, messages.dumps(answer))  # across the wall
+    answer = measured.answers({"c": answer})["c"]  # the grader's own records put in
     return check, verdict(check, {0: answer}, student_code)
 
 

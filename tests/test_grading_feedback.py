@@ -2,6 +2,8 @@
 rule a case breaks where the check can tell, "not answered yet" only for the untouched stub, and
 partial credit per case where the cases are independent. Verdicts are built from plain answers
 as the sandboxed runner sends them, no sandbox needed."""
+import dataclasses
+
 import pytest
 
 from conftest import REPO
@@ -153,3 +155,20 @@ def test_the_runner_answers_a_broken_cell_so():
     assert run.answer is not None, run.failure
     answers = {k: run.answer.calls.get(f"t#{k}") for k in range(len(check.cases))}
     assert verdicts.verdict(check, answers, cell).message == message
+
+
+def test_a_huge_solution_cell_costs_the_grader_its_budget_not_more(monkeypatch):
+    """Is the similarity scan of a solution cell bounded by the grader's CPU budget? A 1.2 MB
+    cell of the reference's own tokens took ~4 CPU s per check unbounded (issue 19, item 9's
+    'difflib outside cpu_budget'); under a 0.05 s budget the scan gives up (similarity None)
+    and the verdict still comes, from the answers alone."""
+    monkeypatch.setattr(verdicts, "GRADER", dataclasses.replace(verdicts.GRADER,
+                                                                verdict_seconds=0.05))
+    check = Check("test-f", "f", solution="f", similar_to=["tinyml_course.memory.arena:Arena"],
+                  cases=[Case("case 0", "f(0)", 0)])
+    huge = "def f(x):\n    return " + " ".join(["g(self, a).b"] * 100_000) + "\n"
+    v = verdicts.verdict(check, _answers([0]), huge)
+    assert v.similarity is None and not v.flagged
+    assert v.fraction == 1.0
+    small = verdicts.verdict(check, _answers([0]), "def f(x):\n    return x\n")
+    assert small.similarity is not None and 0 <= small.similarity < 0.8

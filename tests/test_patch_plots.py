@@ -86,3 +86,34 @@ def test_dashboard_shows_the_macs_beside_the_peak_and_explains_1x1():
     assert all(b[1] <= a[1] and b[2] >= a[2] for a, b in zip(readings[1:], readings[2:])), readings
     box.controls["patches"].value = 1
     assert readings[0][1] == 1396.5 and "32x28x28 = 24.5 KiB" in box.summary.value
+
+
+def test_readout_says_when_more_patches_cannot_lower_the_peak():
+    """Issue 20 item 14: from 4x4 on, MobileNetV2's patch peak stays at 171.5 KiB (block4.expand,
+    after the stage up to block3) while the MACs grow. Does the readout say so from the first
+    such n on, and not before; and do 20's speaker notes name that n and that peak? Seen
+    failing: the readout gave the flat peak with no word why, the notes said 'from 1 to 8 ...
+    watch the peak fall'."""
+    import jupytext
+
+    from conftest import REPO
+    from tinyml_course.memory.accounting import profile
+    from tinyml_course.model.zoo import get_network
+    from tinyml_course.ui.widgets.patch import PatchState, summary_html
+    net = get_network("mobilenetv2")
+    names = [op.name for op in net]
+    after_stage = []
+    for n in range(1, 9):
+        prof = profile(net, "patch", "mcunet", patches=n, split="block3")
+        beyond = names.index(prof.peak_layer.name) > names.index("block3.project")
+        said = "after the patch stage: more patches cannot lower it" in summary_html(PatchState(patches=n))
+        assert said == beyond, n
+        if beyond:
+            after_stage.append((n, prof.peak_sram_bytes / 1024, prof.peak_layer.name))
+    first, peak, layer = after_stage[0]
+    assert (first, peak, layer) == (4, 171.5, "block4.expand")
+    assert all(p == peak for _, p, _ in after_stage)
+    nb = jupytext.read(REPO / "notebooks" / "20_patch_inference.py")
+    notes = " ".join(c.source.replace("\n", " ") for c in nb.cells
+                     if c.source.startswith("Speaker notes"))
+    assert f"From {first} on the peak stays at {peak:.1f} KiB" in notes and layer in notes

@@ -119,15 +119,18 @@ def test_blitted_png_is_the_whole_figure_drawn(mbv2, in2):
 
 
 def test_blitting_keeps_one_background_per_op_list(mbv2, in2):
-    """Does a device or schedule change reuse the background, and a new network add one?"""
+    """Does a device or schedule change reuse the background, and a new network or a convention
+    that draws other kinds (its legend: mcunet leaves the adds out) add one?"""
     fig = sram_figure(profile(mbv2, "in-place", "exact"), "stm32f746")
     backgrounds = sram_artists(fig)["backgrounds"]
     sram_png(fig)
     for schedule, device in (("per-layer", "stm32f412"), ("in-place", "stm32h743")):
-        sram_png(update_sram_figure(fig, profile(mbv2, schedule, "mcunet"), device))
+        sram_png(update_sram_figure(fig, profile(mbv2, schedule, "exact"), device))
     assert len(backgrounds) == 1
     sram_png(update_sram_figure(fig, profile(in2, "in-place", "exact"), "stm32f746"))
     assert len(backgrounds) == 2
+    sram_png(update_sram_figure(fig, profile(in2, "in-place", "mcunet"), "stm32f746"))
+    assert len(backgrounds) == 3
 
 
 def test_update_refuses_a_foreign_figure(mbv2):
@@ -204,3 +207,26 @@ def test_uncounted_ops_are_marked_not_drawn_at_zero():
     assert "not counted" in legend
     ticks = a["ax"].get_xticklabels()
     assert all(t.get_rotation() == 0 and t.get_fontsize() >= 12 for t in ticks)
+
+
+@pytest.mark.parametrize("model, convention, expected", [
+    ("resnet18", "mcunet", ("conv", "linear", "not counted")),  # adds and pools left out
+    ("resnet18", "exact", ("conv", "residual add", "pool", "linear")),
+    ("mobilenetv2", "tinyengine", ("conv", "depthwise", "1x1 conv", "linear", "not counted")),
+])
+def test_legend_lists_the_kinds_drawn(model, convention, expected):
+    """Issue 20 item 12: the legend listed every kind (depthwise and 1x1 on ResNet-18, residual
+    add and pool under mcunet, which draws them as an x). Does it list the kinds drawn as bars,
+    then 'not counted' when an op is an x, also after the figure is redrawn for another
+    profile, and does the fast PNG match a full render after the legend changed?"""
+    prof = profile(get_network(model), "per-layer", convention)
+    fig = sram_figure(prof, "nano33")
+    assert tuple(t.get_text() for t in sram_artists(fig)["ax"].get_legend().get_texts()) == expected
+    drawn = {layer.op for layer in prof.layers if layer.sram_bytes > 0}
+    assert ("not counted" in expected) == any(layer.sram_bytes == 0 for layer in prof.layers)
+    assert len(expected) - ("not counted" in expected) == len(drawn - {"maxpool"} if "pool" in drawn else drawn)
+    other = profile(get_network("mcunet-in1"), "per-layer", "exact")
+    update_sram_figure(fig, other, "nano33")
+    legend = tuple(t.get_text() for t in sram_artists(fig)["ax"].get_legend().get_texts())
+    assert "not counted" not in legend and "depthwise" in legend
+    np.testing.assert_array_equal(pixels(sram_png(fig)), pixels(figure_png(sram_figure(other, "nano33"))))

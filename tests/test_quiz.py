@@ -303,3 +303,20 @@ def test_check_with_nothing_ticked_says_so():
     quiz = QuizWidget(TAKEAWAY_QUESTIONS, key=KEY)
     quiz.check_button.click()
     assert "tick one or more options" in quiz.feedback_html.value
+
+
+def test_partial_check_shows_why_one_of_three_right_earns_nothing():
+    """Issue 20 item 17: 'partial' gave 0 for 1 of 3 options right with no word why. On q2
+    (key AB) does the message show the policy's arithmetic: 'A, C' (1 right, 2 wrong) earns 0,
+    'A' (2 right, 1 wrong) earns 1/3? Seen failing: it ended at '0 of 1 point(s) (partial)'."""
+    s = QuizState(TAKEAWAY_QUESTIONS, KEY, policy="partial")
+    s.next()  # q2, key AB
+    s.set_selection("AC")  # A right, B missed, C wrong: 1 right, 2 wrong
+    assert s.check().message.endswith(
+        "0 of 1 point(s) (partial): (right - wrong) / options = (1 - 2) / 3, never below 0")
+    s.set_selection("A")  # A right, B missed, C rightly left out: 2 right, 1 wrong
+    assert s.check().message.endswith("(partial): (right - wrong) / options = (2 - 1) / 3")
+    aon = QuizState(TAKEAWAY_QUESTIONS, KEY, policy="all-or-nothing")
+    aon.next()
+    aon.set_selection("A")
+    assert aon.check().message.endswith("0 of 1 point(s) (all-or-nothing)")

@@ -105,7 +105,8 @@ def test_lab_serves_the_notebooks(tmp_path):
         expected = {p.name for p in (REPO / "notebooks").iterdir() if not p.name.startswith(".")
                     and not (p.suffix == ".py" and p.with_suffix(".ipynb").exists())}
         assert served == expected and not any(name.endswith(".py") for name in served), served
-        assignments = {a["name"] for a in _get(f"{base}/formgrader/api/assignments", token)}
+        # Formgrader opens its gradebook on the first call: seconds under load, so 30 s
+        assignments = {a["name"] for a in _get(f"{base}/formgrader/api/assignments", token, 30)}
         assert assignments == {p.name for p in (REPO / "assignments" / "source").iterdir()
                                if p.is_dir()}
         with pytest.raises(urllib.error.HTTPError, match="404"):  # the Assignment List's API

@@ -1,7 +1,7 @@
 """Before the first student: a grader that cannot grade says so, and writes no score.
 
 `canary(execute, assignment)` runs, exactly as a student's notebook would run (the same
-sandbox, limits and installed package), the instructor's source notebook, with every call of
+sandbox, limits and student edition of the package), the instructor's source notebook, with every call of
 one hidden check (the first that is not a challenge) and a call that imports the package. It
 returns None when that check gives the instructor's solution full marks, else one line naming
 the cause: no sandbox (bubblewrap's own message), a stale name in hidden_checks.py, the package
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import check_declarations, sandboxed_run
+from . import check_declarations, package_edition, sandboxed_run
 from .messages import CallRequest, CellSource, RunRequest
 from .verdicts import verdict
 
@@ -31,9 +31,9 @@ def _source_notebooks(execute, assignment):
 
 
 def canary(execute, assignment):
-    from .nbgrader_execute import student_helpers
-
     """None when the grader can grade ``assignment`` (see the module doc), else why not."""
+    from .nbgrader_execute import NotebookNotRun, student_environ
+
     notebooks = _source_notebooks(execute, assignment)
     if not notebooks:
         return f"no source notebook of {assignment}"
@@ -52,9 +52,14 @@ def canary(execute, assignment):
                               tuple(check.reference)) for k, case in enumerate(check.cases)]
     request = RunRequest(cells=tuple(CellSource(i, c.source) for i, c in enumerate(nb.cells)
                                      if c.cell_type == "code"),
-                         helpers=student_helpers(hidden.helpers, STUDENT), calls=tuple(calls))
+                         helpers=hidden.helpers, environ=student_environ(STUDENT),
+                         calls=tuple(calls))
     try:
-        run = sandboxed_run.run_student(request, None, execute.limits(), execute.sandbox)
+        edition = execute.student_edition(assignment, STUDENT)
+        run = sandboxed_run.run_student(request, None, execute.limits(), execute.sandbox,
+                                        package_source=edition)
+    except NotebookNotRun as exc:
+        return str(exc)
     except sandboxed_run.SandboxUnavailable as exc:
         return f"--sandbox required, but {exc}"
     if run.answer is None:
@@ -62,6 +67,11 @@ def canary(execute, assignment):
                 f"({run.failure.kind.value}: {run.failure.detail})")
     if run.answer.helper_error:
         return f"the hidden checks' helpers failed in the sandbox: {run.answer.helper_error}"
+    withheld = _withheld_error(run.answer.cells)
+    if withheld:
+        return (f"the instructor's notebook fails in the sandbox's student edition of the "
+                f"package ({withheld}): list that function in KEEP_IN_GRADING of "
+                f"{execute.checks_file}")
     imported = run.answer.calls.get(IMPORT_CALL.id)
     if imported is None or not imported.ok:
         return ("the sandbox cannot import the course package "
@@ -76,6 +86,16 @@ def canary(execute, assignment):
         return (f"the instructor's solution earns {v.fraction:.2f} of {check.grade_id} in the "
                 f"sandbox: {v.message}")
     return None
+
+
+def _withheld_error(cells):
+    """The first cell error that says a function is withheld in grading, or ''."""
+    for cell in cells:
+        for out in cell.outputs:
+            text = str(out.get("evalue", "")) if out.get("output_type") == "error" else ""
+            if package_edition.WITHHELD in text:
+                return text[:200]
+    return ""
 
 
 _DONE = {}  # (assignment, sandbox mode) -> the canary's answer, once per process

@@ -127,11 +127,12 @@ class CallRequest:
 @dataclass(frozen=True)
 class RunRequest:
     cells: typing.Tuple[CellSource, ...]
-    helpers: str = ""               # run before any student code (builds inputs)
+    helpers: str = ""               # run after the cells, before the calls (builds inputs)
     calls: typing.Tuple[CallRequest, ...] = ()
     cell_seconds: float = 30.0
     output_chars: int = 20000       # text kept per cell
     cwd: str = "."
+    environ: typing.Tuple[str, ...] = ()  # "NAME=value" for the student's code (its graded id)
 
 
 STREAMS = ("stdout", "stderr")

@@ -19,14 +19,16 @@ the notebook's metadata under "tinyml_grading" for the grading report. A noteboo
 not be run raises `NotebookNotRun` carrying a typed `Failure`, which nbgrader records as a
 failed student and the grading worker reads with `take_failure` (never from the log).
 """
+import functools
 from pathlib import Path
 
+import nbformat
 from nbformat import from_dict
 from nbgrader.preprocessors import NbGraderPreprocessor
 from tinyml_course.homework.quiz_variant import STUDENT_ID_ENV  # the quiz's variants read it
 from traitlets import Float, Integer, Unicode
 
-from . import check_declarations, messages, sandboxed_run, submission
+from . import check_declarations, messages, oracles, package_edition, sandboxed_run, submission
 from .limits import SANDBOX, SandboxLimits
 from .messages import CallRequest, CellSource, Failure, FailureKind, GradingRecord, RunRequest
 from .verdicts import verdict
@@ -48,13 +50,10 @@ def take_failure(student):
     return _FAILURES.pop(student, None)
 
 
-def student_helpers(helpers, student):
-    """The hidden checks' helpers, after setting the id this submission is graded under (for the
-    student's own code: the quiz's per-student variants)."""
-    if not student:
-        return helpers
-    return (f"import os as _grader_os\n_grader_os.environ[{STUDENT_ID_ENV!r}] = "
-            f"{str(student)!r}\n" + helpers)
+def student_environ(student):
+    """The environment the student's code runs with: the id this submission is graded under
+    (the quiz's per-student variants read it before any hidden check has run)."""
+    return (f"{STUDENT_ID_ENV}={student}",) if student else ()
 
 
 def _grade_id(cell):
@@ -111,11 +110,13 @@ class SandboxedExecute(NbGraderPreprocessor):
         request = RunRequest(
             cells=tuple(CellSource(i, c.source) for i, c in enumerate(nb.cells)
                         if c.cell_type == "code"),
-            helpers=student_helpers(hidden.helpers, student),
+            helpers=hidden.helpers, environ=student_environ(student),
             calls=tuple(CallRequest(f"{chk.grade_id}#{k}", case.expr, case.timeout,
                                     tuple(chk.reference))
                         for chk in active for k, case in enumerate(chk.cases)))
-        run = self.run(request, files, student, hide=[cd.root])
+        measured = oracles.Oracles(getattr(hidden.module, "ORACLES", None))
+        run = self.run(request, files, student, hide=[cd.root],
+                       package_source=self.student_edition(assignment, student), oracle=measured)
         for note in run.notes:
             self.log.warning(note)
         if run.answer.helper_error:  # before any student code ran: the grader's own failure
@@ -130,8 +131,9 @@ class SandboxedExecute(NbGraderPreprocessor):
                                similarity_threshold=hidden.similarity_threshold)
         solutions = {_grade_id(c): c.source for c in nb.cells
                      if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+        calls = measured.answers(run.answer.calls)  # the grader's own measurements put in
         for chk in active:
-            answers = {k: run.answer.calls.get(f"{chk.grade_id}#{k}")
+            answers = {k: calls.get(f"{chk.grade_id}#{k}")
                        for k in range(len(chk.cases))}
             v = verdict(chk, answers, solutions.get(chk.solution), hidden.similarity_threshold,
                         student)
@@ -144,11 +146,30 @@ class SandboxedExecute(NbGraderPreprocessor):
             self.flag(info)
         return nb, resources
 
-    def run(self, request, files, student, hide=()):
+    def student_edition(self, assignment, student=None):
+        """The folder of the package's student edition the sandbox shows for ``assignment``
+        (package_edition.py: every reference its hidden checks list withheld, except one the
+        instructor's source notebook calls); None without references or without a sandbox.
+        NotebookNotRun (a SANDBOX Failure, recorded for ``student``) when one cannot be
+        withheld."""
+        if self.sandbox != "required":
+            return None
+        cd = self._coursedir()
+        folder = Path(cd.format_path(cd.source_directory, ".", assignment))
+        try:
+            return _edition(folder / self.checks_file, tuple(sorted(folder.glob("*.ipynb"))))
+        except (package_edition.EditionError, check_declarations.CheckDeclarationError,
+                OSError, ValueError) as exc:
+            failure = Failure(FailureKind.SANDBOX, f"the package's student edition: {exc}"[:300])
+            _FAILURES[student] = failure
+            raise NotebookNotRun(failure) from None
+
+    def run(self, request, files, student, hide=(), package_source=None, oracle=None):
         """The sandboxed Run of ``request``; NotebookNotRun (its Failure recorded) when there is
         no answer."""
         try:
-            run = sandboxed_run.run_student(request, files, self.limits(), self.sandbox, hide)
+            run = sandboxed_run.run_student(request, files, self.limits(), self.sandbox, hide,
+                                            oracle, package_source)
         except sandboxed_run.SandboxUnavailable as exc:
             failure = Failure(FailureKind.SANDBOX, f"--sandbox required, but {exc}")
             _FAILURES[student] = failure
@@ -197,6 +218,24 @@ class SandboxedExecute(NbGraderPreprocessor):
             verdict_outputs = [{"output_type": "error", "ename": ename, "evalue": v.message,
                                 "traceback": [f"{ename}: {v.message}"]}]
         cell.outputs = keep + [from_dict(o) for o in verdict_outputs]
+
+
+@functools.lru_cache(maxsize=None)
+def _edition(checks_path, notebooks):
+    """The student edition's folder for the checks at ``checks_path`` (a Path) and the source
+    ``notebooks`` (Paths): the checks' references withheld, less those the notebooks call and
+    those hidden_checks.py lists in KEEP_IN_GRADING (package functions the given code reaches
+    through the package); None when nothing is withheld. Once per process."""
+    if not checks_path.exists():
+        return None
+    hidden = check_declarations.load(checks_path)
+    references = {r for chk in hidden.checks.values() for r in chk.reference}
+    if not references:
+        return None
+    sources = [c.source for path in notebooks for c in nbformat.read(path, as_version=4).cells
+               if c.cell_type == "code"]
+    keep = set(getattr(hidden.module, "KEEP_IN_GRADING", ()))  # the package calls them itself
+    return package_edition.edition(package_edition.withheld_names(references - keep, sources))
 
 
 def grading_record(nb):

@@ -26,9 +26,10 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import messages
+from . import conversation
 from .limits import MIB, SANDBOX
 from .memory_cgroup import MemoryCgroup
+from .conversation import ConversationError
 from .messages import Failure, FailureKind, RunAnswer
 from .process_tree import rmtree_hard
 from .sandbox_layout import RUNNER_MODULE, LayoutError, bwrap_command
@@ -162,8 +163,11 @@ def runner_env(home):
             "TINYML_COURSE_GRADING": "1"}
 
 
-def run_student(request, files_dir=None, limits=SANDBOX, mode="required", hide=()):
-    """Run the runner on `request` (a RunRequest) with the student's files; -> Run."""
+def run_student(request, files_dir=None, limits=SANDBOX, mode="required", hide=(), oracle=None,
+                package_source=None):
+    """Run the runner on `request` (a RunRequest) with the student's files; -> Run. oracle:
+    `Ask -> Reply` for the measurements a call asks of the grader (None: none); package_source:
+    the student edition of tinyml_course bound in the sandbox (student_edition.py)."""
     if mode not in MODES:
         raise ValueError(f"sandbox mode {mode!r} is not one of {MODES}")
     run = Run()
@@ -177,7 +181,8 @@ def run_student(request, files_dir=None, limits=SANDBOX, mode="required", hide=(
     cmd, opened = [sys.executable, "-I", "-m", RUNNER_MODULE], []
     try:
         if mode == "required":
-            box = bwrap_command(bwrap_path(), files, limits, as_root=drop_root, hide=hide)
+            box = bwrap_command(bwrap_path(), files, limits, package_source, as_root=drop_root,
+                                hide=hide)
             cwd, home, pass_fds, opened = box.inside, box.inside, box.pass_fds, box.opened
             cmd = box.argv + cmd
             run.sandboxed = True
@@ -209,12 +214,7 @@ def run_student(request, files_dir=None, limits=SANDBOX, mode="required", hide=(
             os.close(wfd)
             for f in opened:
                 f.close()
-        try:
-            proc.stdin.write(messages.dumps(request).encode())
-            proc.stdin.close()
-        except OSError:
-            pass
-        data, failure = _read_answer(rfd, proc, limits, start)
+        answer, failure = _converse(proc, rfd, request, limits, start, oracle)
         os.close(rfd)
         try:  # the pipe closes a moment before the process is reaped: wait for its status
             rc = proc.wait(timeout=2)
@@ -224,12 +224,7 @@ def run_student(request, files_dir=None, limits=SANDBOX, mode="required", hide=(
         if cgroup is not None:
             cgroup.remove()
         run.seconds = time.monotonic() - start
-        if data is not None and failure is None:
-            try:
-                run.answer = messages.loads(RunAnswer, data)
-            except messages.MessageError as exc:
-                failure = Failure(FailureKind.KERNEL_DIED,
-                                  f"the student's code broke the runner's answer ({exc})"[:300])
+        run.answer = answer
         if run.answer is None:
             errors.seek(0)
             setup = errors.read(4096).decode(errors="replace")
@@ -241,30 +236,88 @@ def run_student(request, files_dir=None, limits=SANDBOX, mode="required", hide=(
         rmtree_hard(root)
 
 
-def _read_answer(rfd, proc, limits, start):
-    """(the answer's bytes or None, a Failure or None): at most limits.answer_bytes, within
-    limits.run_seconds."""
-    chunks, size, exited_at = [], 0, None
-    while True:
-        if time.monotonic() - start > limits.run_seconds:
-            return None, Failure(FailureKind.TIMEOUT, "the notebook ran past the grader's limit "
-                                 f"of {limits.run_seconds:g} s")
-        ready, _, _ = select.select([rfd], [], [], 0.1)
+def _write(proc, data, deadline):
+    """Write ``data`` to the runner's stdin by ``deadline`` (a runner that stops reading cannot
+    hold the grader); ConversationError when it cannot."""
+    fd = proc.stdin.fileno()
+    os.set_blocking(fd, False)
+    view = memoryview(data)
+    while view:
+        if time.monotonic() > deadline:
+            raise ConversationError("timeout")
+        _, ready, _ = select.select([], [fd], [], 0.1)
         if ready:
-            block = os.read(rfd, 1 << 20)
-            if not block:
-                break
-            chunks.append(block)
-            size += len(block)
-            if size > limits.answer_bytes:
-                return None, Failure(FailureKind.KERNEL_DIED, "the runner's answer was larger "
-                                     f"than the grader accepts ({limits.answer_mb} MiB)")
-            continue
-        if proc.poll() is not None:
-            exited_at = exited_at or time.monotonic()
-            if time.monotonic() - exited_at > 1.0:  # a left-behind process holds the pipe
-                break
-    return (b"".join(chunks) or None), None
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                continue
+            except OSError:
+                raise ConversationError("closed") from None
+
+
+def _refuse(call_id, ask):
+    return conversation.Reply(False, error=f"the grader measures no {ask.oracle!r}")
+
+
+def _converse(proc, rfd, request, limits, start, oracle=None):
+    """The conversation (conversation.py) of ``request`` with the started runner: the cells,
+    and only once their outputs are in, the helpers and one call at a time, answering its asks
+    with ``oracle(call id, Ask) -> Reply``. -> (RunAnswer, None), or (None, a Failure or None
+    when the runner ended: its exit status says why)."""
+    oracle = oracle or _refuse
+    deadline = start + limits.run_seconds
+    reader = conversation.LineReader(rfd, limits.answer_bytes)
+
+    def send(step, body=None):
+        _write(proc, conversation.encode(step, body), deadline)
+
+    def receive(wanted, call_id=None):
+        step, body = conversation.decode(reader.line(deadline, lambda: proc.poll() is None),
+                                         conversation.RUNNER_STEPS)
+        while step == "ask" and wanted == "call":
+            send("reply", oracle(call_id, body))
+            step, body = conversation.decode(reader.line(deadline, lambda: proc.poll() is None),
+                                             conversation.RUNNER_STEPS)
+        if step != wanted:
+            raise ConversationError(f"the runner answered {step!r} to {wanted!r}")
+        return body
+
+    try:
+        send("cells", conversation.Start(request.cells, conversation.preload(request.helpers),
+                                         request.cell_seconds, request.output_chars,
+                                         request.cwd, request.environ))
+        cells, calls, helper_error = receive("cells").cells, {}, ""
+        if request.helpers or request.calls:
+            send("helpers", conversation.Helpers(request.helpers))
+            helper_error = receive("helpers").error
+        for call in () if helper_error else request.calls:
+            send("call", call)
+            done = receive("call", call.id)
+            if done.id != call.id:
+                raise ConversationError(f"the runner answered call {done.id!r:.60}")
+            calls[call.id] = done.result
+        send("done")
+    except ConversationError as exc:
+        return None, _broken(str(exc), limits)
+    finally:
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+    return RunAnswer(cells, calls, helper_error), None
+
+
+def _broken(why, limits):
+    if why == "closed":
+        return None
+    if why == "timeout":
+        return Failure(FailureKind.TIMEOUT, "the notebook ran past the grader's limit of "
+                       f"{limits.run_seconds:g} s")
+    if why == "too large":
+        return Failure(FailureKind.KERNEL_DIED, "the runner's answer was larger than the grader "
+                       f"accepts ({limits.answer_mb} MiB)")
+    return Failure(FailureKind.KERNEL_DIED,
+                   f"the student's code broke the runner's answer ({why})"[:300])
 
 
 def _death(rc):

@@ -1,19 +1,23 @@
 """The sandboxed half of grading: run one student's notebook, then call its functions.
 
-    python -I -m tinyml_course_grading.student_runner --result-fd N < request.json
+    python -I -m tinyml_course_grading.student_runner --result-fd N
 
 (started by sandboxed_run.py, inside bubblewrap). The only process that runs student code. It
-reads one `messages.RunRequest` on stdin, runs the grader's helpers (before any student code:
-they build the inputs), runs every cell in an IPython shell (magics work; stdout, stderr,
-displays and errors recorded as nbformat outputs, bounded), restores the package's and numpy's
-namespaces as they were before the student's code, evaluates each call and writes one
-`messages.RunAnswer` on fd N. Values are plain data (plain_data.plain); the expected values
-never enter this process, so nothing here can leak or change them.
+follows the grader's conversation (conversation.py), one step at a time: it gets the cells
+(and the modules to import before them), snapshots the package's and numpy's namespaces, runs
+every cell in an IPython shell (magics work; stdout, stderr, displays and errors recorded as
+nbformat outputs, bounded) and sends their outputs. Only then does the grader send the hidden
+checks' helpers (run after restoring the namespaces as they were before the student's code) and
+one call at a time; what the helpers and calls print goes nowhere, and the runner keeps no step
+after it is done, so no cell could have found a helper, a call or a tripwire list. Values are
+plain data (plain_data.plain); the expected values never enter this process. A measurement the
+student's code must not reach is asked of the grader (`ask`).
 
 While a call runs, every function named in its ``block`` list has its code swapped for a
 tripwire that records the use and raises: a student's function that calls (or is an alias or a
 partial of) the package's reference for that exercise is reported in its CallResult however it
-was imported. Stand-alone on purpose: standard library, IPython, messages and plain_data.
+was imported (inside the sandbox the references' bodies are withheld anyway: student_edition.py).
+Stand-alone on purpose: standard library, IPython, conversation, messages and plain_data.
 """
 import argparse
 import importlib
@@ -22,7 +26,7 @@ import signal
 import sys
 import types
 
-from . import messages, plain_data
+from . import conversation, messages, plain_data
 
 TRUNCATED = "\n... output truncated by the grader ...\n"
 IGNORED_TIMEOUT = 124  # exit status when a cell or call swallowed its time limit
@@ -238,26 +242,30 @@ def restore(saved):
 
 
 class Runner:
-    def __init__(self, request):
-        self.request = request
-        self.out = None
+    """One student's run: the cells, then (after their outputs went out) the helpers and calls.
+    It holds the present step only: no future request, no helper source once it ran."""
 
-    def run_helpers(self):
-        """The grader's helpers, before any student code (inputs built, package imported)."""
-        self.helpers, self.helper_error = {}, ""
+    def __init__(self, start):
+        self.start = start
+        self.out = None
+        self.helpers = {}
+
+    def run_helpers(self, source):
+        """The grader's helpers, after the cells, the package restored: "" or why they failed."""
+        self.helpers = {}
         self.out = Outputs(0)
         try:
-            exec(compile(self.request.helpers, "<grader helpers>", "exec"), self.helpers)
+            exec(compile(source, "<grader helpers>", "exec"), self.helpers)
         except BaseException as exc:
-            self.helper_error = f"{type(exc).__name__}: {exc}"[:500]
-        self.saved = snapshot()
+            return f"{type(exc).__name__}: {exc}"[:500]
+        return ""
 
     def run_cells(self, shell):
         answers = []
-        for count, cell in enumerate(self.request.cells, start=1):
-            self.out = Outputs(self.request.output_chars)
-            if self.request.cell_seconds:
-                _arm(self.request.cell_seconds)
+        for count, cell in enumerate(self.start.cells, start=1):
+            self.out = Outputs(self.start.output_chars)
+            if self.start.cell_seconds:
+                _arm(self.start.cell_seconds)
             try:
                 shell.execution_count = count
                 shell.run_cell(cell.source, store_history=False, silent=False)
@@ -267,18 +275,17 @@ class Runner:
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             answers.append(messages.CellResult(cell.index, tuple(self.out.items), count))
+        self.out = Outputs(0)  # from here on, whatever is printed goes nowhere
         return tuple(answers)
 
-    def run_calls(self, shell):
-        restore(self.saved)
+    def namespace(self, shell):
+        """The calls' namespace: the student's, then the helpers' names over it."""
         ns = dict(shell.user_ns)
         ns.update({k: v for k, v in self.helpers.items() if k != "__builtins__"})
-        self.out = Outputs(0)  # prints of the calls go nowhere
-        if self.helper_error:
-            return {}
-        return {call.id: self.call(call, ns) for call in self.request.calls}
+        return ns
 
     def call(self, call, ns):
+        self.out = Outputs(0)  # prints of the calls go nowhere
         try:
             blocked = Blocked(call.block)
         except (ImportError, AttributeError) as exc:
@@ -308,6 +315,14 @@ class Runner:
         return messages.CallResult(**result, used=tuple(sorted(used))[:20])
 
 
+def _preload(names):
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # the helpers will say so, as the grader's failure
+            pass
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--result-fd", type=int, required=True)
@@ -317,22 +332,37 @@ def main():
         os.setgroups([])
         os.setgid(args.drop_to)
         os.setuid(args.drop_to)
-    request = messages.loads(messages.RunRequest, sys.stdin.read())
-    result = os.fdopen(args.result_fd, "w")
+    channel = conversation.open_channel(os.dup(0), args.result_fd)
+    step, start = channel.next()
+    if step != "cells":
+        os._exit(2)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # output at the file-descriptor level (C code, subprocesses) is dropped
         os.dup2(devnull, fd)
-    runner = Runner(request)
+    runner = Runner(start)
+    del start
     sys.stdout, sys.stderr = Stream(runner, "stdout"), Stream(runner, "stderr")
     signal.signal(signal.SIGALRM, _alarm)
-    os.chdir(request.cwd)
+    os.chdir(runner.start.cwd)
+    os.environ.update(entry.split("=", 1) for entry in runner.start.environ if "=" in entry)
+    _preload(runner.start.preload)
+    saved = snapshot()
     shell = make_shell(runner)
-    runner.run_helpers()
-    cells = runner.run_cells(shell)
-    calls = runner.run_calls(shell)
-    answer = messages.RunAnswer(cells, calls, runner.helper_error)
-    result.write(messages.dumps(answer))
-    result.flush()
+    channel.send("cells", conversation.CellsDone(runner.run_cells(shell)))
+    ns = None
+    while True:
+        step, body = channel.next()
+        if step == "helpers":
+            restore(saved)
+            channel.send("helpers", conversation.HelpersDone(runner.run_helpers(body.source)))
+            ns = runner.namespace(shell)
+        elif step == "call" and ns is not None:
+            channel.send("call", conversation.CallDone(body.id, runner.call(body, ns)))
+        elif step == "done":
+            break
+        else:
+            os._exit(2)
+        del body
     os._exit(0)  # no atexit handler, thread or __del__ of the student's runs after this
 
 

@@ -158,13 +158,19 @@ def _case_reason(check, case, answer, student=None, stub=None, undefined=NOT_ANS
 
 
 def _similarity(check, solution_source):
+    """The solution's highest similarity to the reference sources (0..1), or None: nothing to
+    compare, or a source so long that comparing it ran past the grader's CPU budget."""
     if not solution_source or not check.similar:
         return None
-    body = function_source(solution_source, check.function)
-    sources = [name.source for name in check.similar]
-    scores = [similarity(body, s) for s in sources]
-    if len(sources) > 1:  # the whole cell against all of them: a copy of helpers and caller
-        scores.append(similarity(solution_source, "\n".join(sources)))
+    try:
+        with cpu_budget():
+            body = function_source(solution_source, check.function)
+            sources = [name.source for name in check.similar]
+            scores = [similarity(body, s) for s in sources]
+            if len(sources) > 1:  # the whole cell against all of them: helpers and caller copied
+                scores.append(similarity(solution_source, "\n".join(sources)))
+    except BudgetExceeded:
+        return None
     return round(max(scores), 3)
 
 

@@ -18,12 +18,13 @@ import numpy as np
 
 from ..errors import SpecError
 from .kernels import TRIP_NAMES, check_kernels, kernel_for
+from .layouts import op_constants
 from .program import Add, Camera, Copy, InplaceDepthwise, Mark, Move, OpCall, Pool
 from .structs import AddQuant, Quant, c_initializer
 
 KERNEL_DIR = Path(__file__).parent / "kernels_c"
 KERNEL_SOURCES = ("requant.c", "conv.c", "dwconv.c", "pwconv.c", "elementwise.c", "runtime.c")
-KERNEL_HEADERS = ("tinyml.h", "simd.h")
+KERNEL_HEADERS = ("tinyml.h", "simd.h", "pwconv_te.h", "dwconv_te.h", "conv_te.h")
 ARENA_SYMBOL = "tm_arena"  # the static arena (its ELF symbol size is the arena's bytes)
 CAMERA_SYMBOL = "tm_camera"  # the input image in Flash
 BLOB_SYMBOL = "tm_blob"  # every constant array of the model, in Flash
@@ -42,12 +43,6 @@ def c_array(ctype, name, values, per_line=24):
     return f"static const {ctype} {name}[{max(len(flat), 1)}] = {{\n    {body or '0'}\n}};\n"
 
 
-def _weight_sums(weight):
-    """Per output channel sum of the int8 weights, int32 (two's complement wrap as in C)."""
-    w = np.asarray(weight, np.int64).reshape(weight.shape[0], -1)
-    return w.sum(axis=1).astype(np.int32)
-
-
 class _Blob:
     """Constant arrays packed into one little-endian byte string, each 4-byte aligned."""
 
@@ -60,12 +55,14 @@ class _Blob:
             self.data.append(0)
         offset = len(self.data)
         self.data += np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes()
-        ctype = {"int8": "int8_t", "int32": "int32_t"}[np.dtype(dtype).name]
+        # int16 arrays are tinyengine weights: the tm_quant weight field's type, read as words
+        ctype = {"int8": "int8_t", "int16": "int8_t", "int32": "int32_t"}[np.dtype(dtype).name]
         return f"(const {ctype} *)(tm_blob + {offset})"
 
 
-def _quant_defs(model, op, index, blob):
-    """Definition of op ``index``'s tm_quant / tm_addq struct (arrays into ``blob``); its name."""
+def _quant_defs(model, op, index, blob, layout):
+    """Definition of op ``index``'s tm_quant / tm_addq struct (arrays into ``blob``, laid out
+    for its kernel: ``layouts.op_constants``); its name."""
     q = model.ops[op.name]
     if op.kind == "add":
         a = q.add
@@ -75,9 +72,12 @@ def _quant_defs(model, op, index, blob):
     if q.weight is None:
         return "", None
     rq = q.requant
-    value = Quant(blob.add(q.weight, "int8"), blob.add(q.bias, "int32"), blob.add(rq.m0, "int32"),
-                  blob.add(rq.shift, "int32"), blob.add(_weight_sums(q.weight), "int32"),
-                  model.qparams[op.inputs[0]].zero_point, rq.y_zp, rq.act_min, rq.act_max)
+    x_zp = model.qparams[op.inputs[0]].zero_point
+    arrays = op_constants(layout, q, x_zp)
+    ptr = {name: blob.add(values, np.asarray(values).dtype.name if name == "weight" else "int32")
+           for name, values in arrays.items()}
+    value = Quant(ptr["weight"], ptr["bias"], ptr["m0"], ptr["shift"], ptr["wsum"],
+                  ptr.get("chan", "(const int32_t *)0"), x_zp, rq.y_zp, rq.act_min, rq.act_max)
     return f"static const tm_quant q{index} = {c_initializer(value)};\n", f"q{index}"
 
 
@@ -149,6 +149,31 @@ def _(step: InplaceDepthwise, function, ctx):
             f"&{ctx.quant[step.op.name]});")
 
 
+def step_kernel(step, model, kernels):
+    """The Kernel of program step ``step`` in set ``kernels``, knowing the op's constants (a
+    tinyengine kernel whose fused requantization does not apply gives way: kernels.kernel_for)."""
+    op = getattr(step, "op", None)
+    return kernel_for(step, kernels, model.ops.get(op.name) if op is not None else None)
+
+
+def te_instance(kernel, op, index, model):
+    """(name, C definition) of the instance of a tinyengine body ``kernel.function`` for op
+    ``index``: a function of the kernels' signature calling the body with the op's channel
+    counts, output zero point and clamp as literals, so the compiler specialises it."""
+    rq = model.ops[op.name].requant
+    name = f"{kernel.function}_{index}"
+    args, names = [op.in_shape[0], op.out_shape[0], rq.y_zp, rq.act_min, rq.act_max], \
+        "cin, cout, y_zp, act_min, act_max"
+    if kernel.layout in ("te_dwconv", "te_conv"):  # the kernel size and stride too: each its own loop nest
+        args, names = args + [op.kernel, op.stride], names + ", K, S"
+    signature = "int8_t *x, int8_t *scratch" if "inplace" in kernel.function else \
+        "const int8_t *x, int8_t *y"
+    call = "x, scratch" if "inplace" in kernel.function else "x, y"
+    return name, (f"static void {name}({signature}, const tm_geom *g, const tm_quant *q) "
+                  f"{{  /* {op.name} */\n    {kernel.function}({call}, g, q, "
+                  f"{', '.join(str(int(a)) for a in args)});  /* {names} */\n}}\n")
+
+
 def trips_header():
     """Text of tm_trips.h: TM_TRIPS and the index of every counted block (kernels.TRIP_NAMES)."""
     lines = [f"#define TM_TRIP_{name} {i}" for i, name in enumerate(TRIP_NAMES)]
@@ -165,7 +190,9 @@ def generate_c(model, program, image, kernels="optimized", count_trips=False):
     check_kernels(kernels)
     network = program.network
     image = np.asarray(image, np.int8)
-    parts = ['/* generated by tinyml_course.deploy.codegen: do not edit */\n#include "tinyml.h"\n\n',
+    parts = ['/* generated by tinyml_course.deploy.codegen: do not edit */\n#include "tinyml.h"\n'
+             '#include "pwconv_te.h"  /* the tinyengine bodies, instantiated below per op */\n'
+             '#include "dwconv_te.h"\n#include "conv_te.h"\n\n',
              f"/* {network.name}: schedule {program.schedule}, kernels {kernels} */\n",
              f"#define ARENA_BYTES {program.arena_bytes}\n",
              f"int8_t {ARENA_SYMBOL}[ARENA_BYTES] __attribute__((aligned(4)));\n",
@@ -173,13 +200,23 @@ def generate_c(model, program, image, kernels="optimized", count_trips=False):
              c_array("int8_t", CAMERA_SYMBOL, image).replace("static const", "const", 1)]
     if count_trips:
         parts.append(f"int32_t {TRIPS_SYMBOL}[{len(program.labels)} * TM_TRIPS];\n")
-    quant, blob = {}, _Blob()
+    chosen = [step_kernel(step, model, kernels) for step in program.steps]  # before the layout
+    layout = {step.op.name: k.layout for step, k in zip(program.steps, chosen) if hasattr(step, "op")}
+    quant, blob, instances = {}, _Blob(), {}
     for index, op in enumerate(network.ops):
-        text, name = _quant_defs(model, op, index, blob)
+        text, name = _quant_defs(model, op, index, blob, layout.get(op.name, "plain"))
         parts.append(text)
         quant[op.name] = name
+    calls = []
+    for step, kernel in zip(program.steps, chosen):
+        function = kernel.function
+        if kernel.layout != "plain":  # an inline body: one instance per op, its constants baked in
+            function, text = te_instance(kernel, step.op, network.ops.index(step.op), model)
+            instances.setdefault(function, text)
+        calls.append((step, function))
+    parts.extend(instances.values())
     ctx = _Context(quant)
-    body = [f"    {c_call(step, kernel_for(step, kernels).function, ctx)}" for step in program.steps]
+    body = [f"    {c_call(step, function, ctx)}" for step, function in calls]
     for geom, name in ctx.geoms.items():
         parts.append(f"static const tm_geom {name} = {c_initializer(geom)};\n")
     parts.append("\nvoid *memmove(void *dst, const void *src, unsigned int n);\n"

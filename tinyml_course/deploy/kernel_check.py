@@ -125,7 +125,7 @@ def harness_c(case, function):
     geom = Geom(cin=c, in_h=h, in_w=w, win_r0=0, win_c0=0, win_h=h, win_w=w, cout=c, k=k,
                 stride=case.stride, pad=case.padding, out_r0=0, out_c0=0, out_h=ho, out_w=wo,
                 y_cstride=ho * wo, y_rstride=wo)
-    quant = Quant("w", "b", "m", "s", "0", case.x_zp, case.y_zp, case.act_min, case.act_max)
+    quant = Quant("w", "b", "m", "s", "0", "0", case.x_zp, case.y_zp, case.act_min, case.act_max)
     return ('#include "tinyml.h"\n'
             f"int8_t {ARENA_SYMBOL}[{c * h * w + ho * wo}] __attribute__((aligned(4)));\n"
             + c_array("int8_t", "x_in", case.x) + c_array("int8_t", "w", case.weight)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SpecError, UnknownNameError
+from .layouts import fused_requant_applies
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,18 @@ class Kernel:
     """One C function and its counted blocks.
 
     name: the latency table's key; function: the C function; loops: the TM_TRIP names in the C,
-    in feature order; trips(step) -> {loop: runs in one call}.
+    in feature order; trips(step) -> {loop: runs in one call}; layout: how the code generator
+    lays out the op's constants for it ('plain': as the package holds them; 'te_pwconv': the
+    tinyengine 1x1's reordered weights and per-channel records, see pwconv_te.h). A kernel
+    with a tinyengine layout is an inline body that codegen instantiates once per op with the
+    op's constants (``codegen.te_instance``); ``function`` names the body.
     """
 
     name: str
     function: str
     loops: tuple
     trips: Callable
+    layout: str = "plain"
 
     def features(self, step):
         """Trip counts of one call, in ``loops`` order (int tuple). Raises SpecError if the
@@ -163,8 +169,8 @@ def _elementwise(prefix):
                       f"{prefix}_element": s.c * s.h * s.w}
 
 
-def _kernel(name, function, trips, loops):
-    return Kernel(name, function, tuple(loops), trips)
+def _kernel(name, function, trips, loops, layout="plain"):
+    return Kernel(name, function, tuple(loops), trips, layout)
 
 
 _DW_REF = ("dw_ref_channel", "dw_ref_row", "dw_ref_pixel", "dw_ref_ky", "dw_ref_ky_in",
@@ -223,8 +229,98 @@ OPTIMIZED = {
                        "pwconv_opt_odd_cin")),
 }
 
+def _te_pixel_runs(g):
+    """(runs, pixels per run) of tm_pwconv_te: one run when input and output rows are packed."""
+    packed = g.out_w == g.win_w and g.y_rstride == g.out_w
+    return (1, g.out_h * g.out_w) if packed else (g.out_h, g.out_w)
+
+
+def _pwconv_te(step):
+    g = step.geom
+    runs, length = _te_pixel_runs(g)
+    pairs, lasts = runs * (length // 2), runs * (length % 2)
+    groups = (g.cin + 3) // 4
+    columns = pairs + lasts  # te_channels calls
+    return {"pwconv_te_call": 1, "pwconv_te_run": runs, "pwconv_te_pixels": pairs,
+            "pwconv_te_last": lasts, "pwconv_te_fill": pairs * (g.cin // 4),
+            "pwconv_te_fill_tail": pairs * int(g.cin % 4 > 0),
+            "pwconv_te_fill_tail_ch": pairs * (g.cin % 4),
+            "pwconv_te_fill_one": lasts * groups, "pwconv_te_fill_one_ch": lasts * g.cin,
+            "pwconv_te_pair": columns * (g.cout // 2), "pwconv_te_odd": columns * (g.cout % 2),
+            "pwconv_te_mac": columns * ((g.cout + 1) // 2) * (groups // 2),
+            "pwconv_te_mac_tail": columns * ((g.cout + 1) // 2) * (groups % 2)}
+
+
+def _dw_te_channel(g):
+    """Trips of one channel of te_dwconv (dwconv_te.h): its buffer rows and output pairs."""
+    s, k = g.stride, g.k
+    n = (g.out_w - 1) * s + k
+    r0, c0 = g.out_r0 * s - g.pad, g.out_c0 * s - g.pad
+    rows = r0 + np.arange((g.out_h - 1) * s + k)
+    image = int(((rows >= 0) & (rows < g.in_h)).sum())
+    left, right = min(max(-c0, 0), n), min(g.in_w - c0, n)
+    fill = max(0, right - left)
+    padded = len(rows) - image
+    return {"dw_te_channel": 1, "dw_te_row": g.out_h, "dw_te_pair": g.out_h * -(-g.out_w // 2),
+            "dw_te_fill_row": image, "dw_te_fill_elem": image * fill,
+            "dw_te_pad_row": padded, "dw_te_pad_elem": padded * n + image * (n - fill)}
+
+
+def _dwconv_te(step):
+    g = step.geom
+    return {"dw_te_call": 1, **{name: g.cout * v for name, v in _dw_te_channel(g).items()}}
+
+
+_DW_TE = ("dw_te_call", "dw_te_channel", "dw_te_row", "dw_te_pair", "dw_te_fill_row",
+          "dw_te_fill_elem", "dw_te_pad_row", "dw_te_pad_elem")
+_TE_DW = _kernel("dwconv_te", "te_dwconv", _dwconv_te, _DW_TE, layout="te_dwconv")
+_TE_DW_INPLACE = _kernel("dwconv_inplace_te", "te_dwconv_inplace", _dwconv_te, _DW_TE,
+                         layout="te_dwconv")
+
+def _te_channel_trips(columns, cin, cout):
+    """Trips of te_channels (pwconv_te.h) called ``columns`` times with ``cin`` inputs."""
+    groups = (cin + 3) // 4
+    return {"pwconv_te_pair": columns * (cout // 2), "pwconv_te_odd": columns * (cout % 2),
+            "pwconv_te_mac": columns * ((cout + 1) // 2) * (groups // 2),
+            "pwconv_te_mac_tail": columns * ((cout + 1) // 2) * (groups % 2)}
+
+
+def _conv_te(step):
+    g = step.geom
+    pairs = -(-(g.out_h * g.out_w) // 2)
+    rows_in = np.add.outer(np.arange(g.k), (g.out_r0 + np.arange(g.out_h)) * g.stride - g.pad)
+    rows_in = ((rows_in >= 0) & (rows_in < g.in_h)).sum(axis=0)  # per output row
+    pixel_rows = int(rows_in.sum()) * g.out_w  # inside kernel rows over all pixels
+    if g.out_h * g.out_w % 2:  # an odd last pixel's patch is written twice
+        pixel_rows += int(rows_in[-1])
+    patches = 2 * pairs
+    cin, n = g.cin, g.cin * g.k * g.k
+    inside = cin * pixel_rows
+    return {"conv_te_call": 1, "conv_te_pixels": pairs, "conv_te_cin": patches * cin,
+            "conv_te_row_in": inside, "conv_te_row_pad": patches * cin * g.k - inside,
+            "conv_te_tap": inside * g.k, "conv_te_pack": pairs * ((n + 3) // 4),
+            **_te_channel_trips(pairs, n, g.cout)}
+
+
+_CONV_TE = ("conv_te_call", "conv_te_pixels", "conv_te_cin", "conv_te_row_in", "conv_te_row_pad",
+            "conv_te_tap", "conv_te_pack", "pwconv_te_pair", "pwconv_te_odd", "pwconv_te_mac",
+            "pwconv_te_mac_tail")
+
+TINYENGINE = {  # depthwise k = 3, 5, 7 (te_dwconv's rows[7]); other k: the optimized kernel
+    **{f"dwconv_k{k}": _TE_DW for k in (3, 5, 7)},
+    **{f"dwconv_inplace_k{k}": _TE_DW_INPLACE for k in (3, 5, 7)},
+    "conv": _kernel("conv_te", "te_conv", _conv_te, _CONV_TE, layout="te_conv"),
+    "pwconv": _kernel("pwconv_te", "te_pwconv", _pwconv_te,
+                      ("pwconv_te_call", "pwconv_te_run", "pwconv_te_pixels", "pwconv_te_last",
+                       "pwconv_te_fill", "pwconv_te_fill_tail", "pwconv_te_fill_tail_ch",
+                       "pwconv_te_fill_one", "pwconv_te_fill_one_ch", "pwconv_te_pair",
+                       "pwconv_te_odd", "pwconv_te_mac", "pwconv_te_mac_tail"),
+                      layout="te_pwconv"),
+}
+
 # kernel set name -> {step family -> Kernel}
-KERNEL_SETS = {"reference": {**COMMON, **REFERENCE}, "optimized": {**COMMON, **OPTIMIZED}}
+KERNEL_SETS = {"reference": {**COMMON, **REFERENCE}, "optimized": {**COMMON, **OPTIMIZED},
+               "tinyengine": {**COMMON, **OPTIMIZED, **TINYENGINE}}
 KERNEL_FLAVOURS = tuple(KERNEL_SETS)
 ALL_KERNELS = {k.name: k for kernels in KERNEL_SETS.values() for k in kernels.values()}
 TRIP_NAMES = tuple(dict.fromkeys(loop for k in ALL_KERNELS.values() for loop in k.loops))
@@ -236,13 +332,21 @@ def check_kernels(kernels):
         raise UnknownNameError(f"unknown kernels {kernels!r}; use one of {', '.join(KERNEL_FLAVOURS)}")
 
 
-def kernel_for(step, kernels):
+def kernel_for(step, kernels, quant=None):
     """The Kernel that program step ``step`` calls in kernel set ``kernels``: the first of the
-    step's ``family`` keys the set has. Raises SpecError when it has none."""
+    step's ``family`` keys the set has. quant: the op's constants (an int8_backend op quant,
+    None: assume the usual ones); a kernel with a tinyengine layout whose fused requantization
+    does not apply to them (``layouts.fused_requant_applies``: a multiplier >= 0.5, or
+    accumulators that could reach 2^30) gives way to the reference kernel. Raises SpecError
+    when the set has none."""
     check_kernels(kernels)
     table = KERNEL_SETS[kernels]
     for key in step.family:
         if key in table:
-            return table[key]
+            kernel = table[key]
+            if kernel.layout != "plain" and quant is not None and quant.requant is not None \
+                    and not fused_requant_applies(quant):
+                return kernel_for(step, "reference")
+            return kernel
     raise SpecError(f"the {kernels} kernels have none for {type(step).__name__} "
                     f"(families {', '.join(step.family)})")

@@ -62,12 +62,14 @@ class Quant:
     """tm_quant: the int8 constants of one conv, dwconv, pwconv or linear op."""
 
     weight: str = c_field("const int8_t *", "conv (Cout, Cin, k, k); dwconv (C, k, k); "
-                                            "pwconv (Cout, Cin)")
+                                            "pwconv (Cout, Cin); tinyengine: as its kernel reads them")
     bias: str = c_field("const int32_t *", "(Cout,) int32")
     m0: str = c_field("const int32_t *", "(Cout,) Q31 mantissas")
     shift: str = c_field("const int32_t *", "(Cout,) power-of-two exponents")
     wsum: str = c_field("const int32_t *", "(Cout,) sum of each output channel's weights "
                                            "(optimized kernels)")
+    chan: str = c_field("const int32_t *", "(Cout, 4) tinyengine: {bias - x_zp * sum(w), m0, "
+                                           "2^(r-1), r = -shift}; else 0")
     x_zp: int = c_field("int32_t")
     y_zp: int = c_field("int32_t")
     act_min: int = c_field("int32_t")

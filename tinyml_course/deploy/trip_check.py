@@ -19,22 +19,24 @@ from ..memory.schedule import as_schedule
 from ..model.devices import get_device
 from ..runtime.int8_backend import Int8Backend, run_int8
 from . import emulator
-from .codegen import ARENA_SYMBOL, COUNT_TRIPS_DEFINE, TRIPS_SYMBOL, write_project
+from .codegen import ARENA_SYMBOL, COUNT_TRIPS_DEFINE, TRIPS_SYMBOL, step_kernel, write_project
 from .elf import read_elf
 from .kernels import TRIP_NAMES, kernel_for
 from .program import Mark, build_program
 from .toolchain import build
 
 
-def predicted_trips(program, kernels):
-    """int64 (labels, len(TRIP_NAMES)): each block's runs per label from the kernel descriptions."""
+def predicted_trips(program, kernels, model=None):
+    """int64 (labels, len(TRIP_NAMES)): each block's runs per label from the kernel descriptions.
+    model: the QuantizedModel, so that each op gets the kernel codegen gives it (None: assume
+    every tinyengine kernel applies)."""
     index = {name: i for i, name in enumerate(TRIP_NAMES)}
     out = np.zeros((len(program.labels), len(TRIP_NAMES)), np.int64)
     label = 0
     for step in program.steps:
         if isinstance(step, Mark):
             label = step.label
-        kernel = kernel_for(step, kernels)
+        kernel = step_kernel(step, model, kernels) if model is not None else kernel_for(step, kernels)
         for name, count in zip(kernel.loops, kernel.features(step)):
             out[label, index[name]] += count
     return out

@@ -81,19 +81,20 @@ class EdgeHardware:
 SI_PREFIXES = (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3))  # for rates (ops/s, FLOP/s)
 
 
-def format_amount(value, unit):
+def format_amount(value, unit, digits=6):
     """'320 KiB', '16 GiB', '462 DMIPS', '11 Tops/s': bytes get the largest of KiB/MiB/GiB (1 KiB
-    = 1024 bytes, the papers' "KB") that keeps >= 1; a rate ('.../s') the largest SI prefix."""
+    = 1024 bytes, the papers' "KB") that keeps >= 1; a rate ('.../s') the largest SI prefix.
+    ``digits``: significant digits at most ('636 KiB' with 3 for 651,248 bytes)."""
     if unit != "bytes":
         if "/s" in unit:
             for prefix, size in SI_PREFIXES:
                 if value >= size:
-                    return f"{value / size:g} {prefix}{unit}"
-        return f"{value:g} {unit}"
+                    return f"{value / size:.{digits}g} {prefix}{unit}"
+        return f"{value:.{digits}g} {unit}"
     for name, size in (("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
         if value >= size:
-            return f"{value / size:g} {name}"
-    return f"{value:g} bytes"
+            return f"{value / size:.{digits}g} {name}"
+    return f"{value:.{digits}g} bytes"
 
 
 _MCU_DMIPS = {"stm32f412": ("st-f412", 125), "stm32f746": ("st-f746", 462),

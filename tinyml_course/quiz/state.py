@@ -177,8 +177,13 @@ class QuizState:
         n_right = sum(f.right for f in feedback)
         verdict = "all options right" if n_right == len(feedback) else \
             f"{n_right} of {len(feedback)} options right"
+        how = ""
+        if self.policy.name == "partial":  # why 1 of 3 right can earn 0 (issue 20 item 17)
+            n, wrong = len(feedback), len(feedback) - n_right
+            how = (f": (right - wrong) / options = ({n_right} - {wrong}) / {n}"
+                   + (", never below 0" if n_right < wrong else ""))
         result = CheckResult(q.id, feedback, entry.explanation, sc,
-                             f"{verdict}; you chose {format_letters(chosen)}; {sc.message}")
+                             f"{verdict}; you chose {format_letters(chosen)}; {sc.message}{how}")
         self._results[q.id] = result
         return result
 

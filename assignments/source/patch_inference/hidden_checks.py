@@ -12,7 +12,9 @@ from tinyml_course_grading.check_declarations import Case, Check
 from tinyml_course_grading.comparisons import close, contains
 
 from tinyml_course import build_network, get_network
-from tinyml_course.homework.challenges.patch_plan import best_patch_choice, score_chooser_runs
+from tinyml_course.homework.challenges.patch_plan import (PATCH_SCALE, best_patch_choice,
+                                                           score_chooser_runs)
+from tinyml_course.homework.challenges.probes import PlanEvaluator
 from tinyml_course.memory.accounting import profile
 from tinyml_course.memory.patch_accounting import mac_overhead
 from tinyml_course.memory.patch_plan import patch_plan
@@ -43,15 +45,31 @@ def _grader_forward(fn, n, seed):
     return None if out is None else _np.asarray(out, dtype=_np.float32)
 
 
-# the challenge: the student's chooser called here, in the sandbox, with the package's
-# PlanEvaluator (restored before the calls); only its choices and counts go back, scored outside
+# the challenge: the student's chooser called here, in the sandbox, with an evaluate() that
+# asks the grader (ORACLES below: measured, counted and refused past the budget there); only
+# its choices go back, measured and scored outside
 from tinyml_course import get_network as _get
 from tinyml_course.homework.challenges.probes import run_patch_chooser as _grader_run_chooser
+from tinyml_course_grading.conversation import ask as _grader_ask
 _GRADER_PLAN_CASES = [(_get(*args), budget) for args, budget in {PLAN_CASES!r}]
 
 
+class _GraderEvaluate:
+    """evaluate(split, n) -> (peak SRAM bytes, executed MACs), measured by the grader (which
+    keeps the count); ``calls`` and ``budget`` as the package's PlanEvaluator has them."""
+
+    def __init__(self, case):
+        self._case, self.budget, self.calls = case, {EVALUATIONS}, []
+
+    def __call__(self, split, n):
+        peak, macs = _grader_ask("patch-plan", self._case, str(split), int(n))
+        self.calls.append([str(split), int(n)])
+        return int(peak), int(macs)
+
+
 def _grader_chooser(fn):
-    runs = [_grader_run_chooser(fn, net, budget, {EVALUATIONS}) for net, budget in _GRADER_PLAN_CASES]
+    runs = [_grader_run_chooser(fn, net, budget, evaluate=_GraderEvaluate(i))
+            for i, (net, budget) in enumerate(_GRADER_PLAN_CASES)]
     return None if all(r["choice"] is None for r in runs) else runs
 '''
 
@@ -118,6 +136,32 @@ def _plan_cases():
 def _best_plans():
     """The cheapest fitting plan of each case, by exhaustive search (a few seconds, once)."""
     return [best_patch_choice(network, budget) for network, budget in _plan_cases()]
+
+
+class PlanOracle:
+    """The challenge's evaluate(case, split, n), answered here for the sandbox (one per student
+    call): the package's PlanEvaluator of each case, EVALUATIONS plans each; ``answer`` puts the
+    plans it measured into the chooser runs (no count the score reads comes from the sandbox)."""
+
+    def __init__(self):
+        self.evaluators = [PlanEvaluator(net, EVALUATIONS) for net, _ in _plan_cases()]
+
+    def __call__(self, case, split, n):
+        if not isinstance(case, int) or not 0 <= case < len(self.evaluators):
+            raise ValueError(f"no challenge case {case!r:.20}")
+        if not isinstance(n, int) or not 1 <= n <= PATCH_SCALE.max_grid:
+            raise ValueError(f"the grid n must be 1 to {PATCH_SCALE.max_grid}, not {n!r:.20}")
+        return self.evaluators[case](str(split)[:40], n)
+
+    def answer(self, runs):
+        if isinstance(runs, list) and len(runs) == len(self.evaluators):
+            for run, evaluator in zip(runs, self.evaluators):
+                if isinstance(run, dict):
+                    run["evaluations"] = [list(c) for c in evaluator.calls]
+        return runs
+
+
+ORACLES = {"patch-plan": PlanOracle}
 
 
 def _plan_grade(got, expected):

@@ -245,6 +245,14 @@ def _arch_grade(level):
     return grade
 
 
+# references the grading sandbox's student edition of the package keeps (package_edition.py):
+# the package's evolution (the my-arch solution) and codesign (the leaderboard cell) call
+# can_fit_memory, fits and fit_report (describe); only the tripwires guard them while
+# can_fit_memory's check runs
+KEEP_IN_GRADING = ["tinyml_course.nas.tinynas:can_fit_memory",
+                   "tinyml_course.memory.accounting:fits",
+                   "tinyml_course.memory.accounting:fit_report"]
+
 CHECKS = [
     Check("test-can-fit-memory", "can_fit_memory", solution="can-fit-memory", scoring="fraction",
           property="peak SRAM and Flash both within the device's (equal fits), int8",

@@ -77,3 +77,5 @@ void tm_pwconv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant 
         }
     }
 }
+
+/* the tinyengine tier of this kind: pwconv_te.h (instantiated per op by the code generator) */

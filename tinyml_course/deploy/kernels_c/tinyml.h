@@ -42,11 +42,12 @@ typedef struct {
 } tm_geom;
 
 typedef struct {
-    const int8_t *weight;               /* conv (Cout, Cin, k, k); dwconv (C, k, k); pwconv (Cout, Cin) */
+    const int8_t *weight;               /* conv (Cout, Cin, k, k); dwconv (C, k, k); pwconv (Cout, Cin); tinyengine: as its kernel reads them */
     const int32_t *bias;                /* (Cout,) int32 */
     const int32_t *m0;                  /* (Cout,) Q31 mantissas */
     const int32_t *shift;               /* (Cout,) power-of-two exponents */
     const int32_t *wsum;                /* (Cout,) sum of each output channel's weights (optimized kernels) */
+    const int32_t *chan;                /* (Cout, 4) tinyengine: {bias - x_zp * sum(w), m0, 2^(r-1), r = -shift}; else 0 */
     int32_t x_zp, y_zp, act_min, act_max;
 } tm_quant;
 
@@ -70,6 +71,7 @@ void tm_conv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q
 void tm_pwconv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
 void tm_dwconv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
 void tm_dwconv_inplace_opt(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q);
+/* the tinyengine tier: <kind>_te.h, inline bodies the code generator instantiates per op */
 
 /* elementwise add of (c, h, w) regions; a/b/y point at the region's first pixel, *_rs are row
    strides and *_cs channel strides in elements */

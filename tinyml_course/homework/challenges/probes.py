@@ -121,30 +121,33 @@ class PlanEvaluator:
             self.stage_measurements += patch_accounting.stage_measurements() - before
 
 
-def run_patch_chooser(fn, network, sram_bytes, evaluations=6):
+def run_patch_chooser(fn, network, sram_bytes, evaluations=6, evaluate=None):
     """Call a chooser ``fn(network, sram_bytes, evaluate) -> (split, n)`` once, with a
-    PlanEvaluator allowing ``evaluations`` measurements, and record what it did.
+    PlanEvaluator allowing ``evaluations`` measurements (or ``evaluate``: the grader's, which
+    measures outside the student's process and keeps its own count), and record what it did.
 
     Returns plain data: 'choice' ([split str, n int]; None when unanswered; otherwise a string
     saying what came back, which the scorer rejects with its reason), 'evaluations' (the
-    [split, n] it measured) and 'measurements_outside_evaluate' (patch-stage measurements made
-    any other way, memory.profile(..., "patch") or the search: the process's count of them over
-    the call, less the evaluator's own).
+    [split, n] it measured; [] for the grader's ``evaluate``: the grader records them) and
+    'measurements_outside_evaluate' (patch-stage measurements made any other way,
+    memory.profile(..., "patch") or the search: the process's count of them over the call,
+    less the evaluator's own).
     """
-    evaluate = PlanEvaluator(network, evaluations)
+    evaluate = PlanEvaluator(network, evaluations) if evaluate is None else evaluate
     before = patch_accounting.stage_measurements()
     try:
         choice = fn(network, sram_bytes, evaluate)
     except Exception as err:  # a student's error is a wrong answer, with its reason
         choice = f"an error ({type(err).__name__}: {err})"
-    outside = patch_accounting.stage_measurements() - before - evaluate.stage_measurements
+    own = evaluate.stage_measurements if isinstance(evaluate, PlanEvaluator) else 0
+    outside = patch_accounting.stage_measurements() - before - own
     if choice is not None and not isinstance(choice, str):
         try:
             split, n = choice
             choice = [str(split), int(n)]
         except Exception as err:  # not a pair: the scorer says so
             choice = f"{choice!r:.200} ({type(err).__name__}: {err})"
-    return {"choice": choice, "evaluations": [list(c) for c in evaluate.calls],
+    return {"choice": choice, "evaluations": [list(c) for c in getattr(evaluate, "calls", [])],
             "measurements_outside_evaluate": int(outside)}
 
 

@@ -21,6 +21,7 @@ from .style import WIDE, projector
 
 BARS_FIGSIZE = (5.9, 3.2)  # inches: the dashboard shows bars and histogram side by side,
 HIST_FIGSIZE = (5.9, 3.2)  # 1180 px together, on one slide with the controls and readout
+TEXT_PT = 10  # every text of the dashboard's two figures: readable from the back of the room
 BEFORE_COLOR, AFTER_COLOR, LIMIT_COLOR = "tab:blue", "tab:orange", "red"
 ERROR_COLOR, CHANCE_COLOR = "black", "gray"
 ACCURACY_TITLE = f"accuracy (%), +- {ERROR_BAR_SE} SE"
@@ -77,21 +78,21 @@ def weight_histogram(before, after, label_after="after", bins=121, fig=None):
     if fig is not None and getattr(fig, _HIST, None) is not None:
         a = histogram_artists(fig)
         a["steps"][1].set_data(values=_counts(b, a["edges"]))
-        a["axes"][1].set_title(_hist_title(label_after, b), fontsize=9)
+        a["axes"][1].set_title(_hist_title(label_after, b), fontsize=TEXT_PT)
         return fig
     w = all_weights(before)
     edges = np.linspace(min(w.min(), b.min()), max(w.max(), b.max()), bins)
     fig = Figure(figsize=HIST_FIGSIZE)
-    fig.subplots_adjust(left=0.08, right=0.99, bottom=0.16, top=0.8, wspace=0.06)
+    fig.subplots_adjust(left=0.13, right=0.99, bottom=0.17, top=0.8, wspace=0.06)
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     steps = []
     for ax, values, title, color in ((axes[0], w, "float32 (trained)", BEFORE_COLOR),
                                      (axes[1], b, label_after, AFTER_COLOR)):
         steps.append(ax.stairs(_counts(values, edges), edges, fill=True, color=color, baseline=0))
-        ax.set_title(_hist_title(title, values), fontsize=9)
-        ax.set_xlabel("weight value", fontsize=9)
+        ax.set_title(_hist_title(title, values), fontsize=TEXT_PT)
+        ax.set_xlabel("weight value", fontsize=TEXT_PT)
         ax.set_yscale("log")
-        ax.tick_params(labelsize=8)
+        ax.tick_params(labelsize=TEXT_PT)
     axes[0].set_xlim(edges[0], edges[-1])
     top = 2 * max(w.size, b.size)  # fixed y range: every count fits, 1 is visible
     axes[0].set_ylim(0.7, top)
@@ -99,7 +100,7 @@ def weight_histogram(before, after, label_after="after", bins=121, fig=None):
     axes[0].yaxis.set_major_locator(ticker.FixedLocator(10.0 ** np.arange(int(np.log10(top)) + 1)))
     axes[0].yaxis.set_major_formatter(ticker.StrMethodFormatter("{x:.0f}"))
     axes[0].yaxis.set_minor_locator(ticker.NullLocator())
-    axes[0].set_ylabel("count (log)", fontsize=9)
+    axes[0].set_ylabel("count (log)", fontsize=TEXT_PT)
     dynamic = [steps[1], axes[1].title, *axes[1].spines.values()]
     setattr(fig, _HIST, dict(axes=axes, steps=steps, edges=edges, dynamic=dynamic))
     return fig
@@ -138,25 +139,25 @@ def compression_bars(before, after, device_sram_bytes, device_flash_bytes, fig=N
     """
     if fig is None or getattr(fig, _BARS, None) is None:
         fig = Figure(figsize=BARS_FIGSIZE)
-        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.12, top=0.87, wspace=0.3)
+        fig.subplots_adjust(left=0.08, right=0.99, bottom=0.12, top=0.85, wspace=0.35)
         axes = fig.subplots(1, 3)
         bars, labels, limits = [], [], []
         for i, ax in enumerate(axes):
             pair = ax.bar(["before", "after"], [0, 0], color=[BEFORE_COLOR, AFTER_COLOR])
             bars.append(list(pair))
             labels.append([ax.annotate("", (x, 0), xytext=(0, 2), textcoords="offset points",
-                                       ha="center", va="bottom", fontsize=8) for x in (0, 1)])
+                                       ha="center", va="bottom", fontsize=TEXT_PT) for x in (0, 1)])
             limits.append(None if i == 0 else
                           ax.axhline(0, color=LIMIT_COLOR, linestyle="--", linewidth=1))
-            ax.tick_params(labelsize=8)
+            ax.tick_params(labelsize=TEXT_PT)
         axes[0].set_ylim(0, 112)
-        axes[0].set_title(ACCURACY_TITLE, fontsize=9)
+        axes[0].set_title(ACCURACY_TITLE, fontsize=TEXT_PT)
         errors = [axes[0].plot([x, x], [0, 0], color=ERROR_COLOR, lw=1.5, marker="_",
                                markersize=10)[0] for x in (0, 1)]
         line = None
         if chance is not None:
             line = axes[0].axhline(100 * chance, color=CHANCE_COLOR, linestyle=":", linewidth=1.2)
-            axes[0].set_title(f"{ACCURACY_TITLE}\ndotted: chance ({100 * chance:g}%)", fontsize=9)
+            axes[0].set_title(f"{ACCURACY_TITLE}\ndotted: chance ({100 * chance:g}%)", fontsize=TEXT_PT)
         dynamic = [artist for i, ax in enumerate(axes) for artist in
                    [*bars[i], *labels[i], *([limits[i]] if limits[i] else []),
                     *(errors if i == 0 else []), *ax.spines.values()]]
@@ -177,7 +178,7 @@ def compression_bars(before, after, device_sram_bytes, device_flash_bytes, fig=N
             label.xy = (x, tops[x] if i == 0 else value or 0)
             label.set_text(PENDING if value is None else f"{value:.1f}")
         if i:  # (the accuracy title, with the chance line's, is set when the figure is built)
-            ax.set_title(title, fontsize=9)
+            ax.set_title(title, fontsize=TEXT_PT)
         if a["limits"][i] is not None:
             shown = limit < 4 * max(b, v)  # show the device line when it is in view
             a["limits"][i].set_visible(shown)

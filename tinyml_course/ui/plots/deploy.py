@@ -11,8 +11,9 @@ from matplotlib.figure import Figure
 
 from ...model.units import KIB
 
-BARS_FIGSIZE = (9, 3.2)  # inches
-MAP_FIGSIZE = (9, 2.4)
+BARS_FIGSIZE = (9, 3.4)  # inches
+MAP_FIGSIZE = (9, 2.6)
+TEXT_PT = 11  # every text of these figures: readable from the back of the room
 
 
 def instruction_bars(runs, title="executed instructions per layer (measured in the emulator)"):
@@ -27,11 +28,12 @@ def instruction_bars(runs, title="executed instructions per layer (measured in t
     for k, label in enumerate(labels):
         values = [row["instructions"] / 1e6 for row in runs[label]]
         ax.bar(x + (k - (len(labels) - 1) / 2) * width, values, width, label=label)
-    ax.set_xticks(x, names, rotation=60, ha="right", fontsize=7)
-    ax.set_ylabel("million instructions")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    fig.subplots_adjust(bottom=0.35, left=0.08, right=0.98)
+    ax.set_xticks(x, names, rotation=60, ha="right", fontsize=TEXT_PT)
+    ax.tick_params(axis="y", labelsize=TEXT_PT)
+    ax.set_ylabel("million instructions", fontsize=TEXT_PT)
+    ax.set_title(title, fontsize=TEXT_PT + 1)
+    ax.legend(fontsize=TEXT_PT)
+    fig.subplots_adjust(bottom=0.38, left=0.08, right=0.98, top=0.9)
     return fig
 
 
@@ -53,11 +55,12 @@ def memory_map(sections, arena_bytes, stack_bytes, flash_capacity, sram_capacity
                 left += size
         ax.barh(row, (capacity - left) / KIB, left=left / KIB, color="0.9", edgecolor="0.6")
         ax.text(capacity / KIB, row, f" {left / KIB:.1f} of {capacity / KIB:.0f} KiB", va="center",
-                fontsize=8)
+                fontsize=TEXT_PT)
     ax.set_yticks([0, 1], ["Flash", "SRAM"])
-    ax.set_xlabel("KiB")
-    ax.set_xlim(0, max(flash_capacity, sram_capacity) / KIB * 1.25)
-    ax.set_title(title or "memory map from the linker and the run", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right", ncol=2)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.22)
+    ax.tick_params(labelsize=TEXT_PT)
+    ax.set_xlabel("KiB", fontsize=TEXT_PT)
+    ax.set_xlim(0, max(flash_capacity, sram_capacity) / KIB * 1.6)  # room for the readouts
+    ax.set_title(title or "memory map from the linker and the run", fontsize=TEXT_PT + 1)
+    ax.legend(fontsize=TEXT_PT - 1, loc="upper left", bbox_to_anchor=(1.01, 1.05), borderaxespad=0)
+    fig.subplots_adjust(left=0.08, right=0.66, bottom=0.22)  # the legend right of the bars
     return fig

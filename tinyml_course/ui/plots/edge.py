@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from ...memory.accounting import profile as memory_profile
 from ...model.hardware import MEMORY_GAP, format_amount, get_hardware
@@ -24,7 +24,7 @@ def _bytes_axis(axis, base=1024, subs=(1, 32)):
     """Log-scale byte ticks at ``subs`` of each power of ``base`` (default: 1 and 32 of each
     KiB/MiB/GiB), labelled '32 KiB'."""
     axis.set_major_locator(LogLocator(base=base, subs=subs))
-    axis.set_minor_locator(LogLocator(base=1024, subs=()))
+    axis.set_minor_locator(NullLocator())  # no minor ticks, so none labelled '1.07374x10^9'
     axis.set_major_formatter(FuncFormatter(lambda v, _: format_amount(round(v), "bytes")))
 
 
@@ -153,8 +153,8 @@ def fit_figure(device, models=FIT_MODELS, convention="tinyengine"):
                  hw.storage.value)):
             colors = [FIT_COLOR if v <= limit else MISS_COLOR for v in values]
             ax.barh(list(models), values, color=colors)
-            for y, value in enumerate(values):  # the value at the end of each bar
-                ax.text(value, y, f" {format_amount(round(value), 'bytes')}", va="center",
+            for y, value in enumerate(values):  # the value at the end of each bar, 3 digits
+                ax.text(value, y, f" {format_amount(value, 'bytes', digits=3)}", va="center",
                         fontsize=11)
             ax.axvline(limit, color=LIMIT_COLOR, ls="--", lw=2)
             ax.set_xscale("log")
@@ -166,5 +166,5 @@ def fit_figure(device, models=FIT_MODELS, convention="tinyengine"):
                          f"{format_amount(limit, 'bytes')}", loc="left", fontsize=13)
         axes[1].set_yticks(range(len(models)), [""] * len(models))
         fig.suptitle(f"What fits the {short_name(hw)}? (int8, {convention} convention)", x=0.01, ha="left")
-        fig.subplots_adjust(left=0.13, right=0.98, bottom=0.1, top=0.84, wspace=0.08)
+        fig.subplots_adjust(left=0.13, right=0.98, bottom=0.1, top=0.84, wspace=0.16)  # ticks apart
     return fig

@@ -34,11 +34,13 @@ KIND_COLORS = {  # bar colour per op kind
 }
 KIND_LABELS = {"conv": "conv", "dwconv": "depthwise", "pwconv": "1x1 conv", "add": "residual add",
                "pool": "pool", "maxpool": "max pool", "linear": "linear"}
+NOT_COUNTED = "not counted"  # the legend entry of the x drawn for an op the convention leaves out
 OVER_COLOR = "#d62728"  # edges of bars above the SRAM limit, the Flash bar when it misses
 FIT_COLOR = "#2ca02c"  # the Flash bar when it fits
 LIMIT_COLOR = "#222222"  # the device's SRAM / Flash lines
 BAR_WIDTH = 0.8  # in op slots
 MAX_TICK_LABELS = 14  # block labels under the bars, unrotated at 12 pt
+TICK_SLOT_CHARS = 7  # characters of 12 pt text (about 8 px) per label slot of an axis holding MAX_TICK_LABELS
 FIGSIZE = (11, 4.0)  # inches: 1100 x 400 px, a dashboard's figure with its controls and readouts on one slide
 _ARTISTS = "_tinyml_sram_artists"  # attribute of a figure made by sram_figure
 BACKGROUNDS = 8  # op lists (networks) whose static background sram_png keeps per figure
@@ -52,7 +54,9 @@ def group_ticks(names, max_labels=None):
 
     names: op names in order ('stem', 'block3.expand', ..., 'classifier') -> (positions, labels).
     max_labels: keep at most this many (every k-th block from the first), so that they fit
-    unrotated at a projector's font size.
+    unrotated at a projector's font size; the axis is taken as ``max_labels`` label slots of
+    ``TICK_SLOT_CHARS`` characters, and a label closer to the one kept before it than half
+    their two widths is left out (ResNet-18's 'stem', 'maxpool', 'b0' one op apart).
     """
     positions, labels, last = [], [], None
     for i, name in enumerate(names):
@@ -62,13 +66,16 @@ def group_ticks(names, max_labels=None):
             labels.append(group.replace("block", "b").replace("feature_mix", "mix")
                           .replace("classifier", "fc"))
             last = group
-    if max_labels and len(positions) > max_labels:
-        step = -(-len(positions) // max_labels)  # ceil
-        gap = len(names) / (2 * max_labels)  # ops: closer labels would overlap ('mixfc')
+    if max_labels:
+        step = -(-len(positions) // max_labels)  # ceil: every step-th block
+        ops_per_char = len(names) / (max_labels * TICK_SLOT_CHARS)
         kept = []
         for pos, label in zip(positions[::step], labels[::step]):
-            if not kept or pos - kept[-1][0] >= gap:
-                kept.append((pos, label))
+            if kept:
+                previous_pos, previous = kept[-1]
+                if pos - previous_pos < ops_per_char * ((len(previous) + len(label)) / 2 + 1):
+                    continue  # would touch the label before it
+            kept.append((pos, label))
         positions, labels = [k[0] for k in kept], [k[1] for k in kept]
     return positions, labels
 
@@ -119,10 +126,6 @@ def sram_figure(profile, device=None, figsize=FIGSIZE):
     ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))  # fewer labels
     ax.set_xlabel("ops in execution order (bN = block N)")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(handles=[Patch(color=c, label=KIND_LABELS[k]) for k, c in KIND_COLORS.items()
-                       if k != "maxpool"]  # ResNet's max pool shares the pool colour
-              + [Line2D([], [], marker="x", color="gray", ls="none", label="not counted")],
-              loc="upper center", bbox_to_anchor=(0.5, 1.13), ncol=7, fontsize=10, frameon=False)
     flash_bar = fax.bar([0], [0], width=0.6, color=FIT_COLOR)[0]
     flash_line = fax.axhline(0, color=LIMIT_COLOR, lw=1.5, ls="--")
     flash_text = fax.text(0, 0, "", ha="center", va="bottom", fontsize=10)
@@ -136,7 +139,7 @@ def sram_figure(profile, device=None, figsize=FIGSIZE):
                                 limit_text=limit_text, peak_mark=peak_mark, peak_text=peak_text,
                                 uncounted=uncounted,
                                 title=title, flash_bar=flash_bar, flash_line=flash_line,
-                                flash_text=flash_text, verdict=verdict, xticks=None,
+                                flash_text=flash_text, verdict=verdict, xticks=None, legend=None,
                                 backgrounds={}))
     return update_sram_figure(fig, profile, device)
 
@@ -182,6 +185,10 @@ def update_sram_figure(fig, profile, device=None):
         ax.set_xlim(-0.7, len(layers) - 0.3)
         ax.set_xticks(xticks[1], xticks[2], fontsize=12)
         a["xticks"] = xticks
+    legend = legend_entries(profile)
+    if legend != a["legend"]:  # the kinds drawn changed: a new legend (and a new background)
+        _draw_legend(ax, legend)
+        a["legend"] = legend
     fits_text = _fit_text("SRAM", profile.peak_sram_bytes, sram_limit)
     a["title"].set_text(f"{profile.network}: schedule {profile.schedule}, convention "
                         f"{profile.convention}, {profile.dtype}  |  {fits_text}")
@@ -209,6 +216,27 @@ def update_sram_figure(fig, profile, device=None):
     return fig
 
 
+def legend_entries(profile):
+    """The legend of ``profile``'s per-op figure: the labels of the op kinds drawn as bars (an op
+    the convention counts), in KIND_COLORS order, then 'not counted' if an op is drawn as an x.
+    (ResNet-18 under mcunet: conv, linear, not counted; issue 20 item 12.)"""
+    drawn = {layer.op for layer in profile.layers if layer.sram_bytes > 0}
+    kinds = [k for k in KIND_COLORS if k in drawn and not (k == "maxpool" and "pool" in drawn)]
+    labels = tuple(KIND_LABELS[k] for k in kinds)
+    if any(layer.sram_bytes == 0 for layer in profile.layers):
+        labels += (NOT_COUNTED,)
+    return labels
+
+
+def _draw_legend(ax, labels):
+    colors = {KIND_LABELS[k]: c for k, c in KIND_COLORS.items()}
+    handles = [Line2D([], [], marker="x", color="gray", ls="none", label=label)
+               if label == NOT_COUNTED else Patch(color=colors[label], label=label)
+               for label in labels]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 1.13), ncol=7,
+              fontsize=10, frameon=False)
+
+
 def sram_artists(fig):
     """The artists ``update_sram_figure`` moves (dict: ax, fax, bars, limit_line, peak_mark, ...)."""
     a = getattr(fig, _ARTISTS, None)
@@ -229,8 +257,8 @@ def _changing_artists(a):
 def sram_png(fig):
     """PNG bytes of a figure made by ``sram_figure``, the same pixels as ``figure_png`` but faster.
 
-    The parts that depend only on the op names (legend, labels, block ticks, Flash panel's frame)
-    are rendered once per op list into a background kept on the figure (the last
+    The parts that depend only on the op names and the kinds drawn (legend, labels, block ticks,
+    Flash panel's frame) are rendered once per op list and legend into a background kept on the figure (the last
     ``BACKGROUNDS`` op lists); each call restores it and draws only the changing artists (bars,
     limits, peak, title, y axis, Flash bar). The figure is opaque, so the PNG is RGB. Raises
     ValueError for a figure not made by sram_figure.
@@ -238,7 +266,7 @@ def sram_png(fig):
     a = sram_artists(fig)
     canvas = _agg_canvas(fig)
     changing = _changing_artists(a)
-    key = (a["xticks"], canvas.get_width_height())
+    key = (a["xticks"], a["legend"], canvas.get_width_height())
     backgrounds = a["backgrounds"]
     if key not in backgrounds:
         shown = [artist.get_visible() for artist in changing]

@@ -13,7 +13,8 @@ from matplotlib.figure import Figure
 from ...model.mlperf_results import XCUBE, XCUBE_ACTIVATION_BYTES, published_latencies
 from ...model.units import KIB
 
-FIGSIZE = (10, 2.7)  # inches (the slide it sits on is 800 px tall)
+FIGSIZE = (10, 2.7)  # inches (the slide it sits on is 800 px tall: 2.9 overflowed it by 13 px)
+TEXT_PT = 10  # ticks, labels, legends: readable from the back of the room
 SCHEDULES = ("per-layer", "in-place", "patch")
 
 
@@ -26,9 +27,10 @@ def _grouped(ax, groups, series, ylabel):
         if at:
             ax.bar([x[i] + (k - (len(series) - 1) / 2) * width for i, _ in at],
                    [v for _, v in at], width, label=label)
-    ax.set_xticks(x, groups, fontsize=8)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7)
+    ax.set_xticks(x, groups, fontsize=TEXT_PT)
+    ax.tick_params(axis="y", labelsize=TEXT_PT)
+    ax.set_ylabel(ylabel, fontsize=TEXT_PT)
+    ax.legend(fontsize=TEXT_PT, loc="upper left", ncol=2)  # in the headroom above the bars
 
 
 def mlperf_figure(rows):
@@ -38,20 +40,25 @@ def mlperf_figure(rows):
     device = rows[0].device
     fig = Figure(figsize=FIGSIZE)
     memory_ax, latency_ax = fig.subplots(1, 2)
-    memory = {f"ours, {kind} (linked)": [None if r.run(kind) is None else
-                                         r.run(kind).arena_bytes / KIB for r in rows]
+    memory = {f"{kind} (ours)": [None if r.run(kind) is None else
+                                  r.run(kind).arena_bytes / KIB for r in rows]
               for kind in SCHEDULES}
-    memory[f"{XCUBE} (reported)"] = [XCUBE_ACTIVATION_BYTES[r.model] / KIB for r in rows]
+    memory[XCUBE] = [XCUBE_ACTIVATION_BYTES[r.model] / KIB for r in rows]
     _grouped(memory_ax, [r.model for r in rows], memory, "activation SRAM (KiB)")
-    memory_ax.set_title(f"arena on the {device}", fontsize=10)
+    memory_ax.set_ylim(0, 1.9 * memory_ax.get_ylim()[1])  # headroom for the legend
+    memory_ax.set_title(f"arena on the {device}: ours linked, {XCUBE}'s reported",
+                        fontsize=TEXT_PT + 1, loc="left")
     timed = [r for r in rows if published_latencies(r.model, r.device)]
     stacks = sorted({s for r in timed for s in published_latencies(r.model, r.device)})
-    latency = {"ours (ESTIMATE, in place)": [r.estimated_ms for r in timed]}
+    latency = {"ours (ESTIMATE)": [r.estimated_ms for r in timed]}
     for stack in stacks:
-        latency[f"{stack} (measured)"] = [getattr(published_latencies(r.model, r.device).get(stack),
+        latency[stack] = [getattr(published_latencies(r.model, r.device).get(stack),
                                                   "ms", None) for r in timed]
     _grouped(latency_ax, [r.model for r in timed], latency, "latency (ms, log scale)")
     latency_ax.set_yscale("log")
-    latency_ax.set_title(f"latency on the {device}", fontsize=10)
+    low, high = latency_ax.get_ylim()
+    latency_ax.set_ylim(low, high * (high / low) ** 0.9)  # headroom for the legend (log axis)
+    latency_ax.set_title(f"latency: ours estimated (in place), others measured",
+                         fontsize=TEXT_PT + 1, loc="left")
     fig.subplots_adjust(left=0.07, right=0.99, wspace=0.25)
     return fig

@@ -17,6 +17,7 @@ from ...memory.patch_plan import patch_plan
 from ...model.devices import get_device
 from ...model.units import KIB
 from .memory import group_ticks
+from .style import WIDE, projector
 
 SCHEDULE_COLORS = {"per-layer": "#4c72b0", "in-place": "#55a868", "patch": "#dd8452",
                    "none": "#bbbbbb"}  # search scatter: the schedule that made a candidate fit
@@ -110,12 +111,17 @@ def memory_figure(network, split, patches, convention="mcunet", dtype="int8", de
 
 
 def overhead_figure(network, split, grids=range(1, 9), convention="mcunet", dtype="int8",
-                    figsize=(9, 4)):
+                    figsize=WIDE):
     """MAC overhead (%) of the overlap and peak SRAM (KiB) against the grid n (n x n patches)."""
     grids = [n for n in grids if n <= network.shape_of(patch_plan(network, split, 1).split)[1]]
     costs = [mac_overhead(network, split, n) for n in grids]
     peaks = [profile(network, "patch", convention, dtype, patches=n, split=split).peak_sram_bytes
              for n in grids]
+    with projector():
+        return _overhead_figure(network, split, grids, costs, peaks, convention, figsize)
+
+
+def _overhead_figure(network, split, grids, costs, peaks, convention, figsize):
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     ax.plot(grids, [100 * c.stage_overhead_naive for c in costs], "o--", color="#c44e52",
@@ -133,14 +139,19 @@ def overhead_figure(network, split, grids=range(1, 9), convention="mcunet", dtyp
               label=f"peak SRAM ({convention})")
     twin.set_ylabel("peak SRAM, KiB")
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, fontsize=8, loc="upper center")
+    ax.legend(handles=handles, loc="upper center")
     ax.set_title(f"{network.name}: overlap overhead and peak SRAM vs grid, split "
-                 f"{patch_plan(network, split, 1).split}", fontsize=10)
+                 f"{patch_plan(network, split, 1).split}", loc="left")
     return fig
 
 
-def redistribution_figure(costs, labels=("original", "redistributed"), figsize=(9, 3.8)):
+def redistribution_figure(costs, labels=("original", "redistributed"), figsize=WIDE):
     """Bars of MAC overhead (%) and SRAM (KiB) for redistribution.compare's PatchCosts."""
+    with projector():
+        return _redistribution_figure(costs, labels, figsize)
+
+
+def _redistribution_figure(costs, labels, figsize):
     fig = Figure(figsize=figsize, layout="constrained")
     left, right = fig.subplots(1, 2)
     x = np.arange(len(costs))
@@ -151,29 +162,34 @@ def redistribution_figure(costs, labels=("original", "redistributed"), figsize=(
              label="clipped")
     for xi, c in zip(x, costs):
         left.annotate(f"{100 * c.network_overhead:.1f}%", (xi + width / 2,
-                      100 * c.network_overhead), ha="center", va="bottom", fontsize=8)
+                      100 * c.network_overhead), ha="center", va="bottom")
     left.set_xticks(x, [f"{lab}\n{c.macs / 1e6:.1f}M MACs, RF {c.input_window[0]}"
-                        for lab, c in zip(labels, costs)], fontsize=8)
+                        for lab, c in zip(labels, costs)])
     left.set_ylabel("whole-network extra MACs, %")
-    left.legend(fontsize=8)
+    left.legend()
     right.bar(x - width / 2, [c.peak_sram_bytes / KIB for c in costs], width,
               color=SCHEDULE_COLORS["in-place"], label="network peak")
     right.bar(x + width / 2, [c.stage_peak_bytes / KIB for c in costs], width,
               color=SCHEDULE_COLORS["patch"], label="patch stage peak")
-    right.set_xticks(x, labels, fontsize=8)
+    right.set_xticks(x, labels)
     right.set_ylabel("SRAM, KiB")
-    right.legend(fontsize=8)
-    fig.suptitle(f"network redistribution, {costs[0].patches}x{costs[0].patches} patches",
-                 fontsize=10)
+    right.set_ylim(0, 1.3 * max(c.peak_sram_bytes / KIB for c in costs))  # room for the legend
+    right.legend(loc="upper center", ncol=2)
+    fig.suptitle(f"network redistribution, {costs[0].patches}x{costs[0].patches} patches")
     return fig
 
 
-def search_figure(result, figsize=(8, 4.6)):
+def search_figure(result, figsize=WIDE):
     """Search candidates: peak SRAM (KiB) vs MACs (M), coloured by the schedule that made them fit.
 
     result: a search.SearchResult. The dashed line is the device's SRAM; candidates whose weights
     miss the Flash are drawn hollow; the best is a star.
     """
+    with projector():
+        return _search_figure(result, figsize)
+
+
+def _search_figure(result, figsize):
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     for kind, color in SCHEDULE_COLORS.items():
@@ -195,6 +211,6 @@ def search_figure(result, figsize=(8, 4.6)):
     ax.set_ylabel("peak SRAM of its schedule, KiB")
     ax.set_yscale("log")
     ax.set_title(f"search: {len(result.candidates)} candidates, seed {result.seed} "
-                 f"(hollow: weights miss the Flash)", fontsize=10)
-    ax.legend(fontsize=8)
+                 f"(hollow: weights miss the Flash)", loc="left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     return fig

@@ -92,7 +92,7 @@ def _accuracy_figure(x_index, xlabel, title, library):
     ax.set_ylabel("top-1 accuracy, ImageNet, int8 (%)")
     ax.set_title(title, loc="left")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left")  # the empty corner: no point label under it
     ax.margins(x=0.12)
     _source(fig, f"accuracy: {MCUNET_README};\n{xlabel.split(' (')[0]}: {TINYENGINE_README}")
     fig.subplots_adjust(left=0.08, right=0.97, bottom=0.19)
@@ -118,7 +118,7 @@ def accuracy_vs_memory_figure(library="TinyEngine", ours=True):
                     ax.plot([mine], [top1], marker="|", ms=20, mew=3, color="black", ls="none",
                             label="activations only, computed here" if first else None)
                     first = False
-            ax.legend(loc="lower right")
+            ax.legend(loc="upper left")  # the empty corner: no point label under it
     return fig
 
 

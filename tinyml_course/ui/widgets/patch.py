@@ -72,6 +72,10 @@ def summary_html(state):
              f"MACs <b>{cost.network_macs_clipped / 1e6:.1f}M</b>: +{cost.network_overhead:.1%} over "
              f"per layer ({cost.network_macs / 1e6:.1f}M), the patch stage +{cost.stage_overhead:.0%}"
              " (overlapping windows computed again)"]
+    names = [op.name for op in net]
+    if names.index(after.peak_layer.name) > names.index(after.patch.split):  # issue 20 item 14
+        lines.append(f"<i>the peak is at {after.peak_layer.name}, after the patch stage: more "
+                     "patches cannot lower it, they only add MACs</i>")
     if after.peak_sram_bytes > before:
         c, h, w = net.shape_of(after.patch.split)
         lines.append(f"<i>above per layer: the patch schedule also holds the assembled stage output "
