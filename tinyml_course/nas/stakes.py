@@ -10,8 +10,9 @@ execution (the compression lecture's accounting; an in-place depthwise schedule 
   misses by 3.5 KiB;
 * 25% of the expanded channels of every block pruned + int8: fits (50.6 KiB SRAM; pruned but
   float32 it does not: 202.5 KiB; 12.5% would fit too, at 59.1 KiB), and fine-tuning on
-  TRAIN_IMAGES of the task's training images recovers part of the accuracy (measured by ``compression.compress.compress_model``, the pipeline of the compression
-  lecture, with this model's data instead of the digits). The exact figures are the table's.
+  TRAIN_IMAGES of the task's training images recovers part of the accuracy (measured by
+  ``compression.compress.compress_model``, the pipeline of the compression lecture, with this
+  model's data instead of the digits). The exact figures are the table's.
 
 Fine-tuning the model takes minutes, so ``measure_stakes()`` (every row of the compression
 lecture's table: float32, int8, pruned + int8 before and after fine-tuning) is run once by
@@ -22,7 +23,6 @@ and ``tests/test_stakes.py`` re-measures rows of it (all of them with ``-m remea
 import json
 from pathlib import Path
 
-from .. import memory
 from ..compression.compress import compress_model
 from . import supernet as sn
 from . import task
@@ -30,19 +30,6 @@ from .evaluate import shipped_supernet
 
 STAKES_ARCH = sn.largest(24)
 STAKES_DEVICE = "nrf52832"
-
-
-def peak_blocks(network, dtype="int8"):
-    """Indices of the MBConv blocks holding a layer at ``network``'s per-layer peak SRAM (bytes,
-    ``dtype`` activations): where a channel cut lowers the peak (``prune.channel_prune``'s blocks)."""
-    prof = memory.profile(network, dtype=dtype)
-    block_of = {op.name: op.block for op in network.ops}
-    return sorted({block_of[layer.name] for layer in prof.layers
-                   if layer.sram_bytes == prof.peak_sram_bytes})
-
-
-PEAK_BLOCKS = peak_blocks(STAKES_ARCH.network())  # [1]: the first stage's first block at 24 px
-PEAK_RATIO = 0.125  # share of the peak block's expanded channels cut: with int8, 59.1 KiB fits
 TRAIN_IMAGES = 1000  # fine-tuning images (of the 2,000 'train' images)
 PRUNE_RATIO = 0.25  # share of the expanded channels cut in every block (with int8: fits)
 FINETUNE_EPOCHS = 4  # the measured fine-tuning (about 4 minutes on the shared 2-core machine)
@@ -75,14 +62,12 @@ def stakes_model():
 
 
 def compress_at_stake(prune_method="channel", sparsity=PRUNE_RATIO, quantize="int8",
-                      finetune_epochs=FINETUNE_EPOCHS, blocks=None, model=None):
+                      finetune_epochs=FINETUNE_EPOCHS, model=None):
     """``compress_model`` of the model at stake for STAKES_DEVICE: before/after figures and 'fits'.
-    blocks: the blocks a channel cut prunes (None: every block); model: a ``stakes_model()``
-    already loaded (loaded here when None)."""
+    model: a ``stakes_model()`` already loaded (loaded here when None)."""
     net, weights, data = model or stakes_model()
     return compress_model(net, weights, data, prune_method=prune_method, sparsity=sparsity,
-                          finetune_epochs=finetune_epochs, quantize=quantize, device=STAKES_DEVICE,
-                          blocks=blocks)
+                          finetune_epochs=finetune_epochs, quantize=quantize, device=STAKES_DEVICE)
 
 
 def measure_stakes(labels=None):
