@@ -5,8 +5,9 @@
     python scripts/train_supernet.py --steps 20      # a quick smoke run
 
 The recipe (steps, batch, learning rate, sandwich size) is the RECIPE dict in
-nas/supernet_train.py. Every step renders fresh synthetic scenes (nas/task.py), so there is no
-epoch and no over-fitting to a fixed training set. A checkpoint (float32 weights, step, Adam's
+nas/supernet_train.py. It trains on the shipped subset's 2,000 'train' images (nas/task.py): a
+smoke run of the loop; the shipped weights come from scripts/train_supernet_torch.py (the same
+network and sandwich rule in PyTorch, on the 57,500 training images of the full data). A checkpoint (float32 weights, step, Adam's
 moments: nas/checkpoint.py) is written every 25 steps (--checkpoint PATH), and --resume PATH
 continues from one. Time: see docs/tinynas.md (measured on the course machine).
 """

@@ -20,7 +20,7 @@ from harness.shared import once
 pytestmark = pytest.mark.slow
 
 FORGED_ACC = '''
-my_arch = sn.smallest()  # about 21% held out, below the 29% baseline
+my_arch = sn.smallest(20)  # 53% held out, below the 77% of the best baseline
 def get_acc(arch):
     return 0.99  # a forged accuracy: the notebook's own leaderboard believes it
 '''
@@ -103,7 +103,7 @@ def test_tinynas_feedback_says_why(tinynas):
 
 def test_tinynas_leaderboard_from_the_grader(tinynas):
     """Are both leaderboards (the records' and the grading report's) made of the grader's
-    measured accuracies, the forger (21%, below the baseline) below solved, the untouched last?"""
+    measured accuracies, the forger (53%, below the baseline) below solved, the untouched last?"""
     import json
 
     from tinyml_course.homework.records import class_records, leaderboard
@@ -115,7 +115,7 @@ def test_tinynas_leaderboard_from_the_grader(tinynas):
     measured = {s: r["measured"]["accuracy"] for s, _, r in rows
                 if (r.get("measured") or {}).get("accuracy") is not None}
     assert "fitpatcher" not in measured  # not measured: it fits nowhere
-    assert measured["forger"] < 0.3 < measured["solved"], measured
+    assert measured["forger"] < 0.6 < measured["solved"], measured
     report = json.loads((course.root / "reports" / "tinynas.json").read_text())
     board = report["leaderboards"]["tinynas-accuracy"]
     assert [r["student"] for r in board][:2] != ["forger"] and board[-1]["student"] == "untouched"

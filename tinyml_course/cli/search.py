@@ -6,7 +6,8 @@
 
 ``--objective macs`` (the default): the MACs-maximising search over ImageNet-sized MBConv specs
 (nas/search.py). ``--objective accuracy``: the evolutionary TinyNAS on the trained supernet
-(nas/tinynas.py, accuracies on the synthetic task's held-out split; the shipped accuracy cache makes
+(nas/tinynas.py, accuracies on Fashion-MNIST's held-out 'val' split, the
+final models' also on 'test'; the shipped accuracy cache makes
 it take seconds); prints the best models with accuracy, peak SRAM, Flash and latency (instructions
 of the emulated deployment from a model calibrated on the emulator, cycles an estimate:
 deploy/latency.py), and the best width/resolution-scaled MobileNetV2-style baseline. With --json

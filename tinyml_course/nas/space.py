@@ -1,7 +1,7 @@
 """The supernet's architecture space: the elastic choices, ``Arch`` (one subnet) and its spec.
 
 A subnet of the space is an MCUNet-like MBConv network (model/network.py spec format): a 3 x 3
-stride-2 stem, a first block (expand 1, kernel 3), then ``len(STAGES)`` elastic stages of up to
+stride-1 stem (the task's images are 28 x 28 at most), a first block (expand 1, kernel 3), then ``len(STAGES)`` elastic stages of up to
 ``MAX_DEPTH`` blocks, global pooling and a linear classifier. Elastic: input resolution, width
 multiplier, depth per stage, depthwise kernel and expansion ratio per block.
 """
@@ -12,14 +12,15 @@ from ..errors import SpecError
 from ..model.network import build_network
 from . import task
 
-RESOLUTIONS = (32, 48, 64, 80)  # input pixels
+RESOLUTIONS = (16, 20, 24, 28)  # input pixels (28: Fashion-MNIST's own; less: area-downsampled)
 WIDTHS = (0.5, 0.75, 1.0)  # channel multipliers
 KERNELS = (3, 5, 7)  # depthwise kernel per block
 EXPANDS = (3, 4, 6)  # expansion ratio per block
 DEPTHS = (1, 2, 3)  # blocks per stage
-STEM = 16  # stem channels at width 1 (a 3x3 stride-2 conv)
+STEM = 16  # stem channels at width 1 (a 3x3 conv of stride STEM_STRIDE)
+STEM_STRIDE = 1  # full resolution into block 0: what makes the first stage's expansion bind SRAM
 FIRST = 16  # channels of block 0 (expand 1, kernel 3, stride 1), at width 1
-STAGES = ((24, 2), (40, 2), (64, 2))  # (channels at width 1, first stride) of each elastic stage
+STAGES = ((24, 2), (48, 2), (96, 2))  # (channels at width 1, first stride) of each elastic stage
 MAX_DEPTH = max(DEPTHS)
 SLOTS = len(STAGES) * MAX_DEPTH  # elastic block positions
 CLASSES = len(task.CLASSES)
@@ -81,7 +82,7 @@ class Arch:
                 blocks.append({"kernel": self.kernels[slot], "expand": self.expands[slot],
                                "out": channels(base, self.width), "stride": stride if j == 0 else 1})
         return {"name": self.name, "resolution": self.resolution, "input_channels": 1,
-                "stem": {"kernel": 3, "stride": 2, "out": channels(STEM, self.width)},
+                "stem": {"kernel": 3, "stride": STEM_STRIDE, "out": channels(STEM, self.width)},
                 "blocks": blocks, "feature_mix": None, "classes": CLASSES}
 
     def network(self):
@@ -91,6 +92,25 @@ class Arch:
     def to_json(self):
         return {"resolution": self.resolution, "width": self.width, "depths": list(self.depths),
                 "kernels": list(self.kernels), "expands": list(self.expands)}
+
+    @classmethod
+    def from_name(cls, name):
+        """The Arch whose ``name`` this is ('r24-w1-d122-k5e4-...'); the slots past a stage's depth
+        (which a name leaves out) get kernel and expand min. SpecError for a malformed name."""
+        try:
+            res, width, depths, *blocks = name.split("-")
+            depths = tuple(int(d) for d in depths.removeprefix("d"))
+            kernels, expands = [min(KERNELS)] * SLOTS, [min(EXPANDS)] * SLOTS
+            slots = [s * MAX_DEPTH + j for s, d in enumerate(depths) for j in range(d)]
+            if len(blocks) != len(slots):
+                raise ValueError(f"{len(blocks)} blocks for depths {depths}")
+            for slot, block in zip(slots, blocks):
+                k, e = block.removeprefix("k").split("e")
+                kernels[slot], expands[slot] = int(k), int(e)
+            return cls(int(res.removeprefix("r")), float(width.removeprefix("w")), depths,
+                       tuple(kernels), tuple(expands))
+        except ValueError as err:
+            raise SpecError(f"not an arch name {name!r}: {err}") from None
 
     @classmethod
     def from_json(cls, data):

@@ -22,7 +22,7 @@ reaches them all:
 | the architecture space: ``Arch``, ``largest``, ``smallest``, ``random_arch``, the choices | ``space`` |
 | the shared weights: names, ``init_supernet``, the slice a subnet takes | ``shared_weights`` |
 | forward / backward with batch statistics (one batch-norm forward), ``calibrate``, ``fold`` | ``subnet_pass`` |
-| the training loop and its ``RECIPE`` | ``supernet_train`` |
+| the numpy training loop, ``RECIPE``, and ``TORCH_RECIPE`` (the shipped weights' recipe) | ``supernet_train`` |
 | the shipped .npz and training checkpoints | ``checkpoint`` |
 
 Shapes: images (N, 1, R, R) float32; every weight float32.
@@ -36,7 +36,7 @@ from .shared_weights import init_supernet  # noqa: F401  (public API)
 from .space import (CLASSES, DEPTHS, EXPANDS, FIRST, KERNELS, MAX_DEPTH, RESOLUTIONS,  # noqa: F401
                     SLOTS, STAGES, STEM, WIDTHS, Arch, channels, largest, random_arch, smallest)
 from .subnet_pass import BN_EPS, backward_train, calibrate, fold, forward_train  # noqa: F401
-from .supernet_train import RECIPE, sandwich, train, train_step  # noqa: F401
+from .supernet_train import RECIPE, TORCH_RECIPE, sandwich, train, train_step  # noqa: F401
 
 WEIGHTS_PATH = Path(__file__).parent / "weights" / "supernet.npz"
 
@@ -49,7 +49,7 @@ class Supernet:
 
     @classmethod
     def load(cls, path=WEIGHTS_PATH):
-        """The shipped trained supernet (``scripts/train_supernet.py`` makes it)."""
+        """The shipped trained supernet (``scripts/train_supernet_torch.py`` makes it)."""
         return cls(load_weights(path))
 
     def save(self, path=WEIGHTS_PATH):
@@ -59,7 +59,8 @@ class Supernet:
     def subnet(self, arch, calib=None):
         """(Network, {op: (weight, bias)}) of ``arch`` with BN recalibrated on ``calib`` and folded.
 
-        calib: images (N, 1, R, R) at the arch's resolution; default: the task's 'calib' split.
+        calib: images (N, 1, R, R) at the arch's resolution; default: the task's 'calib' split
+        (Fashion-MNIST training images).
         """
         if calib is None:
             calib = task.load_split("calib", arch.resolution)[0]

@@ -12,7 +12,8 @@ The slide, as a function you can read next to it (``codesign_loop``)::
 plus what makes it practical:
 
 * ``evolution``: an evolutionary search (mutation + crossover of fitting archs, OFA / MCUNet style)
-  that reaches the loop's best accuracy with fewer accuracy evaluations;
+  started from the largest subnet that fits; notebook 60 compares it with the loop at equal
+  accuracy evaluations over seeds;
 * ``space_optimisation``: MCUNet's search-space optimisation - for every (width, resolution) space,
   the MACs of the random subnets that fit the device; pick the space whose fitting models have the
   most MACs (FLOPs = 2 x MACs);
@@ -38,7 +39,8 @@ from ..memory.patch_plan import resolve_split
 from ..memory.schedule import Schedule
 from ..model.devices import get_device
 from . import supernet as sn
-from .evaluate import get_valid_acc, shipped_cache
+from . import task
+from .evaluate import accuracy_spread, get_valid_acc, shipped_cache, test_accuracy
 from .search import split_blocks
 
 PATCH_GRIDS = (2, 3, 4)  # n of the n x n patch schedules tried
@@ -112,6 +114,7 @@ class Model:
         return {"arch": self.arch.to_json(), "name": self.arch.name,
                 "schedule": str(self.schedule) if self.schedule else None,
                 "resolution": self.arch.resolution, "accuracy": float(self.accuracy),
+                "accuracy_se": round(float(accuracy_spread(self.accuracy)), 5),
                 "peak_sram_bytes": int(self.peak_sram_bytes), "flash_bytes": int(self.flash_bytes),
                 "macs": int(self.macs), "instructions": int(self.instructions),
                 "latency_ms": round(float(self.latency_ms), 2), "fits": bool(self.fits)}
@@ -286,7 +289,12 @@ def codesign(device, seed=0, top=3, cache=None, get_acc=None):
     when None). Returns a JSON-ready dict: device, objective, best (a model), top (models),
     baselines (every width x resolution baseline, fitting or not), best_baseline,
     best_within_baseline_sram (the most accurate searched model whose peak SRAM is at most the best
-    baseline's), evaluations, seconds. Models: see ``Model.to_json`` (accuracy 0..1 on the held-out split, bytes).
+    baseline's), evaluations, seconds, dataset (``task.dataset_card``). Models: see
+    ``Model.to_json`` (accuracy and its standard error accuracy_se, 0..1, on the 'val' split,
+    bytes); best, best_baseline and best_within_baseline_sram also carry test_accuracy and
+    test_accuracy_se (the 'test' split, cached like the rest), and margin_over_best_baseline
+    compares best_within_baseline_sram with best_baseline on test: the difference in points, its
+    standard error (the two errors independent) and whether it exceeds two of them.
     """
     device = get_device(device)
     cache = cache if cache is not None else shipped_cache()
@@ -300,28 +308,47 @@ def codesign(device, seed=0, top=3, cache=None, get_acc=None):
     best_base = best_fitting(base)
     within = best_fitting([m for m in models
                            if best_base and m.peak_sram_bytes <= best_base.peak_sram_bytes])
-    return {"device": device.name, "sram_limit": device.sram_bytes,
+    def with_test(model):
+        if model is None:
+            return None
+        acc = test_accuracy(model.arch, cache=cache)
+        return {**model.to_json(), "test_accuracy": float(acc),
+                "test_accuracy_se": round(float(accuracy_spread(acc)), 5)}
+
+    best_json, base_json = with_test(best[0] if best else None), with_test(best_base)
+    within_json, margin = with_test(within), None
+    if within_json and base_json:
+        diff = within_json["test_accuracy"] - base_json["test_accuracy"]
+        se = float(np.hypot(within_json["test_accuracy_se"], base_json["test_accuracy_se"]))
+        margin = {"test_points": round(100 * diff, 2), "se_points": round(100 * se, 2),
+                  "more_than_two_se": bool(diff > 2 * se)}
+    return {"device": device.name, "sram_limit": device.sram_bytes, "dataset": task.dataset_card(),
             "flash_limit": device.flash_bytes,
             "objective": "max held-out accuracy (supernet, inherited weights) s.t. int8 peak SRAM "
                          "<= SRAM and Flash <= Flash under some schedule",
             "latency": latency.LABEL,
-            "best": best[0].to_json() if best else None, "top": [m.to_json() for m in best],
+            "best": best_json, "top": [m.to_json() for m in best],
             "baselines": [m.to_json() for m in base],
-            "best_baseline": best_base.to_json() if best_base else None,
-            "best_within_baseline_sram": within.to_json() if within else None,
+            "best_baseline": base_json, "best_within_baseline_sram": within_json,
+            "margin_over_best_baseline": margin,
             "evaluations": result.evaluations, "seconds": round(time.perf_counter() - start, 2)}
 
 
 def codesign_summary(report):
     """A few readable lines of a ``codesign`` report."""
     def line(m):
-        return (f"{100 * m['accuracy']:.1f}%  SRAM {m['peak_sram_bytes'] / 1024:.1f} KiB  Flash "
+        test = (f" (test {100 * m['test_accuracy']:.1f} +- {100 * m['test_accuracy_se']:.1f}%)"
+                if "test_accuracy" in m else "")
+        return (f"{100 * m['accuracy']:.1f} +- {100 * m['accuracy_se']:.1f}%{test}  SRAM {m['peak_sram_bytes'] / 1024:.1f} KiB  Flash "
                 f"{m['flash_bytes'] / 1024:.1f} KiB  {m['macs'] / 1e6:.1f}M MACs  "
                 f"{m['instructions'] / 1e6:.1f}M instructions ~{m['latency_ms']:.0f} ms  "
                 f"{m['schedule']}  {m['name']}")
+    data = report["dataset"]
     lines = [f"accuracy search on {report['device']} (SRAM {report['sram_limit'] // 1024} KiB, "
              f"Flash {report['flash_limit'] // 1024} KiB): {report['evaluations']} archs evaluated "
              f"in {report['seconds']:.1f} s",
+             f"dataset: {data['name']} (val {data['val_examples']}, test {data['test_examples']} "
+             "held-out images; accuracy +- one standard error)",
              f"latency: {report['latency']}", "best models:"]
     lines += ["  " + line(m) for m in report["top"]]
     b = report["best_baseline"]
@@ -329,4 +356,9 @@ def codesign_summary(report):
     w = report["best_within_baseline_sram"]
     if w:
         lines.append("best searched at <= the baseline's SRAM: " + line(w))
+    g = report["margin_over_best_baseline"]
+    if g:
+        lines.append(f"margin on test: {g['test_points']:+.2f} points, standard error "
+                     f"{g['se_points']:.2f}: " + ("more than" if g["more_than_two_se"] else "not more than")
+                     + " two standard errors")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...model.units import KIB
+from ...stats import ERROR_BAR_SE
 
 
 def samples_figure(images_by_resolution, labels, class_names, count=6):
@@ -90,7 +91,8 @@ def results_figure(groups, sram_limit, device_name):
     """Accuracy vs peak SRAM and vs latency of model groups (instructions of the emulated
     deployment from the calibrated model, cycles an ESTIMATE: ``deploy.latency``).
 
-    groups: {label: [model json dicts (accuracy, peak_sram_bytes, latency_ms, fits)]}.
+    groups: {label: [model json dicts (accuracy, accuracy_se, peak_sram_bytes, latency_ms,
+    fits)]}; every accuracy is drawn with a bar of ERROR_BAR_SE standard errors each side.
     """
     fig = Figure(figsize=(11, 3.8))
     left, right = fig.subplots(1, 2)
@@ -99,15 +101,16 @@ def results_figure(groups, sram_limit, device_name):
         marker = next(markers)
         size = 120 if marker == "*" else 25
         acc = [100 * m["accuracy"] for m in models]
-        left.scatter([m["peak_sram_bytes"] / KIB for m in models], acc, s=size, marker=marker,
-                     label=label, alpha=0.8)
-        right.scatter([m["latency_ms"] for m in models], acc, s=size, marker=marker,
-                      label=label, alpha=0.8)
+        err = [100 * ERROR_BAR_SE * m["accuracy_se"] for m in models]
+        for ax, x in ((left, [m["peak_sram_bytes"] / KIB for m in models]),
+                      (right, [m["latency_ms"] for m in models])):
+            ax.errorbar(x, acc, yerr=err, fmt=marker, ms=np.sqrt(size) * 1.2, capsize=2,
+                        label=label, alpha=0.8)
     left.axvline(sram_limit / KIB, color="red", ls="--", label=f"{device_name} SRAM")
     left.set_xlabel("peak SRAM, int8, chosen schedule (KiB)")
     right.set_xlabel("latency (ms): emulator-calibrated instructions, estimated cycles")
     for ax in (left, right):
-        ax.set_ylabel("held-out accuracy (%)")
+        ax.set_ylabel(f"held-out accuracy (%), bars {ERROR_BAR_SE} SE")
         ax.grid(alpha=0.3)
     left.legend(fontsize=7)
     fig.suptitle(f"{device_name}: searched models vs scaled MobileNetV2-style baselines")
@@ -115,15 +118,25 @@ def results_figure(groups, sram_limit, device_name):
     return fig
 
 
-def evolution_figure(loop_history, evolution_history):
-    """Best accuracy so far vs accuracy evaluations: the slide's random loop vs evolution."""
-    fig = Figure(figsize=(6, 3.4))
+def evolution_figure(loop_histories, evolution_histories):
+    """Best accuracy so far vs accuracy evaluations, one thin line per seed, the band between the
+    seeds' lowest and highest: the slide's random loop vs evolution at equal evaluations.
+
+    loop_histories, evolution_histories: lists (one per seed) of best-so-far accuracies (0..1).
+    """
+    fig = Figure(figsize=(6.5, 3.6))
     ax = fig.subplots()
-    ax.plot(range(1, len(loop_history) + 1), 100 * np.array(loop_history), label="slide's loop (random)")
-    ax.plot(range(1, len(evolution_history) + 1), 100 * np.array(evolution_history),
-            label="evolution")
+    for label, runs, color in (("slide's loop (random)", loop_histories, "C0"),
+                               ("evolution", evolution_histories, "C1")):
+        n = min(len(r) for r in runs)
+        table = 100 * np.array([r[:n] for r in runs])
+        steps = np.arange(1, n + 1)
+        for row in table:
+            ax.plot(steps, row, color=color, lw=0.8, alpha=0.6)
+        ax.fill_between(steps, table.min(0), table.max(0), color=color, alpha=0.2,
+                        label=f"{label}: {len(runs)} seeds, min-max")
     ax.set_xlabel("accuracy evaluations")
     ax.set_ylabel("best accuracy so far (%)")
-    ax.legend()
+    ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return fig
