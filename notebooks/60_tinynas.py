@@ -231,8 +231,8 @@ plots.space_figure(spaces, chosen, SMALL.name)
 # calibrated on the emulator (next section), times a per-instruction-class cycle ESTIMATE, at the
 # device's clock.
 
-# %% slideshow={"slide_type": "subslide"}
-# searched models vs scaled baselines on the Nano 33
+# %% slideshow={"slide_type": "skip"}
+# the helpers of the result slides (run, not shown in the slideshow)
 reports = {}
 def codesign_report(device):
     """Run the co-design search for ``device``, keep its report, print the comparison."""
@@ -248,15 +248,10 @@ def codesign_report(device):
         f"(standard error of the difference {margin['se_points']:.1f}), SRAM "
         f"{'equal or lower' if best['peak_sram_bytes'] <= base['peak_sram_bytes'] else 'higher'}",
         100))
-codesign_report(NANO)
 
-# %% slideshow={"slide_type": "subslide"}
-# the same on the smaller device
-codesign_report(SMALL)
 
-# %% slideshow={"slide_type": "subslide"}
-# the loop's random subnets, the fitting baselines and the searched models, per device
 def results(device):
+    """The loop's random subnets, the fitting baselines and the searched models of ``device``."""
     report = reports[device.name]
     loop_models = [tn.describe(a, device, accuracy=acc).to_json()
                    for a, _, acc in loops[device.name]["all schedules"][3]]
@@ -266,6 +261,16 @@ def results(device):
          "searched (evolution)": report["top"]}, device.sram_bytes, device.name)
 
 
+# %% slideshow={"slide_type": "subslide"}
+# searched models vs scaled baselines on the Nano 33
+codesign_report(NANO)
+
+# %% slideshow={"slide_type": "subslide"}
+# the same on the smaller device
+codesign_report(SMALL)
+
+# %% slideshow={"slide_type": "subslide"}
+# the loop's random subnets, the fitting baselines and the searched models on the Nano 33
 results(NANO)
 
 # %% slideshow={"slide_type": "subslide"}

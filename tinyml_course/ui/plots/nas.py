@@ -8,8 +8,10 @@ from matplotlib.figure import Figure
 
 from ...model.units import KIB
 from ...stats import ERROR_BAR_SE
+from .style import projector
 
 
+@projector()
 def samples_figure(images_by_resolution, labels, class_names, count=6):
     """A grid of the same scenes at several resolutions: {resolution: (N, 1, R, R)} -> Figure."""
     rows = list(images_by_resolution)
@@ -22,12 +24,13 @@ def samples_figure(images_by_resolution, labels, class_names, count=6):
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
-                ax.set_title(class_names[labels[i]], fontsize=9)
+                ax.set_title(class_names[labels[i]])
             if i == 0:
                 ax.set_ylabel(f"{res}x{res}")
     return fig
 
 
+@projector()
 def resolution_figure(curves, sweeps, spread=None, chance=None):
     """Left: accuracy vs resolution ({label: [(R, acc)]}); right: one-dimension sweeps
     ({dimension: [(value, acc)]}, each on its own index axis).
@@ -37,7 +40,7 @@ def resolution_figure(curves, sweeps, spread=None, chance=None):
     than the bars is not read as a trend (issue 20 item 9). Both y-axes start at zero; ``chance``
     (a fraction, 1 / classes) is drawn as a dotted line.
     """
-    fig = Figure(figsize=(11, 3.8))
+    fig = Figure(figsize=(12, 4.6), layout="constrained")
     left, right = fig.subplots(1, 2, sharey=True)
     for label, points in curves.items():
         r, acc = zip(*points)
@@ -50,15 +53,13 @@ def resolution_figure(curves, sweeps, spread=None, chance=None):
         _points(right, range(len(values)), acc, spread,
                 f"{dim}: {', '.join(f'{v:g}' for v in values)}")
     right.set_xticks([0, 1, 2], ["small", "middle", "large"])
-    right.set_title("one dimension at a time (others fixed)"
-                    + (": bars = 2 standard errors" if spread else ""))
+    right.set_title("one dimension at a time" + (" (bars: 2 SE)" if spread else ""))
     for ax in (left, right):
         if chance:
             ax.axhline(100 * chance, color="gray", ls=":", lw=1.2, label=f"chance {100 * chance:.1f}%")
         ax.set_ylim(0, 100)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=10)
         ax.grid(alpha=0.3)
-    fig.subplots_adjust(wspace=0.1, bottom=0.15)
     return fig
 
 
@@ -69,9 +70,10 @@ def _points(ax, x, acc, spread, label):
     ax.errorbar(list(x), 100 * acc, yerr=err, fmt="o-", capsize=3, label=label)
 
 
+@projector()
 def space_figure(spaces, chosen, device_name):
     """CDF of the MACs of fitting random archs per (width, resolution) space; chosen in bold."""
-    fig = Figure(figsize=(7, 4))
+    fig = Figure(figsize=(8, 4.6), layout="constrained")
     ax = fig.subplots()
     for (w, r), macs in sorted(spaces.items()):
         if not len(macs):
@@ -82,11 +84,12 @@ def space_figure(spaces, chosen, device_name):
     ax.set_xlabel("MACs of the fitting models (millions)")
     ax.set_ylabel("cumulative share")
     ax.set_title(f"search-space optimisation on {device_name}")
-    ax.legend(fontsize=6, ncol=2)
+    ax.legend(fontsize=10, ncol=2)
     ax.grid(alpha=0.3)
     return fig
 
 
+@projector()
 def results_figure(groups, sram_limit, device_name):
     """Accuracy vs peak SRAM and vs latency of model groups (instructions of the emulated
     deployment from the calibrated model, cycles an ESTIMATE: ``deploy.latency``).
@@ -94,7 +97,7 @@ def results_figure(groups, sram_limit, device_name):
     groups: {label: [model json dicts (accuracy, accuracy_se, peak_sram_bytes, latency_ms,
     fits)]}; every accuracy is drawn with a bar of ERROR_BAR_SE standard errors each side.
     """
-    fig = Figure(figsize=(11, 3.8))
+    fig = Figure(figsize=(12, 4.6), layout="constrained")
     left, right = fig.subplots(1, 2)
     markers = iter(["o", "s", "*", "^", "D"])
     for label, models in groups.items():
@@ -107,24 +110,24 @@ def results_figure(groups, sram_limit, device_name):
             ax.errorbar(x, acc, yerr=err, fmt=marker, ms=np.sqrt(size) * 1.2, capsize=2,
                         label=label, alpha=0.8)
     left.axvline(sram_limit / KIB, color="red", ls="--", label=f"{device_name} SRAM")
-    left.set_xlabel("peak SRAM, int8, chosen schedule (KiB)")
-    right.set_xlabel("latency (ms): emulator-calibrated instructions, estimated cycles")
+    left.set_xlabel("peak SRAM, int8 (KiB)")
+    right.set_xlabel("latency (ms, an estimate)")
     for ax in (left, right):
-        ax.set_ylabel(f"held-out accuracy (%), bars {ERROR_BAR_SE} SE")
+        ax.set_ylabel(f"accuracy (%), bars {ERROR_BAR_SE} SE")
         ax.grid(alpha=0.3)
-    left.legend(fontsize=7)
+    left.legend(fontsize=10)
     fig.suptitle(f"{device_name}: searched models vs scaled MobileNetV2-style baselines")
-    fig.subplots_adjust(wspace=0.25, bottom=0.15)
     return fig
 
 
+@projector()
 def evolution_figure(loop_histories, evolution_histories):
     """Best accuracy so far vs accuracy evaluations, one thin line per seed, the band between the
     seeds' lowest and highest: the slide's random loop vs evolution at equal evaluations.
 
     loop_histories, evolution_histories: lists (one per seed) of best-so-far accuracies (0..1).
     """
-    fig = Figure(figsize=(6.5, 3.6))
+    fig = Figure(figsize=(8, 4.4), layout="constrained")
     ax = fig.subplots()
     for label, runs, color in (("slide's loop (random)", loop_histories, "C0"),
                                ("evolution", evolution_histories, "C1")):
@@ -137,6 +140,6 @@ def evolution_figure(loop_histories, evolution_histories):
                         label=f"{label}: {len(runs)} seeds, min-max")
     ax.set_xlabel("accuracy evaluations")
     ax.set_ylabel("best accuracy so far (%)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=10)
     ax.grid(alpha=0.3)
     return fig
