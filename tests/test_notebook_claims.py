@@ -84,3 +84,27 @@ def test_storage_gap_is_at_least_what_the_text_says():
     ratio = get_hardware("iphone-11").storage.value / get_hardware("stm32f746").storage.value
     assert ratio >= 64_000
     assert "at least 64,000 times smaller than the phone's storage" in markdown("05_edge_hardware")
+
+
+def test_evolution_paragraph_states_what_the_comparison_computes():
+    """60's evolution slide (issue 20 item 6: it once said 'the same result with fewer
+    evaluations' over a flat curve): every number of its paragraph is what
+    study.evolution_vs_random gives on the shipped accuracy cache, seed by seed: the evolution's
+    end, that this is its first evaluation, the random loop's range, the gap, the evaluations.
+    Seen failing with the loop's range edited to 79.0-80.3%."""
+    from tinyml_course.nas import evaluate, study
+    values = evaluate.shipped_cache().values
+    runs = [study.evolution_vs_random(study.COMPARE_DEVICE, lambda a: values[a.name], seed)
+            for seed in study.SEEDS]
+    evo_end = {round(100 * e[-1], 1) for e, _ in runs}
+    assert len(evo_end) == 1  # the paragraph says "in every seed"
+    assert all(e[0] == e[-1] for e, _ in runs)  # "which is its very first evaluation"
+    loop_end = [100 * l[-1] for _, l in runs]
+    gaps = [100 * (e[-1] - l[-1]) for e, l in runs]
+    lengths = [len(e) for e, _ in runs]
+    text = markdown("60_tinynas")
+    assert f"In every seed the evolution ends at {evo_end.pop():.1f}%, which is its very first" \
+        " evaluation" in text
+    assert (f"The random loop ends {int(min(gaps))}-{int(max(gaps))} points lower "
+            f"({min(loop_end):.1f}-{max(loop_end):.1f}% over the seeds) after the same "
+            f"{min(lengths)}-{max(lengths)} evaluations") in text
