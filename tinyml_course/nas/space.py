@@ -1,9 +1,10 @@
 """The supernet's architecture space: the elastic choices, ``Arch`` (one subnet) and its spec.
 
 A subnet of the space is an MCUNet-like MBConv network (model/network.py spec format): a 3 x 3
-stride-1 stem (the task's images are 28 x 28 at most), a first block (expand 1, kernel 3), then ``len(STAGES)`` elastic stages of up to
-``MAX_DEPTH`` blocks, global pooling and a linear classifier. Elastic: input resolution, width
-multiplier, depth per stage, depthwise kernel and expansion ratio per block.
+stride-1 stem (the task's images are 28 x 28 at most), a first block (expand 1, kernel 3), then
+``len(STAGES)`` elastic stages of up to ``MAX_DEPTH`` blocks, global pooling and a linear
+classifier. Elastic: input resolution, width multiplier, depth per stage, depthwise kernel and
+expansion ratio per block.
 """
 
 from dataclasses import dataclass
