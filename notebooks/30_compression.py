@@ -245,9 +245,10 @@ for label, r in results.items():
 acc = {label: r["after"]["accuracy"] for label, r in results.items()}
 lost = acc["int8"] - acc["pruned + int8"]
 won = acc["pruned + int8, fine-tuned"] - acc["pruned + int8"]
-print(f"pruning costs {100 * lost:.1f} points (chance: {100 / len(task.CLASSES):.1f}%); "
+print(f"pruning costs {100 * lost:.1f} points (chance: {100 / len(task.CLASSES):.1f}%);\n"
       f"{stakes.FINETUNE_EPOCHS} epochs of fine-tuning on {stakes.TRAIN_IMAGES} training images "
-      f"win back {100 * won:.1f} ({won / lost:.0%}); the fitting model ends "
+      f"win back {100 * won:.1f} ({won / lost:.0%});\n"
+      f"the fitting model ends "
       f"{100 * (acc['float32'] - acc['pruned + int8, fine-tuned']):.1f} points below float32")
 
 # %% slideshow={"slide_type": "subslide"}
