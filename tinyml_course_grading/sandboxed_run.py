@@ -167,7 +167,7 @@ def run_student(request, files_dir=None, limits=SANDBOX, mode="required", hide=(
                 package_source=None):
     """Run the runner on `request` (a RunRequest) with the student's files; -> Run. oracle:
     `Ask -> Reply` for the measurements a call asks of the grader (None: none); package_source:
-    the student edition of tinyml_course bound in the sandbox (student_edition.py)."""
+    the student edition of tinyml_course bound in the sandbox (package_edition.py)."""
     if mode not in MODES:
         raise ValueError(f"sandbox mode {mode!r} is not one of {MODES}")
     run = Run()

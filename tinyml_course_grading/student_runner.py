@@ -16,7 +16,7 @@ student's code must not reach is asked of the grader (`ask`).
 While a call runs, every function named in its ``block`` list has its code swapped for a
 tripwire that records the use and raises: a student's function that calls (or is an alias or a
 partial of) the package's reference for that exercise is reported in its CallResult however it
-was imported (inside the sandbox the references' bodies are withheld anyway: student_edition.py).
+was imported (inside the sandbox the references' bodies are withheld anyway: package_edition.py).
 Stand-alone on purpose: standard library, IPython, conversation, messages and plain_data.
 """
 import argparse
