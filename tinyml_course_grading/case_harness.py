@@ -9,6 +9,9 @@ It reads one JSON request on stdin:
      "function": "depthwise_streaming",             the name that cell defines
      "names": {"np": "numpy", "Arena": "tinyml_course.memory.arena:Arena"}}   given to the cell
 
+(the cell may import numpy, the package modules already loaded and PRELOAD; any other import
+fails, since no file can be opened once the case is locked down)
+
 and does, in this order: prepare the case (``entry(*args)``, the inputs built where the call
 reads them); import ``names``; take away what a kernel could use to hide memory from the
 kernel's count (no new process or thread: RLIMIT_NPROC 1; no new file descriptor, so no pipe,
@@ -32,6 +35,8 @@ import sys
 
 REQUEST_BYTES = 4 << 20  # the request: a solution cell and a few names
 RESULT_FD = 3  # where the result goes once the case is locked down
+PRELOAD = ("array", "collections", "functools", "itertools", "math", "mmap", "operator",
+           "tracemalloc")  # standard modules a kernel may import (they cost the baseline too)
 
 
 class _Quiet:
@@ -97,6 +102,8 @@ def main():
     case = entry(*request["args"])
     space = {"__name__": "__student__", "__builtins__": __builtins__}
     space.update({name: _resolve(dotted) for name, dotted in request["names"].items()})
+    for name in PRELOAD:  # the cell may import these; nothing else can be opened after the lock
+        importlib.import_module(name)
     kernel = getattr(importlib.import_module(entry.__module__), "null_kernel")
     source, function, problem = request["source"], str(request["function"]), ""
     del request
