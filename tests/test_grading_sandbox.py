@@ -86,3 +86,12 @@ def test_the_watch_leaves_a_run_within_its_limit_alone(monkeypatch):
     assert run.answer is not None, run.failure
     out = "".join(o.get("text", "") for o in run.answer.cells[0].outputs)
     assert "CHILDREN ['finished']" in out, out
+
+
+def test_the_grading_command_says_how_memory_is_bounded(monkeypatch):
+    """The TA reads, before any score, whether a cgroup or the grader's watch holds each run."""
+    from tinyml_course_grading import grade_command
+    monkeypatch.setattr(grade_command.MemoryCgroup, "parent", staticmethod(lambda: (None, None)))
+    line = grade_command.memory_line(2048)
+    assert line.startswith("memory: 2048 MiB") and "watched by the grader every 50 ms" in line
+    assert "no memory cgroup" in line, line
