@@ -5,8 +5,7 @@ Tiny results (``model.mlperf_results.MLPERF_DEVICES``), under every schedule.
 patch plan where one helps: ``patch_choice``), each bit-exact against the package's int8 path,
 and records the linked arena beside the planner's peak; the in-place run is counted per layer for
 the latency ESTIMATE (``deploy.deploy``: exact instruction counts x ``cost``'s cycle table), and
-``latency.predict`` (the calibrated model, no emulation) is asked for the same deployment. A model
-the package does not build (``model.mlperf.NOT_BUILT``) comes back as a row with its reason.
+``latency.predict`` (the calibrated model, no emulation) is asked for the same deployment.
 Weights and input are generated (He-initialised, seed 0: ``deploy.int8_model``), so the memory
 and instruction figures are the trained models' (same shapes), the outputs are not.
 """
@@ -19,7 +18,6 @@ from ..memory.patch_accounting import mac_overhead
 from ..memory.patch_plan import patch_splits, resolve_split
 from ..memory.schedule import Schedule
 from ..model.devices import get_device
-from ..model.mlperf import NOT_BUILT
 from ..model.zoo import get_network
 from . import latency
 from .deploy import deploy, int8_model
@@ -120,8 +118,6 @@ def measure(name, device):
     Raises UnknownNameError for an unknown device or model, DoesNotFitError if it does not fit.
     """
     device = get_device(device)
-    if name in NOT_BUILT:
-        return MlperfRow(name, device.name, not_built=NOT_BUILT[name])
     network = get_network(name)
     model, image = int8_model(network)
     row = MlperfRow(name, device.name, macs=network.macs)
