@@ -18,8 +18,9 @@ Source: github.com/mlcommons/tiny at commit 1afd2c9820f795965a6134facd0b4dfae41e
   keras_model.py`` ds_cnn; ``trained_models/kws_ref_model.tflite``): a 10x4 stride-2 conv with
   TensorFlow's "same" padding (rows 4 above and 5 below, columns 1 and 1: ``ops.same_padding``)
   to 64 x 25 x 5, four depthwise-separable pairs (3x3 depthwise + 1x1 conv, 64 channels, ReLU
-  after each), the average pooling over the whole 25 x 5 map, a 12-way classifier. Its input is
-  fixed: no resolution.
+  after each), the average pooling over the whole 25 x 5 map (the file's AVERAGE_POOL_2D has a
+  25 x 5 filter; today's keras_model.py would pool int(49 / 2) = 24 rows), a 12-way classifier.
+  Its input is fixed: no resolution.
 
 Batch norm is folded into each layer's bias and ReLU fused into the op, as the .tflite files do.
 ``TFLITE_COUNTS`` holds, per weighted layer (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) in the
