@@ -9,7 +9,8 @@ import pytest
 from tinyml_course.compression.int8_convert import convert
 from tinyml_course.errors import SpecError
 from tinyml_course.memory.accounting import profile
-from tinyml_course.model.network import Op
+from tinyml_course.memory.patch_plan import Window, patch_plan
+from tinyml_course.model.network import Network, Op
 from tinyml_course.model.ops import OP_RULES, same_padding
 from tinyml_course.model.zoo import get_network
 from tinyml_course.runtime import int8_kernels, kernels
@@ -125,3 +126,31 @@ def test_bad_rectangular_ops_are_refused_in_one_line(kernel, padding, kind, word
 def test_a_kernel_taller_than_the_input_leaves_no_output():
     with pytest.raises(SpecError, match=r"10x4 kernel .* on a 6x10 input leaves no output"):
         OP_RULES["conv"].out_hw(6, 10, (10, 4), 2, (0, 0, 1, 1))
+
+
+def test_a_rectangular_kernel_on_a_square_map_plans_its_columns_apart():
+    """A 5x1 conv (2 rows of padding above and below, none at the sides) on a square 12 x 12 map:
+    a patch's columns are not the mirror of its rows (the planner once reused the row windows
+    for the columns whenever the maps were square, holding 2 columns too many on each side);
+    int8 patch-based equals the plain pass."""
+    ops = [Op("stem", "conv", ("input",), (2, 12, 12), (4, 12, 12), (5, 1), 1, (2, 2, 0, 0),
+              "relu", 0), Op("dw", "dwconv", ("stem",), (4, 12, 12), (4, 12, 12), 3, 1, 1, "relu", 0)]
+    net = Network("rect-on-square", (2, 12, 12), ops)
+    plan = patch_plan(net, "dw", 3)  # tiles [0, 4), [4, 8), [8, 12) of the 12 x 12 output
+    # the middle patch: dw reads rows/columns [3, 9) of the stem's output; the 5x1 stem reads
+    # its input's rows [1, 11) (2 more each side) but the same columns [3, 9)
+    assert plan.window(1, 1, "stem") == Window(3, 9, 3, 9)
+    assert plan.window(1, 1, "input") == Window(1, 11, 3, 9)
+    rng = np.random.default_rng(3)
+    weights = random_weights(net, rng)
+    x = rng.standard_normal(net.input_shape).astype(np.float32)
+    int8 = Int8Backend(convert(net, weights, x[np.newaxis]))
+    run = execute(net, x, int8, "patch", patches=3, split="dw")
+    np.testing.assert_array_equal(run.output, reference_forward(net, x, int8))
+    assert run.peak_sram_bytes == profile(net, "patch", "exact", "int8", patches=3,
+                                          split="dw").peak_sram_bytes
+
+
+def test_a_grid_finer_than_the_stage_output_is_refused_in_one_line():
+    with pytest.raises(SpecError, match="a 6x6 grid has more patches than the 25x5 stage output"):
+        profile(get_network("mlperf-kws"), "patch", patches=6, split="block0")

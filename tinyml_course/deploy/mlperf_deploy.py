@@ -25,7 +25,7 @@ from .deploy import deploy, int8_model
 INT8 = "int8"
 EXACT = "exact"  # the planner convention the C arena is sized by (deploy.program)
 PATCH_MAC_LIMIT = 1.25  # a patch plan is used when it executes at most 1.25x the network's MACs
-MAX_GRID = 8  # patch grids tried: n x n, n = 2 .. MAX_GRID (and at most the stage output's rows)
+MAX_GRID = 8  # grids tried: n x n, n = 2 .. MAX_GRID (at most the stage output's rows and columns)
 LATENCY_SCHEDULE = "in-place"  # the schedule whose latency the report estimates
 
 
@@ -51,8 +51,8 @@ def patch_choice(network, mac_limit=PATCH_MAC_LIMIT):
     in_place = profile(network, "in-place", EXACT, INT8).peak_sram_bytes
     best = None
     for split in patch_splits(network):
-        rows = network.shape_of(network.ops[resolve_split(network, split)].name)[1]
-        for n in range(2, min(MAX_GRID, rows) + 1):
+        _, rows, cols = network.shape_of(network.ops[resolve_split(network, split)].name)
+        for n in range(2, min(MAX_GRID, rows, cols) + 1):  # at most one patch per row and column
             macs = mac_overhead(network, split, n).network_macs_clipped
             if macs > mac_limit * network.macs:
                 continue

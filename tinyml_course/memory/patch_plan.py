@@ -220,11 +220,17 @@ class PatchPlans(Sequence):
         self.network, self.split_index, self.grids, self.clip = network, index, tuple(grids), clip
         self.boundary = boundary_tensors(network, index)
         _, h, w = network.shape_of(self.boundary[0])
+        too_many = [n for n in self.grids if n > min(h, w)]
+        if too_many:  # one line naming both sides (a 25 x 5 output takes at most 5 x 5)
+            raise SpecError(f"a {too_many[0]}x{too_many[0]} grid has more patches than the "
+                            f"{h}x{w} stage output")
         self.stage = network.ops[:index + 1]
         self.starts = np.cumsum((0,) + self.grids)  # (len(grids) + 1,)
         self.row_tiles = [grid_tiles(h, n) for n in self.grids]
         self.rows = axis_windows(network, index, [t for ts in self.row_tiles for t in ts], 1, clip)
-        self.square = h == w and network.input_shape[1] == network.input_shape[2]
+        # columns are the rows' mirror only when every map and every kernel and padding is square
+        self.square = h == w and network.input_shape[1] == network.input_shape[2] and all(
+            op.kernel_hw[0] == op.kernel_hw[1] and op.pads[:2] == op.pads[2:] for op in self.stage)
         self.col_tiles = self.row_tiles if self.square else [grid_tiles(w, n) for n in self.grids]
         self.cols = self.rows if self.square else \
             axis_windows(network, index, [t for ts in self.col_tiles for t in ts], 2, clip)
