@@ -88,7 +88,6 @@ class MlperfRow:
 
     model: str
     device: str
-    not_built: str | None = None  # model.mlperf.NOT_BUILT's reason, or None
     runs: list = field(default_factory=list)  # ScheduleRun per mlperf_schedules entry
     macs: int = 0
     instructions: int | None = None  # executed, in place (emulator, exact)
