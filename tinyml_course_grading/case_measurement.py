@@ -31,6 +31,7 @@ import numpy as np
 
 from .limits import SANDBOX
 from .memory_cgroup import MemoryCgroup
+from .process_tree import descendants
 from .sandbox_layout import bwrap_command
 
 HARNESS_MODULE = "tinyml_course_grading.case_harness"
@@ -102,27 +103,10 @@ def _read_answer(fd, deadline, out_shape):
     return record, np.frombuffer(data, dtype=np.float32).reshape(out_shape), ""
 
 
-def _descendants(pid):
-    """``pid`` and every process below it (host pids, from /proc/*/stat)."""
-    parents = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                stat = open(f"/proc/{name}/stat").read()
-                parents[int(name)] = int(stat[stat.rindex(")") + 2:].split()[1])
-            except (OSError, ValueError, IndexError):
-                pass
-    found, frontier = {pid}, [pid]
-    while frontier:
-        frontier = [p for p, parent in parents.items() if parent in frontier and p not in found]
-        found.update(frontier)
-    return found
-
-
 def _peak_rss(pid):
     """The largest VmHWM (peak resident set, bytes) of ``pid`` and its descendants, now."""
     peak = 0
-    for p in _descendants(pid):
+    for p in [pid, *descendants(pid)]:
         try:
             for line in open(f"/proc/{p}/status"):
                 if line.startswith("VmHWM:"):
