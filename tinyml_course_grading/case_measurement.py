@@ -201,3 +201,27 @@ def extra_bytes(run, base):
     if run.cgroup_bytes is not None and base.cgroup_bytes is not None:
         extra = max(extra, run.cgroup_bytes - base.cgroup_bytes)
     return extra
+
+
+class OutsideCases:
+    """One student's solution cell, measured case by case outside the student's process: what
+    a check's ``outside`` function is given (check_declarations.Check.outside).
+
+    source: the cell's Python (magics made Python); bwrap: the bubblewrap to run each case
+    under (None: --sandbox off, the instructor's choice: plain processes with the limits).
+    """
+
+    def __init__(self, source, limits=SANDBOX, package_source=None, bwrap=None, seconds=60.0):
+        self.source, self.limits, self.package_source = source, limits, package_source
+        self.bwrap, self.seconds = bwrap, seconds
+
+    def measure(self, entry, args, function, names, out_shape):
+        """One case: {'record', 'out' (float32 array or None), 'problem', 'extra_bytes' (over
+        the baseline, bytes), 'baseline_spread' (bytes)}."""
+        base = baseline(entry, args, names, out_shape, self.limits, self.package_source,
+                        self.bwrap)
+        run = run_case(entry, args, self.source, function, names, out_shape, self.limits,
+                       self.package_source, self.seconds, self.bwrap)
+        spread = max(base.rss_spread, base.cgroup_spread or 0)
+        return {"record": run.record, "out": run.out, "problem": run.problem,
+                "extra_bytes": extra_bytes(run, base), "baseline_spread": spread}
