@@ -195,5 +195,6 @@ display(mlperf_figure(mlperf))
 # not attributed). The patch schedule cuts VWW's arena to a third (55,296 to 18,432 B) and
 # ResNet-8's by 44% (49,152 to 27,424 B), at the price of recomputed MACs. No patch plan within
 # 1.25x the MACs lowers the DS-CNN's: a stage that stops before its last block leaves the later
-# 1x1 convs' 16,000 B, and one through all four blocks executes 4.2x the MACs or more. The gap between our estimate and the measured bars is what the kernels of
-# the lecture (im2col, SIMD, specialisation) are about.
+# 1x1 convs' 16,000 B, and one through all four blocks executes 4.2x the MACs or more. The gap
+# between our estimate and the measured bars is what the kernels of the lecture (im2col, SIMD,
+# specialisation) are about.
