@@ -99,13 +99,13 @@ def test_the_table_reports_its_fit_and_the_label():
 
 def test_unknown_cpu_and_uncalibrated_kernel_are_one_line_errors():
     """Is a CPU, a kernel or a loop the fit never saw refused with a SpecError naming it?"""
-    features = {"pwconv_opt": np.ones(len(latency.FEATURES["pwconv_opt"]))}
+    features = {"pwconv_te": np.ones(len(latency.FEATURES["pwconv_te"]))}
     with pytest.raises(SpecError, match="no latency calibration for cortex_m0"):
         latency.predict_features(features, "cortex_m0", 64)
     table = {"cpus": {"cortex_m4": {"coefficients": {}}}}
-    with pytest.raises(SpecError, match="kernel 'pwconv_opt'"):
+    with pytest.raises(SpecError, match="kernel 'pwconv_te'"):
         latency.predict_features(features, "cortex_m4", 64, table)
-    with pytest.raises(SpecError, match="kernel 'pwconv_opt' with .*pwconv_opt_odd"):  # the supernet
+    with pytest.raises(SpecError, match="kernel 'pwconv_te' with .*pwconv_te_odd"):  # the supernet
         latency.predict_features(features, "cortex_m4", 64)  # has no odd channel count to fit on
 
 
@@ -125,5 +125,5 @@ def test_fit_recovers_a_known_linear_cost_and_marks_unseen_features():
     coefficients = calibration.fit(samples)
     for _, _, measured, predicted, _ in calibration.errors(samples, coefficients):
         assert predicted == pytest.approx(measured, rel=1e-5)
-    odd = latency.FEATURES["pwconv_opt"].index("pwconv_opt_odd")
-    assert coefficients["pwconv_opt"][odd] is None
+    odd = latency.FEATURES["pwconv_te"].index("pwconv_te_odd")
+    assert coefficients["pwconv_te"][odd] is None

@@ -35,14 +35,13 @@ from ..errors import SpecError
 from ..memory.schedule import as_schedule
 from ..model.devices import get_device
 from .cost import CLASSES, estimate_cycles
-from .kernels import ALL_KERNELS, kernel_for
+from .kernels import ALL_KERNELS, DEFAULT_KERNELS, kernel_for
 from .program import Mark, build_program
 from .toolchain import cpu_of
 
 TABLE_PATH = Path(__file__).parent / "latency_table.json"
 LABEL = "calibrated on the emulator (instruction counts exact, cycles an estimate)"
 TARGETS = CLASSES + ("registers",)  # what a coefficient predicts: instructions per class, registers
-DEFAULT_KERNELS = "optimized"  # the kernel set deploy.deploy uses by default
 
 # feature names of every kernel: the trip counts of its counted blocks (kernels.py)
 FEATURES = {name: kernel.loops for name, kernel in ALL_KERNELS.items()}
