@@ -5,7 +5,7 @@
     python benchmarks/bench_latency_model.py --devices nrf52832
 
 For the best searched model of ``tinynas.codesign`` on each device (the shipped accuracy cache):
-deploy it under its chosen schedule (optimized kernels, generated weights), emulate with counting,
+deploy it under its chosen schedule (the default tinyengine kernels, generated weights), emulate with counting,
 and print the measured instruction count and cycle estimate beside the model's prediction, with
 the time each takes. Wall clock, time.perf_counter.
 """

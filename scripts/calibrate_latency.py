@@ -25,7 +25,7 @@ from tinyml_course.nas import supernet as sn
 from tinyml_course.nas import tinynas
 
 DEVICES = {"cortex_m4": "arduino-nano-33-ble-sense", "cortex_m7": "stm32f746"}
-TRAIN = {"count": 12, "seed": 1, "resolutions": (16, 20, 28)}  # random subnets the fit sees
+TRAIN = {"count": 36, "seed": 1, "resolutions": (16, 20, 28)}  # random subnets the fit sees
 HELD_OUT = {"count": 3, "seed": 2, "resolutions": (16, 20, 28)}  # random subnets it does not
 UNSEEN = sn.Arch(24, 0.5, (2, 2, 2), (7, 5, 3) * 3, (6, 4, 3) * 3)  # 24 px: a resolution never fitted
 

@@ -43,6 +43,12 @@ class Kernel:
     trips: Callable
     layout: str = "plain"
     baked: bool = False  # an inline body codegen instantiates per op (codegen.te_instance)
+    variant: Callable | None = None  # step -> which specialisation the compiler makes of a baked
+    # body (e.g. 'k5s2'); the latency model fits each one its own instructions per trip
+
+    def key(self, step):
+        """The latency table's key of this kernel on ``step``: its name, or name/variant."""
+        return self.name if self.variant is None else f"{self.name}/{self.variant(step)}"
 
     def features(self, step):
         """Trip counts of one call, in ``loops`` order (int tuple). Raises SpecError if the
@@ -137,8 +143,8 @@ def _elementwise(prefix):
                       f"{prefix}_element": s.c * s.h * s.w}
 
 
-def _kernel(name, function, trips, loops, layout="plain", baked=False):
-    return Kernel(name, function, tuple(loops), trips, layout, baked)
+def _kernel(name, function, trips, loops, layout="plain", baked=False, variant=None):
+    return Kernel(name, function, tuple(loops), trips, layout, baked, variant)
 
 
 _DW_REF = ("dw_ref_channel", "dw_ref_row", "dw_ref_pixel", "dw_ref_ky", "dw_ref_ky_in",
@@ -194,22 +200,24 @@ FALLBACK = {
                               ("dw_inplace_opt_word", "dw_inplace_opt_byte")),
 }
 
-_TE_DW = _kernel("dwconv_te", "te_dwconv", te.dwconv_te, te.DW_TE_LOOPS, "te_dwconv", baked=True)
+_TE_DW = _kernel("dwconv_te", "te_dwconv", te.dwconv_te, te.DW_TE_LOOPS, "te_dwconv", baked=True,
+                 variant=te.dw_variant)
 _TE_DW_INPLACE = _kernel("dwconv_inplace_te", "te_dwconv_inplace", te.dwconv_te, te.DW_TE_LOOPS,
-                         "te_dwconv", baked=True)
+                         "te_dwconv", baked=True, variant=te.dw_variant)
 TINYENGINE = {  # depthwise k = 3, 5, 7 (te_dwconv's rows[7]); other k: FALLBACK
     **{f"dwconv_k{k}": _TE_DW for k in (3, 5, 7)},
     **{f"dwconv_inplace_k{k}": _TE_DW_INPLACE for k in (3, 5, 7)},
     "conv": _kernel("conv_te", "te_conv", te.conv_te, te.CONV_TE_LOOPS, "te_conv", baked=True),
     "pwconv": _kernel("pwconv_te", "te_pwconv", te.pwconv_te, te.PWCONV_TE_LOOPS, "te_pwconv",
-                      baked=True),
+                      baked=True, variant=te.pw_variant),
 }
 
 # cmsis: the same bodies as generic functions (constants at run time, no per-shape code)
 _GENERIC = {"conv": "tm_conv_cmsis", "pwconv": "tm_pwconv_cmsis", "dwconv_k3": "tm_dwconv_cmsis",
             "dwconv_inplace_k3": "tm_dwconv_inplace_cmsis"}
 CMSIS = {family: dataclasses.replace(TINYENGINE[family], name=TINYENGINE[family].name.replace(
-    "_te", "_cmsis"), function=function, baked=False) for family, function in _GENERIC.items()}
+    "_te", "_cmsis"), function=function, baked=False, variant=None)
+    for family, function in _GENERIC.items()}
 CMSIS.update({f"dwconv_k{k}": CMSIS["dwconv_k3"] for k in (5, 7)})
 CMSIS.update({f"dwconv_inplace_k{k}": CMSIS["dwconv_inplace_k3"] for k in (5, 7)})
 

@@ -12,12 +12,16 @@ So:
   set (``kernels.kernel_for``) and the trip counts of that kernel's counted blocks (its ``loops``,
   the TM_TRIP marks of its C; ``FEATURES[name]``), which the kernel's description computes from
   the shapes and a -DTM_COUNT_TRIPS build counts in the emulator (``trip_check``: they agree);
+  a kernel the code generator bakes per op (tinyengine) is keyed by its specialisation too
+  (``Kernel.key``: e.g. 'dwconv_te/k5s2'), since the compiler makes different code of it for
+  each kernel size and stride, or number of passes over the input channels;
 * the shipped table (``latency_table.json``, per CPU: for every key, instructions of every
   ``cost.CLASSES`` class and LDM/STM registers per unit of each feature, fitted by least squares on
   the per-layer counts of emulated subnets) turns trip counts into instructions per class;
 * ``predict(network, schedule, device)``: the sum over the program's steps, then ``cost``'s cycle
   table at the device's clock. Instruction counts are the calibrated model of exact emulator
-  counts (the fit's error is in the table); cycles and milliseconds are an ESTIMATE, as in
+  counts (the fit's error is in the table: a few percent for the baked kernels, whose code
+  also depends on the op's other constants); cycles and milliseconds are an ESTIMATE, as in
   ``deploy``.
 
 Because the features come from the schedule's own program, a patch schedule's recomputed overlaps,
@@ -47,10 +51,16 @@ TARGETS = CLASSES + ("registers",)  # what a coefficient predicts: instructions 
 FEATURES = {name: kernel.loops for name, kernel in ALL_KERNELS.items()}
 
 
+def loops_of(key):
+    """The feature names of a table key: a kernel name, or 'name/variant' (Kernel.key)."""
+    return FEATURES[key.split("/")[0]]
+
+
 def step_features(step, kernels=DEFAULT_KERNELS):
-    """(kernel name, trip counts of its counted blocks) of one ``program`` step."""
+    """(table key, trip counts of its counted blocks) of one ``program`` step: the key is the
+    kernel's name, with the specialisation of a baked kernel (e.g. 'dwconv_te/k5s2')."""
     kernel = kernel_for(step, kernels)
-    return kernel.name, kernel.features(step)
+    return kernel.key(step), kernel.features(step)
 
 
 def label_features(program, kernels=DEFAULT_KERNELS):
@@ -114,7 +124,7 @@ def predict_features(features, cpu, clock_mhz, table=None):
     total = np.zeros(len(TARGETS))
     for key, values in features.items():
         values = np.asarray(values, np.float64)
-        unseen = [FEATURES[key][i] for i, row in enumerate(coef.get(key, ()))
+        unseen = [loops_of(key)[i] for i, row in enumerate(coef.get(key, ()))
                   if row is None and values[i]]
         if key not in coef or unseen:
             what = f"kernel {key!r}" + (f" with {', '.join(unseen)}" if unseen else "")
