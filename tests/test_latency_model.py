@@ -18,8 +18,8 @@ from tinyml_course.nas import supernet as sn
 
 # relative error of the predicted instruction count (docs/tinynas.md): the tinyengine kernels are
 # specialised per op by the compiler, so instructions per trip vary a little with the op's
-# constants; the calibration's held-out deployments are within 3.5%
-TOLERANCE = 0.05
+# constants; the calibration's held-out deployments are within 5.1%, its fitted ones 4.8%
+TOLERANCE = 0.06
 CYCLES_TOLERANCE = 0.03  # of the cycle estimate from predicted vs from measured class counts
 
 CASES = [  # (arch, schedule, device): none of them is in the calibration's fit

@@ -20,7 +20,7 @@ def test_prints_the_measured_claims(executed):
     assert "equal: True" in text and "bit-exact: False" not in text
     assert "bit-exact: reference True, tinyengine True" in text
     assert "before: does not fit stm32f746: linker region FLASH" in text
-    assert "after 60% channel pruning" in text and "fewer instructions" in text
+    assert "after 65% channel pruning" in text and "fewer instructions" in text
 
 
 def test_figures_are_images(executed):

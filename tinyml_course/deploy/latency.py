@@ -113,10 +113,27 @@ class LatencyPrediction:
     ms: float  # ESTIMATE at the device's clock
 
 
+def coefficients_of(coef, key):
+    """[per-target row or None, per feature] of table key ``key`` in a CPU's ``coef``: its own
+    fitted rows; a feature its specialisation never showed in the fit (None), or a specialisation
+    the fit never saw, is priced as the kernel's other specialisations price it (the mean of
+    their rows: the code of one block differs little between them); None where none has it."""
+    base = key.split("/")[0]
+    siblings = [rows for k, rows in coef.items() if k != key and k.split("/")[0] == base]
+    own = coef.get(key, [None] * len(loops_of(key)))
+    out = []
+    for i, row in enumerate(own):
+        known = [rows[i] for rows in siblings if rows[i] is not None]
+        out.append(row if row is not None or not known else
+                   [float(v) for v in np.mean(np.asarray(known, np.float64), axis=0)])
+    return out
+
+
 def predict_features(features, cpu, clock_mhz, table=None):
     """LatencyPrediction of summed ``features`` {key: vector} on ``cpu`` at ``clock_mhz`` MHz.
 
-    Raises SpecError when the table has no coefficients for the CPU or for a kernel key."""
+    Raises SpecError when the table has no coefficients for the CPU, or for a kernel key (or one
+    of its features that occurs) in none of the kernel's specialisations."""
     table = table or load_table()
     if cpu not in table["cpus"]:
         raise SpecError(f"no latency calibration for {cpu}; calibrated: {', '.join(table['cpus'])}")
@@ -124,13 +141,13 @@ def predict_features(features, cpu, clock_mhz, table=None):
     total = np.zeros(len(TARGETS))
     for key, values in features.items():
         values = np.asarray(values, np.float64)
-        unseen = [loops_of(key)[i] for i, row in enumerate(coef.get(key, ()))
-                  if row is None and values[i]]
-        if key not in coef or unseen:
+        rows = coefficients_of(coef, key)
+        unseen = [loops_of(key)[i] for i, row in enumerate(rows) if row is None and values[i]]
+        if all(row is None for row in rows) or unseen:
             what = f"kernel {key!r}" + (f" with {', '.join(unseen)}" if unseen else "")
             raise SpecError(f"no latency calibration for {what} on {cpu}; rerun "
                             "scripts/calibrate_latency.py with networks that use it")
-        rows = [row if row is not None else [0.0] * len(TARGETS) for row in coef[key]]
+        rows = [row if row is not None else [0.0] * len(TARGETS) for row in rows]
         total += values @ np.asarray(rows, np.float64)
     total = np.maximum(total, 0)
     counts = {c: float(n) for c, n in zip(CLASSES, total)}
