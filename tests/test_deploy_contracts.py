@@ -42,7 +42,8 @@ def test_initialisers_name_their_fields_and_check_the_c_range():
     does not fit its C type refused?"""
     g = Geom(3, 8, 8, 0, 0, 8, 8, 4, 3, 1, 1, 0, 0, 8, 8, 64, 8)
     text = c_initializer(g)
-    assert text.startswith("{.cin = 3, .in_h = 8,") and text.endswith(".y_rstride = 8}")
+    assert text.startswith("{.cin = 3, .in_h = 8,")
+    assert text.endswith(".y_rstride = 8, .kw = 3, .pad_l = 1}")  # a square kernel: k, pad
     with pytest.raises(SpecError, match=r"tm_geom.in_w = 40000 does not fit int16_t"):
         c_initializer(dataclasses.replace(g, in_w=40000))
 

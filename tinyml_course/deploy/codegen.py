@@ -165,8 +165,10 @@ def te_instance(kernel, op, index, model):
     name = f"{kernel.function}_{index}"
     args, names = [op.in_shape[0], op.out_shape[0], rq.y_zp, rq.act_min, rq.act_max], \
         "cin, cout, y_zp, act_min, act_max"
-    if kernel.layout in ("te_dwconv", "te_conv"):  # the kernel size and stride too: each its own loop nest
+    if kernel.layout == "te_dwconv":  # the kernel size and stride too: each its own loop nest
         args, names = args + [op.kernel, op.stride], names + ", K, S"
+    if kernel.layout == "te_conv":  # kernel rows x columns (10 x 4: MLPerf KWS) and stride
+        args, names = args + [*op.kernel_hw, op.stride], names + ", KH, KW, S"
     signature = "int8_t *x, int8_t *scratch" if "inplace" in kernel.function else \
         "const int8_t *x, int8_t *y"
     call = "x, scratch" if "inplace" in kernel.function else "x, y"

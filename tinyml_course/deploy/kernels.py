@@ -69,7 +69,7 @@ def _axis(out0, n, stride, pad, size, k):
 
 @dataclass(frozen=True)
 class Window:
-    """How a k x k window meets the image over the output region of a tm_geom (one channel).
+    """How a k x kw window meets the image over the output region of a tm_geom (one channel).
 
     pixels: output pixels; interior: pixels whose window is wholly inside; rows / taps: valid
     window rows / taps summed over all pixels; border_rows / border_taps: over the other pixels.
@@ -84,18 +84,19 @@ class Window:
 
     @classmethod
     def of(cls, g):
-        vr, ir = _axis(g.out_r0, g.out_h, g.stride, g.pad, g.in_h, g.k)
-        vc, ic = _axis(g.out_c0, g.out_w, g.stride, g.pad, g.in_w, g.k)
+        vr, ir = _axis(g.out_r0, g.out_h, g.stride, g.pad, g.in_h, g.k)  # rows: k, pad above
+        vc, ic = _axis(g.out_c0, g.out_w, g.stride, g.pad_l, g.in_w, g.kw)  # columns: kw, left
         border = ~np.outer(ir, ic)
         return cls(len(vr) * len(vc), int(ir.sum() * ic.sum()), int(vr.sum() * len(vc)),
                    int(vr.sum() * vc.sum()), int((vr[:, None] * border).sum()),
                    int((np.outer(vr, vc) * border).sum()))
 
 
-def _plain_taps(prefix, w, k, times):
-    """Trips of plain-loop taps over every pixel: ky (all), ky_in (valid), kx (all), tap (valid)."""
-    return {f"{prefix}_ky": times * w.pixels * k, f"{prefix}_ky_in": times * w.rows,
-            f"{prefix}_kx": times * w.rows * k, f"{prefix}_tap": times * w.taps}
+def _plain_taps(prefix, w, kh, kw, times):
+    """Trips of plain-loop taps over every pixel: ky (all kh), ky_in (valid), kx (all kw of a
+    valid row), tap (valid)."""
+    return {f"{prefix}_ky": times * w.pixels * kh, f"{prefix}_ky_in": times * w.rows,
+            f"{prefix}_kx": times * w.rows * kw, f"{prefix}_tap": times * w.taps}
 
 
 def _conv_ref(step):
@@ -103,7 +104,7 @@ def _conv_ref(step):
     w = Window.of(g)
     return {"conv_ref_call": 1, "conv_ref_channel": g.cout, "conv_ref_row": g.cout * g.out_h,
             "conv_ref_pixel": g.cout * w.pixels, "conv_ref_cin": g.cout * w.pixels * g.cin,
-            **_plain_taps("conv_ref", w, g.k, g.cout * g.cin)}
+            **_plain_taps("conv_ref", w, g.k, g.kw, g.cout * g.cin)}
 
 
 _CONV_REF_LOOPS = ("conv_ref_call", "conv_ref_channel", "conv_ref_row", "conv_ref_pixel",
@@ -114,7 +115,7 @@ def _dw_ref_channels(g):
     w = Window.of(g)
     c = g.cout
     return {"dw_ref_channel": c, "dw_ref_row": c * g.out_h, "dw_ref_pixel": c * w.pixels,
-            **_plain_taps("dw_ref", w, g.k, c)}
+            **_plain_taps("dw_ref", w, g.k, g.k, c)}
 
 
 def _dw_opt_channels(g):

@@ -100,8 +100,6 @@ def cycles_per_mac(ms, clock_mhz, macs):
 def explanation(row):
     """One sentence on why our figures differ from the published ones for ``row``."""
     device = get_device(row.device)
-    if row.not_built:
-        return (f"{row.model} on {row.device}: nothing of ours to compare; {row.not_built}.")
     in_place = row.run("in-place")
     xcube_ram = XCUBE_ACTIVATION_BYTES[row.model]
     top = max(row.kind_instructions, key=row.kind_instructions.get)
@@ -149,15 +147,11 @@ def table_row(row):
     published = published_latencies(row.model, row.device)
     xcube = published.get(XCUBE)
     tflm = published.get(TFLM_CMSIS)
-    if row.not_built:
-        ours = ["not built"] + [NONE] * 4
-        estimates = [NONE, NONE]
-    else:
-        exact = sum(r.bit_exact for r in row.runs)
-        ours = [_arena(row.run("per-layer")), _arena(row.run("in-place")), _patch(row),
-                f"{exact}/{len(row.runs)}", _tflm(row.tflm)]
-        estimates = [_ms(row.estimated_ms),
-                     _ms(row.predicted_ms) if row.predict_refusal is None else "refused (a)"]
+    exact = sum(r.bit_exact for r in row.runs)
+    ours = [_arena(row.run("per-layer")), _arena(row.run("in-place")), _patch(row),
+            f"{exact}/{len(row.runs)}", _tflm(row.tflm)]
+    estimates = [_ms(row.estimated_ms),
+                 _ms(row.predicted_ms) if row.predict_refusal is None else "refused (a)"]
     return [row.model, row.device, *ours, _bytes(XCUBE_ACTIVATION_BYTES[row.model]), *estimates,
             _ms(xcube and xcube.ms), _ms(tflm and tflm.ms)]
 
@@ -193,10 +187,9 @@ def report_rows(models=MLPERF_TASKS, devices=MLPERF_DEVICES):
     rows = [measure(model, device) for model in models for device in devices]
     tflm = {}
     for row in rows:
-        if not row.not_built:
-            if row.model not in tflm:
-                tflm[row.model] = tflm_arena(*int8_model(get_network(row.model)))[0]
-            row.tflm = tflm[row.model]
+        if row.model not in tflm:
+            tflm[row.model] = tflm_arena(*int8_model(get_network(row.model)))[0]
+        row.tflm = tflm[row.model]
     return rows
 
 
