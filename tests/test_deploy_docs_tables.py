@@ -56,3 +56,23 @@ def test_the_records_follow_the_default_kernels():
     lines = mlperf_report.markdown(mlperf_report.load_record())
     sentences = [line for line in lines if line.startswith("- ") and "not built" not in line]
     assert sentences and all(f"our '{kernels.DEFAULT_KERNELS}' kernels" in s for s in sentences)
+
+
+def test_every_device_records_its_memory_system_and_the_source():
+    """Does every catalogue device carry its Flash wait states at its clock (or None, with the
+    source saying it was not found), its caches and TCM, and the vendor document they come from;
+    and does the cost model's docstring cite the Cortex-M4 TRM's table and say that the M7 has no
+    published one?"""
+    from tinyml_course.deploy import cost
+    from tinyml_course.model.devices import DEVICES
+    for device in DEVICES.values():
+        memory = device.memory
+        assert memory is not None and memory.caches and memory.tcm and memory.source, device.name
+        if memory.flash_wait_states is None:
+            assert "not found" in memory.source, device.name
+        else:
+            assert 0 <= memory.flash_wait_states <= 15 and "WS" in memory.source, device.name
+    assert DEVICES["stm32f746"].memory.flash_wait_states == 7  # RM0385: 210-216 MHz, 2.7-3.6 V
+    doc = " ".join(cost.__doc__.split())
+    assert "Cortex-M4 Technical Reference Manual r0p1" in doc and "Table 3-1" in doc
+    assert "publishes no per-instruction cycle table" in doc
