@@ -127,7 +127,7 @@ def _deploy_figures():
     network, _ = trained.load_trained()
     names = [op.name for op in network]
     runs = {label: [{"name": n, "instructions": (i + 1) * scale * 1e5} for i, n in enumerate(names)]
-            for label, scale in (("reference", 2), ("optimized", 1))}
+            for label, scale in (("reference", 2), ("tinyengine", 1))}
     sections = {".text": 6_000, ".rodata": 770_000, ".data": 200, ".bss": 95_000}
     rows = []
     for model, arenas, ms in (("mlperf-kws", (16_000, 16_000, None), 68.0),

@@ -86,3 +86,17 @@ PWCONV_TE_LOOPS = ("pwconv_te_call", "pwconv_te_run", "pwconv_te_pixels", "pwcon
                    "pwconv_te_fill", "pwconv_te_fill_tail", "pwconv_te_fill_tail_ch",
                    "pwconv_te_fill_one", "pwconv_te_fill_one_ch", "pwconv_te_pair",
                    "pwconv_te_odd", "pwconv_te_mac", "pwconv_te_mac_tail")
+
+
+# Which specialisation of a baked body the compiler makes (kernels.Kernel.variant): the latency
+# model fits each its own instructions per trip, since literal constants change the code.
+def dw_variant(step):
+    """'k<k>s<stride>': te_dwconv's taps are unrolled per kernel size and stride."""
+    return f"k{step.geom.k}s{step.geom.stride}"
+
+
+def pw_variant(step):
+    """'g<passes><odd>': te_mac_2x2 over (cin + 3) // 4 groups of 4 input channels runs
+    groups // 2 passes of two groups, no loop for 0 or 1 pass (2: a loop), plus one odd group."""
+    groups = (step.geom.cin + 3) // 4
+    return f"g{min(groups // 2, 2)}{groups % 2}"

@@ -51,7 +51,7 @@ class Geom:
     cout: int = c_field("int16_t")
     k: int = c_field("int16_t")
     stride: int = c_field("int16_t")
-    pad: int = c_field("int16_t", "kernel size (rows), stride, padding (above; every side if square)")
+    pad: int = c_field("int16_t", "kernel size (rows), stride, padding (above; square: all sides)")
     out_r0: int = c_field("int16_t")
     out_c0: int = c_field("int16_t")
     out_h: int = c_field("int16_t")
@@ -80,7 +80,7 @@ class Quant:
     m0: str = c_field("const int32_t *", "(Cout,) Q31 mantissas")
     shift: str = c_field("const int32_t *", "(Cout,) power-of-two exponents")
     wsum: str = c_field("const int32_t *", "(Cout,) sum of each output channel's weights "
-                                           "(optimized kernels)")
+                                           "(the depthwise fallback, dwconv.c)")
     chan: str = c_field("const int32_t *", "(Cout, 4) tinyengine: {bias - x_zp * sum(w), m0, "
                                            "2^(r-1), r = -shift}; else 0")
     x_zp: int = c_field("int32_t")
