@@ -32,6 +32,7 @@ import numpy as np
 from .limits import SANDBOX
 from .memory_cgroup import MemoryCgroup
 from .process_tree import descendants
+from .sandboxed_run import _limit  # the runner's rlimits and cgroup join, before exec
 from .sandbox_layout import bwrap_command
 
 HARNESS_MODULE = "tinyml_course_grading.case_harness"
@@ -122,17 +123,17 @@ def run_case(entry, args, source, function, names, out_shape, limits=SANDBOX,
 
     entry: "module:prepare" (its module defines null_kernel); args: plain data; source: the
     student's solution cell (Python, magics already made Python); names: {name: "module:attr"}
-    given to the cell; out_shape: the output's expected shape (float32); seconds: wall clock.
-    SandboxUnavailable-free: bwrap None runs it without a sandbox (--sandbox off).
+    given to the cell; out_shape: the output's expected shape (float32); seconds: wall clock;
+    bwrap: the bubblewrap to run it under (None: a plain process, --sandbox off). LayoutError
+    (sandbox_layout) when the sandbox cannot be described here.
     """
-    from .sandboxed_run import _limit  # the runner's limits and cgroup join, before exec
-    rfd, wfd = os.pipe()
-    cmd = [sys.executable, "-I", "-m", HARNESS_MODULE, "--result-fd", str(wfd)]
-    opened, pass_fds = [], ()
+    cmd, opened, pass_fds = [], [], ()
     as_root = os.geteuid() == 0
     if bwrap is not None:
         box = bwrap_command(bwrap, [], limits, package_source, as_root=as_root, writable=False)
-        cmd, opened, pass_fds = box.argv + cmd, box.opened, box.pass_fds
+        cmd, opened, pass_fds = box.argv, box.opened, box.pass_fds
+    rfd, wfd = os.pipe()
+    cmd += [sys.executable, "-I", "-m", HARNESS_MODULE, "--result-fd", str(wfd)]
     if as_root:
         cmd += ["--drop-to", str(limits.uid)]
     cgroup = MemoryCgroup(limits.cgroup_mb or limits.memory_mb)
