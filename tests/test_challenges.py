@@ -44,9 +44,9 @@ def _outside_the_arena(arena, buf, weight, bias=None):
 @pytest.mark.parametrize("case", sd.STREAMING_CASES)
 def test_streaming_scale_end_points(case):
     """Does the published scale give 1 point at H*W extra elements, 4 at (k//2+1)*W plus the
-    resolution (2 MiB: 524288 elements), the geometric middle 2.5, at each hidden size?"""
+    resolution (4 MiB: 1048576 elements), the geometric middle 2.5, at each hidden size?"""
     _, h, w, k, _ = case
-    base, target = h * w, (k // 2 + 1) * w + (2 << 20) / 4
+    base, target = h * w, (k // 2 + 1) * w + (4 << 20) / 4
     assert sd.STREAMING_SCALE.target(w, k) == target
     assert sd.STREAMING_SCALE.points(base, h, w, k) == 1.0
     assert sd.STREAMING_SCALE.points(4 * base, h, w, k) == 1.0

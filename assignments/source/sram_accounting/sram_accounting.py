@@ -370,7 +370,7 @@ expect_all("depthwise_inplace", [
 # `depthwise_conv2d` defined, as in this notebook's first cell; it may import numpy and the
 # standard modules `math`, `itertools`, `functools`, `collections`, `operator`, `array`,
 # `tracemalloc` and `mmap`, nothing else) in a fresh process per hidden shape (C = 2, H·W about
-# 3 million elements: a channel is 12 MiB; k in 3, 5, 7), and the operating system reports that
+# 6 million elements: a channel is 24 MiB; k in 3, 5, 7), and the operating system reports that
 # process's peak memory. `extra` = that peak less the same process without your kernel, in
 # 4-byte elements: every byte your call touches counts, in the arena or not, and the figures your
 # code can see (`arena.peak_bytes`) decide nothing. Your kernel may not start processes or

@@ -26,9 +26,9 @@ from .streaming_case import case_inputs
 
 NAME = "streaming-depthwise"
 FLOAT32_BYTES = DTYPE_BYTES["float32"]  # an element of the challenge's tensors
-# (C, H, W, k, seed): a channel of scratch is 12 MiB, streaming rows 64-112 KiB; wide and short,
+# (C, H, W, k, seed): a channel of scratch is 24 MiB, streaming rows 128-224 KiB; wide and short,
 # so that a row-by-row Python kernel (H * k * k numpy steps a channel) is graded in seconds
-STREAMING_CASES = ((2, 384, 8192, 3, 0), (2, 512, 6144, 5, 1), (2, 448, 7168, 7, 2))
+STREAMING_CASES = ((2, 384, 16384, 3, 0), (2, 512, 12288, 5, 1), (2, 448, 14336, 7, 2))
 CASE_ENTRY = "tinyml_course.homework.challenges.streaming_case:prepare"
 CASE_FUNCTION = "depthwise_streaming"
 # what the solution cell finds defined in its case process, as the notebook's first cell gives it
@@ -42,7 +42,7 @@ class StreamingScale(Scale):
     """Per case: 0 if wrong, else floor + (max - floor) * q with q = log(H*W / extra) /
     log(H*W / target), target = (k//2 + 1)*W + the resolution in elements; the mean."""
 
-    resolution_bytes: int = 2 << 20  # extra memory the measurement does not tell from none
+    resolution_bytes: int = 4 << 20  # extra memory the measurement does not tell from none
 
     def target(self, w, k):
         """Elements of extra memory that earn full points: streaming rows plus the resolution."""
