@@ -42,8 +42,9 @@ def rows():
 
 
 # the int8 tensors live at each model's per-layer peak, counted by hand from the architectures:
-# the DS-CNN's 1x1 convs read and write 64x25x5; VWW block0's 1x1 conv reads 8x48x48 and writes 16x48x48; ResNet-8's first stack holds its input
-# (the shortcut), conv1's and conv2's 16x32x32 outputs; the autoencoder's first layer 640 + 128
+# the DS-CNN's 1x1 convs read and write 64x25x5; VWW block0's 1x1 conv reads 8x48x48 and writes
+# 16x48x48; ResNet-8's first stack holds its input (the shortcut), conv1's and conv2's 16x32x32
+# outputs; the autoencoder's first layer 640 + 128
 HAND_PEAKS = {"mlperf-kws": 2 * 64 * 25 * 5, "mlperf-vww": 8 * 48 * 48 + 16 * 48 * 48,
               "mlperf-ic": 3 * 16 * 32 * 32, "mlperf-ad": 640 + 128}
 

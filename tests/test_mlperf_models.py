@@ -14,7 +14,8 @@ from tinyml_course.model.ops import GroupOp
 from tinyml_course.model.zoo import get_network
 
 # whole-file totals as the tflite package reads them (scripts/mlperf_tflite_counts.py)
-TOTALS = {"mlperf-kws": (22604, 2656768), "mlperf-vww": (210850, 7489664), "mlperf-ic": (77706, 12501632),
+TOTALS = {"mlperf-kws": (22604, 2656768), "mlperf-vww": (210850, 7489664),
+          "mlperf-ic": (77706, 12501632),
           "mlperf-ad": (265864, 264192)}
 
 
@@ -42,7 +43,8 @@ def test_profile_json_reports_params_and_macs(name, capsys):
 def test_kws_stem_is_tensorflows_same_10x4_conv():
     """keras_model.py's Conv2D(64, (10, 4), strides=(2, 2), padding='same') on 49 x 10: TF pads
     (25 - 1) * 2 + 10 - 49 = 9 rows, 4 above and 5 below, and (5 - 1) * 2 + 4 - 10 = 2 columns,
-    1 and 1 (the .tflite's first CONV_2D: [1, 49, 10, 1] -> [1, 25, 5, 64], kernel [64, 10, 4, 1])."""
+    1 and 1 (the .tflite's first CONV_2D: [1, 49, 10, 1] -> [1, 25, 5, 64], kernel
+    [64, 10, 4, 1])."""
     net = get_network("mlperf-kws")
     stem = net.ops[0]
     assert (stem.kernel_hw, stem.stride, stem.pads) == ((10, 4), 2, (4, 5, 1, 1))

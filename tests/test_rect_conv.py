@@ -133,8 +133,8 @@ def test_a_rectangular_kernel_on_a_square_map_plans_its_columns_apart():
     a patch's columns are not the mirror of its rows (the planner once reused the row windows
     for the columns whenever the maps were square, holding 2 columns too many on each side);
     int8 patch-based equals the plain pass."""
-    ops = [Op("stem", "conv", ("input",), (2, 12, 12), (4, 12, 12), (5, 1), 1, (2, 2, 0, 0),
-              "relu", 0), Op("dw", "dwconv", ("stem",), (4, 12, 12), (4, 12, 12), 3, 1, 1, "relu", 0)]
+    ops = [Op("stem", "conv", ("input",), (2, 12, 12), (4, 12, 12), (5, 1), 1, (2, 2, 0, 0)),
+           Op("dw", "dwconv", ("stem",), (4, 12, 12), (4, 12, 12), 3, 1, 1, "relu")]
     net = Network("rect-on-square", (2, 12, 12), ops)
     plan = patch_plan(net, "dw", 3)  # tiles [0, 4), [4, 8), [8, 12) of the 12 x 12 output
     # the middle patch: dw reads rows/columns [3, 9) of the stem's output; the 5x1 stem reads

@@ -46,7 +46,8 @@ def _batch_windows(x, op):
 
 def _dilate_pad(dy, op, axes=(2, 3)):
     """Output gradient spread for the transposed convolution: dy's spatial ``axes`` (Ho, Wo) ->
-    (H + kh - 1, W + kw - 1); axes (2, 3) for (N, C, Ho, Wo), (1, 2) for channels-last (N, Ho, Wo, C).
+    (H + kh - 1, W + kw - 1); axes (2, 3) for (N, C, Ho, Wo), (1, 2) for channels-last
+    (N, Ho, Wo, C).
 
     stride - 1 zeros between rows/columns, k - 1 - p zeros before (p: the padding above / on
     the left) and the rest after, so a valid kh x kw convolution gives back (H, W).

@@ -51,7 +51,7 @@ class Geom:
     cout: int = c_field("int16_t")
     k: int = c_field("int16_t")
     stride: int = c_field("int16_t")
-    pad: int = c_field("int16_t", "kernel size (rows), stride, padding (above; every side if square)")
+    pad: int = c_field("int16_t", "kernel size (rows), stride, padding (above; square: all sides)")
     out_r0: int = c_field("int16_t")
     out_c0: int = c_field("int16_t")
     out_h: int = c_field("int16_t")

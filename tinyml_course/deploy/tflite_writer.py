@@ -18,8 +18,8 @@ pool       AVERAGE_POOL_2D over the whole H x W (global average pooling), VALID
 ReLU / ReLU6 are fused into the op, as the MLCommons files have them. Padding: k // 2 is SAME for
 stride 1 and odd k (1 x 1: VALID); at stride 2 TFLite's SAME pads the bottom/right only, so the
 output shapes (and hence the arena) are ours but the values differ at the borders. A conv with
-TensorFlow's own uneven "same" padding (mlperf-kws's stem: 4 rows above, 5 below) is SAME. Needs the dev
-extra (``tflite-micro``); nothing is downloaded.
+TensorFlow's own uneven "same" padding (mlperf-kws's stem: 4 rows above, 5 below) is SAME.
+Needs the dev extra (``tflite-micro``); nothing is downloaded.
 """
 
 import flatbuffers

@@ -59,7 +59,8 @@ class Op:
 
     def _check_rectangular(self):
         """Check a kernel given as (kh, kw) or padding as (top, bottom, left, right)."""
-        for label, value, n, low in (("kernel", self.kernel, 2, 1), ("padding", self.padding, 4, 0)):
+        for label, value, n, low in (("kernel", self.kernel, 2, 1),
+                                     ("padding", self.padding, 4, 0)):
             parts = value if hasattr(value, "__len__") else (value,)
             if not isinstance(parts, tuple) or len(parts) not in (1, n) or any(
                     isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low

@@ -36,7 +36,7 @@ extern volatile int32_t tm_current_layer;
 typedef struct {
     int16_t cin, in_h, in_w;            /* the full input tensor (C, H, W) */
     int16_t win_r0, win_c0, win_h, win_w; /* the window of it held in the input buffer */
-    int16_t cout, k, stride, pad;       /* kernel size (rows), stride, padding (above; every side if square) */
+    int16_t cout, k, stride, pad;       /* kernel size (rows), stride, padding (above; square: all sides) */
     int16_t out_r0, out_c0, out_h, out_w; /* the region of the full output computed */
     int32_t y_cstride, y_rstride;       /* output layout in elements (channel, row) */
     int16_t kw, pad_l;                  /* a full conv's kernel columns and left padding; square: k and pad */
