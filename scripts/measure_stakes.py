@@ -1,41 +1,70 @@
-"""Measure the compression-with-stakes table (notebook 30) and write it next to the supernet.
+"""Measure the compression-with-stakes table and block scan (notebook 30), next to the supernet.
 
     python scripts/measure_stakes.py [--out PATH] [--rows LABEL ...]
+    python scripts/measure_stakes.py --scan [--cuts NAME ...] [--out PATH]
 
-Runs ``nas.stakes.measure_stakes()`` (the compression lecture's ``compress_model`` on the largest
-24 px subnet for the nRF52832: float32, int8, 25% of the channels pruned + int8, then fine-tuned;
-about 5 minutes on a busy 2-core machine) and writes tinyml_course/nas/weights/stakes_results.json,
-which ``tests/test_stakes.py`` re-measures. ``--rows`` measures only the rows named (labels of
-``stakes.ROWS``) and keeps the file's other rows (two processes can then share the 2 cores).
+Without ``--scan``: ``nas.stakes.measure_stakes()`` (the compression lecture's ``compress_model``
+on the largest 24 px subnet for the nRF52832: float32, int8, the peak block cut + int8, then
+fine-tuned; on the 2,500 held-out 'test' images) into tinyml_course/nas/weights/stakes_results.json.
+With ``--scan``: ``nas.stakes.block_scan()`` (25% of one block, or of every block, cut, without
+and with recalibration; on the 2,500 'val' images) into weights/stakes_scan.json.
+``tests/test_stakes.py`` re-measures both.
+
+Resumable in pieces: ``--rows`` (labels of ``stakes.ROWS``) or ``--cuts`` (names of
+``stakes.scan_cuts``) measure only those and keep the file's others, re-read just before
+writing, so each piece is a checkpoint (a row: 1-5 minutes on the shared 2-core machine; a cut:
+about 25 s).
 """
 
 import argparse
 import json
 import time
+from pathlib import Path
 
 from tinyml_course.nas import stakes
 
 
+def merged(fresh, path, order):
+    """``fresh`` over the entries already in ``path`` (if it exists), the keys of ``order`` only
+    (a row no longer measured is dropped), in that order."""
+    kept = json.loads(Path(path).read_text()) if Path(path).exists() else {}
+    both = {**kept, **fresh}
+    return {key: both[key] for key in order if key in both}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(stakes.RESULTS_PATH), help="the JSON file to write")
+    parser.add_argument("--out", default=None, help="the JSON file to write")
     parser.add_argument("--rows", nargs="+", choices=list(stakes.ROWS), default=None,
                         help="measure only these rows, keep the file's others")
+    parser.add_argument("--scan", action="store_true", help="measure the block scan instead")
+    parser.add_argument("--cuts", nargs="+", default=None,
+                        help="with --scan: measure only these cuts (block0..., 'every block')")
     args = parser.parse_args()
     start = time.perf_counter()
-    results = stakes.measure_stakes(args.rows)
-    if args.rows:
-        kept = stakes.shipped_results(args.out)  # re-read now: another process may have written
-        results = {label: results.get(label, kept.get(label)) for label in stakes.ROWS
-                   if label in results or label in kept}
-    with open(args.out, "w") as f:
+    if args.scan:
+        out = args.out or str(stakes.SCAN_PATH)
+        try:
+            scan = stakes.block_scan(args.cuts)
+        except ValueError as err:
+            parser.error(str(err))
+        order = ["examples", "ratio", "uncut", *stakes.scan_cuts(stakes.STAKES_ARCH.network())]
+        results = merged(scan, out, order) if args.cuts else scan
+        lines = [f"{name:<14}{100 * r['plain']:6.1f}% plain  {100 * r['recalibrated']:6.1f}% "
+                 "recalibrated" for name, r in results.items() if isinstance(r, dict)]
+    else:
+        out = args.out or str(stakes.RESULTS_PATH)
+        results = stakes.measure_stakes(args.rows)
+        if args.rows:
+            results = merged(results, out, list(stakes.ROWS))
+        lines = [f"{label:<36}{100 * r['after']['accuracy']:6.1f}%  SRAM "
+                 f"{r['after']['peak_sram_bytes']:>9,} B  Flash {r['after']['flash_bytes']:>11,} B"
+                 f"  fits: {r['fits']['both']}  ({r['seconds']:.0f} s)" for label, r in results.items()]
+    with open(out, "w") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
-    for label, r in results.items():
-        a = r["after"]
-        print(f"{label:<28}{100 * a['accuracy']:6.1f}%  SRAM {a['peak_sram_bytes']:>9,} B  Flash "
-              f"{a['flash_bytes']:>11,} B  fits: {r['fits']['both']}  ({r['seconds']:.0f} s)")
-    print(f"{time.perf_counter() - start:.0f} s -> {args.out}")
+    print("\n".join(lines))
+    print(f"{time.perf_counter() - start:.0f} s -> {out}")
 
 
 if __name__ == "__main__":
