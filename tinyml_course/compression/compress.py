@@ -200,8 +200,10 @@ def _count_hits(network, weights, x, y, batch_size, before_batch=None):
     return hits
 
 
-def quick_memory(network, weights, sparsity=0.0, bits=32, channel_ratio=0.0, device=DEFAULT_DEVICE):
-    """Everything of ``quick_compress`` but the accuracy (the fast part: no forward pass).
+def quick_memory(network, weights, sparsity=0.0, bits=32, channel_ratio=0.0, device=DEFAULT_DEVICE,
+                 blocks=None):
+    """Everything of ``quick_compress`` but the accuracy (the fast part: no forward pass); blocks:
+    the MBConv blocks the channel cut narrows (default every block with an expansion).
 
     Returns a dict with 'flash_bytes', 'peak_sram_bytes', 'activation_dtype', 'weights' (the
     compressed weights), 'network' (narrower after channel pruning), 'device' and 'fits'.
@@ -209,7 +211,7 @@ def quick_memory(network, weights, sparsity=0.0, bits=32, channel_ratio=0.0, dev
     device = get_device(device)
     net, w = network, weights
     if channel_ratio:
-        net, w = prune.channel_prune(network, weights, channel_ratio, "l2")
+        net, w = prune.channel_prune(network, weights, channel_ratio, "l2", blocks)
     masks = None
     if sparsity:
         w, masks = prune.prune_global(w, sparsity)
