@@ -127,15 +127,16 @@ def test_recalibrate_names_bad_images():
 
 def test_the_scan_says_why_the_cut_goes_to_the_peak():
     """Shipped block scan ('val', 2,500 images): 25% of every block falls to chance without
-    recalibration and loses more than 2 points with it; one block at a time, recalibrated, the
-    stride-2 blocks (1, 4, 7: no residual path) lose most."""
+    recalibration and loses more than 2 points with it; one block at a time without
+    recalibration the stride-2 blocks (1, 4, 7: no residual path) lose most, recalibrated none
+    loses more than 2 points (three standard errors)."""
     scan = stakes.shipped_scan()
     assert scan["examples"] == 2500 and scan["ratio"] == stakes.PRUNE_RATIO
     every = scan["every block"]
     assert every["plain"] < 0.15 and scan["uncut"] - every["recalibrated"] > 0.02
-    loss = {int(k[5:]): scan["uncut"] - r["recalibrated"] for k, r in scan.items()
-            if k.startswith("block")}
-    assert sorted(loss, key=loss.get)[-3:] == sorted([1, 4, 7], key=loss.get)
+    alone = {int(k[5:]): r for k, r in scan.items() if k.startswith("block")}
+    assert sorted(sorted(alone, key=lambda b: alone[b]["plain"])[:3]) == [1, 4, 7]
+    assert all(scan["uncut"] - r["recalibrated"] < 0.02 for r in alone.values())
     assert all(r["recalibrated"] >= r["plain"] - 0.01 for k, r in scan.items()
                if isinstance(r, dict))
 

@@ -80,13 +80,17 @@ def calib_images():
     return task.load_split("calib", STAKES_ARCH.resolution)[0]
 
 
-def stakes_model():
+def stakes_model(part=None):
     """(network, weights, data) of the model at stake; data = (x_train, y_train, x_test, y_test),
-    TRAIN_IMAGES 'train' images and the 2,500 HELD_OUT images at STAKES_ARCH's resolution."""
+    TRAIN_IMAGES 'train' images and the 2,500 HELD_OUT images at STAKES_ARCH's resolution, or
+    with part = (i, k) the i-th (0-based) of k consecutive equal shares of them."""
     r = STAKES_ARCH.resolution
     net, weights = stakes_subnet()
     x_train, y_train = task.load_split("train", r, TRAIN_IMAGES)
     x_test, y_test = task.load_split(HELD_OUT, r)
+    if part is not None:
+        i, k = part
+        x_test, y_test = (a[i * len(a) // k:(i + 1) * len(a) // k] for a in (x_test, y_test))
     return net, weights, (x_train, y_train, x_test, y_test)
 
 
@@ -101,17 +105,42 @@ def compress_at_stake(prune_method="channel", sparsity=PEAK_RATIO, quantize="int
                           blocks=blocks, calib=calib_images() if prune_method == "channel" else None)
 
 
-def measure_stakes(labels=None):
-    """label -> ``compress_at_stake`` result of the rows of ROWS named in ``labels`` (default:
-    all), measured now (minutes a row: int8 inference and fine-tuning). Raises ValueError for a
-    label not in ROWS."""
+def measure_stakes(labels=None, part=None):
+    """label -> ``compress_at_stake`` result, plus 'examples' (held-out images), of the rows of
+    ROWS named in ``labels`` (default: all), measured now (minutes a row: int8 inference and
+    fine-tuning); part = (i, k): on the i-th of k shares of the held-out images only (a piece
+    of a resumable run; ``combine`` joins them). Raises ValueError for a label not in ROWS or a
+    part outside 0 <= i < k."""
     unknown = set(labels or ()) - set(ROWS)
     if unknown:
         raise ValueError(f"unknown stakes rows {sorted(unknown)}; the rows are {list(ROWS)}")
-    model = stakes_model()
-    return {label: compress_at_stake(**{"finetune_epochs": 0, "blocks": None, **ROWS[label]},
-                                     model=model)
+    if part is not None and not 0 <= part[0] < part[1]:
+        raise ValueError(f"part {part[0]} of {part[1]}: the parts are 0 to {part[1] - 1}")
+    model = stakes_model(part)
+    examples = len(model[2][3])
+    return {label: {**compress_at_stake(**{"finetune_epochs": 0, "blocks": None, **ROWS[label]},
+                                        model=model), "examples": examples}
             for label in (labels or ROWS)}
+
+
+def combine(parts):
+    """One ``measure_stakes`` result of a row from those of its parts (a list): accuracies
+    weighted by their examples, seconds and examples summed; every other figure must agree.
+    Raises ValueError when they do not (parts of different settings or models)."""
+    total = sum(p["examples"] for p in parts)
+    first = parts[0]
+
+    def without_accuracy(r):
+        return {side: {k: v for k, v in r[side].items() if k != "accuracy"}
+                for side in ("before", "after")} | {k: r[k] for k in ("model", "settings", "fits")}
+
+    if any(without_accuracy(p) != without_accuracy(first) for p in parts):
+        raise ValueError("the parts disagree on more than accuracy: not parts of one row")
+    joined = {**first, "examples": total, "seconds": sum(p["seconds"] for p in parts)}
+    for side in ("before", "after"):
+        accuracy = sum(p[side]["accuracy"] * p["examples"] for p in parts) / total
+        joined[side] = {**first[side], "accuracy": round(accuracy, 6)}
+    return joined
 
 
 def scan_cuts(network):
