@@ -18,7 +18,7 @@ from tinyml_course.compression import compress, trained
 from tinyml_course.compression.data import load_digits
 from tinyml_course.errors import SpecError
 from tinyml_course.ui.plots.compression import PENDING, PngRenderer, all_weights, bars_artists, compression_bars, histogram_artists, weight_histogram
-from tinyml_course.ui.plots.memory import figure_png
+from tinyml_course.ui.plots.png import figure_png
 from tinyml_course.ui.widgets.compression import (AccuracyWorker, CompressionDashboard, CompressionLab,
                                                   CompressionState, compression_dashboard,
                                                   dashboard_figures, neighbours)

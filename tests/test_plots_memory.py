@@ -10,7 +10,8 @@ from PIL import Image
 from tinyml_course.model.devices import get_device
 from tinyml_course.memory.accounting import profile
 from tinyml_course.ui.plots.comparison import comparison_figure, schedule_comparison_figure
-from tinyml_course.ui.plots.memory import OVER_COLOR, figure_png, group_ticks, sram_artists, sram_figure, sram_png, update_sram_figure
+from tinyml_course.ui.plots.memory import OVER_COLOR, group_ticks, sram_artists, sram_figure, sram_png, update_sram_figure
+from tinyml_course.ui.plots.png import figure_png
 from tinyml_course.model.units import KIB
 from tinyml_course.model.zoo import get_network
 

@@ -15,6 +15,7 @@ imports it. Its modules, from the sandbox outwards:
 | ``student_runner`` | inside the sandbox: run the cells, call the checks' expressions |
 | ``sandbox_layout`` | what the sandbox shows (an allow-list) and bubblewrap's command |
 | ``memory_cgroup`` | a memory cgroup per run: one limit for everything it spawns, its peak |
+| ``memory_watch`` | no cgroup here: the grader watches the whole sandbox's memory from outside |
 | ``sandboxed_run`` | start the runner under its limits, read its one answer |
 | ``check_declarations`` | ``Check``/``Case``, loading a hidden_checks.py, names resolved at load |
 | ``comparisons`` | ``equal``, ``close``, ``fields``, ``contains`` |

@@ -20,6 +20,8 @@ import warnings
 from . import grading_report
 from .class_scheduler import ClassGrader
 from .limits import SANDBOX, STUDENT_SECONDS
+from .memory_cgroup import MemoryCgroup
+from .memory_watch import INTERVAL_SECONDS
 from .sandboxed_run import MODES
 
 PROG = "tinyml-course-grade"
@@ -77,6 +79,15 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def memory_line(memory_mb):
+    """How one student's memory is bounded on this machine, in one line for the TA."""
+    if MemoryCgroup.parent()[0] is not None:
+        return (f"memory: {memory_mb} MiB per student for everything the sandbox spawns (a memory "
+                "cgroup each)")
+    return (f"memory: {memory_mb} MiB per student for all its processes together, watched by the "
+            f"grader every {INTERVAL_SECONDS * 1000:g} ms (this machine gives it no memory cgroup: a non-root grader)")
+
+
 def main(argv=None):
     args = parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -110,6 +121,7 @@ def main(argv=None):
     else:
         print("sandbox: bubblewrap (only the interpreter, the package and the student's files "
               "visible, size-limited /tmp, no network, own PID namespace)")
+    print(memory_line(args.memory_mb))
     print(f"autograding {args.assignment}: {len(students)} students, {tool.jobs} at a time, "
           f"{args.timeout:g} s and {args.memory_mb} MiB each", flush=True)
     start = time.monotonic()

@@ -38,7 +38,8 @@ def _children(pid):
         return []
 
 
-def _descendants(pid):
+def descendants(pid):
+    """Every process below `pid` (children, their children, ...), pids in discovery order."""
     out, todo = [], [pid]
     while todo:
         for child in _children(todo.pop()):
@@ -51,7 +52,7 @@ def _descendants(pid):
 def kill_tree(pid, include_self=True):
     """SIGKILL `pid`'s descendants (stopped first so they cannot fork away) and `pid`."""
     for _ in range(3):  # a forking process may add children while we kill
-        victims = _descendants(pid)
+        victims = descendants(pid)
         if not victims:
             break
         for p in victims:

@@ -29,6 +29,8 @@ from pathlib import Path
 from . import conversation
 from .limits import MIB, SANDBOX
 from .memory_cgroup import MemoryCgroup
+from .memory_watch import MemoryWatch
+from .memory_watch import supported as watch_supported
 from .conversation import ConversationError
 from .messages import Failure, FailureKind, RunAnswer
 from .process_tree import rmtree_hard
@@ -214,6 +216,7 @@ def run_student(request, files_dir=None, limits=SANDBOX, mode="required", hide=(
             os.close(wfd)
             for f in opened:
                 f.close()
+        watch = _watch(proc, limits, run)
         answer, failure = _converse(proc, rfd, request, limits, start, oracle)
         os.close(rfd)
         try:  # the pipe closes a moment before the process is reaped: wait for its status
@@ -221,6 +224,10 @@ def run_student(request, files_dir=None, limits=SANDBOX, mode="required", hide=(
         except subprocess.TimeoutExpired:
             rc = None
         _kill_group(proc)
+        if watch is not None:
+            watch.stop()
+            if watch.exceeded:
+                answer, failure = None, Failure(FailureKind.KERNEL_DIED, watch.message())
         if cgroup is not None:
             cgroup.remove()
         run.seconds = time.monotonic() - start
@@ -234,6 +241,20 @@ def run_student(request, files_dir=None, limits=SANDBOX, mode="required", hide=(
         return run
     finally:
         rmtree_hard(root)
+
+
+def _watch(proc, limits, run):
+    """Without a memory cgroup, the grader's watch of the whole tree (memory_watch.py) holds the
+    run's limit; the run's notes say which of the two did. None when neither can."""
+    limit_mb = limits.cgroup_mb or limits.memory_mb
+    if run.memory_cgroup or not limit_mb:
+        return None
+    if not watch_supported():
+        run.notes.append("no memory cgroup and no /proc here: memory limited per process only")
+        return None
+    run.notes.append(f"no memory cgroup here: the grader's memory watch limits the run's "
+                     f"processes together to {limit_mb:g} MiB")
+    return MemoryWatch(proc.pid, int(limit_mb * MIB)).start()
 
 
 def _write(proc, data, deadline):

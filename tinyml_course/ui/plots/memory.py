@@ -13,11 +13,7 @@ the network's op names (legend, axis labels, the block ticks, spines' frame) is 
 cached background, and each redraw restores it and draws only the artists that change.
 """
 
-import io
-from collections import OrderedDict
-
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -26,7 +22,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ...model.devices import get_device
 from ...model.units import KIB
-from .png import encode_png
+from .png import agg_canvas, canvas_png
 
 KIND_COLORS = {  # bar colour per op kind
     "conv": "#4c72b0", "dwconv": "#dd8452", "pwconv": "#55a868",
@@ -264,7 +260,7 @@ def sram_png(fig):
     ValueError for a figure not made by sram_figure.
     """
     a = sram_artists(fig)
-    canvas = _agg_canvas(fig)
+    canvas = agg_canvas(fig)
     changing = _changing_artists(a)
     key = (a["xticks"], a["legend"], canvas.get_width_height())
     backgrounds = a["backgrounds"]
@@ -282,53 +278,4 @@ def sram_png(fig):
     renderer = canvas.get_renderer()
     for artist in changing:
         artist.draw(renderer)  # an invisible one draws nothing
-    return _encode_png(canvas, "RGB")
-
-
-def _agg_canvas(fig):
-    """The figure's Agg canvas (attached once)."""
-    return fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-
-
-def _encode_png(canvas, mode="RGBA"):
-    """PNG bytes of the canvas's pixels in ``mode`` ('RGB' drops alpha: a quarter less to
-    compress), through ``png.encode_png``."""
-    pixels = np.asarray(canvas.buffer_rgba())
-    return encode_png(pixels[..., :3] if mode == "RGB" else pixels)
-
-
-def figure_png(fig, dpi=None):
-    """PNG bytes of ``fig`` (what a dashboard's Image widget shows).
-
-    At the figure's own dpi it draws on the figure's Agg canvas (made once) and encodes the
-    pixels with ``png.encode_png`` (no row filters, zlib level 1): faster than ``savefig``, which
-    redraws with its own bounding-box pass. Another ``dpi`` goes through ``savefig``.
-    """
-    if dpi is None or dpi == fig.dpi:
-        canvas = _agg_canvas(fig)
-        canvas.draw()
-        return _encode_png(canvas)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
-    return buf.getvalue()
-
-
-class PngCache:
-    """The last ``size`` PNGs by key (e.g. a dashboard state): a control moved back to a value
-    it had shows its image without rendering again. ``get`` returns None when absent."""
-
-    def __init__(self, size=64):
-        self.size, self._items = size, OrderedDict()
-
-    def get(self, key):
-        png = self._items.get(key)
-        if png is not None:
-            self._items.move_to_end(key)
-        return png
-
-    def put(self, key, png):
-        self._items[key] = png
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return png
+    return canvas_png(canvas, "RGB")

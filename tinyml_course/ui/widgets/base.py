@@ -16,7 +16,7 @@ import time
 import ipywidgets as widgets
 
 from ...errors import TinyMLError
-from ..plots.memory import figure_png
+from ..plots.png import figure_png
 
 
 class Dashboard(widgets.VBox):

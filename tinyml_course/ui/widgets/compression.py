@@ -32,7 +32,7 @@ from ...model.devices import get_device
 from ...model.units import KIB
 from ...validation import check_scalar
 from ..plots.compression import PENDING, PngRenderer, compression_bars, weight_histogram
-from ..plots.memory import PngCache
+from ..plots.png import PngCache
 from .base import Dashboard
 
 SPARSITY_MAX, SPARSITY_STEP = 0.95, 0.05  # global sparsity slider (share of 1x1 + linear weights)

@@ -22,7 +22,8 @@ from ...memory.conventions import CONVENTIONS
 from ...model.devices import DEVICES, get_device
 from ...model.units import KIB
 from ...model.zoo import ZOO_NAMES, check_resolution, get_network, get_spec
-from ..plots.memory import PngCache, sram_figure, sram_png, update_sram_figure
+from ..plots.memory import sram_figure, sram_png, update_sram_figure
+from ..plots.png import PngCache
 from .base import Dashboard
 
 SCHEDULES = ("per-layer", "in-place")  # the dashboard's schedules (patch-based comes later)
