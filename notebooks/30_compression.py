@@ -216,8 +216,10 @@ compression_dashboard(network, weights, x_test, y_test)
 # Speaker notes: ask which single technique makes it fit before showing the table (none does).
 # Quantization alone shrinks Flash 4x but leaves SRAM just over; channel pruning alone leaves
 # float32 activations. The accuracies come from `compress_model`, the pipeline of this notebook,
-# run by `scripts/measure_stakes.py` (int8 inference and fine-tuning take minutes) and
-# re-measured by tests/test_stakes.py; the memory verdicts are recomputed live.
+# run by `scripts/measure_stakes.py` (int8 inference on 2,500 images takes minutes) and
+# re-measured by tests/test_stakes.py; the memory verdicts are recomputed live. No fine-tuning
+# row: the recalibrated cut needs none, and the digits' recipe (`prune.fine_tune`: 4 epochs of
+# Adam at lr 1e-2) left this model at 14.9% on the first 625 test images (docs/tinynas.md).
 
 # %% slideshow={"slide_type": "subslide"}
 # the model at stake against the nRF52832: memory recomputed now, accuracy measured by compress_model
@@ -245,16 +247,14 @@ for label, r in results.items():
     print(f"{label:<34}{100 * a['accuracy']:>8.1f} ± {100 * se:.1f}%{a['flash_bytes']:>10,}"
           f"{a['peak_sram_bytes']:>10,}  {'yes' if r['fits']['both'] else 'no'}")
 acc = {label: r["after"]["accuracy"] for label, r in results.items()}
-fitting = max(("peak block cut + int8", "peak block cut + int8, fine-tuned"), key=acc.get)
-gap = acc["float32"] - acc[fitting]
-print(f"the best fitting model ({fitting}) is {100 * gap:.1f} ± "
-      f"{100 * 2 ** 0.5 * standard_error(acc['float32'], n_test):.1f} points below float32\n"
-      f"(the target: within 2; ± one standard error of the difference, {n_test:,} images each)")
+gap = acc["float32"] - acc["peak block cut + int8"]
+print(f"the model that fits is {100 * gap:.1f} ± "
+      f"{100 * 2 ** 0.5 * standard_error(acc['float32'], n_test):.1f} points below float32 "
+      f"(the target: within 2;\n± one standard error of the difference, {n_test:,} images each)")
 
 # %% slideshow={"slide_type": "subslide"}
 # accuracy, Flash and SRAM of the model at stake (accuracy +- 2 standard errors)
-short = {"peak block cut + int8": "peak cut + int8", "peak block cut + int8, fine-tuned":
-         "+ fine-tuned"}  # the figure's row labels
+short = {"peak block cut + int8": "peak cut + int8"}  # the figure's row labels
 display(stakes_figure([(short.get(label, label), {**r["after"], "fits": r["fits"]["both"]})
                        for label, r in results.items()],
                       device_s.sram_bytes, device_s.flash_bytes, device_s.name,
@@ -292,7 +292,7 @@ print(f"alone, without recalibration, the most sensitive: {', '.join(sorted(plai
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the scan: without recalibration the stride-2 blocks (1, 4 and 7) lose 9 to 18 points
 # each alone, and all blocks together are chance (12.2%); recalibrated, no block alone loses more
-# than 1.5 points (about two standard errors), yet all of them together still lose 9.3: a quarter
+# than 1.6 points (about two standard errors), yet all of them together still lose 9.3: a quarter
 # of every block is a heavy cut even done right. So cut only the peak's block, and only as much
 # as the device needs (12.5%); the rest of the model stays as it was.
 

@@ -4,8 +4,8 @@
     python scripts/measure_stakes.py --scan [--cuts NAME ...] [--out PATH]
 
 Without ``--scan``: ``nas.stakes.measure_stakes()`` (the compression lecture's ``compress_model``
-on the largest 24 px subnet for the nRF52832: float32, int8, the peak block cut + int8, then
-fine-tuned; on the 2,500 held-out 'test' images) into tinyml_course/nas/weights/stakes_results.json.
+on the largest 24 px subnet for the nRF52832: float32, int8, the peak block cut + int8; on the
+2,500 held-out 'test' images) into tinyml_course/nas/weights/stakes_results.json.
 With ``--scan``: ``nas.stakes.block_scan()`` (25% of one block, or of every block, cut, without
 and with recalibration; on the 2,500 'val' images) into weights/stakes_scan.json.
 ``tests/test_stakes.py`` re-measures both.
@@ -16,7 +16,7 @@ writing, so each piece is a checkpoint (a cut: about 30 s). ``--part I K`` measu
 the I-th (0-based) of K shares of the held-out images only and keeps it in PATH's
 ``.parts.json`` file; once a row's K parts are there they are joined (``stakes.combine``) into
 PATH and the parts file loses them (an int8 row: about 4 minutes in one piece on a quiet 2-core
-machine, 15 on a busy one; in 4 parts, each under 10).
+machine; in 4 parts, 5.5 to 11 minutes each at load 8-11).
 """
 
 import argparse

@@ -26,7 +26,7 @@ Weights are the executor's dict {op name: (weight, bias)} (float32); nothing is 
   outputs' mean and spread move, and the move compounds block after block (25% of every block of
   the model at stake, ``nas.stakes.block_scan``: 12.2%, chance, against 87.8% uncut; one block
   alone up to 18 points). ``channel_prune(..., calib=x)`` recalibrates (78.5%; one block alone
-  at most 1.5 points): every convolution's output (before its activation) gets back, on the
+  at most 1.6 points): every convolution's output (before its activation) gets back, on the
   images x, the per-channel mean and standard deviation it had before the cut (``recalibrate``; for weights folded from batch norm calibrated on the same
   images this is recalibrating the batch norm and folding it again, as OFA does for every subnet;
   Li et al., 2020, "EagleEye", call it adaptive batch norm).
