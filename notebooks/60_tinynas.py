@@ -227,9 +227,10 @@ plots.space_figure(spaces, chosen, SMALL.name)
 # For each device: the searched models (evolution's best three) against the MobileNetV2-style
 # baselines scaled by width and resolution (every block kernel 3, expand 6, full depth), all under
 # the same budget and the same schedules. Latency is the instruction count of deploying the model
-# (optimized int8 kernels, its chosen schedule) on the emulated Cortex-M, predicted by a model
+# (the tinyengine int8 kernels, its chosen schedule) on the emulated Cortex-M, predicted by a model
 # calibrated on the emulator (next section), times a per-instruction-class cycle ESTIMATE, at the
-# device's clock.
+# device's clock. `tinyml-course search --objective accuracy --max-latency-ms X` adds a latency
+# budget on that estimate.
 
 # %% slideshow={"slide_type": "skip"}
 # the helpers of the result slides (run, not shown in the slideshow)
@@ -281,12 +282,15 @@ results(SMALL)
 # ## Latency: calibrated on the emulator
 #
 # Emulating one deployment takes seconds (compile, then run tens of millions of instructions in
-# unicorn), too slow inside a search. But each optimized kernel's instruction count is a linear
-# function of how often its loops run (output pixels, interior pixels of the unrolled 3x3 path,
-# border taps, SMLAD passes, ...), and those trip counts follow from the shapes and the schedule
-# alone. `scripts/calibrate_latency.py` fitted instructions per trip per instruction class on the
-# per-layer counts of emulated subnets; here are subnets the fit never saw, measured by the
-# emulator then, against the prediction. (The best searched models emulate in tens of seconds:
+# unicorn), too slow inside a search. But each kernel's instruction count is close to a linear
+# function of how often its loops run (pixel pairs, output-channel pairs, groups of four input
+# channels, rows of the depthwise buffer, ...), and those trip counts follow from the shapes and
+# the schedule alone. The tinyengine kernels are specialised per op by the compiler (the
+# constants are literals), so each specialisation (depthwise kernel size and stride, how many
+# passes over the input channels) gets its own instructions per trip.
+# `scripts/calibrate_latency.py` fitted them per instruction class on the per-layer counts of
+# emulated subnets; here are subnets the fit never saw, measured by the emulator then, against
+# the prediction. (The best searched models emulate in tens of seconds:
 # `benchmarks/bench_latency_model.py` compares them.)
 
 # %% slideshow={"slide_type": "-"}

@@ -37,7 +37,7 @@ def digits_runs(digits, tmp_path_factory):
     model, image = digits
     return {(kind, kernels): deploy(model, image, "stm32f746", kind, kernels,
                                     tmp_path_factory.mktemp(f"{kind}-{kernels}"), **options)
-            for kind, options in SCHEDULES for kernels in ("reference", "optimized")}
+            for kind, options in SCHEDULES for kernels in ("reference", "tinyengine")}
 
 
 @pytest.mark.parametrize("kind,options", SCHEDULES)
@@ -46,7 +46,7 @@ def test_digits_is_bit_exact_and_its_arena_is_the_planned_peak(digits, digits_ru
     planned = memory.profile(model.network, kind, convention="exact", dtype="int8",
                              **options).peak_sram_bytes
     measured = execute(model.network, image, Int8Backend(model), kind, **options).peak_sram_bytes
-    for kernels in ("reference", "optimized"):
+    for kernels in ("reference", "tinyengine"):
         run = digits_runs[(kind, kernels)]
         assert run.bit_exact and np.array_equal(run.output, run.expected)
         assert run.arena_bytes == planned == measured, (run.arena_bytes, planned, measured)
@@ -69,27 +69,28 @@ def test_digits_output_is_the_predicted_class(digits, digits_runs):
     model, image = digits
     from tinyml_course.compression.data import load_digits
     _, _, _, y_test = load_digits()
-    logits = digits_runs[("in-place", "optimized")].output.reshape(-1)
+    logits = digits_runs[("in-place", "tinyengine")].output.reshape(-1)
     assert int(np.argmax(logits)) == int(y_test[0])
 
 
 def test_flash_holds_every_weight_and_the_image(digits, digits_runs):
     model, _ = digits
-    run = digits_runs[("per-layer", "optimized")]
+    run = digits_runs[("per-layer", "tinyengine")]
     constants = model.flash_bytes + model.requant_bytes  # int8 weights, int32 biases, int32 M0 + shift
     assert run.sections[".rodata"] >= constants + run.camera_bytes
     assert run.flash_bytes == run.sections[".text"] + run.sections[".rodata"] + run.sections.get(".data", 0)
 
 
-def test_optimized_kernels_execute_fewer_instructions(digits_runs):
+def test_tinyengine_kernels_execute_fewer_instructions(digits_runs):
     ref = {r["name"]: r["instructions"] for r in digits_runs[("per-layer", "reference")].layers}
-    opt = {r["name"]: r["instructions"] for r in digits_runs[("per-layer", "optimized")].layers}
-    assert digits_runs[("per-layer", "optimized")].instructions < digits_runs[("per-layer", "reference")].instructions
+    opt = {r["name"]: r["instructions"] for r in digits_runs[("per-layer", "tinyengine")].layers}
+    assert digits_runs[("per-layer", "tinyengine")].instructions < digits_runs[("per-layer", "reference")].instructions
     for name in ("stem", "block1.expand", "block1.dw", "block1.project"):  # SMLAD, 3x3 unrolled
         assert opt[name] * 1.4 < ref[name], (name, opt[name], ref[name])
     for name in ("input", "block0.add", "pool"):  # copies, adds and pooling are the same code
-        assert opt[name] == ref[name], (name, opt[name], ref[name])
-    run = digits_runs[("per-layer", "optimized")]
+        # (the generated call site's register moves may differ by an instruction or two)
+        assert abs(opt[name] - ref[name]) <= 2, (name, opt[name], ref[name])
+    run = digits_runs[("per-layer", "tinyengine")]
     assert sum(r["instructions"] for r in run.layers) == run.instructions
     device = get_device("stm32f746")
     assert run.estimated_ms == pytest.approx(run.estimated_cycles / (device.clock_mhz * 1e3), rel=1e-3)
@@ -101,10 +102,15 @@ def test_zoo_networks_are_bit_exact_under_every_schedule(name, tmp_path):
     model, image = int8_model(network)
     if name == "mobilenetv2":  # 3.4 MB of int8 weights: no catalogue device has the Flash
         with pytest.raises(DoesNotFitError, match="region FLASH"):
-            deploy(model, image, "stm32h743", "in-place", "optimized", tmp_path, count=False)
+            deploy(model, image, "stm32h743", "in-place", "tinyengine", tmp_path, count=False)
         return
+    kernels = "tinyengine"
+    if name == "mcunet-in4":  # int16 depthwise weights and per-op code overflow the H743's Flash
+        with pytest.raises(DoesNotFitError, match="region FLASH"):
+            deploy(model, image, "stm32h743", "in-place", kernels, tmp_path, count=False)
+        kernels = "reference"  # int8 weights, generic code: fits
     for kind, options in SCHEDULES:
-        run = deploy(model, image, "stm32h743", kind, "optimized", tmp_path / kind, count=False,
+        run = deploy(model, image, "stm32h743", kind, kernels, tmp_path / kind, count=False,
                      **options)
         planned = memory.profile(network, kind, convention="exact", dtype="int8", **options)
         assert run.bit_exact, (name, kind)
@@ -114,9 +120,12 @@ def test_zoo_networks_are_bit_exact_under_every_schedule(name, tmp_path):
 def test_a_model_too_big_for_flash_fails_at_link_time_with_the_overflow(tmp_path):
     network = get_network("mcunet-in4", ZOO_RESOLUTION)  # ~1.9 MB of weights
     model, image = int8_model(network)
-    fits = deploy(model, image, "stm32h743", "in-place", out_dir=tmp_path / "h743", count=False)
+    # the reference kernels: int8 weights and generic code (the tinyengine build of mcunet-in4
+    # overflows even the H743: test_zoo_networks_are_bit_exact_under_every_schedule)
+    fits = deploy(model, image, "stm32h743", "in-place", "reference", tmp_path / "h743",
+                  count=False)
     with pytest.raises(DoesNotFitError) as err:
-        deploy(model, image, "stm32f746", "in-place", out_dir=tmp_path / "f746", count=False)
+        deploy(model, image, "stm32f746", "in-place", "reference", tmp_path / "f746", count=False)
     f746 = get_device("stm32f746")
     assert err.value.region == "FLASH"
     # the same image is linked for both: the overflow is what the H743 build needs beyond 1 MB

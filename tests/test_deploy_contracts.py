@@ -42,7 +42,8 @@ def test_initialisers_name_their_fields_and_check_the_c_range():
     does not fit its C type refused?"""
     g = Geom(3, 8, 8, 0, 0, 8, 8, 4, 3, 1, 1, 0, 0, 8, 8, 64, 8)
     text = c_initializer(g)
-    assert text.startswith("{.cin = 3, .in_h = 8,") and text.endswith(".y_rstride = 8}")
+    assert text.startswith("{.cin = 3, .in_h = 8,")
+    assert text.endswith(".y_rstride = 8, .kw = 3, .pad_l = 1}")  # a square kernel: k, pad
     with pytest.raises(SpecError, match=r"tm_geom.in_w = 40000 does not fit int16_t"):
         c_initializer(dataclasses.replace(g, in_w=40000))
 
@@ -83,16 +84,16 @@ def test_counted_trips_equal_the_descriptions(digits, kernel_set, network, sched
 
 
 def _drifted_pwconv(monkeypatch):
-    """kernels.py's optimized 1x1 with its tail-loop formula off by one per pixel pair."""
-    real = kernels.OPTIMIZED["pwconv"]
+    """kernels.py's tinyengine 1x1 with its tail-loop formula off by one per channel pair."""
+    real = kernels.TINYENGINE["pwconv"]
 
     def trips(step):
         counts = real.trips(step)
-        counts["pwconv_opt_tail"] += counts["pwconv_opt_pair"]
+        counts["pwconv_te_mac_tail"] += counts["pwconv_te_pair"]
         return counts
 
     drifted = dataclasses.replace(real, trips=trips)
-    monkeypatch.setitem(kernels.KERNEL_SETS["optimized"], "pwconv", drifted)
+    monkeypatch.setitem(kernels.KERNEL_SETS["tinyengine"], "pwconv", drifted)
 
 
 @pytest.mark.slow
@@ -100,11 +101,11 @@ def test_a_description_that_drifted_from_the_c_is_caught(digits, monkeypatch, tm
     """Would a trip formula changed in kernels.py alone show as mismatches?"""
     model, image = digits
     counted, _, program = trip_check.count_trips(model, image, "stm32f746", "per-layer",
-                                                 "optimized", tmp_path)
+                                                 "tinyengine", tmp_path)
     _drifted_pwconv(monkeypatch)
-    found = trip_check.trip_mismatches(counted, trip_check.predicted_trips(program, "optimized"),
+    found = trip_check.trip_mismatches(counted, trip_check.predicted_trips(program, "tinyengine"),
                                        program)
-    assert found and all("pwconv_opt_tail" in line for line in found), found
+    assert found and all("pwconv_te_mac_tail" in line for line in found), found
 
 
 @pytest.mark.slow
@@ -113,14 +114,14 @@ def test_a_c_kernel_that_drifted_from_its_description_is_caught(digits, monkeypa
     kernels.py) show as mismatches?"""
     kernel_dir = tmp_path / "kernels_c"
     shutil.copytree(codegen.KERNEL_DIR, kernel_dir)
-    source = kernel_dir / "pwconv.c"
+    source = kernel_dir / "pwconv_te.h"
     text = source.read_text()
-    assert text.count("TM_TRIP(pwconv_opt_quad);") == 1
-    source.write_text(text.replace("TM_TRIP(pwconv_opt_quad);", ""))
+    assert text.count("TM_TRIP(pwconv_te_mac);") == 1
+    source.write_text(text.replace("TM_TRIP(pwconv_te_mac);", ""))
     monkeypatch.setattr(toolchain, "KERNEL_DIR", kernel_dir)
     model, image = digits
     counted, exact, program = trip_check.count_trips(model, image, "stm32f746", "per-layer",
-                                                     "optimized", tmp_path / "project")
-    found = trip_check.trip_mismatches(counted, trip_check.predicted_trips(program, "optimized"),
+                                                     "tinyengine", tmp_path / "project")
+    found = trip_check.trip_mismatches(counted, trip_check.predicted_trips(program, "tinyengine"),
                                        program)
-    assert exact and found and all("pwconv_opt_quad counted 0" in line for line in found), found
+    assert exact and found and all("pwconv_te_mac counted 0" in line for line in found), found

@@ -1,4 +1,4 @@
-"""The kernel tiers (reference, optimized, tinyengine) on shapes chosen to reach every path:
+"""The kernel tiers (reference, cmsis, tinyengine; optimized an alias of tinyengine) on shapes chosen to reach every path:
 odd channel counts (every input-channel remainder mod 4, odd output channels), odd pixel
 counts, strides 1 and 2, kernel sizes 3, 5 and 7, patch windows (row runs), the fallback of a
 tinyengine kernel whose fused requantization does not apply; and the fused requantization's
@@ -138,3 +138,35 @@ def test_cli_deploys_each_tier(capsys, tmp_path):
         text = (out / "model.c").read_text()
         assert ("static void te_pwconv_" in text) == (kernels == "tinyengine")
         assert ("tm_pwconv_cmsis(" in text) == (kernels == "cmsis")
+
+
+def test_optimized_is_an_alias_of_tinyengine_and_the_default(capsys):
+    """Is 'optimized' the tinyengine tier under its earlier name (the same kernel for every step),
+    is tinyengine the default of deploy, codegen and the latency model, and does the CLI accept the
+    alias and name the tier in its help?"""
+    import inspect
+
+    from tinyml_course.deploy import codegen, deploy as deploy_module, kernels, latency
+    from tinyml_course.deploy.program import build_program
+    from tinyml_course.model.zoo import get_network
+    assert kernels.check_kernels("optimized") == "tinyengine" and "optimized" not in KERNEL_FLAVOURS
+    program = build_program(get_network("mcunet-in1", 32), "in-place")
+    for step in program.steps:
+        assert kernels.kernel_for(step, "optimized") is kernels.kernel_for(step, "tinyengine")
+    for function in (deploy_module.deploy, codegen.generate_c, codegen.write_project,
+                     latency.predict, latency.program_features):
+        assert inspect.signature(function).parameters["kernels"].default == "tinyengine"
+    with pytest.raises(SystemExit):
+        main(["deploy", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "optimized: an alias of tinyengine" in help_text and "the default" in help_text
+
+
+@pytest.mark.slow
+def test_cli_accepts_the_optimized_alias(capsys, tmp_path):
+    """Does `deploy --kernels optimized` run the tinyengine tier and report it as such?"""
+    assert main(["deploy", "digits", "--kernels", "optimized", "--schedule", "in-place",
+                 "--out", str(tmp_path), "--json", "--no-count"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["bit_exact"] is True and data["kernels"] == "tinyengine"
+    assert "static void te_pwconv_" in (tmp_path / "model.c").read_text()

@@ -127,10 +127,11 @@ def _deploy_figures():
     network, _ = trained.load_trained()
     names = [op.name for op in network]
     runs = {label: [{"name": n, "instructions": (i + 1) * scale * 1e5} for i, n in enumerate(names)]
-            for label, scale in (("reference", 2), ("optimized", 1))}
+            for label, scale in (("reference", 2), ("tinyengine", 1))}
     sections = {".text": 6_000, ".rodata": 770_000, ".data": 200, ".bss": 95_000}
     rows = []
-    for model, arenas, ms in (("mlperf-vww", (55_296, 55_296, 18_432), 630.0),
+    for model, arenas, ms in (("mlperf-kws", (16_000, 16_000, None), 68.0),
+                              ("mlperf-vww", (55_296, 55_296, 18_432), 630.0),
                               ("mlperf-ic", (49_152, 49_152, 27_424), 1686.0),
                               ("mlperf-ad", (768, 768, None), None)):
         rows.append(MlperfRow(model, "nucleo-l4r5zi", runs=[

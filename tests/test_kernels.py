@@ -103,7 +103,7 @@ def test_bad_arguments_raise_clear_errors(rng):
     x = rng.standard_normal((3, 8, 8)).astype(np.float32)
     with pytest.raises(SpecError, match="stride"):
         kernels.conv2d(x, np.ones((2, 3, 3, 3), np.float32), stride=0)
-    with pytest.raises(SpecError, match=r"\(Cout, 3, k, k\)"):
+    with pytest.raises(SpecError, match=r"\(Cout, 3, kh, kw\)"):
         kernels.conv2d(x, np.ones((2, 4, 3, 3), np.float32))
     with pytest.raises(SpecError, match=r"\(C, H, W\)"):
         kernels.depthwise_conv2d(np.ones((8, 8)), np.ones((3, 3, 3)))

@@ -16,7 +16,10 @@ from tinyml_course.errors import SpecError
 from tinyml_course.memory.schedule import Schedule
 from tinyml_course.nas import supernet as sn
 
-TOLERANCE = 0.02  # relative error of the predicted instruction count (docs/tinynas.md)
+# relative error of the predicted instruction count (docs/tinynas.md): the tinyengine kernels are
+# specialised per op by the compiler, so instructions per trip vary a little with the op's
+# constants; the calibration's held-out deployments are within 5.1%, its fitted ones 4.8%
+TOLERANCE = 0.06
 CYCLES_TOLERANCE = 0.03  # of the cycle estimate from predicted vs from measured class counts
 
 CASES = [  # (arch, schedule, device): none of them is in the calibration's fit
@@ -87,43 +90,69 @@ def test_predicted_instructions_match_the_emulator(arch, schedule, device):
     assert predicted.ms == pytest.approx(run.estimated_ms, rel=CYCLES_TOLERANCE)
 
 
+def test_a_sample_reemulated_matches_the_shipped_table(tmp_path):
+    """Does the smallest subnet at 16 px (not among the fitted ones), deployed with the default
+    kernels and emulated now, execute within TOLERANCE of what the shipped table predicts? A table
+    left behind by a kernel change fails here (the earlier optimized kernels' table did: it has no
+    coefficients for the tinyengine kernels)."""
+    arch = sn.smallest(16, 0.5)
+    fitted = {row["network"] for cpu in latency.load_table()["cpus"].values()
+              for row in cpu["fit"]["train"]}
+    assert arch.name not in fitted
+    net = arch.network()
+    model, image = int8_model(net)
+    run = deploy(model, image, "stm32f746", "in-place", out_dir=tmp_path)
+    assert run.bit_exact and run.kernels == kernels.DEFAULT_KERNELS
+    predicted = latency.predict(net, "in-place", "stm32f746")
+    assert abs(predicted.instructions - run.instructions) <= TOLERANCE * run.instructions, \
+        (predicted.instructions, run.instructions)
+
+
 def test_the_table_reports_its_fit_and_the_label():
-    """Does the shipped table carry its held-out error (within TOLERANCE) for both CPUs?"""
+    """Does the shipped table carry its held-out error (within TOLERANCE) for both CPUs, for the
+    default kernels?"""
     table = latency.load_table()
     assert set(table["cpus"]) == {"cortex_m4", "cortex_m7"}
+    assert table["kernels"] == kernels.DEFAULT_KERNELS
     for cpu in table["cpus"].values():
         assert cpu["fit"]["max_abs_error_held_out"] <= TOLERANCE
-        assert any(row["network"].startswith("r64") for row in cpu["fit"]["held_out"])
+        assert any(row["network"].startswith("r24") for row in cpu["fit"]["held_out"])
     assert table["label"] == latency.LABEL and "emulator" in latency.LABEL
 
 
 def test_unknown_cpu_and_uncalibrated_kernel_are_one_line_errors():
     """Is a CPU, a kernel or a loop the fit never saw refused with a SpecError naming it?"""
-    features = {"pwconv_opt": np.ones(len(latency.FEATURES["pwconv_opt"]))}
+    key = "pwconv_te/g20"  # the tinyengine 1x1 with a loop over pairs of 4-channel groups
+    features = {key: np.ones(len(latency.loops_of(key)))}
     with pytest.raises(SpecError, match="no latency calibration for cortex_m0"):
         latency.predict_features(features, "cortex_m0", 64)
     table = {"cpus": {"cortex_m4": {"coefficients": {}}}}
-    with pytest.raises(SpecError, match="kernel 'pwconv_opt'"):
+    with pytest.raises(SpecError, match="kernel 'pwconv_te/g20'"):
         latency.predict_features(features, "cortex_m4", 64, table)
-    with pytest.raises(SpecError, match="kernel 'pwconv_opt' with .*pwconv_opt_odd"):  # the supernet
-        latency.predict_features(features, "cortex_m4", 64)  # has no odd channel count to fit on
+    with pytest.raises(SpecError, match="kernel 'pwconv_te/g20' with .*pwconv_te_odd"):  # the
+        latency.predict_features(features, "cortex_m4", 64)  # supernet has no odd channel count
 
 
 def test_fit_recovers_a_known_linear_cost_and_marks_unseen_features():
     """Given per-label targets made from known instructions per trip (no emulator), does ``fit``
     reproduce every total, and give None for a feature no sample has (odd output channels)?"""
     rng = np.random.default_rng(0)
-    truth = {key: rng.uniform(1, 20, (len(names), len(latency.TARGETS)))
-             for key, names in latency.FEATURES.items()}
+    truth = {}  # table key (a kernel, or kernel/variant) -> instructions per trip, per target
+
+    def cost(key):
+        if key not in truth:
+            truth[key] = rng.uniform(1, 20, (len(latency.loops_of(key)), len(latency.TARGETS)))
+        return truth[key]
+
     samples = []
     for i, schedule in enumerate(["per-layer", "in-place", "per-layer", "in-place"] * 2):
         arch = sn.random_arch(np.random.default_rng(i), (28,))
         rows = latency.label_features(build_program(arch.network(), schedule))
-        targets = np.array([sum(np.asarray(v) @ truth[k] for k, v in row.items()) for row in rows])
+        targets = np.array([sum(np.asarray(v) @ cost(k) for k, v in row.items()) for row in rows])
         samples.append(calibration.Sample(arch.name, schedule, "cortex_m4", rows, targets,
                                           int(targets[:, :-1].sum())))
     coefficients = calibration.fit(samples)
     for _, _, measured, predicted, _ in calibration.errors(samples, coefficients):
         assert predicted == pytest.approx(measured, rel=1e-5)
-    odd = latency.FEATURES["pwconv_opt"].index("pwconv_opt_odd")
-    assert coefficients["pwconv_opt"][odd] is None
+    odd = latency.FEATURES["pwconv_te"].index("pwconv_te_odd")
+    assert coefficients["pwconv_te/g20"][odd] is None

@@ -1,6 +1,6 @@
 """The MLPerf Tiny reference models: layer for layer as MLCommons' int8 .tflite files (counts
-recorded in model/mlperf.py from the files), the two MLPerf boards in the catalogue, and
-mlperf-kws refused in one line."""
+recorded in model/mlperf.py from the files), the two MLPerf boards in the catalogue, and the
+fixed inputs of mlperf-kws and mlperf-ad refused a resolution in one line."""
 
 import json
 
@@ -14,7 +14,8 @@ from tinyml_course.model.ops import GroupOp
 from tinyml_course.model.zoo import get_network
 
 # whole-file totals as the tflite package reads them (scripts/mlperf_tflite_counts.py)
-TOTALS = {"mlperf-vww": (210850, 7489664), "mlperf-ic": (77706, 12501632),
+TOTALS = {"mlperf-kws": (22604, 2656768), "mlperf-vww": (210850, 7489664),
+          "mlperf-ic": (77706, 12501632),
           "mlperf-ad": (265864, 264192)}
 
 
@@ -39,17 +40,27 @@ def test_profile_json_reports_params_and_macs(name, capsys):
     assert str(TOTALS[name][0]) in text and str(TOTALS[name][1]) in text
 
 
-def test_kws_says_why_it_is_not_built(capsys):
-    assert main(["profile", "mlperf-kws"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "10x4" in err[0] and "not built" in err[0]
-    with pytest.raises(SpecError, match="10x4"):
-        get_network("mlperf-kws")
+def test_kws_stem_is_tensorflows_same_10x4_conv():
+    """keras_model.py's Conv2D(64, (10, 4), strides=(2, 2), padding='same') on 49 x 10: TF pads
+    (25 - 1) * 2 + 10 - 49 = 9 rows, 4 above and 5 below, and (5 - 1) * 2 + 4 - 10 = 2 columns,
+    1 and 1 (the .tflite's first CONV_2D: [1, 49, 10, 1] -> [1, 25, 5, 64], kernel
+    [64, 10, 4, 1])."""
+    net = get_network("mlperf-kws")
+    stem = net.ops[0]
+    assert (stem.kernel_hw, stem.stride, stem.pads) == ((10, 4), 2, (4, 5, 1, 1))
+    assert stem.weight_shape == (64, 1, 10, 4)
+    assert (net.input_shape, stem.out_shape, net.output_shape) == ((1, 49, 10), (64, 25, 5),
+                                                                   (12, 1, 1))
+    assert [op.kind for op in net.ops] == ["conv"] + ["dwconv", "pwconv"] * 4 + ["pool", "linear"]
 
 
-def test_ad_has_no_resolution():
+@pytest.mark.parametrize("name", ["mlperf-kws", "mlperf-ad"])
+def test_a_fixed_input_refuses_a_resolution_in_one_line(name, capsys):
     with pytest.raises(SpecError, match="no resolution"):
-        get_network("mlperf-ad", resolution=96)
+        get_network(name, resolution=32)
+    assert main(["profile", name, "--resolution", "32"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no resolution" in err[0]
 
 
 def test_the_mlperf_boards_are_in_the_catalogue():

@@ -57,6 +57,34 @@ def test_the_fc_autoencoder_runs_bit_exact_and_its_head_is_our_arena():
     assert arena.items["Persistent buffer data"][0] >= 8 * channels  # two int32 per channel
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_tensorflows_uneven_same_padding_runs_bit_exact_in_tflm(seed):
+    """MLPerf KWS's stem alone (10x4, stride 2, 4 rows above and 5 below, 1 column each side: the
+    padding TFLite's SAME gives, so TFLM's reference CONV_2D computes the very same values): all
+    64 x 25 x 5 int8 outputs equal the package's, and so do the whole mlperf-kws's 12 logits."""
+    kws = get_network("mlperf-kws")
+    stem = Network("kws-stem", kws.input_shape, kws.ops[:1])
+    model, x = int8_model(stem, seed=seed)
+    _, output = tflm_arena(model, x)  # NHWC
+    ours = np.asarray(run_int8(model, x), np.int8)  # (C, H, W)
+    assert ours.shape == (64, 25, 5)
+    assert np.array_equal(output.reshape(25, 5, 64).transpose(2, 0, 1), ours)
+    model, x = int8_model(kws, seed=seed)
+    _, output = tflm_arena(model, x)
+    assert np.array_equal(output, np.asarray(run_int8(model, x), np.int8).reshape(-1))
+
+
+def test_kws_tflm_head_is_our_per_layer_arena():
+    """mlperf-kws: TFLM's planner reaches our per-layer peak, a 1x1 conv's 64x25x5 input and
+    output (16,000 B); the tail is bookkeeping on x86-64 (its pointer-holding structs shrink on
+    a Cortex-M)."""
+    arena, _ = tflm_arena(*int8_model(get_network("mlperf-kws")))
+    assert arena.head_bytes == 2 * 64 * 25 * 5 == profile(get_network("mlperf-kws"),
+                                                          "per-layer").peak_sram_bytes
+    assert arena.total_bytes == arena.head_bytes + arena.tail_bytes
+    assert arena.items["NodeAndRegistration struct"][1] == 11  # one per operator (no softmax)
+
+
 def test_tflm_head_beside_our_planner_on_vww_and_ic():
     """ResNet-8: TFLM's planner reaches our per-layer peak (3 x 16x32x32); MobileNetV1's is
     larger than ours (its planner places tensors largest first)."""

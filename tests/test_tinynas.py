@@ -120,3 +120,39 @@ def test_cli_accuracy_objective_json_and_errors(capsys, monkeypatch):
     assert main(["search", "--device", SMALL, "--objective", "speed"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "invalid choice: 'speed'" in err[0]
+
+
+def test_cli_latency_budget_bounds_the_search(capsys, monkeypatch):
+    """Does `search --objective accuracy --max-latency-ms X` return only models (searched and
+    baselines) whose latency estimate is at most X, name the budget in its JSON, and give up a
+    model the unbudgeted search picks when that one is slower than X?"""
+    monkeypatch.setattr(tn, "get_valid_acc", lambda arch, cache=None: fake_acc(arch))
+    monkeypatch.setattr(tn, "test_accuracy", lambda arch, cache=None: 0.9)
+    assert main(["search", "--device", SMALL, "--objective", "accuracy", "--json"]) == 0
+    free = json.loads(capsys.readouterr().out)
+    budget = round(free["best"]["latency_ms"] / 2, 1)  # the unbudgeted best is over it
+    assert main(["search", "--device", SMALL, "--objective", "accuracy", "--json",
+                 "--max-latency-ms", str(budget)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["max_latency_ms"] == budget and free["max_latency_ms"] is None
+    assert data["best"]["name"] != free["best"]["name"]
+    fitting = data["top"] + [m for m in data["baselines"] if m["fits"]]
+    assert fitting and all(m["latency_ms"] <= budget for m in fitting)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--objective", "accuracy", "--max-latency-ms", "-5"],
+     "argument --max-latency-ms: expected a number > 0, got '-5'"),
+    (["--objective", "accuracy", "--max-latency-ms", "fast"],
+     "argument --max-latency-ms: expected a number > 0, got 'fast'"),
+    (["--max-latency-ms", "100"], "--max-latency-ms is a budget of --objective accuracy"),
+    (["--objective", "accuracy", "--max-latency-ms", "0.01"],
+     f"no subnet fits {SMALL} within 0.01 ms (latency ESTIMATE; the smallest subnet needs ~"),
+])
+def test_cli_latency_budget_errors_are_one_line(capsys, monkeypatch, argv, message):
+    """Is a bad budget, a budget without the accuracy objective, or a budget no subnet meets one
+    line on stderr with exit status 2?"""
+    monkeypatch.setattr(tn, "get_valid_acc", lambda arch, cache=None: fake_acc(arch))
+    assert main(["search", "--device", SMALL] + argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err

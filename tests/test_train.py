@@ -27,12 +27,28 @@ def _loss(network, weights, x, y):
     return train.cross_entropy(batched.forward(network, weights, x), y)[0]
 
 
-def test_gradients_match_finite_differences(rng):
-    """Does backward give dL/dw of every weight and bias within 1e-5 of central differences?"""
-    network = build_network(TINY_SPEC)
+def _tiny_kws():
+    """A DS-CNN in small: a 4x3 stride-2 stem with TensorFlow's uneven "same" padding on 9 x 6
+    (rows 1 above, 2 below; columns 0 left, 1 right), a 3x3 depthwise, pool, classifier."""
+    from tinyml_course.model.network import Network
+    from tinyml_course.model.ops import same_padding
+    pads = same_padding(9, 4, 2) + same_padding(6, 3, 2)
+    assert pads == (1, 2, 0, 1)
+    ops = [Op("stem", "conv", ("input",), (2, 9, 6), (4, 5, 3), (4, 3), 2, pads, "relu"),
+           Op("dw", "dwconv", ("stem",), (4, 5, 3), (4, 5, 3), 3, 1, 1, "relu"),
+           Op("pool", "pool", ("dw",), (4, 5, 3), (4, 1, 1)),
+           Op("classifier", "linear", ("pool",), (4, 1, 1), (3, 1, 1))]
+    return Network("tiny-kws", (2, 9, 6), ops)
+
+
+@pytest.mark.parametrize("shape", ["mbconv", "rectangular"])
+def test_gradients_match_finite_differences(rng, shape):
+    """Does backward give dL/dw of every weight and bias within 1e-5 of central differences
+    (also through a rectangular stem with uneven padding)?"""
+    network = build_network(TINY_SPEC) if shape == "mbconv" else _tiny_kws()
     weights = {k: (w.astype(np.float64), (rng.standard_normal(b.shape) * 0.1))
                for k, (w, b) in random_weights(network, 1, bias_std=0).items()}
-    x = rng.standard_normal((3, 2, 7, 7))
+    x = rng.standard_normal((3, *network.input_shape))
     y = np.array([0, 2, 1])
     logits, tensors = batched.forward(network, weights, x, keep=True)
     grads = train.backward(network, weights, tensors, train.cross_entropy(logits, y)[1])

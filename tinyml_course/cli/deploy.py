@@ -15,7 +15,7 @@ Bad input and a model that does not fit exit with status 2 and one line (``cli.m
 
 import json
 
-from ..deploy.kernels import KERNEL_FLAVOURS
+from ..deploy.kernels import DEFAULT_KERNELS, KERNEL_ALIASES, KERNEL_CHOICES
 from ..deploy.deploy import DIGITS, deploy, int8_model
 from ..kws import evaluate as kws_evaluate
 from ..model.devices import get_device
@@ -47,10 +47,11 @@ def add_deploy_parser(subparsers):
     add_model_arguments(p, extra_models=(DIGITS, KWS))
     p.add_argument("--device", default=DEFAULT_DEVICE, help="device (see 'tinyml-course devices')")
     add_schedule_arguments(p)
-    p.add_argument("--kernels", choices=KERNEL_FLAVOURS, default="optimized",
-                   help="kernel tier: reference (TFLM-style plain loops), optimized (the default "
-                        "set), cmsis (generic SIMD, CMSIS-NN's manner), tinyengine (specialised "
-                        "per op by the code generator); bit-exact in every tier")
+    p.add_argument("--kernels", choices=KERNEL_CHOICES, default=DEFAULT_KERNELS,
+                   help="kernel tier: reference (TFLM-style plain loops), cmsis (generic SIMD, "
+                        "CMSIS-NN's manner), tinyengine (specialised per op by the code "
+                        f"generator; the default); {', '.join(KERNEL_ALIASES)}: an alias of "
+                        f"{', '.join(KERNEL_ALIASES.values())}; bit-exact in every tier")
     p.add_argument("--out", metavar="DIR",
                    help="directory for the C project and ELF (default: a temporary one, removed)")
     p.add_argument("--utterance", metavar="NAME|ROW",

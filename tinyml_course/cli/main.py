@@ -45,7 +45,8 @@ def measure_bytes(network, dtype, capacity=None):
     """
     c, h, w = network.input_shape
     tensors = sum(op.out_elements for op in network.ops)
-    work = max((op.in_shape[0] * (op.in_shape[1] + 2 * op.padding) * (op.in_shape[2] + 2 * op.padding)
+    work = max((op.in_shape[0] * (op.in_shape[1] + op.pads[0] + op.pads[1])
+                * (op.in_shape[2] + op.pads[2] + op.pads[3])
                 + (op.macs // op.out_shape[0] if op.kind == "conv" else 0)) for op in network.ops)
     draws = DTYPE_BYTES["float64"] + DTYPE_BYTES["float32"]  # per element: the draw and its copy
     total = draws * (c * h * w + network.params) + DTYPE_BYTES["float32"] * (tensors + work)

@@ -36,22 +36,25 @@ def _act_grad(dy, y, act):
     return dy
 
 
-def _batch_windows(x, kernel, stride, padding):
-    """k x k windows of a padded batch: (N, C, H, W) -> (N, C, Ho, Wo, k, k) view."""
-    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    return sliding_window_view(x, (kernel, kernel), axis=(2, 3))[:, :, ::stride, ::stride]
+def _batch_windows(x, op):
+    """op's kh x kw windows of a batch padded by op's (top, bottom, left, right):
+    (N, C, H, W) -> (N, C, Ho, Wo, kh, kw) view."""
+    top, bottom, left, right = op.pads
+    x = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    return sliding_window_view(x, op.kernel_hw, axis=(2, 3))[:, :, ::op.stride, ::op.stride]
 
 
 def _dilate_pad(dy, op, axes=(2, 3)):
     """Output gradient spread for the transposed convolution: dy's spatial ``axes`` (Ho, Wo) ->
-    (H + k - 1, W + k - 1); axes (2, 3) for (N, C, Ho, Wo), (1, 2) for channels-last (N, Ho, Wo, C).
+    (H + kh - 1, W + kw - 1); axes (2, 3) for (N, C, Ho, Wo), (1, 2) for channels-last
+    (N, Ho, Wo, C).
 
-    stride - 1 zeros between rows/columns, k - 1 - p zeros around, plus the rows/columns the
-    forward stride skipped at the bottom/right, so a valid k x k convolution gives back (H, W).
+    stride - 1 zeros between rows/columns, k - 1 - p zeros before (p: the padding above / on
+    the left) and the rest after, so a valid kh x kw convolution gives back (H, W).
     """
-    s, k, p = op.stride, op.kernel, op.padding
+    s = op.stride
     shape, where = list(dy.shape), [slice(None)] * dy.ndim
-    for axis, size in zip(axes, op.in_shape[1:]):
+    for axis, size, k, p in zip(axes, op.in_shape[1:], op.kernel_hw, op.pads[::2]):
         shape[axis] = size + k - 1
         where[axis] = slice(k - 1 - p, k - 1 - p + s * (dy.shape[axis] - 1) + 1, s)
     d = np.zeros(shape, dy.dtype)
@@ -61,11 +64,11 @@ def _dilate_pad(dy, op, axes=(2, 3)):
 
 def _conv_backward(op, x, dy, wt, need_dx):
     """(dx or None, dweight) of a full conv: x (N, Cin, H, W), dy (N, Cout, Ho, Wo)."""
-    win = _batch_windows(x, op.kernel, op.stride, op.padding)  # (N, Cin, Ho, Wo, k, k)
+    win = _batch_windows(x, op)  # (N, Cin, Ho, Wo, kh, kw)
     dw = np.einsum("nohw,nchwij->ocij", dy, win, optimize=True)
     if not need_dx:
         return None, dw
-    flipped = wt[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (Cin, Cout, k, k)
+    flipped = wt[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (Cin, Cout, kh, kw)
     d = _dilate_pad(dy, op)
     return np.stack([kernels.conv2d(di, np.ascontiguousarray(flipped)) for di in d]), dw
 

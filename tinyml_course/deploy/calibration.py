@@ -16,7 +16,8 @@ from ..memory.schedule import as_schedule
 from ..model.devices import get_device
 from .cost import CLASSES
 from .deploy import deploy, int8_model
-from .latency import DEFAULT_KERNELS, FEATURES, label_features, predict_features, sum_features
+from .latency import (DEFAULT_KERNELS, FEATURES, label_features, loops_of, predict_features,
+                      sum_features)
 from .program import build_program
 from .toolchain import cpu_of
 
@@ -50,9 +51,11 @@ def measure(network, schedule, device, seed=0, kernels=DEFAULT_KERNELS):
 
 
 def _columns(samples):
-    """[(key, feature index)] of every key the samples use, in FEATURES order."""
+    """[(key, feature index)] of every key the samples use, in FEATURES order (then variant)."""
     used = {key for s in samples for row in s.features for key in row}
-    return [(key, i) for key in FEATURES if key in used for i in range(len(FEATURES[key]))]
+    order = {name: i for i, name in enumerate(FEATURES)}
+    keys = sorted(used, key=lambda k: (order[k.split("/")[0]], k))
+    return [(key, i) for key in keys for i in range(len(loops_of(key)))]
 
 
 def fit(samples):

@@ -3,17 +3,46 @@ and Cortex-M7. It is labelled an estimate everywhere: the emulator counts instru
 but cycles depend on pipelines, wait states, caches and branch prediction that it does not model.
 
 Classes come from the Thumb-2 encoding (``classify``: 16- or 32-bit, decoded by the top bits, no
-disassembler needed). The costs follow the Cortex-M4 Technical Reference Manual's instruction
-timings (ALU and multiply-accumulate 1 cycle, SMLAD 1, load 2, store 1 when pipelined, a taken
-branch 1 + refill ~ 3, LDM/STM/PUSH/POP 1 + registers, SDIV 2-12) and, for the dual-issue
-Cortex-M7, a rough "most simple pairs dual-issue, loads from TCM in 1" reading of its manual.
+disassembler needed). Where each cost comes from:
+
+Cortex-M4: ARM Cortex-M4 Technical Reference Manual r0p1 (ARM DDI 0439B), 3.3.1 "Table of
+processor instructions", Table 3-1 "Processor instruction set summary" (cycle counts for zero
+wait states), and 3.3.2 "Load/store timings":
+  alu      1  rows Move, Add, Subtract, Logical, Shift, Compare, Extend, Bit field, Saturate,
+              Parallel add/subtract (SADD16), Packing (PKHBT): 1 cycle;
+  mul      1  rows Multiply (MUL, MLA, MLS), Long multiply (SMULL, UMULL, SMLAL): 1 cycle, and
+              the DSP multiply-accumulates (SMLAD, SMMLAR): 1 cycle;
+  div      7  rows Divide (SDIV, UDIV): 2 to 12 cycles, "depending on the number of leading
+              ones and zeros in the input operands": the middle of the range, an assumption;
+  load     2  row Load (LDR, LDRH, LDRB, ...): 2; 3.3.2: neighbouring loads and stores can
+              pipeline, one cycle less each, which this table does not model (an upper bound);
+  store    1  3.3.2: "STR Rx,[Ry,#imm] is always one cycle" (the table's 2 is without the
+              write buffer);
+  multi    1 + 1 per register  rows Load/Store Multiple, Push, Pop: 1 + N;
+  branch   2  rows Branch (B, BL, BX, CBZ) and conditional taken: 1 + P, P (the pipeline refill)
+              1 to 3: P = 1 assumed; a conditional branch not taken is 1, counted as 2 here;
+  other    1  (floating point and the rest: none of the package's kernels use them).
+Cortex-M7: ARM publishes no per-instruction cycle table for it (its TRM, ARM DDI 0489,
+describes an in-order, dual-issue superscalar pipeline with branch prediction, 1.2 "Features",
+without timings). The figures below are our reading, NOT a published table: two ALU
+instructions, or a load and an ALU instruction, often issue together (alu 0.6), a load from
+TCM or a cache hit completes in 1, a predicted branch costs about 1.5, LDM/STM move two
+registers per cycle. A scale factor fitted on ONE measured row (scripts/validate_estimate.py)
+absorbs the rest.
+
+Memory: the estimate assumes instruction fetches and constant loads hit the device's Flash
+accelerator or caches (zero wait states): ``model.devices.Device.memory`` records each device's
+Flash wait states at its clock, its accelerator, caches and TCM, with the vendor document they
+come from, and says where a figure was not found. The emulator does not see which loads go to
+Flash, so a miss's wait states are not added: on the STM32F746 at 216 MHz a miss costs 7.
 """
 
 from dataclasses import dataclass
 
 CLASSES = ("alu", "mul", "div", "load", "store", "multi", "branch", "other")
 
-# cycles per instruction of each class (multi: per instruction + per register moved)
+# cycles per instruction of each class (multi: per instruction + per register moved); sources
+# in the module docstring (Cortex-M4: its TRM's Table 3-1; Cortex-M7: no published table)
 CYCLES = {
     "cortex_m4": {"alu": 1.0, "mul": 1.0, "div": 7.0, "load": 2.0, "store": 1.0, "multi": 1.0,
                   "branch": 2.0, "other": 1.0, "per_register": 1.0},

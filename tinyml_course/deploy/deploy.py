@@ -27,7 +27,7 @@ from . import emulator
 from .codegen import ARENA_SYMBOL, write_project
 from .cost import CLASSES, estimate_cycles
 from .elf import read_elf
-from .kernels import check_kernels
+from .kernels import DEFAULT_KERNELS, check_kernels
 from .program import build_program
 from .toolchain import build, cpu_of
 
@@ -125,7 +125,7 @@ def int8_model(network=DIGITS, seed=RANDOM_SEED, weights=None):
     return convert(network, weights, x[np.newaxis]), x
 
 
-def deploy(model, image, device="stm32f746", schedule="per-layer", kernels="optimized",
+def deploy(model, image, device="stm32f746", schedule="per-layer", kernels=DEFAULT_KERNELS,
            out_dir=None, count=True, budget=emulator.DEFAULT_BUDGET, **schedule_options):
     """Generate, build, emulate and check one network; return a Deployment.
 
@@ -135,7 +135,7 @@ def deploy(model, image, device="stm32f746", schedule="per-layer", kernels="opti
     a fault, UnknownNameError / SpecError for bad names and options.
     """
     device = get_device(device)
-    check_kernels(kernels)
+    kernels = check_kernels(kernels)  # an alias becomes its tier
     schedule = as_schedule(schedule, **schedule_options)
     network = model.network
     program = build_program(network, schedule)

@@ -43,6 +43,12 @@ class Kernel:
     trips: Callable
     layout: str = "plain"
     baked: bool = False  # an inline body codegen instantiates per op (codegen.te_instance)
+    variant: Callable | None = None  # step -> which specialisation the compiler makes of a baked
+    # body (e.g. 'k5s2'); the latency model fits each one its own instructions per trip
+
+    def key(self, step):
+        """The latency table's key of this kernel on ``step``: its name, or name/variant."""
+        return self.name if self.variant is None else f"{self.name}/{self.variant(step)}"
 
     def features(self, step):
         """Trip counts of one call, in ``loops`` order (int tuple). Raises SpecError if the
@@ -63,7 +69,7 @@ def _axis(out0, n, stride, pad, size, k):
 
 @dataclass(frozen=True)
 class Window:
-    """How a k x k window meets the image over the output region of a tm_geom (one channel).
+    """How a k x kw window meets the image over the output region of a tm_geom (one channel).
 
     pixels: output pixels; interior: pixels whose window is wholly inside; rows / taps: valid
     window rows / taps summed over all pixels; border_rows / border_taps: over the other pixels.
@@ -78,18 +84,19 @@ class Window:
 
     @classmethod
     def of(cls, g):
-        vr, ir = _axis(g.out_r0, g.out_h, g.stride, g.pad, g.in_h, g.k)
-        vc, ic = _axis(g.out_c0, g.out_w, g.stride, g.pad, g.in_w, g.k)
+        vr, ir = _axis(g.out_r0, g.out_h, g.stride, g.pad, g.in_h, g.k)  # rows: k, pad above
+        vc, ic = _axis(g.out_c0, g.out_w, g.stride, g.pad_l, g.in_w, g.kw)  # columns: kw, left
         border = ~np.outer(ir, ic)
         return cls(len(vr) * len(vc), int(ir.sum() * ic.sum()), int(vr.sum() * len(vc)),
                    int(vr.sum() * vc.sum()), int((vr[:, None] * border).sum()),
                    int((np.outer(vr, vc) * border).sum()))
 
 
-def _plain_taps(prefix, w, k, times):
-    """Trips of plain-loop taps over every pixel: ky (all), ky_in (valid), kx (all), tap (valid)."""
-    return {f"{prefix}_ky": times * w.pixels * k, f"{prefix}_ky_in": times * w.rows,
-            f"{prefix}_kx": times * w.rows * k, f"{prefix}_tap": times * w.taps}
+def _plain_taps(prefix, w, kh, kw, times):
+    """Trips of plain-loop taps over every pixel: ky (all kh), ky_in (valid), kx (all kw of a
+    valid row), tap (valid)."""
+    return {f"{prefix}_ky": times * w.pixels * kh, f"{prefix}_ky_in": times * w.rows,
+            f"{prefix}_kx": times * w.rows * kw, f"{prefix}_tap": times * w.taps}
 
 
 def _conv_ref(step):
@@ -97,42 +104,18 @@ def _conv_ref(step):
     w = Window.of(g)
     return {"conv_ref_call": 1, "conv_ref_channel": g.cout, "conv_ref_row": g.cout * g.out_h,
             "conv_ref_pixel": g.cout * w.pixels, "conv_ref_cin": g.cout * w.pixels * g.cin,
-            **_plain_taps("conv_ref", w, g.k, g.cout * g.cin)}
+            **_plain_taps("conv_ref", w, g.k, g.kw, g.cout * g.cin)}
 
 
-_CONV_OPT_OWN = ("conv_opt_call", "conv_opt_channel", "conv_opt_row", "conv_opt_pixel",
-                 "conv_opt_interior", "conv_opt_interior_cin", "conv_opt_border",
-                 "conv_opt_border_cin", "conv_opt_border_ky", "conv_opt_border_ky_in",
-                 "conv_opt_border_kx", "conv_opt_border_tap")
 _CONV_REF_LOOPS = ("conv_ref_call", "conv_ref_channel", "conv_ref_row", "conv_ref_pixel",
                    "conv_ref_cin", "conv_ref_ky", "conv_ref_ky_in", "conv_ref_kx", "conv_ref_tap")
-
-
-def _conv_opt(step):
-    g = step.geom
-    out = dict.fromkeys(_CONV_OPT_OWN + _CONV_REF_LOOPS, 0)
-    out["conv_opt_call"] = 1
-    if g.k != 3:  # tm_conv_opt hands other kernel sizes to tm_conv_ref
-        out.update(_conv_ref(step))
-        return out
-    w = Window.of(g)
-    border = w.pixels - w.interior
-    n = g.cout * g.cin
-    out.update({"conv_opt_channel": g.cout, "conv_opt_row": g.cout * g.out_h,
-                "conv_opt_pixel": g.cout * w.pixels, "conv_opt_interior": g.cout * w.interior,
-                "conv_opt_interior_cin": n * w.interior, "conv_opt_border": g.cout * border,
-                "conv_opt_border_cin": n * border, "conv_opt_border_ky": n * border * g.k,
-                "conv_opt_border_ky_in": n * w.border_rows,
-                "conv_opt_border_kx": n * w.border_rows * g.k,
-                "conv_opt_border_tap": n * w.border_taps})
-    return out
 
 
 def _dw_ref_channels(g):
     w = Window.of(g)
     c = g.cout
     return {"dw_ref_channel": c, "dw_ref_row": c * g.out_h, "dw_ref_pixel": c * w.pixels,
-            **_plain_taps("dw_ref", w, g.k, c)}
+            **_plain_taps("dw_ref", w, g.k, g.k, c)}
 
 
 def _dw_opt_channels(g):
@@ -148,17 +131,6 @@ def _dw_opt_channels(g):
             "dw_opt_tap": c * taps}
 
 
-def _pwconv_opt(step):
-    g = step.geom
-    pixels = g.out_h * g.out_w
-    pairs = pixels * (g.cout // 2)
-    odd = pixels * (g.cout % 2)
-    return {"pwconv_opt_call": 1, "pwconv_opt_row": g.out_h, "pwconv_opt_pixel": pixels,
-            "pwconv_opt_pair": pairs, "pwconv_opt_quad": pairs * (g.cin // 4),
-            "pwconv_opt_tail": pairs * (g.cin % 4), "pwconv_opt_odd": odd,
-            "pwconv_opt_odd_cin": odd * g.cin}
-
-
 def _pwconv_ref(step):
     g = step.geom
     pixels = g.out_h * g.out_w
@@ -172,8 +144,8 @@ def _elementwise(prefix):
                       f"{prefix}_element": s.c * s.h * s.w}
 
 
-def _kernel(name, function, trips, loops, layout="plain", baked=False):
-    return Kernel(name, function, tuple(loops), trips, layout, baked)
+def _kernel(name, function, trips, loops, layout="plain", baked=False, variant=None):
+    return Kernel(name, function, tuple(loops), trips, layout, baked, variant)
 
 
 _DW_REF = ("dw_ref_channel", "dw_ref_row", "dw_ref_pixel", "dw_ref_ky", "dw_ref_ky_in",
@@ -218,52 +190,59 @@ def _inplace_opt(s):
             "dw_inplace_opt_byte": g.cout * (pixels % 4)}
 
 
-OPTIMIZED = {
-    "conv": _kernel("conv_opt", "tm_conv_opt", _conv_opt, _CONV_OPT_OWN + _CONV_REF_LOOPS),
+# the depthwise kernels with a 3x3 interior unrolled (dwconv.c): the cmsis and tinyengine tiers'
+# fallback for the kernel sizes they do not specialise (theirs: 3, 5 and 7)
+FALLBACK = {
     "dwconv": _kernel("dwconv_opt", "tm_dwconv_opt",
                       lambda s: {"dwconv_opt_call": 1, **_dw_opt_channels(s.geom)},
                       ("dwconv_opt_call",) + _DW_OPT),
     "dwconv_inplace": _kernel("dwconv_inplace_opt", "tm_dwconv_inplace_opt", _inplace_opt,
                               ("dwconv_inplace_opt_call",) + _DW_OPT +
                               ("dw_inplace_opt_word", "dw_inplace_opt_byte")),
-    "pwconv": _kernel("pwconv_opt", "tm_pwconv_opt", _pwconv_opt,
-                      ("pwconv_opt_call", "pwconv_opt_row", "pwconv_opt_pixel", "pwconv_opt_pair",
-                       "pwconv_opt_quad", "pwconv_opt_tail", "pwconv_opt_odd",
-                       "pwconv_opt_odd_cin")),
 }
 
-_TE_DW = _kernel("dwconv_te", "te_dwconv", te.dwconv_te, te.DW_TE_LOOPS, "te_dwconv", baked=True)
+_TE_DW = _kernel("dwconv_te", "te_dwconv", te.dwconv_te, te.DW_TE_LOOPS, "te_dwconv", baked=True,
+                 variant=te.dw_variant)
 _TE_DW_INPLACE = _kernel("dwconv_inplace_te", "te_dwconv_inplace", te.dwconv_te, te.DW_TE_LOOPS,
-                         "te_dwconv", baked=True)
-TINYENGINE = {  # depthwise k = 3, 5, 7 (te_dwconv's rows[7]); other k: the optimized kernel
+                         "te_dwconv", baked=True, variant=te.dw_variant)
+TINYENGINE = {  # depthwise k = 3, 5, 7 (te_dwconv's rows[7]); other k: FALLBACK
     **{f"dwconv_k{k}": _TE_DW for k in (3, 5, 7)},
     **{f"dwconv_inplace_k{k}": _TE_DW_INPLACE for k in (3, 5, 7)},
     "conv": _kernel("conv_te", "te_conv", te.conv_te, te.CONV_TE_LOOPS, "te_conv", baked=True),
     "pwconv": _kernel("pwconv_te", "te_pwconv", te.pwconv_te, te.PWCONV_TE_LOOPS, "te_pwconv",
-                      baked=True),
+                      baked=True, variant=te.pw_variant),
 }
 
 # cmsis: the same bodies as generic functions (constants at run time, no per-shape code)
 _GENERIC = {"conv": "tm_conv_cmsis", "pwconv": "tm_pwconv_cmsis", "dwconv_k3": "tm_dwconv_cmsis",
             "dwconv_inplace_k3": "tm_dwconv_inplace_cmsis"}
 CMSIS = {family: dataclasses.replace(TINYENGINE[family], name=TINYENGINE[family].name.replace(
-    "_te", "_cmsis"), function=function, baked=False) for family, function in _GENERIC.items()}
+    "_te", "_cmsis"), function=function, baked=False, variant=None)
+    for family, function in _GENERIC.items()}
 CMSIS.update({f"dwconv_k{k}": CMSIS["dwconv_k3"] for k in (5, 7)})
 CMSIS.update({f"dwconv_inplace_k{k}": CMSIS["dwconv_inplace_k3"] for k in (5, 7)})
 
-# kernel set name -> {step family -> Kernel}
-KERNEL_SETS = {"reference": {**COMMON, **REFERENCE}, "optimized": {**COMMON, **OPTIMIZED},
-               "cmsis": {**COMMON, **OPTIMIZED, **CMSIS},
-               "tinyengine": {**COMMON, **OPTIMIZED, **TINYENGINE}}
+# kernel set name -> {step family -> Kernel}: the tiers, cheapest last; DEFAULT_KERNELS is what
+# deploy, codegen, the latency model and the search use unless told otherwise
+KERNEL_SETS = {"reference": {**COMMON, **REFERENCE}, "cmsis": {**COMMON, **FALLBACK, **CMSIS},
+               "tinyengine": {**COMMON, **FALLBACK, **TINYENGINE}}
+KERNEL_ALIASES = {"optimized": "tinyengine"}  # the earlier name of the fastest tier, still accepted
+DEFAULT_KERNELS = "tinyengine"
 KERNEL_FLAVOURS = tuple(KERNEL_SETS)
+KERNEL_CHOICES = KERNEL_FLAVOURS + tuple(KERNEL_ALIASES)  # what --kernels accepts
 ALL_KERNELS = {k.name: k for kernels in KERNEL_SETS.values() for k in kernels.values()}
 TRIP_NAMES = tuple(dict.fromkeys(loop for k in ALL_KERNELS.values() for loop in k.loops))
 
 
 def check_kernels(kernels):
-    """Raise UnknownNameError unless ``kernels`` names a kernel set (KERNEL_FLAVOURS)."""
-    if kernels not in KERNEL_SETS:
-        raise UnknownNameError(f"unknown kernels {kernels!r}; use one of {', '.join(KERNEL_FLAVOURS)}")
+    """The tier ``kernels`` names (str, a KERNEL_FLAVOURS entry): itself, or the tier an alias
+    stands for (KERNEL_ALIASES: 'optimized' -> 'tinyengine'). Raises UnknownNameError naming the
+    accepted names otherwise."""
+    name = KERNEL_ALIASES.get(kernels, kernels)
+    if name not in KERNEL_SETS:
+        raise UnknownNameError(f"unknown kernels {kernels!r}; use one of {', '.join(KERNEL_FLAVOURS)}"
+                               f" ({', '.join(f'{a} = {b}' for a, b in KERNEL_ALIASES.items())})")
+    return name
 
 
 def kernel_for(step, kernels, quant=None):
@@ -273,8 +252,7 @@ def kernel_for(step, kernels, quant=None):
     does not apply to them (``layouts.fused_requant_applies``: a multiplier >= 0.5, or
     accumulators that could reach 2^30) gives way to the reference kernel. Raises SpecError
     when the set has none."""
-    check_kernels(kernels)
-    table = KERNEL_SETS[kernels]
+    table = KERNEL_SETS[check_kernels(kernels)]
     for key in step.family:
         if key in table:
             kernel = table[key]

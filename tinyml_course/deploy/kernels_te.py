@@ -62,7 +62,7 @@ DW_TE_LOOPS = ("dw_te_call", "dw_te_channel", "dw_te_row", "dw_te_pair", "dw_te_
 
 def conv_te(step):
     """Trips of one te_conv call (conv_te.h): im2col patches, then te_channels."""
-    g = step.geom
+    g = step.geom  # a k x kw kernel (rows x columns), padding pad above
     pairs = -(-(g.out_h * g.out_w) // 2)
     rows_in = np.add.outer(np.arange(g.k), (g.out_r0 + np.arange(g.out_h)) * g.stride - g.pad)
     rows_in = ((rows_in >= 0) & (rows_in < g.in_h)).sum(axis=0)  # per output row
@@ -70,11 +70,11 @@ def conv_te(step):
     if g.out_h * g.out_w % 2:  # an odd last pixel's patch is written twice
         pixel_rows += int(rows_in[-1])
     patches = 2 * pairs
-    cin, n = g.cin, g.cin * g.k * g.k
+    cin, n = g.cin, g.cin * g.k * g.kw
     inside = cin * pixel_rows
     return {"conv_te_call": 1, "conv_te_pixels": pairs, "conv_te_cin": patches * cin,
             "conv_te_row_in": inside, "conv_te_row_pad": patches * cin * g.k - inside,
-            "conv_te_tap": inside * g.k, "conv_te_pack": pairs * ((n + 3) // 4),
+            "conv_te_tap": inside * g.kw, "conv_te_pack": pairs * ((n + 3) // 4),
             **_te_channel_trips(pairs, n, g.cout)}
 
 
@@ -86,3 +86,17 @@ PWCONV_TE_LOOPS = ("pwconv_te_call", "pwconv_te_run", "pwconv_te_pixels", "pwcon
                    "pwconv_te_fill", "pwconv_te_fill_tail", "pwconv_te_fill_tail_ch",
                    "pwconv_te_fill_one", "pwconv_te_fill_one_ch", "pwconv_te_pair",
                    "pwconv_te_odd", "pwconv_te_mac", "pwconv_te_mac_tail")
+
+
+# Which specialisation of a baked body the compiler makes (kernels.Kernel.variant): the latency
+# model fits each its own instructions per trip, since literal constants change the code.
+def dw_variant(step):
+    """'k<k>s<stride>': te_dwconv's taps are unrolled per kernel size and stride."""
+    return f"k{step.geom.k}s{step.geom.stride}"
+
+
+def pw_variant(step):
+    """'g<passes><odd>': te_mac_2x2 over (cin + 3) // 4 groups of 4 input channels runs
+    groups // 2 passes of two groups, no loop for 0 or 1 pass (2: a loop), plus one odd group."""
+    groups = (step.geom.cin + 3) // 4
+    return f"g{min(groups // 2, 2)}{groups % 2}"

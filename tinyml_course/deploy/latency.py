@@ -12,12 +12,16 @@ So:
   set (``kernels.kernel_for``) and the trip counts of that kernel's counted blocks (its ``loops``,
   the TM_TRIP marks of its C; ``FEATURES[name]``), which the kernel's description computes from
   the shapes and a -DTM_COUNT_TRIPS build counts in the emulator (``trip_check``: they agree);
+  a kernel the code generator bakes per op (tinyengine) is keyed by its specialisation too
+  (``Kernel.key``: e.g. 'dwconv_te/k5s2'), since the compiler makes different code of it for
+  each kernel size and stride, or number of passes over the input channels;
 * the shipped table (``latency_table.json``, per CPU: for every key, instructions of every
   ``cost.CLASSES`` class and LDM/STM registers per unit of each feature, fitted by least squares on
   the per-layer counts of emulated subnets) turns trip counts into instructions per class;
 * ``predict(network, schedule, device)``: the sum over the program's steps, then ``cost``'s cycle
   table at the device's clock. Instruction counts are the calibrated model of exact emulator
-  counts (the fit's error is in the table); cycles and milliseconds are an ESTIMATE, as in
+  counts (the fit's error is in the table: a few percent for the baked kernels, whose code
+  also depends on the op's other constants); cycles and milliseconds are an ESTIMATE, as in
   ``deploy``.
 
 Because the features come from the schedule's own program, a patch schedule's recomputed overlaps,
@@ -35,23 +39,28 @@ from ..errors import SpecError
 from ..memory.schedule import as_schedule
 from ..model.devices import get_device
 from .cost import CLASSES, estimate_cycles
-from .kernels import ALL_KERNELS, kernel_for
+from .kernels import ALL_KERNELS, DEFAULT_KERNELS, kernel_for
 from .program import Mark, build_program
 from .toolchain import cpu_of
 
 TABLE_PATH = Path(__file__).parent / "latency_table.json"
 LABEL = "calibrated on the emulator (instruction counts exact, cycles an estimate)"
 TARGETS = CLASSES + ("registers",)  # what a coefficient predicts: instructions per class, registers
-DEFAULT_KERNELS = "optimized"  # the kernel set deploy.deploy uses by default
 
 # feature names of every kernel: the trip counts of its counted blocks (kernels.py)
 FEATURES = {name: kernel.loops for name, kernel in ALL_KERNELS.items()}
 
 
+def loops_of(key):
+    """The feature names of a table key: a kernel name, or 'name/variant' (Kernel.key)."""
+    return FEATURES[key.split("/")[0]]
+
+
 def step_features(step, kernels=DEFAULT_KERNELS):
-    """(kernel name, trip counts of its counted blocks) of one ``program`` step."""
+    """(table key, trip counts of its counted blocks) of one ``program`` step: the key is the
+    kernel's name, with the specialisation of a baked kernel (e.g. 'dwconv_te/k5s2')."""
     kernel = kernel_for(step, kernels)
-    return kernel.name, kernel.features(step)
+    return kernel.key(step), kernel.features(step)
 
 
 def label_features(program, kernels=DEFAULT_KERNELS):
@@ -104,10 +113,27 @@ class LatencyPrediction:
     ms: float  # ESTIMATE at the device's clock
 
 
+def coefficients_of(coef, key):
+    """[per-target row or None, per feature] of table key ``key`` in a CPU's ``coef``: its own
+    fitted rows; a feature its specialisation never showed in the fit (None), or a specialisation
+    the fit never saw, is priced as the kernel's other specialisations price it (the mean of
+    their rows: the code of one block differs little between them); None where none has it."""
+    base = key.split("/")[0]
+    siblings = [rows for k, rows in coef.items() if k != key and k.split("/")[0] == base]
+    own = coef.get(key, [None] * len(loops_of(key)))
+    out = []
+    for i, row in enumerate(own):
+        known = [rows[i] for rows in siblings if rows[i] is not None]
+        out.append(row if row is not None or not known else
+                   [float(v) for v in np.mean(np.asarray(known, np.float64), axis=0)])
+    return out
+
+
 def predict_features(features, cpu, clock_mhz, table=None):
     """LatencyPrediction of summed ``features`` {key: vector} on ``cpu`` at ``clock_mhz`` MHz.
 
-    Raises SpecError when the table has no coefficients for the CPU or for a kernel key."""
+    Raises SpecError when the table has no coefficients for the CPU, or for a kernel key (or one
+    of its features that occurs) in none of the kernel's specialisations."""
     table = table or load_table()
     if cpu not in table["cpus"]:
         raise SpecError(f"no latency calibration for {cpu}; calibrated: {', '.join(table['cpus'])}")
@@ -115,13 +141,13 @@ def predict_features(features, cpu, clock_mhz, table=None):
     total = np.zeros(len(TARGETS))
     for key, values in features.items():
         values = np.asarray(values, np.float64)
-        unseen = [FEATURES[key][i] for i, row in enumerate(coef.get(key, ()))
-                  if row is None and values[i]]
-        if key not in coef or unseen:
+        rows = coefficients_of(coef, key)
+        unseen = [loops_of(key)[i] for i, row in enumerate(rows) if row is None and values[i]]
+        if all(row is None for row in rows) or unseen:
             what = f"kernel {key!r}" + (f" with {', '.join(unseen)}" if unseen else "")
             raise SpecError(f"no latency calibration for {what} on {cpu}; rerun "
                             "scripts/calibrate_latency.py with networks that use it")
-        rows = [row if row is not None else [0.0] * len(TARGETS) for row in coef[key]]
+        rows = [row if row is not None else [0.0] * len(TARGETS) for row in rows]
         total += values @ np.asarray(rows, np.float64)
     total = np.maximum(total, 0)
     counts = {c: float(n) for c, n in zip(CLASSES, total)}

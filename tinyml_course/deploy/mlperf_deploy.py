@@ -5,8 +5,7 @@ Tiny results (``model.mlperf_results.MLPERF_DEVICES``), under every schedule.
 patch plan where one helps: ``patch_choice``), each bit-exact against the package's int8 path,
 and records the linked arena beside the planner's peak; the in-place run is counted per layer for
 the latency ESTIMATE (``deploy.deploy``: exact instruction counts x ``cost``'s cycle table), and
-``latency.predict`` (the calibrated model, no emulation) is asked for the same deployment. A model
-the package does not build (``model.mlperf.NOT_BUILT``) comes back as a row with its reason.
+``latency.predict`` (the calibrated model, no emulation) is asked for the same deployment.
 Weights and input are generated (He-initialised, seed 0: ``deploy.int8_model``), so the memory
 and instruction figures are the trained models' (same shapes), the outputs are not.
 """
@@ -19,7 +18,6 @@ from ..memory.patch_accounting import mac_overhead
 from ..memory.patch_plan import patch_splits, resolve_split
 from ..memory.schedule import Schedule
 from ..model.devices import get_device
-from ..model.mlperf import NOT_BUILT
 from ..model.zoo import get_network
 from . import latency
 from .deploy import deploy, int8_model
@@ -27,7 +25,7 @@ from .deploy import deploy, int8_model
 INT8 = "int8"
 EXACT = "exact"  # the planner convention the C arena is sized by (deploy.program)
 PATCH_MAC_LIMIT = 1.25  # a patch plan is used when it executes at most 1.25x the network's MACs
-MAX_GRID = 8  # patch grids tried: n x n, n = 2 .. MAX_GRID (and at most the stage output's rows)
+MAX_GRID = 8  # grids tried: n x n, n = 2 .. MAX_GRID (at most the stage output's rows and columns)
 LATENCY_SCHEDULE = "in-place"  # the schedule whose latency the report estimates
 
 
@@ -53,8 +51,8 @@ def patch_choice(network, mac_limit=PATCH_MAC_LIMIT):
     in_place = profile(network, "in-place", EXACT, INT8).peak_sram_bytes
     best = None
     for split in patch_splits(network):
-        rows = network.shape_of(network.ops[resolve_split(network, split)].name)[1]
-        for n in range(2, min(MAX_GRID, rows) + 1):
+        _, rows, cols = network.shape_of(network.ops[resolve_split(network, split)].name)
+        for n in range(2, min(MAX_GRID, rows, cols) + 1):  # at most one patch per row and column
             macs = mac_overhead(network, split, n).network_macs_clipped
             if macs > mac_limit * network.macs:
                 continue
@@ -90,7 +88,6 @@ class MlperfRow:
 
     model: str
     device: str
-    not_built: str | None = None  # model.mlperf.NOT_BUILT's reason, or None
     runs: list = field(default_factory=list)  # ScheduleRun per mlperf_schedules entry
     macs: int = 0
     instructions: int | None = None  # executed, in place (emulator, exact)
@@ -120,8 +117,6 @@ def measure(name, device):
     Raises UnknownNameError for an unknown device or model, DoesNotFitError if it does not fit.
     """
     device = get_device(device)
-    if name in NOT_BUILT:
-        return MlperfRow(name, device.name, not_built=NOT_BUILT[name])
     network = get_network(name)
     model, image = int8_model(network)
     row = MlperfRow(name, device.name, macs=network.macs)

@@ -113,7 +113,8 @@ class OpCall:
     @property
     def family(self):
         kind = "pwconv" if self.op.kind == "linear" else self.op.kind
-        return (f"{kind}_k{self.geom.k}", kind)
+        g = self.geom
+        return (f"{kind}_k{g.k}" if g.kw == g.k else f"{kind}_k{g.k}x{g.kw}", kind)
 
 
 @dataclass(frozen=True)
@@ -147,10 +148,11 @@ class Program:
 def _geom(op, win, out, y_strides):
     """The Geom of ``op`` computing region ``out`` from an input buffer holding ``win``."""
     cin, in_h, in_w = op.in_shape
+    (kh, kw), (top, _, left, _) = op.kernel_hw, op.pads  # below / right: implied by in_h, in_w
     return Geom(cin=cin, in_h=in_h, in_w=in_w, win_r0=win.r0, win_c0=win.c0, win_h=win.h,
-                win_w=win.w, cout=op.out_shape[0], k=op.kernel, stride=op.stride, pad=op.padding,
+                win_w=win.w, cout=op.out_shape[0], k=kh, stride=op.stride, pad=top,
                 out_r0=out.r0, out_c0=out.c0, out_h=out.h, out_w=out.w,
-                y_cstride=y_strides[0], y_rstride=y_strides[1])
+                y_cstride=y_strides[0], y_rstride=y_strides[1], kw=kw, pad_l=left)
 
 
 def _whole(shape):

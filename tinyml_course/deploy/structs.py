@@ -23,10 +23,11 @@ GENERATED_END = "/* END GENERATED STRUCTS */"
 _INT_RANGE = {"int16_t": (-(2 ** 15), 2 ** 15 - 1), "int32_t": (-(2 ** 31), 2 ** 31 - 1)}
 
 
-def c_field(ctype, comment=""):
+def c_field(ctype, comment="", **options):
     """A dataclass field of C type ``ctype``; ``comment`` ends its line in the header (a group of
-    consecutive fields of one type shares the line of the last field that has a comment)."""
-    return field(metadata={"ctype": ctype, "comment": comment})
+    consecutive fields of one type shares the line of the last field that has a comment);
+    ``options`` go to ``dataclasses.field`` (a default)."""
+    return field(metadata={"ctype": ctype, "comment": comment}, **options)
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,9 @@ class Geom:
 
     Rows/cols [out_r0, out_r0 + out_h) x [out_c0, out_c0 + out_w) of the FULL op's output are
     computed from an input buffer holding rows/cols [win_r0, win_r0 + win_h) x [win_c0, ...) of
-    the full (cin, in_h, in_w) input. Sizes in elements (int8: bytes).
+    the full (cin, in_h, in_w) input. Sizes in elements (int8: bytes). A full conv's kernel may
+    be k x kw with padding pad above and pad_l on the left (MLPerf KWS's 10x4 stem); the padding
+    below and on the right is implied: a tap outside the full input reads the zero point.
     """
 
     cin: int = c_field("int16_t")
@@ -48,13 +51,23 @@ class Geom:
     cout: int = c_field("int16_t")
     k: int = c_field("int16_t")
     stride: int = c_field("int16_t")
-    pad: int = c_field("int16_t", "kernel size, stride, padding (both sides)")
+    pad: int = c_field("int16_t", "kernel size (rows), stride, padding (above; square: all sides)")
     out_r0: int = c_field("int16_t")
     out_c0: int = c_field("int16_t")
     out_h: int = c_field("int16_t")
     out_w: int = c_field("int16_t", "the region of the full output computed")
     y_cstride: int = c_field("int32_t")
     y_rstride: int = c_field("int32_t", "output layout in elements (channel, row)")
+    kw: int = c_field("int16_t", default=None)
+    pad_l: int = c_field("int16_t", "a full conv's kernel columns and left padding; "
+                                    "square: k and pad", default=None)
+
+    def __post_init__(self):
+        """A square kernel: kw = k and pad_l = pad unless given."""
+        if self.kw is None:
+            object.__setattr__(self, "kw", self.k)
+        if self.pad_l is None:
+            object.__setattr__(self, "pad_l", self.pad)
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,7 @@ class Quant:
     m0: str = c_field("const int32_t *", "(Cout,) Q31 mantissas")
     shift: str = c_field("const int32_t *", "(Cout,) power-of-two exponents")
     wsum: str = c_field("const int32_t *", "(Cout,) sum of each output channel's weights "
-                                           "(optimized kernels)")
+                                           "(the depthwise fallback, dwconv.c)")
     chan: str = c_field("const int32_t *", "(Cout, 4) tinyengine: {bias - x_zp * sum(w), m0, "
                                            "2^(r-1), r = -shift}; else 0")
     x_zp: int = c_field("int32_t")

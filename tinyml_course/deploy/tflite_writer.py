@@ -7,7 +7,7 @@ zero point), int8 weights quantized per output channel (symmetric), int32 biases
 per op:
 
 =========  ===================================================================================
-conv       CONV_2D, weights (Cout, k, k, Cin) (TFLite's OHWI from our (Cout, Cin, k, k))
+conv       CONV_2D, weights (Cout, kh, kw, Cin) (TFLite's OHWI from our (Cout, Cin, kh, kw))
 pwconv     CONV_2D with a 1 x 1 kernel, weights (Cout, 1, 1, Cin)
 dwconv     DEPTHWISE_CONV_2D, weights (1, k, k, C), depth multiplier 1
 linear     FULLY_CONNECTED, weights (Cout, Cin); its output is (1, Cout)
@@ -17,8 +17,9 @@ pool       AVERAGE_POOL_2D over the whole H x W (global average pooling), VALID
 
 ReLU / ReLU6 are fused into the op, as the MLCommons files have them. Padding: k // 2 is SAME for
 stride 1 and odd k (1 x 1: VALID); at stride 2 TFLite's SAME pads the bottom/right only, so the
-output shapes (and hence the arena) are ours but the values differ at the borders. Needs the dev
-extra (``tflite-micro``); nothing is downloaded.
+output shapes (and hence the arena) are ours but the values differ at the borders. A conv with
+TensorFlow's own uneven "same" padding (mlperf-kws's stem: 4 rows above, 5 below) is SAME.
+Needs the dev extra (``tflite-micro``); nothing is downloaded.
 """
 
 import flatbuffers
@@ -26,7 +27,7 @@ import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as fb
 
 from ..errors import SpecError
-from ..model.ops import OP_RULES
+from ..model.ops import OP_RULES, same_padding
 
 FILE_IDENTIFIER = b"TFL3"
 SCHEMA_VERSION = 3
@@ -39,12 +40,18 @@ OPCODES = {"conv": fb.BuiltinOperator.CONV_2D, "pwconv": fb.BuiltinOperator.CONV
 
 
 def _padding(op):
-    if op.padding == 0:
+    """VALID for no padding; SAME for TensorFlow's own "same" (``ops.same_padding``: MLPerf
+    KWS's 10x4 stem) and for the package's k // 2 on every side of an odd k (the same output
+    shape). Raises SpecError for other padding."""
+    (kh, kw), pads = op.kernel_hw, op.pads
+    if pads == (0, 0, 0, 0):
         return fb.Padding.VALID
-    if op.kernel % 2 == 1 and op.padding == op.kernel // 2:
+    tf_same = same_padding(op.in_shape[1], kh, op.stride) + same_padding(op.in_shape[2], kw,
+                                                                           op.stride)
+    if pads == tf_same or (kh == kw and kh % 2 == 1 and pads == (kh // 2,) * 4):
         return fb.Padding.SAME
-    raise SpecError(f"{op.name}: padding {op.padding} with a {op.kernel}x{op.kernel} kernel has no "
-                    f"TFLite padding (SAME or VALID)")
+    raise SpecError(f"{op.name}: padding {pads} (top, bottom, left, right) with a {kh}x{kw} "
+                    f"kernel has no TFLite padding (SAME or VALID)")
 
 
 def _weights(op, weight):

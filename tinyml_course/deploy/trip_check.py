@@ -21,7 +21,7 @@ from ..runtime.int8_backend import Int8Backend, run_int8
 from . import emulator
 from .codegen import ARENA_SYMBOL, COUNT_TRIPS_DEFINE, TRIPS_SYMBOL, step_kernel, write_project
 from .elf import read_elf
-from .kernels import TRIP_NAMES, kernel_for
+from .kernels import DEFAULT_KERNELS, TRIP_NAMES, kernel_for
 from .program import Mark, build_program
 from .toolchain import build
 
@@ -42,7 +42,7 @@ def predicted_trips(program, kernels, model=None):
     return out
 
 
-def count_trips(model, image, device, schedule="per-layer", kernels="optimized", workdir=None):
+def count_trips(model, image, device, schedule="per-layer", kernels=DEFAULT_KERNELS, workdir=None):
     """(int64 (labels, len(TRIP_NAMES)) counted in the emulator, output bit-exact?, Program).
 
     Raises what ``deploy`` raises for a model that does not build, fit or run."""

@@ -7,10 +7,10 @@ separable blocks (3x3 depthwise + 1x1 pointwise, 64 channels, batch norm and ReL
 average pooling, a fully connected layer to 12 classes. Ours keeps the shape and the width and
 differs where the package or the data ask for it:
 
-- the package's ops have square k x k kernels, so the stem is 5 x 5 (stride 2, padding 2) over
-  32 frames x 13 coefficients (TF's 10x4 covers 10 frames of 20 ms and 4 coefficients; ours
-  5 frames of 25 ms and 5 coefficients); the pooling is global (MLPerf's pools 24 x 5 of a
-  25 x 5 map);
+- the stem is a square 5 x 5 (stride 2, padding 2) over 32 frames x 13 coefficients (TF's 10x4
+  covers 10 frames of 20 ms and 4 coefficients; ours 5 frames of 25 ms and 5 coefficients;
+  MLPerf's own, rectangular, is the zoo's ``mlperf-kws``); the pooling is global (the .tflite's
+  AVERAGE_POOL_2D covers the whole 25 x 5 map too);
 - no batch norm (the numpy training has none; the ops' biases would hold it folded), no dropout:
   augmentation (``augment``) regularises instead;
 - 10 classes (the digits), against MLPerf's 12 (10 words, silence, unknown).

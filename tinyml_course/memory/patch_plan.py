@@ -114,18 +114,21 @@ def grid_tiles(size, n):
     return tuple((i * size // n, (i + 1) * size // n) for i in range(n))
 
 
-def input_range(op, start, stop, in_size, clip=True):
-    """Input rows [lo, hi) that output rows [start, stop) of ``op`` read (one axis).
+def input_range(op, start, stop, in_size, clip=True, axis=1):
+    """Input rows [lo, hi) that output rows [start, stop) of ``op`` read (one axis: 1 rows,
+    2 columns).
 
-    Convolutions: [start*s - p, (stop-1)*s - p + k); an add reads the same rows it writes.
+    Convolutions: [start*s - p, (stop-1)*s - p + k), k the kernel's size and p the padding
+    before (top or left) on that axis; an add reads the same rows it writes.
     clip: cut to [0, in_size) (the rest is zero padding, never stored). start/stop may be
     numpy arrays (one entry per tile).
     """
     if op.kind == "add":
         lo, hi = start, stop
     else:
-        lo = start * op.stride - op.padding
-        hi = (stop - 1) * op.stride - op.padding + op.kernel
+        k, before = op.kernel_hw[axis - 1], op.pads[2 * (axis - 1)]
+        lo = start * op.stride - before
+        hi = (stop - 1) * op.stride - before + k
     if clip:
         lo, hi = np.maximum(lo, 0), np.minimum(hi, in_size)
     return lo, hi
@@ -146,7 +149,7 @@ def axis_windows(network, split_index, tiles, axis, clip=True):
             continue  # no one needs this op's output (cannot happen in MBConv networks)
         lo, hi = ranges[op.name]
         for t in op.inputs:
-            need = input_range(op, lo, hi, network.shape_of(t)[axis], clip)
+            need = input_range(op, lo, hi, network.shape_of(t)[axis], clip, axis)
             if t in ranges:
                 need = np.minimum(ranges[t][0], need[0]), np.maximum(ranges[t][1], need[1])
             ranges[t] = need
@@ -217,11 +220,17 @@ class PatchPlans(Sequence):
         self.network, self.split_index, self.grids, self.clip = network, index, tuple(grids), clip
         self.boundary = boundary_tensors(network, index)
         _, h, w = network.shape_of(self.boundary[0])
+        too_many = [n for n in self.grids if n > min(h, w)]
+        if too_many:  # one line naming both sides (a 25 x 5 output takes at most 5 x 5)
+            raise SpecError(f"a {too_many[0]}x{too_many[0]} grid has more patches than the "
+                            f"{h}x{w} stage output")
         self.stage = network.ops[:index + 1]
         self.starts = np.cumsum((0,) + self.grids)  # (len(grids) + 1,)
         self.row_tiles = [grid_tiles(h, n) for n in self.grids]
         self.rows = axis_windows(network, index, [t for ts in self.row_tiles for t in ts], 1, clip)
-        self.square = h == w and network.input_shape[1] == network.input_shape[2]
+        # columns are the rows' mirror only when every map and every kernel and padding is square
+        self.square = h == w and network.input_shape[1] == network.input_shape[2] and all(
+            op.kernel_hw[0] == op.kernel_hw[1] and op.pads[:2] == op.pads[2:] for op in self.stage)
         self.col_tiles = self.row_tiles if self.square else [grid_tiles(w, n) for n in self.grids]
         self.cols = self.rows if self.square else \
             axis_windows(network, index, [t for ts in self.col_tiles for t in ts], 2, clip)

@@ -4,6 +4,7 @@ From ``../shared/reference/devices.md``. SRAM and Flash are in bytes (1 KiB = 10
 1 MiB = 1024 KiB: the papers' KB and MB).
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 from ..errors import UnknownNameError
@@ -11,8 +12,21 @@ from .units import KIB, MIB
 
 
 @dataclass(frozen=True)
+class MemorySystem:
+    """How the core reads code and constants from Flash at the device's clock, from the vendor's
+    manual: ``flash_wait_states`` (None where the manual's table was not found), the Flash
+    accelerator and caches, the tightly coupled memories, and ``source`` (document, table)."""
+
+    flash_wait_states: int | None
+    caches: str
+    tcm: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Device:
-    """One microcontroller: ``sram_bytes`` and ``flash_bytes`` usable by the model, in bytes."""
+    """One microcontroller: ``sram_bytes`` and ``flash_bytes`` usable by the model, in bytes;
+    ``memory``: its Flash wait states and caches (``deploy.cost`` says how the estimate uses it)."""
 
     name: str
     title: str
@@ -21,9 +35,46 @@ class Device:
     sram_bytes: int
     flash_bytes: int
     note: str = ""
+    memory: MemorySystem | None = None
 
 
-DEVICES = {d.name: d for d in [
+_NORDIC = MemorySystem(None, "instruction cache in the NVMC (ICACHECNF), no data cache", "none",
+                       "Nordic nRF52840 / nRF52832 Product Specifications, NVMC chapter; the "
+                       "Flash wait states at 64 MHz were not found there")
+MEMORY = {  # device name -> MemorySystem (ST reference manuals: the Flash read-latency table)
+    "arduino-nano-33-ble-sense": _NORDIC, "nrf52832": _NORDIC,
+    "stm32f412": MemorySystem(3, "ART accelerator (instruction cache 64 lines of 128 bits, data "
+                              "cache 8 lines of 128 bits, prefetch)", "none",
+                              "ST RM0402 (STM32F412), Embedded Flash, 'Number of wait states "
+                              "according to CPU clock (HCLK) frequency': 3 WS at 90-100 MHz, "
+                              "2.7-3.6 V"),
+    "stm32f746": MemorySystem(7, "ART accelerator on the ITCM Flash interface; L1 caches 4 KiB "
+                              "instruction + 4 KiB data on AXI", "ITCM 16 KiB, DTCM 64 KiB",
+                              "ST RM0385 (STM32F75x/74x), Embedded Flash, 'Number of wait states "
+                              "according to CPU clock (HCLK) frequency': 7 WS at 210-216 MHz, "
+                              "2.7-3.6 V; caches and TCM: DS10916"),
+    "stm32f765": MemorySystem(7, "ART accelerator; L1 caches 16 KiB instruction + 16 KiB data",
+                              "ITCM 16 KiB, DTCM 128 KiB",
+                              "ST RM0410 (STM32F76x/77x), Embedded Flash, the same wait-state "
+                              "table: 7 WS at 210-216 MHz, 2.7-3.6 V"),
+    "stm32h743": MemorySystem(4, "L1 caches 16 KiB instruction + 16 KiB data (no ART)",
+                              "ITCM 64 KiB, DTCM 128 KiB",
+                              "ST RM0433 (STM32H742/743/753/750), Embedded Flash, 'FLASH "
+                              "recommended number of wait states and programming delay': 4 WS "
+                              "for the 240 MHz AXI clock (CPU 480 MHz, VOS0)"),
+    "nucleo-l4r5zi": MemorySystem(5, "ART accelerator (instruction cache, data cache, prefetch)",
+                                  "none (SRAM2 is not a TCM)",
+                                  "ST RM0432 (STM32L4+), Embedded Flash, 'Number of wait states "
+                                  "according to CPU clock (HCLK) frequency': 5 WS at 100-120 "
+                                  "MHz, range 1 boost"),
+    "nucleo-h7a3zi-q": MemorySystem(None, "L1 caches 16 KiB instruction + 16 KiB data",
+                                    "ITCM 64 KiB, DTCM 128 KiB",
+                                    "ST RM0455 (STM32H7A3/7B3); its wait-state table at 280 MHz "
+                                    "was not found"),
+}
+
+
+_DEVICES = [
     Device("arduino-nano-33-ble-sense", "Arduino Nano 33 BLE Sense (nRF52840)", "Cortex-M4F", 64,
            256 * KIB, 1 * MIB),
     Device("stm32f412", "STM32F412", "Cortex-M4F", 100, 256 * KIB, 1 * MIB),
@@ -47,7 +98,8 @@ DEVICES = {d.name: d for d in [
            "ST datasheet DS13195 (STM32H7A3xI/G): Cortex-M7 up to 280 MHz, 2 MiB Flash, 1,184 KiB "
            "of system SRAM of which the 1,024 KiB AXI SRAM (the largest contiguous region) is "
            "counted here; TCM and backup RAM left out"),
-]}
+]
+DEVICES = {d.name: dataclasses.replace(d, memory=MEMORY[d.name]) for d in _DEVICES}
 
 # exact short names of one device each; a vendor or family name ('arduino', 'stm32') names many
 # boards (the Arduino Uno's ATmega328P has 2 KiB of SRAM, by its datasheet) and is no alias

@@ -12,11 +12,12 @@ depthwise with the block's stride and padding k // 2 (+ReLU6); a linear 1x1 proj
 shortcut (residual add) when stride == 1 and in == out.
 """
 
+import numbers
 from dataclasses import dataclass
 
 from ..errors import SpecError, UnknownNameError
 from .ops import (  # noqa: F401  (OpKind, GroupOp, conv_output_size: re-exported)
-    OP_KINDS, OP_RULES, GroupOp, OpKind, Role, conv_output_size)
+    OP_KINDS, OP_RULES, GroupOp, OpKind, Role, conv_output_size, kernel_hw, pad_sides)
 from .spec import load_spec, mid_channels, validate_spec  # noqa: F401  (load_spec: re-exported)
 
 ACTIVATIONS = (None, "relu", "relu6")
@@ -28,6 +29,10 @@ class Op:
 
     in_shape / out_shape are (C, H, W) of the first input and of the output; a linear op's output
     is (classes, 1, 1). ``inputs`` names the tensors the op reads ('input' or other ops' names).
+    ``kernel`` is k (k x k) or, for a full conv only, (kh, kw); ``padding`` p (every side) or, for
+    a full conv only, (top, bottom, left, right) (TensorFlow's "same": ``ops.same_padding``).
+    ``kernel_hw`` and ``pads`` give both forms as tuples. Raises SpecError for a rectangular
+    kernel or uneven padding on another kind, or for sizes that are not positive integers.
     """
 
     name: str
@@ -43,12 +48,39 @@ class Op:
     role: Role | None = None  # what the op does (ops.Role), set by its builder; None: not said
 
     def __post_init__(self):
+        if hasattr(self.kernel, "__len__") or hasattr(self.padding, "__len__"):
+            self._check_rectangular()
         if self.role is not None and not isinstance(self.role, Role):
             try:
                 object.__setattr__(self, "role", Role(self.role))
             except ValueError:
                 raise SpecError(f"op {self.name!r} has unknown role {self.role!r}; roles are "
                                 f"{', '.join(r.value for r in Role)}") from None
+
+    def _check_rectangular(self):
+        """Check a kernel given as (kh, kw) or padding as (top, bottom, left, right)."""
+        for label, value, n, low in (("kernel", self.kernel, 2, 1),
+                                     ("padding", self.padding, 4, 0)):
+            parts = value if hasattr(value, "__len__") else (value,)
+            if not isinstance(parts, tuple) or len(parts) not in (1, n) or any(
+                    isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low
+                    for v in parts):
+                raise SpecError(f"op {self.name!r}: {label} must be an integer >= {low} or a "
+                                f"tuple of {n} of them, got {value!r}")
+        if self.kind != "conv" and (len(set(self.kernel_hw)) > 1 or len(set(self.pads)) > 1):
+            raise SpecError(f"op {self.name!r}: a {self.kind} takes a square kernel and even "
+                            f"padding; a {'x'.join(map(str, self.kernel_hw))} kernel with padding "
+                            f"{self.pads} is for a full conv only")
+
+    @property
+    def kernel_hw(self):
+        """(kh, kw): kernel rows and columns, pixels."""
+        return kernel_hw(self.kernel)
+
+    @property
+    def pads(self):
+        """(top, bottom, left, right): zero-padding rows and columns, pixels."""
+        return pad_sides(self.padding)
 
     @property
     def rule(self):
@@ -63,7 +95,7 @@ class Op:
     def weight_shape(self):
         """Shape of the weight tensor, or None for ops without weights.
 
-        conv: (Cout, Cin, k, k); dwconv: (C, k, k); pwconv and linear: (Cout, Cin).
+        conv: (Cout, Cin, kh, kw); dwconv: (C, k, k); pwconv and linear: (Cout, Cin).
         """
         return self.rule.weight_shape(self.in_shape[0], self.out_shape[0], self.kernel)
 

@@ -2,6 +2,8 @@
 with its ``GroupOp`` sets beside it).
 
 - ``OP_RULES``: what each kind is (weight layout, MACs, output size): one ``OpKind`` per kind.
+- ``kernel_hw`` / ``pad_sides`` / ``same_padding``: a kernel as k (square) or (kh, kw), padding
+  as p (every side) or (top, bottom, left, right), and TensorFlow's "same" padding of one axis.
 - ``GroupOp``: the sets of kinds that code treats alike. A module that asks "does this op have
   weights?" or "may a patch stage hold it?" reads the set here; no module lists kinds by hand.
 - ``Role``: what an op does in its network (the stem, a block's expansion, depthwise, projection,
@@ -14,10 +16,36 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..errors import SpecError
+
 
 def conv_output_size(size, kernel, stride, padding):
     """Output height/width of a convolution: (size + 2*padding - kernel) // stride + 1."""
     return (size + 2 * padding - kernel) // stride + 1
+
+
+def kernel_hw(kernel):
+    """(kh, kw) of a kernel given as k (a square k x k) or as (kh, kw); ints, pixels."""
+    return (kernel, kernel) if isinstance(kernel, int) or not hasattr(kernel, "__len__") \
+        else tuple(kernel)
+
+
+def pad_sides(padding):
+    """(top, bottom, left, right) of padding given as p (p on every side) or as that 4-tuple;
+    ints, pixels."""
+    return (padding,) * 4 if isinstance(padding, int) or not hasattr(padding, "__len__") \
+        else tuple(padding)
+
+
+def same_padding(size, kernel, stride):
+    """TensorFlow's "same" padding of one axis: (before, after) pixels, the odd one after.
+
+    Output ceil(size / stride); padding max((out - 1) * stride + kernel - size, 0), of which
+    before = padding // 2. H = 49, k = 10, s = 2: out 25, padding 9 = (4, 5).
+    """
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
 
 
 @dataclass(frozen=True)
@@ -26,25 +54,34 @@ class OpKind:
 
     weight_shape(cin, cout, k): the weight tensor's shape, None for ops without weights;
     macs_per_output(cin, k): multiply-accumulates per output element (0: the papers count conv
-    and linear only); spatial: 'window' (a k x k sliding window with stride and padding),
-    'same' (elementwise, H x W kept) or 'global' (H x W -> 1 x 1).
+    and linear only); spatial: 'window' (a kh x kw sliding window with stride and padding),
+    'same' (elementwise, H x W kept) or 'global' (H x W -> 1 x 1). k is an int (square) or
+    (kh, kw) (``kernel_hw``).
     """
 
-    weight_shape: Callable[[int, int, int], tuple | None]
-    macs_per_output: Callable[[int, int], int]
+    weight_shape: Callable[[int, int, object], tuple | None]
+    macs_per_output: Callable[[int, object], int]
     spatial: str
 
     def out_hw(self, h, w, kernel, stride, padding):
-        """(Ho, Wo) of an input H x W."""
-        if self.spatial == "window":
-            return (conv_output_size(h, kernel, stride, padding),
-                    conv_output_size(w, kernel, stride, padding))
-        return (h, w) if self.spatial == "same" else (1, 1)
+        """(Ho, Wo) of an input H x W; kernel k or (kh, kw), padding p or (top, bottom, left,
+        right) (pixels). Raises SpecError when a window op leaves no output pixel."""
+        if self.spatial != "window":
+            return (h, w) if self.spatial == "same" else (1, 1)
+        (kh, kw), (top, bottom, left, right) = kernel_hw(kernel), pad_sides(padding)
+        ho = (h + top + bottom - kh) // stride + 1
+        wo = (w + left + right - kw) // stride + 1
+        if ho < 1 or wo < 1:
+            raise SpecError(f"a {kh}x{kw} kernel with padding (top, bottom, left, right) "
+                            f"{(top, bottom, left, right)} on a {h}x{w} input leaves no output")
+        return ho, wo
 
 
 OP_RULES = {
-    "conv": OpKind(lambda cin, cout, k: (cout, cin, k, k), lambda cin, k: cin * k * k, "window"),
-    "dwconv": OpKind(lambda cin, cout, k: (cout, k, k), lambda cin, k: k * k, "window"),
+    "conv": OpKind(lambda cin, cout, k: (cout, cin, *kernel_hw(k)),
+                   lambda cin, k: cin * kernel_hw(k)[0] * kernel_hw(k)[1], "window"),
+    "dwconv": OpKind(lambda cin, cout, k: (cout, *kernel_hw(k)),
+                     lambda cin, k: kernel_hw(k)[0] * kernel_hw(k)[1], "window"),
     "pwconv": OpKind(lambda cin, cout, k: (cout, cin), lambda cin, k: cin, "window"),  # k = 1
     "add": OpKind(lambda cin, cout, k: None, lambda cin, k: 0, "same"),
     "pool": OpKind(lambda cin, cout, k: None, lambda cin, k: 0, "global"),  # global average

@@ -5,7 +5,7 @@ Configurations are those of ``../shared/reference/architectures.md``.
 
 from ..errors import SpecError, UnknownNameError
 from ..validation import check_scalar
-from .mlperf import MLPERF_NAMES, NOT_BUILT, get_mlperf_network
+from .mlperf import MLPERF_NAMES, get_mlperf_network
 from .network import Network, Op, build_network
 from .ops import OP_RULES, Role
 from .spec import MAX_RESOLUTION
@@ -117,8 +117,8 @@ def get_spec(name, resolution=None, width=None):
 def get_network(name, resolution=None, width=None):
     """Build zoo model ``name`` (see get_spec) as a Network; 'resnet18' is the ResNet baseline
     (resnet18_network, no width); 'mlperf-*' are MLPerf Tiny's reference models (mlperf.py, no
-    width; 'mlperf-kws' raises SpecError saying why it is not built)."""
-    if name in MLPERF_NAMES or name in NOT_BUILT:
+    width)."""
+    if name in MLPERF_NAMES:
         if width is not None:
             raise SpecError(f"width applies to mobilenetv2 only, not to {name!r}")
         return get_mlperf_network(name, resolution)
@@ -135,8 +135,7 @@ def get_network(name, resolution=None, width=None):
 # (channels, first stride) per stage, after a 7x7/2 stem conv and a 3x3/2 max pool.
 RESNET18_STAGES = [(64, 1), (128, 2), (256, 2), (512, 2)]
 BASELINE_NAMES = ("resnet18",)  # not MBConv networks: accounting only (the runtimes skip maxpool)
-# MLPerf Tiny reference models (mlperf.py); mlperf-kws is named so that it says why it is not built
-REFERENCE_NAMES = MLPERF_NAMES + tuple(NOT_BUILT)
+REFERENCE_NAMES = MLPERF_NAMES  # MLPerf Tiny reference models (mlperf.py)
 
 
 def resnet18_network(resolution=224, classes=1000):

@@ -19,7 +19,7 @@ plus what makes it practical:
   most MACs (FLOPs = 2 x MACs);
 * ``baselines``: MobileNetV2-style models (every block kernel 3, expand 6, full depth) scaled by
   width and resolution, the most accurate one that fits under the same budget;
-* latency from ``deploy.latency``: the instruction count of the emulated deployment (optimized
+* latency from ``deploy.latency``: the instruction count of the emulated deployment (tinyengine
   kernels, the chosen schedule: a patch schedule's recomputed overlaps included), predicted by a
   model calibrated on the emulator, times ``deploy.cost``'s cycles per instruction class, on the
   device's clock - instruction counts exact (up to the calibration's error), cycles an ESTIMATE.
@@ -35,6 +35,7 @@ import numpy as np
 
 from .. import memory
 from ..deploy import latency
+from ..errors import SpecError
 from ..memory.patch_plan import resolve_split
 from ..memory.schedule import Schedule
 from ..model.devices import get_device
@@ -62,6 +63,13 @@ def schedule_space(arch):
 def can_fit_memory(arch, schedule, device):
     """Whether ``arch`` under ``schedule`` fits ``device``: int8 peak SRAM <= SRAM and Flash <= Flash."""
     return memory.fits(arch.network(), device, schedule=schedule, dtype="int8").fits
+
+
+def within_latency(arch, schedule, device, max_latency_ms=None):
+    """Whether ``arch`` under ``schedule`` runs on ``device`` within ``max_latency_ms`` ms by
+    ``deploy.latency``'s ESTIMATE (always, with no budget)."""
+    return max_latency_ms is None or \
+        latency.predict(arch.network(), schedule, device).ms <= max_latency_ms
 
 
 def codesign_loop(arch_space, device, schedules=schedule_space, get_acc=get_valid_acc):
@@ -120,9 +128,11 @@ class Model:
                 "latency_ms": round(float(self.latency_ms), 2), "fits": bool(self.fits)}
 
 
-def describe(arch, device, schedules=schedule_space, get_acc=get_valid_acc, accuracy=None):
+def describe(arch, device, schedules=schedule_space, get_acc=get_valid_acc, accuracy=None,
+             max_latency_ms=None):
     """The Model of ``arch`` on ``device``: its first fitting schedule (else the lowest-peak one),
-    with the latency of deploying it under that schedule (``deploy.latency.predict``)."""
+    with the latency of deploying it under that schedule (``deploy.latency.predict``). With
+    ``max_latency_ms``, fitting also means within that latency (ms, ESTIMATE)."""
     device = get_device(device)
     net = arch.network()
     chosen, lowest = None, None
@@ -131,7 +141,7 @@ def describe(arch, device, schedules=schedule_space, get_acc=get_valid_acc, accu
         report = memory.fit_report(prof, device)
         if lowest is None or prof.peak_sram_bytes < lowest[1].peak_sram_bytes:
             lowest = (schedule, prof)
-        if report.fits:
+        if report.fits and within_latency(arch, schedule, device, max_latency_ms):
             chosen = (schedule, prof)
             break
     schedule, prof = chosen or lowest
@@ -149,10 +159,10 @@ def baseline_arch(resolution, width):
                    (6,) * sn.SLOTS)
 
 
-def baselines(device, schedules=schedule_space, get_acc=get_valid_acc):
+def baselines(device, schedules=schedule_space, get_acc=get_valid_acc, max_latency_ms=None):
     """Every width x resolution baseline as a Model on ``device`` (fitting or not)."""
-    return [describe(baseline_arch(r, w), device, schedules, get_acc)
-            for w in sn.WIDTHS for r in sn.RESOLUTIONS]
+    return [describe(baseline_arch(r, w), device, schedules, get_acc,
+                     max_latency_ms=max_latency_ms) for w in sn.WIDTHS for r in sn.RESOLUTIONS]
 
 
 def best_fitting(models):
@@ -199,9 +209,11 @@ class EvolutionResult:
     seconds: float = 0.0
 
 
-def _fits_any(arch, device, schedules):
-    """Whether ``arch`` fits ``device`` under some schedule of ``schedules(arch)``."""
-    return any(can_fit_memory(arch, s, device) for s in schedules(arch))
+def _fits_any(arch, device, schedules, max_latency_ms=None):
+    """Whether ``arch`` fits ``device`` under some schedule of ``schedules(arch)`` (and within
+    ``max_latency_ms`` ms under it, when given)."""
+    return any(can_fit_memory(arch, s, device) and within_latency(arch, s, device, max_latency_ms)
+               for s in schedules(arch))
 
 
 def _mutate(arch, rng, prob):
@@ -222,14 +234,16 @@ def _crossover(a, b, rng):
 
 
 def evolution(device, population=12, generations=6, parents=4, mutate_prob=0.2, seed=0,
-              schedules=schedule_space, get_acc=get_valid_acc):
+              schedules=schedule_space, get_acc=get_valid_acc, max_latency_ms=None):
     """Evolutionary search for the most accurate arch that fits ``device`` (some schedule).
 
     The first population: the largest subnet (kernel 7, expand 6, full depth) at the largest
     resolution x width that fits (the sandwich rule trains it every step, so it is the supernet's
     best-trained corner), then random fitting archs. Each generation keeps the ``parents`` most
     accurate, and fills the rest with mutations and crossovers of them that fit (children that do
-    not fit are redrawn, and never evaluated). Returns an EvolutionResult; the same seed gives the same result.
+    not fit are redrawn, and never evaluated). ``max_latency_ms``: fitting also means within that
+latency (ms, ``deploy.latency``'s ESTIMATE). Returns an EvolutionResult (best_arch None when
+nothing fits); the same seed gives the same result.
     """
     device = get_device(device)
     rng = np.random.default_rng(seed)
@@ -245,16 +259,18 @@ def evolution(device, population=12, generations=6, parents=4, mutate_prob=0.2, 
     def fitting(make):
         for _ in range(200):
             arch = make()
-            if _fits_any(arch, device, schedules):
+            if _fits_any(arch, device, schedules, max_latency_ms):
                 return arch
         return None
 
     corners = sorted((sn.largest(r, w) for r in sn.RESOLUTIONS for w in sn.WIDTHS),
                      key=lambda a: -a.network().macs)
-    seed_arch = next((a for a in corners if _fits_any(a, device, schedules)), None)
+    seed_arch = next((a for a in corners if _fits_any(a, device, schedules, max_latency_ms)), None)
     pop = [seed_arch] if seed_arch else []  # the largest subnet that fits: the sandwich trains it
     pop += [a for a in (fitting(lambda: sn.random_arch(rng)) for _ in range(population - len(pop)))
             if a]
+    if not pop:
+        return EvolutionResult(0.0, None, seconds=time.perf_counter() - start)
     for _ in range(generations):
         ranked = sorted(pop, key=lambda a: (-score(a), a.name))
         top = ranked[:parents]
@@ -282,8 +298,12 @@ def evolution(device, population=12, generations=6, parents=4, mutate_prob=0.2, 
 EVOLUTION = {"population": 10, "generations": 4, "parents": 3, "mutate_prob": 0.25}
 
 
-def codesign(device, seed=0, top=3, cache=None, get_acc=None):
+def codesign(device, seed=0, top=3, cache=None, get_acc=None, max_latency_ms=None):
     """Search ``device`` for accuracy: evolution, then describe the best ``top`` and the baselines.
+
+    max_latency_ms: a latency budget (ms, ``deploy.latency``'s ESTIMATE on the device's clock)
+    that the searched models and the baselines must also meet; SpecError, in one line, when no
+    subnet meets it.
 
     get_acc: the accuracy function (default: ``get_valid_acc`` with ``cache``, the shipped cache
     when None). Returns a JSON-ready dict: device, objective, best (a model), top (models),
@@ -300,11 +320,18 @@ def codesign(device, seed=0, top=3, cache=None, get_acc=None):
     cache = cache if cache is not None else shipped_cache()
     get_acc = get_acc or (lambda arch: get_valid_acc(arch, cache=cache))
     start = time.perf_counter()
-    result = evolution(device, seed=seed, get_acc=get_acc, **EVOLUTION)
-    models = sorted((describe(a, device, get_acc=get_acc) for a in result.archs),
+    result = evolution(device, seed=seed, get_acc=get_acc, max_latency_ms=max_latency_ms,
+                       **EVOLUTION)
+    if result.best_arch is None:
+        fastest = describe(sn.smallest(), device, accuracy=0.0)
+        raise SpecError(f"no subnet fits {device.name}" + (
+            f" within {max_latency_ms:g} ms (latency ESTIMATE; the smallest subnet needs "
+            f"~{fastest.latency_ms:.1f} ms)" if max_latency_ms is not None else ""))
+    models = sorted((describe(a, device, get_acc=get_acc, max_latency_ms=max_latency_ms)
+                     for a in result.archs),
                     key=lambda m: (-m.accuracy, m.peak_sram_bytes, m.arch.name))
     best = [m for m in models if m.fits][:top]
-    base = baselines(device, get_acc=get_acc)
+    base = baselines(device, get_acc=get_acc, max_latency_ms=max_latency_ms)
     best_base = best_fitting(base)
     within = best_fitting([m for m in models
                            if best_base and m.peak_sram_bytes <= best_base.peak_sram_bytes])
@@ -326,7 +353,7 @@ def codesign(device, seed=0, top=3, cache=None, get_acc=None):
             "flash_limit": device.flash_bytes,
             "objective": "max held-out accuracy (supernet, inherited weights) s.t. int8 peak SRAM "
                          "<= SRAM and Flash <= Flash under some schedule",
-            "latency": latency.LABEL,
+            "latency": latency.LABEL, "max_latency_ms": max_latency_ms,
             "best": best_json, "top": [m.to_json() for m in best],
             "baselines": [m.to_json() for m in base],
             "best_baseline": base_json, "best_within_baseline_sram": within_json,
@@ -349,7 +376,9 @@ def codesign_summary(report):
              f"in {report['seconds']:.1f} s",
              f"dataset: {data['name']} (val {data['val_examples']}, test {data['test_examples']} "
              "held-out images; accuracy +- one standard error)",
-             f"latency: {report['latency']}", "best models:"]
+             f"latency: {report['latency']}" + (f"; budget {report['max_latency_ms']:g} ms"
+                                                 if report.get("max_latency_ms") else ""),
+             "best models:"]
     lines += ["  " + line(m) for m in report["top"]]
     b = report["best_baseline"]
     lines.append("best scaled MobileNetV2-style baseline: " + (line(b) if b else "none fits"))

@@ -26,12 +26,13 @@ def side_by_side(backend, op, x):
     calls. Falls back to one call per image when the padded width is not a multiple of the stride.
     """
     n, c, h, w = x.shape
-    p, s, k = op.padding, op.stride, op.kernel
-    wide_w = w + 2 * p  # one padded image
+    (top, bottom, left, right), s, k = op.pads, op.stride, op.kernel_hw[1]
+    wide_w = w + left + right  # one padded image
     if wide_w % s:
         return np.stack([backend.run_op(op, [xi]) for xi in x])
-    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=backend.pad_value(op))
-    wide = xp.transpose(1, 2, 0, 3).reshape(c, h + 2 * p, n * wide_w)  # (C, H', N*W')
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)),
+                constant_values=backend.pad_value(op))
+    wide = xp.transpose(1, 2, 0, 3).reshape(c, h + top + bottom, n * wide_w)  # (C, H', N*W')
     y = backend.run_op(replace(op, padding=0), [wide])  # (Cout, Ho, (N*W' - k) // s + 1)
     step, wo = wide_w // s, (wide_w - k) // s + 1  # output columns per image, kept per image
     y = np.pad(y, ((0, 0), (0, 0), (0, n * step - y.shape[2])))

@@ -19,10 +19,10 @@ float (SpecError otherwise). ``naive.naive_conv2d_int8`` is the plain-loop refer
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import SpecError
 from .fixedpoint import ADD_LEFT_SHIFT, INT8_MAX, INT8_MIN, multiply_by_quantized_multiplier
+from .kernels import conv_windows, pad_map
 
 
 def _require_int(**arrays):
@@ -39,19 +39,19 @@ def _write(y, out):
 
 
 def _centered_windows(x, x_zp, kernel, stride, padding):
-    """(x - x_zp) as int32 with zero-point padding, as k x k windows (C, Ho, Wo, k, k)."""
+    """(x - x_zp) as int32 with zero-point padding (p, or (top, bottom, left, right)), as
+    kh x kw windows (``kernel``: (kh, kw)): (C, Ho, Wo, kh, kw)."""
     _require_int(x=x)
-    if padding:
-        x = np.pad(x, ((0, 0), (padding, padding), (padding, padding)), constant_values=x_zp)
-    xc = x.astype(np.int32) - np.int32(x_zp)  # padded pixels become exactly 0
-    return sliding_window_view(xc, (kernel, kernel), axis=(1, 2))[:, ::stride, ::stride]
+    xc = pad_map(x, padding, x_zp).astype(np.int32) - np.int32(x_zp)  # padded pixels: exactly 0
+    return conv_windows(xc, kernel, stride)
 
 
 def conv2d_int8(x, x_zp, weight, bias, rq, stride=1, padding=0, out=None):
-    """int8 full conv. x: int8 (Cin, H, W) with zero point x_zp; weight: int8 (Cout, Cin, k, k);
-    bias: int32 (Cout,); rq: Requant with (Cout,) constants -> int8 (Cout, Ho, Wo)."""
+    """int8 full conv. x: int8 (Cin, H, W) with zero point x_zp; weight: int8 (Cout, Cin, kh, kw);
+    bias: int32 (Cout,); rq: Requant with (Cout,) constants; padding: p or (top, bottom, left,
+    right) pixels of x_zp -> int8 (Cout, Ho, Wo)."""
     _require_int(weight=weight, bias=bias, m0=rq.m0, shift=rq.shift)
-    win = _centered_windows(x, x_zp, weight.shape[2], stride, padding)  # (Cin, Ho, Wo, k, k)
+    win = _centered_windows(x, x_zp, weight.shape[2:], stride, padding)  # (Cin, Ho, Wo, kh, kw)
     acc = np.einsum("chwij,ocij->ohw", win, weight.astype(np.int32), dtype=np.int32)
     acc += bias.astype(np.int32).reshape(-1, 1, 1)  # (Cout, Ho, Wo) int32
     return _write(rq.apply(acc), out)
@@ -61,7 +61,7 @@ def depthwise_conv2d_int8(x, x_zp, weight, bias, rq, stride=1, padding=0, out=No
     """int8 depthwise conv. x: int8 (C, H, W); weight: int8 (C, k, k); bias: int32 (C,);
     rq: Requant with (C,) constants -> int8 (C, Ho, Wo)."""
     _require_int(weight=weight, bias=bias, m0=rq.m0, shift=rq.shift)
-    win = _centered_windows(x, x_zp, weight.shape[1], stride, padding)  # (C, Ho, Wo, k, k)
+    win = _centered_windows(x, x_zp, weight.shape[1:], stride, padding)  # (C, Ho, Wo, k, k)
     acc = np.einsum("chwij,cij->chw", win, weight.astype(np.int32), dtype=np.int32)
     acc += bias.astype(np.int32).reshape(-1, 1, 1)
     return _write(rq.apply(acc), out)

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import SpecError
+from ..model.ops import pad_sides
 from ..validation import check_scalar
 
 
@@ -25,7 +26,17 @@ def _check_chw(x, name="x"):
 
 def _check_conv_args(stride, padding):
     check_scalar(stride, "stride", int, min_val=1)
-    check_scalar(padding, "padding", int, min_val=0)
+    for p in pad_sides(padding):
+        check_scalar(p, "padding", int, min_val=0)
+
+
+def pad_map(x, padding, value=0):
+    """x (C, H, W) with ``padding`` (p, or (top, bottom, left, right), pixels) of ``value`` around
+    it: (C, H + top + bottom, W + left + right), a new array (x itself when there is none)."""
+    top, bottom, left, right = pad_sides(padding)
+    if not (top or bottom or left or right):
+        return x
+    return np.pad(x, ((0, 0), (top, bottom), (left, right)), constant_values=value)
 
 
 def activate(y, act):
@@ -39,13 +50,14 @@ def activate(y, act):
     return y
 
 
-def _windows(x, kernel, stride, padding):
-    """All k x k windows of x (C, H, W) zero-padded by ``padding``: (C, Ho, Wo, k, k), a view."""
-    if padding:
-        x = np.pad(x, ((0, 0), (padding, padding), (padding, padding)))
-    if x.shape[1] < kernel or x.shape[2] < kernel:
-        raise SpecError(f"a {x.shape[1]}x{x.shape[2]} (padded) map is smaller than kernel {kernel}")
-    return sliding_window_view(x, (kernel, kernel), axis=(1, 2))[:, ::stride, ::stride]
+def conv_windows(x, kernel, stride):
+    """All kh x kw windows (``kernel``: (kh, kw)) of the already padded x (C, H, W), every
+    ``stride``-th: (C, Ho, Wo, kh, kw), a view. Raises SpecError when x is smaller than a window."""
+    kh, kw = kernel
+    if x.shape[1] < kh or x.shape[2] < kw:
+        raise SpecError(f"a {x.shape[1]}x{x.shape[2]} (padded) map is smaller than the "
+                        f"{kh}x{kw} kernel")
+    return sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::stride, ::stride]
 
 
 def _finish(y, bias, act, out):
@@ -59,12 +71,13 @@ def _finish(y, bias, act, out):
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, act=None, out=None):
-    """Full convolution. x: (Cin, H, W); weight: (Cout, Cin, k, k); bias: (Cout,) -> (Cout, Ho, Wo)."""
+    """Full convolution. x: (Cin, H, W); weight: (Cout, Cin, kh, kw); bias: (Cout,);
+    padding: p or (top, bottom, left, right) zero pixels -> (Cout, Ho, Wo)."""
     _check_chw(x)
     _check_conv_args(stride, padding)
-    if weight.ndim != 4 or weight.shape[1] != x.shape[0] or weight.shape[2] != weight.shape[3]:
-        raise SpecError(f"conv2d weight must be (Cout, {x.shape[0]}, k, k), got {weight.shape}")
-    win = _windows(x, weight.shape[2], stride, padding)  # (Cin, Ho, Wo, k, k)
+    if weight.ndim != 4 or weight.shape[1] != x.shape[0]:
+        raise SpecError(f"conv2d weight must be (Cout, {x.shape[0]}, kh, kw), got {weight.shape}")
+    win = conv_windows(pad_map(x, padding), weight.shape[2:], stride)  # (Cin, Ho, Wo, kh, kw)
     y = np.tensordot(weight, win, axes=([1, 2, 3], [0, 3, 4]))  # (Cout, Ho, Wo): im2col x weights
     return _finish(y.astype(x.dtype, copy=False), bias, act, out)
 

@@ -17,15 +17,18 @@ from .inplace import depthwise_inplace
 from .layerwise import run_layers
 
 
-def _axis_feed(op, a, b, size):
-    """How to feed a symmetric-padding kernel so that its outputs j_off .. j_off+(b-a) are [a, b).
+def _axis_feed(op, a, b, size, axis):
+    """How to feed a kernel so that its outputs j_off .. j_off+(b-a) along ``axis`` (1: rows,
+    2: columns) are [a, b).
 
     Returns (src_lo, src_hi, fill, j_off): the kernel gets ``fill`` filler rows, then input rows
-    [src_lo, src_hi). At a border (a*s - p < 0) the kernel's own padding is the real padding; at
-    an interior side its padding (and the filler) only touch outputs before j_off, which we drop.
-    The kernel pads as the backend does (zero point for int8), so no pad value is assumed here.
+    [src_lo, src_hi). At a border (a*s - p < 0, p the padding before) the kernel's own padding is
+    the real padding; at an interior side its padding (and the filler) only touch outputs before
+    j_off or after the last one, which we drop. The kernel pads as the backend does (zero point
+    for int8), so no pad value is assumed here.
     """
-    k, s, p = op.kernel, op.stride, op.padding
+    k, s = op.kernel_hw[axis - 1], op.stride
+    p = op.pads[2 * (axis - 1)]  # the padding before: top (rows) or left (columns)
     need_lo, need_hi = a * s - p, (b - 1) * s - p + k
     if need_lo < 0:
         src_lo, fill, j_off = 0, 0, a
@@ -38,16 +41,15 @@ def _axis_feed(op, a, b, size):
 def _conv_on_window(backend, op, x, x_win, out_win, out):
     """Compute ``out_win`` of op's output into ``out`` from ``x`` ((C, h, w), covering ``x_win``)."""
     _, in_h, in_w = op.in_shape
-    r_lo, r_hi, r_fill, r_off = _axis_feed(op, out_win.r0, out_win.r1, in_h)
-    c_lo, c_hi, c_fill, c_off = _axis_feed(op, out_win.c0, out_win.c1, in_w)
+    r_lo, r_hi, r_fill, r_off = _axis_feed(op, out_win.r0, out_win.r1, in_h, 1)
+    c_lo, c_hi, c_fill, c_off = _axis_feed(op, out_win.c0, out_win.c1, in_w, 2)
     rows = slice(r_lo - x_win.r0, r_hi - x_win.r0)
     cols = slice(c_lo - x_win.c0, c_hi - x_win.c0)
     feed = x[:, rows, cols]  # (C, h', w') view of the window buffer
     if r_fill or c_fill:  # filler rows/cols: they only feed outputs before j_off, which we drop
         feed = np.pad(feed, ((0, 0), (r_fill, 0), (c_fill, 0)))
     fh, fw = feed.shape[-2:]
-    oh = (fh + 2 * op.padding - op.kernel) // op.stride + 1
-    ow = (fw + 2 * op.padding - op.kernel) // op.stride + 1
+    oh, ow = op.rule.out_hw(fh, fw, op.kernel, op.stride, op.padding)
     assert oh >= r_off + out_win.h and ow >= c_off + out_win.w, (op.name, out_win, oh, ow)
     local = replace(op, in_shape=(op.in_shape[0], fh, fw), out_shape=(op.out_shape[0], oh, ow))
     exact = (r_off, c_off, oh, ow) == (0, 0, out_win.h, out_win.w)

@@ -36,9 +36,10 @@ extern volatile int32_t tm_current_layer;
 typedef struct {
     int16_t cin, in_h, in_w;            /* the full input tensor (C, H, W) */
     int16_t win_r0, win_c0, win_h, win_w; /* the window of it held in the input buffer */
-    int16_t cout, k, stride, pad;       /* kernel size, stride, padding (both sides) */
+    int16_t cout, k, stride, pad;       /* kernel size (rows), stride, padding (above; square: all sides) */
     int16_t out_r0, out_c0, out_h, out_w; /* the region of the full output computed */
     int32_t y_cstride, y_rstride;       /* output layout in elements (channel, row) */
+    int16_t kw, pad_l;                  /* a full conv's kernel columns and left padding; square: k and pad */
 } tm_geom;
 
 typedef struct {
@@ -46,7 +47,7 @@ typedef struct {
     const int32_t *bias;                /* (Cout,) int32 */
     const int32_t *m0;                  /* (Cout,) Q31 mantissas */
     const int32_t *shift;               /* (Cout,) power-of-two exponents */
-    const int32_t *wsum;                /* (Cout,) sum of each output channel's weights (optimized kernels) */
+    const int32_t *wsum;                /* (Cout,) sum of each output channel's weights (the depthwise fallback, dwconv.c) */
     const int32_t *chan;                /* (Cout, 4) tinyengine: {bias - x_zp * sum(w), m0, 2^(r-1), r = -shift}; else 0 */
     int32_t x_zp, y_zp, act_min, act_max;
 } tm_quant;
@@ -66,9 +67,8 @@ void tm_dwconv_ref(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant 
 void tm_pwconv_ref(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
 /* in-place depthwise: x (C, win_h, win_w) becomes (C, out_h, out_w); scratch holds one channel */
 void tm_dwconv_inplace_ref(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q);
-/* TinyEngine-style specialised kernels */
-void tm_conv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
-void tm_pwconv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
+/* depthwise, 3x3 interior unrolled: the fallback of the cmsis and tinyengine tiers for kernel
+   sizes they do not specialise (kernels.FALLBACK) */
 void tm_dwconv_opt(const int8_t *x, int8_t *y, const tm_geom *g, const tm_quant *q);
 void tm_dwconv_inplace_opt(int8_t *x, int8_t *scratch, const tm_geom *g, const tm_quant *q);
 /* cmsis tier: the tinyengine bodies (<kind>_te.h) with every constant read at run time */

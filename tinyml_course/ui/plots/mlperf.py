@@ -35,8 +35,7 @@ def _grouped(ax, groups, series, ylabel):
 
 def mlperf_figure(rows):
     """Arena (KiB) per schedule beside X-CUBE-AI's activation RAM, and latency (ms) beside the
-    published ones, for the MlperfRows ``rows`` of one board (models not built are left out)."""
-    rows = [r for r in rows if not r.not_built]
+    published ones, for the MlperfRows ``rows`` of one board."""
     device = rows[0].device
     fig = Figure(figsize=FIGSIZE)
     memory_ax, latency_ax = fig.subplots(1, 2)
