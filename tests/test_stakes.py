@@ -172,7 +172,7 @@ def assert_measured_again(shipped, labels):
 @pytest.mark.slow
 def test_the_fitting_row_is_measured_again(shipped):
     """The peak block cut + int8 (fits), re-measured in the default run (int8 inference on the
-    2,500 images: about 4 minutes on the shared 2-core machine)."""
+    2,500 images: about 4 minutes on a quiet 2-core machine, half an hour at load 10)."""
     assert_measured_again(shipped, ["peak block cut + int8"])
 
 
