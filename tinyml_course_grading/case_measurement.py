@@ -32,6 +32,7 @@ import numpy as np
 from .limits import SANDBOX
 from .memory_cgroup import MemoryCgroup
 from .process_tree import descendants
+from .sandboxed_run import _limit  # the runner's rlimits and cgroup join, before exec
 from .sandbox_layout import bwrap_command
 
 HARNESS_MODULE = "tinyml_course_grading.case_harness"
@@ -122,17 +123,17 @@ def run_case(entry, args, source, function, names, out_shape, limits=SANDBOX,
 
     entry: "module:prepare" (its module defines null_kernel); args: plain data; source: the
     student's solution cell (Python, magics already made Python); names: {name: "module:attr"}
-    given to the cell; out_shape: the output's expected shape (float32); seconds: wall clock.
-    SandboxUnavailable-free: bwrap None runs it without a sandbox (--sandbox off).
+    given to the cell; out_shape: the output's expected shape (float32); seconds: wall clock;
+    bwrap: the bubblewrap to run it under (None: a plain process, --sandbox off). LayoutError
+    (sandbox_layout) when the sandbox cannot be described here.
     """
-    from .sandboxed_run import _limit  # the runner's limits and cgroup join, before exec
-    rfd, wfd = os.pipe()
-    cmd = [sys.executable, "-I", "-m", HARNESS_MODULE, "--result-fd", str(wfd)]
-    opened, pass_fds = [], ()
+    cmd, opened, pass_fds = [], [], ()
     as_root = os.geteuid() == 0
     if bwrap is not None:
         box = bwrap_command(bwrap, [], limits, package_source, as_root=as_root, writable=False)
-        cmd, opened, pass_fds = box.argv + cmd, box.opened, box.pass_fds
+        cmd, opened, pass_fds = box.argv, box.opened, box.pass_fds
+    rfd, wfd = os.pipe()
+    cmd += [sys.executable, "-I", "-m", HARNESS_MODULE, "--result-fd", str(wfd)]
     if as_root:
         cmd += ["--drop-to", str(limits.uid)]
     cgroup = MemoryCgroup(limits.cgroup_mb or limits.memory_mb)
@@ -201,3 +202,27 @@ def extra_bytes(run, base):
     if run.cgroup_bytes is not None and base.cgroup_bytes is not None:
         extra = max(extra, run.cgroup_bytes - base.cgroup_bytes)
     return extra
+
+
+class OutsideCases:
+    """One student's solution cell, measured case by case outside the student's process: what
+    a check's ``outside`` function is given (check_declarations.Check.outside).
+
+    source: the cell's Python (magics made Python); bwrap: the bubblewrap to run each case
+    under (None: --sandbox off, the instructor's choice: plain processes with the limits).
+    """
+
+    def __init__(self, source, limits=SANDBOX, package_source=None, bwrap=None, seconds=60.0):
+        self.source, self.limits, self.package_source = source, limits, package_source
+        self.bwrap, self.seconds = bwrap, seconds
+
+    def measure(self, entry, args, function, names, out_shape):
+        """One case: {'record', 'out' (float32 array or None), 'problem', 'extra_bytes' (over
+        the baseline, bytes), 'baseline_spread' (bytes)}."""
+        base = baseline(entry, args, names, out_shape, self.limits, self.package_source,
+                        self.bwrap)
+        run = run_case(entry, args, self.source, function, names, out_shape, self.limits,
+                       self.package_source, self.seconds, self.bwrap)
+        spread = max(base.rss_spread, base.cgroup_spread or 0)
+        return {"record": run.record, "out": run.out, "problem": run.problem,
+                "extra_bytes": extra_bytes(run, base), "baseline_spread": spread}
