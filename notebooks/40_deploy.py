@@ -208,19 +208,21 @@ print(textwrap.fill(f"after 65% channel pruning: Flash {after.flash_bytes:,} byt
 
 # %% slideshow={"slide_type": "slide"}
 # the MLPerf Tiny models on the NUCLEO-L4R5ZI: every schedule deployed, the in-place run counted
-from tinyml_course.deploy.mlperf_deploy import measure
+# (by scripts/mlperf_report.py, whose record docs/deploy.md's table is written from: read here)
+from tinyml_course.deploy import mlperf_report
 from tinyml_course.memory.schedule import SCHEDULE_KINDS
-from tinyml_course.model.mlperf_results import MLPERF_TASKS
 from tinyml_course.ui.plots.mlperf import mlperf_figure
 
-L4R5 = get_device("nucleo-l4r5zi")
-mlperf = [measure(name, L4R5) for name in MLPERF_TASKS]
+mlperf = [r for r in mlperf_report.load_record() if r.device == "nucleo-l4r5zi"]
 print(f"{'model':<12}{'per-layer B':>12}{'in place B':>11}{'patch B':>9}{'bit-exact':>10}"
       f"{'in place ms':>12}")
 for r in mlperf:
     arenas = [f"{run.arena_bytes:,}" if run else "-" for run in map(r.run, SCHEDULE_KINDS)]
     print(f"{r.model:<12}{arenas[0]:>12}{arenas[1]:>11}{arenas[2]:>9}"
           f"{str(all(run.bit_exact for run in r.runs)):>10}{r.estimated_ms:>12,.1f} (ESTIMATE)")
+
+# %% slideshow={"slide_type": "subslide"}
+# their arenas and latencies beside X-CUBE-AI's and TFLM + CMSIS-NN's published figures
 display(mlperf_figure(mlperf))
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -41,26 +41,28 @@ def _outside_the_arena(arena, buf, weight, bias=None):
     return buf
 
 
-def test_streaming_scale_end_points():
-    """Does the published scale give 1 point at H*W extra elements, 4 at (k//2+1)*W, and the
-    geometric middle 2.5?"""
-    h, w, k = 64, 64, 3
-    base, target = h * w, (k // 2 + 1) * w
+@pytest.mark.parametrize("case", sd.STREAMING_CASES)
+def test_streaming_scale_end_points(case):
+    """Does the published scale give 1 point at H*W extra elements, 4 at (k//2+1)*W plus the
+    resolution (4 MiB: 1048576 elements), the geometric middle 2.5, at each hidden size?"""
+    _, h, w, k, _ = case
+    base, target = h * w, (k // 2 + 1) * w + (4 << 20) / 4
+    assert sd.STREAMING_SCALE.target(w, k) == target
     assert sd.STREAMING_SCALE.points(base, h, w, k) == 1.0
     assert sd.STREAMING_SCALE.points(4 * base, h, w, k) == 1.0
     assert sd.STREAMING_SCALE.points(target, h, w, k) == 4.0
+    assert sd.STREAMING_SCALE.points((k // 2 + 1) * w, h, w, k) == 4.0
     assert sd.STREAMING_SCALE.points(math.sqrt(base * target), h, w, k) == pytest.approx(2.5)
+    assert base / target > 5  # a channel of scratch and streaming rows lie far apart
 
 
-def test_channel_scratch_measures_a_channel_and_scores_one_point():
-    """Is exercise 5's method measured at H*W extra elements or more and scored 1 of 4?"""
+def test_channel_scratch_measures_a_channel_locally():
+    """Is exercise 5's method measured at H*W extra elements or more by the local figure (the
+    student's own feedback)?"""
     run = sd.measure_streaming_depthwise(_channel_scratch, 4, 64, 64, 3)
     assert run["correct"], run["problem"]
     assert run["arena_peak_bytes"] == (4 * 64 * 64 + 64 * 64) * 4
     assert run["extra_elements"] >= 64 * 64  # the channel, plus the kernel's own temporaries
-    score = sd.score_streaming_depthwise(_channel_scratch)
-    assert score.points == 1.0 and score.max_points == 4.0
-    json.dumps(score.to_json())  # plain data
 
 
 def test_memory_hidden_outside_the_arena_counts():
@@ -76,9 +78,17 @@ def test_memory_hidden_outside_the_arena_counts():
     (lambda arena, buf, weight, bias=None: 1 / 0, "raised ZeroDivisionError"),
 ])
 def test_wrong_streaming_answers_score_zero(fn, problem):
-    """Is a wrong, unanswered or crashing answer 0 points with its reason?"""
-    score = sd.score_streaming_depthwise(fn, cases=((2, 8, 8, 3, 0),))
+    """Is a wrong, unanswered or crashing answer 0 points with its reason (judged as the grader
+    judges a case measured outside: the case process's record and output)?"""
+    from tinyml_course.homework.challenges.streaming_case import prepare
+    case = prepare(2, 8, 8, 3, 0)
+    record, out = case.run(fn)
+    measured = {"record": record, "out": None if out is None else np.array(out), "problem": "",
+                "extra_bytes": 0}
+    judged = sd.judge_outside(measured, sd.streaming_expected(2, 8, 8, 3, 0))
+    score = sd.score_streaming_runs([judged])
     assert score.points == 0.0 and problem in score.message
+    json.dumps(score.to_json())  # plain data
 
 
 def _through_json(run):
@@ -110,14 +120,12 @@ def test_streaming_runs_are_judged_from_plain_data():
 
 
 def test_streaming_runs_scored_like_the_whole_measurement():
-    """Does score_streaming_runs give the scale's points from judged records: a case's lowest
-    measurement counts, a wrong try zeroes its case?"""
-    right = {"shape": [4, 64, 64], "kernel": 3, "correct": True, "problem": ""}
-    target, base = 2 * 64, 64 * 64
-    tries = [[{**right, "extra_elements": float(base)}, {**right, "extra_elements": float(target)}],
-             [{**right, "extra_elements": float(base)}, {**right, "correct": False,
-                                                         "problem": "wrong", "extra_elements": 0.0}]]
-    score = sd.score_streaming_runs(tries)
+    """Does score_streaming_runs give the scale's points from judged records, one per case: a
+    right one at the target 4, a wrong one 0?"""
+    right = {"shape": [2, 384, 8192], "kernel": 3, "correct": True, "problem": ""}
+    runs = [{**right, "extra_elements": float(2 * 8192)},
+            {**right, "correct": False, "problem": "wrong", "extra_elements": 0.0}]
+    score = sd.score_streaming_runs(runs)
     assert score.points == 2.0  # (4 + 0) / 2
     assert score.message.startswith("1 of 2 cases wrong") and score.summary().startswith(
         "streaming-depthwise: 2.00 of 4 points. 1 of 2 cases wrong")
@@ -269,12 +277,13 @@ def _points_in_prose(name, text):
     floor, rise = (float(v) for v in re.search(r"(\d+(?:\.\d+)?) \+ (\d+(?:\.\d+)?)·", text).groups())
     clamp = lambda q: min(1.0, max(0.0, q))  # noqa: E731
     if name == "streaming-depthwise":
-        assert "q = log(H·W / extra) / log(H·W / ((k//2 + 1)·W)) clamped to [0, 1]" in text
-        allowance = int(re.search(r"beyond (\d+) bytes", text).group(1))
+        assert "q = log(H·W / extra) / log(H·W / target) clamped to [0, 1]" in text
+        mib = float(re.search(r"target = \(k//2 \+ 1\)·W \+ ([\d.]+) MiB", text).group(1))
         element = int(re.search(r"(\d+) bytes an element", text).group(1))
+        target = lambda w, k: (k // 2 + 1) * w + mib * 2**20 / element  # noqa: E731
         return lambda extra, h, w, k: floor + rise * clamp(
-            1.0 if extra <= (k // 2 + 1) * w else
-            math.log(h * w / extra) / math.log(h * w / ((k // 2 + 1) * w))), (allowance, element)
+            1.0 if extra <= target(w, k) else
+            math.log(h * w / extra) / math.log(h * w / target(w, k))), (mib, element)
     if name == "patch-plan":
         excess = float(re.search(r"best MACs − 1\) / ([\d.]+)\)", text).group(1))
         return lambda macs, best: floor + rise * clamp(1 - (macs / best - 1) / excess), excess
@@ -282,12 +291,12 @@ def _points_in_prose(name, text):
     return lambda loss: floor + rise * clamp((top - loss) / span), (top, span)
 
 
-SAMPLES = {"streaming-depthwise": [(e, 64, 64, 3) for e in (5000, 4096, 1000, 300, 128, 50)]
-           + [(e, 48, 72, 5) for e in (3456, 900, 216)],
+SAMPLES = {"streaming-depthwise": [(e, 384, 8192, 3) for e in (4e6, 3145728, 1e6, 6e5, 3e5, 50)]
+           + [(e, 448, 7168, 7) for e in (3211264, 9e5, 216)],
            "patch-plan": [(m, 100) for m in (100, 105, 112.5, 125, 140)],
            "compress-to-budget": [(loss,) for loss in (-0.01, 0.0, 0.02, 0.05, 0.07, 0.12, 0.3)]}
 OTHER_SCALES = {"streaming-depthwise": sd.StreamingScale(floor_points=0.5,
-                                                         temporary_allowance_bytes=8192),
+                                                         resolution_bytes=1 << 20),
                 "patch-plan": pp.PatchScale(excess_at_floor=0.5, max_points=5.0),
                 "compress-to-budget": cm.CompressionScale(loss_for_full=0.03, loss_at_floor=0.15)}
 
@@ -333,8 +342,8 @@ def test_the_assignment_prints_its_scale_from_the_package(name):
 
 def test_a_record_carries_its_scale_text():
     """Does a scored record carry the scale's text (the feedback's, the leaderboard's)?"""
-    score = sd.score_streaming_runs([[{"shape": [2, 8, 8], "kernel": 3, "correct": True,
-                                       "problem": "", "extra_elements": 16.0}]])
+    score = sd.score_streaming_runs([{"shape": [2, 8, 8], "kernel": 3, "correct": True,
+                                      "problem": "", "extra_elements": 16.0}])
     assert score.scale == sd.STREAMING_SCALE.text() and score.points == 4.0
 
 

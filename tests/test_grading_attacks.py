@@ -14,7 +14,7 @@ the README's `tinyml-course-grade` and once by plain `nbgrader autograde`. Every
 | raiser         | solved + peak_sram raising its callers' locals and the helpers      | hidden text  |
 | keyreader      | quiz release + the key read by git show, ../../instructor, /proc    | 0 (held)     |
 | searcher       | patch challenge: the package's exhaustive search, its count undone  | +4           |
-| peakforger     | streaming challenge: a channel buffer, `arena.peak_bytes` forged    | +3 (xfail)   |
+| peakforger     | streaming challenge: a channel buffer, `arena.peak_bytes` forged    | +3           |
 
 The points in the "gain on main" column were measured by these tests on main before the fix
 (the closing note of issue 19 has the table with the branch's figures).
@@ -276,9 +276,10 @@ def test_no_hidden_text_in_feedback(sram, student):
     assert scores[student] == {"gcleaker": 14.0, "raiser": 13.0}[student], scores
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 finding 3, streaming: the peak is still taken "
-                   "in the student's process (arena.peak_bytes, tracemalloc): not fixed yet")
 def test_streaming_peak_not_forgeable(sram):
+    """Finding 3, streaming: `arena.peak_bytes` and tracemalloc forged in the kernel: the peak is
+    read from outside a fresh process per case (case_measurement.py), so the forger scores as
+    the channel of scratch it holds (xfail(strict) before: 4 of 4 points, +3)."""
     course, step = sram
     scores = _scores(course, SRAM, SRAM_NB)
     assert scores["peakforger"] == scores["channel"] < 14.0, scores

@@ -16,7 +16,9 @@ from harness.nbgrader_pipeline import REPO
 
 from tinyml_course_grading import check_declarations, conversation, messages, oracles
 from tinyml_course_grading import student_runner as runner
+from tinyml_course_grading.nbgrader_execute import SandboxedExecute
 from tinyml_course_grading.verdicts import verdict
+from tinyml_course.homework.challenges.streaming_depthwise import STREAMING_SCALE
 
 SOURCE = REPO / "assignments" / "source"
 
@@ -70,6 +72,10 @@ def _verdict(assignment, grade_id, student_code):
         vars(tracemalloc).update(stdlib)
     answer = messages.loads(messages.CallResult, messages.dumps(answer))  # across the wall
     answer = measured.answers({"c": answer})["c"]  # the grader's own records put in
+    if check.outside is not None:  # measured outside, a fresh process per case, as at autograde
+        key = f"{check.grade_id}#0"
+        answer = SandboxedExecute().measure_outside(
+            [check], {key: answer}, {check.solution: student_code})[key]
     return check, verdict(check, {0: answer}, student_code)
 
 
@@ -80,8 +86,8 @@ def test_streaming_reference_earns_the_challenge():
     assert check.challenge == "streaming-depthwise"
     assert v.fraction == 1.0, v.message
     assert v.message.startswith("streaming-depthwise: 4.00 of 4 points.")
-    assert [case["extra_elements"] for case in v.record["measured"]["cases"]] == \
-        [2 * 64, 3 * 72, 4 * 56]  # (k//2 + 1) * W each: the scale's target
+    for case in v.record["measured"]["cases"]:  # within the measurement's resolution of rows
+        assert case["extra_elements"] <= STREAMING_SCALE.target(case["shape"][2], case["kernel"])
 
 
 @pytest.mark.parametrize("patched", [False, True], ids=["honest", "arena-patched"])

@@ -17,6 +17,8 @@ imports it. Its modules, from the sandbox outwards:
 | ``memory_cgroup`` | a memory cgroup per run: one limit for everything it spawns, its peak |
 | ``memory_watch`` | no cgroup here: the grader watches the whole sandbox's memory from outside |
 | ``sandboxed_run`` | start the runner under its limits, read its one answer |
+| ``case_harness`` | inside a sandbox of its own: one measured case, locked down |
+| ``case_measurement`` | a case process's output and its peak memory, read from the kernel |
 | ``check_declarations`` | ``Check``/``Case``, loading a hidden_checks.py, names resolved at load |
 | ``comparisons`` | ``equal``, ``close``, ``fields``, ``contains`` |
 | ``integrity`` | reference imports in a solution, similarity with the package's source |

@@ -131,6 +131,10 @@ class Check:
                                    #   partial credit for a one-case check (a quiz answer and its
                                    #   policy; a challenge's measurements and its published scale,
                                    #   `record` a plain dict for the report and the leaderboard)
+    outside: object = None         # (cases) -> plain data: the check's answer measured outside
+                                   #   the student's process (case_measurement.OutsideCases of
+                                   #   the solution cell), in place of the sandbox's value once
+                                   #   the sandbox's call says the function is answered
 
     def __post_init__(self):
         where = f"hidden check {self.grade_id!r}"
@@ -144,6 +148,10 @@ class Check:
                                         f"{SCORINGS}")
         if self.grade is not None and (not callable(self.grade) or len(self.cases) != 1):
             raise CheckDeclarationError(f"{where}: grade= needs a callable and exactly one case")
+        if self.outside is not None and (not callable(self.outside) or len(self.cases) != 1
+                                         or self.solution is None):
+            raise CheckDeclarationError(f"{where}: outside= needs a callable, exactly one case "
+                                        "and a solution cell")
         self.reference = list(self.reference)
         self.references = tuple(resolve(n, where) for n in self.reference)
         targets = self.reference if self.similar_to is None else list(self.similar_to)

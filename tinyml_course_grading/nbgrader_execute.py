@@ -20,6 +20,7 @@ not be run raises `NotebookNotRun` carrying a typed `Failure`, which nbgrader re
 failed student and the grading worker reads with `take_failure` (never from the log).
 """
 import functools
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -28,10 +29,11 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from tinyml_course.homework.quiz_variant import STUDENT_ID_ENV  # the quiz's variants read it
 from traitlets import Float, Integer, Unicode
 
-from . import check_declarations, messages, oracles, package_edition, sandboxed_run, submission
+from . import (case_measurement, check_declarations, messages, oracles, package_edition,
+               plain_data, sandboxed_run, submission)
 from .limits import SANDBOX, SandboxLimits
 from .messages import CallRequest, CellSource, Failure, FailureKind, GradingRecord, RunRequest
-from .verdicts import verdict
+from .verdicts import _as_python, verdict
 
 META = "tinyml_grading"
 _FAILURES = {}  # student -> Failure of the last notebook that could not be run in this process
@@ -115,8 +117,9 @@ class SandboxedExecute(NbGraderPreprocessor):
                                     tuple(chk.reference))
                         for chk in active for k, case in enumerate(chk.cases)))
         measured = oracles.Oracles(getattr(hidden.module, "ORACLES", None))
-        run = self.run(request, files, student, hide=[cd.root],
-                       package_source=self.student_edition(assignment, student), oracle=measured)
+        edition = self.student_edition(assignment, student)
+        run = self.run(request, files, student, hide=[cd.root], package_source=edition,
+                       oracle=measured)
         for note in run.notes:
             self.log.warning(note)
         if run.answer.helper_error:  # before any student code ran: the grader's own failure
@@ -132,6 +135,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         solutions = {_grade_id(c): c.source for c in nb.cells
                      if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
         calls = measured.answers(run.answer.calls)  # the grader's own measurements put in
+        calls = self.measure_outside(active, calls, solutions, edition)
         for chk in active:
             answers = {k: calls.get(f"{chk.grade_id}#{k}")
                        for k in range(len(chk.cases))}
@@ -145,6 +149,29 @@ class SandboxedExecute(NbGraderPreprocessor):
         if any(v.flagged for v in record.checks.values()):
             self.flag(info)
         return nb, resources
+
+    def measure_outside(self, checks, calls, solutions, package_source=None):
+        """``calls`` with the answer of each check declaring ``outside`` replaced by what that
+        function measures of the student's solution cell outside the student's process
+        (case_measurement.OutsideCases: a fresh sandboxed process per case), where the
+        sandbox's call answered (not None, no blocked reference reached)."""
+        out = dict(calls)
+        for chk in checks:
+            key = f"{chk.grade_id}#0"
+            answer = out.get(key)
+            if chk.outside is None or answer is None or not answer.ok or answer.used \
+                    or answer.value is None:
+                continue
+            cases = case_measurement.OutsideCases(
+                _as_python(solutions.get(chk.solution) or ""), self.limits(), package_source,
+                sandboxed_run.bwrap_path() if self.sandbox == "required" else None,
+                seconds=float(self.timeout))
+            try:
+                out[key] = replace(answer, value=plain_data.plain(chk.outside(cases)))
+            except Exception as exc:  # the grader's own failure: 0 with its reason, in one line
+                out[key] = replace(answer, ok=False, value=None, error_type=type(exc).__name__,
+                                   error=f"the grader's measurement failed ({exc})"[:500])
+        return out
 
     def student_edition(self, assignment, student=None):
         """The folder of the package's student edition the sandbox shows for ``assignment``

@@ -119,16 +119,21 @@ def _passwd_fds(uid):
     return out
 
 
-def bwrap_command(bwrap, files, limits, package_source=None, as_root=False, hide=()):
+def bwrap_command(bwrap, files, limits, package_source=None, as_root=False, hide=(),
+                  writable=True):
     """The Command that runs argv after it in the sandbox (see the module doc).
 
     files: [(relative path, host path)] of the student's folder (regular files only, already
     checked); limits: SandboxLimits (tmp_mb, work_mb); package_source: the folder bound where the
     interpreter finds tinyml_course (default: that folder itself); as_root: bwrap runs as root
     without a user namespace (the runner then drops to limits.uid); hide: folders that must not
-    be seen even where they lie inside a bound one (the course directory, the grader's home)."""
+    be seen even where they lie inside a bound one (the course directory, the grader's home);
+    writable False (a measured case, case_measurement.py): nothing writable at all (no /tmp, no
+    student folder, the root remounted read-only), no /proc and no /dev (the process's
+    descriptors come from the grader), ``files`` ignored."""
     view = interpreter_view()
-    ops = {"/tmp": ("--tmpfs", None)}  # dest -> (op, source); a checkout under /tmp goes on it
+    # dest -> (op, source); a checkout under /tmp goes on it
+    ops = {"/tmp": ("--tmpfs", None)} if writable else {}
     for p in SYSTEM:
         if os.path.islink(p):
             ops[p] = ("--symlink", os.readlink(p))
@@ -177,8 +182,14 @@ def bwrap_command(bwrap, files, limits, package_source=None, as_root=False, hide
             argv += ["--perms", "0755", op, dest]
     opened = _passwd_fds(limits.uid if as_root else os.geteuid())
     argv += ["--ro-bind-data", str(opened[0].fileno()), "/etc/passwd",
-             "--ro-bind-data", str(opened[1].fileno()), "/etc/group",
-             "--proc", "/proc", "--dev", "/dev",
+             "--ro-bind-data", str(opened[1].fileno()), "/etc/group"]
+    unshare = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+               "--unshare-cgroup-try"] if as_root else ["--unshare-all"]
+    tail = ["--chdir", inside, *unshare, "--die-with-parent", "--new-session", "--"]
+    if not writable:
+        argv += ["--perms", "0755", "--dir", inside, "--remount-ro", "/", *tail]
+        return Command(argv, tuple(f.fileno() for f in opened), inside, opened)
+    argv += ["--proc", "/proc", "--dev", "/dev",
              "--perms", "0777", "--size", str(int(limits.work_mb * MIB)), "--tmpfs", inside]
     for rel, host in files:
         for parent in reversed(Path(rel).parents[:-1]):
@@ -186,7 +197,5 @@ def bwrap_command(bwrap, files, limits, package_source=None, as_root=False, hide
         f = open(host, "rb")
         opened.append(f)
         argv += ["--perms", "0666", "--file", str(f.fileno()), f"{inside}/{rel}"]
-    unshare = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-               "--unshare-cgroup-try"] if as_root else ["--unshare-all"]
-    argv += ["--chdir", inside, *unshare, "--die-with-parent", "--new-session", "--"]
+    argv += tail
     return Command(argv, tuple(f.fileno() for f in opened), inside, opened)

@@ -168,6 +168,24 @@ def tripwire_code(name):
     return space["tripwire"].__code__
 
 
+def _copies(dotted):
+    """The function ``dotted`` ('module:qual') of every other module in sys.modules loaded from
+    the same file: a second, private import of the package (importlib.util.spec_from_file_location
+    under another name) has function objects of its own, which the tripwires block too."""
+    module, _, qual = dotted.partition(":")
+    home = getattr(sys.modules.get(module), "__file__", None)
+    out = []
+    for name, mod in list(sys.modules.items()):
+        if name == module or home is None or getattr(mod, "__file__", None) != home:
+            continue
+        obj = mod
+        for part in qual.split("."):
+            obj = getattr(obj, part, None)
+        if obj is not None:
+            out.append(obj)
+    return out
+
+
 class Blocked:
     """Swap the code of the reference functions for tripwires, for the length of one call.
     The names were resolved by the grader when it loaded the checks (check_declarations), so
@@ -176,10 +194,10 @@ class Blocked:
     def __init__(self, names):
         self.swapped = []
         for name in names:
-            fn = resolve(name)
-            fn = getattr(fn, "__func__", fn)
-            if isinstance(fn, types.FunctionType) and not fn.__code__.co_freevars:
-                self.swapped.append((name, fn, fn.__code__))
+            for fn in [resolve(name), *_copies(name)]:
+                fn = getattr(fn, "__func__", fn)
+                if isinstance(fn, types.FunctionType) and not fn.__code__.co_freevars:
+                    self.swapped.append((name, fn, fn.__code__))
 
     def codes(self):
         return {id(code): (name, fn) for name, fn, code in self.swapped}

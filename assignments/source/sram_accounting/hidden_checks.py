@@ -4,6 +4,7 @@ The grader (tinyml_course_grading) runs the student's notebook in a sandbox, eva
 compares the plain-data answer with `expected`, computed here, in the grader, by the package.
 docs/grading.md, "How to write a hidden check", explains the pieces.
 """
+import functools
 import inspect
 
 import numpy as np
@@ -13,7 +14,7 @@ from tinyml_course_grading.comparisons import close, fields
 
 from tinyml_course import build_network, get_network
 from tinyml_course.homework.challenges.streaming_depthwise import (
-    STREAMING_CASES, STREAMING_SCALE, judge_streaming_run, score_streaming_runs, streaming_expected)
+    STREAMING_CASES, measure_outside, score_streaming_runs, streaming_expected)
 from tinyml_course.homework.rules import inplace_scratch_rule
 from tinyml_course.memory.accounting import profile
 from tinyml_course.memory.arena import Arena
@@ -81,17 +82,14 @@ def _grader_inplace(fn, c, h, w, k, stride, padding, seed):
              "out": _np.array(out.array), "peak": arena.peak_bytes, "live": arena.live_bytes}}
 
 
-# the challenge: the student's function measured here, in the sandbox, after the package's
-# classes (Arena, Buffer) are restored; only the figures and outputs go back, judged outside
+# the challenge: here only whether the function is answered (a tiny run); its memory is
+# measured outside the student's process, one fresh process per hidden case (_streaming_outside)
 from tinyml_course.homework.challenges.probes import run_streaming_depthwise as _grader_run_streaming
 
 
 def _grader_streaming(fn):
-    runs = [[_grader_run_streaming(fn, *case) for _ in range({STREAMING_SCALE.repeats})]
-            for case in {STREAMING_CASES!r}]
-    if all(r["returned"] == "NoneType" for tries in runs for r in tries):
-        return None  # not answered yet
-    return runs
+    run = _grader_run_streaming(fn, 2, 8, 8, 3, 0)
+    return None if run["returned"] == "NoneType" else "answered"
 '''
 
 
@@ -129,17 +127,23 @@ def _inplace_compare(c, h, w, k, stride, padding):
     return compare
 
 
+@functools.lru_cache(maxsize=None)
 def _streaming_expected():
     return [streaming_expected(*case) for case in STREAMING_CASES]
 
 
+def _streaming_outside(cases):
+    """The judged records of the student's solution cell, each hidden case run in a fresh
+    sandboxed process and its peak memory read by the grader (case_measurement.OutsideCases)."""
+    return measure_outside(cases, _streaming_expected())
+
+
 def _streaming_grade(got, expected):
-    """(fraction, feedback sentence, record) of the challenge from the sandbox's runs: judged
-    here against outputs computed here, scored on the published scale."""
-    if not isinstance(got, list) or len(got) != len(expected):
-        raise ValueError(f"{len(got)} cases measured, expected {len(expected)}")
-    score = score_streaming_runs([[judge_streaming_run(run, want) for run in tries]
-                                  for tries, want in zip(got, expected)])
+    """(fraction, feedback sentence, record) of the challenge from the records the grader
+    measured outside (_streaming_outside), scored on the published scale."""
+    if not isinstance(got, list) or len(got) != expected:
+        raise ValueError(f"{len(got)} cases measured, expected {expected}")
+    score = score_streaming_runs(got)
     return score.fraction, score.summary(), score.to_json()
 
 
@@ -210,7 +214,7 @@ CHECKS = [
                  for c, h, w, k, s, p, seed in INPLACE], scoring="fraction"),
     Check("test-depthwise-streaming", "depthwise_streaming", solution="depthwise-streaming",
           property="a right in-place output, measured extra memory on the published scale",
-          challenge="streaming-depthwise", grade=_streaming_grade,
-          cases=[Case("the hidden shapes, each run twice", "_grader_streaming(depthwise_streaming)",
-                      _streaming_expected)]),
+          challenge="streaming-depthwise", grade=_streaming_grade, outside=_streaming_outside,
+          cases=[Case("the hidden shapes, each in a process of its own",
+                      "_grader_streaming(depthwise_streaming)", len(STREAMING_CASES))]),
 ]

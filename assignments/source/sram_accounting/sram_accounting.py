@@ -366,11 +366,15 @@ expect_all("depthwise_inplace", [
 # Write `depthwise_streaming(arena, buf, weight, bias)`: stride 1, padding k//2 (the output has the
 # input's shape), float32, output at the input's address, every byte of scratch in the arena.
 #
-# **How it is measured.** Your function runs on hidden shapes (C, H, W between 2 and 80, k in 3, 5,
-# 7). The measured peak is the arena's high-water mark **plus** every numpy/Python temporary your
-# call allocates beyond 4 KiB (Python's `tracemalloc`): memory you hide outside the arena counts.
-# `extra` = measured peak / 4 bytes − C·H·W elements; each shape runs twice and the lower figure
-# counts.
+# **How it is measured.** The grader runs your solution cell *alone* (with `np`, `Arena` and
+# `depthwise_conv2d` defined, as in this notebook's first cell; it may import numpy and the
+# standard modules `math`, `itertools`, `functools`, `collections`, `operator`, `array`,
+# `tracemalloc` and `mmap`, nothing else) in a fresh process per hidden shape (C = 2, H·W about
+# 6 million elements: a channel is 24 MiB; k in 3, 5, 7), and the operating system reports that
+# process's peak memory. `extra` = that peak less the same process without your kernel, in
+# 4-byte elements: every byte your call touches counts, in the arena or not, and the figures your
+# code can see (`arena.peak_bytes`) decide nothing. Your kernel may not start processes or
+# threads, nor open files, pipes or sockets there.
 #
 # **Scale:** the next cell prints it from the grader's own constants: per shape, a wrong output
 # scores 0 and a right one more the less extra memory it needs, exercise 5's whole channel of
@@ -441,14 +445,15 @@ def depthwise_streaming(arena, buf, weight, bias=None):
 
 # %% nbgrader={"grade": true, "grade_id": "test-depthwise-streaming", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 # test: the challenge, measured (partial credit on the published scale)
-# one small shape here; the grader measures your function on the hidden shapes and scores it
+# one small shape here, measured in this process (the arena and tracemalloc: your own feedback,
+# not the grade); the grader measures your function on the hidden shapes outside and scores it
 from tinyml_course.homework.challenges.streaming_depthwise import measure_streaming_depthwise
 
 require_answered(depthwise_streaming)
 _run = measure_streaming_depthwise(depthwise_streaming, 3, 12, 10, 3, seed=5)
 expect_true(_run["correct"], f"C,H,W=3,12,10 k=3: expected a right in-place output, got one where "
                              f"{_run['problem']}")
-print(f"C,H,W=3,12,10 k=3: {_run['extra_elements']:.0f} extra elements "
+print(f"C,H,W=3,12,10 k=3: {_run['extra_elements']:.0f} extra elements in this process "
       f"(exercise 5: {12 * 10}, target: {2 * 10})")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "written-lead", "locked": true, "schema_version": 3, "solution": false, "task": false}
