@@ -309,5 +309,5 @@ for cpu, entry in latency.load_table()["cpus"].items():
 # The searched models fit by construction. One that does not, until it is pruned AND quantized,
 # is the subject of the compression lecture: the largest 24 px subnet of this supernet on the
 # nRF52832 (`nas.stakes`). Notebook 30, section "Compression with stakes", shows its memory
-# verdicts, the accuracy before and after pruning and fine-tuning, and the compression dashboard
-# on it.
+# verdicts, the accuracy before and after the cut where its peak is (with int8), why a cut of
+# every block fails, and the compression dashboard on it.

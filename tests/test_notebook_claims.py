@@ -108,3 +108,39 @@ def test_evolution_paragraph_states_what_the_comparison_computes():
     assert (f"The random loop ends {int(min(gaps))}-{int(max(gaps))} points lower "
             f"({min(loop_end):.1f}-{max(loop_end):.1f}% over the seeds) after the same "
             f"{min(lengths)}-{max(lengths)} evaluations") in text
+
+
+def test_compression_stakes_sentences_state_the_shipped_figures():
+    """30's 'Compression with stakes' and its scan (issue 22 item 4): the memory of each version
+    as the accounting and the shipped table give it, the peak's block and cut, and every number
+    of the scan's reading as weights/stakes_scan.json has it. Seen failing on the paragraph's
+    first draft (aa74c29: 'recalibrated, the stride-2 blocks lose most'; block 7 loses 0.1 point)."""
+    import numpy as np
+
+    from tinyml_course import memory
+    from tinyml_course.compression import prune
+    from tinyml_course.nas import stakes
+
+    text = " ".join(markdown("30_compression").split())  # list items' indents: one space
+    rows = stakes.shipped_results()
+    int8 = rows["int8"]["after"]
+    assert f"SRAM misses by {(int8['peak_sram_bytes'] - 64 * 1024) / 1024:.1f} KiB" in text
+    assert f"Flash fits ({int8['flash_bytes'] / 1024:.0f} KiB)" in text
+    cut = rows["peak block cut + int8"]["after"]
+    assert stakes.PEAK_BLOCKS == [1] and f"{stakes.PEAK_RATIO:.1%} of block 1's" in text
+    assert f"then int8: fits ({cut['peak_sram_bytes'] / 1024:.1f} KiB)" in text
+    net = stakes.STAKES_ARCH.network()  # a cut's SRAM depends on the shapes only
+    zeros = {op.name: (np.zeros(op.weight_shape, np.float32), np.zeros(op.out_shape[0], np.float32))
+             for op in net if op.weight_shape is not None}
+    every, _ = prune.channel_prune(net, zeros, stakes.PRUNE_RATIO)
+    assert f"it fits too ({memory.profile(every).peak_sram_bytes / 1024:.1f} KiB)" in text
+    scan = stakes.shipped_scan()
+    alone = {k: r for k, r in scan.items() if k.startswith("block")}
+    stride2 = [100 * (scan["uncut"] - alone[f"block{b}"]["plain"]) for b in (1, 4, 7)]
+    worst = max(scan["uncut"] - r["recalibrated"] for r in alone.values())
+    every = scan["every block"]
+    assert (f"the stride-2 blocks (1, 4 and 7) lose {min(stride2):.0f} to {max(stride2):.0f} "
+            f"points each alone, and all blocks together are chance ({100 * every['plain']:.1f}%)"
+            f"; recalibrated, no block alone loses more than {100 * worst:.1f} points") in text
+    assert f"all of them together still lose {100 * (scan['uncut'] - every['recalibrated']):.1f}:" \
+        in text

@@ -143,7 +143,8 @@ def test_the_graders_measurement_has_a_cpu_budget():
     spent = time.process_time() - start
     print(f"stopped after {spent:.2f} s CPU (budget 0.5 s; the grader's: "
           f"{GRADER.verdict_seconds:g} s)")
-    assert 0.5 <= spent < 30
+    # the profiling timer and process_time() tick apart: 0.497 s was read at load 10
+    assert 0.45 <= spent < 30
     with verdicts.cpu_budget(5):  # within the budget: nothing happens, the timer is cleared
         sum(range(1000))
     import signal

@@ -54,13 +54,16 @@ def _figures(network, weights, accuracy, storage, dtype, x_probe, backend=None):
 
 
 def compress_model(network, weights, data, prune_method="none", sparsity=0.5, norm="l2",
-                   finetune_epochs=0, quantize="none", bits=8, fmt="best", device=DEFAULT_DEVICE):
+                   finetune_epochs=0, quantize="none", bits=8, fmt="best", device=DEFAULT_DEVICE,
+                   blocks=None, calib=None):
     """Compress ``(network, weights)`` and return a dict with 'before', 'after' (Figures as dicts),
     'settings', 'device' and 'fits'. data: (x_train, y_train, x_test, y_test) from data.load_digits.
 
     prune_method: none | per-layer | global (fine-grained, ``sparsity`` of the 1x1 and linear
     weights, ``prune.default_layers``) | channel
-    (``sparsity`` = share of expanded channels removed, by ``norm`` l1/l2). quantize: none | linear
+    (``sparsity`` = share of expanded channels removed, by ``norm`` l1/l2, in the MBConv blocks
+    numbered in ``blocks``, default every block with an expansion; ``calib``: images (N, C, H, W)
+    to recalibrate the cut model on, ``prune.recalibrate``, default none). quantize: none | linear
     (``bits`` 2-8, symmetric per channel) | kmeans (``bits``) | int8 (integer-only inference).
     """
     if prune_method not in PRUNE_METHODS:
@@ -81,7 +84,7 @@ def compress_model(network, weights, data, prune_method="none", sparsity=0.5, no
 
     net, w, masks = network, weights, None
     if prune_method == "channel":
-        net, w = prune.channel_prune(network, weights, sparsity, norm)
+        net, w = prune.channel_prune(network, weights, sparsity, norm, blocks, calib)
     elif prune_method == "per-layer":
         w, masks = prune.prune_per_layer(weights, sparsity)
     elif prune_method == "global":
@@ -112,6 +115,8 @@ def compress_model(network, weights, data, prune_method="none", sparsity=0.5, no
     return {
         "model": network.name,
         "settings": {"prune": prune_method, "sparsity": sparsity, "norm": norm,
+                     "blocks": None if blocks is None else sorted(blocks),
+                     "calib_images": 0 if calib is None else len(calib),
                      "finetune_epochs": finetune_epochs, "quantize": quantize, "bits": bits,
                      "format": fmt, "weight_sparsity": prune.sparsity_of(w)},
         "before": asdict(before), "after": asdict(after),
@@ -195,8 +200,10 @@ def _count_hits(network, weights, x, y, batch_size, before_batch=None):
     return hits
 
 
-def quick_memory(network, weights, sparsity=0.0, bits=32, channel_ratio=0.0, device=DEFAULT_DEVICE):
-    """Everything of ``quick_compress`` but the accuracy (the fast part: no forward pass).
+def quick_memory(network, weights, sparsity=0.0, bits=32, channel_ratio=0.0, device=DEFAULT_DEVICE,
+                 blocks=None):
+    """Everything of ``quick_compress`` but the accuracy (the fast part: no forward pass); blocks:
+    the MBConv blocks the channel cut narrows (default every block with an expansion).
 
     Returns a dict with 'flash_bytes', 'peak_sram_bytes', 'activation_dtype', 'weights' (the
     compressed weights), 'network' (narrower after channel pruning), 'device' and 'fits'.
@@ -204,7 +211,7 @@ def quick_memory(network, weights, sparsity=0.0, bits=32, channel_ratio=0.0, dev
     device = get_device(device)
     net, w = network, weights
     if channel_ratio:
-        net, w = prune.channel_prune(network, weights, channel_ratio, "l2")
+        net, w = prune.channel_prune(network, weights, channel_ratio, "l2", blocks)
     masks = None
     if sparsity:
         w, masks = prune.prune_global(w, sparsity)
