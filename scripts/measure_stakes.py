@@ -2,13 +2,16 @@
 
     python scripts/measure_stakes.py [--out PATH] [--rows LABEL ...]
     python scripts/measure_stakes.py --scan [--cuts NAME ...] [--out PATH]
+    python scripts/measure_stakes.py --sample [--out PATH]
 
 Without ``--scan``: ``nas.stakes.measure_stakes()`` (the compression lecture's ``compress_model``
 on the largest 24 px subnet for the nRF52832: float32, int8, the peak block cut + int8; on the
 2,500 held-out 'test' images) into tinyml_course/nas/weights/stakes_results.json.
 With ``--scan``: ``nas.stakes.block_scan()`` (25% of one block, or of every block, cut, without
 and with recalibration; on the 2,500 'val' images) into weights/stakes_scan.json.
-``tests/test_stakes.py`` re-measures both.
+With ``--sample``: the fitting row on the first quarter of the held-out images
+(``stakes.SAMPLE_ROW``, ``SAMPLE_PART``) into weights/stakes_sample.json: what the default test
+run re-measures (``tests/test_stakes.py``; the whole table and scan under ``-m remeasure``).
 
 Resumable in pieces: ``--rows`` (labels of ``stakes.ROWS``) or ``--cuts`` (names of
 ``stakes.scan_cuts``) measure only those and keep the file's others, re-read just before
@@ -82,11 +85,19 @@ def main():
     parser.add_argument("--part", nargs=2, type=int, metavar=("I", "K"), default=None,
                         help="measure on the I-th of K shares of the held-out images only")
     parser.add_argument("--scan", action="store_true", help="measure the block scan instead")
+    parser.add_argument("--sample", action="store_true",
+                        help="measure the test run's sample (the fitting row, a quarter) instead")
     parser.add_argument("--cuts", nargs="+", default=None,
                         help="with --scan: measure only these cuts (block0..., 'every block')")
     args = parser.parse_args()
     start = time.perf_counter()
-    if args.scan:
+    if args.sample:
+        out = args.out or str(stakes.SAMPLE_PATH)
+        results = stakes.measure_stakes([stakes.SAMPLE_ROW], stakes.SAMPLE_PART)
+        write(results, out)
+        lines = [f"{label}: {100 * r['after']['accuracy']:.2f}% on {r['examples']} images "
+                 f"({r['seconds']:.0f} s)" for label, r in results.items()]
+    elif args.scan:
         out = args.out or str(stakes.SCAN_PATH)
         try:
             scan = stakes.block_scan(args.cuts)

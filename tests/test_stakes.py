@@ -154,25 +154,48 @@ def test_the_scan_says_why_the_cut_goes_to_the_peak():
                if isinstance(r, dict))
 
 
-def assert_measured_again(shipped, labels):
-    """Does measure_stakes(labels) give the shipped figures: bytes exactly, accuracies within
-    three images?"""
-    fresh = stakes.measure_stakes(labels)
+def assert_measured_again(shipped, labels, fresh=None):
+    """Does measure_stakes(labels) (or ``fresh``, measured already) give the shipped figures:
+    bytes exactly, accuracies within three images?"""
+    fresh = stakes.measure_stakes(labels) if fresh is None else fresh
     assert list(fresh) == list(labels)
     for label in labels:
         r = shipped[label]
         for side in ("before", "after"):
             for key in FIGURES:
                 assert fresh[label][side][key] == r[side][key], (label, side, key)
-            assert fresh[label][side]["accuracy"] == pytest.approx(r[side]["accuracy"],
-                                                                   abs=ACCURACY_TOLERANCE), (label, side)
+            assert fresh[label][side]["accuracy"] == pytest.approx(
+                r[side]["accuracy"], abs=3 / r["examples"]), (label, side)  # three images
         assert fresh[label]["fits"] == r["fits"]
 
 
 @pytest.mark.slow
+def test_a_sample_of_the_fitting_row_is_measured_again():
+    """The peak block cut + int8 (fits) on the first quarter of the held-out images, re-measured
+    in the default run (625 images: about a minute on a quiet 2-core machine; the whole row,
+    four, is in the remeasure tier below)."""
+    shipped = stakes.shipped_sample()
+    fresh = stakes.measure_stakes([stakes.SAMPLE_ROW], stakes.SAMPLE_PART)
+    assert fresh[stakes.SAMPLE_ROW]["examples"] == shipped[stakes.SAMPLE_ROW]["examples"] == 625
+    assert_measured_again(shipped, [stakes.SAMPLE_ROW], fresh)
+
+
+def test_the_sample_agrees_with_its_whole_row(shipped):
+    """The shipped sample is a quarter of the shipped row: the same bytes, and its accuracy
+    within three of the sample's standard errors of the whole row's (it is 625 of its 2,500)."""
+    sample = stakes.shipped_sample()[stakes.SAMPLE_ROW]
+    whole = shipped[stakes.SAMPLE_ROW]
+    for key in FIGURES:
+        assert sample["after"][key] == whole["after"][key], key
+    p, n = sample["after"]["accuracy"], sample["examples"]
+    assert abs(p - whole["after"]["accuracy"]) < 3 * (p * (1 - p) / n) ** 0.5
+
+
+@pytest.mark.remeasure
+@pytest.mark.slow
 def test_the_fitting_row_is_measured_again(shipped):
-    """The peak block cut + int8 (fits), re-measured in the default run (int8 inference on the
-    2,500 images: about 4 minutes on a quiet 2-core machine, half an hour at load 10)."""
+    """The peak block cut + int8 (fits) on all 2,500 images (about 4 minutes on a quiet 2-core
+    machine, half an hour at load 10)."""
     assert_measured_again(shipped, ["peak block cut + int8"])
 
 
