@@ -93,11 +93,10 @@ display(mfcc_figure(utterance.mfccs, FSDD_RECIPE.hop_ms,
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The DS-CNN: MLPerf Tiny's keyword spotter, sized for the Nano 33
 #
-# MLPerf Tiny's reference: a 10x4 stride-2 convolution, four depthwise-separable blocks of 64
-# channels, average pooling, a fully connected layer (the zoo's `mlperf-kws`, layer for layer).
-# Ours has the same blocks and width; its stem is a square 5x5 over 32 frames (0.8 s) x 13
-# coefficients, each utterance mean-normalised and centred in that window. The peak below is
-# the `exact` convention's, int8, per layer.
+# MLPerf Tiny's reference (the zoo's `mlperf-kws`): a 10x4 stride-2 convolution, four depthwise-
+# separable blocks of 64 channels, average pooling, a linear layer. Ours has the same blocks and
+# width, and a 5x5 stem over 32 frames (0.8 s) x 13 coefficients, each utterance mean-normalised
+# and centred. The peak below is the `exact` convention's, int8, per layer.
 
 # %% slideshow={"slide_type": "-"}
 # the network, its size and its peak SRAM against the board

@@ -40,7 +40,7 @@ import dataclasses
 import numpy as np
 
 from ..errors import SpecError
-from ..model.ops import Role
+from ..model.ops import GroupOp, Role
 from ..runtime import batched
 from ..runtime.backend import as_backend
 from ..runtime.batched import accuracy
@@ -181,7 +181,7 @@ def channel_prune(network, weights, ratio, norm="l2", blocks=None, calib=None):
 
 # ---------------------------------------------------------------- recalibration after a cut
 
-CONV_KINDS = ("conv", "dwconv", "pwconv")  # the ops with a (folded) batch norm; not the classifier
+CONV_KINDS = GroupOp.CONV  # the ops with a (folded) batch norm; not the classifier
 
 
 def conv_statistics(network, weights, x, target=None):

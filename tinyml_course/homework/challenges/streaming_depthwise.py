@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...model.units import DTYPE_BYTES
+from ...model.units import DTYPE_BYTES, KIB
 from ...runtime.kernels import depthwise_conv2d
 from .probes import run_streaming_depthwise, streaming_inputs
 from .score import ChallengeScore, Scale
@@ -34,7 +34,7 @@ CASE_FUNCTION = "depthwise_streaming"
 # what the solution cell finds defined in its case process, as the notebook's first cell gives it
 CASE_NAMES = {"np": "numpy", "Arena": "tinyml_course.memory.arena:Arena",
               "depthwise_conv2d": "tinyml_course.runtime.kernels:depthwise_conv2d"}
-LOCAL_TEMPORARY_ALLOWANCE_BYTES = 4096  # the local figure: Python's own temporaries not counted
+LOCAL_TEMPORARY_ALLOWANCE_BYTES = 4 * KIB  # the local figure: Python's own temporaries not counted
 
 
 @dataclass(frozen=True)
