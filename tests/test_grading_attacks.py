@@ -24,6 +24,7 @@ import re
 
 import pytest
 
+from harness.attacks import PRIVATE_COPY
 from harness.nbgrader_pipeline import (REPO, Course, autograde_class, solved_submission,
                                        untouched_submission, with_solution)
 from harness.shared import once
@@ -60,16 +61,7 @@ _PROFILE = getattr(_il.import_module("tinyml_course.memory." + "accounting"), "p
 _INPLACE = getattr(_il.import_module("tinyml_course.runtime." + "inplace"),
                    "depthwise_conv2d_" + "inplace")
 ''' + ANSWER_BY
-PRIVATE = '''
-import importlib as _il, importlib.util as _u, os as _os, sys as _sys
-import tinyml_course as _tc
-_dir = _os.path.dirname(_tc.__file__)
-_spec = _u.spec_from_file_location("_privtc", _os.path.join(_dir, "__init__.py"),
-                                   submodule_search_locations=[_dir])
-_priv = _u.module_from_spec(_spec)
-_sys.modules["_privtc"] = _priv
-_spec.loader.exec_module(_priv)
-_PROFILE = getattr(_il.import_module("_privtc.memory." + "accounting"), "pro" + "file")
+PRIVATE = PRIVATE_COPY + '''_PROFILE = getattr(_il.import_module("_privtc.memory." + "accounting"), "pro" + "file")
 _INPLACE = getattr(_il.import_module("_privtc.runtime." + "inplace"), "depthwise_conv2d_" + "inplace")
 ''' + ANSWER_BY
 GC_LEAK = '''

@@ -9,6 +9,7 @@ Seen failing before the fix: the private copy's `fits` was not blocked (2 of 2 p
 """
 import pytest
 
+from harness.attacks import PRIVATE_COPY
 from harness.nbgrader_pipeline import REPO
 
 from tinyml_course_grading import check_declarations, messages
@@ -19,16 +20,7 @@ CHECKS = REPO / "assignments" / "source" / "tinynas" / "hidden_checks.py"
 
 # can_fit_memory answered by a private import's memory.fits (registered in sys.modules, as a
 # package's private import must be for its relative imports to resolve)
-PRIVATE_FITS = '''
-import importlib as _il, importlib.util as _u, os as _os, sys as _sys
-import tinyml_course as _tc
-_dir = _os.path.dirname(_tc.__file__)
-_spec = _u.spec_from_file_location("_privtc", _os.path.join(_dir, "__init__.py"),
-                                   submodule_search_locations=[_dir])
-_priv = _u.module_from_spec(_spec)
-_sys.modules["_privtc"] = _priv
-_spec.loader.exec_module(_priv)
-_FITS = getattr(_il.import_module("_privtc.memory." + "accounting"), "fi" + "ts")
+PRIVATE_FITS = PRIVATE_COPY + '''_FITS = getattr(_il.import_module("_privtc.memory." + "accounting"), "fi" + "ts")
 _SCHEDULE = _il.import_module("_privtc.memory.schedule").Schedule  # the copy's own classes
 _DEVICE = _il.import_module("_privtc.model.devices").Device
 
